@@ -1,0 +1,47 @@
+# Two set-up commands work on a fresh machine: `make demo` and `make test`. Both create .venv and install exactly
+# what requirements.lock pins.
+export SAM_CLI_TELEMETRY := 0
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 3000
+STATE_FILE ?= .crossdock-state.json
+
+.PHONY: install test lint typecheck validate unit demo serve build clean
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy layers/core/crossdock local/crossdock_local functions
+
+validate: $(STAMP)
+	$(BIN)/sam validate --lint --template template.yaml --region eu-west-1
+
+unit: $(STAMP)
+	$(BIN)/pytest
+
+test: lint typecheck validate unit
+
+demo: $(STAMP)
+	$(BIN)/crossdock demo
+
+serve: $(STAMP)
+	$(BIN)/crossdock serve --port $(PORT) --state-file $(STATE_FILE)
+
+build: $(STAMP)
+	$(BIN)/sam build --template template.yaml
+
+clean:
+	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,42 @@
+"""Dispatch: consumes the inbound queue in batches and reports only the records that must be retried."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from crossdock.aws import services
+from crossdock.aws.observability import logger, metrics
+from crossdock.flows.dispatch import DispatchDeps, dispatch_event
+
+processor = BatchProcessor(event_type=EventType.SQS)
+STATE_MACHINE_ARN = os.environ["ORDER_STATE_MACHINE_ARN"]
+
+
+def _deps() -> DispatchDeps:
+    return DispatchDeps(
+        table=services.table(),
+        start_order_workflow=lambda name, data: services.start_execution(STATE_MACHINE_ARN, name, data),
+    )
+
+
+def record_handler(record: SQSRecord) -> None:
+    message = json.loads(record.body)
+    logger.set_correlation_id(message.get("event_id"))
+    outcome = dispatch_event(message, _deps())
+    metrics.add_metric(name=f"event_{outcome.status.value}", unit=MetricUnit.Count, value=1)
+    logger.info(
+        "event dispatched",
+        extra={"topic": message.get("topic"), "status": outcome.status.value, "reason": outcome.reason},
+    )
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> Any:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

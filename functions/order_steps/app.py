@@ -1,0 +1,43 @@
+"""Order steps: one stage of the order workflow per invocation (the state machine decides which).
+
+Errors leave as exceptions whose class name the workflow's Retry/Catch match on (`RetryableError` is retried with
+backoff; anything else is caught and recorded as needs_attention).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from crossdock.aws import services
+from crossdock.aws.observability import logger, metrics
+from crossdock.connections.model import Connection
+from crossdock.errors import FailureClass, PermanentError
+from crossdock.flows.order_stages import StageDeps, run_stage
+from crossdock.systems.rackbeat.client import RackbeatClient
+
+RACKBEAT_API_KEY = "rackbeat_api_key"
+_clients: dict[str, RackbeatClient] = {}
+
+
+def rackbeat_for(connection: Connection) -> RackbeatClient:
+    """One HTTP client per connection per container, so connections are reused across invocations."""
+    client = _clients.get(connection.id)
+    if client is None:
+        api_key = services.secrets().get(connection.id, RACKBEAT_API_KEY)
+        if not api_key:
+            raise PermanentError(f"connection {connection.id} has no Rackbeat API key", FailureClass.AUTH)
+        client = _clients[connection.id] = RackbeatClient(connection.rackbeat_api_base, api_key)
+    return client
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    stage, order = event["stage"], event["order"]
+    logger.set_correlation_id(f"{order.get('connection_id')}:{order.get('order_id')}")
+    result = run_stage(stage, order, StageDeps(table=services.table(), rackbeat_for=rackbeat_for))
+    metrics.add_metric(name=f"order_stage_{stage}", unit=MetricUnit.Count, value=1)
+    logger.info("order stage finished", extra={"stage": stage, "next": result.get("next")})
+    return result

@@ -1,0 +1,53 @@
+"""The AWS clients a function needs, created once per Lambda container (cold start) and reused."""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from crossdock.errors import ExecutionAlreadyExists
+from crossdock.store.secrets import SecretStore
+
+# Fail fast inside a webhook's 5-second budget rather than hang on a slow AWS endpoint.
+_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
+
+
+@cache
+def table() -> Any:
+    return boto3.resource("dynamodb", config=_CONFIG).Table(os.environ["TABLE_NAME"])
+
+
+@cache
+def secrets() -> SecretStore:
+    return SecretStore(table(), boto3.client("kms", config=_CONFIG), os.environ.get("KEY_ID"))
+
+
+@cache
+def _sqs() -> Any:
+    return boto3.client("sqs", config=_CONFIG)
+
+
+@cache
+def _sfn() -> Any:
+    return boto3.client("stepfunctions", config=_CONFIG)
+
+
+def send_to_queue(queue_url: str, message: dict[str, Any]) -> None:
+    _sqs().send_message(QueueUrl=queue_url, MessageBody=json.dumps(message, separators=(",", ":")))
+
+
+def start_execution(state_machine_arn: str, name: str, workflow_input: dict[str, Any]) -> str:
+    """Starts a named execution; raises the dispatch flow's ExecutionAlreadyExists for a name used before."""
+    client = _sfn()
+    try:
+        answer = client.start_execution(
+            stateMachineArn=state_machine_arn, name=name, input=json.dumps(workflow_input, separators=(",", ":"))
+        )
+    except client.exceptions.ExecutionAlreadyExists as taken:
+        raise ExecutionAlreadyExists(name) from taken
+    return str(answer["executionArn"])

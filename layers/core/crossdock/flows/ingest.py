@@ -1,0 +1,115 @@
+"""Ingest: what must happen before a webhook is answered, and nothing more (DESIGN §1, SPEC §5 "Ingress").
+
+Authenticate the sender, reject malformed input with a 4xx naming what is wrong, drop repeats, queue, answer.
+No external system is called. A delivery is claimed for dedupe before it is queued; if queueing fails the claim
+is released and the sender gets a 5xx, so its retry is accepted — nothing is lost and nothing is queued twice.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from crossdock.store import connections, deliveries, events
+from crossdock.store.secrets import SecretStore
+from crossdock.systems.rackbeat.webhooks import token_is_valid
+from crossdock.systems.shopify.webhooks import MissingHeader, read_delivery, signature_is_valid
+
+SHOPIFY_SECRET = "shopify_app_secret"
+SHOPIFY_PREVIOUS_SECRET = "shopify_app_secret_previous"
+RACKBEAT_WEBHOOK_TOKENS = "rackbeat_webhook_tokens"
+
+EnqueueEvent = Callable[[dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class IngestAnswer:
+    status: int
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class IngestDeps:
+    table: Any
+    secrets: SecretStore
+    enqueue: EnqueueEvent
+
+
+def _refuse(status: int, message: str) -> IngestAnswer:
+    return IngestAnswer(status, {"message": message})
+
+
+def _parse_object(raw_body: bytes) -> dict[str, Any] | IngestAnswer:
+    try:
+        payload = json.loads(raw_body)
+    except (ValueError, UnicodeDecodeError) as garbled:
+        return _refuse(400, f"body is not valid JSON: {garbled}")
+    if not isinstance(payload, dict):
+        return _refuse(400, "body must be a JSON object")
+    return payload
+
+
+def receive_shopify_webhook(headers: Mapping[str, str], raw_body: bytes, deps: IngestDeps) -> IngestAnswer:
+    try:
+        delivery = read_delivery(headers)
+    except MissingHeader as missing:
+        return _refuse(400, str(missing))
+    connection_id = connections.connection_id_for_shop(deps.table, delivery.shop_domain)
+    if connection_id is None:
+        return _refuse(404, f"no connection for shop {delivery.shop_domain}")
+    names = (SHOPIFY_SECRET, SHOPIFY_PREVIOUS_SECRET)
+    secrets = [s for s in (deps.secrets.get(connection_id, name) for name in names) if s]
+    if not signature_is_valid(raw_body, delivery.hmac_header, secrets):
+        return _refuse(401, "invalid webhook signature")
+    parsed = _parse_object(raw_body)
+    if isinstance(parsed, IngestAnswer):
+        return parsed
+    if not deliveries.claim_delivery(deps.table, "shopify", delivery.dedupe_key, connection_id):
+        return IngestAnswer(200, {"status": "duplicate"})
+    message = {
+        "source": "shopify",
+        "connection_id": connection_id,
+        "event_id": delivery.webhook_id,
+        "topic": delivery.topic,
+        "received_at": events.received_stamp(),
+        "payload": raw_body.decode(),
+    }
+    try:
+        deps.enqueue(message)
+    except Exception:
+        deliveries.release_delivery(deps.table, "shopify", delivery.dedupe_key)
+        raise
+    return IngestAnswer(200, {"status": "queued"})
+
+
+def receive_rackbeat_webhook(
+    connection_id: str, headers: Mapping[str, str], raw_body: bytes, deps: IngestDeps
+) -> IngestAnswer:
+    """Rackbeat sends a static per-webhook token instead of a signature, and no delivery id: its bodies only name
+    a key to re-fetch, so a repeat is harmless and is not deduplicated here."""
+    lower = {k.lower(): v for k, v in headers.items()}
+    if connections.load_connection(deps.table, connection_id) is None:
+        return _refuse(404, f"no connection {connection_id}")
+    stored = deps.secrets.get(connection_id, RACKBEAT_WEBHOOK_TOKENS)
+    if not token_is_valid(lower.get("rackbeat-webhook-token"), json.loads(stored) if stored else []):
+        return _refuse(401, "invalid webhook token")
+    topic = lower.get("rackbeat-webhook-event", "").strip()
+    if not topic:
+        return _refuse(400, "missing header Rackbeat-Webhook-Event")
+    parsed = _parse_object(raw_body)
+    if isinstance(parsed, IngestAnswer):
+        return parsed
+    deps.enqueue(
+        {
+            "source": "rackbeat",
+            "connection_id": connection_id,
+            "event_id": str(uuid.uuid4()),
+            "topic": topic,
+            "received_at": events.received_stamp(),
+            "payload": raw_body.decode(),
+        }
+    )
+    return IngestAnswer(200, {"status": "queued"})

@@ -1,0 +1,65 @@
+"""The canonical order: what Crossdock knows about a source order, independent of Shopify's or Rackbeat's shape.
+
+Money is `Decimal` and exact. `unit_price_excl_vat` may carry more than two decimals: it is derived from
+VAT-inclusive prices (149.00 / 1.25 = 119.2, 99.95 / 1.25 = 79.96, a discount split over 3 units …) and rounding it
+early would make the ERP total drift from the shop total.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+CENT = Decimal("0.01")
+
+
+def to_cents(amount: Decimal) -> Decimal:
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    sku: str
+    title: str
+    quantity: int
+    unit_price_excl_vat: Decimal
+    discount_excl_vat: Decimal  # for the whole line
+    vat_rate: Decimal  # 0.25 for 25 %
+    vat_amount: Decimal  # the source system's own VAT for the line, already rounded
+    is_shipping: bool = False
+
+    @property
+    def net_total(self) -> Decimal:
+        return self.unit_price_excl_vat * self.quantity - self.discount_excl_vat
+
+    @property
+    def gross_total(self) -> Decimal:
+        return self.net_total + self.vat_amount
+
+
+@dataclass(frozen=True)
+class Customer:
+    email: str | None
+    name: str
+    phone: str | None = None
+    address: dict[str, str | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Order:
+    source_id: str  # the source system's id (Shopify order id)
+    name: str  # what people call it ("#1001")
+    number: int | None
+    currency: str
+    source_name: str
+    customer: Customer
+    lines: tuple[OrderLine, ...]
+    total: Decimal  # what the customer pays, VAT included
+    country_code: str | None
+    financial_status: str | None
+    fulfillment_status: str | None
+    cancelled: bool
+
+    @property
+    def is_pos(self) -> bool:
+        return self.source_name == "pos"

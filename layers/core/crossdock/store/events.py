@@ -1,0 +1,102 @@
+"""The event log: every inbound event ends `done`, `skipped` or `needs_attention`, with a reason (SPEC §5)."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+
+from crossdock.store import keys
+
+# Successful events are kept for a month for support questions; failures are kept until an operator acts.
+DONE_RETENTION_DAYS = 30
+
+
+class EventStatus(StrEnum):
+    RECEIVED = "received"
+    DONE = "done"
+    SKIPPED = "skipped"
+    NEEDS_ATTENTION = "needs_attention"
+
+
+FINAL = frozenset({EventStatus.DONE, EventStatus.SKIPPED, EventStatus.NEEDS_ATTENTION})
+
+
+def received_stamp(epoch: float | None = None) -> str:
+    moment = datetime.fromtimestamp(time.time() if epoch is None else epoch, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def record_received(
+    table: Any, connection_id: str, event_id: str, source: str, topic: str, payload: str, received_at: str
+) -> str:
+    """Stores the event with its raw payload (the workflow reads it from here); returns the event's sort key.
+
+    Idempotent: a redelivered queue message finds the event already there and keeps its status.
+    """
+    sk = keys.event_sk(received_at, event_id)
+    try:
+        table.put_item(
+            Item={
+                "pk": keys.connection_pk(connection_id),
+                "sk": sk,
+                "event_id": event_id,
+                "source": source,
+                "topic": topic,
+                "payload": payload,
+                "status": EventStatus.RECEIVED.value,
+                "attempts": 1,
+            },
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+    except table.meta.client.exceptions.ConditionalCheckFailedException:
+        table.update_item(
+            Key={"pk": keys.connection_pk(connection_id), "sk": sk},
+            UpdateExpression="ADD attempts :one",
+            ExpressionAttributeValues={":one": 1},
+        )
+    return sk
+
+
+def load_event(table: Any, connection_id: str, sk: str) -> dict[str, Any] | None:
+    item: dict[str, Any] | None = table.get_item(Key={"pk": keys.connection_pk(connection_id), "sk": sk}).get("Item")
+    return item
+
+
+def finish_event(table: Any, connection_id: str, sk: str, status: EventStatus, reason: str, **details: Any) -> None:
+    """Records the event's outcome. Failures get no TTL: they stay until an operator retries or dismisses them."""
+    names = {"#s": "status", "#r": "reason"}
+    values: dict[str, Any] = {":s": status.value, ":r": reason, ":t": received_stamp()}
+    sets = ["#s = :s", "#r = :r", "finished_at = :t"]
+    for index, (name, value) in enumerate(details.items()):
+        names[f"#d{index}"] = name
+        values[f":d{index}"] = value
+        sets.append(f"#d{index} = :d{index}")
+    update = "SET " + ", ".join(sets)
+    if status is EventStatus.NEEDS_ATTENTION:
+        update += " REMOVE expires_at"
+    else:
+        values[":e"] = int(time.time()) + DONE_RETENTION_DAYS * 86400
+        update = update.replace("SET ", "SET expires_at = :e, ", 1)
+    table.update_item(
+        Key={"pk": keys.connection_pk(connection_id), "sk": sk},
+        UpdateExpression=update,
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
+    )
+
+
+def list_events(table: Any, connection_id: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    query: dict[str, Any] = {
+        "KeyConditionExpression": Key("pk").eq(keys.connection_pk(connection_id)) & Key("sk").begins_with("EVT#")
+    }
+    while True:
+        page = table.query(**query)
+        items.extend(page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return items
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -1,0 +1,33 @@
+"""Item keys of the single table (DESIGN §3). One place, so every repository agrees on the shapes."""
+
+from __future__ import annotations
+
+
+def connection_pk(connection_id: str) -> str:
+    return f"CONN#{connection_id}"
+
+
+META = "META"
+
+
+def shop_pk(shop_domain: str) -> str:
+    return f"SHOP#{shop_domain.lower()}"
+
+
+def secret_sk(name: str) -> str:
+    return f"SECRET#{name}"
+
+
+def mapping_sk(entity: str, system: str, external_id: str) -> str:
+    return f"MAP#{entity}#{system}#{external_id}"
+
+
+def event_sk(received_at: str, event_id: str) -> str:
+    return f"EVT#{received_at}#{event_id}"
+
+
+def delivery_pk(source: str, delivery_id: str) -> str:
+    return f"DLV#{source}#{delivery_id}"
+
+
+NO_SORT = "-"

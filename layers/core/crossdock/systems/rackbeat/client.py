@@ -1,0 +1,129 @@
+"""HTTP client for the Rackbeat API (reference/rackbeat.md).
+
+Translates every transport outcome into the error taxonomy: 429 and 5xx and timeouts are `RetryableError`
+(with the server's `Retry-After`), 401/403 are `PermanentError(auth)`, 422 is `PermanentError(validation)` naming
+the fields Rackbeat named. The API key travels only in the Authorization header and never appears in an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from crossdock.errors import FailureClass, PermanentError, RetryableError
+
+USER_AGENT = "Crossdock/1.0 (integrations@crossdock.example)"
+TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+
+
+class NotFound(PermanentError):
+    def __init__(self, path: str) -> None:
+        super().__init__(f"Rackbeat has no {path}", FailureClass.VALIDATION)
+
+
+class Unprocessable(PermanentError):
+    """422: Rackbeat refused the request; `errors` maps field paths to messages."""
+
+    def __init__(self, path: str, errors: dict[str, list[str]]) -> None:
+        detail = "; ".join(f"{field}: {', '.join(messages)}" for field, messages in errors.items())
+        super().__init__(f"Rackbeat refused {path}: {detail}", FailureClass.VALIDATION)
+        self.errors = errors
+
+
+def item_path(number: str) -> str:
+    """Item numbers go into URLs encoded (`products/ABC%2F123`)."""
+    return quote(number, safe="")
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    try:
+        return float(response.headers["retry-after"])
+    except (KeyError, ValueError):
+        return None
+
+
+class RackbeatClient:
+    def __init__(self, base_url: str, api_key: str, transport: httpx.BaseTransport | None = None) -> None:
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/") + "/",
+            transport=transport,
+            timeout=TIMEOUT,
+            headers={
+                "Authorization": f"Bearer {api_key}",
+                "Accept": "application/json",
+                "User-Agent": USER_AGENT,
+                "API-Version": "latest",
+            },
+        )
+        self.calls = 0
+
+    def close(self) -> None:
+        self._http.close()
+
+    def request(self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None) -> Any:
+        self.calls += 1
+        try:
+            response = self._http.request(method, path.lstrip("/"), params=params, json=json)
+        except httpx.TimeoutException as timeout:
+            raise RetryableError(f"Rackbeat timed out on {method} {path}") from timeout
+        except httpx.TransportError as lost:
+            # For a write this means "maybe committed": callers look before they create again.
+            raise RetryableError(f"Rackbeat connection failed on {method} {path}: {type(lost).__name__}") from lost
+        return self._answer(method, path, response)
+
+    def _answer(self, method: str, path: str, response: httpx.Response) -> Any:
+        status = response.status_code
+        if status == 429:
+            raise RetryableError(f"Rackbeat throttled {method} {path}", FailureClass.RATE_LIMIT, _retry_after(response))
+        if status >= 500:
+            raise RetryableError(f"Rackbeat answered {status} on {method} {path}", retry_after=_retry_after(response))
+        if status in (401, 403):
+            raise PermanentError(f"Rackbeat refused the API key ({status}) on {method} {path}", FailureClass.AUTH)
+        if status == 404:
+            raise NotFound(path)
+        if status == 422:
+            body = _json(response)
+            raise Unprocessable(path, body.get("errors", {}) if isinstance(body, dict) else {})
+        if status >= 400:
+            raise PermanentError(f"Rackbeat answered {status} on {method} {path}")
+        return _json(response)
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.request("GET", path, params=params or None)
+
+    def post(self, path: str, body: Any = None, **params: Any) -> Any:
+        return self.request("POST", path, params=params or None, json=body if body is not None else {})
+
+    def find_one(self, path: str, plural: str, field: str, value: str) -> dict[str, Any] | None:
+        """The record whose `field` equals `value` exactly, or None.
+
+        Tries `simple_filter[field]` first; where Rackbeat says the property is not filterable, falls back to a
+        free-text `search` and compares exactly on our side (the fact sheet lists both as possible).
+        """
+        try:
+            rows = self.get(path, **{f"simple_filter[{field}]": value, "limit": 50})[plural]
+        except Unprocessable:
+            rows = list(self.iterate(path, plural, search=value))
+        matches = [row for row in rows if str(row.get(field, "")).lower() == value.lower()]
+        return matches[0] if matches else None
+
+    def iterate(self, path: str, plural: str, **params: Any) -> Iterator[dict[str, Any]]:
+        page = 1
+        while True:
+            body = self.get(path, **params, page=page, limit=1000)
+            yield from body[plural]
+            if page >= int(body.get("pages", 1)):
+                return
+            page += 1
+
+
+def _json(response: httpx.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError as garbled:
+        raise RetryableError(f"Rackbeat sent a body that is not JSON ({response.status_code})") from garbled

@@ -1,0 +1,229 @@
+"""Rackbeat order documents built from the canonical order, and the look-ups that make every write idempotent.
+
+Every create is preceded by a look-up for what a lost response may already have created: customers are found by
+e-mail, orders by their `other_reference` (which carries the Shopify order id), shipments by order, invoices by
+order number. That is what lets a workflow stage be replayed without a second customer, order, shipment or invoice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from crossdock.errors import FailureClass, PermanentError
+from crossdock.model.order import Customer, Order, OrderLine, to_cents
+from crossdock.systems.rackbeat.client import RackbeatClient, Unprocessable
+
+PERCENT_PLACES = Decimal("0.000001")
+CENT_HALF = Decimal("0.005")
+
+
+@dataclass(frozen=True)
+class OrderDefaults:
+    """What the connection's settings put on a Rackbeat order (SPEC §1.2, §1.4)."""
+
+    employee: int | None
+    layout: int | None
+    payment_terms: int | None
+    location: str | None
+    rounding_product_number: str | None
+    use_shop_number: bool
+
+
+@dataclass(frozen=True)
+class CustomerDefaults:
+    currency: str
+    language: str
+    vat_zone: str
+    customer_group: int | None
+    layout: int | None
+    payment_terms: int | None
+
+
+def order_reference(order: Order) -> str:
+    """Unique across shops (Shopify order ids are global) and readable for the merchant."""
+    return f"Shopify {order.name} ({order.source_id})"
+
+
+def _discount_percentage(line: OrderLine) -> Decimal:
+    gross = line.unit_price_excl_vat * line.quantity
+    if gross == 0 or line.discount_excl_vat == 0:
+        return Decimal(0)
+    return (line.discount_excl_vat / gross * 100).quantize(PERCENT_PLACES)
+
+
+def _vat_percentage(line: OrderLine) -> Decimal:
+    return (line.vat_rate * 100).normalize()
+
+
+def rackbeat_line_total(line: dict[str, Any]) -> Decimal:
+    """Rackbeat's arithmetic for one line, unrounded: net = qty × price × (1 − discount %), plus VAT %.
+
+    The exact rounding Rackbeat applies is not published; we assume per-document rounding of the exact sum (the
+    simulator does the same). `expected_total` uses it to detect a cent difference before it reaches the ERP.
+    """
+    net = Decimal(line["quantity"]) * Decimal(line["line_price"]) * (1 - Decimal(line["discount_percentage"]) / 100)
+    return net * (1 + Decimal(line["vat_percentage"]) / 100)
+
+
+def expected_total(lines: list[dict[str, Any]]) -> Decimal:
+    return to_cents(sum((rackbeat_line_total(line) for line in lines), Decimal(0)))
+
+
+def order_total(rackbeat_order: dict[str, Any]) -> Decimal:
+    """The total Rackbeat reports for an order (VAT included), or our own reckoning of its lines."""
+    if rackbeat_order.get("total") is not None:
+        return Decimal(str(rackbeat_order["total"]))
+    return expected_total(rackbeat_order.get("lines") or [])
+
+
+def rounding_tolerance(order: Order) -> Decimal:
+    """Per-line rounding of tax can move the total by at most half a cent per line."""
+    return CENT_HALF * max(len(order.lines), 1)
+
+
+def order_lines(order: Order, shipping_number: str, defaults: OrderDefaults) -> list[dict[str, Any]]:
+    """Lines one-to-one, shipping on the shipping item, and — when configured — a rounding line for the cent that
+    Shopify's per-line tax rounding and Rackbeat's own VAT arithmetic may disagree on.
+
+    A larger difference means the order's tax amounts do not match their rates; guessing which is right would
+    book wrong VAT, so the order is refused with the figures."""
+    lines = [
+        {
+            "item_id": shipping_number if line.is_shipping else line.sku,
+            "name": line.title,
+            "quantity": line.quantity,
+            "line_price": str(line.unit_price_excl_vat.normalize()),
+            "discount_percentage": str(_discount_percentage(line)),
+            "vat_percentage": str(_vat_percentage(line)),
+            **({"location_id": defaults.location} if defaults.location else {}),
+        }
+        for line in order.lines
+    ]
+    rackbeat_total = expected_total(lines)
+    difference = order.total - rackbeat_total
+    if abs(difference) > rounding_tolerance(order):
+        raise PermanentError(
+            f"order {order.name}: Rackbeat would total {rackbeat_total} {order.currency} at the tax rates on the "
+            f"order, but Shopify charged {order.total}; the order's tax amounts do not match their rates",
+            FailureClass.VALIDATION,
+        )
+    if difference and defaults.rounding_product_number:
+        lines.append(
+            {
+                "item_id": defaults.rounding_product_number,
+                "name": "Rounding",
+                "quantity": 1,
+                "line_price": str(difference),
+                "discount_percentage": "0",
+                "vat_percentage": "0",
+            }
+        )
+    return lines
+
+
+def draft_body(order: Order, customer_number: int, shipping_number: str, defaults: OrderDefaults) -> dict[str, Any]:
+    address = order.customer.address
+    body: dict[str, Any] = {
+        "customer_id": customer_number,
+        "currency": order.currency,
+        "other_reference": order_reference(order),
+        "heading": f"Shopify order {order.name}",
+        "number": order.number if defaults.use_shop_number else None,
+        "lines": order_lines(order, shipping_number, defaults),
+        "delivery_address_street": address.get("address1"),
+        "delivery_address_city": address.get("city"),
+        "delivery_address_zipcode": address.get("zip"),
+        "delivery_address_country": address.get("country_code"),
+    }
+    optional = {
+        "employee_id": defaults.employee,
+        "our_reference_id": defaults.employee,
+        "layout_id": defaults.layout,
+        "payment_terms_id": defaults.payment_terms,
+    }
+    body.update({k: v for k, v in optional.items() if v is not None})
+    return body
+
+
+def find_or_create_customer(client: RackbeatClient, customer: Customer, defaults: CustomerDefaults) -> int:
+    """The Rackbeat customer with this e-mail, or a new one with the next free number and the defaults."""
+    if customer.email:
+        found = client.find_one("customers", "customers", "contact_email", customer.email)
+        if found is not None:
+            return int(found["number"])
+    body: dict[str, Any] = {
+        "company_name": customer.name,
+        "contact_email": customer.email,
+        "contact_phone": customer.phone,
+        "currency": defaults.currency,
+        "locale": defaults.language,
+        "vat_zone": defaults.vat_zone,
+    }
+    optional = {
+        "customer_group_id": defaults.customer_group,
+        "layout_id": defaults.layout,
+        "payment_terms_id": defaults.payment_terms,
+    }
+    body.update({k: v for k, v in optional.items() if v is not None})
+    return int(client.post("customers", body)["customer"]["number"])
+
+
+def find_order(client: RackbeatClient, order: Order) -> dict[str, Any] | None:
+    return client.find_one("orders", "orders", "other_reference", order_reference(order))
+
+
+def create_draft(client: RackbeatClient, body: dict[str, Any]) -> dict[str, Any]:
+    created: dict[str, Any] = client.post("orders/drafts", body)["order"]
+    return created
+
+
+def get_order(client: RackbeatClient, number: int) -> dict[str, Any]:
+    found: dict[str, Any] = client.get(f"orders/{number}")["order"]
+    return found
+
+
+def book(client: RackbeatClient, number: int) -> None:
+    if get_order(client, number).get("is_booked"):
+        return
+    try:
+        client.post(f"orders/{number}/book", {"mail": {"send": False}})
+    except Unprocessable as refused:
+        # A lost response to an earlier attempt booked it already; anything else is a real refusal.
+        if not get_order(client, number).get("is_booked"):
+            raise refused from None
+
+
+def ensure_shipment(client: RackbeatClient, number: int, shipped: bool) -> dict[str, Any]:
+    shipments = client.get(f"orders/{number}/shipments")["order_shipments"]
+    if shipments:
+        shipment: dict[str, Any] = shipments[0]
+    else:
+        shipment = client.post(f"orders/{number}/create-shipment")["order_shipment"]
+    if shipped and not shipment.get("is_shipped"):
+        try:
+            client.post(f"orders/shipments/{shipment['id']}/mark-shipped", {"pick": True})
+        except Unprocessable as refused:
+            again = client.get(f"orders/{number}/shipments")["order_shipments"]
+            if not any(s["id"] == shipment["id"] and s.get("is_shipped") for s in again):
+                raise refused from None
+        shipment = {**shipment, "is_shipped": True}
+    return shipment
+
+
+def find_invoice(client: RackbeatClient, number: int) -> dict[str, Any] | None:
+    return client.find_one("customer-invoices", "customer_invoices", "order_number", str(number))
+
+
+def ensure_invoice(client: RackbeatClient, number: int, booked: bool) -> int:
+    invoice = find_invoice(client, number) if get_order(client, number).get("is_invoiced") else None
+    if invoice is None:
+        created = client.post(f"orders/{number}/convert-to-invoice", book=str(booked).lower())
+        invoice_number = int(created["invoice_id"])
+        if not booked:
+            return invoice_number
+        invoice = {"number": invoice_number, "is_booked": True}
+    if booked and not invoice.get("is_booked"):
+        client.post(f"customer-invoices/{invoice['number']}/book")
+    return int(invoice["number"])
