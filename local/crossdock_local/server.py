@@ -44,7 +44,8 @@ def _reason(status: int) -> str:
 class LocalEndpoint:
     """A WSGI app over the embedded API and the simulators, served by a threaded werkzeug server."""
 
-    def __init__(self, api: ApiCall, simulators: dict[str, Simulator]) -> None:
+    def __init__(self, api: ApiCall, simulators: dict[str, tuple[Simulator, str]]) -> None:
+        """`simulators` maps a system to its simulator and the path its real API lives under (Rackbeat: /api)."""
         self._api = api
         self._simulators = simulators
         self._server: BaseWSGIServer | None = None
@@ -58,12 +59,15 @@ class LocalEndpoint:
         headers = _headers(environ)
         if path.startswith(SIM_PREFIX):
             system, _, rest = path[len(SIM_PREFIX) :].partition("/")
-            sim = self._simulators.get(system)
-            if sim is None:
+            mounted = self._simulators.get(system)
+            root = mounted[1] if mounted else ""
+            if mounted is None or not ("/" + rest).startswith(root):
                 start_response(_reason(404), [("Content-Type", "application/json")])
                 return [b'{"message": "no such simulator"}']
             try:
-                answer = sim.handle(SimRequest(method, "/" + rest, query, headers, body))
+                answer = mounted[0].handle(
+                    SimRequest(method, "/" + rest[len(root.lstrip("/")) :].lstrip("/"), query, headers, body)
+                )
             except ResponseDropped:
                 # The write is committed; cut the connection so the client never sees the answer.
                 connection: socket.socket = environ["werkzeug.socket"]

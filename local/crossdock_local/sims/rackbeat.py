@@ -56,8 +56,16 @@ MAX_LIMIT = 1000
 WINDOW_SECONDS = 60.0
 # Emitted as JSON numbers; every other Decimal is money and is emitted as a string.
 NUMBER_KEYS = frozenset(
-    {"quantity", "stock_quantity", "in_order_quantity", "available_quantity", "discount_percentage",
-     "vat_percentage", "weight", "days"}
+    {
+        "quantity",
+        "stock_quantity",
+        "in_order_quantity",
+        "available_quantity",
+        "discount_percentage",
+        "vat_percentage",
+        "weight",
+        "days",
+    }
 )
 TOKEN_ALPHABET = string.ascii_letters + string.digits
 
@@ -288,8 +296,9 @@ def _matches(value: Any, wanted: str) -> bool:
     return str(value) == wanted
 
 
-def _filter_rows(request: SimRequest, rows: list[Record], filterable: frozenset[str],
-                 searchable: tuple[str, ...]) -> list[Record]:
+def _filter_rows(
+    request: SimRequest, rows: list[Record], filterable: frozenset[str], searchable: tuple[str, ...]
+) -> list[Record]:
     for key, values in request.query.items():
         found = re.fullmatch(r"simple_filter\[(\w+)\]", key)
         if found is None:
@@ -332,18 +341,27 @@ def _paging(request: SimRequest) -> tuple[int, int]:
     return page, limit
 
 
-def _page_response(request: SimRequest, plural: str, rows: list[Record], render: Callable[[Record], Any],
-                   filterable: frozenset[str], searchable: tuple[str, ...]) -> SimResponse:
+def _page_response(
+    request: SimRequest,
+    plural: str,
+    rows: list[Record],
+    render: Callable[[Record], Any],
+    filterable: frozenset[str],
+    searchable: tuple[str, ...],
+) -> SimResponse:
     page, limit = _paging(request)
     rows = _order_rows(request, _filter_rows(request, rows, filterable, searchable))
     chunk = rows[(page - 1) * limit : page * limit]
-    return json_response(206, {
-        plural: [render(row) for row in chunk],
-        "total": len(rows),
-        "pages": max(1, math.ceil(len(rows) / limit)),  # guess: an empty list still reports one page
-        "limit": limit,
-        "page": page,
-    })
+    return json_response(
+        206,
+        {
+            plural: [render(row) for row in chunk],
+            "total": len(rows),
+            "pages": max(1, math.ceil(len(rows) / limit)),  # guess: an empty list still reports one page
+            "limit": limit,
+            "page": page,
+        },
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -356,8 +374,12 @@ class RackbeatSimulator(Simulator):
 
     system = "rackbeat"
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic, rate_limit_per_minute: int = 480,
-                 webhook_sink: WebhookSink | None = None) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        rate_limit_per_minute: int = 480,
+        webhook_sink: WebhookSink | None = None,
+    ) -> None:
         super().__init__(clock)
         self.rate_limit_per_minute = rate_limit_per_minute
         self.webhook_sink = webhook_sink
@@ -392,23 +414,40 @@ class RackbeatSimulator(Simulator):
     def state(self, account_id: int) -> AccountState:
         return self.accounts[account_id]
 
-    def seed_product(self, account_id: int, number: str, name: str, sales_price: Decimal | str | int = 0, *,
-                     cost_price: Decimal | str | int = 0, stock_quantity: Decimal | int | None = None,
-                     location_stock: dict[str, Decimal | int] | None = None, inventory_enabled: bool = True,
-                     barcode: str | None = None, **extra: Any) -> Record:
+    def seed_product(
+        self,
+        account_id: int,
+        number: str,
+        name: str,
+        sales_price: Decimal | str | int = 0,
+        *,
+        cost_price: Decimal | str | int = 0,
+        stock_quantity: Decimal | int | None = None,
+        location_stock: dict[str, Decimal | int] | None = None,
+        inventory_enabled: bool = True,
+        barcode: str | None = None,
+        **extra: Any,
+    ) -> Record:
         """A product with stock; `location_stock` maps location number → quantity (total defaults to its sum)."""
         with self._lock:
             locations = {str(k): Decimal(v) for k, v in (location_stock or {}).items()}
             total = Decimal(stock_quantity) if stock_quantity is not None else sum(locations.values(), Decimal(0))
             product = self._new_product(str(number), name)
-            product.update(sales_price=Decimal(str(sales_price)), cost_price=Decimal(str(cost_price)),
-                           stock_quantity=total, inventory_enabled=inventory_enabled, barcode=barcode,
-                           _locations=locations, **extra)
+            product.update(
+                sales_price=Decimal(str(sales_price)),
+                cost_price=Decimal(str(cost_price)),
+                stock_quantity=total,
+                inventory_enabled=inventory_enabled,
+                barcode=barcode,
+                _locations=locations,
+                **extra,
+            )
             self.state(account_id).products[str(number)] = product
             return product
 
-    def seed_customer(self, account_id: int, number: int | None = None, company_name: str = "Customer",
-                      **fields: Any) -> Record:
+    def seed_customer(
+        self, account_id: int, number: int | None = None, company_name: str = "Customer", **fields: Any
+    ) -> Record:
         with self._lock:
             account = self.state(account_id)
             customer = self._new_customer(number or _next_number(account.customers))
@@ -495,11 +534,15 @@ class RackbeatSimulator(Simulator):
             return None
         retry_after = max(1, math.ceil(window[0] + WINDOW_SECONDS - now))
         # Guess: the header name and integer seconds follow Laravel's throttle middleware.
-        return json_response(429, {"message": "Too Many Attempts."}, {
-            "Retry-After": str(retry_after),
-            "X-RateLimit-Limit": str(self.rate_limit_per_minute),
-            "X-RateLimit-Remaining": "0",
-        })
+        return json_response(
+            429,
+            {"message": "Too Many Attempts."},
+            {
+                "Retry-After": str(retry_after),
+                "X-RateLimit-Limit": str(self.rate_limit_per_minute),
+                "X-RateLimit-Remaining": "0",
+            },
+        )
 
     @property
     def _acct(self) -> AccountState:
@@ -619,8 +662,7 @@ class RackbeatSimulator(Simulator):
     def _reference_lister(self, plural: str, attribute: str) -> Callable[[SimRequest], SimResponse]:
         def lister(request: SimRequest) -> SimResponse:
             table: dict[str, Record] = getattr(self._acct, attribute)
-            return _page_response(request, plural, list(table.values()), _render, REFERENCE_FILTERS,
-                                  REFERENCE_SEARCH)
+            return _page_response(request, plural, list(table.values()), _render, REFERENCE_FILTERS, REFERENCE_SEARCH)
 
         return lister
 
@@ -630,10 +672,21 @@ class RackbeatSimulator(Simulator):
         stamp = _now()
         # Guess: defaults for a Danish company (DKK, da, domestic).
         return {
-            "number": number, "company_name": "", "contact_email": None, "contact_phone": None,
-            "currency": "DKK", "locale": "da", "vat_zone": "domestic", "customer_group_id": None,
-            "layout_id": None, "payment_terms_id": None, "ean": None, "is_barred": False, "addresses": [],
-            "created_at": stamp, "updated_at": stamp,
+            "number": number,
+            "company_name": "",
+            "contact_email": None,
+            "contact_phone": None,
+            "currency": "DKK",
+            "locale": "da",
+            "vat_zone": "domestic",
+            "customer_group_id": None,
+            "layout_id": None,
+            "payment_terms_id": None,
+            "ean": None,
+            "is_barred": False,
+            "addresses": [],
+            "created_at": stamp,
+            "updated_at": stamp,
         }
 
     def _customer_fields(self, body: Record, creating: bool) -> Record:
@@ -643,8 +696,16 @@ class RackbeatSimulator(Simulator):
         if creating and not (isinstance(body.get("company_name"), str) and body["company_name"].strip()):
             errors["company_name"] = ["The company name field is required."]
         _copy_text(body, CUSTOMER_TEXT, out, errors)
-        _copy_refs(body, {"customer_group_id": account.customer_groups, "layout_id": account.layouts,
-                          "payment_terms_id": account.payment_terms}, out, errors)
+        _copy_refs(
+            body,
+            {
+                "customer_group_id": account.customer_groups,
+                "layout_id": account.layouts,
+                "payment_terms_id": account.payment_terms,
+            },
+            out,
+            errors,
+        )
         email = out.get("contact_email")
         if email and "@" not in email:
             errors["contact_email"] = ["The contact email must be a valid email address."]
@@ -697,11 +758,22 @@ class RackbeatSimulator(Simulator):
     def _new_product(self, number: str, name: str) -> Record:
         stamp = _now()
         return {
-            "number": number, "name": name, "description": None, "barcode": None,
-            "sales_price": Decimal(0), "recommended_sales_price": Decimal(0), "cost_price": Decimal(0),
-            "recommended_cost_price": Decimal(0), "group": None, "stock_quantity": Decimal(0), "is_barred": False,
-            "inventory_enabled": True, "default_location": None,
-            "physical": {"weight": Decimal(0), "weight_unit": "g"}, "created_at": stamp, "updated_at": stamp,
+            "number": number,
+            "name": name,
+            "description": None,
+            "barcode": None,
+            "sales_price": Decimal(0),
+            "recommended_sales_price": Decimal(0),
+            "cost_price": Decimal(0),
+            "recommended_cost_price": Decimal(0),
+            "group": None,
+            "stock_quantity": Decimal(0),
+            "is_barred": False,
+            "inventory_enabled": True,
+            "default_location": None,
+            "physical": {"weight": Decimal(0), "weight_unit": "g"},
+            "created_at": stamp,
+            "updated_at": stamp,
             "_locations": {},
         }
 
@@ -735,13 +807,18 @@ class RackbeatSimulator(Simulator):
 
     def _render_product(self, product: Record) -> Any:
         reserved = sum(
-            (line["quantity"] for order in self._acct.orders.values()
-             if order["is_booked"] and not order["is_shipped"] and not order["is_cancelled"]
-             for line in order["lines"] if line["item_id"] == product["number"]),
+            (
+                line["quantity"]
+                for order in self._acct.orders.values()
+                if order["is_booked"] and not order["is_shipped"] and not order["is_cancelled"]
+                for line in order["lines"]
+                if line["item_id"] == product["number"]
+            ),
             Decimal(0),
         )  # guess: booked, unshipped orders reserve stock
-        return _render({**product, "in_order_quantity": reserved,
-                        "available_quantity": product["stock_quantity"] - reserved})
+        return _render(
+            {**product, "in_order_quantity": reserved, "available_quantity": product["stock_quantity"] - reserved}
+        )
 
     def _list_products(self, request: SimRequest) -> SimResponse:
         rows = [self._acct.products[n] for n in sorted(self._acct.products)]
@@ -774,8 +851,10 @@ class RackbeatSimulator(Simulator):
 
     def _product_locations(self, request: SimRequest, number: str) -> SimResponse:
         product = self._product(number)
-        rows = [{"number": loc, "name": self._acct.locations.get(loc, {}).get("name"), "stock_quantity": qty}
-                for loc, qty in sorted(product["_locations"].items())]
+        rows = [
+            {"number": loc, "name": self._acct.locations.get(loc, {}).get("name"), "stock_quantity": qty}
+            for loc, qty in sorted(product["_locations"].items())
+        ]
         return _page_response(request, "product_locations", rows, _render, REFERENCE_FILTERS, REFERENCE_SEARCH)
 
     # ---- orders: creation and editing ------------------------------------------------------------------------------
@@ -797,9 +876,18 @@ class RackbeatSimulator(Simulator):
         out: Record = {}
         _copy_text(body, ORDER_TEXT, out, errors)
         _copy_text(body, [k for k in body if k.startswith(("address_", "delivery_address_"))], out, errors)
-        _copy_refs(body, {"layout_id": account.layouts, "employee_id": account.employees,
-                          "our_reference_id": account.employees, "payment_terms_id": account.payment_terms,
-                          "delivery_terms": account.delivery_terms}, out, errors)
+        _copy_refs(
+            body,
+            {
+                "layout_id": account.layouts,
+                "employee_id": account.employees,
+                "our_reference_id": account.employees,
+                "payment_terms_id": account.payment_terms,
+                "delivery_terms": account.delivery_terms,
+            },
+            out,
+            errors,
+        )
         if "vat_zone" in body:
             if body["vat_zone"] not in VAT_ZONES:
                 errors["vat_zone"] = ["The selected vat zone is invalid."]
@@ -817,8 +905,12 @@ class RackbeatSimulator(Simulator):
         location = raw.get("location_id")
         if location is not None and str(location) not in self._acct.locations:
             errors[prefix + "location_id"] = ["The selected location id is invalid."]
-        defaults = {"quantity": None, "line_price": product["sales_price"] if product else Decimal(0),
-                    "discount_percentage": Decimal(0), "vat_percentage": DEFAULT_VAT[vat_zone]}
+        defaults = {
+            "quantity": None,
+            "line_price": product["sales_price"] if product else Decimal(0),
+            "discount_percentage": Decimal(0),
+            "vat_percentage": DEFAULT_VAT[vat_zone],
+        }
         amounts = {key: self._line_amount(raw, key, default, prefix, errors) for key, default in defaults.items()}
         discount = amounts["discount_percentage"]
         if discount is not None and not 0 <= discount <= 100:
@@ -826,8 +918,12 @@ class RackbeatSimulator(Simulator):
         if product is None or None in amounts.values() or prefix + "discount_percentage" in errors:
             return None
         text = raw.get("name")
-        return self._priced_line(product, text if isinstance(text, str) and text else product["name"],
-                                 location, **{key: value for key, value in amounts.items() if value is not None})
+        return self._priced_line(
+            product,
+            text if isinstance(text, str) and text else product["name"],
+            location,
+            **{key: value for key, value in amounts.items() if value is not None},
+        )
 
     @staticmethod
     def _line_amount(raw: Record, key: str, default: Decimal | None, prefix: str, errors: Errors) -> Decimal | None:
@@ -841,17 +937,34 @@ class RackbeatSimulator(Simulator):
             errors[prefix + key] = [f"The {_label(key)} must be a number."]
         return amount
 
-    def _priced_line(self, product: Record, name: str, location: Any, *, quantity: Decimal, line_price: Decimal,
-                     discount_percentage: Decimal, vat_percentage: Decimal) -> Record:
+    def _priced_line(
+        self,
+        product: Record,
+        name: str,
+        location: Any,
+        *,
+        quantity: Decimal,
+        line_price: Decimal,
+        discount_percentage: Decimal,
+        vat_percentage: Decimal,
+    ) -> Record:
         net = quantity * line_price * (1 - discount_percentage / 100)
         vat = net * vat_percentage / 100
         return {
-            "id": self._next_id("line"), "item_id": product["number"], "name": name, "quantity": quantity,
-            "line_price": line_price, "discount_percentage": discount_percentage, "vat_percentage": vat_percentage,
+            "id": self._next_id("line"),
+            "item_id": product["number"],
+            "name": name,
+            "quantity": quantity,
+            "line_price": line_price,
+            "discount_percentage": discount_percentage,
+            "vat_percentage": vat_percentage,
             "location_id": None if location is None else str(location),
             # Guess: field names of the per-line amounts.
-            "line_total_excl_vat": _round(net), "line_vat": _round(vat), "line_total": _round(net) + _round(vat),
-            "_net": net, "_vat": vat,
+            "line_total_excl_vat": _round(net),
+            "line_vat": _round(vat),
+            "line_total": _round(net) + _round(vat),
+            "_net": net,
+            "_vat": vat,
         }
 
     def _order_lines(self, raw_lines: Any, vat_zone: str, errors: Errors) -> list[Record]:
@@ -881,18 +994,39 @@ class RackbeatSimulator(Simulator):
         assert customer is not None
         stamp = _now()
         order: Record = {
-            "number": number, "customer_id": customer["number"],
+            "number": number,
+            "customer_id": customer["number"],
             "customer": {k: customer[k] for k in ("number", "company_name", "contact_email")},
-            "currency": customer["currency"], "vat_zone": vat_zone, "layout_id": customer["layout_id"],
-            "payment_terms_id": customer["payment_terms_id"], "employee_id": None, "our_reference_id": None,
-            "delivery_terms": None, "other_reference": None, "heading": None, "note": None,
-            "order_date": stamp[:10], "deliver_at": None,
+            "currency": customer["currency"],
+            "vat_zone": vat_zone,
+            "layout_id": customer["layout_id"],
+            "payment_terms_id": customer["payment_terms_id"],
+            "employee_id": None,
+            "our_reference_id": None,
+            "delivery_terms": None,
+            "other_reference": None,
+            "heading": None,
+            "note": None,
+            "order_date": stamp[:10],
+            "deliver_at": None,
         }
         order.update(header)
-        order.update(lines=lines, **self._totals(lines), is_booked=False, is_shipped=False,
-                     is_partly_shipped=False, is_ready_for_shipping=False, is_invoiced=False,
-                     is_partly_invoiced=False, is_ready_for_invoicing=False, is_cancelled=False,
-                     booked_at=None, invoice_number=None, created_at=stamp, updated_at=stamp)
+        order.update(
+            lines=lines,
+            **self._totals(lines),
+            is_booked=False,
+            is_shipped=False,
+            is_partly_shipped=False,
+            is_ready_for_shipping=False,
+            is_invoiced=False,
+            is_partly_invoiced=False,
+            is_ready_for_invoicing=False,
+            is_cancelled=False,
+            booked_at=None,
+            invoice_number=None,
+            created_at=stamp,
+            updated_at=stamp,
+        )
         return order
 
     def _store_order(self, request: SimRequest, book_by_default: bool) -> SimResponse:
@@ -1012,9 +1146,16 @@ class RackbeatSimulator(Simulator):
                 else:
                     wanted.append((line_id, quantity))
             _raise_if(errors)
-        return [{"line_id": line_id, "item_id": by_id[line_id]["item_id"], "name": by_id[line_id]["name"],
-                 "quantity": quantity, "location_id": by_id[line_id]["location_id"]}
-                for line_id, quantity in wanted]
+        return [
+            {
+                "line_id": line_id,
+                "item_id": by_id[line_id]["item_id"],
+                "name": by_id[line_id]["name"],
+                "quantity": quantity,
+                "location_id": by_id[line_id]["location_id"],
+            }
+            for line_id, quantity in wanted
+        ]
 
     def _create_shipment(self, request: SimRequest, number: str) -> SimResponse:
         order = self._order(number)
@@ -1026,8 +1167,14 @@ class RackbeatSimulator(Simulator):
         if not lines:
             raise _invalid({"order": ["Order has nothing left to ship"]})
         shipment_id = self._next_id("shipment")
-        shipment = {"id": shipment_id, "order_number": order["number"], "is_shipped": False, "shipped_at": None,
-                    "lines": lines, "created_at": _now()}
+        shipment = {
+            "id": shipment_id,
+            "order_number": order["number"],
+            "is_shipped": False,
+            "shipped_at": None,
+            "lines": lines,
+            "created_at": _now(),
+        }
         self._acct.shipments[shipment_id] = shipment
         return json_response(201, {"order_shipment": _render(shipment)})
 
@@ -1088,14 +1235,25 @@ class RackbeatSimulator(Simulator):
         invoice_number = _next_number(self._acct.invoices)
         stamp = _now()
         invoice = {
-            "number": invoice_number, "order_number": order["number"], "customer_id": order["customer_id"],
-            "customer": copy.deepcopy(order["customer"]), "currency": order["currency"],
+            "number": invoice_number,
+            "order_number": order["number"],
+            "customer_id": order["customer_id"],
+            "customer": copy.deepcopy(order["customer"]),
+            "currency": order["currency"],
             "vat_zone": order["vat_zone"],
-            "other_reference": order["other_reference"], "heading": order["heading"], "note": order["note"],
-            "lines": copy.deepcopy(order["lines"]), "total_excl_vat": order["total_excl_vat"],
-            "total_vat": order["total_vat"], "total": order["total"], "is_booked": book,
-            "booked_at": stamp if book else None, "stock_returned": False, "invoice_date": stamp[:10],
-            "created_at": stamp, "updated_at": stamp,
+            "other_reference": order["other_reference"],
+            "heading": order["heading"],
+            "note": order["note"],
+            "lines": copy.deepcopy(order["lines"]),
+            "total_excl_vat": order["total_excl_vat"],
+            "total_vat": order["total_vat"],
+            "total": order["total"],
+            "is_booked": book,
+            "booked_at": stamp if book else None,
+            "stock_returned": False,
+            "invoice_date": stamp[:10],
+            "created_at": stamp,
+            "updated_at": stamp,
         }
         self._acct.invoices[invoice_number] = invoice
         order.update(is_invoiced=True, invoice_number=invoice_number, updated_at=stamp)
@@ -1149,8 +1307,14 @@ class RackbeatSimulator(Simulator):
                 hook["is_active"] = active
                 return json_response(200, {"webhook": _render(hook)})  # upsert: no token (guess: 200 not 201)
         token = "".join(secrets.choice(TOKEN_ALPHABET) for _ in range(32))
-        hook = {"id": self._next_id("webhook"), "event": event, "url": url, "is_active": active,
-                "created_at": _now(), "_token": token}
+        hook = {
+            "id": self._next_id("webhook"),
+            "event": event,
+            "url": url,
+            "is_active": active,
+            "created_at": _now(),
+            "_token": token,
+        }
         self._acct.webhooks[hook["id"]] = hook
         return json_response(201, {"webhook": {**_render(hook), "token": token}})
 

@@ -1,0 +1,647 @@
+"""Embedded AWS: runs a SAM template whole, in-process, on moto.
+
+`EmbeddedAws` provisions the template's resources in moto and runs each function's handler in-process when AWS
+would: API routes for requests, SQS event source mappings when pumped, and Step Functions Lambda tasks when moto's
+ASL interpreter invokes them. Application code cannot tell: its boto3 clients simply reach moto.
+
+Patched in moto while the context is entered (and undone on exit):
+- `LambdaFunction.invoke` hands invocations of the template's functions to the in-process handler and reports a
+  handler exception as an `Unhandled` function error, so Step Functions Retry/Catch match its class name.
+- SQS's clock (visibility timeouts, timestamps), the Step Functions retrier's backoff sleep and Wait states use
+  the virtual clock `aws.clock`, so backoff and redelivery happen without real waiting.
+- Step Functions executions run on a bounded thread pool instead of a new thread per execution.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import io
+import json
+import logging
+import threading
+import time
+import uuid
+import zipfile
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, ClassVar
+from unittest import mock
+
+import boto3
+import moto
+import moto.sqs.models as moto_sqs_models
+from moto.awslambda.models import LambdaFunction
+from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.core.models import DEFAULT_ACCOUNT_ID
+from moto.sqs.models import sqs_backends
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+from crossdock_local.aws_api import ApiGateway, ApiResponse, Route
+from crossdock_local.aws_clock import VirtualClock
+from crossdock_local.aws_lambda import (
+    FunctionSpec,
+    InProcessLambda,
+    Invocation,
+    InvokeResult,
+    apply_environment,
+    restore_environment,
+)
+from crossdock_local.aws_sqs import SqsMapping, SqsPoller
+from crossdock_local.aws_template import Physical, Resolver, load_template, merge_globals
+from crossdock_local.aws_usage import ApiCallCounter
+
+__all__ = ["ApiResponse", "EmbeddedAws", "Invocation", "InvokeResult", "Physical", "VirtualClock"]
+
+LOG = logging.getLogger(__name__)
+
+_ROLE_NAME = "crossdock-embedded-execution"
+_ASSUME_ROLE_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+_IMPLICIT_API = "ServerlessRestApi"  # the API SAM creates for Api events without a RestApiId
+_CFN_QUEUE_ATTRIBUTES = (
+    "ContentBasedDeduplication",
+    "DeduplicationScope",
+    "DelaySeconds",
+    "FifoQueue",
+    "FifoThroughputLimit",
+    "KmsDataKeyReusePeriodSeconds",
+    "KmsMasterKeyId",
+    "MaximumMessageSize",
+    "MessageRetentionPeriod",
+    "ReceiveMessageWaitTimeSeconds",
+    "SqsManagedSseEnabled",
+    "VisibilityTimeout",
+)
+
+
+class EmbeddedAws:
+    """`with EmbeddedAws(template=Path("template.yaml")) as aws:` - the stack, running on moto in this process."""
+
+    def __init__(
+        self,
+        template: Path,
+        *,
+        parameters: dict[str, str] | None = None,
+        stack_name: str = "crossdock",
+        region: str = "eu-west-1",
+        max_concurrent_executions: int = 16,
+    ) -> None:
+        self.template_path = Path(template).resolve()
+        self.stack_name = stack_name
+        self.region = region
+        self.account_id = DEFAULT_ACCOUNT_ID
+        self.clock = VirtualClock()
+        self.resources: dict[str, Physical] = {}
+        self._parameters = parameters or {}
+        self._max_concurrent_executions = max_concurrent_executions
+        self._template: dict[str, Any] = {}
+        self._resolver: Resolver | None = None
+        self._provisioning: set[str] = set()
+        self._lambdas = InProcessLambda(self.clock, region)
+        self._api = ApiGateway(self._lambdas, self.clock, self.account_id)
+        self._calls = ApiCallCounter()
+        self._poller: SqsPoller | None = None
+        self._clients: dict[str, Any] = {}
+        self._executions: concurrent.futures.ThreadPoolExecutor | None = None
+        self._running: set[concurrent.futures.Future[None]] = set()
+        self._running_lock = threading.Lock()
+        self._exit_stack = ExitStack()
+
+    # -- lifecycle ----------------------------------------------------------------------------------------------
+
+    def __enter__(self) -> EmbeddedAws:
+        try:
+            self._start()
+        except BaseException:
+            self._exit_stack.close()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._exit_stack.close()
+
+    def _start(self) -> None:
+        stack = self._exit_stack
+        saved_env = apply_environment(
+            {
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_SESSION_TOKEN": "testing",
+                "AWS_DEFAULT_REGION": self.region,
+                "AWS_REGION": self.region,
+            }
+        )
+        stack.callback(restore_environment, saved_env)
+        mocked = moto.mock_aws(
+            config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+        )
+        mocked.start()
+        stack.callback(mocked.stop)
+        self._patch_moto(stack)
+        self._calls.install()
+        stack.callback(self._calls.uninstall)
+        stack.callback(self._lambdas.unload)
+        self._provision()
+
+    def _patch_moto(self, stack: ExitStack) -> None:
+        clock = self.clock
+        self._patch_lambda_invoke(stack)
+        stack.enter_context(mock.patch.object(moto_sqs_models, "unix_time", lambda dt=None: clock.time()))
+        stack.enter_context(mock.patch.object(moto_sqs_models, "unix_time_millis", lambda dt=None: clock.time() * 1000))
+        stack.enter_context(mock.patch.object(retrier_decl, "time", SimpleNamespace(sleep=clock.sleep)))
+        stack.enter_context(mock.patch.object(WaitFunction, "_wait_interval", _virtual_wait(clock)))
+        self._executions = concurrent.futures.ThreadPoolExecutor(
+            max_workers=self._max_concurrent_executions, thread_name_prefix="embedded-sfn"
+        )
+        stack.callback(self._stop_executions)
+        stack.enter_context(mock.patch.object(ExecutionWorker, "start", self._pooled_execution_start()))
+        stack.enter_context(mock.patch.object(StepFunctionsParserBackend, "start_execution", _named_start_execution()))
+
+    def _patch_lambda_invoke(self, stack: ExitStack) -> None:
+        """Invocations of the template's functions run in-process; anything else keeps moto's behaviour.
+
+        Without Docker, moto's backend answers `Invoke` itself (echoing the payload); `InvokeAsync` goes through
+        `LambdaFunction.invoke`. Both are intercepted.
+        """
+        backend_invoke = LambdaSimpleBackend.invoke
+        function_invoke = LambdaFunction.invoke
+
+        def invoke_via_backend(
+            backend: LambdaSimpleBackend, name: str, qualifier: str | None, body: Any, headers: Any, response: Any
+        ) -> str | bytes | None:
+            payload = self._invoke_in_process(name, body, response)
+            return backend_invoke(backend, name, qualifier, body, headers, response) if payload is None else payload
+
+        def invoke_via_function(fn: LambdaFunction, body: Any, headers: Any, response: Any) -> str | bytes:
+            payload = self._invoke_in_process(fn.function_arn, body, response)
+            return function_invoke(fn, body, headers, response) if payload is None else payload
+
+        stack.enter_context(mock.patch.object(LambdaSimpleBackend, "invoke", invoke_via_backend))
+        stack.enter_context(mock.patch.object(LambdaFunction, "invoke", invoke_via_function))
+
+    def _invoke_in_process(self, name_or_arn: str, body: Any, response_headers: dict[str, str]) -> bytes | None:
+        """The invocation's response payload, or None when the function is not one of the template's."""
+        spec = self._lambdas.find(name_or_arn)
+        if spec is None:
+            return None
+        result = self._lambdas.invoke(spec, json.loads(body) if body else {}, source="lambda")
+        if result.error is not None:
+            # An uncaught exception is "Unhandled"; Step Functions then matches Retry/Catch on its errorType.
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps(result.error).encode()
+        return json.dumps(result.payload).encode()
+
+    def _pooled_execution_start(self) -> Callable[[ExecutionWorker], None]:
+        """moto starts a thread per execution; queue them on the bounded pool instead (they stay RUNNING)."""
+
+        def start(worker: ExecutionWorker) -> None:
+            assert self._executions is not None
+            future = self._executions.submit(worker._execution_logic)
+            with self._running_lock:
+                self._running.add(future)
+            future.add_done_callback(self._execution_done)
+
+        return start
+
+    def _execution_done(self, future: concurrent.futures.Future[None]) -> None:
+        with self._running_lock:
+            self._running.discard(future)
+        if not future.cancelled() and future.exception() is not None:
+            LOG.error("state machine execution crashed", exc_info=future.exception())
+
+    def _stop_executions(self) -> None:
+        """Drop queued executions and give running ones a moment: after exit moto is gone from under them."""
+        assert self._executions is not None
+        self._executions.shutdown(wait=False, cancel_futures=True)
+        with self._running_lock:
+            running = list(self._running)
+        concurrent.futures.wait(running, timeout=10)
+
+    def _client(self, service: str, role: str | None = None) -> Any:
+        """A boto3 client of the runtime itself; its calls count as `role` ("runtime") or not at all (None)."""
+        key = f"{service}:{role}"
+        if key not in self._clients:
+            client: Any = boto3.client(service, region_name=self.region)  # type: ignore[call-overload]
+            self._clients[key] = self._calls.assign(client, role)
+        return self._clients[key]
+
+    # -- provisioning -------------------------------------------------------------------------------------------
+
+    def _provision(self) -> None:
+        self._template = load_template(self.template_path)
+        pseudo = {
+            "AWS::Region": self.region,
+            "AWS::AccountId": self.account_id,
+            "AWS::Partition": "aws",
+            "AWS::StackName": self.stack_name,
+            "AWS::StackId": f"arn:aws:cloudformation:{self.region}:{self.account_id}:stack/{self.stack_name}/embedded",
+            "AWS::URLSuffix": "amazonaws.com",
+        }
+        self._resolver = Resolver(self._template, pseudo, self._parameters, self._physical)
+        self._client("iam").create_role(RoleName=_ROLE_NAME, AssumeRolePolicyDocument=json.dumps(_ASSUME_ROLE_POLICY))
+        for logical_id in self._template["Resources"]:
+            if self._enabled(logical_id):
+                self._physical(logical_id)
+        self._poller = SqsPoller(self._lambdas, self._client("sqs", "runtime"), self.region)
+        for logical_id, resource in self._template["Resources"].items():
+            if resource["Type"] == "AWS::Serverless::Function" and self._enabled(logical_id):
+                self._wire_events(logical_id, resource)
+
+    def _enabled(self, logical_id: str) -> bool:
+        condition = self._template["Resources"][logical_id].get("Condition")
+        return condition is None or self._resolve_condition(condition)
+
+    def _resolve_condition(self, name: str) -> bool:
+        assert self._resolver is not None
+        return self._resolver.condition(name)
+
+    def _resolve(self, value: Any) -> Any:
+        assert self._resolver is not None
+        return self._resolver.resolve(value)
+
+    def _physical(self, logical_id: str) -> Physical:
+        """The resource's physical identity, provisioning it (and what it references) first if needed."""
+        if logical_id in self.resources:
+            return self.resources[logical_id]
+        if logical_id in self._provisioning:
+            raise ValueError(f"circular reference through {logical_id}")
+        resource = self._template["Resources"][logical_id]
+        provisioner = self._PROVISIONERS.get(resource["Type"])
+        if provisioner is None:
+            raise ValueError(f"{logical_id}: {resource['Type']} is not supported by the embedded runtime")
+        self._provisioning.add(logical_id)
+        try:
+            self.resources[logical_id] = provisioner(self, logical_id, resource.get("Properties") or {})
+        finally:
+            self._provisioning.discard(logical_id)
+        return self.resources[logical_id]
+
+    def _default_name(self, logical_id: str) -> str:
+        return f"{self.stack_name}-{logical_id}"[:64]
+
+    def _provision_table(self, logical_id: str, props: dict[str, Any]) -> Physical:
+        props = self._resolve(props)
+        name = props.get("TableName", self._default_name(logical_id))
+        request: dict[str, Any] = {
+            "TableName": name,
+            "KeySchema": props["KeySchema"],
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "BillingMode": props.get("BillingMode", "PROVISIONED"),
+        }
+        for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes", "ProvisionedThroughput", "StreamSpecification"):
+            if key in props:
+                request[key] = props[key]
+        if "StreamSpecification" in request:
+            request["StreamSpecification"] = {"StreamEnabled": True, **request["StreamSpecification"]}
+        dynamodb = self._client("dynamodb")
+        table = dynamodb.create_table(**request)["TableDescription"]
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl and ttl.get("Enabled"):
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        return Physical(name, {"Arn": table["TableArn"], "StreamArn": table.get("LatestStreamArn", "")})
+
+    def _provision_key(self, logical_id: str, props: dict[str, Any]) -> Physical:
+        props = self._resolve(props)
+        request: dict[str, Any] = {"Description": props.get("Description", logical_id)}
+        if "KeyPolicy" in props:
+            request["Policy"] = json.dumps(props["KeyPolicy"])
+        for key in ("KeyUsage", "KeySpec"):
+            if key in props:
+                request[key] = props[key]
+        kms = self._client("kms")
+        key = kms.create_key(**request)["KeyMetadata"]
+        if props.get("EnableKeyRotation"):
+            kms.enable_key_rotation(KeyId=key["KeyId"])
+        return Physical(key["KeyId"], {"Arn": key["Arn"], "KeyId": key["KeyId"]})
+
+    def _provision_queue(self, logical_id: str, props: dict[str, Any]) -> Physical:
+        props = self._resolve(props)
+        fifo = bool(props.get("FifoQueue"))
+        name = props.get("QueueName", self._default_name(logical_id) + (".fifo" if fifo else ""))
+        attributes = {key: _attribute(props[key]) for key in _CFN_QUEUE_ATTRIBUTES if key in props}
+        for key in ("RedrivePolicy", "RedriveAllowPolicy"):
+            if key in props:
+                attributes[key] = json.dumps(props[key])
+        url = self._client("sqs").create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        arn = f"arn:aws:sqs:{self.region}:{self.account_id}:{name}"
+        return Physical(url, {"Arn": arn, "QueueName": name, "QueueUrl": url})
+
+    def _provision_function(self, logical_id: str, props: dict[str, Any]) -> Physical:
+        merged = merge_globals(self._template.get("Globals", {}).get("Function", {}), props)
+        resolve = self._resolve
+        name = resolve(merged.get("FunctionName", self._default_name(logical_id)))
+        code_dir = (self.template_path.parent / resolve(merged["CodeUri"])).resolve()
+        spec = FunctionSpec(
+            logical_id=logical_id,
+            name=name,
+            arn=f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}",
+            code_dir=code_dir,
+            handler=resolve(merged["Handler"]),
+            runtime=resolve(merged.get("Runtime", "python3.11")),
+            timeout=int(resolve(merged.get("Timeout", 3))),
+            memory_mb=int(resolve(merged.get("MemorySize", 128))),
+            environment={k: str(v) for k, v in resolve(merged.get("Environment", {})).get("Variables", {}).items()},
+        )
+        # moto only needs the function to exist (names, ARNs, GetFunction); the code runs from spec.code_dir.
+        self._client("lambda").create_function(
+            FunctionName=spec.name,
+            Runtime=spec.runtime,
+            Role=f"arn:aws:iam::{self.account_id}:role/{_ROLE_NAME}",
+            Handler=spec.handler,
+            Code={"ZipFile": _placeholder_zip()},
+            Timeout=spec.timeout,
+            MemorySize=spec.memory_mb,
+            Environment={"Variables": spec.environment},
+            Architectures=resolve(merged.get("Architectures", ["x86_64"])),
+        )
+        self._lambdas.register(spec)
+        return Physical(spec.name, {"Arn": spec.arn})
+
+    def _provision_state_machine(self, logical_id: str, props: dict[str, Any]) -> Physical:
+        resolve = self._resolve
+        if "DefinitionUri" in props:
+            definition = (self.template_path.parent / resolve(props["DefinitionUri"])).read_text(encoding="utf-8")
+        else:
+            definition = json.dumps(resolve(props["Definition"]))
+        for key, value in resolve(props.get("DefinitionSubstitutions", {})).items():
+            definition = definition.replace("${" + key + "}", str(value))
+        name = resolve(props.get("Name", self._default_name(logical_id)))
+        arn = self._client("stepfunctions").create_state_machine(
+            name=name,
+            definition=definition,
+            roleArn=f"arn:aws:iam::{self.account_id}:role/{_ROLE_NAME}",
+            type=resolve(props.get("Type", "STANDARD")),
+        )["stateMachineArn"]
+        return Physical(arn, {"Arn": arn, "Name": name})
+
+    def _provision_api(self, logical_id: str, props: dict[str, Any]) -> Physical:
+        api_id = hashlib.sha256(f"{self.stack_name}/{logical_id}".encode()).hexdigest()[:10]
+        stage = self._resolve(props.get("StageName", "Prod"))
+        return Physical(api_id, {"RootResourceId": api_id[:6], "StageName": stage})
+
+    def _provision_layer(self, logical_id: str, props: dict[str, Any]) -> Physical:
+        # Layers are imported from the process's own path (PYTHONPATH); only their ARN is needed for references.
+        return Physical(f"arn:aws:lambda:{self.region}:{self.account_id}:layer:{self._default_name(logical_id)}:1")
+
+    # One provisioner per resource type; a new type (e.g. AWS::Scheduler::Schedule) is one more entry.
+    _PROVISIONERS: ClassVar[dict[str, Callable[[EmbeddedAws, str, dict[str, Any]], Physical]]] = {
+        "AWS::DynamoDB::Table": _provision_table,
+        "AWS::KMS::Key": _provision_key,
+        "AWS::SQS::Queue": _provision_queue,
+        "AWS::Serverless::Function": _provision_function,
+        "AWS::Serverless::StateMachine": _provision_state_machine,
+        "AWS::Serverless::Api": _provision_api,
+        "AWS::Serverless::LayerVersion": _provision_layer,
+    }
+
+    def _wire_events(self, logical_id: str, resource: dict[str, Any]) -> None:
+        function = self._lambdas.find(logical_id)
+        assert function is not None and self._poller is not None
+        for event_name, event in (resource["Properties"].get("Events") or {}).items():
+            props = self._resolve(event.get("Properties", {}))
+            if event["Type"] == "Api":
+                self._api.routes.append(self._route(function, props))
+            elif event["Type"] == "SQS":
+                self._poller.mappings.append(self._sqs_mapping(function, props))
+            else:
+                LOG.warning(
+                    "%s.%s: %s events are not run by the embedded runtime", logical_id, event_name, event["Type"]
+                )
+
+    def _route(self, function: FunctionSpec, props: dict[str, Any]) -> Route:
+        api_id = props.get("RestApiId") or self._implicit_api().ref
+        api = next(p for p in self.resources.values() if p.ref == api_id)
+        method = props["Method"].upper()
+        return Route(api_id, api.attrs["StageName"], "ANY" if method == "ANY" else method, props["Path"], function)
+
+    def _implicit_api(self) -> Physical:
+        if _IMPLICIT_API not in self.resources:
+            self.resources[_IMPLICIT_API] = self._provision_api(_IMPLICIT_API, {"StageName": "Prod"})
+        return self.resources[_IMPLICIT_API]
+
+    def _sqs_mapping(self, function: FunctionSpec, props: dict[str, Any]) -> SqsMapping:
+        queue = next(p for p in self.resources.values() if p.attrs.get("Arn") == props["Queue"])
+        return SqsMapping(
+            function=function,
+            queue_arn=props["Queue"],
+            queue_url=queue.ref,
+            batch_size=int(props.get("BatchSize", 10)),
+            report_batch_item_failures="ReportBatchItemFailures" in props.get("FunctionResponseTypes", []),
+        )
+
+    # -- resources ----------------------------------------------------------------------------------------------
+
+    def queue_url(self, logical_id: str) -> str:
+        return self.resources[logical_id].ref
+
+    def queue_arn(self, logical_id: str) -> str:
+        return str(self.resources[logical_id].attrs["Arn"])
+
+    def table_name(self, logical_id: str) -> str:
+        return self.resources[logical_id].ref
+
+    def key_id(self, logical_id: str) -> str:
+        return self.resources[logical_id].ref
+
+    def state_machine_arn(self, logical_id: str) -> str:
+        return self.resources[logical_id].ref
+
+    def function_name(self, logical_id: str) -> str:
+        return self.resources[logical_id].ref
+
+    def function_env(self, logical_id: str) -> dict[str, str]:
+        """The function's resolved Environment.Variables (Globals merged)."""
+        spec = self._lambdas.find(logical_id)
+        if spec is None:
+            raise KeyError(f"{logical_id} is not a function of this template")
+        return dict(spec.environment)
+
+    @property
+    def routes(self) -> list[Route]:
+        return list(self._api.routes)
+
+    @property
+    def invocations(self) -> list[Invocation]:
+        """The most recent Lambda invocations (up to 10,000), oldest first."""
+        return list(self._lambdas.invocations)
+
+    # -- running ------------------------------------------------------------------------------------------------
+
+    def api_request(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str] | None = None,
+        body: bytes = b"",
+        *,
+        base64: bool = False,
+        query: dict[str, str | list[str]] | None = None,
+    ) -> ApiResponse:
+        """One request to the template's REST API, as API Gateway would serve it (path without the stage)."""
+        return self._api.request(method, path, headers or {}, body, base64_body=base64, query=query)
+
+    def invoke(self, logical_id: str, event: Any) -> InvokeResult:
+        """Invoke a function directly (RequestResponse), as `lambda.invoke` would."""
+        spec = self._lambdas.find(logical_id)
+        if spec is None:
+            raise KeyError(f"{logical_id} is not a function of this template")
+        return self._lambdas.invoke(spec, event, source="lambda")
+
+    def pump(self) -> int:
+        """One polling round over every SQS event source mapping; returns how many records were delivered."""
+        assert self._poller is not None
+        return self._poller.poll()
+
+    def wait_for_executions(self, timeout: float = 30.0) -> None:
+        """Return once no state machine execution is running or queued; TimeoutError after `timeout` real seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._running_lock:
+                running = list(self._running)
+            if not running:
+                return
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"{len(running)} state machine executions still running after {timeout}s")
+            concurrent.futures.wait(running, timeout=remaining)
+
+    def drain(self, max_rounds: int = 1000, execution_timeout: float = 30.0) -> int:
+        """Run until the mapped queues are empty and no execution runs; returns the records delivered.
+
+        When only in-flight (invisible) or delayed messages remain, the virtual clock jumps to the earliest moment
+        one becomes visible instead of waiting. Raises RuntimeError if the stack has not settled in `max_rounds`.
+        """
+        delivered = 0
+        for _ in range(max_rounds):
+            delivered_now = self.pump()
+            delivered += delivered_now
+            self.wait_for_executions(execution_timeout)
+            if delivered_now:
+                continue
+            visible, next_visible_at = self._mapped_queue_state()
+            if visible:
+                continue
+            if next_visible_at is None:
+                return delivered
+            self.clock.advance_to(next_visible_at)
+        raise RuntimeError(f"the stack did not settle within {max_rounds} rounds")
+
+    def _mapped_queue_state(self) -> tuple[int, float | None]:
+        """Visible messages on the mapped queues, and the epoch seconds at which the next hidden one shows."""
+        assert self._poller is not None
+        backend = sqs_backends[self.account_id][self.region]
+        visible = 0
+        hidden_until: list[float] = []
+        for mapping in self._poller.mappings:
+            for message in backend.get_queue(mapping.queue_url.rsplit("/", 1)[-1])._messages:
+                if message.visible and not message.delayed:
+                    visible += 1
+                else:
+                    # Strictly after: moto shows a message once the clock is past its visibility time.
+                    hidden_until.append(max(message.visible_at, message.delayed_until) / 1000 + 0.001)
+        return visible, min(hidden_until, default=None)
+
+    # -- usage --------------------------------------------------------------------------------------------------
+
+    def usage(self) -> dict[str, Any]:
+        """Counters to price the stack's AWS cost.
+
+        api_calls: {service: {operation: n}} made by application code (handlers, tests, the demo);
+        runtime_calls: same, made by the embedded AWS on the application's behalf (the SQS poller: AWS bills
+        these as SQS requests); lambda: per function logical id, invocations, errors, cold starts, billed
+        milliseconds (real time, 1 ms steps), GB-seconds and invocations by source; api_requests: REST API
+        requests; states: per state machine, executions by status and state transitions (retries included, as
+        billed) read from the execution histories.
+        """
+        return {
+            "api_calls": _copy_counts(self._calls.app),
+            "runtime_calls": _copy_counts(self._calls.runtime),
+            "api_requests": self._api.requests,
+            "lambda": {
+                logical_id: {**vars(stats), "by_source": dict(stats.by_source), "memory_mb": self._memory(logical_id)}
+                for logical_id, stats in self._lambdas.stats.items()
+            },
+            "states": {
+                logical_id: self._state_machine_usage(physical.ref)
+                for logical_id, physical in self.resources.items()
+                if self._template["Resources"].get(logical_id, {}).get("Type") == "AWS::Serverless::StateMachine"
+            },
+        }
+
+    def _memory(self, logical_id: str) -> int:
+        spec = self._lambdas.find(logical_id)
+        assert spec is not None
+        return spec.memory_mb
+
+    def _state_machine_usage(self, arn: str) -> dict[str, Any]:
+        sfn = self._client("stepfunctions")
+        by_status: dict[str, int] = {}
+        transitions = 0
+        for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=arn):
+            for execution in page["executions"]:
+                by_status[execution["status"]] = by_status.get(execution["status"], 0) + 1
+                transitions += _transitions(sfn, execution["executionArn"])
+        return {"executions": sum(by_status.values()), "by_status": by_status, "transitions": transitions}
+
+
+def _transitions(sfn: Any, execution_arn: str) -> int:
+    """Billed state transitions: every state entered, plus every retry of a task."""
+    types: list[str] = [
+        event["type"]
+        for page in sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
+        for event in page["events"]
+    ]
+    entered = sum(event_type.endswith("StateEntered") for event_type in types)
+    scheduled = sum(event_type in ("LambdaFunctionScheduled", "TaskScheduled") for event_type in types)
+    return entered + max(0, scheduled - types.count("TaskStateEntered"))
+
+
+def _named_start_execution() -> Callable[..., Any]:
+    """moto names an execution started without a name "None" (so a second one clashes); AWS uses a UUID."""
+    original = StepFunctionsParserBackend.start_execution
+
+    def start_execution(
+        backend: StepFunctionsParserBackend, state_machine_arn: str, name: str | None = None, *args: Any, **kwargs: Any
+    ) -> Any:
+        return original(backend, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
+
+    return start_execution
+
+
+def _virtual_wait(clock: VirtualClock) -> Callable[[WaitFunction, Environment, int], None]:
+    def wait_interval(_wait: WaitFunction, env: Environment, wait_seconds: int) -> None:
+        if wait_seconds > 0 and env.is_running():
+            clock.sleep(wait_seconds)
+
+    return wait_interval
+
+
+def _attribute(value: Any) -> str:
+    """A CloudFormation property value as an SQS attribute string (booleans lower case)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _placeholder_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    raise RuntimeError('runs in-process')\n")
+    return buffer.getvalue()
+
+
+def _copy_counts(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    return {service: dict(operations) for service, operations in counts.items()}

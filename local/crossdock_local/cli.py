@@ -1,0 +1,67 @@
+"""`crossdock` command line: the demo and the local server (operator commands follow in later work)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from crossdock_local.demo import DEMO_LOG, demo_settings, render, run_demo
+from crossdock_local.stack import LocalStack
+
+
+def _demo(args: argparse.Namespace) -> int:
+    result = run_demo(order_count=args.orders, seed=args.seed, rackbeat_rate_limit=args.rackbeat_rate_limit)
+    print(render(result))
+    print(f"function logs and metrics: {DEMO_LOG}")
+    return 0 if result.ok else 1
+
+
+def _serve(args: argparse.Namespace) -> int:
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with LocalStack(port=args.port) as stack:
+        connection = stack.create_connection(demo_settings())
+        stack.seed_items(connection.rackbeat_account_id, [f"SKU-{n:03d}" for n in range(1, 41)])
+        state = {"base_url": stack.base_url, **connection.public(stack.base_url)}
+        Path(args.state_file).write_text(json.dumps(state, indent=2))
+        print(f"Crossdock is serving on {stack.base_url} (state in {args.state_file}); Ctrl-C stops it.", flush=True)
+        worker = threading.Thread(target=_keep_running, args=(stack, stop), daemon=True)
+        worker.start()
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            stop.set()
+        worker.join(timeout=10)
+    return 0
+
+
+def _keep_running(stack: LocalStack, stop: threading.Event) -> None:
+    """What AWS does continuously: poll the queues, run workflows, let scheduled time pass."""
+    while not stop.is_set():
+        if not stack.aws.drain():
+            stop.wait(0.2)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="crossdock", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    demo = commands.add_parser("demo", help="run 200 Shopify orders through the embedded stack and audit them")
+    demo.add_argument("--orders", type=int, default=200)
+    demo.add_argument("--seed", type=int, default=2026)
+    demo.add_argument("--rackbeat-rate-limit", type=int, default=480, help="requests/minute per token")
+    demo.set_defaults(run=_demo)
+    serve = commands.add_parser("serve", help="keep the stack running with webhook routes and simulators")
+    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--state-file", default=".crossdock-state.json")
+    serve.set_defaults(run=_serve)
+    args = parser.parse_args(argv)
+    code: int = args.run(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

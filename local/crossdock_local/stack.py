@@ -1,0 +1,176 @@
+"""The whole Crossdock stack on one machine: embedded AWS, the simulators, and one HTTP endpoint in front of both.
+
+Used by `crossdock demo`, `crossdock serve` and the end-to-end tests. Connections created here point their
+clients at the simulators through real HTTP (`<endpoint>/_sim/<system>/…`), so the deployed code path is the one
+that runs; only the base URLs differ.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import httpx
+from crossdock.connections.model import Connection
+from crossdock.connections.settings import RackbeatShopifySettings
+from crossdock.flows.ingest import RACKBEAT_WEBHOOK_TOKENS, SHOPIFY_SECRET
+from crossdock.store import connections
+from crossdock.store.secrets import SecretStore
+
+from crossdock_local.aws import EmbeddedAws
+from crossdock_local.server import LocalEndpoint
+from crossdock_local.sims.rackbeat import RackbeatSimulator
+from crossdock_local.sims.shopify import ShopifySimulator
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+ORDER_TOPICS = ("orders/create", "orders/paid", "orders/fulfilled", "orders/updated", "orders/cancelled")
+RACKBEAT_API_KEY = "rackbeat_api_key"
+SHIPPING_ITEM = "FRAGT"
+ROUNDING_ITEM = "ORE"
+
+
+@dataclass(frozen=True)
+class LocalConnection:
+    """A connection with everything a person needs to talk to it by hand (written to the serve state file)."""
+
+    connection_id: str
+    shop_domain: str
+    app_secret: str
+    shopify_access_token: str
+    rackbeat_account_id: int
+    rackbeat_api_key: str
+
+    def public(self, base_url: str) -> dict[str, Any]:
+        return {
+            "connection_id": self.connection_id,
+            "shop_domain": self.shop_domain,
+            "shopify": {
+                "app_secret": self.app_secret,
+                "access_token": self.shopify_access_token,
+                "base_url": f"{base_url}/_sim/shopify",
+                "webhook_url": f"{base_url}/webhooks/shopify",
+            },
+            "rackbeat": {
+                "api_key": self.rackbeat_api_key,
+                "account_id": self.rackbeat_account_id,
+                "base_url": f"{base_url}/_sim/rackbeat/api/",
+                "webhook_url": f"{base_url}/webhooks/rackbeat/{self.connection_id}",
+            },
+        }
+
+
+class LocalStack:
+    def __init__(
+        self, *, port: int = 0, rackbeat_rate_limit: int = 480, seed: int = 7, log_level: str = "WARNING"
+    ) -> None:
+        self._port = port
+        self._seed = seed
+        self.aws = EmbeddedAws(template=PROJECT_ROOT / "template.yaml", parameters={"LogLevel": log_level})
+        self._rackbeat_rate_limit = rackbeat_rate_limit
+        self.base_url = ""
+
+    def __enter__(self) -> LocalStack:
+        self.aws.__enter__()
+        try:
+            clock = self.aws.clock.monotonic
+            self.rackbeat = RackbeatSimulator(
+                clock=clock, rate_limit_per_minute=self._rackbeat_rate_limit, webhook_sink=self.deliver_webhook
+            )
+            self.shopify = ShopifySimulator(clock=clock, webhook_sink=self.deliver_webhook, seed=self._seed)
+            self.endpoint = LocalEndpoint(
+                self._api_call, {"rackbeat": (self.rackbeat, "/api"), "shopify": (self.shopify, "")}
+            )
+            self.base_url = self.endpoint.start(port=self._port)
+            self.table = boto3.resource("dynamodb", region_name=self.aws.region).Table(self.aws.table_name("Table"))
+            self.secrets = SecretStore(
+                self.table, boto3.client("kms", region_name=self.aws.region), self.aws.key_id("SecretsKey")
+            )
+        except BaseException:
+            self.aws.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.endpoint.stop()
+        self.aws.__exit__(*exc_info)
+
+    def _api_call(
+        self, method: str, path: str, headers: dict[str, str], body: bytes, query: dict[str, list[str]]
+    ) -> tuple[int, dict[str, str], bytes]:
+        answer = self.aws.api_request(method, path, headers, body, query=dict(query))
+        return answer.status, answer.headers, answer.body
+
+    def deliver_webhook(self, url: str, headers: dict[str, str], body: bytes) -> int:
+        """How the simulators reach Crossdock: our own routes in-process (as API Gateway would invoke them),
+        anything else over HTTP."""
+        if url.startswith(self.base_url + "/"):
+            return self.aws.api_request("POST", url[len(self.base_url) :], headers, body).status
+        return httpx.post(url, headers=headers, content=body, timeout=10).status_code
+
+    def create_connection(
+        self, settings: dict[str, Any], *, shop_domain: str = "acme-dk.myshopify.com"
+    ) -> LocalConnection:
+        """A Rackbeat account seeded with reference data, a Shopify shop subscribed to the order topics, and the
+        connection between them stored as an operator would (settings validated, secrets KMS-encrypted)."""
+        validated = RackbeatShopifySettings.model_validate(settings)
+        local = LocalConnection(
+            connection_id=str(uuid.uuid4()),
+            shop_domain=shop_domain,
+            app_secret=secrets.token_hex(16),
+            shopify_access_token="shpat_" + secrets.token_hex(16),
+            rackbeat_account_id=0,
+            rackbeat_api_key="rb_" + secrets.token_hex(20),
+        )
+        account = self.rackbeat.add_account(local.rackbeat_api_key)
+        local = LocalConnection(**{**local.__dict__, "rackbeat_account_id": account})
+        self._seed_rackbeat(account)
+        self.shopify.add_shop(shop_domain, local.app_secret, local.shopify_access_token)
+        for topic in ORDER_TOPICS:
+            self.shopify.subscribe(shop_domain, topic, f"{self.base_url}/webhooks/shopify")
+        connection = Connection(
+            id=local.connection_id,
+            shop_domain=shop_domain,
+            rackbeat_account_id=account,
+            shopify_api_base=f"{self.base_url}/_sim/shopify",
+            rackbeat_api_base=f"{self.base_url}/_sim/rackbeat/api/",
+            settings=validated,
+        )
+        connections.save_connection(self.table, connection)
+        self.secrets.put(local.connection_id, SHOPIFY_SECRET, local.app_secret)
+        self.secrets.put(local.connection_id, RACKBEAT_API_KEY, local.rackbeat_api_key)
+        self.secrets.put(local.connection_id, RACKBEAT_WEBHOOK_TOKENS, "[]")
+        return local
+
+    def _seed_rackbeat(self, account: int) -> None:
+        self.rackbeat.seed_location(account, "L1", "Lager København")
+        self.rackbeat.seed_employee(account, 1, "Web Shop")
+        self.rackbeat.seed_employee(account, 2, "Butik")
+        self.rackbeat.seed_layout(account, 1, "Standard")
+        self.rackbeat.seed_payment_terms(account, 1, "Netto 8 dage", days=8)
+        self.rackbeat.seed_customer_group(account, 1, "Webshop kunder")
+        self.rackbeat.seed_product(account, SHIPPING_ITEM, "Fragt", "0", inventory_enabled=False, location_stock={})
+        self.rackbeat.seed_product(
+            account, ROUNDING_ITEM, "Øreafrunding", "0", inventory_enabled=False, location_stock={}
+        )
+
+    def seed_items(self, account: int, skus: list[str], stock: int = 10_000) -> None:
+        for index, sku in enumerate(skus):
+            self.rackbeat.seed_product(account, sku, f"Vare {sku}", str(100 + index), location_stock={"L1": stock})
+
+    def settle(self) -> int:
+        """Deliver every pending webhook and run the stack until nothing is left in flight."""
+        delivered = 0
+        while True:
+            report = self.shopify.deliver()
+            processed = self.aws.drain()
+            delivered += processed
+            if not self.shopify.pending() and not processed and not _sent(report):
+                return delivered
+
+
+def _sent(report: Any) -> int:
+    return int(getattr(report, "delivered", 0)) + int(getattr(report, "failed", 0))
