@@ -36,7 +36,9 @@ def _raw_body() -> bytes:
 def _respond(answer: IngestAnswer, source: str) -> Response[Any]:
     metrics.add_metric(name=f"{source}_webhook_{answer.status}", unit=MetricUnit.Count, value=1)
     if answer.status >= 400:
-        logger.warning("webhook refused", extra={"source": source, "status": answer.status, **answer.body})
+        logger.warning(
+            "webhook refused", extra={"source": source, "status": answer.status, "refusal": answer.body.get("message")}
+        )
     return Response(status_code=answer.status, content_type=content_types.APPLICATION_JSON, body=answer.body)
 
 

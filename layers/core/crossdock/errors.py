@@ -38,6 +38,14 @@ class RetryableError(CrossdockError):
         self.retry_after = retry_after
 
 
+class RateLimited(RetryableError):
+    """429: the target's rate limit. A class of its own so the workflow can back off on the scale of the target's
+    window (Rackbeat counts per minute) instead of the short backoff that suits a 5xx."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason, FailureClass.RATE_LIMIT, retry_after)
+
+
 class PermanentError(CrossdockError):
     """Will not succeed by retrying: record `needs_attention` with the reason and stop."""
 

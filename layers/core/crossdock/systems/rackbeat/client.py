@@ -13,10 +13,11 @@ from urllib.parse import quote
 
 import httpx
 
-from crossdock.errors import FailureClass, PermanentError, RetryableError
+from crossdock.errors import FailureClass, PermanentError, RateLimited, RetryableError
 
 USER_AGENT = "Crossdock/1.0 (integrations@crossdock.example)"
 TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+READ_ATTEMPTS = 3
 
 
 class NotFound(PermanentError):
@@ -64,6 +65,22 @@ class RackbeatClient:
         self._http.close()
 
     def request(self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None) -> Any:
+        """One call. A read that meets a 5xx or a broken connection is repeated at once, twice at most, as
+        Rackbeat's own client does: reads are safe to repeat, and a stage with several calls should not restart
+        for one transient error. Writes are never repeated here; the workflow retries the whole idempotent stage.
+        """
+        attempts = READ_ATTEMPTS if method == "GET" else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._request_once(method, path, params=params, json=json)
+            except RateLimited:
+                raise
+            except RetryableError:
+                if attempt == attempts:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _request_once(self, method: str, path: str, *, params: dict[str, Any] | None, json: Any) -> Any:
         self.calls += 1
         try:
             response = self._http.request(method, path.lstrip("/"), params=params, json=json)

@@ -1,0 +1,115 @@
+"""The webhook front door: what API Gateway → ingest answers, and that nothing is queued when it refuses."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import boto3
+from crossdock.systems.shopify.webhooks import sign
+from crossdock_local.stack import LocalStack
+
+
+def shopify_headers(domain: str, body: bytes, secret: str, topic: str = "orders/create") -> dict[str, str]:
+    return {
+        "X-Shopify-Topic": topic,
+        "X-Shopify-Shop-Domain": domain,
+        "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+        "X-Shopify-Event-Id": str(uuid.uuid4()),
+        "X-Shopify-API-Version": "2026-04",
+        "X-Shopify-Hmac-Sha256": sign(body, secret),
+        "Content-Type": "application/json",
+    }
+
+
+def queued(stack: LocalStack) -> int:
+    sqs = boto3.client("sqs", region_name=stack.aws.region)
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=stack.aws.queue_url("InboundQueue"),
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+
+def post(stack: LocalStack, headers: dict[str, str], body: bytes, *, base64_body: bool = False) -> Any:
+    """`base64_body`: API Gateway hands the body to the function base64-encoded (binary media types)."""
+    return stack.aws.api_request("POST", "/webhooks/shopify", headers, body, base64=base64_body)
+
+
+def test_valid_webhook_is_queued(stack: LocalStack, merchant_with: Any) -> None:
+    merchant = merchant_with()
+    body = json.dumps(merchant.order(0) | {"id": 1, "name": "#1"}).encode()
+    before = queued(stack)
+    answer = post(stack, shopify_headers(merchant.domain, body, merchant.connection.app_secret), body)
+    assert (answer.status, answer.json()) == (200, {"status": "queued"})
+    assert queued(stack) == before + 1
+    stack.settle()
+
+
+def test_base64_encoded_body_is_verified_over_the_decoded_bytes(stack: LocalStack, merchant_with: Any) -> None:
+    merchant = merchant_with()
+    body = json.dumps({"id": 2, "name": "#2", "note": "æøå"}, ensure_ascii=False).encode()
+    answer = post(stack, shopify_headers(merchant.domain, body, merchant.connection.app_secret), body, base64_body=True)
+    assert answer.status == 200
+    stack.settle()
+
+
+def test_bad_or_missing_signature_is_401_and_nothing_is_queued(stack: LocalStack, merchant_with: Any) -> None:
+    merchant = merchant_with()
+    body = b'{"id": 3}'
+    before = queued(stack)
+    forged = shopify_headers(merchant.domain, body, "not-the-secret")
+    assert post(stack, forged, body).status == 401
+    unsigned = {k: v for k, v in forged.items() if k != "X-Shopify-Hmac-Sha256"}
+    assert post(stack, unsigned, body).status == 401
+    tampered = shopify_headers(merchant.domain, body, merchant.connection.app_secret)
+    assert post(stack, tampered, b'{"id": 4}').status == 401
+    assert queued(stack) == before
+
+
+def test_another_merchants_secret_does_not_open_this_shop(stack: LocalStack, merchant_with: Any) -> None:
+    victim, intruder = merchant_with(), merchant_with()
+    body = b'{"id": 5, "name": "#5"}'
+    headers = shopify_headers(victim.domain, body, intruder.connection.app_secret)
+    assert post(stack, headers, body).status == 401
+
+
+def test_malformed_json_is_400_with_a_reason(stack: LocalStack, merchant_with: Any) -> None:
+    merchant = merchant_with()
+    for body in (b'{"id": 6,', b"[1, 2]"):
+        answer = post(stack, shopify_headers(merchant.domain, body, merchant.connection.app_secret), body)
+        assert answer.status == 400
+        assert "JSON" in answer.json()["message"]
+
+
+def test_missing_shop_is_400_and_unknown_shop_is_404(stack: LocalStack, merchant_with: Any) -> None:
+    merchant = merchant_with()
+    body = b'{"id": 7}'
+    headers = shopify_headers(merchant.domain, body, merchant.connection.app_secret)
+    without_shop = {k: v for k, v in headers.items() if k != "X-Shopify-Shop-Domain"}
+    answer = post(stack, without_shop, body)
+    assert answer.status == 400 and "X-Shopify-Shop-Domain" in answer.json()["message"]
+    unknown = {**headers, "X-Shopify-Shop-Domain": "nobody.myshopify.com"}
+    assert post(stack, unknown, body).status == 404
+
+
+def test_repeated_delivery_is_acknowledged_but_queued_once(stack: LocalStack, merchant_with: Any) -> None:
+    merchant = merchant_with()
+    body = b'{"id": 8, "name": "#8"}'
+    headers = shopify_headers(merchant.domain, body, merchant.connection.app_secret)
+    before = queued(stack)
+    assert post(stack, headers, body).json() == {"status": "queued"}
+    assert post(stack, headers, body).json() == {"status": "duplicate"}
+    assert queued(stack) == before + 1
+    stack.settle()
+
+
+def test_invalid_order_payload_ends_needs_attention(stack: LocalStack, merchant_with: Any) -> None:
+    merchant = merchant_with()
+    body = b'{"id": 9, "name": "#9", "currency": "DKK"}'  # valid JSON, but no line_items / total_price
+    assert post(stack, shopify_headers(merchant.domain, body, merchant.connection.app_secret), body).status == 200
+    stack.settle()
+    (event,) = merchant.events()
+    assert event["status"] == "needs_attention"
+    assert "line_items" in event["reason"]
