@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from crossdock.aws import services
 from crossdock.aws.observability import logger, metrics
 from crossdock.flows.ingest import IngestAnswer, IngestDeps, receive_rackbeat_webhook, receive_shopify_webhook

@@ -10,6 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from crossdock.aws import services
 from crossdock.aws.observability import logger, metrics
 from crossdock.connections.model import Connection

@@ -18,7 +18,6 @@ from typing import Any
 
 from crossdock.connections.settings import RackbeatStatus
 from crossdock.store import events
-
 from crossdock_local.sims.shopify_orders import varied_orders
 from crossdock_local.stack import ROUNDING_ITEM, SHIPPING_ITEM, LocalStack
 

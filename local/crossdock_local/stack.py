@@ -15,12 +15,12 @@ from typing import Any
 
 import boto3
 import httpx
+
 from crossdock.connections.model import Connection
 from crossdock.connections.settings import RackbeatShopifySettings
 from crossdock.flows.ingest import RACKBEAT_WEBHOOK_TOKENS, SHOPIFY_SECRET
 from crossdock.store import connections
 from crossdock.store.secrets import SecretStore
-
 from crossdock_local.aws import EmbeddedAws
 from crossdock_local.server import LocalEndpoint
 from crossdock_local.sims.rackbeat import RackbeatSimulator

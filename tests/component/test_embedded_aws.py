@@ -6,6 +6,7 @@ import base64
 import itertools
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+
 from crossdock_local.aws import EmbeddedAws
 
 APP = Path(__file__).parent / "embedded_app" / "template.yaml"
@@ -243,7 +245,8 @@ def test_real_template_provisions() -> None:
         attributes = sqs.get_queue_attributes(QueueUrl=aws.queue_url("InboundQueue"), AttributeNames=["All"])[
             "Attributes"
         ]
-        assert attributes["VisibilityTimeout"] == "120"
+        declared = re.search(r"VisibilityTimeout: (\d+)", REAL_TEMPLATE.read_text())
+        assert declared is not None and attributes["VisibilityTimeout"] == declared.group(1)
         assert json.loads(attributes["RedrivePolicy"]) == {
             "deadLetterTargetArn": aws.queue_arn("InboundDeadLetterQueue"),
             "maxReceiveCount": 5,

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
 from crossdock.store import events
 from crossdock_local.demo import DEMO_SKUS, demo_settings, rackbeat_stage
 from crossdock_local.sims.base import Faults

@@ -7,6 +7,8 @@ import uuid
 from typing import Any
 
 import boto3
+
+from crossdock.flows.ingest import RACKBEAT_WEBHOOK_TOKENS
 from crossdock.systems.shopify.webhooks import sign
 from crossdock_local.stack import LocalStack
 
@@ -113,3 +115,25 @@ def test_invalid_order_payload_ends_needs_attention(stack: LocalStack, merchant_
     (event,) = merchant.events()
     assert event["status"] == "needs_attention"
     assert "line_items" in event["reason"]
+
+
+def test_rackbeat_webhook_needs_the_connections_token(stack: LocalStack, merchant_with: Any) -> None:
+    merchant = merchant_with()
+    connection_id = merchant.connection.connection_id
+    stack.secrets.put(connection_id, RACKBEAT_WEBHOOK_TOKENS, json.dumps(["a" * 32]))
+    body = b'{"key_name": "number", "key": "1021"}'
+    path = f"/webhooks/rackbeat/{connection_id}"
+    headers = {
+        "Rackbeat-Webhook-Event": "product.updated",
+        "Rackbeat-Account-Id": "1",
+        "User-Agent": "Rackbeat Webhook",
+    }
+    assert stack.aws.api_request("POST", path, {**headers, "Rackbeat-Webhook-Token": "b" * 32}, body).status == 401
+    assert stack.aws.api_request("POST", path, headers, body).status == 401
+    other = f"/webhooks/rackbeat/{uuid.uuid4()}"
+    assert stack.aws.api_request("POST", other, {**headers, "Rackbeat-Webhook-Token": "a" * 32}, body).status == 404
+    answer = stack.aws.api_request("POST", path, {**headers, "Rackbeat-Webhook-Token": "a" * 32}, body)
+    assert (answer.status, answer.json()) == (200, {"status": "queued"})
+    stack.settle()
+    (event,) = merchant.events()
+    assert (event["status"], event["reason"]) == ("skipped", "no flow handles rackbeat event product.updated")

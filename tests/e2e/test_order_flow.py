@@ -10,7 +10,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
 from crossdock.connections.settings import RackbeatStatus
+from crossdock.store import connections
 from crossdock_local.stack import LocalStack
 
 SHIPPED = {RackbeatStatus.SHIPPED, RackbeatStatus.INVOICED_AND_SHIPPED}
@@ -180,3 +182,35 @@ def test_unknown_item_needs_attention_with_the_field(stack: LocalStack, merchant
     (event,) = [e for e in merchant.events() if e["status"] == "needs_attention"]
     assert event["failure_class"] == "validation"
     assert "lines.0.item_id" in event["reason"]
+
+
+def test_replaying_every_stage_changes_nothing(stack: LocalStack, merchant_with: Any) -> None:
+    # GIVEN an order processed to invoiced_and_shipped
+    merchant = merchant_with()
+    placed = stack.shopify.create_order(merchant.domain, merchant.order(0), paid=True)
+    stack.settle()
+    state = stack.rackbeat.state(merchant.connection.rackbeat_account_id)
+    before = (len(state.customers), len(state.orders), len(state.shipments), len(state.invoices))
+    (done,) = [e for e in merchant.events() if e["status"] == "done"]
+    context = {
+        "connection_id": merchant.connection.connection_id,
+        "event_sk": done["sk"],
+        "order_id": str(placed["id"]),
+        "order_name": placed["name"],
+        "target": "invoiced_and_shipped",
+        "settings": _settings(merchant),
+    }
+    # WHEN each stage runs again, as after a crash just before its result was recorded
+    for stage in ("transfer", "book", "ship", "invoice"):
+        answer = stack.aws.invoke("OrderStepsFunction", {"stage": stage, "order": context})
+        assert answer.error is None, answer.payload
+        context = answer.payload
+    # THEN Rackbeat holds exactly what it held
+    assert (len(state.customers), len(state.orders), len(state.shipments), len(state.invoices)) == before
+    assert context["rackbeat_order"] == merchant.only_rackbeat_order(placed)["number"]
+
+
+def _settings(merchant: Any) -> dict[str, Any]:
+    connection = connections.load_connection(merchant.stack.table, merchant.connection.connection_id)
+    assert connection is not None
+    return connection.settings.model_dump(mode="json")

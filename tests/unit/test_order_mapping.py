@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+
 from crossdock.errors import PermanentError
 from crossdock.model.order import Order
 from crossdock.systems.rackbeat.orders import OrderDefaults, draft_body, expected_total, order_lines

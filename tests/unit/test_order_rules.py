@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from crossdock.connections.settings import RackbeatStatus, TransferWhen
 from crossdock.flows.dispatch import execution_name, transfer_reason
 from crossdock.flows.order_stages import next_stage

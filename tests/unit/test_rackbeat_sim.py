@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
+
 from crossdock_local.sims.base import transport
 from crossdock_local.sims.rackbeat import RackbeatSimulator
 

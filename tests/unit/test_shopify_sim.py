@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import httpx
+
 from crossdock_local.sims.base import transport
 from crossdock_local.sims.shopify import ShopifySimulator
 from crossdock_local.sims.shopify_orders import varied_orders
