@@ -9,37 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+
+from crossdock_local.aws_template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "template.yaml"
 LAMBDA_DEFAULT_TIMEOUT = 3  # seconds, when neither the function nor Globals set one
 
 
-def _intrinsic(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
-    """`!Ref X` -> {"Ref": X}, `!GetAtt A.B` -> {"Fn::GetAtt": ["A", "B"]}, `!Sub s` -> {"Fn::Sub": s}, ..."""
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    if tag_suffix == "Ref":
-        return {"Ref": value}
-    if tag_suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {f"Fn::{tag_suffix}": value}
-
-
-# A SafeLoader of our own, so the short-form tags are not registered on PyYAML's shared SafeLoader.
-CfnLoader: Any = type("CfnLoader", (yaml.SafeLoader,), {})
-CfnLoader.add_multi_constructor("!", _intrinsic)
-
-
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.load(TEMPLATE_PATH.read_text(), Loader=CfnLoader)  # CfnLoader is a SafeLoader
+    loaded = load_template(TEMPLATE_PATH)  # the embedded runtime's own reader: short-form tags to long form
     return loaded
 
 
