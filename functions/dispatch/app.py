@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from crossdock.aws import services
 from crossdock.aws.observability import logger, metrics
+from crossdock.errors import CrossdockError
 from crossdock.flows.dispatch import DispatchDeps, dispatch_event
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -29,7 +30,11 @@ def _deps() -> DispatchDeps:
 def record_handler(record: SQSRecord) -> None:
     message = json.loads(record.body)
     logger.set_correlation_id(message.get("event_id"))
-    outcome = dispatch_event(message, _deps())
+    try:
+        outcome = dispatch_event(message, _deps())
+    except CrossdockError as failed:
+        metrics.add_metric(name=f"event_failed_{failed.failure_class.value}", unit=MetricUnit.Count, value=1)
+        raise
     metrics.add_metric(name=f"event_{outcome.status.value}", unit=MetricUnit.Count, value=1)
     logger.info(
         "event dispatched",

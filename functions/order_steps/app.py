@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from crossdock.aws import services
 from crossdock.aws.observability import logger, metrics
 from crossdock.connections.model import Connection
-from crossdock.errors import FailureClass, PermanentError
+from crossdock.errors import CrossdockError, FailureClass, PermanentError
 from crossdock.flows.order_stages import StageDeps, run_stage
 from crossdock.systems.rackbeat.client import RackbeatClient
 
@@ -38,7 +38,12 @@ def rackbeat_for(connection: Connection) -> RackbeatClient:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     stage, order = event["stage"], event["order"]
     logger.set_correlation_id(f"{order.get('connection_id')}:{order.get('order_id')}")
-    result = run_stage(stage, order, StageDeps(table=services.table(), rackbeat_for=rackbeat_for))
+    try:
+        result = run_stage(stage, order, StageDeps(table=services.table(), rackbeat_for=rackbeat_for))
+    except CrossdockError as failed:
+        # One metric per failure class, so a dashboard tells throttling from a target outage from bad data.
+        metrics.add_metric(name=f"order_stage_failed_{failed.failure_class.value}", unit=MetricUnit.Count, value=1)
+        raise
     metrics.add_metric(name=f"order_stage_{stage}", unit=MetricUnit.Count, value=1)
     logger.info("order stage finished", extra={"stage": stage, "next": result.get("next")})
     return result
