@@ -20,6 +20,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from crossdock.connections.secret_names import SHOPIFY_APP_SECRET
 from crossdock.flows.ingest import IngestDeps, receive_shopify_webhook
 from crossdock.store import keys
 
@@ -63,7 +64,7 @@ class MemoryTable:
 
 class FixedSecrets:
     def get(self, connection_id: str, name: str) -> str | None:
-        return SECRET if name == "shopify_app_secret" else None
+        return SECRET if name == SHOPIFY_APP_SECRET else None
 
 
 def headers() -> dict[str, str]:

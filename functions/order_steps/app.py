@@ -14,11 +14,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from crossdock.aws import services
 from crossdock.aws.observability import logger, metrics
 from crossdock.connections.model import Connection
+from crossdock.connections.secret_names import RACKBEAT_API_KEY
 from crossdock.errors import CrossdockError, FailureClass, PermanentError
 from crossdock.flows.order_stages import StageDeps, run_stage
 from crossdock.systems.rackbeat.client import RackbeatClient
 
-RACKBEAT_API_KEY = "rackbeat_api_key"
 _clients: dict[str, RackbeatClient] = {}
 
 

@@ -17,18 +17,17 @@ import boto3
 import httpx
 
 from crossdock.connections.model import Connection
+from crossdock.connections.secret_names import RACKBEAT_API_KEY, RACKBEAT_WEBHOOK_TOKENS, SHOPIFY_APP_SECRET
 from crossdock.connections.settings import RackbeatShopifySettings
-from crossdock.flows.ingest import RACKBEAT_WEBHOOK_TOKENS, SHOPIFY_SECRET
 from crossdock.store import connections
 from crossdock.store.secrets import SecretStore
+from crossdock.systems.shopify.webhooks import ORDER_TOPICS
 from crossdock_local.aws import EmbeddedAws
 from crossdock_local.server import LocalEndpoint
 from crossdock_local.sims.rackbeat import RackbeatSimulator
 from crossdock_local.sims.shopify import ShopifySimulator
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-ORDER_TOPICS = ("orders/create", "orders/paid", "orders/fulfilled", "orders/updated", "orders/cancelled")
-RACKBEAT_API_KEY = "rackbeat_api_key"
 SHIPPING_ITEM = "FRAGT"
 ROUNDING_ITEM = "ORE"
 
@@ -129,7 +128,7 @@ class LocalStack:
         local = LocalConnection(**{**local.__dict__, "rackbeat_account_id": account})
         self._seed_rackbeat(account)
         self.shopify.add_shop(shop_domain, local.app_secret, local.shopify_access_token)
-        for topic in ORDER_TOPICS:
+        for topic in sorted(ORDER_TOPICS):
             self.shopify.subscribe(shop_domain, topic, f"{self.base_url}/webhooks/shopify")
         connection = Connection(
             id=local.connection_id,
@@ -140,7 +139,7 @@ class LocalStack:
             settings=validated,
         )
         connections.save_connection(self.table, connection)
-        self.secrets.put(local.connection_id, SHOPIFY_SECRET, local.app_secret)
+        self.secrets.put(local.connection_id, SHOPIFY_APP_SECRET, local.app_secret)
         self.secrets.put(local.connection_id, RACKBEAT_API_KEY, local.rackbeat_api_key)
         self.secrets.put(local.connection_id, RACKBEAT_WEBHOOK_TOKENS, "[]")
         return local
@@ -168,9 +167,5 @@ class LocalStack:
             report = self.shopify.deliver()
             processed = self.aws.drain()
             delivered += processed
-            if not self.shopify.pending() and not processed and not _sent(report):
+            if not self.shopify.pending() and not processed and not (report.delivered or report.failed):
                 return delivered
-
-
-def _sent(report: Any) -> int:
-    return int(getattr(report, "delivered", 0)) + int(getattr(report, "failed", 0))

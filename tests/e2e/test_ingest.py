@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 
-from crossdock.flows.ingest import RACKBEAT_WEBHOOK_TOKENS
+from crossdock.connections.secret_names import RACKBEAT_WEBHOOK_TOKENS
 from crossdock.systems.shopify.webhooks import sign
 from crossdock_local.stack import LocalStack
 

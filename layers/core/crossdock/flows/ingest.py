@@ -13,14 +13,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from crossdock.connections.secret_names import (
+    RACKBEAT_WEBHOOK_TOKENS,
+    SHOPIFY_APP_SECRET,
+    SHOPIFY_PREVIOUS_APP_SECRET,
+)
 from crossdock.store import connections, deliveries, events
 from crossdock.store.secrets import SecretStore
 from crossdock.systems.rackbeat.webhooks import token_is_valid
 from crossdock.systems.shopify.webhooks import MissingHeader, read_delivery, signature_is_valid
-
-SHOPIFY_SECRET = "shopify_app_secret"
-SHOPIFY_PREVIOUS_SECRET = "shopify_app_secret_previous"
-RACKBEAT_WEBHOOK_TOKENS = "rackbeat_webhook_tokens"
 
 EnqueueEvent = Callable[[dict[str, Any]], None]
 
@@ -60,7 +61,7 @@ def receive_shopify_webhook(headers: Mapping[str, str], raw_body: bytes, deps: I
     connection_id = connections.connection_id_for_shop(deps.table, delivery.shop_domain)
     if connection_id is None:
         return _refuse(404, f"no connection for shop {delivery.shop_domain}")
-    names = (SHOPIFY_SECRET, SHOPIFY_PREVIOUS_SECRET)
+    names = (SHOPIFY_APP_SECRET, SHOPIFY_PREVIOUS_APP_SECRET)
     secrets = [s for s in (deps.secrets.get(connection_id, name) for name in names) if s]
     if not signature_is_valid(raw_body, delivery.hmac_header, secrets):
         return _refuse(401, "invalid webhook signature")

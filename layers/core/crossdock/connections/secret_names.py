@@ -1,0 +1,7 @@
+"""Names under which a connection's secrets are stored (KMS-encrypted, see `store.secrets`): one list, so the
+functions that read them and the tools that write them cannot drift apart."""
+
+SHOPIFY_APP_SECRET = "shopify_app_secret"
+SHOPIFY_PREVIOUS_APP_SECRET = "shopify_app_secret_previous"  # accepted too while a rotation is under way
+RACKBEAT_API_KEY = "rackbeat_api_key"
+RACKBEAT_WEBHOOK_TOKENS = "rackbeat_webhook_tokens"  # a JSON list: Rackbeat issues one token per webhook
