@@ -25,3 +25,9 @@ def shopify_fixture(name: str) -> dict[str, Any]:
 def fixture_order() -> dict[str, Any]:
     """Shopify's own example order (2025-01 REST shape): 3 lines, a 10.00 discount code, taxes excluded."""
     return copy.deepcopy(shopify_fixture("2025-01/order_0.json")["order"])
+
+
+@pytest.fixture
+def fixture_product() -> dict[str, Any]:
+    """Shopify's own example product (2025-01 REST shape, as `products/create` carries it): several variants."""
+    return copy.deepcopy(shopify_fixture("2025-01/product_1.json")["product"])

@@ -13,17 +13,42 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from crossdock.aws import services
 from crossdock.aws.observability import logger, metrics
+from crossdock.connections.clients import ConnectionClients
 from crossdock.errors import CrossdockError
+from crossdock.flows import outbound
 from crossdock.flows.dispatch import DispatchDeps, dispatch_event
+from crossdock.flows.products import ProductDeps
+from crossdock.flows.stock import StockDeps
+from crossdock.systems import pacing
 
 processor = BatchProcessor(event_type=EventType.SQS)
 STATE_MACHINE_ARN = os.environ["ORDER_STATE_MACHINE_ARN"]
+OUTBOUND_QUEUE_URL = os.environ["SHOPIFY_OUTBOUND_QUEUE_URL"]
+_clients: ConnectionClients | None = None
+
+
+def _send(message: dict[str, Any], group: str, dedupe: str) -> None:
+    services.send_to_fifo(OUTBOUND_QUEUE_URL, message, group, dedupe)
 
 
 def _deps() -> DispatchDeps:
+    global _clients
+    if _clients is None:
+        _clients = ConnectionClients(services.secrets())
+    clients = _clients
+    table = services.table()
     return DispatchDeps(
-        table=services.table(),
+        table=table,
         start_order_workflow=lambda name, data: services.start_execution(STATE_MACHINE_ARN, name, data),
+        send_command=outbound.item_push_request(_send, pacing.clock.time),
+        stock=StockDeps(
+            table=table,
+            now=pacing.clock.time,
+            request_push=outbound.stock_push_request(_send, pacing.clock.time),
+            rackbeat=clients.rackbeat,
+            shopify=clients.shopify,
+        ),
+        products=ProductDeps(table=table, rackbeat=clients.rackbeat, shopify=clients.shopify),
     )
 
 

@@ -507,6 +507,15 @@ class EmbeddedAws:
         assert self._poller is not None
         return self._poller.poll()
 
+    def set_mapping_enabled(self, function_logical_id: str, enabled: bool) -> None:
+        """Switch a function's SQS event source mappings off or on, as `UpdateEventSourceMapping(Enabled=...)`
+        does: messages wait on the queue meanwhile, and `drain` no longer waits for them."""
+        assert self._poller is not None
+        if enabled:
+            self._poller.disabled.discard(function_logical_id)
+        else:
+            self._poller.disabled.add(function_logical_id)
+
     def wait_for_executions(self, timeout: float = 30.0) -> None:
         """Return once no state machine execution is running or queued; TimeoutError after `timeout` real seconds."""
         deadline = time.monotonic() + timeout
@@ -547,7 +556,7 @@ class EmbeddedAws:
         backend = sqs_backends[self.account_id][self.region]
         visible = 0
         hidden_until: list[float] = []
-        for mapping in self._poller.mappings:
+        for mapping in self._poller.active_mappings():
             for message in backend.get_queue(mapping.queue_url.rsplit("/", 1)[-1])._messages:
                 if message.visible and not message.delayed:
                     visible += 1

@@ -33,10 +33,14 @@ class SqsPoller:
         self._sqs = sqs_client
         self._region = region
         self.mappings: list[SqsMapping] = []
+        self.disabled: set[str] = set()  # function logical ids whose mappings are switched off
+
+    def active_mappings(self) -> list[SqsMapping]:
+        return [m for m in self.mappings if m.function.logical_id not in self.disabled]
 
     def poll(self) -> int:
-        """One polling round over every mapping; returns how many records were delivered."""
-        return sum(self._poll_mapping(mapping) for mapping in self.mappings)
+        """One polling round over every enabled mapping; returns how many records were delivered."""
+        return sum(self._poll_mapping(mapping) for mapping in self.active_mappings())
 
     def _poll_mapping(self, mapping: SqsMapping) -> int:
         messages = self._receive(mapping)

@@ -42,7 +42,8 @@ def _serve(args: argparse.Namespace) -> int:
 def _keep_running(stack: LocalStack, stop: threading.Event) -> None:
     """What AWS does continuously: poll the queues, run workflows, let scheduled time pass."""
     while not stop.is_set():
-        if not stack.aws.drain():
+        sent = stack.deliver_rackbeat_webhooks()
+        if not stack.aws.drain() and not sent:
             stop.wait(0.2)
 
 

@@ -18,6 +18,8 @@ from typing import Any
 
 from crossdock.connections.settings import RackbeatStatus
 from crossdock.store import events
+from crossdock_local import demo_catalog
+from crossdock_local.demo_catalog import CatalogAudit
 from crossdock_local.sims.shopify_orders import varied_orders
 from crossdock_local.stack import ROUNDING_ITEM, SHIPPING_ITEM, LocalStack
 
@@ -64,11 +66,13 @@ class Audit:
     api_calls: dict[str, int] = field(default_factory=dict)
     http_429: int = 0
     wall_seconds: float = 0.0
+    catalog: CatalogAudit = field(default_factory=CatalogAudit)
 
     @property
     def ok(self) -> bool:
         problems = (self.missing, self.duplicated, self.unexpected, self.wrong_stage, self.total_mismatch)
-        return not any(problems) and not self.needs_attention and self.rackbeat_orders == self.expected_in_rackbeat
+        orders_ok = not any(problems) and self.rackbeat_orders == self.expected_in_rackbeat
+        return orders_ok and not self.needs_attention and self.catalog.ok
 
 
 def rackbeat_stage(order: dict[str, Any], shipments: list[dict[str, Any]], invoice: dict[str, Any] | None) -> str:
@@ -158,8 +162,11 @@ def run_demo(
         contextlib.redirect_stdout(log),
         LocalStack(rackbeat_rate_limit=rackbeat_rate_limit, seed=seed) as stack,
     ):
-        connection = stack.create_connection(demo_settings(target))
-        stack.seed_items(connection.rackbeat_account_id, DEMO_SKUS)
+        settings = {**demo_settings(target), **demo_catalog.catalog_settings()}
+        connection = stack.create_connection(settings)
+        outlet = stack.create_connection(settings, shop_domain=demo_catalog.OUTLET_DOMAIN, rackbeat_account=connection)
+        demo_catalog.publish_catalog(stack, connection, DEMO_SKUS, stock=10_000)
+        stack.settle()
         plans = varied_orders(order_count, seed, DEMO_SKUS)
         created = [(plan, plan.create(stack.shopify, connection.shop_domain)) for plan in plans]
         stack.settle()
@@ -167,6 +174,8 @@ def run_demo(
             plan.pay(stack.shopify, connection.shop_domain, int(order["id"]))
         stack.settle()
         result = audit(stack, connection.rackbeat_account_id, connection.shop_domain, connection.connection_id, target)
+        demo_catalog.audit_shops(stack, [connection, outlet], DEMO_SKUS, result.catalog)
+        demo_catalog.run_initial_sync(stack, demo_settings(target), result.catalog)
         result.api_calls = {
             "rackbeat": stack.rackbeat.calls,
             "shopify (webhook deliveries)": len(stack.shopify.delivery_log),
@@ -194,9 +203,15 @@ def render(result: Audit) -> str:
         ),
         ("wrong stage / total mismatch", f"{len(result.wrong_stage)} / {len(result.total_mismatch)}"),
         *[(f"API calls: {system}", str(n)) for system, n in result.api_calls.items()],
+        *demo_catalog.render(result.catalog),
         ("Rackbeat 429 answers", str(result.http_429)),
         ("wall time", f"{result.wall_seconds:.1f} s"),
-        ("RESULT", "OK: every paid order reached its target once, totals equal" if result.ok else "FAILED"),
+        (
+            "RESULT",
+            "OK: every paid order reached its target once, totals equal; products, stock and initial sync match"
+            if result.ok
+            else "FAILED",
+        ),
     ]
     width = max(len(label) for label, _ in rows)
     lines = [f"{label.ljust(width)}  {value}" for label, value in rows]
@@ -208,4 +223,5 @@ def render(result: Audit) -> str:
         ("total mismatch", result.total_mismatch),
     ):
         lines.extend(f"{title}: {item}" for item in items[:10])
+    lines.extend(f"catalog: {problem}" for problem in demo_catalog.problems(result.catalog))
     return "\n".join(lines)

@@ -7,7 +7,9 @@ that runs; only the base URLs differ.
 
 from __future__ import annotations
 
+import json
 import secrets
+import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,15 +18,23 @@ from typing import Any
 import boto3
 import httpx
 
+from crossdock.connections.clients import ConnectionClients
 from crossdock.connections.model import Connection
-from crossdock.connections.secret_names import RACKBEAT_API_KEY, RACKBEAT_WEBHOOK_TOKENS, SHOPIFY_APP_SECRET
+from crossdock.connections.secret_names import (
+    RACKBEAT_API_KEY,
+    RACKBEAT_WEBHOOK_TOKENS,
+    SHOPIFY_ACCESS_TOKEN,
+    SHOPIFY_APP_SECRET,
+)
 from crossdock.connections.settings import RackbeatShopifySettings
-from crossdock.store import connections
+from crossdock.flows import activation, initial_sync
+from crossdock.store import connections, sync_progress
+from crossdock.store.events import received_stamp
 from crossdock.store.secrets import SecretStore
-from crossdock.systems.shopify.webhooks import ORDER_TOPICS
+from crossdock.systems import pacing
 from crossdock_local.aws import EmbeddedAws
 from crossdock_local.server import LocalEndpoint
-from crossdock_local.sims.rackbeat import RackbeatSimulator
+from crossdock_local.sims.rackbeat import RackbeatSimulator, WebhookDelivery
 from crossdock_local.sims.shopify import ShopifySimulator
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -68,8 +78,16 @@ class LocalStack:
     ) -> None:
         self._port = port
         self._seed = seed
-        self.aws = EmbeddedAws(template=PROJECT_ROOT / "template.yaml", parameters={"LogLevel": log_level})
+        # Bulk Rackbeat work paces itself a little under the simulator's limit, as it would under Rackbeat's own.
+        pace = max(1, int(rackbeat_rate_limit * 0.95))
+        self.aws = EmbeddedAws(
+            template=PROJECT_ROOT / "template.yaml",
+            parameters={"LogLevel": log_level, "RackbeatCallsPerMinute": str(pace)},
+        )
         self._rackbeat_rate_limit = rackbeat_rate_limit
+        self._real_clock = pacing.clock
+        self._rackbeat_outbox: list[WebhookDelivery] = []
+        self._outbox_lock = threading.Lock()
         self.base_url = ""
 
     def __enter__(self) -> LocalStack:
@@ -77,13 +95,16 @@ class LocalStack:
         try:
             clock = self.aws.clock.monotonic
             self.rackbeat = RackbeatSimulator(
-                clock=clock, rate_limit_per_minute=self._rackbeat_rate_limit, webhook_sink=self.deliver_webhook
+                clock=clock, rate_limit_per_minute=self._rackbeat_rate_limit, webhook_sink=self._rackbeat_outbox_add
             )
             self.shopify = ShopifySimulator(clock=clock, webhook_sink=self.deliver_webhook, seed=self._seed)
             self.endpoint = LocalEndpoint(
                 self._api_call, {"rackbeat": (self.rackbeat, "/api"), "shopify": (self.shopify, "")}
             )
             self.base_url = self.endpoint.start(port=self._port)
+            self.shopify.public_url = f"{self.base_url}/_sim/shopify"
+            # Waits for rate limits pass on the stack's virtual clock, like SQS delays and workflow backoff.
+            pacing.clock = self.aws.clock
             self.table = boto3.resource("dynamodb", region_name=self.aws.region).Table(self.aws.table_name("Table"))
             self.secrets = SecretStore(
                 self.table, boto3.client("kms", region_name=self.aws.region), self.aws.key_id("SecretsKey")
@@ -94,6 +115,7 @@ class LocalStack:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        pacing.clock = self._real_clock
         self.endpoint.stop()
         self.aws.__exit__(*exc_info)
 
@@ -103,6 +125,23 @@ class LocalStack:
         answer = self.aws.api_request(method, path, headers, body, query=dict(query))
         return answer.status, answer.headers, answer.body
 
+    def _rackbeat_outbox_add(self, url: str, headers: dict[str, str], body: bytes) -> int:
+        """Rackbeat sends its webhooks after the API call that caused them has answered, not inside it; queued
+        here and sent by `deliver_rackbeat_webhooks` (a Lambda calling Rackbeat must not wait on its own webhook)."""
+        with self._outbox_lock:
+            self._rackbeat_outbox.append(WebhookDelivery(url, dict(headers), body))
+        return 202
+
+    def deliver_rackbeat_webhooks(self) -> int:
+        """Send Rackbeat's queued webhooks; refused ones go where the simulator keeps them for redelivery."""
+        with self._outbox_lock:
+            pending, self._rackbeat_outbox = self._rackbeat_outbox, []
+        for delivery in pending:
+            delivery.status = self.deliver_webhook(delivery.url, delivery.headers, delivery.body)
+            if not 200 <= delivery.status < 300:
+                self.rackbeat.failed_deliveries.append(delivery)
+        return len(pending)
+
     def deliver_webhook(self, url: str, headers: dict[str, str], body: bytes) -> int:
         """How the simulators reach Crossdock: our own routes in-process (as API Gateway would invoke them),
         anything else over HTTP."""
@@ -111,38 +150,69 @@ class LocalStack:
         return httpx.post(url, headers=headers, content=body, timeout=10).status_code
 
     def create_connection(
-        self, settings: dict[str, Any], *, shop_domain: str = "acme-dk.myshopify.com"
+        self,
+        settings: dict[str, Any],
+        *,
+        shop_domain: str = "acme-dk.myshopify.com",
+        rackbeat_account: LocalConnection | None = None,
     ) -> LocalConnection:
-        """A Rackbeat account seeded with reference data, a Shopify shop subscribed to the order topics, and the
-        connection between them stored as an operator would (settings validated, secrets KMS-encrypted)."""
+        """A Rackbeat account seeded with reference data (or the account of `rackbeat_account`, for a second
+        shop on it), a Shopify shop, and the connection between them stored and activated as an operator would:
+        settings validated, secrets KMS-encrypted, webhooks registered in both systems."""
         validated = RackbeatShopifySettings.model_validate(settings)
         local = LocalConnection(
             connection_id=str(uuid.uuid4()),
             shop_domain=shop_domain,
             app_secret=secrets.token_hex(16),
             shopify_access_token="shpat_" + secrets.token_hex(16),
-            rackbeat_account_id=0,
-            rackbeat_api_key="rb_" + secrets.token_hex(20),
+            rackbeat_account_id=rackbeat_account.rackbeat_account_id if rackbeat_account else 0,
+            rackbeat_api_key=rackbeat_account.rackbeat_api_key if rackbeat_account else "rb_" + secrets.token_hex(20),
         )
-        account = self.rackbeat.add_account(local.rackbeat_api_key)
-        local = LocalConnection(**{**local.__dict__, "rackbeat_account_id": account})
-        self._seed_rackbeat(account)
+        if rackbeat_account is None:
+            account = self.rackbeat.add_account(local.rackbeat_api_key)
+            local = LocalConnection(**{**local.__dict__, "rackbeat_account_id": account})
+            self._seed_rackbeat(account)
         self.shopify.add_shop(shop_domain, local.app_secret, local.shopify_access_token)
-        for topic in sorted(ORDER_TOPICS):
-            self.shopify.subscribe(shop_domain, topic, f"{self.base_url}/webhooks/shopify")
         connection = Connection(
             id=local.connection_id,
             shop_domain=shop_domain,
-            rackbeat_account_id=account,
+            rackbeat_account_id=local.rackbeat_account_id,
             shopify_api_base=f"{self.base_url}/_sim/shopify",
             rackbeat_api_base=f"{self.base_url}/_sim/rackbeat/api/",
             settings=validated,
         )
         connections.save_connection(self.table, connection)
         self.secrets.put(local.connection_id, SHOPIFY_APP_SECRET, local.app_secret)
+        self.secrets.put(local.connection_id, SHOPIFY_ACCESS_TOKEN, local.shopify_access_token)
         self.secrets.put(local.connection_id, RACKBEAT_API_KEY, local.rackbeat_api_key)
         self.secrets.put(local.connection_id, RACKBEAT_WEBHOOK_TOKENS, "[]")
+        clients = ConnectionClients(self.secrets)
+        activation.register_webhooks(
+            connection,
+            clients.rackbeat(connection, paced=False),
+            clients.shopify(connection),
+            self.secrets,
+            self.base_url,
+        )
         return local
+
+    def connection(self, local: LocalConnection) -> Connection:
+        found = connections.load_connection(self.table, local.connection_id)
+        assert found is not None
+        return found
+
+    def start_initial_sync(self, local: LocalConnection) -> dict[str, Any]:
+        """What the operator's "run initial sync" does: claim it once and start its workflow."""
+        arn = self.aws.state_machine_arn("InitialSyncStateMachine")
+        sfn = boto3.client("stepfunctions", region_name=self.aws.region)
+
+        def start_workflow(name: str, data: dict[str, Any]) -> str:
+            return str(sfn.start_execution(stateMachineArn=arn, name=name, input=json.dumps(data))["executionArn"])
+
+        return initial_sync.start(self.connection(local), self.table, start_workflow, received_stamp())
+
+    def initial_sync_progress(self, local: LocalConnection) -> dict[str, Any] | None:
+        return sync_progress.load(self.table, local.connection_id)
 
     def _seed_rackbeat(self, account: int) -> None:
         self.rackbeat.seed_location(account, "L1", "Lager København")
@@ -165,7 +235,9 @@ class LocalStack:
         delivered = 0
         while True:
             report = self.shopify.deliver()
+            sent = self.deliver_rackbeat_webhooks()
             processed = self.aws.drain()
             delivered += processed
-            if not self.shopify.pending() and not processed and not (report.delivered or report.failed):
+            idle = not (report.delivered or report.failed or sent or processed)
+            if idle and not self.shopify.pending() and not self._rackbeat_outbox:
                 return delivered

@@ -7,11 +7,13 @@ product promises between merchants.
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 
 from crossdock.store import events
@@ -44,6 +46,69 @@ class Merchant:
 
     stack: LocalStack
     connection: LocalConnection
+    settings: dict[str, Any]
+
+    @property
+    def account(self) -> int:
+        return self.connection.rackbeat_account_id
+
+    def rackbeat_api(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Rackbeat's API as the merchant's other tools (or Rackbeat's own UI) use it."""
+        response = httpx.request(
+            method,
+            f"{self.stack.base_url}/_sim/rackbeat/api/{path}",
+            headers={"Authorization": f"Bearer {self.connection.rackbeat_api_key}"},
+            timeout=10,
+            **kwargs,
+        )
+        assert response.status_code < 300, response.text
+        return response.json() if response.content else None
+
+    def shop_product(self, sku: str, available: int, **fields: Any) -> dict[str, Any]:
+        """A single-variant product in the shop, created by the merchant (no webhook subscribed here)."""
+        product = {
+            "title": f"Product {sku}",
+            "variants": [{"title": "Default Title", "sku": sku, "price": "100.00", "inventory_quantity": available}],
+            **fields,
+        }
+        created: dict[str, Any] = self.stack.shopify.create_product(self.domain, product, emit=False)
+        return created
+
+    def shop_quantities(self, sku: str, name: str = "available") -> list[int]:
+        return [int(level[name]) for level in self.stack.shopify.inventory(self.domain, sku)]
+
+    def rackbeat_available(self, sku: str, location: str) -> int:
+        rows = self.rackbeat_api("GET", f"products/{sku}/locations")["product_locations"]
+        return int(Decimal(str(next(r for r in rows if r["number"] == location)["available_quantity"])))
+
+    def book_rackbeat_order(self, sku: str, quantity: int, location: str) -> None:
+        """An order booked in Rackbeat (not from the shop): it reserves stock without drawing it."""
+        customer = self.stack.rackbeat.seed_customer(self.account, company_name="Phone order")
+        line = {"item_id": sku, "quantity": quantity, "line_price": "100", "location_id": location}
+        self.rackbeat_api("POST", "orders", json={"customer_id": customer["number"], "lines": [line]})
+
+    def stock_webhooks(self, skus: list[str]) -> list[tuple[str, dict[str, str], bytes]]:
+        """The stock webhook Rackbeat sends this connection for each item, ready to be delivered again."""
+        state = self.stack.rackbeat.state(self.account)
+        hook = next(
+            h
+            for h in state.webhooks.values()
+            if h["event"] == "product.stock_changed" and self.connection.connection_id in h["url"]
+        )
+        headers = {
+            "Rackbeat-Webhook-Token": hook["_token"],
+            "Rackbeat-Webhook-Event": "product.stock_changed",
+            "Rackbeat-Account-Id": str(self.account),
+            "Content-Type": "application/json",
+        }
+        return [(hook["url"], headers, json.dumps({"key_name": "number", "key": sku}).encode()) for sku in skus]
+
+    def second_shop(self) -> Merchant:
+        """Another shop connected to the same Rackbeat account, with the same settings."""
+        connection = self.stack.create_connection(
+            self.settings, shop_domain=f"shop-{next(_shop_numbers)}.myshopify.com", rackbeat_account=self.connection
+        )
+        return Merchant(self.stack, connection, self.settings)
 
     @property
     def domain(self) -> str:
@@ -89,6 +154,6 @@ def merchant_with(stack: LocalStack) -> Any:
             base[group] = {**base.get(group, {}), **values} if isinstance(values, dict) else values
         connection = stack.create_connection(base, shop_domain=f"shop-{next(_shop_numbers)}.myshopify.com")
         stack.seed_items(connection.rackbeat_account_id, DEMO_SKUS)
-        return Merchant(stack, connection)
+        return Merchant(stack, connection, base)
 
     return create

@@ -136,4 +136,5 @@ def test_rackbeat_webhook_needs_the_connections_token(stack: LocalStack, merchan
     assert (answer.status, answer.json()) == (200, {"status": "queued"})
     stack.settle()
     (event,) = merchant.events()
-    assert (event["status"], event["reason"]) == ("skipped", "no flow handles rackbeat event product.updated")
+    # authenticated and logged; this connection does not sync products from Rackbeat
+    assert (event["status"], event["reason"]) == ("skipped", "product_sync.master is none")

@@ -223,7 +223,9 @@ def test_draft_book_ship_invoice_flow(sim: RackbeatSimulator, api: httpx.Client)
     assert api.get("products/ABC%2F123").json()["product"]["stock_quantity"] == 8
     assert api.get("products/TEA").json()["product"]["stock_quantity"] == -3
     locations = api.get("products/ABC%2F123/locations").json()["product_locations"]
-    assert locations == [{"number": "L1", "name": "Main warehouse", "stock_quantity": 8}]
+    assert locations == [
+        {"number": "L1", "name": "Main warehouse", "stock_quantity": 8, "in_order_quantity": 0, "available_quantity": 8}
+    ]
 
     # WHEN the order is converted to an unbooked invoice, then the invoice is booked
     converted = api.post("orders/1/convert-to-invoice", params={"book": "false"})

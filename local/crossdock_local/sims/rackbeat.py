@@ -27,11 +27,12 @@ import secrets
 import string
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from crossdock_local.sims.base import (
@@ -42,6 +43,9 @@ from crossdock_local.sims.base import (
     WebhookSink,
     json_response,
 )
+
+if TYPE_CHECKING:
+    from crossdock_local.sims.rackbeat_stock import Inventory
 
 Record = dict[str, Any]
 Errors = dict[str, list[str]]
@@ -65,9 +69,14 @@ NUMBER_KEYS = frozenset(
         "vat_percentage",
         "weight",
         "days",
+        # Guess: a product group's VAT fields are percentages (the sheet names the fields only).
+        "vat_domestic",
+        "vat_eu",
+        "vat_abroad",
     }
 )
 TOKEN_ALPHABET = string.ascii_letters + string.digits
+STAMP = re.compile(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2})?")
 
 # Filterable fields per list (`simple_filter[<field>]`). Guesses: `contact_email` on customers, `other_reference` on
 # orders and `order_number` on customer-invoices are not confirmed by the sheet (only `number` and `ean` are seen).
@@ -129,6 +138,10 @@ class AccountState:
     customer_groups: dict[str, Record] = field(default_factory=dict)
     locations: dict[str, Record] = field(default_factory=dict)
     delivery_terms: dict[str, Record] = field(default_factory=dict)
+    product_groups: dict[str, Record] = field(default_factory=dict)
+    fields: dict[int, Record] = field(default_factory=dict)  # custom field definitions, keyed by field id
+    lots: dict[str, Record] = field(default_factory=dict)  # BOMs; a lot number is never also a product number
+    adjustments: dict[int, Record] = field(default_factory=dict)  # inventory regulations, keyed by id
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -310,12 +323,26 @@ def _filter_rows(
     needle = (request.arg("search") or "").strip().lower()
     if needle:
         rows = [row for row in rows if any(needle in str(row.get(f) or "").lower() for f in searchable)]
-    since, until = request.arg("updated_at_from"), request.arg("updated_at_to")
+    # Stamps are fixed-width `YYYY-MM-DD HH:MM:SS` text, so comparing the text orders them in time.
+    since = _stamp_bound(request, "updated_at_from", "00:00:00")
+    until = _stamp_bound(request, "updated_at_to", "23:59:59")
     if since:
         rows = [row for row in rows if str(row.get("updated_at", "")) >= since]
     if until:
         rows = [row for row in rows if str(row.get("updated_at", "")) <= until]
     return rows
+
+
+def _stamp_bound(request: SimRequest, name: str, day_edge: str) -> str | None:
+    """One end of a date range in the sheet's `YYYY-MM-DD HH:MM:SS` format; anything else is a 422 rather than a
+    silently wrong text comparison."""
+    value = (request.arg(name) or "").strip()
+    if not value:
+        return None
+    if not STAMP.fullmatch(value):
+        raise _invalid({name: [f"The {_label(name)} does not match the format Y-m-d H:i:s."]})
+    # Guess: a bare date covers the whole day (from its first second / to its last).
+    return value if " " in value else f"{value} {day_edge}"
 
 
 def _order_rows(request: SimRequest, rows: list[Record]) -> list[Record]:
@@ -370,7 +397,11 @@ def _page_response(
 
 class RackbeatSimulator(Simulator):
     """Rackbeat as the fact sheet describes it; see the module docstring. Control API: `add_account`,
-    `add_api_key`, `seed_*`, `state`, `faults`, `outbox`, `calls`, `calls_by_status`, `calls_by_route`."""
+    `add_api_key`, `seed_*`, `state`, `faults`, `outbox`, `calls`, `calls_by_status`, `calls_by_route`, and the
+    warehouse-side changes `adjust_stock`, `set_stock`, `set_field_value` (read back with `product_stock`).
+
+    Product groups, custom fields, lots, `/items`, stock per location and inventory adjustments live in
+    `rackbeat_stock.Inventory`, which works on the same account state under the same lock."""
 
     system = "rackbeat"
 
@@ -392,7 +423,11 @@ class RackbeatSimulator(Simulator):
         self._pending: list[WebhookDelivery] = []
         self._account: AccountState | None = None  # the caller's account while a request is handled (under lock)
         self._suppress = False
-        self._ids = Counter[str]()  # sim-wide ids: shipments, lines, webhooks
+        self._ids = Counter[str]()  # sim-wide ids: shipments, lines, webhooks, adjustments
+        # Imported here rather than at the top because rackbeat_stock builds on this module's helpers.
+        from crossdock_local.sims import rackbeat_stock
+
+        self._inventory: Inventory = rackbeat_stock.Inventory(self)
         self._register_routes()
 
     # ---- control API (Python side) ----------------------------------------------------------------------------
@@ -440,6 +475,9 @@ class RackbeatSimulator(Simulator):
                 inventory_enabled=inventory_enabled,
                 barcode=barcode,
                 _locations=locations,
+                # Guess: seeded stock stands for stock registered before the simulation started, so an item seeded
+                # with stock can't be deleted, as one whose stock came from an adjustment can't.
+                _stock_moved=total != 0 or any(locations.values()),
                 **extra,
             )
             self.state(account_id).products[str(number)] = product
@@ -472,6 +510,89 @@ class RackbeatSimulator(Simulator):
 
     def seed_delivery_terms(self, account_id: int, number: int | str, name: str) -> Record:
         return self._seed(self.state(account_id).delivery_terms, number, name=name)
+
+    def seed_product_group(
+        self,
+        account_id: int,
+        number: int | str,
+        name: str,
+        has_inventory: bool = True,
+        *,
+        vat_domestic: Decimal | int | str = 25,
+        vat_eu: Decimal | int | str = 0,
+        vat_abroad: Decimal | int | str = 0,
+    ) -> Record:
+        """A product group; products join it with `group: {"number": ...}` and show its name."""
+        return self._seed(
+            self.state(account_id).product_groups,
+            number,
+            name=name,
+            has_inventory=has_inventory,
+            vat_domestic=Decimal(str(vat_domestic)),
+            vat_eu=Decimal(str(vat_eu)),
+            vat_abroad=Decimal(str(vat_abroad)),
+        )
+
+    def seed_field(
+        self,
+        account_id: int,
+        field_id: int,
+        name: str,
+        type: str = "checkbox",  # Rackbeat's own name for the field's kind: "checkbox", "text", "number", ...
+        for_: str = "item",
+    ) -> Record:
+        """A custom field definition (`for_` is "item" or "customer"); values start unset."""
+        with self._lock:
+            record = {"id": field_id, "name": name, "type": type, "for": for_}
+            self.state(account_id).fields[field_id] = record
+            return record
+
+    def set_field_value(self, account_id: int, number: str, field_id: int, value: Any, *, emit: bool = True) -> None:
+        """Set one custom field value on a product as a user in Rackbeat would (`product.updated` follows unless
+        `emit` is false). Raises ValueError with the API's error body when the API would refuse."""
+        with self._as_user(account_id, suppress=not emit):
+            self._inventory.set_field_value(str(number), field_id, value)
+
+    def adjust_stock(
+        self,
+        account_id: int,
+        number: str,
+        delta: Decimal | int | str,
+        location: str | None = None,
+        *,
+        reason: str = "warehouse count",
+    ) -> Record:
+        """A warehouse worker registers `delta` units of a product (at `location`) in Rackbeat's UI: an inventory
+        adjustment is created and booked, and `product.stock_changed` goes out through the outbox or sink like any
+        other webhook. Returns the booked adjustment (state); ValueError with the API's errors when refused."""
+        with self._as_user(account_id):
+            return self._inventory.adjust(str(number), Decimal(str(delta)), location, reason)
+
+    def set_stock(
+        self,
+        account_id: int,
+        number: str,
+        quantity: Decimal | int | str,
+        location: str | None = None,
+        *,
+        reason: str = "warehouse count",
+    ) -> Record | None:
+        """Count a product to `quantity` (at `location`, else in total) by booking the difference; None when the
+        count already matches (Rackbeat refuses a zero-change adjustment)."""
+        with self._as_user(account_id):  # one hold of the lock: the delta can't go stale before it is booked
+            delta = Decimal(str(quantity)) - self._inventory.stock_of(str(number), location)
+            if delta == 0:
+                return None
+            return self._inventory.adjust(str(number), delta, location, reason)
+
+    def product_stock(self, account_id: int, number: str, location: str | None = None) -> Decimal:
+        """A product's stock, in total or at one location (0 where it never had any); KeyError if unknown."""
+        with self._lock:
+            product = self.state(account_id).products[str(number)]
+            if location is None:
+                stock: Decimal = product["stock_quantity"]
+                return stock
+            return Decimal(product["_locations"].get(str(location), Decimal(0)))
 
     def redeliver_failed(self) -> int:
         """Retry webhook deliveries the sink refused (Rackbeat retries for ~24 h); returns how many now failed."""
@@ -515,13 +636,36 @@ class RackbeatSimulator(Simulator):
         return response
 
     def _dispatch(self, request: SimRequest, account: AccountState) -> SimResponse:
-        self._account, self._suppress = account, _wants_suppress(request)
+        with self._acting_as(account, suppress=_wants_suppress(request)):
+            try:
+                return self.router.dispatch(request)
+            except _Fail as failure:
+                return failure.response
+
+    @contextmanager
+    def _acting_as(self, account: AccountState, suppress: bool = False) -> Iterator[AccountState]:
+        """Make `account` the one handlers and `_emit` work on; the caller holds the lock. Both API requests and the
+        Python control methods go through here, so a change made either way follows the same rules and webhooks."""
+        previous = self._account, self._suppress
+        self._account, self._suppress = account, suppress
         try:
-            return self.router.dispatch(request)
-        except _Fail as failure:
-            return failure.response
+            yield account
         finally:
-            self._account, self._suppress = None, False
+            self._account, self._suppress = previous
+
+    @contextmanager
+    def _as_user(self, account_id: int, suppress: bool = False) -> Iterator[AccountState]:
+        """A change made from Python the way a person in Rackbeat's UI makes it: under the lock, with the handlers'
+        rules (a refusal raises ValueError carrying the API's error body) and webhooks delivered once the lock is
+        released, as `handle` does."""
+        try:
+            with self._lock, self._acting_as(self.state(account_id), suppress) as account:
+                try:
+                    yield account
+                except _Fail as failure:
+                    raise ValueError(failure.response.json()) from None
+        finally:
+            self._flush_webhooks()
 
     def _throttle(self, key: str) -> SimResponse | None:
         """Sliding 60-s window per token; only admitted requests take a slot."""
@@ -575,6 +719,7 @@ class RackbeatSimulator(Simulator):
             ("POST", "/products", self._create_product),
             ("GET", "/products/{number}", self._get_product),
             ("PUT", "/products/{number}", self._update_product),
+            ("DELETE", "/products/{number}", self._delete_product),
             ("GET", "/products/{number}/locations", self._product_locations),
             ("GET", "/orders", self._list_orders),
             ("POST", "/orders", self._create_booked_order),
@@ -594,6 +739,7 @@ class RackbeatSimulator(Simulator):
             ("GET", "/webhooks", self._list_webhooks),
             ("POST", "/webhooks", self._create_webhook),
             ("DELETE", "/webhooks/{webhook_id}", self._delete_webhook),
+            *self._inventory.routes(),
         ]
         for method, pattern, handler in routes:
             self._route(method, pattern, handler)
@@ -774,7 +920,9 @@ class RackbeatSimulator(Simulator):
             "physical": {"weight": Decimal(0), "weight_unit": "g"},
             "created_at": stamp,
             "updated_at": stamp,
-            "_locations": {},
+            "_locations": {},  # location number → stock there
+            "_field_values": {},  # custom field id → value
+            "_stock_moved": False,  # set once stock is registered (adjustment booked, shipment shipped)
         }
 
     def _product_fields(self, body: Record, creating: bool) -> Record:
@@ -792,12 +940,54 @@ class RackbeatSimulator(Simulator):
         for flag in ("is_barred", "inventory_enabled"):
             if flag in body:
                 out[flag] = _truthy(body[flag])
-        for nested in ("group", "default_location", "physical"):
+        for nested in ("default_location", "physical"):
             if nested in body:
                 out[nested] = copy.deepcopy(body[nested])
+        if "group" in body:
+            out["group"] = self._group_ref(body["group"], errors)
         # stock_quantity is not writable here: stock moves through adjustments and shipments.
         _raise_if(errors)
         return out
+
+    def _group_ref(self, value: Any, errors: Errors) -> Record | None:
+        """`group: {"number": n}` naming a product group of the account; null leaves the item without a group."""
+        if value is None:
+            return None
+        if not isinstance(value, dict) or value.get("number") is None:
+            errors["group"] = ['The group must be an object like {"number": 1}.']
+            return None
+        group = self._acct.product_groups.get(str(value["number"]))
+        if group is None:
+            errors["group.number"] = ["The selected group number is invalid."]
+            return None
+        return {"number": group["number"]}
+
+    def _group_view(self, ref: Any) -> Record | None:
+        """How an item shows its group: number and the group's current name."""
+        if ref is None:
+            return None
+        number = ref.get("number") if isinstance(ref, dict) else ref
+        group = self._acct.product_groups.get(str(number))
+        return {"number": number, "name": group["name"] if group else None}
+
+    def _new_item(self, body: Record) -> Record:
+        """A product or lot built from a create body, not yet stored. Products and lots share one number space so
+        `/items/{number}` names exactly one of them."""
+        number = body.get("number")
+        errors: Errors = {}
+        if not isinstance(number, str | int) or isinstance(number, bool) or not str(number).strip():
+            errors["number"] = ["The number field is required."]
+        elif str(number) in self._acct.products or str(number) in self._acct.lots:
+            errors["number"] = ["The number has already been taken."]
+        _raise_if(errors)
+        fields = self._product_fields(body, creating=True)
+        if "inventory_enabled" not in body and fields.get("group") is not None:
+            # Guess: a new item keeps stock or not as its product group says, unless the body says otherwise.
+            group = self._acct.product_groups[str(fields["group"]["number"])]
+            fields["inventory_enabled"] = bool(group["has_inventory"])
+        item = self._new_product(str(number), fields["name"])
+        item.update(fields)
+        return item
 
     def _product(self, number: str) -> Record:
         product = self._acct.products.get(unquote(number))
@@ -805,37 +995,45 @@ class RackbeatSimulator(Simulator):
             raise _not_found()
         return product
 
-    def _render_product(self, product: Record) -> Any:
-        reserved = sum(
-            (
-                line["quantity"]
-                for order in self._acct.orders.values()
-                if order["is_booked"] and not order["is_shipped"] and not order["is_cancelled"]
-                for line in order["lines"]
-                if line["item_id"] == product["number"]
-            ),
-            Decimal(0),
-        )  # guess: booked, unshipped orders reserve stock
+    def _reservations(self) -> dict[str, dict[str | None, Decimal]]:
+        """Item number → location number (None where the line names none) → quantity booked orders still have to
+        ship. Guess: booked, not cancelled orders reserve what is left to ship of each line (positive lines only),
+        at the line's own location_id; that is what in_order_quantity shows."""
+        held: dict[str, dict[str | None, Decimal]] = {}
+        for order in self._acct.orders.values():
+            if not order["is_booked"] or order["is_shipped"] or order["is_cancelled"]:
+                continue
+            # Only a partly shipped order has shipped quantities to subtract; skipping the lookup keeps lists fast.
+            shipped = self._quantities(order, shipped_only=True) if order["is_partly_shipped"] else Counter[int]()
+            for line in order["lines"]:
+                left = line["quantity"] - shipped[line["id"]]
+                if left > 0:
+                    per_location = held.setdefault(line["item_id"], {})
+                    per_location[line["location_id"]] = per_location.get(line["location_id"], Decimal(0)) + left
+        return held
+
+    def _render_product(self, product: Record, held: dict[str, dict[str | None, Decimal]] | None = None) -> Any:
+        """A product (or lot) as the API shows it; `held` is `_reservations()` when a list already computed it."""
+        reservations = self._reservations() if held is None else held
+        reserved = sum(reservations.get(product["number"], {}).values(), Decimal(0))
         return _render(
-            {**product, "in_order_quantity": reserved, "available_quantity": product["stock_quantity"] - reserved}
+            {
+                **product,
+                "group": self._group_view(product.get("group")),
+                "in_order_quantity": reserved,
+                "available_quantity": product["stock_quantity"] - reserved,
+            }
         )
 
     def _list_products(self, request: SimRequest) -> SimResponse:
-        rows = [self._acct.products[n] for n in sorted(self._acct.products)]
-        return _page_response(request, "products", rows, self._render_product, PRODUCT_FILTERS, PRODUCT_SEARCH)
+        rows = self._inventory.filter_field_eq(request, [self._acct.products[n] for n in sorted(self._acct.products)])
+        held = self._reservations()
+        return _page_response(
+            request, "products", rows, lambda row: self._render_product(row, held), PRODUCT_FILTERS, PRODUCT_SEARCH
+        )
 
     def _create_product(self, request: SimRequest) -> SimResponse:
-        body = _body(request)
-        number = body.get("number")
-        errors: Errors = {}
-        if not isinstance(number, str | int) or isinstance(number, bool) or not str(number).strip():
-            errors["number"] = ["The number field is required."]
-        elif str(number) in self._acct.products:
-            errors["number"] = ["The number has already been taken."]
-        _raise_if(errors)
-        fields = self._product_fields(body, creating=True)
-        product = self._new_product(str(number), fields["name"])
-        product.update(fields)
+        product = self._new_item(_body(request))
         self._acct.products[product["number"]] = product
         self._emit("product.created", product["number"])
         return json_response(201, {"product": self._render_product(product)})
@@ -849,11 +1047,34 @@ class RackbeatSimulator(Simulator):
         self._emit("product.updated", product["number"])
         return json_response(200, {"product": self._render_product(product)})
 
+    def _delete_product(self, request: SimRequest, number: str) -> SimResponse:
+        product = self._product(number)
+        if product.get("_stock_moved"):
+            # SPEC: an item with registered stock can't be deleted (it would orphan its stock history).
+            raise _invalid({"number": ["Item has stock movements and cannot be deleted"]})
+        if any(line["item_id"] == product["number"] for lot in self._acct.lots.values() for line in lot["lines"]):
+            # Guess: nor can a component of a lot, which would be left pointing at nothing.
+            raise _invalid({"number": ["Item is used in a lot and cannot be deleted"]})
+        del self._acct.products[product["number"]]
+        self._emit("product.deleted", product["number"])  # guess: event name by analogy with product.created
+        return SimResponse(204)
+
     def _product_locations(self, request: SimRequest, number: str) -> SimResponse:
         product = self._product(number)
+        stock: dict[str, Decimal] = product["_locations"]
+        held = self._reservations().get(product["number"], {})
+        # Guess: a location where booked orders reserve the item shows up even if it never held stock (available
+        # goes negative there), as the product's own available_quantity can.
+        numbers = sorted(set(stock) | {location for location in held if location is not None})
         rows = [
-            {"number": loc, "name": self._acct.locations.get(loc, {}).get("name"), "stock_quantity": qty}
-            for loc, qty in sorted(product["_locations"].items())
+            {
+                "number": location,
+                "name": self._acct.locations.get(location, {}).get("name"),
+                "stock_quantity": stock.get(location, Decimal(0)),
+                "in_order_quantity": held.get(location, Decimal(0)),
+                "available_quantity": stock.get(location, Decimal(0)) - held.get(location, Decimal(0)),
+            }
+            for location in numbers
         ]
         return _page_response(request, "product_locations", rows, _render, REFERENCE_FILTERS, REFERENCE_SEARCH)
 
@@ -1078,6 +1299,23 @@ class RackbeatSimulator(Simulator):
         order.update(is_booked=True, booked_at=_now(), updated_at=_now())
         self._refresh_flags(order)
         self._emit("order.booked", order["number"])
+        self._announce_reservations(order)
+
+    def _announce_reservations(self, order: Record) -> None:
+        """Booking or reopening an order changes what its items have available: one `product.stock_changed` per
+        stock-keeping item on it. Guess: Rackbeat's stock event covers reservations, not only stock movements (a
+        shop showing available stock must hear about both)."""
+        stamp = _now()
+        changed: list[str] = []
+        for line in order["lines"]:
+            product = self._acct.products.get(line["item_id"])
+            if product is None or not product["inventory_enabled"] or line["quantity"] <= 0:
+                continue
+            if product["number"] not in changed:
+                product["updated_at"] = stamp  # guess: availability counts as a change of the product
+                changed.append(product["number"])
+        for number in changed:
+            self._emit("product.stock_changed", number)
 
     def _book_order_route(self, request: SimRequest, number: str) -> SimResponse:
         order = self._order(number)
@@ -1098,6 +1336,7 @@ class RackbeatSimulator(Simulator):
             raise _invalid({"order": ["Order has shipments or invoices and can not be reopened"]})
         order.update(is_booked=False, booked_at=None, updated_at=_now())
         self._refresh_flags(order)
+        self._announce_reservations(order)
         return json_response(200, {"order": _render(order)})
 
     def _order_shipments(self, order: Record) -> list[Record]:
@@ -1219,6 +1458,7 @@ class RackbeatSimulator(Simulator):
                 location = line["location_id"]
                 per_location[location] = per_location.get(location, Decimal(0)) - line["quantity"]
             product["updated_at"] = _now()
+            product["_stock_moved"] = True
             if product["number"] not in changed:
                 changed.append(product["number"])
         return changed

@@ -1,4 +1,5 @@
-"""In-memory Shopify: Admin GraphQL API (orders, webhook subscriptions), cost throttling and webhook delivery.
+"""In-memory Shopify: Admin GraphQL API (orders, catalog, stock, webhook subscriptions, bulk export), cost throttling
+and webhook delivery.
 
 Follows the fact sheet `../shared/reference/shopify.md`:
 
@@ -12,14 +13,20 @@ Follows the fact sheet `../shared/reference/shopify.md`:
   which the `DeliveryFaults` switches make visible on purpose.
 - "Order payload (REST shape)": orders are stored REST-shaped exactly as webhooks carry them; the GraphQL `Order`
   is derived from the stored REST order.
+- "Mutations Crossdock needs" and "Rate limits" (bulk operations): the catalog (locations, products, variants,
+  inventory items and levels), `productSet`/`productUpdate`/`productVariantsBulkUpdate`/`inventoryItemUpdate`,
+  `inventorySetQuantities` with the 2026-04 rules (`changeFromQuantity`, mandatory `@idempotent`) and
+  `bulkOperationRunQuery` with its JSONL result live in `shopify_catalog.py`; this module only registers them.
 
 GraphQL is not parsed by a full GraphQL implementation: a small tokenizer and selection-set parser recognise the
-root fields Crossdock uses (`order`, `webhookSubscriptions`, `webhookSubscriptionCreate`) and answer only the
-selected fields, checked against a small static schema so unknown fields fail as Shopify's validation does.
-Fragments are not supported.
+root fields Crossdock uses (`order`, `webhookSubscriptions`, `webhookSubscriptionCreate` and the catalog's) and
+answer only the selected fields, checked against a small static schema so unknown fields fail as Shopify's validation
+does. Field directives are captured (`@idempotent(key:)`, `@skip`, `@include`). Fragments are not supported.
 
-Not part of Shopify: the `/_control/...` endpoints, which let an operator create orders and flush webhooks when the
-simulator runs under `crossdock serve`. They authenticate with the shop's access token like the Admin API.
+Not part of Shopify: the `/_control/...` endpoints, which let an operator create orders and products and flush
+webhooks when the simulator runs under `crossdock serve`. They authenticate with the shop's access token like the
+Admin API. `GET /_bulk/<token>.jsonl` stands in for the storage bucket that serves bulk results (no token, like
+Shopify's signed URLs).
 """
 
 from __future__ import annotations
@@ -37,7 +44,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crossdock_local.sims.base import (
     Faults,
@@ -48,6 +55,9 @@ from crossdock_local.sims.base import (
     WebhookSink,
     json_response,
 )
+
+if TYPE_CHECKING:
+    from crossdock_local.sims.shopify_catalog import ShopCatalog
 
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
 MAX_DELIVERY_RETRIES = 8  # fact sheet: "Retries: 8 times over 4 hours ... then the subscription is removed"
@@ -142,6 +152,8 @@ class Shop:
     orders: dict[int, dict[str, Any]] = field(default_factory=dict)
     customer_ids: dict[str, int] = field(default_factory=dict)  # email → id, so returning customers keep their id
     next_order_number: int = 1001
+    # Locations, products, stock and bulk operations; set by add_shop (the catalog module owns the type).
+    catalog: ShopCatalog = field(init=False, repr=False)
 
 
 @dataclass
@@ -246,6 +258,7 @@ class GqlField:
     alias: str | None = None
     args: dict[str, Any] = field(default_factory=dict)
     selections: list[GqlField] = field(default_factory=list)
+    directives: dict[str, dict[str, Any]] = field(default_factory=dict)  # name → arguments, e.g. idempotent → key
 
     @property
     def key(self) -> str:
@@ -357,7 +370,7 @@ class _Parser:
             next_token = self._peek()
             name = self._name() if next_token is not None and next_token.kind == "name" else None
             defaults = self._variable_definitions() if self._at("(") else {}
-            self._directives()
+            self._directives()  # operation directives change nothing modelled here
             return _Operation(token.text, name, defaults, self._selection_set())
         if token is not None and token.text == "fragment":
             raise GraphQLError("Fragments are not supported by the Shopify simulator", "unsupported")
@@ -384,12 +397,13 @@ class _Parser:
             self._name()
         self._accept("!")
 
-    def _directives(self) -> None:
-        # Directives such as @idempotent(key: "...") are read and ignored: nothing modelled here needs them.
+    def _directives(self) -> dict[str, dict[str, Any]]:
+        # Kept per field: `@idempotent(key:)` decides whether a mutation runs again, `@skip`/`@include` drop fields.
+        directives: dict[str, dict[str, Any]] = {}
         while self._accept("@"):
-            self._name()
-            if self._at("("):
-                self._arguments()
+            name = self._name()
+            directives[name] = self._arguments() if self._at("(") else {}
+        return directives
 
     def _selection_set(self) -> list[GqlField]:
         self._expect("{")
@@ -406,9 +420,9 @@ class _Parser:
         first = self._name()
         alias, name = (first, self._name()) if self._accept(":") else (None, first)
         args = self._arguments() if self._at("(") else {}
-        self._directives()
+        directives = self._directives()
         selections = self._selection_set() if self._at("{") else []
-        return GqlField(name, alias, args, selections)
+        return GqlField(name, alias, args, selections, directives)
 
     def _arguments(self) -> dict[str, Any]:
         self._expect("(")
@@ -475,11 +489,18 @@ def _resolve_value(value: Any, variables: dict[str, Any]) -> Any:
 
 
 def bind_variables(fields: list[GqlField], variables: dict[str, Any]) -> list[GqlField]:
-    """Replace `$name` references in arguments, recursively, so execution only sees plain values."""
-    return [
-        GqlField(f.name, f.alias, _resolve_value(f.args, variables), bind_variables(f.selections, variables))
-        for f in fields
-    ]
+    """Replace `$name` references in arguments and directives, recursively, so execution only sees plain values.
+
+    Fields excluded by `@skip(if: true)` or `@include(if: false)` are dropped here, as GraphQL executors do.
+    """
+    bound = []
+    for f in fields:
+        directives = _resolve_value(f.directives, variables)
+        if directives.get("skip", {}).get("if") is True or directives.get("include", {}).get("if") is False:
+            continue
+        args = _resolve_value(f.args, variables)
+        bound.append(GqlField(f.name, f.alias, args, bind_variables(f.selections, variables), directives))
+    return bound
 
 
 def _fields(scalars: str, **objects: str) -> dict[str, str | None]:
@@ -554,10 +575,26 @@ SCHEMA: dict[str, dict[str, str | None]] = {
     **_connection_types("WebhookSubscription"),
 }
 
+# Keyed by field name, or by "Type.field" where one name means different fields (QueryRoot.product vs Variant.product).
 REQUIRED_ARGUMENTS: dict[str, tuple[str, ...]] = {
     "order": ("id",),
     "webhookSubscriptionCreate": ("topic", "webhookSubscription"),
 }
+
+# Static argument checks ("Type.field" → check raising GraphQLError), run before anything executes or is charged.
+ARGUMENT_CHECKS: dict[str, Callable[[GqlField], None]] = {}
+
+
+def extend_schema(
+    types: dict[str, dict[str, str | None]],
+    required: dict[str, tuple[str, ...]] | None = None,
+    checks: dict[str, Callable[[GqlField], None]] | None = None,
+) -> None:
+    """Add types and fields (merged into existing types such as QueryRoot), required arguments and checks."""
+    for type_name, fields in types.items():
+        SCHEMA.setdefault(type_name, {}).update(fields)
+    REQUIRED_ARGUMENTS.update(required or {})
+    ARGUMENT_CHECKS.update(checks or {})
 
 
 def _page_size(f: GqlField) -> int:
@@ -572,8 +609,11 @@ def _page_size(f: GqlField) -> int:
     return size
 
 
-def validate(type_name: str, fields: list[GqlField]) -> None:
-    """Static checks Shopify runs before executing anything: known fields, selections match, page sizes."""
+def validate(type_name: str, fields: list[GqlField], *, bulk: bool = False) -> None:
+    """Static checks Shopify runs before executing anything: known fields, selections match, page sizes.
+
+    `bulk`: the inner query of `bulkOperationRunQuery`, whose connections need no `first`/`last`.
+    """
     known = SCHEMA[type_name]
     for f in fields:
         if f.name == "__typename":
@@ -585,10 +625,10 @@ def validate(type_name: str, fields: list[GqlField]) -> None:
                 typeName=type_name,
                 fieldName=f.name,
             )
-        _validate_field(type_name, f, known[f.name])
+        _validate_field(type_name, f, known[f.name], bulk)
 
 
-def _validate_field(parent: str, f: GqlField, field_type: str | None) -> None:
+def _validate_field(parent: str, f: GqlField, field_type: str | None, bulk: bool = False) -> None:
     if field_type is None and f.selections:
         raise GraphQLError(f"Selections can't be made on scalars (field '{f.name}' on '{parent}')", "selectionMismatch")
     if field_type is None:
@@ -599,16 +639,20 @@ def _validate_field(parent: str, f: GqlField, field_type: str | None) -> None:
             f"Did you mean '{f.name} {{ ... }}'?)",
             "selectionMismatch",
         )
-    missing = [arg for arg in REQUIRED_ARGUMENTS.get(f.name, ()) if f.args.get(arg) is None]
+    required = REQUIRED_ARGUMENTS.get(f"{parent}.{f.name}", REQUIRED_ARGUMENTS.get(f.name, ()))
+    missing = [arg for arg in required if f.args.get(arg) is None]
     if missing:
         raise GraphQLError(
             f"Field '{f.name}' is missing required arguments: {', '.join(missing)}", "missingRequiredArguments"
         )
     if f.name == "webhookSubscriptionCreate":
         _validate_topic(f.args.get("topic"))
-    if field_type.endswith("Connection"):
+    check = ARGUMENT_CHECKS.get(f"{parent}.{f.name}")
+    if check is not None:
+        check(f)
+    if field_type.endswith("Connection") and not bulk:
         _page_size(f)
-    validate(field_type, f.selections)
+    validate(field_type, f.selections, bulk=bulk)
 
 
 def _validate_topic(topic: Any) -> None:
@@ -1024,6 +1068,14 @@ def _flag(request: SimRequest, name: str) -> bool:
     return (request.arg(name, "") or "").lower() in ("1", "true", "yes")
 
 
+Resolver = Callable[[Shop, GqlField, str], Any]
+"""Answers one root field: (shop, the bound field with its arguments and directives, the request's API version)."""
+
+
+def _by_args(resolve: Callable[[Shop, dict[str, Any]], Any]) -> Resolver:
+    return lambda shop, f, _version: resolve(shop, f.args)
+
+
 class ShopifySimulator(Simulator):
     """Many shops in one simulator; an Admin API request's shop is the one owning its access token."""
 
@@ -1037,6 +1089,7 @@ class ShopifySimulator(Simulator):
         seed: int | None = None,
         *,
         epoch: datetime | None = None,
+        bulk_duration: float = 1.0,
     ) -> None:
         super().__init__(clock)
         self.webhook_sink = webhook_sink
@@ -1055,6 +1108,19 @@ class ShopifySimulator(Simulator):
         self.outbox: list[PendingDelivery] = []
         self.delivery_log: list[DeliveryAttempt] = []
         self.removed_subscriptions: list[Subscription] = []
+        # Seconds of simulator clock a bulk operation runs before it completes.
+        self.bulk_duration = bulk_duration
+        # The simulator's externally visible base URL (e.g. "http://127.0.0.1:3000/_sim/shopify"), set by whoever
+        # mounts it; bulk result URLs are built from it ("" → relative paths).
+        self.public_url = ""
+        # Root field → resolver; the catalog adds its own, so new root fields need no change here.
+        self.resolvers: dict[str, Resolver] = {
+            "order": _by_args(self._resolve_order),
+            "webhookSubscriptions": _by_args(self._resolve_subscriptions),
+            "webhookSubscriptionCreate": _by_args(self._resolve_subscription_create),
+        }
+        self.mutation_counts: dict[str, int] = {}  # root mutation field → times executed (throttled ones excluded)
+        self.catalog = _catalog.Catalog(self)
         self._routes()
 
     def _routes(self) -> None:
@@ -1064,6 +1130,10 @@ class ShopifySimulator(Simulator):
         self.router.add("POST", "/_control/shops/{domain}/orders/{order_id}/paid", self._control_paid)
         self.router.add("POST", "/_control/shops/{domain}/orders/{order_id}/fulfilled", self._control_fulfilled)
         self.router.add("POST", "/_control/deliver", self._control_deliver)
+        self.router.add("POST", "/_control/shops/{domain}/products", self.catalog.control_create)
+        self.router.add("PUT", "/_control/shops/{domain}/products/{product_id}", self.catalog.control_update)
+        self.router.add("DELETE", "/_control/shops/{domain}/products/{product_id}", self.catalog.control_delete)
+        self.router.add("GET", "/_bulk/{file_name}", self.catalog.serve_bulk_file)
 
     # ---- time and ids ----------------------------------------------------------------------------------------------
 
@@ -1097,15 +1167,87 @@ class ShopifySimulator(Simulator):
                 raise ValueError("access token already belongs to another shop")
             bucket = CostBucket(maximum_available, restore_rate, maximum_available)
             shop = Shop(domain, app_secret, access_token, bucket=bucket)
+            shop.catalog = self.catalog.open_shop(shop)  # with its default location
             self.shops[domain] = shop
             self._tokens[access_token] = domain
             return shop
 
     def shop(self, domain: str) -> Shop:
         try:
-            return self.shops[domain]
+            shop = self.shops[domain]
         except KeyError:
             raise UnknownShop(domain) from None
+        self.catalog.advance(shop)  # bulk operations complete lazily, whenever their shop is looked at
+        return shop
+
+    # ---- catalog (state and logic in shopify_catalog.py) -----------------------------------------------------------
+
+    def add_location(self, domain: str, name: str, *, active: bool = True) -> dict[str, Any]:
+        """A new location (REST-shaped); nothing is stocked there until stock is set at it."""
+        return self.catalog.add_location(domain, name, active=active)
+
+    def create_product(self, domain: str, product: dict[str, Any], *, emit: bool = True) -> dict[str, Any]:
+        """Store a REST-shaped product (ids assigned, stock at the primary location); emits `products/create`."""
+        return self.catalog.create_product(domain, product, emit=emit)
+
+    def update_product(
+        self,
+        domain: str,
+        product_id: int | str,
+        changes: dict[str, Any],
+        *,
+        variant_changes: dict[int, dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """Change REST fields of a product and of its variants by id; emits `products/update`."""
+        return self.catalog.update_product(domain, product_id, changes, variant_changes=variant_changes)
+
+    def delete_product(self, domain: str, product_id: int | str) -> None:
+        """Delete a product with its variants and stock; emits `products/delete` with `{"id": ...}`."""
+        self.catalog.delete_product(domain, product_id)
+
+    def products(self, domain: str) -> list[dict[str, Any]]:
+        """The shop's products, REST-shaped (copies)."""
+        return self.catalog.products(domain)
+
+    def set_available(
+        self, domain: str, inventory_item_id: int, quantity: int, location_id: int | None = None
+    ) -> dict[str, Any]:
+        """Set `available` at a location (primary by default), stocking the item there if needed."""
+        return self.catalog.set_available(domain, inventory_item_id, quantity, location_id)
+
+    def set_committed(
+        self, domain: str, inventory_item_id: int, quantity: int, location_id: int | None = None
+    ) -> dict[str, Any]:
+        """Set `committed` (reserved by unfulfilled orders) at a location; `on_hand` follows."""
+        return self.catalog.set_committed(domain, inventory_item_id, quantity, location_id)
+
+    def inventory_item(self, domain: str, inventory_item_id: int | str) -> dict[str, Any]:
+        """The REST inventory item (`cost` a decimal string or None, `tracked`, `sku`)."""
+        return self.catalog.inventory_item(domain, inventory_item_id)
+
+    def mutation_count(self, name: str) -> int:
+        """How often the Admin API executed the root mutation `name` (e.g. "inventorySetQuantities")."""
+        with self._lock:
+            return self.mutation_counts.get(name, 0)
+
+    def inventory(self, domain: str, sku: str) -> list[dict[str, Any]]:
+        """Every level of every inventory item with exactly this SKU: item, location, available, on_hand."""
+        return self.catalog.inventory(domain, sku)
+
+    def seed_catalog(
+        self,
+        domain: str,
+        variants: int,
+        *,
+        variants_per_product: int = 3,
+        stock: Callable[[int], int] | None = None,
+        sku: Callable[[int], str | None] | None = None,
+        seed: int = 0,
+    ) -> None:
+        """A large deterministic catalog, fast and without webhooks (see `Catalog.seed_catalog`)."""
+        self.catalog.seed_catalog(
+            domain, variants, variants_per_product=variants_per_product, stock=stock, sku=sku, seed=seed
+        )
 
     def subscribe(self, domain: str, topic: str, uri: str) -> Subscription:
         """Subscribe `uri` to `topic` ("orders/create" or "ORDERS_CREATE"); an existing identical one is returned."""
@@ -1253,10 +1395,10 @@ class ShopifySimulator(Simulator):
 
     # ---- webhooks --------------------------------------------------------------------------------------------------
 
-    def _emit(self, shop: Shop, topic: str, order: dict[str, Any], *, duplicate: bool = False) -> None:
-        """Queue one event for every subscription to `topic`, with the order as it is now (payload frozen)."""
+    def _emit(self, shop: Shop, topic: str, payload: dict[str, Any], *, duplicate: bool = False) -> None:
+        """Queue one event for every subscription to `topic`, with the resource as it is now (payload frozen)."""
         event_id = _uuid(self._id_rng)
-        body = _compact_json(order)
+        body = _compact_json(payload)
         triggered_at = self.now().astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
         for subscription in [s for s in shop.subscriptions if s.topic == topic]:
             copies = 2 if duplicate or self._roll_delivery(self.delivery_faults.duplicate_rate) else 1
@@ -1295,6 +1437,7 @@ class ShopifySimulator(Simulator):
 
     def pending(self, domain: str | None = None) -> list[PendingDelivery]:
         with self._lock:
+            self.catalog.advance_all()  # a bulk operation that finished meanwhile queues its webhook first
             return [d for d in self.outbox if domain is None or d.domain == domain]
 
     def deliver(self, limit: int | None = None, *, domain: str | None = None) -> DeliveryReport:
@@ -1307,6 +1450,8 @@ class ShopifySimulator(Simulator):
         if sink is None:
             raise RuntimeError("ShopifySimulator has no webhook_sink to deliver to")
         report = DeliveryReport()
+        with self._lock:
+            self.catalog.advance_all()
         batch = self._take_batch(limit, domain, report)
         for delivery in batch:
             status, error = self._send(sink, delivery)
@@ -1385,7 +1530,10 @@ class ShopifySimulator(Simulator):
 
     def _authenticate(self, request: SimRequest) -> Shop | None:
         domain = self._tokens.get(request.headers.get("x-shopify-access-token", ""))
-        return self.shops.get(domain) if domain else None
+        shop = self.shops.get(domain) if domain else None
+        if shop is not None:
+            self.catalog.advance(shop)
+        return shop
 
     def _server_fault(self) -> SimResponse | None:
         if not self.faults.roll(self.faults.server_error_rate):
@@ -1424,9 +1572,9 @@ class ShopifySimulator(Simulator):
             root, fields = _prepare(query, variables, operation_name)
         except GraphQLError as exc:
             return json_response(200, {"errors": [exc.payload()], "extensions": self._cost(shop, 0, 0)}, headers)
-        return self._run(shop, root, fields, headers)
+        return self._run(shop, root, fields, headers, version)
 
-    def _run(self, shop: Shop, root: str, fields: list[GqlField], headers: dict[str, str]) -> SimResponse:
+    def _run(self, shop: Shop, root: str, fields: list[GqlField], headers: dict[str, str], version: str) -> SimResponse:
         requested = MUTATION_COST if root == "Mutation" else requested_cost(root, fields)
         if requested > MAX_SINGLE_QUERY_COST:
             error = GraphQLError(
@@ -1443,7 +1591,7 @@ class ShopifySimulator(Simulator):
             payload = {"errors": [throttled], "extensions": self._cost(shop, requested, None)}
             return json_response(200, payload, headers)
         shop.bucket.currently_available -= requested
-        payload, actual = self._execute(shop, root, fields)
+        payload, actual = self._execute(shop, root, fields, version)
         if root != "Mutation":
             shop.bucket.refund(max(0, requested - actual))  # Shopify refunds what the query did not use
         payload["extensions"] = self._cost(shop, requested, actual if root != "Mutation" else requested)
@@ -1461,25 +1609,23 @@ class ShopifySimulator(Simulator):
             }
         }
 
-    def _execute(self, shop: Shop, root: str, fields: list[GqlField]) -> tuple[dict[str, Any], int]:
-        resolvers: dict[str, Callable[[Shop, dict[str, Any]], Any]] = {
-            "order": self._resolve_order,
-            "webhookSubscriptions": self._resolve_subscriptions,
-            "webhookSubscriptionCreate": self._resolve_subscription_create,
-        }
+    def _execute(self, shop: Shop, root: str, fields: list[GqlField], version: str) -> tuple[dict[str, Any], int]:
         data: dict[str, Any] = {}
         cost = 0
         for f in fields:
             if f.name == "__typename":
                 data[f.key] = root
                 continue
-            try:
-                value = resolvers[f.name](shop, f.args)
-            except GraphQLError as exc:
-                return {"errors": [{**exc.payload(), "path": [f.key]}], "data": None}, cost
             field_type = SCHEMA[root][f.name]
             assert field_type is not None  # root fields are all objects
-            data[f.key], sub_cost = _project_value(field_type, value, f.selections)
+            if root == "Mutation":
+                self.mutation_counts[f.name] = self.mutation_counts.get(f.name, 0) + 1
+            try:
+                value = self.resolvers[f.name](shop, f, version)
+                # Nested fields resolve lazily while projecting, so their errors surface here too.
+                data[f.key], sub_cost = _project_value(field_type, value, f.selections)
+            except GraphQLError as exc:
+                return {"errors": [{**exc.payload(), "path": [f.key]}], "data": None}, cost
             cost += sub_cost
         return {"data": data}, cost
 
@@ -1618,3 +1764,8 @@ def _prepare(query: str, variables: dict[str, Any], operation_name: str | None) 
     fields = bind_variables(operation.selections, {**operation.defaults, **variables})
     validate(root, fields)
     return root, fields
+
+
+# The catalog builds on everything above (schema, parser, projection) and registers its schema when imported, so it
+# is imported last; either module may be imported first.
+from crossdock_local.sims import shopify_catalog as _catalog  # noqa: E402

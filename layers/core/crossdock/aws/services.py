@@ -51,3 +51,18 @@ def start_execution(state_machine_arn: str, name: str, workflow_input: dict[str,
     except client.exceptions.ExecutionAlreadyExists as taken:
         raise ExecutionAlreadyExists(name) from taken
     return str(answer["executionArn"])
+
+
+def send_to_fifo(queue_url: str, message: dict[str, Any], group_id: str, deduplication_id: str) -> None:
+    """FIFO send: one message group per shop keeps its pushes in order and one at a time (inside the shop's
+    API budget); the deduplication id collapses repeated requests within SQS's 5-minute window."""
+    _sqs().send_message(
+        QueueUrl=queue_url,
+        MessageBody=json.dumps(message, separators=(",", ":")),
+        MessageGroupId=group_id,
+        MessageDeduplicationId=deduplication_id,
+    )
+
+
+def env(name: str) -> str:
+    return os.environ[name]

@@ -5,3 +5,4 @@ SHOPIFY_APP_SECRET = "shopify_app_secret"
 SHOPIFY_PREVIOUS_APP_SECRET = "shopify_app_secret_previous"  # accepted too while a rotation is under way
 RACKBEAT_API_KEY = "rackbeat_api_key"
 RACKBEAT_WEBHOOK_TOKENS = "rackbeat_webhook_tokens"  # a JSON list: Rackbeat issues one token per webhook
+SHOPIFY_ACCESS_TOKEN = "shopify_access_token"  # the offline Admin API token of the shop

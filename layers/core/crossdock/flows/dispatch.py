@@ -18,11 +18,14 @@ from pydantic import ValidationError
 
 from crossdock.connections.model import Connection, ConnectionState
 from crossdock.connections.settings import TransferWhen
-from crossdock.errors import ExecutionAlreadyExists, FailureClass
+from crossdock.errors import ExecutionAlreadyExists, PermanentError
+from crossdock.flows import products, stock
+from crossdock.flows.outcome import Outcome, first_error
 from crossdock.store import connections, events, mappings
 from crossdock.store.events import EventStatus
+from crossdock.systems.rackbeat.products import ITEM_EVENTS, STOCK_EVENTS
 from crossdock.systems.shopify.orders import ShopifyOrder, parse_order
-from crossdock.systems.shopify.webhooks import ORDER_TOPICS
+from crossdock.systems.shopify.webhooks import ORDER_TOPICS, PRODUCT_TOPICS
 
 PAID_STATES = frozenset({"paid", "partially_refunded", "refunded"})
 
@@ -34,12 +37,10 @@ StartWorkflow = Callable[[str, dict[str, Any]], str]  # (execution name, input) 
 class DispatchDeps:
     table: Any
     start_order_workflow: StartWorkflow
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status: EventStatus
-    reason: str
+    # Sends a command to the shop's outbound queue (product and stock pushes); None where nothing pushes.
+    send_command: Callable[[dict[str, Any]], None] | None = None
+    stock: stock.StockDeps | None = None
+    products: products.ProductDeps | None = None
 
 
 def execution_name(connection_id: str, order_id: str) -> str:
@@ -71,9 +72,7 @@ def dispatch_event(message: dict[str, Any], deps: DispatchDeps) -> Outcome:
     )
     outcome = _route(message, connection_id, sk, deps)
     if outcome.status is not EventStatus.RECEIVED:
-        details = (
-            {"failure_class": FailureClass.VALIDATION.value} if outcome.status is EventStatus.NEEDS_ATTENTION else {}
-        )
+        details = {"failure_class": outcome.failure_class.value} if outcome.failure_class else {}
         events.finish_event(deps.table, connection_id, sk, outcome.status, outcome.reason, **details)
     return outcome
 
@@ -86,14 +85,50 @@ def _route(message: dict[str, Any], connection_id: str, sk: str, deps: DispatchD
     source, topic = message["source"], message["topic"]
     if source == "shopify" and topic in ORDER_TOPICS:
         return _order_event(connection, topic, message["payload"], sk, deps)
+    if source == "shopify" and topic in PRODUCT_TOPICS and deps.products is not None:
+        try:
+            return products.shopify_product_changed(connection, topic, message["payload"], deps.products)
+        except PermanentError as refused:
+            return Outcome.needs_attention(refused.reason, refused.failure_class)
+    if source == "rackbeat" and (topic in ITEM_EVENTS or topic in STOCK_EVENTS):
+        return _rackbeat_item_event(connection, topic, message["payload"], sk, deps)
     return Outcome(EventStatus.SKIPPED, f"no flow handles {source} event {topic}")
+
+
+def _rackbeat_item_event(connection: Connection, topic: str, payload: str, sk: str, deps: DispatchDeps) -> Outcome:
+    """Rackbeat's body only names the item (`{"key_name": "number", "key": "1021"}`); the work re-reads it."""
+    try:
+        number = str(_json(payload)["key"]).strip()
+    except (ValueError, KeyError) as invalid:
+        return Outcome.needs_attention(f"Rackbeat webhook body is invalid: {first_error(invalid)}")
+    if not number:
+        return Outcome.needs_attention("Rackbeat webhook body is invalid: key: empty")
+    if deps.send_command is None or deps.stock is None:
+        return Outcome.skipped(f"no outbound queue configured for rackbeat event {topic}")
+    settings = connection.settings
+    if topic in STOCK_EVENTS:
+        if not settings.stock_sync.enabled:
+            return Outcome.skipped("stock_sync.enabled is off")
+        return Outcome.done(stock.stock_changed(connection, number, deps.stock))
+    if settings.product_sync.master != "rackbeat":
+        return Outcome.skipped(f"product_sync.master is {settings.product_sync.master}")
+    deps.send_command(
+        {
+            "command": "product.push",
+            "connection_id": connection.id,
+            "number": number,
+            "kind": ITEM_EVENTS[topic],
+            "event_sk": sk,
+        }
+    )
+    return Outcome(EventStatus.RECEIVED, f"item {number} queued for the shop")
 
 
 def _order_event(connection: Connection, topic: str, payload: str, sk: str, deps: DispatchDeps) -> Outcome:
     try:
         order = parse_order(_json(payload))
     except (ValidationError, ValueError) as invalid:
-        return Outcome(EventStatus.NEEDS_ATTENTION, f"order payload is invalid: {_first_error(invalid)}")
+        return Outcome.needs_attention(f"order payload is invalid: {first_error(invalid)}")
     if order.cancelled_at:
         return Outcome(EventStatus.SKIPPED, f"order {order.name} is cancelled")
     settings = connection.settings
@@ -127,10 +162,3 @@ def _json(payload: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError("payload is not a JSON object")
     return value
-
-
-def _first_error(error: Exception) -> str:
-    if isinstance(error, ValidationError):
-        first = error.errors()[0]
-        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
-    return str(error)

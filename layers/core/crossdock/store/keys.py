@@ -31,3 +31,11 @@ def delivery_pk(source: str, delivery_id: str) -> str:
 
 
 NO_SORT = "-"
+
+
+def stock_dirty_sk(item_number: str) -> str:
+    return f"STOCKDIRTY#{item_number}"
+
+
+STOCK_DIRTY_PREFIX = "STOCKDIRTY#"
+INITIAL_SYNC = "SYNC#initial"

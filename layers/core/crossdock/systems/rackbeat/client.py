@@ -14,6 +14,7 @@ from urllib.parse import quote
 import httpx
 
 from crossdock.errors import FailureClass, PermanentError, RateLimited, RetryableError
+from crossdock.systems.pacing import RatePacer
 
 USER_AGENT = "Crossdock/1.0 (integrations@crossdock.example)"
 TIMEOUT = httpx.Timeout(10.0, connect=3.0)
@@ -47,7 +48,17 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 
 class RackbeatClient:
-    def __init__(self, base_url: str, api_key: str, transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        transport: httpx.BaseTransport | None = None,
+        *,
+        pacer: RatePacer | None = None,
+    ) -> None:
+        # With a pacer every call waits for its slot: bulk work (initial sync, stock reads) runs at Rackbeat's
+        # rate instead of into its 429s. Order stages make a few calls each and rely on the workflow's backoff.
+        self._pacer = pacer
         self._http = httpx.Client(
             base_url=base_url.rstrip("/") + "/",
             transport=transport,
@@ -81,6 +92,8 @@ class RackbeatClient:
         raise AssertionError("unreachable")
 
     def _request_once(self, method: str, path: str, *, params: dict[str, Any] | None, json: Any) -> Any:
+        if self._pacer is not None:
+            self._pacer.wait_turn()
         self.calls += 1
         try:
             response = self._http.request(method, path.lstrip("/"), params=params, json=json)
@@ -94,7 +107,7 @@ class RackbeatClient:
     def _answer(self, method: str, path: str, response: httpx.Response) -> Any:
         status = response.status_code
         if status == 429:
-            raise RetryableError(f"Rackbeat throttled {method} {path}", FailureClass.RATE_LIMIT, _retry_after(response))
+            raise RateLimited(f"Rackbeat throttled {method} {path}", _retry_after(response))
         if status >= 500:
             raise RetryableError(f"Rackbeat answered {status} on {method} {path}", retry_after=_retry_after(response))
         if status in (401, 403):
@@ -113,6 +126,12 @@ class RackbeatClient:
 
     def post(self, path: str, body: Any = None, **params: Any) -> Any:
         return self.request("POST", path, params=params or None, json=body if body is not None else {})
+
+    def put(self, path: str, body: Any, **params: Any) -> Any:
+        return self.request("PUT", path, params=params or None, json=body)
+
+    def delete(self, path: str, **params: Any) -> Any:
+        return self.request("DELETE", path, params=params or None)
 
     def find_one(self, path: str, plural: str, field: str, value: str) -> dict[str, Any] | None:
         """The record whose `field` equals `value` exactly, or None.

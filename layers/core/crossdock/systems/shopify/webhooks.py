@@ -15,6 +15,7 @@ from dataclasses import dataclass
 API_VERSION = "2026-04"
 
 ORDER_TOPICS = frozenset({"orders/create", "orders/paid", "orders/fulfilled", "orders/updated", "orders/cancelled"})
+PRODUCT_TOPICS = frozenset({"products/create", "products/update", "products/delete"})
 
 
 @dataclass(frozen=True)

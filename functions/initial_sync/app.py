@@ -1,0 +1,45 @@
+"""Initial sync steps: one step of the initial-sync workflow per invocation (export, check, import a chunk)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from crossdock.aws import services
+from crossdock.aws.observability import logger, metrics
+from crossdock.connections.clients import ConnectionClients
+from crossdock.errors import CrossdockError
+from crossdock.flows.initial_sync import SyncDeps, run_step
+from crossdock.store.events import received_stamp
+
+_clients: ConnectionClients | None = None
+
+
+def _deps() -> SyncDeps:
+    global _clients
+    if _clients is None:
+        _clients = ConnectionClients(services.secrets())
+    clients = _clients
+    return SyncDeps(
+        table=services.table(),
+        rackbeat=clients.rackbeat,
+        shopify=clients.shopify,
+        now_text=received_stamp,
+    )
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    step, connection_id = event["step"], event["connection_id"]
+    logger.set_correlation_id(f"{connection_id}:initial-sync")
+    try:
+        result = run_step(step, connection_id, _deps(), event.get("error"))
+    except CrossdockError as failed:
+        metrics.add_metric(name=f"initial_sync_failed_{failed.failure_class.value}", unit=MetricUnit.Count, value=1)
+        raise
+    metrics.add_metric(name=f"initial_sync_{step}", unit=MetricUnit.Count, value=1)
+    logger.info("initial sync step finished", extra={"step": step, "result": result})
+    return {"connection_id": connection_id, **result}

@@ -1,0 +1,63 @@
+"""Shopify push: consumes the shops' outbound FIFO queue (one message group per connection, so one shop's pushes
+run one at a time and stay inside its API budget) and writes products and stock to Shopify."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from crossdock.aws import services
+from crossdock.aws.observability import logger, metrics
+from crossdock.connections.clients import ConnectionClients
+from crossdock.errors import CrossdockError
+from crossdock.flows import outbound
+from crossdock.flows.push import PushDeps, run_command
+from crossdock.systems import pacing
+
+processor = SqsFifoPartialProcessor()
+_clients: ConnectionClients | None = None
+_context: LambdaContext | None = None
+
+
+def _deps() -> PushDeps:
+    global _clients
+    if _clients is None:
+        _clients = ConnectionClients(services.secrets())
+    queue_url = services.env("SHOPIFY_OUTBOUND_QUEUE_URL")
+    context = _context
+
+    def send(message: dict[str, Any], group: str, dedupe: str) -> None:
+        services.send_to_fifo(queue_url, message, group, dedupe)
+
+    return PushDeps(
+        table=services.table(),
+        clients=_clients,
+        request_stock_push=outbound.stock_push_request(send, pacing.clock.time),
+        now=pacing.clock.time,
+        seconds_left=lambda: context.get_remaining_time_in_millis() / 1000 if context else 900.0,
+    )
+
+
+def record_handler(record: SQSRecord) -> None:
+    command = json.loads(record.body)
+    logger.set_correlation_id(f"{command.get('connection_id')}:{command.get('command')}")
+    try:
+        result = run_command(command, _deps())
+    except CrossdockError as failed:
+        metrics.add_metric(name=f"push_failed_{failed.failure_class.value}", unit=MetricUnit.Count, value=1)
+        raise
+    metrics.add_metric(name=f"push_{command.get('command')}", unit=MetricUnit.Count, value=1)
+    logger.info("push finished", extra={"command": command.get("command"), "result": result})
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> Any:
+    global _context
+    _context = context
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -1,0 +1,89 @@
+"""Activating a connection: register the webhooks its settings need, in both systems.
+
+Rackbeat webhooks follow the Product tab (stock and item events are many, and a connection that does not sync
+them should not receive them), so turning a sync on later means activating again; that is safe to repeat.
+
+Rackbeat issues a token per webhook (shown only at creation); the tokens are kept with the connection's secrets so
+ingest can authenticate deliveries. Several connections on one Rackbeat account each register their own webhooks
+(their URLs differ by connection id), so every stock change reaches every shop. Shopify subscriptions are looked
+up first and only the missing ones created, so activating twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from crossdock.connections.model import Connection
+from crossdock.connections.secret_names import RACKBEAT_WEBHOOK_TOKENS
+from crossdock.store.secrets import SecretStore
+from crossdock.systems.rackbeat.client import RackbeatClient
+from crossdock.systems.rackbeat.products import ITEM_EVENTS, STOCK_EVENTS
+from crossdock.systems.shopify import queries
+from crossdock.systems.shopify.graphql import ShopifyAdmin
+from crossdock.systems.shopify.webhooks import ORDER_TOPICS, PRODUCT_TOPICS
+
+
+@dataclass(frozen=True)
+class Registered:
+    rackbeat_events: list[str]
+    shopify_topics_created: list[str]
+
+
+def rackbeat_events(connection: Connection) -> list[str]:
+    settings = connection.settings
+    wanted: set[str] = set()
+    if settings.stock_sync.enabled:
+        wanted |= STOCK_EVENTS
+    if settings.product_sync.master == "rackbeat":
+        wanted |= set(ITEM_EVENTS)
+    return sorted(wanted)
+
+
+def shopify_topics(connection: Connection) -> list[str]:
+    """Order topics always: with `transfer_when = never` each order is still logged as skipped, with the reason,
+    and a later change of that setting needs no new subscription."""
+    settings = connection.settings
+    wanted: set[str] = set(ORDER_TOPICS)
+    if settings.product_sync.master == "shopify":
+        wanted |= PRODUCT_TOPICS
+    return sorted(wanted)
+
+
+def register_webhooks(
+    connection: Connection,
+    rackbeat: RackbeatClient,
+    shopify: ShopifyAdmin,
+    secrets: SecretStore,
+    webhook_base_url: str,
+) -> Registered:
+    base = webhook_base_url.rstrip("/")
+    tokens: list[str] = json.loads(secrets.get(connection.id, RACKBEAT_WEBHOOK_TOKENS) or "[]")
+    events = rackbeat_events(connection)
+    for event in events:
+        body = {"event": event, "url": f"{base}/webhooks/rackbeat/{connection.id}", "is_active": True}
+        token = rackbeat.post("webhooks", body)["webhook"].get("token")
+        if token and token not in tokens:
+            tokens.append(token)
+    secrets.put(connection.id, RACKBEAT_WEBHOOK_TOKENS, json.dumps(tokens))
+    uri = f"{base}/webhooks/shopify"
+    existing = {(node["topic"], node["uri"]) for node in _subscriptions(shopify)}
+    created = []
+    for topic in shopify_topics(connection):
+        enum = topic.upper().replace("/", "_")
+        if (enum, uri) in existing:
+            continue
+        shopify.run(queries.CREATE_WEBHOOK_SUBSCRIPTION, {"topic": enum, "uri": uri})
+        created.append(topic)
+    return Registered(events, created)
+
+
+def _subscriptions(shopify: ShopifyAdmin) -> list[dict[str, str]]:
+    nodes: list[dict[str, str]] = []
+    after = None
+    while True:
+        page = shopify.run(queries.WEBHOOK_SUBSCRIPTIONS, {"after": after}, expected_cost=252)["webhookSubscriptions"]
+        nodes.extend(page["nodes"])
+        if not page["pageInfo"]["hasNextPage"]:
+            return nodes
+        after = page["pageInfo"]["endCursor"]

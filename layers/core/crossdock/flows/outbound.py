@@ -1,0 +1,34 @@
+"""Commands for a shop's outbound queue (FIFO, one message group per connection).
+
+Deduplication ids are chosen so that repeats collapse: a connection's stock pushes requested within the same
+second are one message, and so are repeated pushes of one item within the same second. They carry the connection
+id because SQS deduplicates across the whole queue.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+SendFifo = Callable[[dict[str, Any], str, str], None]  # (message, group id, deduplication id)
+
+
+def stock_push_request(send: SendFifo, now: Callable[[], float]) -> Callable[[str], None]:
+    def request(connection_id: str) -> None:
+        send(
+            {"command": "stock.push", "connection_id": connection_id},
+            connection_id,
+            f"stock-{connection_id}-{int(now())}",
+        )
+
+    return request
+
+
+def item_push_request(send: SendFifo, now: Callable[[], float]) -> Callable[[dict[str, Any]], None]:
+    def request(command: dict[str, Any]) -> None:
+        scope = f"{command['connection_id']}:{command['kind']}:{command['number']}"
+        item = hashlib.sha256(scope.encode()).hexdigest()[:40]
+        send(command, str(command["connection_id"]), f"item-{item}-{int(now())}")
+
+    return request

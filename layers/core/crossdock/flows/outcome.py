@@ -1,0 +1,37 @@
+"""How a flow ends an event (SPEC §5: every inbound event ends done, skipped or needs_attention with a reason)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from crossdock.errors import FailureClass
+from crossdock.store.events import EventStatus
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: EventStatus
+    reason: str
+    failure_class: FailureClass | None = None
+
+    @classmethod
+    def done(cls, reason: str) -> Outcome:
+        return cls(EventStatus.DONE, reason)
+
+    @classmethod
+    def skipped(cls, reason: str) -> Outcome:
+        return cls(EventStatus.SKIPPED, reason)
+
+    @classmethod
+    def needs_attention(cls, reason: str, failure_class: FailureClass = FailureClass.VALIDATION) -> Outcome:
+        return cls(EventStatus.NEEDS_ATTENTION, reason, failure_class)
+
+
+def first_error(error: Exception) -> str:
+    """The first problem of a validation error, as `field.path: message`."""
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+    return str(error)
