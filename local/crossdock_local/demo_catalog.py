@@ -114,7 +114,7 @@ def run_initial_sync(stack: LocalStack, settings: dict[str, Any], result: Catalo
 
     stack.shopify.seed_catalog(CATALOG_DOMAIN, INITIAL_SYNC_VARIANTS, variants_per_product=3, stock=stock, sku=sku)
     stack.start_initial_sync(connection)
-    stack.settle()
+    stack.settle(execution_timeout=600)
     result.initial_sync = stack.initial_sync_progress(connection) or {}
     expected: dict[str, int] = {}
     for index in range(INITIAL_SYNC_VARIANTS):

@@ -230,13 +230,14 @@ class LocalStack:
         for index, sku in enumerate(skus):
             self.rackbeat.seed_product(account, sku, f"Vare {sku}", str(100 + index), location_stock={"L1": stock})
 
-    def settle(self) -> int:
-        """Deliver every pending webhook and run the stack until nothing is left in flight."""
+    def settle(self, execution_timeout: float = 30.0) -> int:
+        """Deliver every pending webhook and run the stack until nothing is left in flight; a workflow running
+        longer than `execution_timeout` real seconds is an error (long jobs such as an initial sync pass more)."""
         delivered = 0
         while True:
             report = self.shopify.deliver()
             sent = self.deliver_rackbeat_webhooks()
-            processed = self.aws.drain()
+            processed = self.aws.drain(execution_timeout=execution_timeout)
             delivered += processed
             idle = not (report.delivered or report.failed or sent or processed)
             if idle and not self.shopify.pending() and not self._rackbeat_outbox:

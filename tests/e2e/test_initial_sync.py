@@ -75,7 +75,8 @@ def test_the_catalog_and_its_stock_arrive_once(merchant_with: Any) -> None:
 
 def test_it_runs_once_and_only_when_enabled(merchant_with: Any) -> None:
     merchant = syncing_merchant(merchant_with)
-    merchant.stack.start_initial_sync(merchant.connection)
+    started = merchant.stack.start_initial_sync(merchant.connection)
+    assert "can no longer be deleted or converted to BOMs" in started["warning"]
     with pytest.raises(InitialSyncAlreadyClaimed):
         merchant.stack.start_initial_sync(merchant.connection)
     disabled = merchant_with(initial_sync="disabled")

@@ -6,7 +6,11 @@ error type, which is the exception class name (`RetryableError`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class FailureClass(StrEnum):
@@ -63,3 +67,18 @@ class Skip(Exception):
 
 class ExecutionAlreadyExists(Exception):
     """A workflow execution with this name was started before (Step Functions refuses a second one)."""
+
+
+def repeat_transient(call: Callable[[], T], attempts: int) -> T:
+    """Run `call`, repeating it at once on a transient failure, `attempts` times at most. For reads, which are safe
+    to repeat; a 429 is not repeated at once (that would only meet the limit again) but raised for the caller's
+    backoff."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except RateLimited:
+            raise
+        except RetryableError:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")

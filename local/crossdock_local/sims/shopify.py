@@ -1120,6 +1120,7 @@ class ShopifySimulator(Simulator):
             "webhookSubscriptionCreate": _by_args(self._resolve_subscription_create),
         }
         self.mutation_counts: dict[str, int] = {}  # root mutation field → times executed (throttled ones excluded)
+        self.throttled_answers = 0  # Admin API calls answered THROTTLED
         self.catalog = _catalog.Catalog(self)
         self._routes()
 
@@ -1588,6 +1589,7 @@ class ShopifySimulator(Simulator):
         shop.bucket.refill(self.clock())
         if shop.bucket.currently_available < requested:
             throttled = {"message": "Throttled", "extensions": {"code": "THROTTLED"}}
+            self.throttled_answers += 1
             payload = {"errors": [throttled], "extensions": self._cost(shop, requested, None)}
             return json_response(200, payload, headers)
         shop.bucket.currently_available -= requested

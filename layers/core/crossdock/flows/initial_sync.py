@@ -43,6 +43,10 @@ PATIENCE = 6
 MAX_REPORTED = 50  # skipped variants listed by id; beyond that only counted
 GRAMS = {"GRAMS": Decimal(1), "KILOGRAMS": Decimal(1000), "POUNDS": Decimal("453.59237"), "OUNCES": Decimal("28.3495")}
 T = TypeVar("T")
+# SPEC §1.2: the merchant is to be warned before the run.
+STOCK_WARNING = (
+    "Items that get stock registered in Rackbeat by the initial sync can no longer be deleted or converted to BOMs."
+)
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,7 @@ def start(
         raise PermanentError("initial_sync is disabled for this connection", FailureClass.VALIDATION)
     progress = sync_progress.claim(table, connection.id, now_text)
     start_workflow(execution_name(connection.id), {"connection_id": connection.id})
-    return progress
+    return {**progress, "warning": STOCK_WARNING}
 
 
 def run_step(step: str, connection_id: str, deps: SyncDeps, error: dict[str, Any] | None = None) -> dict[str, Any]:

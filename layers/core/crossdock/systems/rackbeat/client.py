@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import httpx
 
-from crossdock.errors import FailureClass, PermanentError, RateLimited, RetryableError
+from crossdock.errors import FailureClass, PermanentError, RateLimited, RetryableError, repeat_transient
 from crossdock.systems.pacing import RatePacer
 
 USER_AGENT = "Crossdock/1.0 (integrations@crossdock.example)"
@@ -81,15 +81,7 @@ class RackbeatClient:
         for one transient error. Writes are never repeated here; the workflow retries the whole idempotent stage.
         """
         attempts = READ_ATTEMPTS if method == "GET" else 1
-        for attempt in range(1, attempts + 1):
-            try:
-                return self._request_once(method, path, params=params, json=json)
-            except RateLimited:
-                raise
-            except RetryableError:
-                if attempt == attempts:
-                    raise
-        raise AssertionError("unreachable")
+        return repeat_transient(lambda: self._request_once(method, path, params=params, json=json), attempts)
 
     def _request_once(self, method: str, path: str, *, params: dict[str, Any] | None, json: Any) -> Any:
         if self._pacer is not None:

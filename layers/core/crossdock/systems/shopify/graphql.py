@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from crossdock.errors import FailureClass, PermanentError, RateLimited, RetryableError
+from crossdock.errors import FailureClass, PermanentError, RateLimited, RetryableError, repeat_transient
 from crossdock.systems import pacing
 from crossdock.systems.shopify.webhooks import API_VERSION
 
@@ -69,16 +69,9 @@ class ShopifyAdmin:
         """The `data` of one operation. Queries meeting a 5xx are repeated at once (reads are safe); mutations
         are not repeated here: callers make them idempotent (look first, or an `@idempotent` key) and retry."""
         is_mutation = document.lstrip().startswith("mutation")
-        attempts = 1 if is_mutation else READ_ATTEMPTS
-        for attempt in range(1, attempts + 1):
-            try:
-                return self._run_paced(document, variables or {}, expected_cost)
-            except RateLimited:
-                raise
-            except RetryableError:
-                if attempt == attempts:
-                    raise
-        raise AssertionError("unreachable")
+        return repeat_transient(
+            lambda: self._run_paced(document, variables or {}, expected_cost), 1 if is_mutation else READ_ATTEMPTS
+        )
 
     def _run_paced(self, document: str, variables: dict[str, Any], expected_cost: float) -> Any:
         for _ in range(THROTTLED_ATTEMPTS):
