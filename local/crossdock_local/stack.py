@@ -74,12 +74,19 @@ class LocalConnection:
 
 class LocalStack:
     def __init__(
-        self, *, port: int = 0, rackbeat_rate_limit: int = 480, seed: int = 7, log_level: str = "WARNING"
+        self,
+        *,
+        port: int = 0,
+        rackbeat_rate_limit: int = 480,
+        rackbeat_pace: float = 0.95,
+        seed: int = 7,
+        log_level: str = "WARNING",
     ) -> None:
         self._port = port
         self._seed = seed
-        # Bulk Rackbeat work paces itself a little under the simulator's limit, as it would under Rackbeat's own.
-        pace = max(1, int(rackbeat_rate_limit * 0.95))
+        # Bulk Rackbeat work paces itself a little under the simulator's limit, as it would under Rackbeat's own
+        # (the template's default, 456 of 480, is the same share).
+        pace = max(1, int(rackbeat_rate_limit * rackbeat_pace))
         self.aws = EmbeddedAws(
             template=PROJECT_ROOT / "template.yaml",
             parameters={"LogLevel": log_level, "RackbeatCallsPerMinute": str(pace)},
