@@ -13,7 +13,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from crossdock.aws import services
 from crossdock.aws.observability import logger, metrics
-from crossdock.connections.clients import ConnectionClients
 from crossdock.errors import CrossdockError
 from crossdock.flows import outbound
 from crossdock.flows.dispatch import DispatchDeps, dispatch_event
@@ -24,7 +23,6 @@ from crossdock.systems import pacing
 processor = BatchProcessor(event_type=EventType.SQS)
 STATE_MACHINE_ARN = os.environ["ORDER_STATE_MACHINE_ARN"]
 OUTBOUND_QUEUE_URL = os.environ["SHOPIFY_OUTBOUND_QUEUE_URL"]
-_clients: ConnectionClients | None = None
 
 
 def _send(message: dict[str, Any], group: str, dedupe: str) -> None:
@@ -32,10 +30,7 @@ def _send(message: dict[str, Any], group: str, dedupe: str) -> None:
 
 
 def _deps() -> DispatchDeps:
-    global _clients
-    if _clients is None:
-        _clients = ConnectionClients(services.secrets())
-    clients = _clients
+    clients = services.clients()
     table = services.table()
     return DispatchDeps(
         table=table,

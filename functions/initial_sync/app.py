@@ -9,19 +9,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from crossdock.aws import services
 from crossdock.aws.observability import logger, metrics
-from crossdock.connections.clients import ConnectionClients
 from crossdock.errors import CrossdockError
 from crossdock.flows.initial_sync import SyncDeps, run_step
 from crossdock.store.events import received_stamp
 
-_clients: ConnectionClients | None = None
-
 
 def _deps() -> SyncDeps:
-    global _clients
-    if _clients is None:
-        _clients = ConnectionClients(services.secrets())
-    clients = _clients
+    clients = services.clients()
     return SyncDeps(
         table=services.table(),
         rackbeat=clients.rackbeat,

@@ -14,23 +14,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from crossdock.aws import services
 from crossdock.aws.observability import logger, metrics
 from crossdock.connections.model import Connection
-from crossdock.connections.secret_names import RACKBEAT_API_KEY
-from crossdock.errors import CrossdockError, FailureClass, PermanentError
+from crossdock.errors import CrossdockError
 from crossdock.flows.order_stages import StageDeps, run_stage
 from crossdock.systems.rackbeat.client import RackbeatClient
 
-_clients: dict[str, RackbeatClient] = {}
-
 
 def rackbeat_for(connection: Connection) -> RackbeatClient:
-    """One HTTP client per connection per container, so connections are reused across invocations."""
-    client = _clients.get(connection.id)
-    if client is None:
-        api_key = services.secrets().get(connection.id, RACKBEAT_API_KEY)
-        if not api_key:
-            raise PermanentError(f"connection {connection.id} has no Rackbeat API key", FailureClass.AUTH)
-        client = _clients[connection.id] = RackbeatClient(connection.rackbeat_api_base, api_key)
-    return client
+    """Order stages make a few calls each and back off through the workflow, so their client is not paced."""
+    return services.clients().rackbeat(connection, paced=False)
 
 
 @logger.inject_lambda_context

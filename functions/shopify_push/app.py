@@ -13,21 +13,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from crossdock.aws import services
 from crossdock.aws.observability import logger, metrics
-from crossdock.connections.clients import ConnectionClients
 from crossdock.errors import CrossdockError
 from crossdock.flows import outbound
 from crossdock.flows.push import PushDeps, run_command
 from crossdock.systems import pacing
 
 processor = SqsFifoPartialProcessor()
-_clients: ConnectionClients | None = None
 _context: LambdaContext | None = None
 
 
 def _deps() -> PushDeps:
-    global _clients
-    if _clients is None:
-        _clients = ConnectionClients(services.secrets())
     queue_url = services.env("SHOPIFY_OUTBOUND_QUEUE_URL")
     context = _context
 
@@ -36,7 +31,7 @@ def _deps() -> PushDeps:
 
     return PushDeps(
         table=services.table(),
-        clients=_clients,
+        clients=services.clients(),
         request_stock_push=outbound.stock_push_request(send, pacing.clock.time),
         now=pacing.clock.time,
         seconds_left=lambda: context.get_remaining_time_in_millis() / 1000 if context else 900.0,

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import os
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
 
 from crossdock.errors import ExecutionAlreadyExists
 from crossdock.store.secrets import SecretStore
+
+if TYPE_CHECKING:
+    from crossdock.connections.clients import ConnectionClients
 
 # Fail fast inside a webhook's 5-second budget rather than hang on a slow AWS endpoint.
 _CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
@@ -25,6 +28,15 @@ def table() -> Any:
 @cache
 def secrets() -> SecretStore:
     return SecretStore(table(), boto3.client("kms", config=_CONFIG), os.environ.get("KEY_ID"))
+
+
+@cache
+def clients() -> ConnectionClients:
+    """The connections' API clients, one set per container (their HTTP pools and pacers are reused)."""
+    # Imported here: ingest shares this module and never calls out, so its cold start stays free of httpx.
+    from crossdock.connections.clients import ConnectionClients
+
+    return ConnectionClients(secrets())
 
 
 @cache
