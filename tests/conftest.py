@@ -31,3 +31,9 @@ def fixture_order() -> dict[str, Any]:
 def fixture_product() -> dict[str, Any]:
     """Shopify's own example product (2025-01 REST shape, as `products/create` carries it): several variants."""
     return copy.deepcopy(shopify_fixture("2025-01/product_1.json")["product"])
+
+
+@pytest.fixture
+def shopify_payload() -> Any:
+    """Any of Shopify's example payloads by file name under ../shared/fixtures/shopify (a fresh copy each call)."""
+    return lambda name: copy.deepcopy(shopify_fixture(name))

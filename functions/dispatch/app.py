@@ -44,6 +44,7 @@ def _deps() -> DispatchDeps:
             shopify=clients.shopify,
         ),
         products=ProductDeps(table=table, rackbeat=clients.rackbeat, shopify=clients.shopify),
+        secrets=services.secrets(),
     )
 
 

@@ -28,9 +28,10 @@ def rackbeat_for(connection: Connection) -> RackbeatClient:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     stage, order = event["stage"], event["order"]
-    logger.set_correlation_id(f"{order.get('connection_id')}:{order.get('order_id')}")
+    logger.set_correlation_id(f"{order.get('connection_id')}:{order.get('order_id') or order.get('refund_id')}")
     try:
-        result = run_stage(stage, order, StageDeps(table=services.table(), rackbeat_for=rackbeat_for))
+        deps = StageDeps(table=services.table(), rackbeat_for=rackbeat_for, workflow_status=services.execution_status)
+        result = run_stage(stage, order, deps, execution=event.get("execution"))
     except CrossdockError as failed:
         # One metric per failure class, so a dashboard tells throttling from a target outage from bad data.
         metrics.add_metric(name=f"order_stage_failed_{failed.failure_class.value}", unit=MetricUnit.Count, value=1)

@@ -10,6 +10,9 @@ Patched in moto while the context is entered (and undone on exit):
 - SQS's clock (visibility timeouts, timestamps), the Step Functions retrier's backoff sleep and Wait states use
   the virtual clock `aws.clock`, so backoff and redelivery happen without real waiting.
 - Step Functions executions run on a bounded thread pool instead of a new thread per execution.
+
+EventBridge Scheduler schedules are created in moto (so `get_schedule` answers) and fired on the virtual clock by
+`crossdock_local.aws_scheduler`: `drain` runs those that are due, `fire_schedule` runs one now.
 """
 
 from __future__ import annotations
@@ -53,11 +56,12 @@ from crossdock_local.aws_lambda import (
     apply_environment,
     restore_environment,
 )
+from crossdock_local.aws_scheduler import EmbeddedScheduler, ScheduledRun
 from crossdock_local.aws_sqs import SqsMapping, SqsPoller
 from crossdock_local.aws_template import Physical, Resolver, load_template, merge_globals
 from crossdock_local.aws_usage import ApiCallCounter
 
-__all__ = ["ApiResponse", "EmbeddedAws", "Invocation", "InvokeResult", "Physical", "VirtualClock"]
+__all__ = ["ApiResponse", "EmbeddedAws", "Invocation", "InvokeResult", "Physical", "ScheduledRun", "VirtualClock"]
 
 LOG = logging.getLogger(__name__)
 
@@ -73,6 +77,19 @@ _ASSUME_ROLE_POLICY = {
     ],
 }
 _IMPLICIT_API = "ServerlessRestApi"  # the API SAM creates for Api events without a RestApiId
+# AWS::Scheduler::Schedule properties that CreateSchedule takes under the same names.
+_CFN_SCHEDULE_PROPERTIES = (
+    "Description",
+    "EndDate",
+    "FlexibleTimeWindow",
+    "GroupName",
+    "KmsKeyArn",
+    "ScheduleExpression",
+    "ScheduleExpressionTimezone",
+    "StartDate",
+    "State",
+    "Target",
+)
 _CFN_QUEUE_ATTRIBUTES = (
     "ContentBasedDeduplication",
     "DeduplicationScope",
@@ -116,6 +133,7 @@ class EmbeddedAws:
         self._api = ApiGateway(self._lambdas, self.clock, self.account_id)
         self._calls = ApiCallCounter()
         self._poller: SqsPoller | None = None
+        self._scheduler: EmbeddedScheduler | None = None
         self._clients: dict[str, Any] = {}
         self._executions: concurrent.futures.ThreadPoolExecutor | None = None
         self._running: set[concurrent.futures.Future[None]] = set()
@@ -254,6 +272,7 @@ class EmbeddedAws:
         }
         self._resolver = Resolver(self._template, pseudo, self._parameters, self._physical)
         self._client("iam").create_role(RoleName=_ROLE_NAME, AssumeRolePolicyDocument=json.dumps(_ASSUME_ROLE_POLICY))
+        self._scheduler = EmbeddedScheduler(self._client("scheduler"), self.clock.time, self._invoke_scheduled_target)
         for logical_id in self._template["Resources"]:
             if self._enabled(logical_id):
                 self._physical(logical_id)
@@ -394,13 +413,53 @@ class EmbeddedAws:
         stage = self._resolve(props.get("StageName", "Prod"))
         return Physical(api_id, {"RootResourceId": api_id[:6], "StageName": stage})
 
+    def _provision_role(self, logical_id: str, props: dict[str, Any]) -> Physical:
+        """The role exists in moto with its policies (nothing here enforces IAM; references need its ARN)."""
+        props = self._resolve(props)
+        name = props.get("RoleName", self._default_name(logical_id))
+        iam = self._client("iam")
+        role = iam.create_role(
+            RoleName=name,
+            Path=props.get("Path", "/"),
+            AssumeRolePolicyDocument=json.dumps(props["AssumeRolePolicyDocument"]),
+        )["Role"]
+        for policy in props.get("Policies", []):
+            iam.put_role_policy(
+                RoleName=name, PolicyName=policy["PolicyName"], PolicyDocument=json.dumps(policy["PolicyDocument"])
+            )
+        for arn in props.get("ManagedPolicyArns", []):
+            iam.attach_role_policy(RoleName=name, PolicyArn=arn)
+        return Physical(name, {"Arn": role["Arn"], "RoleId": role["RoleId"]})
+
+    def _provision_schedule(self, logical_id: str, props: dict[str, Any]) -> Physical:
+        """Created in moto as CloudFormation would, then run by the embedded scheduler on the virtual clock."""
+        props = self._resolve(props)
+        if self._lambdas.find(props["Target"]["Arn"]) is None:
+            raise ValueError(f"{logical_id}: only the template's functions are supported as schedule targets")
+        name = props.get("Name", self._default_name(logical_id))
+        request = {key: props[key] for key in _CFN_SCHEDULE_PROPERTIES if key in props}
+        arn = self._client("scheduler").create_schedule(Name=name, **request)["ScheduleArn"]
+        assert self._scheduler is not None
+        self._scheduler.add(name, props.get("GroupName", "default"))
+        return Physical(name, {"Arn": arn})
+
+    def _invoke_scheduled_target(self, target_arn: str, schedule_input: str | None) -> str | None:
+        """The scheduler invokes its Lambda target with the schedule's Input as the event."""
+        spec = self._lambdas.find(target_arn)
+        if spec is None:
+            raise ValueError(f"schedule target {target_arn} is not a function of this template")
+        result = self._lambdas.invoke(spec, json.loads(schedule_input) if schedule_input else {}, source="scheduler")
+        return str(result.error["errorType"]) if result.error else None
+
     def _provision_layer(self, logical_id: str, props: dict[str, Any]) -> Physical:
         # Layers are imported from the process's own path (PYTHONPATH); only their ARN is needed for references.
         return Physical(f"arn:aws:lambda:{self.region}:{self.account_id}:layer:{self._default_name(logical_id)}:1")
 
-    # One provisioner per resource type; a new type (e.g. AWS::Scheduler::Schedule) is one more entry.
+    # One provisioner per resource type; a new type is one more entry.
     _PROVISIONERS: ClassVar[dict[str, Callable[[EmbeddedAws, str, dict[str, Any]], Physical]]] = {
         "AWS::DynamoDB::Table": _provision_table,
+        "AWS::IAM::Role": _provision_role,
+        "AWS::Scheduler::Schedule": _provision_schedule,
         "AWS::KMS::Key": _provision_key,
         "AWS::SQS::Queue": _provision_queue,
         "AWS::Serverless::Function": _provision_function,
@@ -464,12 +523,32 @@ class EmbeddedAws:
     def function_name(self, logical_id: str) -> str:
         return self.resources[logical_id].ref
 
+    def schedule_name(self, logical_id: str) -> str:
+        return self.resources[logical_id].ref
+
     def function_env(self, logical_id: str) -> dict[str, str]:
         """The function's resolved Environment.Variables (Globals merged)."""
         spec = self._lambdas.find(logical_id)
         if spec is None:
             raise KeyError(f"{logical_id} is not a function of this template")
         return dict(spec.environment)
+
+    def update_function_environment(self, logical_id: str, variables: dict[str, str]) -> None:
+        """Merge `variables` into the function's environment, as `UpdateFunctionConfiguration` does: for values
+        only known once the stack runs (the local endpoint's address). Invocations from now on see them."""
+        spec = self._lambdas.find(logical_id)
+        if spec is None:
+            raise KeyError(f"{logical_id} is not a function of this template")
+        spec.environment.update(variables)  # the spec is shared by its name, ARN and logical id
+        self._client("lambda").update_function_configuration(
+            FunctionName=spec.name, Environment={"Variables": dict(spec.environment)}
+        )
+
+    @property
+    def schedule_runs(self) -> list[ScheduledRun]:
+        """Every run of a schedule so far, oldest first."""
+        assert self._scheduler is not None
+        return list(self._scheduler.runs)
 
     @property
     def routes(self) -> list[Route]:
@@ -502,6 +581,21 @@ class EmbeddedAws:
             raise KeyError(f"{logical_id} is not a function of this template")
         return self._lambdas.invoke(spec, event, source="lambda")
 
+    def fire_due_schedules(self) -> list[ScheduledRun]:
+        """Run the targets of the schedules whose time has come on the virtual clock (`drain` does this too)."""
+        assert self._scheduler is not None
+        return self._scheduler.fire_due()
+
+    def fire_schedule(self, logical_id: str) -> ScheduledRun:
+        """Run a schedule's target now, whatever its time (its regular runs stay as they were)."""
+        assert self._scheduler is not None
+        return self._scheduler.fire(self.schedule_name(logical_id))
+
+    def next_schedule_time(self, logical_id: str) -> float | None:
+        """Virtual epoch seconds of the schedule's next run; None if it will not run again."""
+        assert self._scheduler is not None
+        return self._scheduler.due_at(self.schedule_name(logical_id))
+
     def pump(self) -> int:
         """One polling round over every SQS event source mapping; returns how many records were delivered."""
         assert self._poller is not None
@@ -533,14 +627,17 @@ class EmbeddedAws:
         """Run until the mapped queues are empty and no execution runs; returns the records delivered.
 
         When only in-flight (invisible) or delayed messages remain, the virtual clock jumps to the earliest moment
-        one becomes visible instead of waiting. Raises RuntimeError if the stack has not settled in `max_rounds`.
+        one becomes visible instead of waiting. Schedules that have come due (also through such a jump) run first
+        in each round; the clock never jumps to a schedule, as they recur without end. Raises RuntimeError if the
+        stack has not settled in `max_rounds`.
         """
         delivered = 0
         for _ in range(max_rounds):
+            fired = self.fire_due_schedules()
             delivered_now = self.pump()
             delivered += delivered_now
             self.wait_for_executions(execution_timeout)
-            if delivered_now:
+            if delivered_now or fired:
                 continue
             visible, next_visible_at = self._mapped_queue_state()
             if visible:

@@ -26,7 +26,13 @@ def _serve(args: argparse.Namespace) -> int:
     with LocalStack(port=args.port) as stack:
         connection = stack.create_connection(demo_settings())
         stack.seed_items(connection.rackbeat_account_id, [f"SKU-{n:03d}" for n in range(1, 41)])
-        state = {"base_url": stack.base_url, **connection.public(stack.base_url)}
+        # A second shop waiting to be installed through OAuth (README, "Installing a shop (OAuth)").
+        pending = stack.begin_install(demo_settings(), shop_domain="acme-new.myshopify.com")
+        state = {
+            "base_url": stack.base_url,
+            **connection.public(stack.base_url),
+            "install": {"shop_domain": pending.shop_domain, "client_id": pending.client_id},
+        }
         Path(args.state_file).write_text(json.dumps(state, indent=2))
         print(f"Crossdock is serving on {stack.base_url} (state in {args.state_file}); Ctrl-C stops it.", flush=True)
         worker = threading.Thread(target=_keep_running, args=(stack, stop), daemon=True)
@@ -40,7 +46,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _keep_running(stack: LocalStack, stop: threading.Event) -> None:
-    """What AWS does continuously: poll the queues, run workflows, let scheduled time pass."""
+    """What AWS does continuously: poll the queues, run workflows, and fire the schedules whose time has come
+    (`drain` fires them; the virtual clock runs with real time here, so the self-check runs hourly)."""
     while not stop.is_set():
         sent = stack.deliver_rackbeat_webhooks()
         if not stack.aws.drain() and not sent:

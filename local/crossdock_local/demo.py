@@ -18,7 +18,7 @@ from typing import Any
 
 from crossdock.connections.settings import RackbeatStatus
 from crossdock.store import events
-from crossdock_local import demo_catalog
+from crossdock_local import demo_catalog, demo_orders
 from crossdock_local.demo_catalog import CatalogAudit
 from crossdock_local.sims.shopify_orders import varied_orders
 from crossdock_local.stack import ROUNDING_ITEM, SHIPPING_ITEM, LocalStack
@@ -67,12 +67,13 @@ class Audit:
     http_429: int = 0
     wall_seconds: float = 0.0
     catalog: CatalogAudit = field(default_factory=CatalogAudit)
+    after_sales: demo_orders.AfterSalesAudit = field(default_factory=demo_orders.AfterSalesAudit)
 
     @property
     def ok(self) -> bool:
         problems = (self.missing, self.duplicated, self.unexpected, self.wrong_stage, self.total_mismatch)
         orders_ok = not any(problems) and self.rackbeat_orders == self.expected_in_rackbeat
-        return orders_ok and not self.needs_attention and self.catalog.ok
+        return orders_ok and not self.needs_attention and self.catalog.ok and self.after_sales.ok
 
 
 def rackbeat_stage(order: dict[str, Any], shipments: list[dict[str, Any]], invoice: dict[str, Any] | None) -> str:
@@ -102,7 +103,7 @@ def audit(stack: LocalStack, account: int, domain: str, connection_id: str, targ
     for shop_order in shop_orders:
         reference = f"Shopify {shop_order['name']} ({shop_order['id']})"
         found = by_reference.get(reference, [])
-        should_exist = shop_order.get("financial_status") == "paid"
+        should_exist = shop_order.get("financial_status") in ("paid", "partially_refunded", "refunded")
         result.expected_in_rackbeat += should_exist
         if should_exist and not found:
             result.missing.append(reference)
@@ -163,6 +164,7 @@ def run_demo(
         LocalStack(rackbeat_rate_limit=rackbeat_rate_limit, seed=seed) as stack,
     ):
         settings = {**demo_settings(target), **demo_catalog.catalog_settings()}
+        settings["orders"] = {**settings["orders"], "refunds_as_credit_notes": True}
         connection = stack.create_connection(settings)
         outlet = stack.create_connection(settings, shop_domain=demo_catalog.OUTLET_DOMAIN, rackbeat_account=connection)
         demo_catalog.publish_catalog(stack, connection, DEMO_SKUS, stock=10_000)
@@ -173,7 +175,9 @@ def run_demo(
         for plan, order in created:
             plan.pay(stack.shopify, connection.shop_domain, int(order["id"]))
         stack.settle()
+        after_sales = demo_orders.refund_and_cancel(stack, connection, seed)
         result = audit(stack, connection.rackbeat_account_id, connection.shop_domain, connection.connection_id, target)
+        result.after_sales = after_sales
         demo_catalog.audit_shops(stack, [connection, outlet], DEMO_SKUS, result.catalog)
         demo_catalog.run_initial_sync(stack, demo_settings(target), result.catalog)
         result.api_calls = {
@@ -203,12 +207,14 @@ def render(result: Audit) -> str:
         ),
         ("wrong stage / total mismatch", f"{len(result.wrong_stage)} / {len(result.total_mismatch)}"),
         *[(f"API calls: {system}", str(n)) for system, n in result.api_calls.items()],
+        *demo_orders.render(result.after_sales),
         *demo_catalog.render(result.catalog),
         ("Rackbeat 429 answers", str(result.http_429)),
         ("wall time", f"{result.wall_seconds:.1f} s"),
         (
             "RESULT",
-            "OK: every paid order reached its target once, totals equal; products, stock and initial sync match"
+            "OK: every paid order reached its target once, totals equal; refunds credited once; products, stock "
+            "and initial sync match"
             if result.ok
             else "FAILED",
         ),
@@ -224,4 +230,5 @@ def render(result: Audit) -> str:
     ):
         lines.extend(f"{title}: {item}" for item in items[:10])
     lines.extend(f"catalog: {problem}" for problem in demo_catalog.problems(result.catalog))
+    lines.extend(f"after sales: {problem}" for problem in result.after_sales.problems[:10])
     return "\n".join(lines)

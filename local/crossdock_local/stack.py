@@ -18,8 +18,9 @@ from typing import Any
 import boto3
 import httpx
 
+from crossdock.aws import services
 from crossdock.connections.clients import ConnectionClients
-from crossdock.connections.model import Connection
+from crossdock.connections.model import Connection, ConnectionState
 from crossdock.connections.secret_names import (
     RACKBEAT_API_KEY,
     RACKBEAT_WEBHOOK_TOKENS,
@@ -27,7 +28,9 @@ from crossdock.connections.secret_names import (
     SHOPIFY_APP_SECRET,
 )
 from crossdock.connections.settings import RackbeatShopifySettings
+from crossdock.connections.shopify_tokens import load_stored
 from crossdock.flows import activation, initial_sync
+from crossdock.flows import settings as settings_flow
 from crossdock.store import connections, sync_progress
 from crossdock.store.events import received_stamp
 from crossdock.store.secrets import SecretStore
@@ -72,6 +75,18 @@ class LocalConnection:
         }
 
 
+@dataclass(frozen=True)
+class LocalInstall:
+    """A connection waiting for its shop to install the app (state `installing`), and the app's credentials."""
+
+    connection_id: str
+    shop_domain: str
+    client_id: str
+    client_secret: str
+    rackbeat_account_id: int
+    rackbeat_api_key: str
+
+
 class LocalStack:
     def __init__(
         self,
@@ -98,6 +113,10 @@ class LocalStack:
         self.base_url = ""
 
     def __enter__(self) -> LocalStack:
+        # The functions' AWS clients are cached per process (per Lambda container in AWS); a new stack is a new
+        # account with new resources, so a second stack in one process must not reuse the first one's.
+        for cached in (services.table, services.secrets, services.clients):
+            cached.cache_clear()
         self.aws.__enter__()
         try:
             clock = self.aws.clock.monotonic
@@ -109,6 +128,7 @@ class LocalStack:
                 self._api_call, {"rackbeat": (self.rackbeat, "/api"), "shopify": (self.shopify, "")}
             )
             self.base_url = self.endpoint.start(port=self._port)
+            self.publish_webhook_address()
             self.shopify.public_url = f"{self.base_url}/_sim/shopify"
             # Waits for rate limits pass on the stack's virtual clock, like SQS delays and workflow backoff.
             pacing.clock = self.aws.clock
@@ -249,3 +269,77 @@ class LocalStack:
             idle = not (report.delivered or report.failed or sent or processed)
             if idle and not self.shopify.pending() and not self._rackbeat_outbox:
                 return delivered
+
+    def update_settings(self, local: LocalConnection, settings: dict[str, Any]) -> Connection:
+        """What the operator's "save" does: the settings are validated, checked against the Rackbeat account and
+        stored as the next version (see `flows.settings`), then the webhooks are registered again, so Rackbeat's
+        follow the new Product tab (registering is an upsert, safe to repeat)."""
+        current = self.connection(local)
+        clients = ConnectionClients(self.secrets)
+        rackbeat = clients.rackbeat(current, paced=False)
+        updated = settings_flow.update_settings(
+            self.table, local.connection_id, settings, expected_version=current.settings_version, rackbeat=rackbeat
+        )
+        activation.register_webhooks(updated, rackbeat, clients.shopify(updated), self.secrets, self.base_url)
+        return updated
+
+    def begin_install(
+        self, settings: dict[str, Any], *, shop_domain: str, client_id: str | None = None
+    ) -> LocalInstall:
+        """What the operator does before the shop owner installs the app: a seeded Rackbeat account, the app in
+        Shopify's Partner dashboard (`client_id`, or a new app), the shop without any token Crossdock knows, and the
+        connection stored `installing` with the app's client id and secret. `install` then runs the OAuth dance."""
+        validated = RackbeatShopifySettings.model_validate(settings)
+        client_id = client_id or "crossdock-" + secrets.token_hex(6)
+        registered = self.shopify.apps.apps.get(client_id)
+        client_secret = registered.client_secret if registered else secrets.token_hex(16)
+        if registered is None:
+            self.shopify.register_app(client_id, client_secret)
+        rackbeat_api_key = "rb_" + secrets.token_hex(20)
+        account = self.rackbeat.add_account(rackbeat_api_key)
+        self._seed_rackbeat(account)
+        # The merchant's own admin token: the shop exists, but nothing Crossdock holds opens it before the install.
+        self.shopify.add_shop(shop_domain, client_secret, "shpat_merchant_" + secrets.token_hex(16))
+        connection = Connection(
+            id=str(uuid.uuid4()),
+            state=ConnectionState.INSTALLING,
+            shop_domain=shop_domain,
+            rackbeat_account_id=account,
+            shopify_api_base=f"{self.base_url}/_sim/shopify",
+            rackbeat_api_base=f"{self.base_url}/_sim/rackbeat/api/",
+            shopify_client_id=client_id,
+            settings=validated,
+        )
+        connections.save_connection(self.table, connection)
+        self.secrets.put(connection.id, SHOPIFY_APP_SECRET, client_secret)
+        self.secrets.put(connection.id, RACKBEAT_API_KEY, rackbeat_api_key)
+        self.secrets.put(connection.id, RACKBEAT_WEBHOOK_TOKENS, "[]")
+        return LocalInstall(connection.id, shop_domain, client_id, client_secret, account, rackbeat_api_key)
+
+    def install(self, local: LocalInstall) -> LocalConnection:
+        """The shop owner installs the app, through the stack's own HTTP routes as a browser would: Shopify's
+        signed install link, the redirect to Shopify's approval page, approval, and the callback."""
+        with httpx.Client(base_url=self.base_url, timeout=30) as browser:
+            query = self.shopify.install_request(local.shop_domain, local.client_id)
+            started = browser.get("/shopify/install", params=query)
+            if started.status_code != 302:
+                raise RuntimeError(f"install of {local.shop_domain} refused: {started.status_code} {started.text}")
+            callback = self.shopify.approve(local.shop_domain, started.headers["location"])
+            finished = browser.get(callback)
+            if finished.status_code != 200:
+                raise RuntimeError(f"install of {local.shop_domain} failed: {finished.status_code} {finished.text}")
+        stored = load_stored(self.secrets, local.connection_id)
+        assert stored is not None
+        return LocalConnection(
+            connection_id=local.connection_id,
+            shop_domain=local.shop_domain,
+            app_secret=local.client_secret,
+            shopify_access_token=stored.access_token,
+            rackbeat_account_id=local.rackbeat_account_id,
+            rackbeat_api_key=local.rackbeat_api_key,
+        )
+
+    def publish_webhook_address(self) -> None:
+        """Tell the functions that compare Shopify's subscriptions with our address where Shopify delivers to: in
+        AWS the API's URL (template.yaml), here this endpoint, known only once it listens. Safe to repeat."""
+        self.aws.update_function_environment("SelfCheckFunction", {"WEBHOOK_BASE_URL": self.base_url})

@@ -269,4 +269,6 @@ def test_real_template_provisions() -> None:
         assert {(route.method, route.resource) for route in aws.routes} == {
             ("POST", "/webhooks/shopify"),
             ("POST", "/webhooks/rackbeat/{connection_id}"),
+            ("GET", "/shopify/install"),
+            ("GET", "/shopify/callback"),
         }

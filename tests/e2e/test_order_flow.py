@@ -180,8 +180,8 @@ def test_unknown_item_needs_attention_with_the_field(stack: LocalStack, merchant
     stack.settle()
     assert merchant.rackbeat_orders(placed) == []
     (event,) = [e for e in merchant.events() if e["status"] == "needs_attention"]
-    assert event["failure_class"] == "validation"
-    assert "lines.0.item_id" in event["reason"]
+    assert event["failure_class"] == "unmapped"
+    assert "lines.0.item_id" in event["reason"] and "NO-SUCH-ITEM" in event["reason"]
 
 
 def test_replaying_every_stage_changes_nothing(stack: LocalStack, merchant_with: Any) -> None:

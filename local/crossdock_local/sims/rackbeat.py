@@ -45,6 +45,7 @@ from crossdock_local.sims.base import (
 )
 
 if TYPE_CHECKING:
+    from crossdock_local.sims.rackbeat_credit import Credit
     from crossdock_local.sims.rackbeat_stock import Inventory
 
 Record = dict[str, Any]
@@ -69,6 +70,7 @@ NUMBER_KEYS = frozenset(
         "vat_percentage",
         "weight",
         "days",
+        "credited_quantity",  # Guess: invoice lines count what credit notes took back (rackbeat_credit.py)
         # Guess: a product group's VAT fields are percentages (the sheet names the fields only).
         "vat_domestic",
         "vat_eu",
@@ -142,6 +144,9 @@ class AccountState:
     fields: dict[int, Record] = field(default_factory=dict)  # custom field definitions, keyed by field id
     lots: dict[str, Record] = field(default_factory=dict)  # BOMs; a lot number is never also a product number
     adjustments: dict[int, Record] = field(default_factory=dict)  # inventory regulations, keyed by id
+    credit_notes: dict[int, Record] = field(default_factory=dict)  # customer credit notes (rackbeat_credit.py)
+    # Guess: per-customer item prices, customer number → product number → price row (rackbeat_credit.py).
+    customer_prices: dict[int, dict[str, Record]] = field(default_factory=dict)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -231,6 +236,13 @@ def _body(request: SimRequest) -> Record:
     if not isinstance(body, dict):
         raise _invalid({"body": ["The body must be a JSON object."]})
     return body
+
+
+def _refuse_if_cancelled(order: Record, action: str) -> None:
+    """A cancelled order is closed for good (cancellation lives in rackbeat_credit.py)."""
+    if order["is_cancelled"]:
+        # Guess: wording; the sheet shows only the is_cancelled flag.
+        raise _invalid({"order": [f"Order is cancelled and can not be {action}"]})
 
 
 def _wants_suppress(request: SimRequest) -> bool:
@@ -401,7 +413,9 @@ class RackbeatSimulator(Simulator):
     warehouse-side changes `adjust_stock`, `set_stock`, `set_field_value` (read back with `product_stock`).
 
     Product groups, custom fields, lots, `/items`, stock per location and inventory adjustments live in
-    `rackbeat_stock.Inventory`, which works on the same account state under the same lock."""
+    `rackbeat_stock.Inventory`, which works on the same account state under the same lock. Credit notes, order
+    cancellation and customer prices live in `rackbeat_credit.Credit` the same way (control: `credit_notes`,
+    `seed_customer_price`)."""
 
     system = "rackbeat"
 
@@ -425,9 +439,10 @@ class RackbeatSimulator(Simulator):
         self._suppress = False
         self._ids = Counter[str]()  # sim-wide ids: shipments, lines, webhooks, adjustments
         # Imported here rather than at the top because rackbeat_stock builds on this module's helpers.
-        from crossdock_local.sims import rackbeat_stock
+        from crossdock_local.sims import rackbeat_credit, rackbeat_stock
 
         self._inventory: Inventory = rackbeat_stock.Inventory(self)
+        self._credit: Credit = rackbeat_credit.Credit(self)
         self._register_routes()
 
     # ---- control API (Python side) ----------------------------------------------------------------------------
@@ -594,6 +609,28 @@ class RackbeatSimulator(Simulator):
                 return stock
             return Decimal(product["_locations"].get(str(location), Decimal(0)))
 
+    def credit_notes(self, account_id: int) -> list[Record]:
+        """Every credit note of the account as the API shows it (rendered copies), by number."""
+        with self._lock:
+            notes = self.state(account_id).credit_notes
+            return [_render(notes[number]) for number in sorted(notes)]
+
+    def seed_customer_price(
+        self,
+        account_id: int,
+        customer_number: int,
+        product_number: str,
+        sales_price: Decimal | str | int,
+        currency: str = "DKK",
+    ) -> Record:
+        """A customer's own price (net of VAT) for a product; KeyError if either is unknown."""
+        from crossdock_local.sims import rackbeat_credit
+
+        with self._lock:
+            return rackbeat_credit.seed_customer_price(
+                self.state(account_id), customer_number, str(product_number), Decimal(str(sales_price)), currency
+            )
+
     def redeliver_failed(self) -> int:
         """Retry webhook deliveries the sink refused (Rackbeat retries for ~24 h); returns how many now failed."""
         with self._lock:
@@ -740,6 +777,7 @@ class RackbeatSimulator(Simulator):
             ("POST", "/webhooks", self._create_webhook),
             ("DELETE", "/webhooks/{webhook_id}", self._delete_webhook),
             *self._inventory.routes(),
+            *self._credit.routes(),
         ]
         for method, pattern, handler in routes:
             self._route(method, pattern, handler)
@@ -1320,6 +1358,7 @@ class RackbeatSimulator(Simulator):
     def _book_order_route(self, request: SimRequest, number: str) -> SimResponse:
         order = self._order(number)
         _body(request)  # {"mail": {"send": false}} is accepted; no mail is simulated
+        _refuse_if_cancelled(order, "booked")
         if order["is_booked"]:
             raise _invalid({"order": ["Order is already booked"]})
         if not order["lines"]:
@@ -1398,6 +1437,7 @@ class RackbeatSimulator(Simulator):
 
     def _create_shipment(self, request: SimRequest, number: str) -> SimResponse:
         order = self._order(number)
+        _refuse_if_cancelled(order, "shipped")
         if not order["is_booked"] or order["is_cancelled"]:
             raise _invalid({"order": ["Order must be booked before it can be shipped"]})
         if order["is_shipped"]:
@@ -1467,6 +1507,7 @@ class RackbeatSimulator(Simulator):
 
     def _convert_to_invoice(self, request: SimRequest, number: str) -> SimResponse:
         order = self._order(number)
+        _refuse_if_cancelled(order, "invoiced")
         if order["is_invoiced"]:
             raise _invalid({"order": ["Order is already invoiced"]})
         if not order["is_booked"]:
@@ -1484,7 +1525,8 @@ class RackbeatSimulator(Simulator):
             "other_reference": order["other_reference"],
             "heading": order["heading"],
             "note": order["note"],
-            "lines": copy.deepcopy(order["lines"]),
+            # Guess: each invoice line counts how much of it credit notes took back (see rackbeat_credit.py).
+            "lines": [{**line, "credited_quantity": Decimal(0)} for line in copy.deepcopy(order["lines"])],
             "total_excl_vat": order["total_excl_vat"],
             "total_vat": order["total_vat"],
             "total": order["total"],

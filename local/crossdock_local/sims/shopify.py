@@ -40,6 +40,7 @@ import random
 import re
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
@@ -152,6 +153,9 @@ class Shop:
     orders: dict[int, dict[str, Any]] = field(default_factory=dict)
     customer_ids: dict[str, int] = field(default_factory=dict)  # email → id, so returning customers keep their id
     next_order_number: int = 1001
+    # The app installed through OAuth (shopify_app.py); kept after uninstall, as shop/redact still goes to that app.
+    app_client_id: str | None = None
+    uninstalled_at: str | None = None  # shop time of the last uninstall; None while installed
     # Locations, products, stock and bulk operations; set by add_shop (the catalog module owns the type).
     catalog: ShopCatalog = field(init=False, repr=False)
 
@@ -1122,6 +1126,12 @@ class ShopifySimulator(Simulator):
         self.mutation_counts: dict[str, int] = {}  # root mutation field → times executed (throttled ones excluded)
         self.throttled_answers = 0  # Admin API calls answered THROTTLED
         self.catalog = _catalog.Catalog(self)
+        # App install and tokens (shopify_app.py): committed token grants by grant type, and a deterministic switch
+        # that commits the next N token grants and then loses their answers.
+        self.token_requests: Counter[str] = Counter()
+        self.drop_token_responses = 0
+        self.apps = _app.AppInstalls(self, seed)
+        self.refunds = _refunds.Refunds(self)
         self._routes()
 
     def _routes(self) -> None:
@@ -1135,6 +1145,11 @@ class ShopifySimulator(Simulator):
         self.router.add("PUT", "/_control/shops/{domain}/products/{product_id}", self.catalog.control_update)
         self.router.add("DELETE", "/_control/shops/{domain}/products/{product_id}", self.catalog.control_delete)
         self.router.add("GET", "/_bulk/{file_name}", self.catalog.serve_bulk_file)
+        self.router.add("POST", "/admin/oauth/access_token", self.apps.token_endpoint)
+        self.router.add("GET", "/_control/shops/{domain}/install", self.apps.control_install)
+        self.router.add("POST", "/_control/shops/{domain}/approve", self.apps.control_approve)
+        self.router.add("POST", "/_control/shops/{domain}/orders/{order_id}/refunds", self.refunds.control_refund)
+        self.router.add("POST", "/_control/shops/{domain}/orders/{order_id}/cancel", self.refunds.control_cancel)
 
     # ---- time and ids ----------------------------------------------------------------------------------------------
 
@@ -1262,6 +1277,86 @@ class ShopifySimulator(Simulator):
             shop.subscriptions.append(subscription)
             return subscription
 
+    def drop_subscriptions(self, domain: str, topic: str) -> int:
+        """Shopify removing a topic's subscriptions without telling the app; returns how many were removed."""
+        return self.apps.drop_subscriptions(domain, topic)
+
+    # ---- app install, tokens, uninstall and privacy webhooks (state and logic in shopify_app.py) -------------------
+
+    def register_app(
+        self,
+        client_id: str,
+        client_secret: str,
+        *,
+        scopes: str = "",
+        expiring_tokens: bool = True,
+        token_lifetime: float = 3600.0,
+        compliance_uri: str | None = None,
+        redirect_uris: list[str] | None = None,
+    ) -> None:
+        """The app as configured in the Partner dashboard (`redirect_uris` None: any callback URL is allowed)."""
+        self.apps.register_app(
+            client_id,
+            client_secret,
+            scopes=scopes,
+            expiring_tokens=expiring_tokens,
+            token_lifetime=token_lifetime,
+            compliance_uri=compliance_uri,
+            redirect_uris=redirect_uris,
+        )
+
+    def install_request(self, domain: str, client_id: str) -> dict[str, str]:
+        """The signed query (`hmac`, `host`, `shop`, `timestamp`) Shopify appends when a merchant clicks install."""
+        return self.apps.install_request(domain, client_id)
+
+    def approve(self, domain: str, authorize_url: str, *, grant_scopes: str | None = None) -> str:
+        """The merchant approves the authorize URL; returns the signed callback URL carrying the one-time code."""
+        return self.apps.approve(domain, authorize_url, grant_scopes=grant_scopes)
+
+    def uninstall(self, domain: str) -> None:
+        """Emit `app/uninstalled`, then revoke every token of the shop and remove its webhook subscriptions."""
+        self.apps.uninstall(domain)
+
+    def request_customer_data(
+        self, domain: str, customer_id: int, orders: list[int], *, uri: str | None = None
+    ) -> dict[str, Any]:
+        """Queue the privacy webhook `customers/data_request` (to `uri`, else the app's compliance URI)."""
+        return self.apps.request_customer_data(domain, customer_id, orders, uri=uri)
+
+    def redact_customer(
+        self, domain: str, customer_id: int, orders: list[int], *, uri: str | None = None
+    ) -> dict[str, Any]:
+        """Queue the privacy webhook `customers/redact`."""
+        return self.apps.redact_customer(domain, customer_id, orders, uri=uri)
+
+    def redact_shop(self, domain: str, *, uri: str | None = None) -> dict[str, Any]:
+        """Queue the privacy webhook `shop/redact` (Shopify sends it 48 h after uninstall; here when called)."""
+        return self.apps.redact_shop(domain, uri=uri)
+
+    # ---- refunds and cancellations (logic in shopify_refunds.py) ---------------------------------------------------
+
+    def refund(
+        self,
+        domain: str,
+        order_id: int | str,
+        lines: list[tuple[int, int]],
+        *,
+        shipping: bool = False,
+        restock: bool = True,
+        note: str = "",
+        duplicate: bool = False,
+    ) -> dict[str, Any]:
+        """Refund (line_item_id, quantity) pairs and optionally all shipping; emits `refunds/create`."""
+        return self.refunds.refund(
+            domain, order_id, lines, shipping=shipping, restock=restock, note=note, duplicate=duplicate
+        )
+
+    def cancel(
+        self, domain: str, order_id: int | str, *, reason: str = "customer", duplicate: bool = False
+    ) -> dict[str, Any]:
+        """Cancel the order (`cancelled_at`, `cancel_reason`); emits `orders/cancelled`."""
+        return self.refunds.cancel(domain, order_id, reason=reason, duplicate=duplicate)
+
     # ---- orders ----------------------------------------------------------------------------------------------------
 
     def create_order(
@@ -1311,6 +1406,9 @@ class ShopifySimulator(Simulator):
         order.setdefault("cancelled_at", None)
         order.setdefault("closed_at", None)
         order.setdefault("fulfillment_status", None)
+        # Where the order was placed: kept as given ("pos" with the till's location_id), online orders are "web".
+        order["source_name"] = order.get("source_name") or "web"
+        order.setdefault("location_id", None)
         order["financial_status"] = "paid" if paid else order.get("financial_status") or "pending"
         order["total_outstanding"] = "0.00" if paid else order.get("total_outstanding", order.get("total_price"))
         self._admit_children(order)
@@ -1530,7 +1628,9 @@ class ShopifySimulator(Simulator):
     # ---- HTTP: authentication and faults ---------------------------------------------------------------------------
 
     def _authenticate(self, request: SimRequest) -> Shop | None:
-        domain = self._tokens.get(request.headers.get("x-shopify-access-token", ""))
+        token = request.headers.get("x-shopify-access-token", "")
+        # Expired and revoked OAuth tokens are refused here, so every Admin API route answers them with 401.
+        domain = self._tokens.get(token) if self.apps.admit(token) else None
         shop = self.shops.get(domain) if domain else None
         if shop is not None:
             self.catalog.advance(shop)
@@ -1769,5 +1869,7 @@ def _prepare(query: str, variables: dict[str, Any], operation_name: str | None) 
 
 
 # The catalog builds on everything above (schema, parser, projection) and registers its schema when imported, so it
-# is imported last; either module may be imported first.
+# is imported last; either module may be imported first. The app-install and refund modules follow the same rule.
+from crossdock_local.sims import shopify_app as _app  # noqa: E402
 from crossdock_local.sims import shopify_catalog as _catalog  # noqa: E402
+from crossdock_local.sims import shopify_refunds as _refunds  # noqa: E402

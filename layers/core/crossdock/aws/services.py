@@ -65,6 +65,15 @@ def start_execution(state_machine_arn: str, name: str, workflow_input: dict[str,
     return str(answer["executionArn"])
 
 
+def execution_status(execution_arn: str) -> str | None:
+    """RUNNING, SUCCEEDED, FAILED, … of an execution, or None when it was never started."""
+    client = _sfn()
+    try:
+        return str(client.describe_execution(executionArn=execution_arn)["status"])
+    except client.exceptions.ExecutionDoesNotExist:
+        return None
+
+
 def send_to_fifo(queue_url: str, message: dict[str, Any], group_id: str, deduplication_id: str) -> None:
     """FIFO send: one message group per shop keeps its pushes in order and one at a time (inside the shop's
     API budget); the deduplication id collapses repeated requests within SQS's 5-minute window."""

@@ -2,15 +2,21 @@
 
 Rackbeat limits per API key, so clients of connections sharing a key share one pacer: two shops on one Rackbeat
 account then stay inside the account's limit together, at least within one container.
+
+Shopify clients take their token from a `ShopifyTokens` source, which refreshes expiring tokens (single-flight
+across containers through a lease in the table) and picks up a token another container refreshed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import uuid
+from typing import Any
 
 from crossdock.connections.model import Connection
-from crossdock.connections.secret_names import RACKBEAT_API_KEY, SHOPIFY_ACCESS_TOKEN
+from crossdock.connections.secret_names import RACKBEAT_API_KEY
+from crossdock.connections.shopify_tokens import ShopifyTokens
 from crossdock.errors import FailureClass, PermanentError
 from crossdock.store.secrets import SecretStore
 from crossdock.systems.pacing import RatePacer
@@ -23,8 +29,10 @@ DEFAULT_RACKBEAT_CALLS_PER_MINUTE = 456.0
 
 
 class ConnectionClients:
-    def __init__(self, secrets: SecretStore) -> None:
+    def __init__(self, secrets: SecretStore, table: Any = None) -> None:
         self._secrets = secrets
+        self._table = table
+        self._holder = uuid.uuid4().hex  # this container, as the holder of token refresh leases
         self._rackbeat: dict[tuple[str, bool], RackbeatClient] = {}
         self._shopify: dict[str, ShopifyAdmin] = {}
         self._pacers: dict[str, RatePacer] = {}
@@ -45,11 +53,21 @@ class ConnectionClients:
     def shopify(self, connection: Connection) -> ShopifyAdmin:
         client = self._shopify.get(connection.id)
         if client is None:
-            token = self._secret(connection, SHOPIFY_ACCESS_TOKEN)
+            tokens = ShopifyTokens(connection, self._secrets, self._lease_table, holder=self._holder)
+            tokens.load()  # a connection without a token fails here, before any call is attempted
             client = self._shopify[connection.id] = ShopifyAdmin(
-                connection.shopify_base_url, connection.shop_domain, token
+                connection.shopify_base_url, connection.shop_domain, tokens
             )
         return client
+
+    def _lease_table(self) -> Any:
+        if self._table is None:
+            # `services.clients()` builds this from the secrets alone; the functions' table is the one to lease in.
+            # Looked up only when a refresh needs it: non-expiring tokens never do.
+            from crossdock.aws import services
+
+            self._table = services.table()
+        return self._table
 
     def _secret(self, connection: Connection, name: str) -> str:
         value = self._secrets.get(connection.id, name)

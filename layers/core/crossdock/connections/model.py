@@ -29,8 +29,13 @@ class Connection(BaseModel):
     # Base URLs are per connection so the same client talks to the real service or to a simulator.
     shopify_api_base: str | None = None
     rackbeat_api_base: str = "https://app.rackbeat.com/api/"
+    # The Shopify app the shop installs (OAuth); its client secret is the SHOPIFY_APP_SECRET secret.
+    shopify_client_id: str | None = None
     settings: RackbeatShopifySettings
     settings_version: int = 1
+    # When the current version was saved (event-log stamp); an event received before it is handled with the
+    # version that was in force when it arrived.
+    settings_saved_at: str | None = None
 
     @property
     def shopify_base_url(self) -> str:

@@ -6,3 +6,7 @@ SHOPIFY_PREVIOUS_APP_SECRET = "shopify_app_secret_previous"  # accepted too whil
 RACKBEAT_API_KEY = "rackbeat_api_key"
 RACKBEAT_WEBHOOK_TOKENS = "rackbeat_webhook_tokens"  # a JSON list: Rackbeat issues one token per webhook
 SHOPIFY_ACCESS_TOKEN = "shopify_access_token"  # the offline Admin API token of the shop
+# Expiring offline tokens (reference/shopify.md, "App install"): the refresh token, and when the access token
+# expires (epoch seconds, as text). Absent for non-expiring tokens.
+SHOPIFY_REFRESH_TOKEN = "shopify_refresh_token"
+SHOPIFY_ACCESS_TOKEN_EXPIRES_AT = "shopify_access_token_expires_at"

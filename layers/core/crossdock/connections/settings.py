@@ -1,15 +1,77 @@
-"""Settings of a `rackbeat_shopify` connection: the four tabs of SPEC §1.2–1.6, with their defaults.
+"""Settings of a `rackbeat_shopify` connection: the four tabs of SPEC §1.2–1.6, with their defaults and rules.
 
 Keys are the names SPEC uses, so the settings API, the CLI and the code speak one language. Unknown keys are
-rejected (a typo in a setting must not be silently ignored).
+rejected (a typo in a setting must not be silently ignored). Every rule the settings can be checked against without
+asking Rackbeat lives here; whether the numbers they name exist in the Rackbeat account is `flows.settings`' job.
+
+A broken rule is reported under its dotted key (`orders.fallback_product_number`), and `settings_problems` lists
+every problem of a rejected save at once, so the operator can fix them all in one go.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
+
+# The error type of a broken settings rule; its context carries the plain reason (and, for a rule that spans a
+# tab, the dotted key it is about, which the error's location alone cannot say).
+RULE = "setting_rule"
+ALWAYS_ONLINE = "always_online"
+
+
+def _rule(reason: str, field: str | None = None) -> PydanticCustomError:
+    if field is None:
+        return PydanticCustomError(RULE, "{reason}", {"reason": reason})
+    return PydanticCustomError(RULE, "{field}: {reason}", {"field": field, "reason": reason})
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise _rule("must not be blank")
+    return value
+
+
+def _positive(value: int) -> int:
+    if value <= 0:
+        raise _rule(f"must be a positive Rackbeat number, not {value}")
+    return value
+
+
+def _currency_code(value: str) -> str:
+    if not re.fullmatch(r"[A-Z]{3}", value):
+        raise _rule(f"'{value}' is not an ISO 4217 currency code (three capital letters, e.g. DKK)")
+    return value
+
+
+def _country_code(value: str) -> str:
+    if not re.fullmatch(r"[A-Z]{2}", value):
+        raise _rule(f"'{value}' is not an ISO 3166 alpha-2 country code (two capital letters, e.g. DK)")
+    return value
+
+
+def _field_id_as_text(value: Any) -> Any:
+    """A custom field id may come as a JSON number; it is kept as text, as Rackbeat's field values name it."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _online_availability(value: str) -> str:
+    if value == ALWAYS_ONLINE:
+        return value
+    if not re.fullmatch(r"[0-9]+", value) or int(value) == 0:
+        raise _rule(f"must be '{ALWAYS_ONLINE}' or the id of a checkbox custom field on items, not '{value}'")
+    return str(int(value))  # "007" and "7" name the same field; item field values are matched on "7"
+
+
+Text = Annotated[str, AfterValidator(_not_blank)]
+RackbeatNumber = Annotated[int, AfterValidator(_positive)]
+CurrencyCode = Annotated[str, AfterValidator(_currency_code)]
+CountryCode = Annotated[str, AfterValidator(_country_code)]
+OnlineAvailability = Annotated[str, BeforeValidator(_field_id_as_text), AfterValidator(_online_availability)]
 
 
 class _Strict(BaseModel):
@@ -37,25 +99,32 @@ class RackbeatStatus(StrEnum):
 
 
 class CustomerDefaults(_Strict):
-    currency: str = Field(default="DKK", min_length=3, max_length=3)
-    language: str = "da"
+    currency: CurrencyCode = "DKK"
+    language: Text = "da"
     vat_zone: Literal["domestic", "eu", "abroad"] = "domestic"
-    customer_group: int | None = None
-    layout: int | None = None
-    payment_terms: int | None = None
+    customer_group: RackbeatNumber | None = None
+    layout: RackbeatNumber | None = None
+    payment_terms: RackbeatNumber | None = None
 
 
 class Employees(_Strict):
-    web: int | None = None
-    pos: int | None = None
+    web: RackbeatNumber | None = None
+    pos: RackbeatNumber | None = None
 
 
 class ProductSync(_Strict):
     master: Literal["rackbeat", "shopify", "none"] = "none"
-    default_product_group: int | None = None
+    default_product_group: RackbeatNumber | None = None
     cost_price: Literal["recommended", "actual", "none"] = "none"
-    online_availability: str = "always_online"
+    online_availability: OnlineAvailability = ALWAYS_ONLINE
     prices_exclude_vat: bool = False
+
+    @model_validator(mode="after")
+    def _shopify_master_names_a_group(self) -> ProductSync:
+        # Products created in Rackbeat from the shop need a group to land in; guessing one would misfile them.
+        if self.master == "shopify" and self.default_product_group is None:
+            raise _rule("required when product_sync.master is 'shopify'", "product_sync.default_product_group")
+        return self
 
 
 class StockSync(_Strict):
@@ -69,23 +138,33 @@ class Orders(_Strict):
     rackbeat_status: RackbeatStatus = RackbeatStatus.BOOKED
     numbering: Literal["rackbeat_next", "shopify"] = "rackbeat_next"
     refunds_as_credit_notes: bool = False
+    # Lines that cannot be matched to a Rackbeat item (no SKU, deleted product, gift card, unknown SKU): `fail`
+    # the order as needs_attention, or book them on `fallback_product_number` with the line's own title and price.
+    unmapped_lines: Literal["fail", "fallback"] = "fail"
+    fallback_product_number: Text | None = None
+
+    @model_validator(mode="after")
+    def _fallback_names_an_item(self) -> Orders:
+        if self.unmapped_lines == "fallback" and self.fallback_product_number is None:
+            raise _rule("required when orders.unmapped_lines is 'fallback'", "orders.fallback_product_number")
+        return self
 
 
 class Fulfillment(_Strict):
-    rackbeat_location: str | None = None
-    shopify_location: str | None = None
+    rackbeat_location: Text | None = None
+    shopify_location: Text | None = None
 
 
 class Pos(_Strict):
     rackbeat_status: RackbeatStatus = RackbeatStatus.INVOICED_AND_SHIPPED
-    customer_number: int | None = None
-    rackbeat_location: str | None = None
+    customer_number: RackbeatNumber | None = None
+    rackbeat_location: Text | None = None
 
 
 class Advanced(_Strict):
     use_customer_prices: bool = False
-    country_locations: dict[str, str] = Field(default_factory=dict)
-    rounding_product_number: str | None = Field(
+    country_locations: dict[CountryCode, Text] = Field(default_factory=dict)
+    rounding_product_number: Text | None = Field(
         default=None,
         description=(
             "Rackbeat item that takes a cent difference between Shopify's per-line rounded tax and Rackbeat's own "
@@ -98,7 +177,9 @@ class RackbeatShopifySettings(_Strict):
     initial_sync: Literal["enabled", "disabled"] = "disabled"
     customer_defaults: CustomerDefaults = Field(default_factory=CustomerDefaults)
     employees: Employees = Field(default_factory=Employees)
-    shipping_product_number: str = Field(min_length=1)
+    shipping_product_number: Text = Field(
+        description="the Rackbeat item number that orders' shipping cost is booked on"
+    )
     product_sync: ProductSync = Field(default_factory=ProductSync)
     stock_sync: StockSync = Field(default_factory=StockSync)
     orders: Orders = Field(default_factory=Orders)
@@ -106,9 +187,36 @@ class RackbeatShopifySettings(_Strict):
     pos: Pos = Field(default_factory=Pos)
     advanced: Advanced = Field(default_factory=Advanced)
 
-    @model_validator(mode="after")
-    def _country_codes_are_iso(self) -> RackbeatShopifySettings:
-        for country in self.advanced.country_locations:
-            if len(country) != 2 or not country.isalpha() or not country.isupper():
-                raise ValueError(f"advanced.country_locations: '{country}' is not an ISO 3166 alpha-2 code")
-        return self
+
+@dataclass(frozen=True)
+class SettingProblem:
+    """One reason a save is refused: the dotted key of the setting and what is wrong with it."""
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+def settings_problems(error: ValidationError) -> list[SettingProblem]:
+    """Every problem pydantic found, each under the setting's dotted key, in the words an operator needs."""
+    problems = []
+    for found in error.errors():
+        context = found.get("ctx") or {}
+        # A dict key's location ends in a "[key]" marker; the key itself already names the entry.
+        path = ".".join(str(part) for part in found["loc"] if part != "[key]")
+        field = str(context.get("field") or path or "settings")
+        problems.append(SettingProblem(field, _message(found["type"], found["loc"], found["msg"], context)))
+    return problems
+
+
+def _message(kind: str, location: tuple[int | str, ...], text: str, context: dict[str, Any]) -> str:
+    if kind == RULE:
+        return str(context["reason"])
+    if kind == "extra_forbidden":
+        return "is not a setting (check the spelling and the tab it belongs to)"
+    if kind == "missing":
+        top = RackbeatShopifySettings.model_fields.get(str(location[0])) if len(location) == 1 else None
+        return f"is required ({top.description})" if top and top.description else "is required"
+    return text

@@ -6,7 +6,9 @@ them should not receive them), so turning a sync on later means activating again
 Rackbeat issues a token per webhook (shown only at creation); the tokens are kept with the connection's secrets so
 ingest can authenticate deliveries. Several connections on one Rackbeat account each register their own webhooks
 (their URLs differ by connection id), so every stock change reaches every shop. Shopify subscriptions are looked
-up first and only the missing ones created, so activating twice changes nothing.
+up first and only the missing ones created, so activating twice changes nothing; the scheduled self-check uses the
+same repair on its own (`repair_shopify_subscriptions`), because Shopify removes a subscription whose deliveries kept
+failing for 4 hours and re-registering Rackbeat's webhooks every hour would only pile up tokens.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 
 from crossdock.connections.model import Connection
 from crossdock.connections.secret_names import RACKBEAT_WEBHOOK_TOKENS
+from crossdock.errors import FailureClass, PermanentError
 from crossdock.store.secrets import SecretStore
 from crossdock.systems.rackbeat.client import RackbeatClient
 from crossdock.systems.rackbeat.products import ITEM_EVENTS, STOCK_EVENTS
@@ -40,11 +43,17 @@ def rackbeat_events(connection: Connection) -> list[str]:
     return sorted(wanted)
 
 
+# Shopify sends `app/uninstalled` only to subscribers, and without it an uninstalled shop's connection would stay
+# active with a dead token. (The privacy topics need no subscription: Shopify sends them to the app's compliance
+# URL, configured with the app, not through the Admin API.)
+ALWAYS_SUBSCRIBED = frozenset({"app/uninstalled"})
+
+
 def shopify_topics(connection: Connection) -> list[str]:
     """Order topics always: with `transfer_when = never` each order is still logged as skipped, with the reason,
     and a later change of that setting needs no new subscription."""
     settings = connection.settings
-    wanted: set[str] = set(ORDER_TOPICS)
+    wanted: set[str] = set(ORDER_TOPICS) | ALWAYS_SUBSCRIBED
     if settings.product_sync.master == "shopify":
         wanted |= PRODUCT_TOPICS
     return sorted(wanted)
@@ -66,16 +75,40 @@ def register_webhooks(
         if token and token not in tokens:
             tokens.append(token)
     secrets.put(connection.id, RACKBEAT_WEBHOOK_TOKENS, json.dumps(tokens))
-    uri = f"{base}/webhooks/shopify"
+    return Registered(events, repair_shopify_subscriptions(connection, shopify, base))
+
+
+def shopify_webhook_uri(webhook_base_url: str) -> str:
+    return f"{webhook_base_url.rstrip('/')}/webhooks/shopify"
+
+
+def repair_shopify_subscriptions(connection: Connection, shopify: ShopifyAdmin, webhook_base_url: str) -> list[str]:
+    """Creates the subscriptions to our address that the settings need and the shop lacks; returns their topics
+    (when none is missing, the listing is the only call)."""
+    uri = shopify_webhook_uri(webhook_base_url)
     existing = {(node["topic"], node["uri"]) for node in _subscriptions(shopify)}
     created = []
     for topic in shopify_topics(connection):
-        enum = topic.upper().replace("/", "_")
-        if (enum, uri) in existing:
+        if (_topic_enum(topic), uri) in existing:
             continue
-        shopify.run(queries.CREATE_WEBHOOK_SUBSCRIPTION, {"topic": enum, "uri": uri})
+        answer = shopify.run(queries.CREATE_WEBHOOK_SUBSCRIPTION, {"topic": _topic_enum(topic), "uri": uri})
+        problems = [e["message"] for e in answer["webhookSubscriptionCreate"]["userErrors"] if not _taken(e)]
+        if problems:
+            raise PermanentError(
+                f"Shopify refused the {topic} subscription of {connection.shop_domain}: {'; '.join(problems)}",
+                FailureClass.BUG,
+            )
         created.append(topic)
-    return Registered(events, created)
+    return created
+
+
+def _topic_enum(topic: str) -> str:
+    return topic.upper().replace("/", "_")
+
+
+def _taken(user_error: dict[str, str]) -> bool:
+    """A concurrent activation created the same subscription first: what we wanted exists."""
+    return "already been taken" in user_error.get("message", "")
 
 
 def _subscriptions(shopify: ShopifyAdmin) -> list[dict[str, str]]:

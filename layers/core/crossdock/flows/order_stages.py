@@ -13,14 +13,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from crossdock.connections.model import Connection
+from crossdock.connections.model import Connection, ConnectionState
 from crossdock.connections.settings import RackbeatShopifySettings, RackbeatStatus
 from crossdock.errors import FailureClass, PermanentError
+from crossdock.flows import cancellation, order_lines, refunds
+from crossdock.flows.cancellation import WorkflowStatus
+from crossdock.flows.dispatch import execution_name
 from crossdock.model.order import Order
 from crossdock.store import connections, events, mappings
 from crossdock.store.events import EventStatus
 from crossdock.systems.rackbeat import orders as rackbeat
-from crossdock.systems.rackbeat.client import RackbeatClient
+from crossdock.systems.rackbeat.client import RackbeatClient, Unprocessable
 from crossdock.systems.shopify.orders import parse_order, to_canonical
 
 # The stages after `transfer` that each target needs, in SPEC order (book → ship → invoice).
@@ -40,10 +43,16 @@ UNBOOKED_INVOICE_TARGETS = frozenset({RackbeatStatus.READY_TO_INVOICE})
 RackbeatFor = Callable[[Connection], RackbeatClient]
 
 
+def _never_started(execution_arn: str) -> str | None:
+    return None
+
+
 @dataclass(frozen=True)
 class StageDeps:
     table: Any
     rackbeat_for: RackbeatFor
+    # Status of another execution of the order workflow (a cancellation waits for its order's own workflow).
+    workflow_status: WorkflowStatus = _never_started
 
 
 def next_stage(target: RackbeatStatus, after: str) -> str:
@@ -52,14 +61,23 @@ def next_stage(target: RackbeatStatus, after: str) -> str:
     return stages[position + 1] if position + 1 < len(stages) else "done"
 
 
-def run_stage(stage: str, context: dict[str, Any], deps: StageDeps) -> dict[str, Any]:
+def run_stage(stage: str, context: dict[str, Any], deps: StageDeps, execution: str | None = None) -> dict[str, Any]:
     if stage == "needs_attention":
         record_needs_attention(context, deps)
         return context
     connection = _connection(deps, context["connection_id"])
+    if connection.state is not ConnectionState.ACTIVE:
+        # Uninstalled or paused: work for the shop stops, wherever its workflows were.
+        return _skip(context, f"connection {connection.id} is {connection.state.value}: work for it has stopped", deps)
     settings = RackbeatShopifySettings.model_validate(context["settings"])
-    target = RackbeatStatus(context["target"])
     client = deps.rackbeat_for(connection)
+    if stage == "credit_note":
+        return refunds.credit_note_stage(context, settings, client, deps.table)
+    if stage == "cancel":
+        own = execution or ""
+        order_execution = cancellation.sibling_execution(own, execution_name(connection.id, context["order_id"]))
+        return cancellation.cancel_stage(context, client, deps.table, deps.workflow_status, order_execution)
+    target = RackbeatStatus(context["target"])
     if stage == "transfer":
         context = transfer(context, connection, settings, client, deps)
     elif stage == "book":
@@ -73,6 +91,8 @@ def run_stage(stage: str, context: dict[str, Any], deps: StageDeps) -> dict[str,
         context = {**context, "rackbeat_invoice": invoice}
     else:
         raise PermanentError(f"unknown workflow stage {stage!r}", FailureClass.BUG)
+    if context.get("next") == "done":  # the stage settled the event itself (e.g. a cancelled order skipped)
+        return context
     following = next_stage(target, stage)
     if following == "done":
         record_done(context, target, deps)
@@ -86,21 +106,16 @@ def _connection(deps: StageDeps, connection_id: str) -> Connection:
     return connection
 
 
+def _skip(context: dict[str, Any], reason: str, deps: StageDeps) -> dict[str, Any]:
+    events.finish_event(deps.table, context["connection_id"], context["event_sk"], EventStatus.SKIPPED, reason)
+    return {**context, "next": "done"}
+
+
 def _source_order(deps: StageDeps, context: dict[str, Any], settings: RackbeatShopifySettings) -> Order:
     event = events.load_event(deps.table, context["connection_id"], context["event_sk"])
     if event is None:
         raise PermanentError(f"event {context['event_sk']} is gone from the event log", FailureClass.BUG)
     return to_canonical(parse_order(json.loads(event["payload"])), settings.shipping_product_number)
-
-
-def _check_lines(order: Order) -> None:
-    missing = [line.title for line in order.lines if not line.sku]
-    if missing:
-        raise PermanentError(
-            f"order {order.name} has lines without a SKU, which cannot be matched to Rackbeat items: "
-            + ", ".join(repr(title) for title in missing),
-            FailureClass.UNMAPPED,
-        )
 
 
 def _customer_number(client: RackbeatClient, order: Order, settings: RackbeatShopifySettings) -> int:
@@ -144,14 +159,19 @@ def transfer(
 ) -> dict[str, Any]:
     """Customer + draft order in Rackbeat, bound to the Shopify order in the mapping table."""
     order = _source_order(deps, context, settings)
-    _check_lines(order)
+    mapped = mappings.get_mapping(deps.table, connection.id, "order", "shopify", order.source_id) or {}
+    if mapped.get("status") == "cancelled" and not mapped.get("target_id"):
+        return _skip(context, f"order {order.name} was cancelled in Shopify before it reached Rackbeat", deps)
+    order = order_lines.apply_unmapped_policy(order, settings)
     existing = rackbeat.find_order(client, order)
+    price_note = ""
     if existing is None:
         customer_number = _customer_number(client, order, settings)
-        body = rackbeat.draft_body(
-            order, customer_number, settings.shipping_product_number, _order_defaults(order, settings)
-        )
-        existing = rackbeat.create_draft(client, body)
+        prices: dict[str, Decimal] = {}
+        if settings.advanced.use_customer_prices:
+            prices = order_lines.customer_prices_for(order, rackbeat.customer_prices(client, customer_number))
+            price_note = f"; customer {customer_number}'s own prices on {len(prices)} line(s)" if prices else ""
+        existing = _create_draft(client, order, customer_number, settings, prices)
     difference = order.total - rackbeat.order_total(existing)
     number = int(existing["number"])
     mappings.put_mapping(
@@ -163,6 +183,8 @@ def transfer(
         str(number),
         status="transferred",
         shopify_total=str(order.total),
+        order_name=order.name,
+        taxes_included=order.taxes_included,
     )
     return {
         **context,
@@ -170,15 +192,53 @@ def transfer(
         "rackbeat_customer": int(existing["customer_id"]) if existing.get("customer_id") is not None else None,
         "shopify_total": str(order.total),
         "total_difference": str(difference),
+        "taxes_included": order.taxes_included,
+        **({"price_note": price_note} if price_note else {}),
     }
+
+
+def _create_draft(
+    client: RackbeatClient,
+    order: Order,
+    customer_number: int,
+    settings: RackbeatShopifySettings,
+    prices: dict[str, Decimal],
+) -> dict[str, Any]:
+    """The draft, with lines whose items Rackbeat does not know handled by `orders.unmapped_lines`, and a taken
+    order number (`orders.numbering = shopify`) reported rather than worked around."""
+    defaults = _order_defaults(order, settings)
+    for _ in range(2):  # the second attempt has the unknown items on the fallback item
+        body = rackbeat.draft_body(order, customer_number, settings.shipping_product_number, defaults, prices)
+        try:
+            return rackbeat.create_draft(client, body)
+        except Unprocessable as refused:
+            if "number" in refused.errors and defaults.use_shop_number:
+                raise PermanentError(
+                    f"order {order.name}: Rackbeat order number {order.number} is already taken by another order "
+                    "(orders.numbering is 'shopify'); nothing was overwritten — free the number or switch numbering "
+                    "to 'rackbeat_next'",
+                    FailureClass.VALIDATION,
+                ) from None
+            unknown = order_lines.refused_line_indexes(refused.errors)
+            if not unknown:
+                raise
+            order = order_lines.replace_unknown_items(order, unknown, settings)
+    raise PermanentError(f"order {order.name}: Rackbeat refused its lines twice", FailureClass.UNMAPPED)
 
 
 def record_done(context: dict[str, Any], target: RackbeatStatus, deps: StageDeps) -> None:
     number = str(context["rackbeat_order"])
     difference = Decimal(context.get("total_difference") or 0)
-    note = (
-        f"; total differs from Shopify's by {difference} (set advanced.rounding_product_number)" if difference else ""
-    )
+    if context.get("price_note"):
+        note = context["price_note"] + (
+            f"; Rackbeat's total differs from Shopify's by {-difference}" if difference else ""
+        )
+    else:
+        note = (
+            f"; total differs from Shopify's by {difference} (set advanced.rounding_product_number)"
+            if difference
+            else ""
+        )
     mappings.put_mapping(
         deps.table,
         context["connection_id"],
@@ -189,6 +249,9 @@ def record_done(context: dict[str, Any], target: RackbeatStatus, deps: StageDeps
         status="done",
         target=target.value,
         shopify_total=context.get("shopify_total", ""),
+        order_name=context.get("order_name", ""),
+        taxes_included=bool(context.get("taxes_included", True)),
+        **({"rackbeat_invoice": str(context["rackbeat_invoice"])} if context.get("rackbeat_invoice") else {}),
     )
     events.finish_event(
         deps.table,
@@ -239,4 +302,6 @@ def record_needs_attention(context: dict[str, Any], deps: StageDeps) -> None:
             str(number),
             status="needs_attention",
             shopify_total=context.get("shopify_total", ""),
+            order_name=context.get("order_name", ""),
+            taxes_included=bool(context.get("taxes_included", True)),
         )

@@ -27,6 +27,10 @@ class OrderLine:
     vat_rate: Decimal  # 0.25 for 25 %
     vat_amount: Decimal  # the source system's own VAT for the line, already rounded
     is_shipping: bool = False
+    source_line_id: str = ""  # the source system's line id (Shopify `line_item.id`); refunds point at it
+    # Why the line cannot name a Rackbeat item by itself ("no SKU", "deleted product", "gift card"); None when it can.
+    # What happens then is the connection's `orders.unmapped_lines` policy.
+    unmapped: str | None = None
 
     @property
     def net_total(self) -> Decimal:
@@ -59,6 +63,7 @@ class Order:
     financial_status: str | None
     fulfillment_status: str | None
     cancelled: bool
+    taxes_included: bool = False
 
     @property
     def is_pos(self) -> bool:

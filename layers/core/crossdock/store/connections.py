@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr
+from boto3.dynamodb.conditions import Attr, Key
 
-from crossdock.connections.model import Connection
+from crossdock.connections.model import Connection, ConnectionState
 from crossdock.store import keys
 
 
@@ -41,6 +41,95 @@ def connection_id_for_shop(table: Any, shop_domain: str) -> str | None:
     return str(item["connection_id"]) if item else None
 
 
+def save_settings(table: Any, connection: Connection, *, expected_version: int, saved_at: str) -> bool:
+    """Stores `connection.settings` as version `connection.settings_version`, provided the stored connection is still
+    at `expected_version`; False when another save got there first.
+
+    The connection item and the version's history item are written in one transaction, so a version is never in
+    force without its history entry, nor recorded without being in force. Only the settings attributes of the
+    connection item change: a concurrent state change (pause, uninstall) is not overwritten with a stale copy.
+    """
+    history = _settings_version_item(connection, saved_at)
+    # The table's client takes plain Python values (boto3's resource layer serializes them), not typed JSON.
+    try:
+        table.meta.client.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": table.name,
+                        "Key": {"pk": keys.connection_pk(connection.id), "sk": keys.META},
+                        "UpdateExpression": "SET #settings = :settings, #version = :version, #saved = :saved",
+                        "ConditionExpression": "#version = :expected",
+                        "ExpressionAttributeNames": {
+                            "#settings": "settings",
+                            "#version": "settings_version",
+                            "#saved": "settings_saved_at",
+                        },
+                        "ExpressionAttributeValues": {
+                            ":settings": history["settings"],
+                            ":version": connection.settings_version,
+                            ":expected": expected_version,
+                            ":saved": saved_at,
+                        },
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": table.name,
+                        "Item": history,
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+    except table.meta.client.exceptions.TransactionCanceledException as cancelled:
+        reasons = cancelled.response.get("CancellationReasons") or []
+        if any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons):
+            return False
+        raise
+    return True
+
+
+def record_settings_version(table: Any, connection: Connection, saved_at: str | None) -> None:
+    """Adds the connection's current settings to its history unless that version is there already: connections
+    stored before settings had a history (or by `save_connection`, which writes none) get their first entry when
+    they are next saved. `saved_at` is None where the moment is not known."""
+    try:
+        table.put_item(
+            Item=_settings_version_item(connection, saved_at), ConditionExpression="attribute_not_exists(pk)"
+        )
+    except table.meta.client.exceptions.ConditionalCheckFailedException:
+        return
+
+
+def list_settings_versions(table: Any, connection_id: str) -> list[dict[str, Any]]:
+    """Every recorded version, oldest first: `version`, `saved_at` and the `settings` then in force."""
+    query: dict[str, Any] = {
+        "KeyConditionExpression": Key("pk").eq(keys.connection_pk(connection_id))
+        & Key("sk").begins_with(keys.SETTINGS_VERSION_PREFIX)
+    }
+    versions: list[dict[str, Any]] = []
+    while True:
+        page = table.query(**query)
+        versions.extend(
+            {"version": int(item["version"]), "saved_at": item.get("saved_at"), "settings": _plain(item["settings"])}
+            for item in page["Items"]
+        )
+        if "LastEvaluatedKey" not in page:
+            return versions
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _settings_version_item(connection: Connection, saved_at: str | None) -> dict[str, Any]:
+    return {
+        "pk": keys.connection_pk(connection.id),
+        "sk": keys.settings_version_sk(connection.settings_version),
+        "version": connection.settings_version,
+        "saved_at": saved_at,
+        "settings": connection.settings.model_dump(mode="json"),
+    }
+
+
 def _plain(value: Any) -> Any:
     """DynamoDB hands numbers back as Decimal; settings hold ints."""
     if isinstance(value, dict):
@@ -50,3 +139,110 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else value
     return value
+
+
+def set_state(table: Any, connection_id: str, state: ConnectionState, changed_at: str) -> ConnectionState | None:
+    """Sets the connection's state and nothing else (settings saved meanwhile stay); returns the state it had, or
+    None when there is no such connection (nothing is created)."""
+    try:
+        answer = table.update_item(
+            Key={"pk": keys.connection_pk(connection_id), "sk": keys.META},
+            UpdateExpression="SET #state = :state, state_changed_at = :at",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={":state": state.value, ":at": changed_at},
+            # The whole item as it was: "updated attributes" may leave out one set to the value it already had.
+            ReturnValues="ALL_OLD",
+        )
+    except table.meta.client.exceptions.ConditionalCheckFailedException:
+        return None
+    return ConnectionState(answer["Attributes"]["state"])
+
+
+def list_connections(table: Any) -> list[Connection]:
+    """Every connection, whatever its state.
+
+    A Scan filtered to connection items. It reads, and bills, every item of the table to find those few, so its
+    cost follows the size of the event log (raw payloads, kept 30 days) rather than the number of connections: a
+    1 GB table costs about 130,000 read units (≈ $0.04) and some seconds per listing, ≈ $27 a month when the hourly
+    self-check lists; 10 GB costs ten times that and outgrows a Lambda's time. That is acceptable while Crossdock
+    serves a few dozen shops, and keeps every writer of connections unchanged. When the table grows past a few GB,
+    give connection items a sparse GSI (an attribute only they carry) or have `save_connection` keep an index item
+    in one partition, and make this a Query: callers do not change.
+    """
+    scan: dict[str, Any] = {
+        "FilterExpression": Attr("sk").eq(keys.META) & Attr("pk").begins_with(keys.CONNECTION_PREFIX)
+    }
+    found: list[Connection] = []
+    while True:
+        page = table.scan(**scan)
+        for item in page["Items"]:
+            fields = {k: v for k, v in item.items() if k not in ("pk", "sk")}
+            found.append(Connection.model_validate(_plain(fields)))
+        if "LastEvaluatedKey" not in page:
+            return found
+        scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def stored_secret_names(table: Any, connection_id: str) -> list[str]:
+    """The names of the secrets stored for the connection (names only: values stay with `store.secrets`)."""
+    prefix = keys.SECRET_PREFIX
+    return [sk[len(prefix) :] for sk in connection_sort_keys(table, connection_id) if sk.startswith(prefix)]
+
+
+def connection_sort_keys(table: Any, connection_id: str) -> list[str]:
+    """The sort key of every item in the connection's partition (keys only, however large the items are)."""
+    query: dict[str, Any] = {
+        "KeyConditionExpression": Key("pk").eq(keys.connection_pk(connection_id)),
+        "ProjectionExpression": "sk",
+    }
+    sort_keys: list[str] = []
+    while True:
+        page = table.query(**query)
+        sort_keys.extend(str(item["sk"]) for item in page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return sort_keys
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def delete_connection_items(table: Any, connection_id: str, sort_keys: list[str]) -> None:
+    """Deletes those items of the connection's partition, 25 to a request (the batch writer resends what DynamoDB
+    left unprocessed)."""
+    with table.batch_writer() as batch:
+        for sk in sort_keys:
+            batch.delete_item(Key={"pk": keys.connection_pk(connection_id), "sk": sk})
+
+
+def replace_with_tombstone(table: Any, connection: Connection, redacted_at: str) -> None:
+    """After shop/redact: a tombstone (ids and dates only) takes the connection's place, so an operator can see the
+    erasure happened, and the shop domain is released — unless a reinstall has claimed it for a new connection."""
+    table.put_item(
+        Item={
+            "pk": keys.connection_pk(connection.id),
+            "sk": keys.TOMBSTONE,
+            "connection_id": connection.id,
+            "shop_domain": connection.shop_domain,
+            "state": ConnectionState.UNINSTALLED.value,
+            "redacted_at": redacted_at,
+        }
+    )
+    release_shop(table, connection)
+    # Last: until the connection item is gone, a retry of an interrupted erasure still finds the connection.
+    table.delete_item(Key={"pk": keys.connection_pk(connection.id), "sk": keys.META})
+
+
+def release_shop(table: Any, connection: Connection) -> bool:
+    """Deletes the claim on the connection's shop domain; False when the claim names another connection now."""
+    try:
+        table.delete_item(
+            Key={"pk": keys.shop_pk(connection.shop_domain), "sk": keys.META},
+            ConditionExpression=Attr("connection_id").eq(connection.id),
+        )
+    except table.meta.client.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def load_tombstone(table: Any, connection_id: str) -> dict[str, Any] | None:
+    item = table.get_item(Key={"pk": keys.connection_pk(connection_id), "sk": keys.TOMBSTONE}).get("Item")
+    return {k: v for k, v in item.items() if k not in ("pk", "sk")} if item else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -100,3 +101,32 @@ def list_events(table: Any, connection_id: str) -> list[dict[str, Any]]:
         if "LastEvaluatedKey" not in page:
             return items
         query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def iter_events(table: Any, connection_id: str) -> Iterator[dict[str, Any]]:
+    """Every event of the connection, oldest first, one page in memory at a time (a shop's month of raw payloads
+    does not fit a Lambda's memory)."""
+    query: dict[str, Any] = {
+        "KeyConditionExpression": Key("pk").eq(keys.connection_pk(connection_id))
+        & Key("sk").begins_with(keys.EVENT_PREFIX)
+    }
+    while True:
+        page = table.query(**query)
+        yield from page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def redact_payload(table: Any, connection_id: str, sk: str, marker: str, redacted_at: str) -> None:
+    """Replaces the event's raw payload with `marker`; topic, status, reason and dates stay as the audit trail.
+    Conditional, so an event that expired meanwhile is not recreated as an empty item."""
+    try:
+        table.update_item(
+            Key={"pk": keys.connection_pk(connection_id), "sk": sk},
+            UpdateExpression="SET payload = :marker, redacted_at = :at",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":marker": marker, ":at": redacted_at},
+        )
+    except table.meta.client.exceptions.ConditionalCheckFailedException:
+        return

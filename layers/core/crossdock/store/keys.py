@@ -39,3 +39,26 @@ def stock_dirty_sk(item_number: str) -> str:
 
 STOCK_DIRTY_PREFIX = "STOCKDIRTY#"
 INITIAL_SYNC = "SYNC#initial"
+
+# Every saved version of a connection's settings, zero-padded so the sort key orders them by version.
+SETTINGS_VERSION_PREFIX = "SETTINGS#"
+
+
+def settings_version_sk(version: int) -> str:
+    return f"{SETTINGS_VERSION_PREFIX}{version:06d}"
+
+
+def oauth_state_pk(state_digest: str) -> str:
+    return f"OAUTHSTATE#{state_digest}"
+
+
+def lock_pk(name: str) -> str:
+    return f"LOCK#{name}"
+
+
+CONNECTION_PREFIX = "CONN#"
+SECRET_PREFIX = "SECRET#"
+EVENT_PREFIX = "EVT#"
+# What remains of a connection once Shopify's shop/redact has erased it: ids and dates, nothing about the shop.
+# Not `META`, so nothing that loads connections finds it.
+TOMBSTONE = "TOMBSTONE"

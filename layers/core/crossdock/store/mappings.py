@@ -27,3 +27,33 @@ def get_mapping(table: Any, connection_id: str, entity: str, system: str, extern
         Key={"pk": keys.connection_pk(connection_id), "sk": keys.mapping_sk(entity, system, external_id)}
     ).get("Item")
     return item
+
+
+def mark_cancelled_if_unmapped(table: Any, connection_id: str, entity: str, system: str, external_id: str) -> bool:
+    """Puts a "cancelled" mark (no target) where no mapping exists yet; True if it did. A transfer that finds the
+    mark skips, so a cancellation that overtakes its order cannot be followed by the order appearing in the ERP."""
+    try:
+        table.put_item(
+            Item={
+                "pk": keys.connection_pk(connection_id),
+                "sk": keys.mapping_sk(entity, system, external_id),
+                "target_id": "",
+                "status": "cancelled",
+                "synced_at": int(time.time()),
+            },
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+    except table.meta.client.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def shopify_order_mappings(table: Any, connection_id: str, order_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The mappings of those Shopify orders that have one, by order id. They hold ids, a status and the order's
+    total, nothing about the customer, so a privacy request reports them and leaves them in place."""
+    found: dict[str, dict[str, Any]] = {}
+    for order_id in order_ids:
+        mapping = get_mapping(table, connection_id, "order", "shopify", order_id)
+        if mapping is not None:
+            found[order_id] = mapping
+    return found

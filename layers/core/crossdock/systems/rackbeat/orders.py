@@ -83,24 +83,23 @@ def rounding_tolerance(order: Order) -> Decimal:
     return CENT_HALF * max(len(order.lines), 1)
 
 
-def order_lines(order: Order, shipping_number: str, defaults: OrderDefaults) -> list[dict[str, Any]]:
+def order_lines(
+    order: Order, shipping_number: str, defaults: OrderDefaults, customer_prices: dict[str, Decimal] | None = None
+) -> list[dict[str, Any]]:
     """Lines one-to-one, shipping on the shipping item, and — when configured — a rounding line for the cent that
     Shopify's per-line tax rounding and Rackbeat's own VAT arithmetic may disagree on.
 
     A larger difference means the order's tax amounts do not match their rates; guessing which is right would
-    book wrong VAT, so the order is refused with the figures."""
+    book wrong VAT, so the order is refused with the figures. With `customer_prices` (item → the customer's own net
+    price, `advanced.use_customer_prices`) those lines take the customer's price without Shopify's discount, and the
+    total is allowed to differ: that is what the merchant asked for."""
+    prices = customer_prices or {}
     lines = [
-        {
-            "item_id": shipping_number if line.is_shipping else line.sku,
-            "name": line.title,
-            "quantity": line.quantity,
-            "line_price": str(line.unit_price_excl_vat.normalize()),
-            "discount_percentage": str(_discount_percentage(line)),
-            "vat_percentage": str(_vat_percentage(line)),
-            **({"location_id": defaults.location} if defaults.location else {}),
-        }
+        _line(line, shipping_number, defaults, prices.get(line.sku) if not line.is_shipping else None)
         for line in order.lines
     ]
+    if any(not line.is_shipping and line.sku in prices for line in order.lines):
+        return lines
     rackbeat_total = expected_total(lines)
     difference = order.total - rackbeat_total
     if abs(difference) > rounding_tolerance(order):
@@ -123,7 +122,25 @@ def order_lines(order: Order, shipping_number: str, defaults: OrderDefaults) -> 
     return lines
 
 
-def draft_body(order: Order, customer_number: int, shipping_number: str, defaults: OrderDefaults) -> dict[str, Any]:
+def _line(line: OrderLine, shipping_number: str, defaults: OrderDefaults, own_price: Decimal | None) -> dict[str, Any]:
+    return {
+        "item_id": shipping_number if line.is_shipping else line.sku,
+        "name": line.title,
+        "quantity": line.quantity,
+        "line_price": str((line.unit_price_excl_vat if own_price is None else own_price).normalize()),
+        "discount_percentage": "0" if own_price is not None else str(_discount_percentage(line)),
+        "vat_percentage": str(_vat_percentage(line)),
+        **({"location_id": defaults.location} if defaults.location else {}),
+    }
+
+
+def draft_body(
+    order: Order,
+    customer_number: int,
+    shipping_number: str,
+    defaults: OrderDefaults,
+    customer_prices: dict[str, Decimal] | None = None,
+) -> dict[str, Any]:
     address = order.customer.address
     body: dict[str, Any] = {
         "customer_id": customer_number,
@@ -131,7 +148,7 @@ def draft_body(order: Order, customer_number: int, shipping_number: str, default
         "other_reference": order_reference(order),
         "heading": f"Shopify order {order.name}",
         "number": order.number if defaults.use_shop_number else None,
-        "lines": order_lines(order, shipping_number, defaults),
+        "lines": order_lines(order, shipping_number, defaults, customer_prices),
         "delivery_address_street": address.get("address1"),
         "delivery_address_city": address.get("city"),
         "delivery_address_zipcode": address.get("zip"),
@@ -227,3 +244,25 @@ def ensure_invoice(client: RackbeatClient, number: int, booked: bool) -> int:
     if booked and not invoice.get("is_booked"):
         client.post(f"customer-invoices/{invoice['number']}/book")
     return int(invoice["number"])
+
+
+def customer_prices(client: RackbeatClient, customer_number: int) -> dict[str, Decimal]:
+    """The customer's own net item prices (`advanced.use_customer_prices`).
+
+    Guess: `GET /customers/{number}/product-prices` → `product_prices[{product_number, sales_price, min_quantity}]`;
+    the fact sheet does not document customer prices. Quantity breaks are ignored: the base (min 1) price counts."""
+    prices: dict[str, Decimal] = {}
+    for row in client.iterate(f"customers/{customer_number}/product-prices", "product_prices"):
+        if int(row.get("min_quantity") or 1) <= 1 and row.get("sales_price") is not None:
+            prices[str(row["product_number"])] = Decimal(str(row["sales_price"]))
+    return prices
+
+
+def cancel(client: RackbeatClient, number: int) -> None:
+    """Guess: `POST /orders/{number}/cancel` (the fact sheet only shows the `is_cancelled` flag). A refusal after a
+    lost response that did cancel is success."""
+    try:
+        client.post(f"orders/{number}/cancel")
+    except Unprocessable as refused:
+        if not get_order(client, number).get("is_cancelled"):
+            raise refused from None

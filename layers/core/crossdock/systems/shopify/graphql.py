@@ -6,13 +6,16 @@ has refilled enough for the call's expected cost, so throttled answers stay rare
 429) is waited out and repeated, a few times at most. Other failures become the error taxonomy: 5xx and timeouts
 are `RetryableError`, a refused token is `PermanentError(auth)`, a GraphQL error in our own document is a bug.
 The access token travels only in its header and never appears in an error.
+
+Expiring offline tokens: the client asks its token source for the token before each call, and when Shopify answers
+401 it asks once for a replacement (the token may have expired or been refreshed elsewhere) and repeats the call.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -23,6 +26,31 @@ from crossdock.systems.shopify.webhooks import API_VERSION
 TIMEOUT = httpx.Timeout(15.0, connect=3.0)
 THROTTLED_ATTEMPTS = 6
 READ_ATTEMPTS = 3
+
+
+class AccessTokens(Protocol):
+    """Where a client gets the shop's access token (see `connections.shopify_tokens`)."""
+
+    def current(self) -> str:
+        """A token to use now (refreshed first when it is about to expire)."""
+        ...
+
+    def replace_rejected(self, rejected: str) -> str | None:
+        """A token to use instead of `rejected`, which Shopify answered with 401; None when there is none."""
+        ...
+
+
+class FixedToken:
+    """A non-expiring token: nothing replaces it when Shopify refuses it."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+
+    def current(self) -> str:
+        return self._token
+
+    def replace_rejected(self, rejected: str) -> str | None:
+        return None
 
 
 @dataclass
@@ -47,14 +75,19 @@ class Bucket:
 
 class ShopifyAdmin:
     def __init__(
-        self, api_base: str, shop_domain: str, access_token: str, transport: httpx.BaseTransport | None = None
+        self,
+        api_base: str,
+        shop_domain: str,
+        access_token: str | AccessTokens,
+        transport: httpx.BaseTransport | None = None,
     ):
         self.shop_domain = shop_domain
+        self._tokens = FixedToken(access_token) if isinstance(access_token, str) else access_token
         self._http = httpx.Client(
             base_url=api_base.rstrip("/"),
             transport=transport,
             timeout=TIMEOUT,
-            headers={"X-Shopify-Access-Token": access_token, "Content-Type": "application/json"},
+            headers={"Content-Type": "application/json"},
         )
         self._url = f"/admin/api/{API_VERSION}/graphql.json"
         self._bucket = Bucket()
@@ -87,13 +120,13 @@ class ShopifyAdmin:
         raise RateLimited(f"Shopify kept throttling {self.shop_domain}", retry_after=self._bucket.maximum / 100)
 
     def _post(self, document: str, variables: dict[str, Any]) -> dict[str, Any]:
-        self.calls += 1
-        try:
-            response = self._http.post(self._url, json={"query": document, "variables": variables})
-        except httpx.TimeoutException as timeout:
-            raise RetryableError(f"Shopify timed out for {self.shop_domain}") from timeout
-        except httpx.TransportError as lost:
-            raise RetryableError(f"Shopify connection failed for {self.shop_domain}: {type(lost).__name__}") from lost
+        token = self._tokens.current()
+        response = self._send(document, variables, token)
+        if response.status_code == 401:
+            # Expired, or already refreshed by another container: one more try with the replacement, if any.
+            replacement = self._tokens.replace_rejected(token)
+            if replacement is not None and replacement != token:
+                response = self._send(document, variables, replacement)
         status = response.status_code
         if status in (401, 403):
             raise PermanentError(
@@ -111,6 +144,19 @@ class ShopifyAdmin:
             raise PermanentError(f"Shopify answered {status} for {self.shop_domain}", FailureClass.BUG)
         self._remember(body)
         return body if isinstance(body, dict) else {}
+
+    def _send(self, document: str, variables: dict[str, Any], token: str) -> httpx.Response:
+        self.calls += 1
+        try:
+            return self._http.post(
+                self._url,
+                json={"query": document, "variables": variables},
+                headers={"X-Shopify-Access-Token": token},
+            )
+        except httpx.TimeoutException as timeout:
+            raise RetryableError(f"Shopify timed out for {self.shop_domain}") from timeout
+        except httpx.TransportError as lost:
+            raise RetryableError(f"Shopify connection failed for {self.shop_domain}: {type(lost).__name__}") from lost
 
     def _remember(self, body: Any) -> None:
         status = (((body or {}).get("extensions") or {}).get("cost") or {}).get("throttleStatus")

@@ -121,9 +121,23 @@ def _excl(amount: Decimal, rate: Decimal, taxes_included: bool) -> Decimal:
     return (amount / (1 + rate)).quantize(PRICE_PLACES)
 
 
+def unmapped_reason(item: LineItem) -> str | None:
+    """Why a line cannot be matched to a Rackbeat item by its SKU, before asking Rackbeat (unknown SKUs show up
+    only there). A gift card is a liability, not a product; a deleted product's SKU may be reused by now."""
+    if item.gift_card:
+        return "gift card"
+    if item.product_exists is False or (item.variant_id is None and item.product_exists is not None):
+        return "deleted product"
+    if not (item.sku or "").strip():
+        return "no SKU"
+    return None
+
+
 def _product_line(item: LineItem, taxes_included: bool) -> OrderLine:
     rate = _rate(item.tax_lines)
     return OrderLine(
+        source_line_id=str(item.id),
+        unmapped=unmapped_reason(item),
         sku=(item.sku or "").strip(),
         title=item.title,
         quantity=item.quantity,
@@ -180,4 +194,5 @@ def to_canonical(order: ShopifyOrder, shipping_sku: str) -> Order:
         financial_status=order.financial_status,
         fulfillment_status=order.fulfillment_status,
         cancelled=order.cancelled_at is not None,
+        taxes_included=order.taxes_included,
     )

@@ -14,7 +14,13 @@ from dataclasses import dataclass
 
 API_VERSION = "2026-04"
 
-ORDER_TOPICS = frozenset({"orders/create", "orders/paid", "orders/fulfilled", "orders/updated", "orders/cancelled"})
+# Order topics are subscribed whatever the settings (a skipped event still tells the merchant why); refunds count
+# as order events so that turning on `orders.refunds_as_credit_notes` needs no new subscription.
+ORDER_TOPICS = frozenset(
+    {"orders/create", "orders/paid", "orders/fulfilled", "orders/updated", "orders/cancelled", "refunds/create"}
+)
+REFUND_TOPIC = "refunds/create"
+CANCEL_TOPIC = "orders/cancelled"
 PRODUCT_TOPICS = frozenset({"products/create", "products/update", "products/delete"})
 
 

@@ -1,0 +1,76 @@
+"""Shopify app: the install routes a shop owner's browser follows (OAuth authorization-code grant)."""
+
+from __future__ import annotations
+
+import html
+import os
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from crossdock.aws import services
+from crossdock.aws.observability import logger, metrics
+from crossdock.flows.install import InstallAnswer, InstallDeps, begin_install, complete_install
+from crossdock.systems import pacing
+
+app = APIGatewayRestResolver()
+
+
+def _deps() -> InstallDeps:
+    return InstallDeps(
+        table=services.table(),
+        secrets=services.secrets(),
+        clients=services.clients(),
+        now=pacing.clock.time,
+    )
+
+
+def _public_base_url() -> str:
+    """Where Shopify sends the browser back to and delivers webhooks: `PUBLIC_BASE_URL` when set (a custom
+    domain, which should be in the app's allowed redirection URLs), else the URL this request came in on. API
+    Gateway sets X-Forwarded-Proto; without it the request reached us directly, over plain HTTP (locally). Only
+    the execute-api domain carries the stage in its paths."""
+    configured = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
+    if configured:
+        return configured
+    event = app.current_event
+    host = event.headers.get("Host") or event.request_context.domain_name or ""
+    scheme = event.headers.get("X-Forwarded-Proto") or "http"
+    stage = f"/{event.request_context.stage}" if host.endswith(".amazonaws.com") else ""
+    return f"{scheme}://{host}{stage}"
+
+
+def _params() -> dict[str, str]:
+    return dict(app.current_event.query_string_parameters or {})
+
+
+def _respond(answer: InstallAnswer, step: str) -> Response[str]:
+    metrics.add_metric(name=f"shopify_{step}_{answer.status}", unit=MetricUnit.Count, value=1)
+    headers = {"Cache-Control": "no-store"}  # answers carry one-time states and must not be replayed from a cache
+    if answer.location is not None:
+        headers["Location"] = answer.location
+    if answer.status >= 400:
+        logger.warning(f"shopify {step} refused", extra={"status": answer.status, "refusal": answer.message})
+        return Response(answer.status, content_types.TEXT_PLAIN, answer.message, headers)
+    logger.info(f"shopify {step}", extra={"status": answer.status, "shop": _params().get("shop")})
+    page = f"<!doctype html><title>Crossdock</title><p>{html.escape(answer.message)}</p>"
+    return Response(answer.status, content_types.TEXT_HTML, page, headers)
+
+
+@app.get("/shopify/install")
+def install() -> Response[str]:
+    return _respond(begin_install(_params(), _public_base_url(), _deps()), "install")
+
+
+@app.get("/shopify/callback")
+def callback() -> Response[str]:
+    return _respond(complete_install(_params(), _public_base_url(), _deps()), "callback")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

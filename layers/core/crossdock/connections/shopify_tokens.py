@@ -1,0 +1,239 @@
+"""A connection's Shopify access token, kept fresh: expiring offline tokens (reference/shopify.md, "App install").
+
+An expiring token lives an hour; its refresh token rotates on every use. Two containers refreshing at once would
+each spend the same refresh token, and the loser's new pair could be the one Shopify no longer honours, so a
+refresh is single-flight per connection across containers: a lease item in the table, claimed with a conditional
+put, admits one holder; the others poll the stored token until the holder has stored the new one.
+
+The holder stores the new pair before anyone uses it. If Shopify's answer is lost on the way (it committed, we
+never saw it), nothing new is stored and the next attempt spends the old refresh token again — Shopify keeps
+honouring it until its replacement is first used (changelog, Aug 2026: "More resilient refreshes for expiring
+offline access tokens") — so a lost answer never locks the shop out.
+
+Stored pieces (KMS-encrypted secrets): refresh token, expiry, access token — written in that order and read in the
+reverse one, so whoever sees a new access token also sees the refresh token and expiry that belong to it (or newer).
+Non-expiring tokens have neither refresh token nor expiry and are used as they are.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr
+
+from crossdock.connections.model import Connection
+from crossdock.connections.secret_names import (
+    SHOPIFY_ACCESS_TOKEN,
+    SHOPIFY_ACCESS_TOKEN_EXPIRES_AT,
+    SHOPIFY_APP_SECRET,
+    SHOPIFY_REFRESH_TOKEN,
+)
+from crossdock.errors import FailureClass, PermanentError, RetryableError
+from crossdock.store import keys
+from crossdock.store.secrets import SecretStore
+from crossdock.systems import pacing
+from crossdock.systems.shopify.oauth import GrantRefused, ShopifyOAuth, TokenGrant
+
+REFRESH_MARGIN = 300.0  # refresh a token that expires within 5 minutes, before a long job meets the expiry
+LEASE_SECONDS = 30.0  # longer than a refresh takes (token call timeout + three encrypted writes)
+# A refresh takes a fraction of a second and a poll is one read and one decrypt: waiters look often, briefly.
+WAIT_POLL = 0.05
+# Waiting for another holder ends inside its lease, so waiters give up (and retry later) rather than take over a
+# lease that is still being used.
+WAIT_LIMIT = 20.0
+
+
+@dataclass(frozen=True)
+class StoredToken:
+    access_token: str = field(repr=False)
+    expires_at: float | None = None
+    refresh_token: str | None = field(default=None, repr=False)
+
+
+def save_grant(secrets: SecretStore, connection_id: str, grant: TokenGrant) -> None:
+    """Stores a granted token; the access token last, as the sign that the whole grant is in place."""
+    if grant.refresh_token is None or grant.expires_at is None:
+        # A non-expiring token: no refresh token of an earlier (expiring) install may linger beside it.
+        secrets.delete(connection_id, SHOPIFY_REFRESH_TOKEN)
+        secrets.delete(connection_id, SHOPIFY_ACCESS_TOKEN_EXPIRES_AT)
+    else:
+        secrets.put(connection_id, SHOPIFY_REFRESH_TOKEN, grant.refresh_token)
+        secrets.put(connection_id, SHOPIFY_ACCESS_TOKEN_EXPIRES_AT, repr(grant.expires_at))
+    secrets.put(connection_id, SHOPIFY_ACCESS_TOKEN, grant.access_token)
+
+
+def load_stored(secrets: SecretStore, connection_id: str) -> StoredToken | None:
+    """The stored token as it is now in the table, not as this container's secret cache last saw it."""
+    access = _read_fresh(secrets, connection_id, SHOPIFY_ACCESS_TOKEN)
+    if access is None:
+        return None
+    expires_at = _read_fresh(secrets, connection_id, SHOPIFY_ACCESS_TOKEN_EXPIRES_AT)
+    return StoredToken(
+        access_token=access,
+        expires_at=float(expires_at) if expires_at else None,
+        refresh_token=_read_fresh(secrets, connection_id, SHOPIFY_REFRESH_TOKEN),
+    )
+
+
+def _read_fresh(secrets: SecretStore, connection_id: str, name: str) -> str | None:
+    # SecretStore keeps decrypted values for a minute per container; a token another container refreshed a moment
+    # ago must be seen at once, so this container's copy is dropped before reading.
+    secrets._cache.pop((connection_id, name), None)
+    return secrets.get(connection_id, name)
+
+
+class ShopifyTokens:
+    """The access token of one connection's shop, for `ShopifyAdmin` (one per connection and container)."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        secrets: SecretStore,
+        lease_table: Callable[[], Any],
+        *,
+        holder: str,
+    ) -> None:
+        self._connection = connection
+        self._secrets = secrets
+        self._lease_table = lease_table  # looked up only when a refresh is due
+        self._holder = holder
+        self._known: StoredToken | None = None
+        self._lock = threading.Lock()  # threads of one container refresh once between them
+
+    def load(self) -> None:
+        """Reads the stored token now; PermanentError(auth) when the connection has none (never installed, or
+        uninstalled)."""
+        with self._lock:
+            self._known = self._stored()
+
+    def current(self) -> str:
+        with self._lock:
+            known = self._known or self._stored()
+            if known.expires_at is not None and known.expires_at - pacing.clock.time() <= REFRESH_MARGIN:
+                known = self._refreshed(known.access_token) or known
+            self._known = known
+            return known.access_token
+
+    def replace_rejected(self, rejected: str) -> str | None:
+        with self._lock:
+            if self._known is not None and self._known.access_token != rejected:
+                return self._known.access_token  # another thread here replaced it meanwhile
+            replacement = self._refreshed(rejected)
+            if replacement is None:
+                return None
+            self._known = replacement
+            return replacement.access_token
+
+    def _stored(self) -> StoredToken:
+        stored = load_stored(self._secrets, self._connection.id)
+        if stored is None:
+            raise PermanentError(f"connection {self._connection.id} has no {SHOPIFY_ACCESS_TOKEN}", FailureClass.AUTH)
+        return stored
+
+    def _refreshed(self, seen: str) -> StoredToken | None:
+        """A token other than `seen`: the one someone else stored meanwhile, or one refreshed here. None when
+        `seen` is still the stored token and there is no refresh token to replace it with."""
+        started = pacing.clock.monotonic()
+        tick = 0
+        while True:
+            tick += 1
+            # A poll reads the access token alone: it is stored last, so once it changed the rest has too.
+            if _read_fresh(self._secrets, self._connection.id, SHOPIFY_ACCESS_TOKEN) != seen:
+                return self._stored()
+            if _claim_lease(self._lease_table(), self._lease_name, self._holder, pacing.clock.time()):
+                try:
+                    return self._refresh_holding_lease(seen)
+                finally:
+                    _release_lease(self._lease_table(), self._lease_name, self._holder)
+            waited = pacing.clock.monotonic() - started
+            if waited >= WAIT_LIMIT:
+                raise RetryableError(
+                    f"the Shopify token of {self._connection.shop_domain} is being refreshed elsewhere",
+                    FailureClass.AUTH,
+                    retry_after=LEASE_SECONDS,
+                )
+            # Polls keep to ticks counted from the start of the wait (a slow poll is followed at once by the next),
+            # so the wait's length is set by the clock alone, however long each poll takes.
+            pacing.clock.sleep(max(0.0, tick * WAIT_POLL - waited))
+
+    def _refresh_holding_lease(self, seen: str) -> StoredToken | None:
+        # Read again under the lease: the previous holder may have stored its new token after our last read.
+        stored = self._stored()
+        if stored.access_token != seen:
+            return stored
+        if stored.refresh_token is None:
+            return None  # a non-expiring token: nothing can replace it
+        oauth = self._oauth()
+        try:
+            grant = oauth.refresh(stored.refresh_token, pacing.clock.time())
+        except GrantRefused as refused:
+            raise PermanentError(
+                f"Shopify no longer accepts the refresh token of {self._connection.shop_domain} ({refused.error}): "
+                "the shop must install the app again",
+                FailureClass.AUTH,
+            ) from refused
+        finally:
+            oauth.close()
+        save_grant(self._secrets, self._connection.id, grant)
+        return StoredToken(grant.access_token, grant.expires_at, grant.refresh_token)
+
+    def _oauth(self) -> ShopifyOAuth:
+        connection = self._connection
+        client_secret = self._secrets.get(connection.id, SHOPIFY_APP_SECRET)
+        if not connection.shopify_client_id or not client_secret:
+            raise PermanentError(
+                f"connection {connection.id} cannot refresh its Shopify token: no client id or client secret",
+                FailureClass.AUTH,
+            )
+        return ShopifyOAuth(
+            connection.shopify_base_url,
+            connection.shop_domain,
+            connection.shopify_client_id,
+            client_secret,
+        )
+
+    @property
+    def _lease_name(self) -> str:
+        return f"shopify-token#{self._connection.id}"
+
+
+# -- the refresh lease (DESIGN §3: `LOCK#<key>`, a lease with a TTL claimed by a conditional put) ---------------------
+
+
+def _claim_lease(table: Any, name: str, holder: str, now: float) -> bool:
+    """True when `holder` now holds the lease: it was free, released, or had lapsed (its holder crashed)."""
+    try:
+        table.put_item(
+            Item={
+                "pk": keys.lock_pk(name),
+                "sk": keys.NO_SORT,
+                "holder": holder,
+                "lease_until": _number(now + LEASE_SECONDS),
+                "expires_at": int(now + LEASE_SECONDS + 3600),  # TTL: the table forgets lapsed leases
+            },
+            ConditionExpression=Attr("pk").not_exists() | Attr("lease_until").lt(_number(now)),
+        )
+    except table.meta.client.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def _release_lease(table: Any, name: str, holder: str) -> None:
+    """Ends the lease early, unless it lapsed and someone else holds it now (theirs is left alone)."""
+    try:
+        table.update_item(
+            Key={"pk": keys.lock_pk(name), "sk": keys.NO_SORT},
+            UpdateExpression="SET lease_until = :free",
+            ConditionExpression=Attr("holder").eq(holder),
+            ExpressionAttributeValues={":free": 0},
+        )
+    except table.meta.client.exceptions.ConditionalCheckFailedException:
+        return
+
+
+def _number(seconds: float) -> Decimal:
+    return Decimal(str(round(seconds, 3)))

@@ -1,0 +1,157 @@
+"""Installing a shop: Shopify's OAuth authorization-code grant for an offline token (SPEC §1.1, reference/shopify.md
+"App install").
+
+The operator has created the connection in state `installing` with the app's client id and secret. Shopify then
+sends the shop owner's browser to `begin_install`, which checks that Shopify signed the request recently and sends
+the browser on to Shopify's approval page with a one-time `state`. Shopify sends it back to `complete_install`,
+which checks the signature again, consumes the state (a replayed callback finds it gone), trades the code for the
+token, checks the granted scopes cover what the settings need, stores the token encrypted, registers the webhooks
+and only then marks the connection `active` (its state alone: settings saved meanwhile stay) — a connection is
+never active without a working token and webhooks.
+A connection that was uninstalled installs again the same way.
+
+Every answer is for a person's browser: a status and a sentence saying what happened, never a secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from crossdock.connections.clients import ConnectionClients
+from crossdock.connections.model import Connection, ConnectionState
+from crossdock.connections.secret_names import SHOPIFY_APP_SECRET, SHOPIFY_PREVIOUS_APP_SECRET
+from crossdock.connections.shopify_tokens import save_grant
+from crossdock.errors import CrossdockError, RetryableError
+from crossdock.flows import activation
+from crossdock.store import connections, events, oauth_states
+from crossdock.store.secrets import SecretStore
+from crossdock.systems.shopify import oauth
+
+INSTALLABLE = frozenset({ConnectionState.INSTALLING, ConnectionState.UNINSTALLED})
+CALLBACK_PATH = "/shopify/callback"
+
+
+@dataclass(frozen=True)
+class InstallAnswer:
+    status: int
+    message: str
+    location: str | None = None  # where a 302 sends the browser
+
+
+@dataclass(frozen=True)
+class InstallDeps:
+    table: Any
+    secrets: SecretStore
+    clients: ConnectionClients
+    now: Callable[[], float]
+
+
+@dataclass(frozen=True)
+class _App:
+    """The connection being installed and the credentials of its Shopify app."""
+
+    connection: Connection
+    client_id: str
+    secrets: list[str]  # current client secret first; the previous one too while a rotation is under way
+
+
+def begin_install(params: Mapping[str, str], public_base_url: str, deps: InstallDeps) -> InstallAnswer:
+    """`GET /shopify/install?shop&timestamp&hmac&host`: on to Shopify's approval page, or a refusal."""
+    found = _app_for(params, deps, installable_only=True)
+    if isinstance(found, InstallAnswer):
+        return found
+    now = deps.now()
+    refused = _unsigned_or_stale(params, found, now)
+    if refused is not None:
+        return refused
+    connection = found.connection
+    shop = params["shop"].lower()
+    state = oauth_states.issue(deps.table, connection.id, shop, now)
+    url = oauth.authorize_url(
+        connection.shopify_base_url,
+        found.client_id,
+        oauth.required_scopes(connection.settings),
+        public_base_url.rstrip("/") + CALLBACK_PATH,
+        state,
+    )
+    return InstallAnswer(302, f"Continue in Shopify to approve Crossdock for {shop}.", location=url)
+
+
+def complete_install(params: Mapping[str, str], public_base_url: str, deps: InstallDeps) -> InstallAnswer:
+    """`GET /shopify/callback?code&hmac&host&shop&state&timestamp`: the token stored and the connection active."""
+    found = _app_for(params, deps, installable_only=False)
+    if isinstance(found, InstallAnswer):
+        return found
+    now = deps.now()
+    refused = _unsigned_or_stale(params, found, now)
+    if refused is not None:
+        return refused
+    connection = found.connection
+    shop = params["shop"].lower()
+    if not params.get("code"):
+        return InstallAnswer(400, "code: the callback carries no authorization code")
+    # The state is spent before the code is: a replayed callback stops here and never reaches Shopify.
+    if oauth_states.consume(deps.table, params.get("state", ""), shop, now) != connection.id:
+        return InstallAnswer(401, "state is unknown, expired or already used: start the install again from Shopify")
+    client = oauth.ShopifyOAuth(connection.shopify_base_url, shop, found.client_id, found.secrets[0])
+    try:
+        grant = client.exchange_code(params["code"], now)
+    except oauth.GrantRefused as refused_code:
+        return InstallAnswer(
+            400,
+            f"Shopify did not accept the authorization code ({refused_code.error}): it was already used or has "
+            "expired. Start the install again from Shopify.",
+        )
+    except RetryableError as unreachable:
+        return InstallAnswer(502, f"Shopify could not be reached to finish the install ({unreachable.reason}).")
+    finally:
+        client.close()
+    missing = oauth.missing_scopes(oauth.required_scopes(connection.settings), grant.scope)
+    if missing:
+        return InstallAnswer(
+            403,
+            f"Shopify granted too few permissions: missing {', '.join(missing)}. Approve every permission Crossdock "
+            "asks for to install it.",
+        )
+    save_grant(deps.secrets, connection.id, grant)
+    try:
+        activation.register_webhooks(
+            connection,
+            deps.clients.rackbeat(connection, paced=False),
+            deps.clients.shopify(connection),
+            deps.secrets,
+            public_base_url,
+        )
+    except CrossdockError as failed:
+        # The connection stays installable; opening the app in Shopify again repeats the install.
+        return InstallAnswer(502, f"Crossdock could not register its webhooks ({failed.reason}). Install again.")
+    connections.set_state(deps.table, connection.id, ConnectionState.ACTIVE, events.received_stamp(now))
+    return InstallAnswer(200, f"Crossdock is installed for {shop}.")
+
+
+def _app_for(params: Mapping[str, str], deps: InstallDeps, *, installable_only: bool) -> _App | InstallAnswer:
+    shop = params.get("shop") or ""
+    # Before anything else: nothing may be looked up or called for a host that is not a Shopify shop.
+    if not oauth.is_shop_domain(shop):
+        return InstallAnswer(400, "shop: must be the shop's *.myshopify.com domain")
+    connection_id = connections.connection_id_for_shop(deps.table, shop)
+    connection = connections.load_connection(deps.table, connection_id) if connection_id else None
+    if connection is None:
+        return InstallAnswer(404, f"no connection is waiting for {shop.lower()} to install Crossdock")
+    if installable_only and connection.state not in INSTALLABLE:
+        return InstallAnswer(409, f"the connection for {shop.lower()} is {connection.state.value}, not installing")
+    names = (SHOPIFY_APP_SECRET, SHOPIFY_PREVIOUS_APP_SECRET)
+    secrets = [s for s in (deps.secrets.get(connection.id, name) for name in names) if s]
+    if not connection.shopify_client_id or not secrets:
+        return InstallAnswer(409, f"the connection for {shop.lower()} has no Shopify app client id and secret")
+    return _App(connection, connection.shopify_client_id, secrets)
+
+
+def _unsigned_or_stale(params: Mapping[str, str], app: _App, now: float) -> InstallAnswer | None:
+    if not oauth.query_is_signed(params, app.secrets):
+        return InstallAnswer(401, "hmac: the request is not signed by Shopify for this app")
+    if not oauth.timestamp_is_fresh(params.get("timestamp"), now):
+        return InstallAnswer(401, "timestamp: the request is too old (or from the future); start again from Shopify")
+    return None

@@ -1,0 +1,174 @@
+"""Refunds as credit notes (`orders.refunds_as_credit_notes`, SPEC §1.4): one booked credit note per Shopify refund,
+for exactly the refunded lines, quantities and shipping, with the goods returned to stock when Shopify restocked.
+
+A credit note is made from the order's booked invoice, so a refund of an order that never reached an invoice is
+reported instead (the merchant credits it by hand). A refund that arrives while its order is still on its way to
+Rackbeat waits (the workflow retries) rather than failing. Partial and repeated refunds each make their own credit
+note once: the note is found again by the refund's reference before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from crossdock.connections.settings import RackbeatShopifySettings
+from crossdock.errors import FailureClass, PermanentError, RetryableError
+from crossdock.flows import order_lines
+from crossdock.store import events, mappings
+from crossdock.store.events import EventStatus
+from crossdock.systems.rackbeat import credit_notes
+from crossdock.systems.rackbeat import orders as rackbeat
+from crossdock.systems.rackbeat.client import RackbeatClient, Unprocessable
+from crossdock.systems.shopify.refunds import CreditLine, ShopifyRefund, credit_lines, ignored_adjustments, parse_refund
+
+IN_PROGRESS = frozenset({"transferred"})
+
+
+def refund_payload(table: Any, context: dict[str, Any]) -> ShopifyRefund:
+    event = events.load_event(table, context["connection_id"], context["event_sk"])
+    if event is None:
+        raise PermanentError(f"event {context['event_sk']} is gone from the event log", FailureClass.BUG)
+    return parse_refund(json.loads(event["payload"]))
+
+
+def _order_mapping(table: Any, connection_id: str, refund: ShopifyRefund) -> dict[str, Any]:
+    mapping = mappings.get_mapping(table, connection_id, "order", "shopify", str(refund.order_id))
+    if mapping is None or (mapping.get("status") == "cancelled" and not mapping.get("target_id")):
+        if mapping is not None:
+            raise PermanentError(
+                f"Shopify refund {refund.id}: order {refund.order_id} was cancelled before it reached Rackbeat; "
+                "there is nothing to credit",
+                FailureClass.VALIDATION,
+            )
+        # Retried by the workflow: the order's own events may still be on their way (delivery is unordered).
+        raise RetryableError(
+            f"Shopify refund {refund.id}: order {refund.order_id} has not reached Rackbeat (yet)", FailureClass.UNMAPPED
+        )
+    if mapping.get("status") in IN_PROGRESS:
+        raise RetryableError(f"Shopify refund {refund.id}: order {refund.order_id} is still being processed")
+    if mapping.get("status") == "needs_attention":
+        raise PermanentError(
+            f"Shopify refund {refund.id}: order {refund.order_id} needs attention itself (Rackbeat order "
+            f"{mapping['target_id']}); resolve the order first",
+            FailureClass.VALIDATION,
+        )
+    return mapping
+
+
+def _booked_invoice(client: RackbeatClient, number: int, refund: ShopifyRefund, mapping: dict[str, Any]) -> int:
+    order = rackbeat.get_order(client, number)
+    invoice = rackbeat.find_invoice(client, number) if order.get("is_invoiced") else None
+    if invoice is None or not invoice.get("is_booked"):
+        target = mapping.get("target", "unknown")
+        state = "an invoice draft" if invoice is not None else "no invoice"
+        raise PermanentError(
+            f"Shopify refund {refund.id} of {mapping.get('order_name') or refund.order_id}: Rackbeat order {number} "
+            f"has {state} (orders.rackbeat_status was '{target}'); a credit note is made from a booked invoice, so "
+            "credit this refund in Rackbeat by hand",
+            FailureClass.VALIDATION,
+        )
+    return int(invoice["number"])
+
+
+def _item(line: CreditLine, settings: RackbeatShopifySettings) -> str:
+    if line.is_shipping:
+        return settings.shipping_product_number
+    if line.unmapped or not line.sku:
+        fallback = settings.orders.fallback_product_number
+        if settings.orders.unmapped_lines == "fallback" and fallback:
+            return fallback
+        raise PermanentError(
+            f"refunded line '{line.title}' cannot be matched to a Rackbeat item ({line.unmapped or 'no SKU'}; "
+            "orders.unmapped_lines is 'fail')",
+            FailureClass.UNMAPPED,
+        )
+    return line.sku
+
+
+def _rackbeat_lines(lines: list[CreditLine], settings: RackbeatShopifySettings) -> list[dict[str, Any]]:
+    return [
+        {
+            "item_id": _item(line, settings),
+            "name": line.title,
+            "quantity": line.quantity,
+            "line_price": str(line.unit_price_excl_vat.normalize()),
+            "discount_percentage": "0",
+            "vat_percentage": str((line.vat_rate * 100).normalize()),
+        }
+        for line in lines
+    ]
+
+
+def _create(
+    client: RackbeatClient,
+    invoice: int,
+    reference: str,
+    lines: list[CreditLine],
+    settings: RackbeatShopifySettings,
+) -> dict[str, Any]:
+    body_lines = _rackbeat_lines(lines, settings)
+    restock = any(line.restock for line in lines if not line.is_shipping)
+    try:
+        return credit_notes.create(client, invoice, reference, body_lines, restock)
+    except Unprocessable as refused:
+        unknown = order_lines.refused_line_indexes(refused.errors)
+        fallback = settings.orders.fallback_product_number
+        if not unknown or settings.orders.unmapped_lines != "fallback" or not fallback:
+            raise
+        for index in unknown:
+            body_lines[index] = {**body_lines[index], "item_id": fallback}
+        return credit_notes.create(client, invoice, reference, body_lines, restock)
+
+
+def credit_note_stage(
+    context: dict[str, Any], settings: RackbeatShopifySettings, client: RackbeatClient, table: Any
+) -> dict[str, Any]:
+    connection_id = context["connection_id"]
+    refund = refund_payload(table, context)
+    mapping = _order_mapping(table, connection_id, refund)
+    order_name = str(mapping.get("order_name") or f"order {refund.order_id}")
+    number = int(mapping["target_id"])
+    reference = credit_notes.refund_reference(refund.id, order_name)
+    found = credit_notes.find(client, reference)
+    if found is None:
+        # Orders transferred before the flag was recorded are Danish VAT-inclusive shops in practice.
+        lines = credit_lines(refund, bool(mapping.get("taxes_included", True)))
+        if not lines:
+            raise PermanentError(
+                f"Shopify refund {refund.id} of {order_name} returns {refund.refunded_amount} without any line or "
+                "shipping to credit; a Rackbeat credit note needs lines, so book it by hand",
+                FailureClass.VALIDATION,
+            )
+        invoice = _booked_invoice(client, number, refund, mapping)
+        found = _create(client, invoice, reference, lines, settings)
+    credit_notes.book(client, found)
+    credit_number = str(found["number"])
+    mappings.put_mapping(
+        table, connection_id, "refund", "shopify", str(refund.id), credit_number, status="done", order=str(number)
+    )
+    events.finish_event(
+        table,
+        connection_id,
+        context["event_sk"],
+        EventStatus.DONE,
+        _done_reason(refund, order_name, number, found),
+        rackbeat_credit_note=credit_number,
+    )
+    return {**context, "rackbeat_credit_note": credit_number, "next": "done"}
+
+
+def _done_reason(refund: ShopifyRefund, order_name: str, order_number: int, credit_note: dict[str, Any]) -> str:
+    restocked = "items returned to stock" if credit_note.get("stock_return", True) else "no items returned to stock"
+    reason = (
+        f"Shopify refund {refund.id} of {order_name} is Rackbeat credit note {credit_note['number']} "
+        f"(booked, on order {order_number}'s invoice, {restocked}), total {credit_notes.total(credit_note)}"
+    )
+    refunded = refund.refunded_amount
+    if refunded and refunded != credit_notes.total(credit_note):
+        reason += f"; Shopify refunded {refunded}"
+    extra = ignored_adjustments(refund)
+    if extra != Decimal(0):
+        reason += f"; {extra} refunded without lines (refund discrepancy) is not credited"
+    return reason

@@ -1,0 +1,92 @@
+"""The scheduled self-check: every active connection's Shopify webhook subscriptions are still there (SPEC §5).
+
+Shopify removes a subscription whose deliveries failed for 4 hours, and then sends that topic nowhere: orders would
+stop arriving without a trace. The check lists each active shop's subscriptions and re-creates the missing ones,
+recording a `shopify/self_check` event only when it repaired something, so a healthy hour leaves no trace. One
+connection failing (a revoked token, Shopify down) does not stop the others; its failure is reported.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from crossdock.connections.model import Connection, ConnectionState
+from crossdock.errors import CrossdockError
+from crossdock.flows import activation
+from crossdock.store import connections, events
+from crossdock.store.events import EventStatus
+from crossdock.systems.shopify.graphql import ShopifyAdmin
+
+SELF_CHECK_TOPIC = "shopify/self_check"
+
+
+@dataclass(frozen=True)
+class SelfCheckDeps:
+    table: Any
+    shopify: Callable[[Connection], ShopifyAdmin]
+    webhook_base_url: str  # where Shopify delivers to: the API's public URL
+
+
+@dataclass(frozen=True)
+class CheckFailure:
+    connection_id: str
+    failure_class: str
+    reason: str
+
+
+@dataclass
+class SelfCheckReport:
+    checked: int = 0
+    repaired: dict[str, list[str]] = field(default_factory=dict)  # connection id → topics re-created
+    failed: list[CheckFailure] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "checked": self.checked,
+            "repaired": self.repaired,
+            "failed": [vars(failure) for failure in self.failed],
+        }
+
+
+def run_self_check(deps: SelfCheckDeps) -> SelfCheckReport:
+    report = SelfCheckReport()
+    for connection in connections.list_connections(deps.table):
+        if connection.state is not ConnectionState.ACTIVE:
+            continue
+        report.checked += 1
+        try:
+            recreated = check_connection(connection, deps)
+        except CrossdockError as failed:
+            report.failed.append(CheckFailure(connection.id, failed.failure_class.value, failed.reason))
+            continue
+        if recreated:
+            report.repaired[connection.id] = recreated
+    return report
+
+
+def check_connection(connection: Connection, deps: SelfCheckDeps) -> list[str]:
+    """Re-creates the connection's missing Shopify subscriptions and records what it did; returns their topics."""
+    recreated = activation.repair_shopify_subscriptions(connection, deps.shopify(connection), deps.webhook_base_url)
+    if recreated:
+        received_at = events.received_stamp()
+        sk = events.record_received(
+            deps.table,
+            connection.id,
+            str(uuid.uuid4()),
+            "crossdock",
+            SELF_CHECK_TOPIC,
+            json.dumps({"recreated": recreated}),
+            received_at,
+        )
+        events.finish_event(
+            deps.table,
+            connection.id,
+            sk,
+            EventStatus.DONE,
+            f"re-created Shopify webhook subscriptions that Shopify had removed: {', '.join(recreated)}",
+        )
+    return recreated

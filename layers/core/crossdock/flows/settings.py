@@ -1,0 +1,203 @@
+"""Saving a connection's settings: validated, checked against the Rackbeat account, and versioned.
+
+A save applies to events taken up after it: dispatch hands each order workflow the settings in force at that moment
+(with their `settings_version`), so orders already under way finish as they started. Every version is kept in the
+connection's history with the moment it was saved, so an operator can tell which settings an event met.
+
+Two people saving at once cannot overwrite each other: a save names the version it was based on and is refused with
+`SettingsConflict` when another save came in between.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from crossdock.connections.model import Connection, ConnectionState
+from crossdock.connections.settings import ALWAYS_ONLINE, RackbeatShopifySettings, SettingProblem, settings_problems
+from crossdock.store import connections
+from crossdock.store.events import received_stamp
+from crossdock.systems.rackbeat.client import NotFound, RackbeatClient, item_path
+
+CHECKBOX = "checkbox"
+
+
+class SettingsRejected(Exception):
+    """The settings break a rule or name something the Rackbeat account does not have; nothing was saved."""
+
+    def __init__(self, problems: list[SettingProblem]) -> None:
+        super().__init__("settings rejected:\n" + "\n".join(str(problem) for problem in problems))
+        self.problems = problems
+
+
+class SettingsConflict(Exception):
+    """Someone saved the settings since the version this save was based on; nothing was saved."""
+
+    def __init__(self, connection_id: str, expected_version: int, stored_version: int | None) -> None:
+        super().__init__(
+            f"connection {connection_id}: the settings were changed by someone else (this save was based on "
+            f"version {expected_version}, but version {stored_version} is stored now); reload them and save again"
+        )
+        self.expected_version = expected_version
+        self.stored_version = stored_version
+
+
+class ConnectionNotFound(LookupError):
+    """No connection has this id."""
+
+
+def update_settings(
+    table: Any,
+    connection_id: str,
+    new_settings: dict[str, Any],
+    *,
+    expected_version: int,
+    rackbeat: RackbeatClient | None,
+) -> Connection:
+    """Stores `new_settings` as the connection's next settings version and returns the updated connection.
+
+    `rackbeat` is None where the account cannot be asked yet (while installing); the references are then checked
+    at the next save. Raises `SettingsRejected` with every problem found, or `SettingsConflict`.
+    """
+    current = connections.load_connection(table, connection_id)
+    if current is None:
+        raise ConnectionNotFound(connection_id)
+    if current.settings_version != expected_version:
+        # Checked again by the write itself; failing here spares the Rackbeat calls of a save that cannot succeed.
+        raise SettingsConflict(connection_id, expected_version, current.settings_version)
+    settings = _validated(current, new_settings)
+    if rackbeat is not None:
+        problems = check_references(settings, rackbeat)
+        if problems:
+            raise SettingsRejected(problems)
+    saved_at = received_stamp()
+    updated = current.model_copy(
+        update={"settings": settings, "settings_version": expected_version + 1, "settings_saved_at": saved_at}
+    )
+    connections.record_settings_version(table, current, saved_at=current.settings_saved_at)
+    if not connections.save_settings(table, updated, expected_version=expected_version, saved_at=saved_at):
+        stored = connections.load_connection(table, connection_id)
+        raise SettingsConflict(connection_id, expected_version, stored.settings_version if stored else None)
+    return updated
+
+
+def settings_history(table: Any, connection_id: str) -> list[dict[str, Any]]:
+    """Every settings version of the connection, oldest first: `version`, `saved_at` (in the event log's stamp
+    format, so it compares directly with an event's `received_at`; None for a first version saved before history
+    was kept) and `settings`."""
+    return connections.list_settings_versions(table, connection_id)
+
+
+def _validated(current: Connection, new_settings: dict[str, Any]) -> RackbeatShopifySettings:
+    problems: list[SettingProblem] = []
+    settings = None
+    try:
+        settings = RackbeatShopifySettings.model_validate(new_settings)
+    except ValidationError as invalid:
+        problems = settings_problems(invalid)
+    wanted_initial_sync = new_settings.get("initial_sync", RackbeatShopifySettings.model_fields["initial_sync"].default)
+    # SPEC §1.2: the initial sync is chosen once, when the connection is first activated.
+    if current.state is not ConnectionState.INSTALLING and wanted_initial_sync != current.settings.initial_sync:
+        problems.append(SettingProblem("initial_sync", "can only be chosen when the connection is first activated"))
+    if problems or settings is None:
+        raise SettingsRejected(problems)
+    return settings
+
+
+# ---- references into the Rackbeat account ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Listed:
+    """A Rackbeat list whose entries settings refer to, and the key the settings use for them."""
+
+    path: str
+    plural: str
+    noun: str
+    key: str = "number"
+    params: tuple[tuple[str, str], ...] = ()
+
+
+CUSTOMER_GROUPS = _Listed("customer-groups", "customer_groups", "customer group")
+LAYOUTS = _Listed("layouts", "layouts", "layout")
+PAYMENT_TERMS = _Listed("payment-terms", "payment_terms", "payment terms")
+EMPLOYEES = _Listed("employees", "employees", "employee")
+PRODUCT_GROUPS = _Listed("product-groups", "product_groups", "product group")
+LOCATIONS = _Listed("locations", "locations", "location")
+ITEM_FIELDS = _Listed("fields", "fields", "item custom field", key="id", params=(("for", "item"),))
+
+
+def check_references(settings: RackbeatShopifySettings, client: RackbeatClient) -> list[SettingProblem]:
+    """Every Rackbeat object the settings name must exist in the account; one problem per setting that names a
+    missing one. Each list is read once (and only the lists some setting refers to); items and the POS customer
+    are looked up one by one, as those lists can be long."""
+    listed = list(_listed_references(settings))
+    entries = {kind: _entries(client, kind) for kind in dict.fromkeys(kind for _, _, kind in listed)}
+    problems = []
+    for field, value, kind in listed:
+        entry = entries[kind].get(str(value))
+        if entry is None:
+            problems.append(SettingProblem(field, f"{kind.noun} {value} does not exist in Rackbeat"))
+        elif kind is ITEM_FIELDS and entry.get("type", CHECKBOX) != CHECKBOX:
+            # Only a ticked checkbox says "publish"; the list may not say the type, and then it is taken on trust.
+            problems.append(SettingProblem(field, f"{kind.noun} {value} is a {entry['type']} field, not a checkbox"))
+    customer = settings.pos.customer_number
+    if customer is not None and not _exists(client, f"customers/{customer}"):
+        problems.append(SettingProblem("pos.customer_number", f"customer {customer} does not exist in Rackbeat"))
+    for field, number in _item_references(settings):
+        if not _exists(client, f"products/{item_path(number)}"):
+            problems.append(SettingProblem(field, f"item {number} does not exist in Rackbeat"))
+    return problems
+
+
+def _listed_references(settings: RackbeatShopifySettings) -> Iterator[tuple[str, int | str, _Listed]]:
+    """(dotted key, value, list it must be in) for every set setting that names an entry of a Rackbeat list."""
+    defaults = settings.customer_defaults
+    availability = settings.product_sync.online_availability
+    field_id = None if availability == ALWAYS_ONLINE else availability
+    candidates: list[tuple[str, int | str | None, _Listed]] = [
+        ("customer_defaults.customer_group", defaults.customer_group, CUSTOMER_GROUPS),
+        ("customer_defaults.layout", defaults.layout, LAYOUTS),
+        ("customer_defaults.payment_terms", defaults.payment_terms, PAYMENT_TERMS),
+        ("employees.web", settings.employees.web, EMPLOYEES),
+        ("employees.pos", settings.employees.pos, EMPLOYEES),
+        ("product_sync.default_product_group", settings.product_sync.default_product_group, PRODUCT_GROUPS),
+        ("product_sync.online_availability", field_id, ITEM_FIELDS),
+        ("fulfillment.rackbeat_location", settings.fulfillment.rackbeat_location, LOCATIONS),
+        ("pos.rackbeat_location", settings.pos.rackbeat_location, LOCATIONS),
+        *(
+            (f"advanced.country_locations.{country}", location, LOCATIONS)
+            for country, location in settings.advanced.country_locations.items()
+        ),
+    ]
+    for field, value, kind in candidates:
+        if value is not None:
+            yield field, value, kind
+
+
+def _item_references(settings: RackbeatShopifySettings) -> Iterator[tuple[str, str]]:
+    candidates = [
+        ("shipping_product_number", settings.shipping_product_number),
+        ("advanced.rounding_product_number", settings.advanced.rounding_product_number),
+        ("orders.fallback_product_number", settings.orders.fallback_product_number),
+    ]
+    for field, number in candidates:
+        if number is not None:
+            yield field, number
+
+
+def _entries(client: RackbeatClient, kind: _Listed) -> dict[str, dict[str, Any]]:
+    """The list's entries by key as text: reference data comes keyed by number, some of it numeric, some not."""
+    rows = client.iterate(kind.path, kind.plural, **dict(kind.params))
+    return {str(row[kind.key]): row for row in rows if row.get(kind.key) is not None}
+
+
+def _exists(client: RackbeatClient, path: str) -> bool:
+    try:
+        client.get(path)
+    except NotFound:
+        return False
+    return True

@@ -1,0 +1,120 @@
+"""Refunds become booked credit notes (issue #4, `orders.refunds_as_credit_notes`), end to end."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from crossdock_local.stack import LocalStack
+
+CREDITING = {"refunds_as_credit_notes": True, "rackbeat_status": "invoiced_and_shipped"}
+
+
+def _credit_notes(merchant: Any) -> list[dict[str, Any]]:
+    return list(merchant.stack.rackbeat.credit_notes(merchant.account))
+
+
+def _refunded(refund: dict[str, Any]) -> Decimal:
+    return sum((Decimal(t["amount"]) for t in refund["transactions"] if t["kind"] == "refund"), Decimal(0))
+
+
+def _product_lines(order: dict[str, Any]) -> list[dict[str, Any]]:
+    return [line for line in order["line_items"] if line.get("sku")]
+
+
+def test_a_full_refund_is_one_booked_credit_note_with_the_goods_back_in_stock(
+    stack: LocalStack, merchant_with: Any
+) -> None:
+    # GIVEN an order invoiced and shipped in Rackbeat
+    merchant = merchant_with(orders=CREDITING)
+    placed = stack.shopify.create_order(merchant.domain, merchant.order(0), paid=True)
+    stack.settle()
+    lines = _product_lines(placed)
+    stock_after_sale = {line["sku"]: merchant.stock(line["sku"]) for line in lines}
+    # WHEN every line and the shipping is refunded, with restock
+    refund = stack.shopify.refund(
+        merchant.domain, placed["id"], [(line["id"], line["quantity"]) for line in lines], shipping=True
+    )
+    stack.settle()
+    # THEN one booked credit note on the order's invoice credits exactly that, and the goods are back in stock
+    (note,) = _credit_notes(merchant)
+    invoice = merchant.only_rackbeat_order(placed)["invoice_number"]
+    assert note["is_booked"] and note["invoice_number"] == invoice and note["stock_returned"]
+    credited = {(line["item_id"], Decimal(str(line["quantity"]))) for line in note["lines"]}
+    expected = {(line["sku"], Decimal(line["quantity"])) for line in lines}
+    if any(Decimal(shipping["price"]) for shipping in placed["shipping_lines"]):
+        expected.add(("FRAGT", Decimal(1)))
+    assert credited == expected
+    assert Decimal(str(note["total"])) == _refunded(refund)
+    for line in lines:
+        assert merchant.stock(line["sku"]) == stock_after_sale[line["sku"]] + line["quantity"]
+    (done,) = [e for e in merchant.events() if e["topic"] == "refunds/create"]
+    assert done["status"] == "done" and f"credit note {note['number']}" in done["reason"]
+
+
+def test_partial_and_repeated_refunds_each_make_their_own_credit_note_once(
+    stack: LocalStack, merchant_with: Any
+) -> None:
+    merchant = merchant_with(orders=CREDITING)
+    order = next(
+        o for o in (merchant.order(i) for i in range(40)) if sum(li["quantity"] for li in o["line_items"]) >= 2
+    )
+    placed = stack.shopify.create_order(merchant.domain, order, paid=True)
+    stack.settle()
+    first_line = _product_lines(placed)[0]
+    other = [(line["id"], line["quantity"]) for line in _product_lines(placed)]
+    if first_line["quantity"] >= 2:
+        first, second = [(first_line["id"], 1)], [(first_line["id"], first_line["quantity"] - 1), *other[1:]]
+    else:
+        first, second = other[:1], other[1:]
+    # WHEN two partial refunds arrive, each delivered twice
+    one = stack.shopify.refund(merchant.domain, placed["id"], first, duplicate=True)
+    stack.settle()
+    two = stack.shopify.refund(merchant.domain, placed["id"], second, duplicate=True)
+    stack.settle()
+    # THEN exactly two booked credit notes, one per refund, with their amounts
+    notes = sorted(_credit_notes(merchant), key=lambda n: int(n["number"]))
+    assert len(notes) == 2 and all(n["is_booked"] for n in notes)
+    assert [Decimal(str(n["total"])) for n in notes] == [_refunded(one), _refunded(two)]
+    assert [str(one["id"]) in notes[0]["other_reference"], str(two["id"]) in notes[1]["other_reference"]] == [
+        True,
+        True,
+    ]
+
+
+def test_a_refund_without_restock_returns_nothing_to_stock(stack: LocalStack, merchant_with: Any) -> None:
+    merchant = merchant_with(orders=CREDITING)
+    placed = stack.shopify.create_order(merchant.domain, merchant.order(0), paid=True)
+    stack.settle()
+    line = _product_lines(placed)[0]
+    before = merchant.stock(line["sku"])
+    stack.shopify.refund(merchant.domain, placed["id"], [(line["id"], 1)], restock=False)
+    stack.settle()
+    (note,) = _credit_notes(merchant)
+    assert note["is_booked"] and not note["stock_return"]
+    assert merchant.stock(line["sku"]) == before
+
+
+def test_a_refund_of_an_order_without_invoice_is_reported(stack: LocalStack, merchant_with: Any) -> None:
+    merchant = merchant_with(orders={"refunds_as_credit_notes": True, "rackbeat_status": "booked"})
+    placed = stack.shopify.create_order(merchant.domain, merchant.order(0), paid=True)
+    stack.settle()
+    line = _product_lines(placed)[0]
+    stack.shopify.refund(merchant.domain, placed["id"], [(line["id"], 1)])
+    stack.settle()
+    assert _credit_notes(merchant) == []
+    (event,) = [e for e in merchant.events() if e["topic"] == "refunds/create"]
+    assert event["status"] == "needs_attention"
+    assert "no invoice" in event["reason"] and "orders.rackbeat_status was 'booked'" in event["reason"]
+
+
+def test_refunds_are_skipped_when_the_setting_is_off(stack: LocalStack, merchant_with: Any) -> None:
+    merchant = merchant_with()
+    placed = stack.shopify.create_order(merchant.domain, merchant.order(0), paid=True)
+    stack.settle()
+    line = _product_lines(placed)[0]
+    stack.shopify.refund(merchant.domain, placed["id"], [(line["id"], 1)])
+    stack.settle()
+    assert _credit_notes(merchant) == []
+    (event,) = [e for e in merchant.events() if e["topic"] == "refunds/create"]
+    assert (event["status"], event["reason"]) == ("skipped", "orders.refunds_as_credit_notes is off")
