@@ -403,6 +403,18 @@ def _page_response(
     )
 
 
+class SimulatorPart:
+    """Base of the modules that add resources to a `RackbeatSimulator` (stock, credit notes): they work on the
+    caller's account under the simulator's lock."""
+
+    def __init__(self, sim: RackbeatSimulator) -> None:
+        self._sim = sim
+
+    @property
+    def _acct(self) -> AccountState:
+        return self._sim._acct
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # the simulator
 

@@ -23,8 +23,8 @@ from crossdock_local.sims.base import SimRequest, SimResponse, json_response
 from crossdock_local.sims.rackbeat import (
     AccountState,
     Errors,
-    RackbeatSimulator,
     Record,
+    SimulatorPart,
     _body,
     _copy_text,
     _int,
@@ -93,15 +93,8 @@ def seed_customer_price(
     return row
 
 
-class Credit:
+class Credit(SimulatorPart):
     """Credit notes, order cancellation and customer prices of a `RackbeatSimulator`."""
-
-    def __init__(self, sim: RackbeatSimulator) -> None:
-        self._sim = sim
-
-    @property
-    def _acct(self) -> AccountState:
-        return self._sim._acct
 
     def routes(self) -> list[tuple[str, str, Handler]]:
         # Each pattern ends in a literal segment or is anchored on its own prefix, so none shadows a route of

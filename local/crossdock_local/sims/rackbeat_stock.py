@@ -26,10 +26,9 @@ from crossdock_local.sims.rackbeat import (
     PRODUCT_SEARCH,
     REFERENCE_SEARCH,
     STAMP,
-    AccountState,
     Errors,
-    RackbeatSimulator,
     Record,
+    SimulatorPart,
     _body,
     _decimal,
     _int,
@@ -108,15 +107,8 @@ def _field_matches(field: Record, stored: Any, wanted: str) -> bool:
     return ("" if stored is None else str(stored)) == wanted
 
 
-class Inventory:
+class Inventory(SimulatorPart):
     """Product groups, custom fields, lots, `/items` and inventory adjustments of a `RackbeatSimulator`."""
-
-    def __init__(self, sim: RackbeatSimulator) -> None:
-        self._sim = sim
-
-    @property
-    def _acct(self) -> AccountState:
-        return self._sim._acct
 
     def routes(self) -> list[tuple[str, str, Handler]]:
         # Each `{...}` pattern is anchored and ends before the next segment, so none shadows another here or in

@@ -57,17 +57,27 @@ class _App:
     secrets: list[str]  # current client secret first; the previous one too while a rotation is under way
 
 
-def begin_install(params: Mapping[str, str], public_base_url: str, deps: InstallDeps) -> InstallAnswer:
-    """`GET /shopify/install?shop&timestamp&hmac&host`: on to Shopify's approval page, or a refusal."""
-    found = _app_for(params, deps, installable_only=True)
+def _verified_request(
+    params: Mapping[str, str], deps: InstallDeps, *, installable_only: bool
+) -> tuple[_App, str, float] | InstallAnswer:
+    """Both routes start alike: a known shop whose request Shopify signed just now; else the refusal."""
+    found = _app_for(params, deps, installable_only=installable_only)
     if isinstance(found, InstallAnswer):
         return found
     now = deps.now()
     refused = _unsigned_or_stale(params, found, now)
     if refused is not None:
         return refused
+    return found, params["shop"].lower(), now
+
+
+def begin_install(params: Mapping[str, str], public_base_url: str, deps: InstallDeps) -> InstallAnswer:
+    """`GET /shopify/install?shop&timestamp&hmac&host`: on to Shopify's approval page, or a refusal."""
+    verified = _verified_request(params, deps, installable_only=True)
+    if isinstance(verified, InstallAnswer):
+        return verified
+    found, shop, now = verified
     connection = found.connection
-    shop = params["shop"].lower()
     state = oauth_states.issue(deps.table, connection.id, shop, now)
     url = oauth.authorize_url(
         connection.shopify_base_url,
@@ -81,15 +91,11 @@ def begin_install(params: Mapping[str, str], public_base_url: str, deps: Install
 
 def complete_install(params: Mapping[str, str], public_base_url: str, deps: InstallDeps) -> InstallAnswer:
     """`GET /shopify/callback?code&hmac&host&shop&state&timestamp`: the token stored and the connection active."""
-    found = _app_for(params, deps, installable_only=False)
-    if isinstance(found, InstallAnswer):
-        return found
-    now = deps.now()
-    refused = _unsigned_or_stale(params, found, now)
-    if refused is not None:
-        return refused
+    verified = _verified_request(params, deps, installable_only=False)
+    if isinstance(verified, InstallAnswer):
+        return verified
+    found, shop, now = verified
     connection = found.connection
-    shop = params["shop"].lower()
     if not params.get("code"):
         return InstallAnswer(400, "code: the callback carries no authorization code")
     # The state is spent before the code is: a replayed callback stops here and never reaches Shopify.
