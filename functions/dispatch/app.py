@@ -29,6 +29,11 @@ def _send(message: dict[str, Any], group: str, dedupe: str) -> None:
     services.send_to_fifo(OUTBOUND_QUEUE_URL, message, group, dedupe)
 
 
+def _execution_status(name: str) -> str | None:
+    # arn:…:stateMachine:<machine> → arn:…:execution:<machine>:<name>
+    return services.execution_status(STATE_MACHINE_ARN.replace(":stateMachine:", ":execution:", 1) + ":" + name)
+
+
 def _deps() -> DispatchDeps:
     clients = services.clients()
     table = services.table()
@@ -45,6 +50,7 @@ def _deps() -> DispatchDeps:
         ),
         products=ProductDeps(table=table, rackbeat=clients.rackbeat, shopify=clients.shopify),
         secrets=services.secrets(),
+        workflow_status=_execution_status,
     )
 
 

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from crossdock.connections.settings import RackbeatStatus, TransferWhen
-from crossdock.flows.dispatch import execution_name, transfer_reason
+from crossdock.flows.dispatch import transfer_reason
 from crossdock.flows.order_stages import next_stage
+from crossdock.flows.workflow_names import attempt_name, execution_name
 from crossdock.systems.shopify.orders import parse_order
 
 
@@ -64,4 +65,6 @@ def test_stage_plan_per_target(target: RackbeatStatus, stages: list[str]) -> Non
 def test_execution_name_is_deterministic_and_valid() -> None:
     name = execution_name("c0ffee-1", "450789469")
     assert name == execution_name("c0ffee-1", "450789469") == "c0ffee-1-order-450789469"
-    assert len(execution_name("x" * 100, "1")) == 80
+    assert len(execution_name("x" * 100, "1")) == 76
+    assert len(attempt_name(execution_name("x" * 100, "1"), 99)) == 80
+    assert attempt_name(name, 0) == name and attempt_name(name, 2) == name + "-r2"

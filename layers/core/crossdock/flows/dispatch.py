@@ -9,7 +9,6 @@ work end `skipped` with the reason; bad payloads end `needs_attention`.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,8 @@ from crossdock.connections.settings import RackbeatShopifySettings, TransferWhen
 from crossdock.errors import ExecutionAlreadyExists, FailureClass, PermanentError
 from crossdock.flows import lifecycle, products, stock
 from crossdock.flows.outcome import Outcome, first_error
-from crossdock.store import connections, events, mappings
+from crossdock.flows.workflow_names import attempt_name, execution_name
+from crossdock.store import attempts, connections, events, mappings
 from crossdock.store.events import EventStatus
 from crossdock.store.secrets import SecretStore
 from crossdock.systems.rackbeat.products import ITEM_EVENTS, STOCK_EVENTS
@@ -33,6 +33,17 @@ PAID_STATES = frozenset({"paid", "partially_refunded", "refunded"})
 
 
 StartWorkflow = Callable[[str, dict[str, Any]], str]  # (execution name, input) → execution ARN
+WorkflowStatus = Callable[[str], str | None]  # execution name → RUNNING, SUCCEEDED, FAILED, … or None (never started)
+FetchOrder = Callable[[Connection, str], dict[str, Any] | None]  # Shopify order id → REST-shaped order, None if gone
+
+# Messages that ask Crossdock to look at something again (`"redrive"` on the inbound message): an operator's
+# retry or resync, or the reconciliation sweep. Only they may start a new attempt of a workflow that ended.
+REDRIVE_ORIGINS = frozenset({"operator", "reconciliation"})
+RESYNC_TOPIC = "orders/resync"  # source "crossdock": payload {"order_id": …}; the order is read from Shopify
+# The sweep retries an attempt that failed for a passing reason (the target was down or throttling), a few times;
+# what failed for a lasting reason (bad data, unmapped lines, auth, a bug) waits for an operator.
+TRANSIENT_FAILURES = frozenset({FailureClass.TARGET_DOWN.value, FailureClass.RATE_LIMIT.value})
+MAX_SWEEP_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -45,12 +56,9 @@ class DispatchDeps:
     products: products.ProductDeps | None = None
     # Connection secrets: an uninstall deletes the Shopify token.
     secrets: SecretStore | None = None
-
-
-def execution_name(connection_id: str, order_id: str, kind: str = "order") -> str:
-    """Deterministic per order (or refund, or cancellation); Step Functions allows 80 characters of
-    [A-Za-z0-9-_]. A connection id is a 36-character UUID and Shopify ids have at most 19 digits, so it fits."""
-    return re.sub(r"[^A-Za-z0-9_-]", "_", f"{connection_id}-{kind}-{order_id}")[:80]
+    # For redrives: the state of an earlier attempt, and the order as Shopify has it now (`orders/resync`).
+    workflow_status: WorkflowStatus | None = None
+    fetch_order: FetchOrder | None = None
 
 
 def transfer_reason(when: TransferWhen, topic: str, order: ShopifyOrder) -> str | None:
@@ -94,12 +102,17 @@ def _route(message: dict[str, Any], connection_id: str, sk: str, deps: DispatchD
         state = connection.state.value if connection else "deleted"
         return Outcome(EventStatus.SKIPPED, f"connection {connection_id} is {state}")
     connection = settings_in_force(deps.table, connection, str(message["received_at"]))
+    redrive = message.get("redrive")
+    if redrive is not None and redrive not in REDRIVE_ORIGINS:
+        return Outcome.needs_attention(f"redrive: unknown origin {redrive!r}", FailureClass.BUG)
+    if source == "crossdock" and topic == RESYNC_TOPIC:
+        return _resync(connection, message["payload"], sk, deps, redrive or "operator")
     if source == "shopify" and topic == REFUND_TOPIC:
-        return _refund_event(connection, message["payload"], sk, deps)
+        return _refund_event(connection, message["payload"], sk, deps, redrive)
     if source == "shopify" and topic == CANCEL_TOPIC:
-        return _cancel_event(connection, message["payload"], sk, deps)
+        return _cancel_event(connection, message["payload"], sk, deps, redrive)
     if source == "shopify" and topic in ORDER_TOPICS:
-        return _order_event(connection, topic, message["payload"], sk, deps)
+        return _order_event(connection, topic, message["payload"], sk, deps, redrive)
     if source == "shopify" and topic in PRODUCT_TOPICS and deps.products is not None:
         try:
             return products.shopify_product_changed(connection, topic, message["payload"], deps.products)
@@ -159,7 +172,28 @@ def _rackbeat_item_event(connection: Connection, topic: str, payload: str, sk: s
     return Outcome(EventStatus.RECEIVED, f"item {number} queued for the shop")
 
 
-def _order_event(connection: Connection, topic: str, payload: str, sk: str, deps: DispatchDeps) -> Outcome:
+def _resync(connection: Connection, payload: str, sk: str, deps: DispatchDeps, redrive: str) -> Outcome:
+    """An order looked at again on request: read from Shopify as it is now, stored as the event's payload (the
+    workflow reads the order from the event), then handled as an `orders/updated` that may start a new attempt."""
+    try:
+        order_id = str(_json(payload)["order_id"]).strip()
+    except (ValueError, KeyError) as invalid:
+        return Outcome.needs_attention(f"orders/resync payload is invalid: {first_error(invalid)}")
+    if not order_id.isdigit():
+        return Outcome.needs_attention(f"orders/resync payload is invalid: order_id: {order_id!r} is not a Shopify id")
+    if deps.fetch_order is None:
+        return Outcome.needs_attention("orders/resync cannot be handled here: no Shopify reader", FailureClass.BUG)
+    order = deps.fetch_order(connection, order_id)
+    if order is None:
+        return Outcome.skipped(f"Shopify has no order {order_id} (deleted, or another shop's id)")
+    current = json.dumps(order, separators=(",", ":"))
+    events.replace_payload(deps.table, connection.id, sk, current)
+    return _order_event(connection, "orders/updated", current, sk, deps, redrive)
+
+
+def _order_event(
+    connection: Connection, topic: str, payload: str, sk: str, deps: DispatchDeps, redrive: str | None = None
+) -> Outcome:
     try:
         order = parse_order(_json(payload))
     except (ValidationError, ValueError) as invalid:
@@ -188,22 +222,53 @@ def _order_event(connection: Connection, topic: str, payload: str, sk: str, deps
         "settings_version": connection.settings_version,
         "settings": settings.model_dump(mode="json"),
     }
+    return _start(
+        connection.id, name, workflow_input, deps, f"order {order.name} is already being transferred", redrive
+    )
+
+
+def _start(
+    connection_id: str,
+    name: str,
+    workflow_input: dict[str, Any],
+    deps: DispatchDeps,
+    repeat: str,
+    redrive: str | None,
+) -> Outcome:
+    """Starts the workflow's first attempt; a repeat of it is refused by Step Functions (the name is taken). A
+    redrive looks at the latest attempt instead and starts the next one only when that one ended without a result."""
+    if redrive is None:
+        return _start_attempt(name, workflow_input, deps, repeat)
+    seen = attempts.current(deps.table, connection_id, name)
+    latest = attempt_name(name, seen.latest)
+    status = deps.workflow_status(latest) if deps.workflow_status else None
+    if status is None:
+        return _start_attempt(latest, workflow_input, deps, repeat)
+    if status == "RUNNING":
+        return Outcome.skipped(f"{repeat} (workflow {latest})")
+    if status == "SUCCEEDED":
+        return Outcome.skipped(f"workflow {latest} already finished it")
+    if redrive == "reconciliation" and seen.last_failure and seen.last_failure not in TRANSIENT_FAILURES:
+        return Outcome.skipped(f"its last attempt failed ({seen.last_failure}): an operator decides on a retry")
+    if redrive == "reconciliation" and seen.latest + 1 >= MAX_SWEEP_ATTEMPTS:
+        return Outcome.skipped(f"{seen.latest + 1} attempts failed: an operator decides on a retry")
+    following = attempts.begin_next(deps.table, connection_id, name, seen)
+    if following is None:
+        return Outcome.skipped(f"another retry of workflow {name} started at the same moment")
+    return _start_attempt(attempt_name(name, following), workflow_input, deps, repeat)
+
+
+def _start_attempt(name: str, workflow_input: dict[str, Any], deps: DispatchDeps, repeat: str) -> Outcome:
     try:
         deps.start_order_workflow(name, workflow_input)
     except ExecutionAlreadyExists:
-        return Outcome(EventStatus.SKIPPED, f"order {order.name} is already being transferred (workflow {name})")
-    return Outcome(EventStatus.RECEIVED, f"order workflow {name} started")
-
-
-def _start(name: str, workflow_input: dict[str, Any], deps: DispatchDeps, repeat: str) -> Outcome:
-    try:
-        deps.start_order_workflow(name, workflow_input)
-    except ExecutionAlreadyExists:
-        return Outcome(EventStatus.SKIPPED, f"{repeat} (workflow {name})")
+        return Outcome.skipped(f"{repeat} (workflow {name})")
     return Outcome(EventStatus.RECEIVED, f"workflow {name} started")
 
 
-def _refund_event(connection: Connection, payload: str, sk: str, deps: DispatchDeps) -> Outcome:
+def _refund_event(
+    connection: Connection, payload: str, sk: str, deps: DispatchDeps, redrive: str | None = None
+) -> Outcome:
     try:
         refund = parse_refund(_json(payload))
     except (ValidationError, ValueError) as invalid:
@@ -221,10 +286,12 @@ def _refund_event(connection: Connection, payload: str, sk: str, deps: DispatchD
         "settings_version": connection.settings_version,
         "settings": settings.model_dump(mode="json"),
     }
-    return _start(name, workflow_input, deps, f"refund {refund.id} is already being credited")
+    return _start(connection.id, name, workflow_input, deps, f"refund {refund.id} is already being credited", redrive)
 
 
-def _cancel_event(connection: Connection, payload: str, sk: str, deps: DispatchDeps) -> Outcome:
+def _cancel_event(
+    connection: Connection, payload: str, sk: str, deps: DispatchDeps, redrive: str | None = None
+) -> Outcome:
     try:
         order = parse_order(_json(payload))
     except (ValidationError, ValueError) as invalid:
@@ -241,7 +308,7 @@ def _cancel_event(connection: Connection, payload: str, sk: str, deps: DispatchD
         "settings_version": connection.settings_version,
         "settings": connection.settings.model_dump(mode="json"),
     }
-    return _start(name, workflow_input, deps, f"order {order.name} is already being cancelled")
+    return _start(connection.id, name, workflow_input, deps, f"order {order.name} is already being cancelled", redrive)
 
 
 def _json(payload: str) -> dict[str, Any]:

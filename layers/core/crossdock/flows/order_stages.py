@@ -18,9 +18,9 @@ from crossdock.connections.settings import RackbeatShopifySettings, RackbeatStat
 from crossdock.errors import FailureClass, PermanentError
 from crossdock.flows import cancellation, order_lines, refunds
 from crossdock.flows.cancellation import WorkflowStatus
-from crossdock.flows.dispatch import execution_name
+from crossdock.flows.workflow_names import attempt_name, execution_name
 from crossdock.model.order import Order
-from crossdock.store import connections, events, mappings
+from crossdock.store import attempts, connections, events, mappings
 from crossdock.store.events import EventStatus
 from crossdock.systems.rackbeat import orders as rackbeat
 from crossdock.systems.rackbeat.client import RackbeatClient, Unprocessable
@@ -75,7 +75,10 @@ def run_stage(stage: str, context: dict[str, Any], deps: StageDeps, execution: s
         return refunds.credit_note_stage(context, settings, client, deps.table)
     if stage == "cancel":
         own = execution or ""
-        order_execution = cancellation.sibling_execution(own, execution_name(connection.id, context["order_id"]))
+        # The order's own workflow may be on a later attempt (a redrive after it failed): wait for that one.
+        first = execution_name(connection.id, context["order_id"])
+        latest = attempt_name(first, attempts.current(deps.table, connection.id, first).latest)
+        order_execution = cancellation.sibling_execution(own, latest)
         return cancellation.cancel_stage(context, client, deps.table, deps.workflow_status, order_execution)
     target = RackbeatStatus(context["target"])
     if stage == "transfer":
@@ -291,6 +294,12 @@ def record_needs_attention(context: dict[str, Any], deps: StageDeps) -> None:
         reason,
         failure_class=failure_class,
     )
+    # Remembered per workflow so that the reconciliation sweep retries only what failed for a passing reason.
+    kind = str(context.get("kind", "order"))
+    subject = context.get("refund_id") if kind == "refund" else context.get("order_id")
+    if subject is not None:
+        first = execution_name(context["connection_id"], str(subject), kind)
+        attempts.record_failure(deps.table, context["connection_id"], first, failure_class)
     number = context.get("rackbeat_order")
     if number is not None:
         mappings.put_mapping(

@@ -52,6 +52,10 @@ def oauth_state_pk(state_digest: str) -> str:
     return f"OAUTHSTATE#{state_digest}"
 
 
+def attempt_sk(first_execution_name: str) -> str:
+    return f"ATTEMPT#{first_execution_name}"
+
+
 def lock_pk(name: str) -> str:
     return f"LOCK#{name}"
 
