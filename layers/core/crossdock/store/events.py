@@ -130,3 +130,13 @@ def redact_payload(table: Any, connection_id: str, sk: str, marker: str, redacte
         )
     except table.meta.client.exceptions.ConditionalCheckFailedException:
         return
+
+
+def replace_payload(table: Any, connection_id: str, sk: str, payload: str) -> None:
+    """Stores what the event is about once it is known: an `orders/resync` request names an order, and the order
+    read from Shopify becomes the payload the workflow reads."""
+    table.update_item(
+        Key={"pk": keys.connection_pk(connection_id), "sk": sk},
+        UpdateExpression="SET payload = :p",
+        ExpressionAttributeValues={":p": payload},
+    )
