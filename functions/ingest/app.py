@@ -12,7 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from crossdock.aws import services
-from crossdock.aws.observability import logger, metrics
+from crossdock.aws.observability import logger, metrics, tracer
 from crossdock.flows.ingest import IngestAnswer, IngestDeps, receive_rackbeat_webhook, receive_shopify_webhook
 
 app = APIGatewayRestResolver()
@@ -55,6 +55,7 @@ def rackbeat_webhook(connection_id: str) -> Response[Any]:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

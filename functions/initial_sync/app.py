@@ -8,10 +8,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from crossdock.aws import services
-from crossdock.aws.observability import logger, metrics
+from crossdock.aws.observability import logger, metrics, trace_outbound_http, tracer
 from crossdock.errors import CrossdockError
 from crossdock.flows.initial_sync import SyncDeps, run_step
 from crossdock.store.events import received_stamp
+
+trace_outbound_http()  # Rackbeat's and Shopify's answers, timed in X-Ray
 
 
 def _deps() -> SyncDeps:
@@ -25,6 +27,7 @@ def _deps() -> SyncDeps:
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step, connection_id = event["step"], event["connection_id"]

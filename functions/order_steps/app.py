@@ -12,11 +12,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from crossdock.aws import services
-from crossdock.aws.observability import logger, metrics
+from crossdock.aws.observability import logger, metrics, trace_outbound_http, tracer
 from crossdock.connections.model import Connection
 from crossdock.errors import CrossdockError
 from crossdock.flows.order_stages import StageDeps, run_stage
 from crossdock.systems.rackbeat.client import RackbeatClient
+
+trace_outbound_http()  # Rackbeat's and Shopify's answers, timed in X-Ray
 
 
 def rackbeat_for(connection: Connection) -> RackbeatClient:
@@ -25,6 +27,7 @@ def rackbeat_for(connection: Connection) -> RackbeatClient:
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     stage, order = event["stage"], event["order"]

@@ -9,11 +9,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from crossdock.aws import services
-from crossdock.aws.observability import logger, metrics
+from crossdock.aws.observability import logger, metrics, trace_outbound_http, tracer
 from crossdock.flows.self_check import SelfCheckDeps, run_self_check
+
+trace_outbound_http()  # Rackbeat's and Shopify's answers, timed in X-Ray
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.set_correlation_id(f"self-check:{context.aws_request_id}")

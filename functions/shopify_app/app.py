@@ -11,10 +11,13 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from crossdock.aws import services
-from crossdock.aws.observability import logger, metrics
+from crossdock.aws import schedules, services
+from crossdock.aws.observability import logger, metrics, trace_outbound_http, tracer
 from crossdock.flows.install import InstallAnswer, InstallDeps, begin_install, complete_install
+from crossdock.flows.reconcile_schedule import ReconcileSchedules
 from crossdock.systems import pacing
+
+trace_outbound_http()  # Rackbeat's and Shopify's answers, timed in X-Ray
 
 app = APIGatewayRestResolver()
 
@@ -25,6 +28,7 @@ def _deps() -> InstallDeps:
         secrets=services.secrets(),
         clients=services.clients(),
         now=pacing.clock.time,
+        reconcile_schedules=ReconcileSchedules(services.table(), schedules.ScheduleGroup.from_env("RECONCILE")),
     )
 
 
@@ -71,6 +75,7 @@ def callback() -> Response[str]:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

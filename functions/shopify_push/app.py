@@ -12,11 +12,13 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from crossdock.aws import services
-from crossdock.aws.observability import logger, metrics
+from crossdock.aws.observability import logger, metrics, trace_outbound_http, tracer
 from crossdock.errors import CrossdockError
 from crossdock.flows import outbound
 from crossdock.flows.push import PushDeps, run_command
 from crossdock.systems import pacing
+
+trace_outbound_http()  # Rackbeat's and Shopify's answers, timed in X-Ray
 
 processor = SqsFifoPartialProcessor()
 _context: LambdaContext | None = None
@@ -51,6 +53,7 @@ def record_handler(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context
+@tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> Any:
     global _context

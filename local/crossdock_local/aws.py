@@ -12,7 +12,8 @@ Patched in moto while the context is entered (and undone on exit):
 - Step Functions executions run on a bounded thread pool instead of a new thread per execution.
 
 EventBridge Scheduler schedules are created in moto (so `get_schedule` answers) and fired on the virtual clock by
-`crossdock_local.aws_scheduler`: `drain` runs those that are due, `fire_schedule` runs one now.
+`crossdock_local.aws_scheduler`: `drain` runs those that are due, `fire_schedule` runs one now. Schedules the
+application creates at run time (in the template's schedule groups) are run the same way (`scheduler`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from unittest import mock
 import boto3
 import moto
 import moto.sqs.models as moto_sqs_models
+from botocore.client import BaseClient
 from moto.awslambda.models import LambdaFunction
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.models import DEFAULT_ACCOUNT_ID
@@ -43,6 +45,8 @@ from moto.sqs.models import sqs_backends
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
@@ -56,10 +60,12 @@ from crossdock_local.aws_lambda import (
     apply_environment,
     restore_environment,
 )
-from crossdock_local.aws_scheduler import EmbeddedScheduler, ScheduledRun
+from crossdock_local.aws_scheduler import EmbeddedScheduler, ScheduledRun, following_api_schedules
 from crossdock_local.aws_sqs import SqsMapping, SqsPoller
 from crossdock_local.aws_template import Physical, Resolver, load_template, merge_globals
 from crossdock_local.aws_usage import ApiCallCounter
+
+PROCESS_DEATHS = frozenset({"Runtime.ExitError", "Sandbox.Timedout"})
 
 __all__ = ["ApiResponse", "EmbeddedAws", "Invocation", "InvokeResult", "Physical", "ScheduledRun", "VirtualClock"]
 
@@ -173,22 +179,41 @@ class EmbeddedAws:
         self._patch_moto(stack)
         self._calls.install()
         stack.callback(self._calls.uninstall)
+        self._install_crash_point(stack)
         stack.callback(self._lambdas.unload)
         self._provision()
+
+    def _install_crash_point(self, stack: ExitStack) -> None:
+        """Every AWS API call a function makes first asks the runtime whether its process has just died (chaos
+        faults: `lambdas.crash_faults`); nothing is patched when no crash is ever armed but this check."""
+        client_class: Any = BaseClient  # _make_api_call is private to botocore, hence untyped
+        original = client_class._make_api_call
+        lambdas = self._lambdas
+
+        def make_api_call(client: BaseClient, operation_name: str, api_params: Any) -> Any:
+            lambdas.crash_if_armed()
+            return original(client, operation_name, api_params)
+
+        client_class._make_api_call = make_api_call
+        stack.callback(setattr, client_class, "_make_api_call", original)
 
     def _patch_moto(self, stack: ExitStack) -> None:
         clock = self.clock
         self._patch_lambda_invoke(stack)
+        stack.enter_context(following_api_schedules(lambda: self._scheduler))
         stack.enter_context(mock.patch.object(moto_sqs_models, "unix_time", lambda dt=None: clock.time()))
         stack.enter_context(mock.patch.object(moto_sqs_models, "unix_time_millis", lambda dt=None: clock.time() * 1000))
-        stack.enter_context(mock.patch.object(retrier_decl, "time", SimpleNamespace(sleep=clock.sleep)))
-        stack.enter_context(mock.patch.object(WaitFunction, "_wait_interval", _virtual_wait(clock)))
+        # Waits are recorded too: an Express workflow would be billed for them (bench/cost_per_order.py).
+        waiting = self._calls.timed(clock.sleep)
+        stack.enter_context(mock.patch.object(retrier_decl, "time", SimpleNamespace(sleep=waiting)))
+        stack.enter_context(mock.patch.object(WaitFunction, "_wait_interval", _virtual_wait(waiting)))
         self._executions = concurrent.futures.ThreadPoolExecutor(
             max_workers=self._max_concurrent_executions, thread_name_prefix="embedded-sfn"
         )
         stack.callback(self._stop_executions)
         stack.enter_context(mock.patch.object(ExecutionWorker, "start", self._pooled_execution_start()))
         stack.enter_context(mock.patch.object(StepFunctionsParserBackend, "start_execution", _named_start_execution()))
+        stack.enter_context(mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(_parse_once())))
 
     def _patch_lambda_invoke(self, stack: ExitStack) -> None:
         """Invocations of the template's functions run in-process; anything else keeps moto's behaviour.
@@ -221,6 +246,10 @@ class EmbeddedAws:
         if result.error is not None:
             # An uncaught exception is "Unhandled"; Step Functions then matches Retry/Catch on its errorType.
             response_headers["x-amz-function-error"] = "Unhandled"
+            if result.error["errorType"] in PROCESS_DEATHS:
+                # Step Functions reports a function that died without an error of its own (out of memory, timed
+                # out, killed) as Lambda.Unknown (Step Functions guide, "Handle Lambda service exceptions").
+                return json.dumps({**result.error, "errorType": "Lambda.Unknown"}).encode()
             return json.dumps(result.error).encode()
         return json.dumps(result.payload).encode()
 
@@ -443,6 +472,13 @@ class EmbeddedAws:
         self._scheduler.add(name, props.get("GroupName", "default"))
         return Physical(name, {"Arn": arn})
 
+    def _provision_schedule_group(self, logical_id: str, props: dict[str, Any]) -> Physical:
+        """A group for schedules the application creates at run time (they run as the template's do)."""
+        props = self._resolve(props)
+        name = props.get("Name", self._default_name(logical_id))
+        arn = self._client("scheduler").create_schedule_group(Name=name)["ScheduleGroupArn"]
+        return Physical(name, {"Arn": arn})
+
     def _invoke_scheduled_target(self, target_arn: str, schedule_input: str | None) -> str | None:
         """The scheduler invokes its Lambda target with the schedule's Input as the event."""
         spec = self._lambdas.find(target_arn)
@@ -455,17 +491,65 @@ class EmbeddedAws:
         # Layers are imported from the process's own path (PYTHONPATH); only their ARN is needed for references.
         return Physical(f"arn:aws:lambda:{self.region}:{self.account_id}:layer:{self._default_name(logical_id)}:1")
 
+    # Observability resources exist in moto as CloudFormation would create them, so they can be looked at (retention,
+    # alarm definitions, the dashboard's body); nothing here evaluates alarms or writes to the log groups.
+
+    def _provision_log_group(self, logical_id: str, props: dict[str, Any]) -> Physical:
+        props = self._resolve(props)
+        name = props.get("LogGroupName", self._default_name(logical_id))
+        logs = self._client("logs")
+        logs.create_log_group(logGroupName=name)
+        if "RetentionInDays" in props:
+            logs.put_retention_policy(logGroupName=name, retentionInDays=int(props["RetentionInDays"]))
+        return Physical(name, {"Arn": f"arn:aws:logs:{self.region}:{self.account_id}:log-group:{name}:*"})
+
+    def _provision_topic(self, logical_id: str, props: dict[str, Any]) -> Physical:
+        props = self._resolve(props)
+        sns = self._client("sns")
+        name = props.get("TopicName", self._default_name(logical_id))
+        arn = sns.create_topic(Name=name)["TopicArn"]
+        for subscription in props.get("Subscription", []):
+            sns.subscribe(TopicArn=arn, Protocol=subscription["Protocol"], Endpoint=subscription["Endpoint"])
+        return Physical(arn, {"TopicArn": arn, "TopicName": name})
+
+    def _provision_subscription(self, logical_id: str, props: dict[str, Any]) -> Physical:
+        props = self._resolve(props)
+        answer = self._client("sns").subscribe(
+            TopicArn=props["TopicArn"], Protocol=props["Protocol"], Endpoint=props["Endpoint"]
+        )
+        return Physical(answer["SubscriptionArn"])
+
+    def _provision_alarm(self, logical_id: str, props: dict[str, Any]) -> Physical:
+        props = self._resolve(props)
+        name = props.get("AlarmName", self._default_name(logical_id)[:255])
+        # AWS::CloudWatch::Alarm properties are PutMetricAlarm's parameters under the same names.
+        request = {key: value for key, value in props.items() if key != "AlarmName"}
+        self._client("cloudwatch").put_metric_alarm(AlarmName=name, **request)
+        return Physical(name, {"Arn": f"arn:aws:cloudwatch:{self.region}:{self.account_id}:alarm:{name}"})
+
+    def _provision_dashboard(self, logical_id: str, props: dict[str, Any]) -> Physical:
+        props = self._resolve(props)
+        name = props.get("DashboardName", self._default_name(logical_id))
+        self._client("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=props["DashboardBody"])
+        return Physical(name)
+
     # One provisioner per resource type; a new type is one more entry.
     _PROVISIONERS: ClassVar[dict[str, Callable[[EmbeddedAws, str, dict[str, Any]], Physical]]] = {
         "AWS::DynamoDB::Table": _provision_table,
         "AWS::IAM::Role": _provision_role,
         "AWS::Scheduler::Schedule": _provision_schedule,
+        "AWS::Scheduler::ScheduleGroup": _provision_schedule_group,
         "AWS::KMS::Key": _provision_key,
         "AWS::SQS::Queue": _provision_queue,
         "AWS::Serverless::Function": _provision_function,
         "AWS::Serverless::StateMachine": _provision_state_machine,
         "AWS::Serverless::Api": _provision_api,
         "AWS::Serverless::LayerVersion": _provision_layer,
+        "AWS::Logs::LogGroup": _provision_log_group,
+        "AWS::SNS::Topic": _provision_topic,
+        "AWS::SNS::Subscription": _provision_subscription,
+        "AWS::CloudWatch::Alarm": _provision_alarm,
+        "AWS::CloudWatch::Dashboard": _provision_dashboard,
     }
 
     def _wire_events(self, logical_id: str, resource: dict[str, Any]) -> None:
@@ -544,6 +628,17 @@ class EmbeddedAws:
             FunctionName=spec.name, Environment={"Variables": dict(spec.environment)}
         )
 
+    def exclude_from_usage(self, client: Any) -> Any:
+        """Leave a boto3 client's calls out of `usage()`: a harness reading state to audit a run is not work the
+        stack does. The client must live as long as this runtime."""
+        return self._calls.assign(client, None)
+
+    @property
+    def scheduler(self) -> EmbeddedScheduler:
+        """The embedded scheduler: also runs the schedules the application creates (by group and name)."""
+        assert self._scheduler is not None
+        return self._scheduler
+
     @property
     def schedule_runs(self) -> list[ScheduledRun]:
         """Every run of a schedule so far, oldest first."""
@@ -553,6 +648,21 @@ class EmbeddedAws:
     @property
     def routes(self) -> list[Route]:
         return list(self._api.routes)
+
+    @property
+    def lambdas(self) -> InProcessLambda:
+        """The in-process Lambda runtime: its per-function stats and its crash faults (the chaos suite's)."""
+        return self._lambdas
+
+    def queue_depth(self, logical_id: str) -> int:
+        """Messages in the queue, visible or in flight (ApproximateNumberOfMessages + …NotVisible + …Delayed)."""
+        names = [
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+        ]
+        found = self._client("sqs").get_queue_attributes(QueueUrl=self.queue_url(logical_id), AttributeNames=names)
+        return sum(int(found["Attributes"].get(name, 0)) for name in names)
 
     @property
     def invocations(self) -> list[Invocation]:
@@ -654,9 +764,19 @@ class EmbeddedAws:
         visible = 0
         hidden_until: list[float] = []
         for mapping in self._poller.active_mappings():
-            for message in backend.get_queue(mapping.queue_url.rsplit("/", 1)[-1])._messages:
-                if message.visible and not message.delayed:
+            queue = backend.get_queue(mapping.queue_url.rsplit("/", 1)[-1])
+            # A FIFO queue hands out nothing of a message group while one of its messages is in flight: such a
+            # message is visible but cannot be received until the in-flight one is deleted or shows again.
+            blocked = {
+                message.group_id: message.visible_at
+                for message in queue.pending_messages
+                if queue.fifo_queue and message.group_id is not None and not message.visible
+            }
+            for message in queue._messages:
+                if message.visible and not message.delayed and message.group_id not in blocked:
                     visible += 1
+                elif message.visible and not message.delayed and message.group_id is not None:
+                    hidden_until.append(blocked[message.group_id] / 1000 + 0.001)
                 else:
                     # Strictly after: moto shows a message once the clock is past its visibility time.
                     hidden_until.append(max(message.visible_at, message.delayed_until) / 1000 + 0.001)
@@ -672,7 +792,10 @@ class EmbeddedAws:
         these as SQS requests); lambda: per function logical id, invocations, errors, cold starts, billed
         milliseconds (real time, 1 ms steps), GB-seconds and invocations by source; api_requests: REST API
         requests; states: per state machine, executions by status and state transitions (retries included, as
-        billed) read from the execution histories.
+        billed) read from the execution histories; states_waited_seconds: retry backoff and Wait states slept by
+        all executions; dynamodb: per table logical id, on-demand read and write request units from the items'
+        sizes; sqs: per queue type, billed requests (64 KB chunks) by operation and empty receives; scheduler:
+        schedule runs (invocations of their targets). See `crossdock_local.aws_usage`.
         """
         return {
             "api_calls": _copy_counts(self._calls.app),
@@ -687,7 +810,20 @@ class EmbeddedAws:
                 for logical_id, physical in self.resources.items()
                 if self._template["Resources"].get(logical_id, {}).get("Type") == "AWS::Serverless::StateMachine"
             },
+            "states_waited_seconds": self._calls.waited_seconds,
+            "dynamodb": {
+                self._logical_id(table): {**vars(units), "by_operation": dict(units.by_operation)}
+                for table, units in self._calls.dynamodb.items()
+            },
+            "sqs": {
+                queue_type: {"billed": dict(requests.billed), "empty_receives": requests.empty_receives}
+                for queue_type, requests in self._calls.sqs.items()
+            },
+            "scheduler": {"invocations": len(self.schedule_runs)},
         }
+
+    def _logical_id(self, physical_ref: str) -> str:
+        return next((lid for lid, physical in self.resources.items() if physical.ref == physical_ref), physical_ref)
 
     def _memory(self, logical_id: str) -> int:
         spec = self._lambdas.find(logical_id)
@@ -729,10 +865,28 @@ def _named_start_execution() -> Callable[..., Any]:
     return start_execution
 
 
-def _virtual_wait(clock: VirtualClock) -> Callable[[WaitFunction, Environment, int], None]:
+def _parse_once() -> Callable[[str], tuple[Any, Any]]:
+    """moto parses a state machine's definition with ANTLR at every execution's start (about a tenth of a second
+    each, the largest cost of a short execution). The parse tree depends on the definition alone, so it is kept per
+    definition; the evaluation components are still built afresh from it for each execution, as before."""
+    original = AmazonStateLanguageParser.parse
+    trees: dict[str, Any] = {}
+
+    def parse(definition: str) -> tuple[Any, Any]:
+        tree = trees.get(definition)
+        if tree is None:
+            program, tree = original(definition)
+            trees[definition] = tree
+            return program, tree
+        return Preprocessor().visit(tree), tree
+
+    return parse
+
+
+def _virtual_wait(sleep: Callable[[float], None]) -> Callable[[WaitFunction, Environment, int], None]:
     def wait_interval(_wait: WaitFunction, env: Environment, wait_seconds: int) -> None:
         if wait_seconds > 0 and env.is_running():
-            clock.sleep(wait_seconds)
+            sleep(wait_seconds)
 
     return wait_interval
 

@@ -14,6 +14,7 @@ import importlib.util
 import json
 import math
 import os
+import random
 import sys
 import threading
 import time
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from crossdock_local.aws_clock import VirtualClock
+from crossdock_local.aws_logs import LogListener, function_output
 
 Handler = Callable[[Any, Any], Any]
 
@@ -101,6 +103,39 @@ class LambdaContext:
         return max(0, int((self._deadline - self._clock.monotonic()) * 1000))
 
 
+class ProcessCrash(BaseException):
+    """The function's process died (killed, out of memory): a BaseException, so no `except Exception` in the
+    handler can swallow it — nothing after the crash point runs, as in a real crash."""
+
+
+@dataclass
+class CrashFaults:
+    """Crashes the runtime injects, for the chaos suite.
+
+    `after_rate`: per function logical id, the share of invocations whose process dies after the handler finished
+    — its work is done, its answer is lost (between two workflow stages, or before SQS records are deleted).
+    `arm()`: something the running invocation just did (a Rackbeat write) is the last thing it does — the
+    invocation's next AWS API call never happens (between a Rackbeat write and the mapping write).
+    """
+
+    after_rate: dict[str, float] = field(default_factory=dict)
+    seed: int | None = None
+    crashes: int = 0
+    _armed: bool = False
+    _rng: random.Random = field(default_factory=random.Random, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.seed is not None:
+            self._rng.seed(self.seed)
+
+    def arm(self) -> None:
+        self._armed = True
+
+    def roll_after(self, function: str) -> bool:
+        rate = self.after_rate.get(function, 0.0)
+        return rate > 0 and self._rng.random() < rate
+
+
 class InProcessLambda:
     def __init__(self, clock: VirtualClock, region: str) -> None:
         self._clock = clock
@@ -112,6 +147,9 @@ class InProcessLambda:
         self._env_layers: list[tuple[dict[str, str], dict[str, str | None]]] = []
         self.stats: dict[str, FunctionStats] = {}
         self.invocations: deque[Invocation] = deque(maxlen=10_000)  # recent ones, for tests and debugging
+        self.log_listeners: list[LogListener] = []  # told every line a function writes (see aws_logs)
+        self.crash_faults = CrashFaults()
+        self._invoking: int | None = None  # the thread running an invocation (one at a time, under the lock)
 
     def register(self, spec: FunctionSpec) -> None:
         for key in (spec.logical_id, spec.name, spec.arn):
@@ -134,19 +172,49 @@ class InProcessLambda:
     def invoke(self, spec: FunctionSpec, event: Any, source: str) -> InvokeResult:
         request_id = str(uuid.uuid4())
         started_at = self._clock.time()
-        with self._lock, self._environment(spec):
+        with (
+            self._lock,
+            self._environment(spec),
+            function_output(spec.logical_id, request_id, self.log_listeners) as log,
+        ):
             started = time.perf_counter()
             cold_start = spec.logical_id not in self._handlers
+            self._invoking = threading.get_ident()
             try:
                 handler = self._handler(spec)
                 payload = self._marshal(handler(event, LambdaContext(spec, self._clock, request_id)))
+                if self.crash_faults.roll_after(spec.logical_id):
+                    raise ProcessCrash("after the handler returned")
                 result = InvokeResult(payload=payload, error=None)
+            except ProcessCrash as crash:
+                self.crash_faults.crashes += 1
+                error = LambdaRuntimeError(
+                    "Runtime.ExitError", f"RequestId: {request_id} Error: process exited ({crash})"
+                )
+                result = InvokeResult(payload=None, error=_error_payload(error, request_id))
             except Exception as exc:  # noqa: BLE001 - every handler failure becomes a function error, as in Lambda
                 result = InvokeResult(payload=None, error=_error_payload(exc, request_id))
+            finally:
+                self._invoking = None
+                self.crash_faults._armed = False
+            if result.error is not None:  # the runtime logs a failed invocation itself, as it is: nothing masks it
+                log.write(_runtime_error_line(result.error))
             duration_ms = (time.perf_counter() - started) * 1000
         error_type = result.error["errorType"] if result.error else None
         self._record(Invocation(spec.logical_id, source, request_id, started_at, duration_ms, cold_start, error_type))
         return result
+
+    def crash_if_armed(self) -> None:
+        """Called before every AWS API call: the invocation dies here if a crash was armed during it."""
+        faults = self.crash_faults
+        if faults._armed and self._invoking == threading.get_ident():
+            faults._armed = False
+            raise ProcessCrash("after its last external write")
+
+    def arm_crash(self) -> None:
+        """Arms a crash for the running invocation, if any (a write made from outside a function is no crash)."""
+        if self._invoking is not None:
+            self.crash_faults.arm()
 
     def _record(self, invocation: Invocation) -> None:
         spec = self._specs[invocation.function]
@@ -211,8 +279,8 @@ class InProcessLambda:
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
             "LAMBDA_TASK_ROOT": str(spec.code_dir),
             "_HANDLER": spec.handler,
-            # Set by `sam local` too: Powertools' Tracer then stays off instead of emitting X-Ray segments.
-            "AWS_SAM_LOCAL": "true",
+            # No X-Ray daemon listens here: Powertools' Tracer stays off (and the X-Ray SDK is not even loaded).
+            "POWERTOOLS_TRACE_DISABLED": "true",
         }
         return {**reserved, **spec.environment}
 
@@ -255,6 +323,13 @@ def _error_payload(exc: Exception, request_id: str) -> dict[str, Any]:
         "requestId": request_id,
         "stackTrace": traceback.format_list(_user_frames(exc)),
     }
+
+
+def _runtime_error_line(error: dict[str, Any]) -> str:
+    """What the Python runtime writes to the function's log for an uncaught error (text log format)."""
+    frames = [frame.rstrip("\n") for frame in error["stackTrace"]]
+    lines = [f"[ERROR] {error['errorType']}: {error['errorMessage']}", "Traceback (most recent call last):", *frames]
+    return "\n".join(lines) + "\n"
 
 
 def _user_frames(exc: BaseException) -> list[traceback.FrameSummary]:

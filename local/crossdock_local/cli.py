@@ -1,4 +1,4 @@
-"""`crossdock` command line: the demo and the local server (operator commands follow in later work)."""
+"""`crossdock` command line: the demo, the local server, and the operator's commands (`operator_cli`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import sys
 import threading
 from pathlib import Path
 
+from crossdock_local import chaos, operator_cli
+from crossdock_local.aws_endpoint import AwsEndpoint, endpoint_state
 from crossdock_local.demo import DEMO_LOG, demo_settings, render, run_demo
 from crossdock_local.stack import LocalStack
 
@@ -23,7 +25,8 @@ def _demo(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with LocalStack(port=args.port) as stack:
+    with LocalStack(port=args.port) as stack, AwsEndpoint(port=args.aws_port) as aws:
+        aws_url = aws.start()
         connection = stack.create_connection(demo_settings())
         stack.seed_items(connection.rackbeat_account_id, [f"SKU-{n:03d}" for n in range(1, 41)])
         # A second shop waiting to be installed through OAuth (README, "Installing a shop (OAuth)").
@@ -32,9 +35,15 @@ def _serve(args: argparse.Namespace) -> int:
             "base_url": stack.base_url,
             **connection.public(stack.base_url),
             "install": {"shop_domain": pending.shop_domain, "client_id": pending.client_id},
+            # For `crossdock <operator command> --local` and any AWS SDK: the stack's AWS APIs and resource names.
+            "aws": endpoint_state(stack.aws, aws_url),
         }
         Path(args.state_file).write_text(json.dumps(state, indent=2))
-        print(f"Crossdock is serving on {stack.base_url} (state in {args.state_file}); Ctrl-C stops it.", flush=True)
+        print(
+            f"Crossdock is serving on {stack.base_url}, its AWS APIs on {aws_url} (state in {args.state_file}); "
+            "Ctrl-C stops it.",
+            flush=True,
+        )
         worker = threading.Thread(target=_keep_running, args=(stack, stop), daemon=True)
         worker.start()
         try:
@@ -65,7 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="keep the stack running with webhook routes and simulators")
     serve.add_argument("--port", type=int, default=3000)
     serve.add_argument("--state-file", default=".crossdock-state.json")
+    serve.add_argument("--aws-port", type=int, default=3001, help="port of the embedded AWS APIs (0: any free one)")
     serve.set_defaults(run=_serve)
+    operator_cli.add_commands(commands)
+    chaos.add_command(commands)
     args = parser.parse_args(argv)
     code: int = args.run(args)
     return code

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
@@ -16,7 +17,7 @@ from urllib.parse import parse_qs
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from crossdock_local.sims.base import ResponseDropped, SimRequest, Simulator
+from crossdock_local.sims.base import ResponseDropped, ResponseHung, SimRequest, Simulator
 
 SIM_PREFIX = "/_sim/"
 # One access-log line per request would drown the demo's output.
@@ -72,6 +73,14 @@ class LocalEndpoint:
                 # The write is committed; cut the connection so the client never sees the answer.
                 connection: socket.socket = environ["werkzeug.socket"]
                 connection.shutdown(socket.SHUT_RDWR)
+                start_response(_reason(500), [])
+                return [b""]
+            except ResponseHung as hung:
+                # Outside the simulator's lock: only this request waits. A client with a shorter read timeout gives
+                # up first; then the connection is cut, never answered.
+                time.sleep(hung.seconds)
+                hung_connection: socket.socket = environ["werkzeug.socket"]
+                hung_connection.shutdown(socket.SHUT_RDWR)
                 start_response(_reason(500), [])
                 return [b""]
             start_response(_reason(answer.status), list(answer.headers.items()))

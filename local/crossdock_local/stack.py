@@ -19,6 +19,7 @@ import boto3
 import httpx
 
 from crossdock.aws import services
+from crossdock.aws.schedules import ScheduleGroup, ScheduleTarget
 from crossdock.connections.clients import ConnectionClients
 from crossdock.connections.model import Connection, ConnectionState
 from crossdock.connections.secret_names import (
@@ -31,6 +32,7 @@ from crossdock.connections.settings import RackbeatShopifySettings
 from crossdock.connections.shopify_tokens import load_stored
 from crossdock.flows import activation, initial_sync
 from crossdock.flows import settings as settings_flow
+from crossdock.flows.reconcile_schedule import ReconcileSchedules
 from crossdock.store import connections, sync_progress
 from crossdock.store.events import received_stamp
 from crossdock.store.secrets import SecretStore
@@ -185,7 +187,8 @@ class LocalStack:
     ) -> LocalConnection:
         """A Rackbeat account seeded with reference data (or the account of `rackbeat_account`, for a second
         shop on it), a Shopify shop, and the connection between them stored and activated as an operator would:
-        settings validated, secrets KMS-encrypted, webhooks registered in both systems."""
+        settings validated, secrets KMS-encrypted, webhooks registered in both systems, the reconciliation schedule
+        made."""
         validated = RackbeatShopifySettings.model_validate(settings)
         local = LocalConnection(
             connection_id=str(uuid.uuid4()),
@@ -221,7 +224,17 @@ class LocalStack:
             self.secrets,
             self.base_url,
         )
+        self.reconcile_schedules().follow(connection, activating=True)
         return local
+
+    def reconcile_schedules(self) -> ReconcileSchedules:
+        """The connections' reconciliation schedules, configured as the install function gets them (template.yaml)."""
+        env = self.aws.function_env("ShopifyAppFunction")
+        target = ScheduleTarget(
+            env["RECONCILE_FUNCTION_ARN"], env["RECONCILE_SCHEDULE_ROLE_ARN"], env.get("RECONCILE_DEAD_LETTER_ARN")
+        )
+        scheduler = boto3.client("scheduler", region_name=self.aws.region)
+        return ReconcileSchedules(self.table, ScheduleGroup(scheduler, env["RECONCILE_SCHEDULE_GROUP"], target))
 
     def connection(self, local: LocalConnection) -> Connection:
         found = connections.load_connection(self.table, local.connection_id)
@@ -257,14 +270,14 @@ class LocalStack:
         for index, sku in enumerate(skus):
             self.rackbeat.seed_product(account, sku, f"Vare {sku}", str(100 + index), location_stock={"L1": stock})
 
-    def settle(self, execution_timeout: float = 30.0) -> int:
+    def settle(self, execution_timeout: float = 30.0, max_rounds: int = 1000) -> int:
         """Deliver every pending webhook and run the stack until nothing is left in flight; a workflow running
         longer than `execution_timeout` real seconds is an error (long jobs such as an initial sync pass more)."""
         delivered = 0
         while True:
             report = self.shopify.deliver()
             sent = self.deliver_rackbeat_webhooks()
-            processed = self.aws.drain(execution_timeout=execution_timeout)
+            processed = self.aws.drain(max_rounds=max_rounds, execution_timeout=execution_timeout)
             delivered += processed
             idle = not (report.delivered or report.failed or sent or processed)
             if idle and not self.shopify.pending() and not self._rackbeat_outbox:
@@ -273,7 +286,8 @@ class LocalStack:
     def update_settings(self, local: LocalConnection, settings: dict[str, Any]) -> Connection:
         """What the operator's "save" does: the settings are validated, checked against the Rackbeat account and
         stored as the next version (see `flows.settings`), then the webhooks are registered again, so Rackbeat's
-        follow the new Product tab (registering is an upsert, safe to repeat)."""
+        follow the new Product tab (registering is an upsert, safe to repeat), and the reconciliation schedule
+        follows the new interval (or goes, when switched off)."""
         current = self.connection(local)
         clients = ConnectionClients(self.secrets)
         rackbeat = clients.rackbeat(current, paced=False)
@@ -281,6 +295,7 @@ class LocalStack:
             self.table, local.connection_id, settings, expected_version=current.settings_version, rackbeat=rackbeat
         )
         activation.register_webhooks(updated, rackbeat, clients.shopify(updated), self.secrets, self.base_url)
+        self.reconcile_schedules().follow(updated)
         return updated
 
     def begin_install(

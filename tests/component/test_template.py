@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from crossdock.store import events
 from crossdock_local.aws_template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,6 +98,21 @@ def test_dispatch_reports_batch_item_failures(resources: dict[str, Any]) -> None
 def test_table_expires_items_on_expires_at(resources: dict[str, Any]) -> None:
     ttl = _props(resources, "Table")["TimeToLiveSpecification"]
     assert ttl == {"AttributeName": "expires_at", "Enabled": True}
+
+
+def test_open_events_index_is_keyed_as_the_event_log_writes_it(resources: dict[str, Any]) -> None:
+    # Operators list failures and backlog from this sparse index (store/events.py sets and removes its keys); a
+    # projection of ALL would copy every payload into it.
+    props = _props(resources, "Table")
+    (index,) = [i for i in props["GlobalSecondaryIndexes"] if i["IndexName"] == events.OPEN_EVENTS_INDEX]
+    assert [(k["AttributeName"], k["KeyType"]) for k in index["KeySchema"]] == [
+        (events.OPEN_STATUS, "HASH"),
+        (events.OPEN_KEY, "RANGE"),
+    ]
+    defined = {d["AttributeName"]: d["AttributeType"] for d in props["AttributeDefinitions"]}
+    assert defined[events.OPEN_STATUS] == defined[events.OPEN_KEY] == "S"
+    assert index["Projection"]["ProjectionType"] == "INCLUDE"
+    assert "payload" not in index["Projection"]["NonKeyAttributes"]
 
 
 # -- API -------------------------------------------------------------------------------------------------------------
@@ -193,3 +209,74 @@ def test_error_handler_tasks_retry_everything_then_fail(asl_states: list[tuple[s
         assert retry_all, f"{name} neither catches nor retries States.ALL"
         assert all(isinstance(r.get("MaxAttempts"), int) and r["MaxAttempts"] >= 1 for r in retry_all), name
         assert states[state["Next"]]["Type"] == "Fail", f"{name} must lead to a Fail state"
+
+
+# -- Reconciliation --------------------------------------------------------------------------------------------------
+
+_RECONCILE_SCHEDULES = {
+    "Fn::Sub": "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${ReconcileScheduleGroup}/*"
+}
+
+
+def _statements(props: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for policy in props.get("Policies", []) if "Statement" in policy for s in policy["Statement"]]
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return [action] if isinstance(action, str) else list(action)
+
+
+def test_reconcile_function_may_queue_only_on_the_inbound_queue_and_delete_only_its_schedules(
+    resources: dict[str, Any],
+) -> None:
+    props = _props(resources, "ReconcileFunction")
+    policies = props["Policies"]
+    inbound = {"SQSSendMessagePolicy": {"QueueName": {"Fn::GetAtt": ["InboundQueue", "QueueName"]}}}
+    assert [policy for policy in policies if "SQSSendMessagePolicy" in policy] == [inbound]
+    scheduler = [s for s in _statements(props) if any(a.startswith("scheduler:") for a in _actions(s))]
+    assert [(_actions(s), s["Resource"]) for s in scheduler] == [(["scheduler:DeleteSchedule"], _RECONCILE_SCHEDULES)]
+    table = [s for s in _statements(props) if any(a.startswith("dynamodb:") for a in _actions(s))]
+    assert all("dynamodb:Scan" not in _actions(s) and "dynamodb:Query" not in _actions(s) for s in table)
+    env = props["Environment"]["Variables"]
+    assert env["INBOUND_QUEUE_URL"] == {"Ref": "InboundQueue"}
+    assert env["RECONCILE_SCHEDULE_GROUP"] == {"Ref": "ReconcileScheduleGroup"}
+    failure = props["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
+    assert failure["Destination"] == {"Fn::GetAtt": ["ReconcileDeadLetterQueue", "Arn"]}
+
+
+def test_only_the_scheduler_may_invoke_the_sweep_through_its_role(resources: dict[str, Any]) -> None:
+    props = _props(resources, "ReconcileScheduleRole")
+    (trust,) = props["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    statements = [s for policy in props["Policies"] for s in policy["PolicyDocument"]["Statement"]]
+    assert {(s["Action"], json.dumps(s["Resource"])) for s in statements} == {
+        ("lambda:InvokeFunction", json.dumps({"Fn::GetAtt": ["ReconcileFunction", "Arn"]})),
+        ("sqs:SendMessage", json.dumps({"Fn::GetAtt": ["ReconcileDeadLetterQueue", "Arn"]})),
+    }
+    assert resources["ReconcileScheduleGroup"]["Type"] == "AWS::Scheduler::ScheduleGroup"
+
+
+def test_functions_that_make_schedules_may_pass_only_the_schedule_role_to_the_scheduler(
+    resources: dict[str, Any],
+) -> None:
+    makers = [
+        name
+        for name, props in _functions(resources)
+        if "RECONCILE_SCHEDULE_ROLE_ARN" in props.get("Environment", {}).get("Variables", {})
+    ]
+    assert makers == ["ShopifyAppFunction"]
+    for name in makers:
+        statements = _statements(_props(resources, name))
+        (passing,) = [s for s in statements if "iam:PassRole" in _actions(s)]
+        assert passing["Resource"] == {"Fn::GetAtt": ["ReconcileScheduleRole", "Arn"]}
+        assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}
+        scheduler = [s for s in statements if any(a.startswith("scheduler:") for a in _actions(s))]
+        assert {a for s in scheduler for a in _actions(s)} == {
+            "scheduler:GetSchedule",
+            "scheduler:CreateSchedule",
+            "scheduler:UpdateSchedule",
+            "scheduler:DeleteSchedule",
+        }
+        assert all(s["Resource"] == _RECONCILE_SCHEDULES for s in scheduler)

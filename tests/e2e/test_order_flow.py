@@ -110,6 +110,10 @@ def test_redelivered_and_shuffled_webhooks_across_many_orders(stack: LocalStack,
     stack.shopify.delivery_faults.reorder = True
     placed = [stack.shopify.create_order(merchant.domain, merchant.order(i), paid=True) for i in range(12)]
     stack.settle()
+    # Named on failure: which event needed attention and why (this test once failed 1 run in 40 without saying).
+    failed = [(e["topic"], e.get("failure_class"), e.get("reason")) for e in merchant.events() if e["status"] != "done"]
+    failed = [f for f in failed if f[1] is not None]
+    assert failed == []
     for order in placed:
         assert Decimal(merchant.only_rackbeat_order(order)["total"]) == Decimal(order["total_price"])
 
@@ -166,7 +170,9 @@ def test_rackbeat_down_for_good_ends_needs_attention(stack: LocalStack, merchant
     placed = stack.shopify.create_order(merchant.domain, merchant.order(0), paid=True)
     stack.settle()
     assert merchant.rackbeat_orders(placed) == []
-    (event,) = [e for e in merchant.events() if e["status"] != "skipped"]
+    # The webhook's own event (the reconciliation sweep, running as the clock passes, may have tried again since)
+    webhooks = [e for e in merchant.events() if e["source"] == "shopify" and e["status"] != "skipped"]
+    (event,) = webhooks
     assert event["status"] == "needs_attention"
     assert event["failure_class"] == "target_down"
     assert "Rackbeat answered 5" in event["reason"]

@@ -204,3 +204,51 @@ def test_settings_are_frozen() -> None:
     settings = RackbeatShopifySettings.model_validate(MINIMAL)
     with pytest.raises(ValidationError):
         settings.shipping_product_number = "OTHER"  # type: ignore[misc]
+
+
+def test_reconciliation_defaults() -> None:
+    reconciliation = RackbeatShopifySettings.model_validate(MINIMAL).reconciliation
+    assert (reconciliation.enabled, reconciliation.interval_minutes, reconciliation.overlap_minutes) == (True, 15, 10)
+
+
+@pytest.mark.parametrize("interval", [4, 0, -15, 1441])
+def test_reconciliation_interval_is_between_5_minutes_and_a_day(interval: int) -> None:
+    problem = only_problem(with_tab("reconciliation", interval_minutes=interval, overlap_minutes=0))
+    assert problem == SettingProblem(
+        "reconciliation.interval_minutes", f"must be between 5 and 1440 minutes, not {interval}"
+    )
+
+
+@pytest.mark.parametrize(("interval", "overlap"), [(5, 0), (5, 4), (1440, 1439), (60, 10)])
+def test_reconciliation_window_edges_are_accepted(interval: int, overlap: int) -> None:
+    settings = RackbeatShopifySettings.model_validate(
+        with_tab("reconciliation", interval_minutes=interval, overlap_minutes=overlap)
+    )
+    assert (settings.reconciliation.interval_minutes, settings.reconciliation.overlap_minutes) == (interval, overlap)
+
+
+@pytest.mark.parametrize("overlap", [15, 16])
+def test_reconciliation_overlap_is_shorter_than_the_interval(overlap: int) -> None:
+    problem = only_problem(with_tab("reconciliation", interval_minutes=15, overlap_minutes=overlap))
+    assert problem == SettingProblem(
+        "reconciliation.overlap_minutes",
+        f"must be shorter than reconciliation.interval_minutes (15), not {overlap}",
+    )
+
+
+def test_a_shorter_interval_alone_names_the_default_overlap_it_collides_with() -> None:
+    problem = only_problem(with_tab("reconciliation", interval_minutes=5))
+    assert problem.field == "reconciliation.overlap_minutes"
+    assert "(5), not 10" in problem.message
+
+
+def test_reconciliation_overlap_is_not_negative() -> None:
+    problem = only_problem(with_tab("reconciliation", overlap_minutes=-1))
+    assert problem == SettingProblem("reconciliation.overlap_minutes", "must not be negative, not -1")
+
+
+def test_reconciliation_can_be_switched_off_and_unknown_keys_are_refused() -> None:
+    assert not RackbeatShopifySettings.model_validate(with_tab("reconciliation", enabled=False)).reconciliation.enabled
+    problem = only_problem(with_tab("reconciliation", intervall_minutes=30))
+    assert problem.field == "reconciliation.intervall_minutes"
+    assert "not a setting" in problem.message

@@ -94,11 +94,25 @@ class Faults:
     `latency_seconds`: added to every request (real wall time; keep it small).
     `drop_response_rate`: share of *mutating* requests that commit and then lose their response (the client sees a
     transport error, as when a connection is cut after the server wrote).
+    `throttle_rate`: share of requests answered 429 with a `Retry-After` of 1–`max_retry_after` seconds, on top of
+    the simulator's own rate limit (a platform throttling for its own reasons).
+    `timeout_rate`: share of requests that hang for `hang_seconds` of real time and are then cut without an answer
+    (half of the mutating ones after committing): a client whose read timeout is shorter sees a timeout.
+    `outage_until`: until this moment of the simulator's clock, every request is answered 503 (an outage).
+    `on_committed_write`: called after a mutating request committed, with `crash_after_write_rate` — the caller's
+    process dies between this write and its next step (the embedded Lambda runtime arms a crash).
     """
 
     server_error_rate: float = 0.0
     latency_seconds: float = 0.0
     drop_response_rate: float = 0.0
+    throttle_rate: float = 0.0
+    max_retry_after: int = 5
+    timeout_rate: float = 0.0
+    hang_seconds: float = 1.5
+    outage_until: float = 0.0
+    crash_after_write_rate: float = 0.0
+    on_committed_write: Callable[[], None] | None = field(default=None, repr=False)
     seed: int | None = None
     _rng: random.Random = field(default_factory=random.Random, repr=False)
 
@@ -112,6 +126,14 @@ class Faults:
 
 class ResponseDropped(Exception):
     """Raised by a simulator after committing a write whose response is to be lost."""
+
+
+class ResponseHung(Exception):
+    """Raised by a simulator for a request that hangs `seconds` and is then cut without an answer."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"hanging {seconds}s")
+        self.seconds = seconds
 
 
 class Simulator:
@@ -163,6 +185,9 @@ def transport(sim: Simulator, root: str = "") -> httpx.MockTransport:
             answer = sim.handle(request_from_httpx(request, root))
         except ResponseDropped as dropped:
             raise httpx.ReadError("simulated: response lost after commit", request=request) from dropped
+        except ResponseHung as hung:
+            # In process there is no socket to time out on: the client sees what its timeout would raise.
+            raise httpx.ReadTimeout("simulated: no answer in time", request=request) from hung
         return httpx.Response(answer.status, content=answer.body, headers=answer.headers)
 
     return httpx.MockTransport(handler)

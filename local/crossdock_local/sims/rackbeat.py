@@ -37,6 +37,7 @@ from urllib.parse import unquote
 
 from crossdock_local.sims.base import (
     ResponseDropped,
+    ResponseHung,
     SimRequest,
     SimResponse,
     Simulator,
@@ -668,7 +669,19 @@ class RackbeatSimulator(Simulator):
             self._flush_webhooks()
 
     def _handle_locked(self, request: SimRequest) -> SimResponse:
-        if self.faults.roll(self.faults.server_error_rate):
+        faults = self.faults
+        if self.clock() < faults.outage_until:
+            return json_response(503, {"message": "Service Unavailable"})
+        mutating = request.method.upper() in MUTATING
+        hang_after_commit = False
+        if faults.roll(faults.timeout_rate):
+            if not (mutating and faults.roll(0.5)):
+                raise ResponseHung(faults.hang_seconds)
+            hang_after_commit = True
+        if faults.roll(faults.throttle_rate):
+            wait = faults._rng.randint(1, max(1, faults.max_retry_after))
+            return json_response(429, {"message": "Too Many Attempts."}, {"Retry-After": str(wait)})
+        if faults.roll(faults.server_error_rate):
             # The faults' own RNG, so a seeded Faults replays the same status codes.
             status = self.faults._rng.choice((500, 502, 503))
             return json_response(status, {"message": "Server Error"})
@@ -680,7 +693,12 @@ class RackbeatSimulator(Simulator):
         if throttled is not None:
             return throttled
         response = self._dispatch(request, self.accounts[account_id])
-        if request.method.upper() in MUTATING and self.faults.roll(self.faults.drop_response_rate):
+        if mutating and response.status < 300:
+            if faults.on_committed_write is not None and faults.roll(faults.crash_after_write_rate):
+                faults.on_committed_write()
+            if hang_after_commit:
+                raise ResponseHung(faults.hang_seconds)
+        if mutating and faults.roll(faults.drop_response_rate):
             raise ResponseDropped(f"{request.method} {request.path}")
         return response
 

@@ -19,9 +19,10 @@ Follows the fact sheet `../shared/reference/shopify.md`:
   `bulkOperationRunQuery` with its JSONL result live in `shopify_catalog.py`; this module only registers them.
 
 GraphQL is not parsed by a full GraphQL implementation: a small tokenizer and selection-set parser recognise the
-root fields Crossdock uses (`order`, `webhookSubscriptions`, `webhookSubscriptionCreate` and the catalog's) and
-answer only the selected fields, checked against a small static schema so unknown fields fail as Shopify's validation
-does. Field directives are captured (`@idempotent(key:)`, `@skip`, `@include`). Fragments are not supported.
+root fields Crossdock uses (`order`, `webhookSubscriptions`, `webhookSubscriptionCreate`, the catalog's, and `orders`
+of `shopify_order_search.py`) and answer only the selected fields, checked against a small static schema so unknown
+fields fail as Shopify's validation does. Field directives are captured (`@idempotent(key:)`, `@skip`, `@include`).
+Fragments are not supported.
 
 Not part of Shopify: the `/_control/...` endpoints, which let an operator create orders and products and flush
 webhooks when the simulator runs under `crossdock serve`. They authenticate with the shop's access token like the
@@ -870,6 +871,7 @@ def _gql_line_item(
         "currentQuantity": item.get("current_quantity", quantity),
         "requiresShipping": item.get("requires_shipping", True),
         "taxable": item.get("taxable", True),
+        "isGiftCard": bool(item.get("gift_card")),
         "originalUnitPriceSet": _bag(item, "price", currencies),
         "originalTotalSet": _bag_of(original_total, currencies),
         "discountedTotalSet": _bag_of(original_total - discount, currencies),
@@ -963,6 +965,7 @@ def gql_order(order: dict[str, Any]) -> dict[str, Any]:
         "id": order.get("admin_graphql_api_id") or gid("Order", order.get("id")),
         "legacyResourceId": str(order.get("id")),
         "name": order.get("name"),
+        "number": order.get("order_number"),
         "email": order.get("email"),
         "phone": order.get("phone"),
         "note": order.get("note"),
@@ -1013,6 +1016,7 @@ def gql_order(order: dict[str, Any]) -> dict[str, Any]:
         "shippingLines": connection(
             [_gql_shipping_line(line, applications, currencies) for line in order.get("shipping_lines") or []]
         ),
+        "refunds": _order_search.order_refunds(order),
     }
 
 
@@ -1132,6 +1136,7 @@ class ShopifySimulator(Simulator):
         self.drop_token_responses = 0
         self.apps = _app.AppInstalls(self, seed)
         self.refunds = _refunds.Refunds(self)
+        self.order_search = _order_search.OrderSearch(self)
         self._routes()
 
     def _routes(self) -> None:
@@ -1539,6 +1544,14 @@ class ShopifySimulator(Simulator):
             self.catalog.advance_all()  # a bulk operation that finished meanwhile queues its webhook first
             return [d for d in self.outbox if domain is None or d.domain == domain]
 
+    def lose_pending(self, domain: str, topics: set[str] | None = None) -> int:
+        """Webhooks lost in flight: the shop's pending deliveries (of `topics`, else all) are discarded unsent, as
+        when Shopify gave up on an endpoint that stayed down or a delivery vanished on the way; returns how many."""
+        with self._lock:
+            lost = [d for d in self.outbox if d.domain == domain and (topics is None or d.topic in topics)]
+            self.outbox = [d for d in self.outbox if not any(d is gone for gone in lost)]
+            return len(lost)
+
     def deliver(self, limit: int | None = None, *, domain: str | None = None) -> DeliveryReport:
         """Send pending deliveries (of `domain`, or all shops) through the sink, in outbox order unless reordered.
 
@@ -1872,4 +1885,5 @@ def _prepare(query: str, variables: dict[str, Any], operation_name: str | None) 
 # is imported last; either module may be imported first. The app-install and refund modules follow the same rule.
 from crossdock_local.sims import shopify_app as _app  # noqa: E402
 from crossdock_local.sims import shopify_catalog as _catalog  # noqa: E402
+from crossdock_local.sims import shopify_order_search as _order_search  # noqa: E402
 from crossdock_local.sims import shopify_refunds as _refunds  # noqa: E402

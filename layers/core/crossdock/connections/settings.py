@@ -173,6 +173,42 @@ class Advanced(_Strict):
     )
 
 
+# The sweep runs on EventBridge Scheduler, whose rates are whole minutes; more often than every 5 minutes would spend
+# the shop's API budget on a safety net, less often than daily would leave missed orders waiting too long.
+MIN_INTERVAL_MINUTES = 5
+MAX_INTERVAL_MINUTES = 1440
+
+
+class Reconciliation(_Strict):
+    """The scheduled sweep that finds what webhooks missed (SPEC §5): orders without a Rackbeat order, refunds
+    without a credit note, stock that differs. Each sweep looks at what changed since the previous one, reaching
+    `overlap_minutes` further back so an update Shopify indexed late is still seen."""
+
+    enabled: bool = True
+    interval_minutes: int = 15
+    overlap_minutes: int = 10
+
+    @model_validator(mode="after")
+    def _sane_window(self) -> Reconciliation:
+        if not MIN_INTERVAL_MINUTES <= self.interval_minutes <= MAX_INTERVAL_MINUTES:
+            raise _rule(
+                f"must be between {MIN_INTERVAL_MINUTES} and {MAX_INTERVAL_MINUTES} minutes, "
+                f"not {self.interval_minutes}",
+                "reconciliation.interval_minutes",
+            )
+        if self.overlap_minutes < 0:
+            raise _rule(f"must not be negative, not {self.overlap_minutes}", "reconciliation.overlap_minutes")
+        if self.overlap_minutes >= self.interval_minutes:
+            # Shopify indexes an update within seconds or minutes; an overlap as long as the interval would re-read
+            # every order in every sweep without catching anything more.
+            raise _rule(
+                f"must be shorter than reconciliation.interval_minutes ({self.interval_minutes}), "
+                f"not {self.overlap_minutes}",
+                "reconciliation.overlap_minutes",
+            )
+        return self
+
+
 class RackbeatShopifySettings(_Strict):
     initial_sync: Literal["enabled", "disabled"] = "disabled"
     customer_defaults: CustomerDefaults = Field(default_factory=CustomerDefaults)
@@ -186,6 +222,7 @@ class RackbeatShopifySettings(_Strict):
     fulfillment: Fulfillment = Field(default_factory=Fulfillment)
     pos: Pos = Field(default_factory=Pos)
     advanced: Advanced = Field(default_factory=Advanced)
+    reconciliation: Reconciliation = Field(default_factory=Reconciliation)
 
 
 @dataclass(frozen=True)

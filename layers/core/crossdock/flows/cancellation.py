@@ -14,7 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 from crossdock.errors import FailureClass, PermanentError, RetryableError
-from crossdock.store import events, mappings
+from crossdock.flows.outcome import finish_event
+from crossdock.store import mappings
 from crossdock.store.events import EventStatus
 from crossdock.systems.rackbeat import orders as rackbeat
 from crossdock.systems.rackbeat.client import RackbeatClient
@@ -75,5 +76,5 @@ def _details(mapping: dict[str, Any]) -> dict[str, Any]:
 
 
 def _finish(context: dict[str, Any], reason: str, table: Any) -> dict[str, Any]:
-    events.finish_event(table, context["connection_id"], context["event_sk"], EventStatus.DONE, reason)
+    finish_event(table, context["connection_id"], context["event_sk"], EventStatus.DONE, reason)
     return {**context, "next": "done"}

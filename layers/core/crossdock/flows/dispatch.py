@@ -19,7 +19,8 @@ from crossdock.connections.model import Connection, ConnectionState
 from crossdock.connections.settings import RackbeatShopifySettings, TransferWhen
 from crossdock.errors import ExecutionAlreadyExists, FailureClass, PermanentError
 from crossdock.flows import lifecycle, products, stock
-from crossdock.flows.outcome import Outcome, first_error
+from crossdock.flows.outcome import Outcome, finish_event, first_error
+from crossdock.flows.reconcile_schedule import ReconcileSchedules
 from crossdock.flows.workflow_names import attempt_name, execution_name
 from crossdock.store import attempts, connections, events, mappings
 from crossdock.store.events import EventStatus
@@ -59,6 +60,8 @@ class DispatchDeps:
     # For redrives: the state of an earlier attempt, and the order as Shopify has it now (`orders/resync`).
     workflow_status: WorkflowStatus | None = None
     fetch_order: FetchOrder | None = None
+    # An uninstall removes the connection's reconciliation schedule at once (it would also remove itself later).
+    reconcile_schedules: ReconcileSchedules | None = None
 
 
 def transfer_reason(when: TransferWhen, topic: str, order: ShopifyOrder) -> str | None:
@@ -86,7 +89,7 @@ def dispatch_event(message: dict[str, Any], deps: DispatchDeps) -> Outcome:
     outcome = _route(message, connection_id, sk, deps)
     if outcome.status is not EventStatus.RECEIVED:
         details = {"failure_class": outcome.failure_class.value} if outcome.failure_class else {}
-        events.finish_event(deps.table, connection_id, sk, outcome.status, outcome.reason, **details)
+        finish_event(deps.table, connection_id, sk, outcome.status, outcome.reason, **details)
     return outcome
 
 
@@ -97,7 +100,9 @@ def _route(message: dict[str, Any], connection_id: str, sk: str, deps: DispatchD
         # Whatever the connection's state: `shop/redact` arrives 48 hours after the uninstall.
         if deps.secrets is None:
             return Outcome.needs_attention(f"{topic} cannot be handled here: no secret store", FailureClass.BUG)
-        return lifecycle.handle_lifecycle_event(deps.table, deps.secrets, connection, topic, message["payload"], sk)
+        return lifecycle.handle_lifecycle_event(
+            deps.table, deps.secrets, connection, topic, message["payload"], sk, deps.reconcile_schedules
+        )
     if connection is None or connection.state is not ConnectionState.ACTIVE:
         state = connection.state.value if connection else "deleted"
         return Outcome(EventStatus.SKIPPED, f"connection {connection_id} is {state}")

@@ -5,9 +5,9 @@ The operator has created the connection in state `installing` with the app's cli
 sends the shop owner's browser to `begin_install`, which checks that Shopify signed the request recently and sends
 the browser on to Shopify's approval page with a one-time `state`. Shopify sends it back to `complete_install`,
 which checks the signature again, consumes the state (a replayed callback finds it gone), trades the code for the
-token, checks the granted scopes cover what the settings need, stores the token encrypted, registers the webhooks
-and only then marks the connection `active` (its state alone: settings saved meanwhile stay) — a connection is
-never active without a working token and webhooks.
+token, checks the granted scopes cover what the settings need, stores the token encrypted, registers the webhooks,
+makes the reconciliation schedule and only then marks the connection `active` (its state alone: settings saved
+meanwhile stay) — a connection is never active without a working token, webhooks and the sweep that heals them.
 A connection that was uninstalled installs again the same way.
 
 Every answer is for a person's browser: a status and a sentence saying what happened, never a secret.
@@ -25,6 +25,7 @@ from crossdock.connections.secret_names import SHOPIFY_APP_SECRET, SHOPIFY_PREVI
 from crossdock.connections.shopify_tokens import save_grant
 from crossdock.errors import CrossdockError, RetryableError
 from crossdock.flows import activation
+from crossdock.flows.reconcile_schedule import ReconcileSchedules
 from crossdock.store import connections, events, oauth_states
 from crossdock.store.secrets import SecretStore
 from crossdock.systems.shopify import oauth
@@ -46,6 +47,8 @@ class InstallDeps:
     secrets: SecretStore
     clients: ConnectionClients
     now: Callable[[], float]
+    # The connection's reconciliation schedule; None where no schedule is kept (a test of the OAuth steps alone).
+    reconcile_schedules: ReconcileSchedules | None = None
 
 
 @dataclass(frozen=True)
@@ -130,9 +133,13 @@ def complete_install(params: Mapping[str, str], public_base_url: str, deps: Inst
             deps.secrets,
             public_base_url,
         )
+        if deps.reconcile_schedules is not None:
+            deps.reconcile_schedules.follow(connection, activating=True)
     except CrossdockError as failed:
         # The connection stays installable; opening the app in Shopify again repeats the install.
-        return InstallAnswer(502, f"Crossdock could not register its webhooks ({failed.reason}). Install again.")
+        return InstallAnswer(
+            502, f"Crossdock could not register its webhooks or schedule ({failed.reason}). Install again."
+        )
     connections.set_state(deps.table, connection.id, ConnectionState.ACTIVE, events.received_stamp(now))
     return InstallAnswer(200, f"Crossdock is installed for {shop}.")
 

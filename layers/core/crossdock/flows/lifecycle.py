@@ -13,6 +13,7 @@ from crossdock.connections.model import Connection, ConnectionState
 from crossdock.connections.secret_names import SHOPIFY_APP_SECRET, SHOPIFY_PREVIOUS_APP_SECRET
 from crossdock.flows import privacy
 from crossdock.flows.outcome import Outcome
+from crossdock.flows.reconcile_schedule import ReconcileSchedules
 from crossdock.store import connections, events
 from crossdock.store.secrets import SecretStore
 
@@ -29,24 +30,37 @@ _PRIVACY: dict[str, Callable[[privacy.PrivacyContext, str], Outcome]] = {
 
 
 def handle_lifecycle_event(
-    table: Any, secrets: SecretStore, connection: Connection, topic: str, payload: str, event_sk: str
+    table: Any,
+    secrets: SecretStore,
+    connection: Connection,
+    topic: str,
+    payload: str,
+    event_sk: str,
+    reconcile_schedules: ReconcileSchedules | None = None,
 ) -> Outcome:
     """The outcome of one lifecycle event; `event_sk` is the event's own entry in the log, whose payload the
     privacy flows drop once handled."""
     if topic == "app/uninstalled":
-        return uninstall(table, secrets, connection, event_sk)
+        return uninstall(table, secrets, connection, event_sk, reconcile_schedules)
     handler = _PRIVACY.get(topic)
     if handler is None:
         return Outcome.skipped(f"no flow handles shopify event {topic}")
     return handler(privacy.PrivacyContext(table, secrets, connection, event_sk, events.received_stamp()), payload)
 
 
-def uninstall(table: Any, secrets: SecretStore, connection: Connection, event_sk: str) -> Outcome:
+def uninstall(
+    table: Any,
+    secrets: SecretStore,
+    connection: Connection,
+    event_sk: str,
+    reconcile_schedules: ReconcileSchedules | None = None,
+) -> Outcome:
     """Deactivates the connection and deletes its Shopify tokens; Rackbeat's side is the merchant's and stays.
 
     Every stored `shopify_*` secret but the app secret goes, so token kinds added later (refresh token, expiry)
     are deleted without a change here. Work for the shop stops because everything that acts on a connection
-    checks that it is active.
+    checks that it is active; its reconciliation schedule is removed (without `reconcile_schedules` here, the
+    sweep removes it at its next run, finding the connection uninstalled).
     """
     shop = connection.shop_domain
     now = events.received_stamp()
@@ -56,6 +70,8 @@ def uninstall(table: Any, secrets: SecretStore, connection: Connection, event_sk
     tokens = [name for name in connections.stored_secret_names(table, connection.id) if _is_shopify_token(name)]
     for name in tokens:
         secrets.delete(connection.id, name)
+    if reconcile_schedules is not None:
+        reconcile_schedules.stop(connection.id)
     # The payload is the shop's record (owner's name, e-mail, phone, address) and Crossdock reads nothing in it.
     events.redact_payload(table, connection.id, event_sk, privacy.redaction_marker("app/uninstalled"), now)
     if previous is ConnectionState.UNINSTALLED and not tokens:

@@ -18,6 +18,7 @@ from crossdock.connections.settings import RackbeatShopifySettings, RackbeatStat
 from crossdock.errors import FailureClass, PermanentError
 from crossdock.flows import cancellation, order_lines, refunds
 from crossdock.flows.cancellation import WorkflowStatus
+from crossdock.flows.outcome import finish_event
 from crossdock.flows.workflow_names import attempt_name, execution_name
 from crossdock.model.order import Order
 from crossdock.store import attempts, connections, events, mappings
@@ -110,7 +111,7 @@ def _connection(deps: StageDeps, connection_id: str) -> Connection:
 
 
 def _skip(context: dict[str, Any], reason: str, deps: StageDeps) -> dict[str, Any]:
-    events.finish_event(deps.table, context["connection_id"], context["event_sk"], EventStatus.SKIPPED, reason)
+    finish_event(deps.table, context["connection_id"], context["event_sk"], EventStatus.SKIPPED, reason)
     return {**context, "next": "done"}
 
 
@@ -256,7 +257,7 @@ def record_done(context: dict[str, Any], target: RackbeatStatus, deps: StageDeps
         taxes_included=bool(context.get("taxes_included", True)),
         **({"rackbeat_invoice": str(context["rackbeat_invoice"])} if context.get("rackbeat_invoice") else {}),
     )
-    events.finish_event(
+    finish_event(
         deps.table,
         context["connection_id"],
         context["event_sk"],
@@ -286,7 +287,7 @@ def describe_failure(error: dict[str, Any]) -> tuple[str, str]:
 
 def record_needs_attention(context: dict[str, Any], deps: StageDeps) -> None:
     reason, failure_class = describe_failure(context.get("error") or {})
-    events.finish_event(
+    finish_event(
         deps.table,
         context["connection_id"],
         context["event_sk"],

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import ValidationError
 
+from crossdock.aws.observability import count_finished_event
 from crossdock.errors import FailureClass
+from crossdock.store import events
 from crossdock.store.events import EventStatus
 
 
@@ -27,6 +30,14 @@ class Outcome:
     @classmethod
     def needs_attention(cls, reason: str, failure_class: FailureClass = FailureClass.VALIDATION) -> Outcome:
         return cls(EventStatus.NEEDS_ATTENTION, reason, failure_class)
+
+
+def finish_event(table: Any, connection_id: str, sk: str, status: EventStatus, reason: str, **details: Any) -> None:
+    """Ends an event: records its outcome in the event log (`store.events.finish_event`, same arguments) and counts
+    it (`events_<status>`, needs_attention also per `failure_class`). Every flow ends its events through here, so a
+    finished event is counted once and in one place; the store itself stays free of metrics."""
+    events.finish_event(table, connection_id, sk, status, reason, **details)
+    count_finished_event(status.value, details.get("failure_class"))
 
 
 def first_error(error: Exception) -> str:

@@ -18,7 +18,7 @@ from crossdock.connections.clients import ConnectionClients
 from crossdock.connections.model import ConnectionState
 from crossdock.errors import PermanentError
 from crossdock.flows import products, stock
-from crossdock.flows.outcome import Outcome
+from crossdock.flows.outcome import Outcome, finish_event
 from crossdock.store import connections, events
 from crossdock.store.events import EventStatus
 
@@ -43,7 +43,7 @@ def run_command(command: dict[str, Any], deps: PushDeps) -> str:
             f"connection {connection_id} is {connection.state.value if connection else 'deleted'}"
         )
         if kind == "product.push" and command.get("event_sk"):
-            events.finish_event(deps.table, connection_id, str(command["event_sk"]), outcome.status, outcome.reason)
+            finish_event(deps.table, connection_id, str(command["event_sk"]), outcome.status, outcome.reason)
         return outcome.reason
     if kind == "stock.push":
         stock_deps = stock.StockDeps(
@@ -67,9 +67,7 @@ def run_command(command: dict[str, Any], deps: PushDeps) -> str:
         except PermanentError as refused:
             outcome = Outcome.needs_attention(refused.reason, refused.failure_class)
         details = {"failure_class": outcome.failure_class.value} if outcome.failure_class else {}
-        events.finish_event(
-            deps.table, connection_id, str(command["event_sk"]), outcome.status, outcome.reason, **details
-        )
+        finish_event(deps.table, connection_id, str(command["event_sk"]), outcome.status, outcome.reason, **details)
         return outcome.reason
     # A command this code does not know cannot succeed by retrying; keep it visible in the log and drop it.
     logger.error("unknown outbound command", extra={"command": kind})
@@ -85,4 +83,4 @@ def _record_stock_problems(table: Any, connection_id: str, report: stock.PushRep
     shown = report.problems[:MAX_PROBLEMS_IN_REASON]
     more = len(report.problems) - len(shown)
     reason = "; ".join(shown) + (f"; and {more} more" if more else "")
-    events.finish_event(table, connection_id, sk, EventStatus.NEEDS_ATTENTION, reason, failure_class="unmapped")
+    finish_event(table, connection_id, sk, EventStatus.NEEDS_ATTENTION, reason, failure_class="unmapped")

@@ -16,6 +16,7 @@ from typing import Any
 from crossdock.connections.settings import RackbeatShopifySettings
 from crossdock.errors import FailureClass, PermanentError, RetryableError
 from crossdock.flows import order_lines
+from crossdock.flows.outcome import finish_event
 from crossdock.store import events, mappings
 from crossdock.store.events import EventStatus
 from crossdock.systems.rackbeat import credit_notes
@@ -148,7 +149,7 @@ def credit_note_stage(
     mappings.put_mapping(
         table, connection_id, "refund", "shopify", str(refund.id), credit_number, status="done", order=str(number)
     )
-    events.finish_event(
+    finish_event(
         table,
         connection_id,
         context["event_sk"],

@@ -17,6 +17,7 @@ from typing import Any
 from crossdock.connections.model import Connection, ConnectionState
 from crossdock.errors import CrossdockError
 from crossdock.flows import activation
+from crossdock.flows.outcome import finish_event
 from crossdock.store import connections, events
 from crossdock.store.events import EventStatus
 from crossdock.systems.shopify.graphql import ShopifyAdmin
@@ -82,7 +83,7 @@ def check_connection(connection: Connection, deps: SelfCheckDeps) -> list[str]:
             json.dumps({"recreated": recreated}),
             received_at,
         )
-        events.finish_event(
+        finish_event(
             deps.table,
             connection.id,
             sk,

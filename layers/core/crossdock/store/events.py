@@ -15,6 +15,14 @@ from crossdock.store import keys
 # Successful events are kept for a month for support questions; failures are kept until an operator acts.
 DONE_RETENTION_DAYS = 30
 
+# A sparse index of the events still open: only an event being worked on (`received`) or waiting for an operator
+# (`needs_attention`) carries these two attributes, so failures and backlog are listed across every connection
+# without reading the event log (template.yaml, Table). The key starts with the connection id: one connection's
+# open events sort together, and writes spread over the key range instead of piling onto its newest end.
+OPEN_EVENTS_INDEX = "OpenEvents"
+OPEN_STATUS = "open_status"
+OPEN_KEY = "open_key"
+
 
 class EventStatus(StrEnum):
     RECEIVED = "received"
@@ -50,6 +58,8 @@ def record_received(
                 "payload": payload,
                 "status": EventStatus.RECEIVED.value,
                 "attempts": 1,
+                OPEN_STATUS: EventStatus.RECEIVED.value,
+                OPEN_KEY: open_key(connection_id, sk),
             },
             ConditionExpression="attribute_not_exists(pk)",
         )
@@ -62,13 +72,43 @@ def record_received(
     return sk
 
 
+def open_key(connection_id: str, sk: str) -> str:
+    """`<connection id>#<received_at>#<event id>`: the event's key in the open-events index."""
+    return f"{connection_id}#{sk.removeprefix(keys.EVENT_PREFIX)}"
+
+
 def load_event(table: Any, connection_id: str, sk: str) -> dict[str, Any] | None:
     item: dict[str, Any] | None = table.get_item(Key={"pk": keys.connection_pk(connection_id), "sk": sk}).get("Item")
     return item
 
 
 def finish_event(table: Any, connection_id: str, sk: str, status: EventStatus, reason: str, **details: Any) -> None:
-    """Records the event's outcome. Failures get no TTL: they stay until an operator retries or dismisses them."""
+    """Records the event's outcome. Failures get no TTL: they stay until an operator retries or dismisses them, and
+    stay in the open-events index; any other outcome leaves it."""
+    _finish(table, connection_id, sk, status, reason, None, details)
+
+
+def finish_event_if(
+    table: Any, connection_id: str, sk: str, status: EventStatus, reason: str, expected: EventStatus, /, **details: Any
+) -> bool:
+    """`finish_event`, provided the event is still `expected`: False when it is not (or does not exist), and then
+    nothing is written (an operator's change must not overwrite what a flow recorded meanwhile)."""
+    return _finish(table, connection_id, sk, status, reason, expected, details)
+
+
+def _finish(
+    table: Any,
+    connection_id: str,
+    sk: str,
+    status: EventStatus,
+    reason: str,
+    expected: EventStatus | None,
+    details: dict[str, Any],
+) -> bool:
+    if status is EventStatus.NEEDS_ATTENTION:
+        # Every failure is classified (one metric and one operator filter per class); a failure that no flow
+        # classified is ours to look at.
+        details.setdefault("failure_class", "bug")
     names = {"#s": "status", "#r": "reason"}
     values: dict[str, Any] = {":s": status.value, ":r": reason, ":t": received_stamp()}
     sets = ["#s = :s", "#r = :r", "finished_at = :t"]
@@ -76,18 +116,29 @@ def finish_event(table: Any, connection_id: str, sk: str, status: EventStatus, r
         names[f"#d{index}"] = name
         values[f":d{index}"] = value
         sets.append(f"#d{index} = :d{index}")
-    update = "SET " + ", ".join(sets)
     if status is EventStatus.NEEDS_ATTENTION:
-        update += " REMOVE expires_at"
+        values[":open"] = status.value
+        values[":key"] = open_key(connection_id, sk)
+        sets += [f"{OPEN_STATUS} = :open", f"{OPEN_KEY} = :key"]
+        removed = ["expires_at"]
     else:
         values[":e"] = int(time.time()) + DONE_RETENTION_DAYS * 86400
-        update = update.replace("SET ", "SET expires_at = :e, ", 1)
-    table.update_item(
-        Key={"pk": keys.connection_pk(connection_id), "sk": sk},
-        UpdateExpression=update,
-        ExpressionAttributeNames=names,
-        ExpressionAttributeValues=values,
-    )
+        sets.insert(0, "expires_at = :e")
+        removed = [OPEN_STATUS, OPEN_KEY]
+    request: dict[str, Any] = {
+        "Key": {"pk": keys.connection_pk(connection_id), "sk": sk},
+        "UpdateExpression": "SET " + ", ".join(sets) + " REMOVE " + ", ".join(removed),
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
+    if expected is not None:
+        request["ConditionExpression"] = "#s = :expected"
+        values[":expected"] = expected.value
+    try:
+        table.update_item(**request)
+    except table.meta.client.exceptions.ConditionalCheckFailedException:  # only with `expected`
+        return False
+    return True
 
 
 def list_events(table: Any, connection_id: str) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ the fields Rackbeat named. The API key travels only in the Authorization header 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -17,7 +18,20 @@ from crossdock.errors import FailureClass, PermanentError, RateLimited, Retryabl
 from crossdock.systems.pacing import RatePacer
 
 USER_AGENT = "Crossdock/1.0 (integrations@crossdock.example)"
-TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+READ_TIMEOUT_ENV = "RACKBEAT_TIMEOUT_SECONDS"  # set per deployment (template parameter RackbeatTimeoutSeconds)
+DEFAULT_READ_TIMEOUT = 10.0
+
+
+def _timeout() -> httpx.Timeout:
+    """A Rackbeat that has not answered in time is treated like a 5xx: the workflow retries with backoff, which
+    costs less than holding the Lambda. Read when a client is made, so a changed environment applies at once."""
+    try:
+        seconds = float(os.environ.get(READ_TIMEOUT_ENV, DEFAULT_READ_TIMEOUT))
+    except ValueError:
+        seconds = DEFAULT_READ_TIMEOUT
+    return httpx.Timeout(seconds, connect=min(3.0, seconds))
+
+
 READ_ATTEMPTS = 3
 
 
@@ -62,7 +76,7 @@ class RackbeatClient:
         self._http = httpx.Client(
             base_url=base_url.rstrip("/") + "/",
             transport=transport,
-            timeout=TIMEOUT,
+            timeout=_timeout(),
             headers={
                 "Authorization": f"Bearer {api_key}",
                 "Accept": "application/json",

@@ -1,0 +1,109 @@
+"""Connections as an operator sees them: state, accounts, settings version, last event; never a secret's value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+
+from crossdock.operations.errors import NotFound
+from crossdock.operations.events import EventRow, last_event, open_events
+from crossdock.operations.target import OperatorTarget
+from crossdock.store import connections, keys, sync_progress
+from crossdock.store.events import EventStatus
+
+
+@dataclass(frozen=True)
+class ConnectionSummary:
+    connection_id: str
+    shop_domain: str
+    state: str
+    state_since: str | None  # when it became what it is (installed, uninstalled, …); None if never changed
+    rackbeat_account_id: int | None
+    settings_version: int
+    settings_saved_at: str | None
+    last_event: EventRow | None
+
+
+@dataclass(frozen=True)
+class ConnectionDetail:
+    summary: ConnectionSummary
+    kind: str
+    shopify_api_base: str
+    rackbeat_api_base: str
+    shopify_client_id: str | None
+    settings: dict[str, Any]
+    settings_history: list[dict[str, Any]]  # version and saved_at of every saved version
+    secret_names: list[str]  # names only: the values stay encrypted in the table
+    needs_attention: int
+    in_progress: int
+    initial_sync: dict[str, Any] | None
+    # Crossdock keeps no copy of the webhook subscriptions: the hourly self-check compares them with Shopify's
+    # and records a `shopify/self_check` event when it re-creates one.
+    webhooks: str = field(default="not stored; see shopify/self_check events for repairs")
+
+
+def list_connections(target: OperatorTarget) -> list[ConnectionSummary]:
+    """Every connection, by shop domain (a filtered Scan, see `store.connections.list_connections`)."""
+    found = connections.list_connections(target.table)
+    return sorted((_summary(target, connection) for connection in found), key=lambda s: s.shop_domain)
+
+
+def show_connection(target: OperatorTarget, connection_id: str) -> ConnectionDetail:
+    connection = connections.load_connection(target.table, connection_id)
+    if connection is None:
+        tombstone = connections.load_tombstone(target.table, connection_id)
+        if tombstone is not None:
+            raise NotFound(
+                f"connection {connection_id} ({tombstone.get('shop_domain')}) was erased on Shopify's shop/redact "
+                f"at {tombstone.get('redacted_at')}"
+            )
+        raise NotFound(f"no connection {connection_id}")
+    history = [
+        {"version": version["version"], "saved_at": version["saved_at"]}
+        for version in connections.list_settings_versions(target.table, connection_id)
+    ]
+    return ConnectionDetail(
+        summary=_summary(target, connection),
+        kind=connection.kind,
+        shopify_api_base=connection.shopify_base_url,
+        rackbeat_api_base=connection.rackbeat_api_base,
+        shopify_client_id=connection.shopify_client_id,
+        settings=connection.settings.model_dump(mode="json"),
+        settings_history=history,
+        secret_names=_secret_names(target.table, connection_id),
+        needs_attention=len(open_events(target, EventStatus.NEEDS_ATTENTION, connection_id)),
+        in_progress=len(open_events(target, EventStatus.RECEIVED, connection_id)),
+        initial_sync=sync_progress.load(target.table, connection_id),
+    )
+
+
+def _summary(target: OperatorTarget, connection: Any) -> ConnectionSummary:
+    return ConnectionSummary(
+        connection_id=connection.id,
+        shop_domain=connection.shop_domain,
+        state=connection.state.value,
+        state_since=_state_since(target.table, connection.id),
+        rackbeat_account_id=connection.rackbeat_account_id,
+        settings_version=connection.settings_version,
+        settings_saved_at=connection.settings_saved_at,
+        last_event=last_event(target, connection.id),
+    )
+
+
+def _state_since(table: Any, connection_id: str) -> str | None:
+    item = table.get_item(
+        Key={"pk": keys.connection_pk(connection_id), "sk": keys.META}, ProjectionExpression="state_changed_at"
+    ).get("Item")
+    return str(item["state_changed_at"]) if item and item.get("state_changed_at") else None
+
+
+def _secret_names(table: Any, connection_id: str) -> list[str]:
+    """The names of the stored secrets, reading only the secret items' keys."""
+    answer = table.query(
+        KeyConditionExpression=Key("pk").eq(keys.connection_pk(connection_id))
+        & Key("sk").begins_with(keys.SECRET_PREFIX),
+        ProjectionExpression="sk",
+    )
+    return sorted(str(item["sk"]).removeprefix(keys.SECRET_PREFIX) for item in answer["Items"])

@@ -1,0 +1,63 @@
+"""Connecting the operator commands to a stack: a deployed one by its CloudFormation name, or the embedded one that
+`crossdock serve` runs, through the endpoint it wrote to its state file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ProfileNotFound
+
+from crossdock.operations.errors import NotFound, OperatorError
+from crossdock.operations.target import OperatorTarget, stack_resources, target_from_resources
+
+DEFAULT_STATE_FILE = ".crossdock-state.json"
+# An operator waits for a person; a few retries of a throttled call are better than a failed command.
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30)
+
+
+def aws_target(stack: str, profile: str | None = None, region: str | None = None) -> OperatorTarget:
+    """The deployed stack `stack`, with the credentials of `profile` (or the default chain)."""
+    try:
+        session = boto3.Session(profile_name=profile, region_name=region)
+    except ProfileNotFound as missing:
+        raise NotFound(str(missing)) from missing
+    if not session.region_name:
+        raise OperatorError("no AWS region: give --region, or set one for the profile")
+    cloudformation: Any = session.client("cloudformation", config=_CONFIG)
+    resources = stack_resources(cloudformation, stack)
+    where = f"stack {stack} in {session.region_name}" + (f" (profile {profile})" if profile else "")
+    return target_from_resources(
+        resources,
+        session.resource("dynamodb", config=_CONFIG).Table,
+        session.client("sqs", config=_CONFIG),
+        where,
+    )
+
+
+def local_target(state_file: str = DEFAULT_STATE_FILE) -> OperatorTarget:
+    """The embedded stack of a running `crossdock serve`, over HTTP."""
+    path = Path(state_file)
+    if not path.exists():
+        raise NotFound(f"no state file {path}: start `crossdock serve` (it writes one) or give its path to --local")
+    try:
+        aws = json.loads(path.read_text())["aws"]
+        endpoint_url, region, resources = aws["endpoint_url"], aws["region"], aws["resources"]
+    except (ValueError, KeyError, TypeError) as unreadable:
+        raise OperatorError(
+            f"{path} has no AWS endpoint ({unreadable}): it was written by an older `crossdock serve`; restart it"
+        ) from unreadable
+    # moto accepts any credentials; these keep boto3 from looking for real ones (and never sending them).
+    session = boto3.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=region)
+    client_options: Any = {"endpoint_url": endpoint_url, "config": _CONFIG}
+    return target_from_resources(
+        resources,
+        session.resource("dynamodb", **client_options).Table,
+        session.client("sqs", **client_options),
+        f"the embedded stack at {endpoint_url}",
+        # Its SQS runs on the stack's virtual clock, which does not move while a long poll waits.
+        poll_seconds=0,
+    )
