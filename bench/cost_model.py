@@ -120,7 +120,12 @@ class Usage:
     kms_requests: int = 0
     scheduler_invocations: int = 0
     log_bytes: int = 0
+    log_retention_months: float = 1.0  # how long each logged byte is stored (the log groups' retention)
     xray_traces: int = 0
+
+    @property
+    def log_byte_months(self) -> float:
+        return self.log_bytes * self.log_retention_months
 
     def __post_init__(self) -> None:
         if self.orders <= 0:
@@ -156,7 +161,7 @@ _LINES: tuple[tuple[str, str, str, str, int], ...] = (
     ("KMS", "requests", "kms_requests", "kms_requests", 1),
     ("EventBridge Scheduler", "invocations", "scheduler_invocations", "scheduler_invocations", 1),
     ("CloudWatch Logs", "ingestion, GB", "log_bytes", "logs_ingestion_gb", GIB),
-    ("CloudWatch Logs", "storage, GB for the first month", "log_bytes", "logs_storage_gb_month", GIB),
+    ("CloudWatch Logs", "storage over the retention, GB-months", "log_byte_months", "logs_storage_gb_month", GIB),
     ("X-Ray", "traces recorded", "xray_traces", "xray_traces_recorded", 1),
 )
 

@@ -124,7 +124,7 @@ class Window:
         keys = set(_tree(self.after.usage, path)) | set(_tree(self.before.usage, path))
         return {key: self.delta(*path, key) for key in sorted(keys) if self.delta(*path, key)}
 
-    def usage(self, orders: int) -> Usage:
+    def usage(self, orders: int, log_retention_days: int) -> Usage:
         sqs = {kind: sum(self.grouped("sqs", kind, "billed").values()) for kind in ("standard", "fifo")}
         invocations = int(self.lambda_total("invocations"))
         executions = sum(self.delta("states", machine, "executions") for machine in self.after.usage["states"])
@@ -142,6 +142,7 @@ class Window:
             kms_requests=int(sum(self.grouped("api_calls", "kms").values())),
             scheduler_invocations=int(self.delta("scheduler", "invocations")),
             log_bytes=self.after.log_bytes - self.before.log_bytes + invocations * PLATFORM_BYTES_PER_INVOCATION,
+            log_retention_months=log_retention_days / 30,
             # Every request that enters the stack starts a trace (API Gateway, the SQS pollers, Step Functions,
             # the scheduler; Tracing is Active everywhere). X-Ray's default rule samples the first request each
             # second and 5 % beyond: at one shop's pace nearly all of them, so this is the upper bound.
@@ -194,6 +195,7 @@ def run(order_count: int, seed: int) -> Run:
 
         target = RackbeatStatus.INVOICED_AND_SHIPPED
         with LocalStack(seed=seed) as stack:
+            stack.aws.meter_request_units()
             stack.aws.exclude_from_usage(stack.table.meta.client)  # the audits' reads are not the stack's work
             table_reader = stack.aws.exclude_from_usage(boto3.client("dynamodb", region_name=stack.aws.region))
             settings = {**demo.demo_settings(target), **demo_catalog.catalog_settings()}
@@ -249,6 +251,13 @@ def run(order_count: int, seed: int) -> Run:
     )
 
 
+def template_default(parameter: str) -> str:
+    """A parameter's default in template.yaml: what a deployment gets unless it overrides it."""
+    from crossdock_local.aws_template import load_template
+
+    return str(load_template(PROJECT / "template.yaml")["Parameters"][parameter]["Default"])
+
+
 def _table_bytes(reader: Any, table: str) -> int:
     """What the table stores, as DynamoDB bills it: each item's size plus 100 bytes of index overhead."""
     from crossdock_local.aws_usage import item_size
@@ -281,7 +290,8 @@ def _price_text(line: CostLine) -> str:
 
 
 def report(result: Run, prices: PriceTable, prices_path: Path, order_count: int) -> str:
-    usage = result.window.usage(result.orders)
+    retention = int(template_default("LogRetentionDays"))
+    usage = result.window.usage(result.orders, retention)
     lines = cost_lines(usage, prices)
     total = total_per_1000_orders(lines)
     per_paid = total * result.orders / result.paid if result.paid else None
@@ -358,11 +368,10 @@ def _details(result: Run) -> list[str]:
 def _monthly(result: Run, prices: PriceTable) -> list[str]:
     """Costs that come per month, not per order."""
     from crossdock_local.aws_scheduler import rate_seconds
-    from crossdock_local.aws_template import load_template
 
-    rate = load_template(PROJECT / "template.yaml")["Parameters"]["SelfCheckRate"]["Default"]
+    rate = template_default("SelfCheckRate")
     runs_per_month = 30 * 86400 / (rate_seconds(rate) or 3600)
-    check_usage = result.self_check.usage(orders=1)
+    check_usage = result.self_check.usage(orders=1, log_retention_days=int(template_default("LogRetentionDays")))
     per_run = total_per_1000_orders(cost_lines(check_usage, prices)) / 1000
     metrics = prices["custom_metric_month"].cost(len(result.metrics))
     key = prices["kms_key_month"].cost(1)
@@ -375,7 +384,7 @@ def _monthly(result: Run, prices: PriceTable) -> list[str]:
         f"  KMS key: ${_money(key)} a month, plus one key-month per automatic yearly rotation",
         "  SQS event source mappings poll idle queues with long polls: empty receives cost per month, set by the "
         "pollers AWS runs, not by orders (not priced)",
-        "  CloudWatch log groups have no retention set: log storage grows every month (the first month is above)",
+        "  Step Functions logs errors only (Level ERROR: a failed task, a retry) to vended log groups: not metered",
     ]
 
 

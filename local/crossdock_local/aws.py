@@ -43,6 +43,7 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.sqs.models import sqs_backends
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
@@ -214,6 +215,17 @@ class EmbeddedAws:
         stack.enter_context(mock.patch.object(ExecutionWorker, "start", self._pooled_execution_start()))
         stack.enter_context(mock.patch.object(StepFunctionsParserBackend, "start_execution", _named_start_execution()))
         stack.enter_context(mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(_parse_once())))
+        # Making a boto3 client reads os.environ whole (proxies, IMDS settings) while an invocation on another
+        # thread may be restoring its function's variables: a dict changed during iteration → KeyError. The
+        # workflow threads make their Lambda clients under the runtime's lock, as the invocations change os.environ.
+        original_client_for = vars(lambda_eval_utils)["boto_client_for"]  # imported there, not exported
+        runtime_lock = self._lambdas.environment_lock
+
+        def client_for(*args: Any, **kwargs: Any) -> Any:
+            with runtime_lock:
+                return original_client_for(*args, **kwargs)
+
+        stack.enter_context(mock.patch.object(lambda_eval_utils, "boto_client_for", client_for))
 
     def _patch_lambda_invoke(self, stack: ExitStack) -> None:
         """Invocations of the template's functions run in-process; anything else keeps moto's behaviour.
@@ -628,6 +640,11 @@ class EmbeddedAws:
             FunctionName=spec.name, Environment={"Variables": dict(spec.environment)}
         )
 
+    def meter_request_units(self, enabled: bool = True) -> None:
+        """Meter DynamoDB's request units from the items' sizes from now on (`usage()["dynamodb"]`). Off by default:
+        it reads every written item before and after the write, which slows the stack by about a fifth."""
+        self._calls.meter_dynamodb = enabled
+
     def exclude_from_usage(self, client: Any) -> Any:
         """Leave a boto3 client's calls out of `usage()`: a harness reading state to audit a run is not work the
         stack does. The client must live as long as this runtime."""
@@ -794,8 +811,9 @@ class EmbeddedAws:
         requests; states: per state machine, executions by status and state transitions (retries included, as
         billed) read from the execution histories; states_waited_seconds: retry backoff and Wait states slept by
         all executions; dynamodb: per table logical id, on-demand read and write request units from the items'
-        sizes; sqs: per queue type, billed requests (64 KB chunks) by operation and empty receives; scheduler:
-        schedule runs (invocations of their targets). See `crossdock_local.aws_usage`.
+        sizes (once `meter_request_units` is on); sqs: per queue type, billed requests (64 KB chunks) by
+        operation and empty receives; scheduler: schedule runs (invocations of their targets). See
+        `crossdock_local.aws_usage`.
         """
         return {
             "api_calls": _copy_counts(self._calls.app),

@@ -204,6 +204,11 @@ class InProcessLambda:
         self._record(Invocation(spec.logical_id, source, request_id, started_at, duration_ms, cold_start, error_type))
         return result
 
+    @property
+    def environment_lock(self) -> threading.RLock:
+        """Held while a function's variables are in os.environ; whoever reads os.environ whole takes it too."""
+        return self._lock
+
     def crash_if_armed(self) -> None:
         """Called before every AWS API call: the invocation dies here if a crash was armed during it."""
         faults = self.crash_faults

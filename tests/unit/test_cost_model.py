@@ -142,6 +142,17 @@ def test_units_per_order_become_dollars_per_1000_orders() -> None:
     assert cost_model.total_per_1000_orders(list(lines.values())) == Decimal("0.335275")
 
 
+def test_logs_are_stored_for_the_retention_of_their_log_groups() -> None:
+    prices = cost_model.PriceTable.load()
+    usage = cost_model.Usage(orders=1, log_bytes=1024**3, log_retention_months=2.0)
+
+    lines = {line.price.key: line for line in cost_model.cost_lines(usage, prices)}
+
+    assert lines["logs_ingestion_gb"].per_order == 1.0
+    assert lines["logs_storage_gb_month"].per_order == 2.0
+    assert lines["logs_storage_gb_month"].per_1000_orders == Decimal("60")  # 2,000 GB-months at $0.03
+
+
 def test_a_line_without_a_price_is_listed_not_guessed(tmp_path: Path) -> None:
     table = _table(tmp_path, usd=None)
     usage = cost_model.Usage(orders=10, dynamodb_stored_bytes=10 * 1024**3)
@@ -236,6 +247,7 @@ def test_retry_waits_follow_the_backoff_up_to_its_cap() -> None:
 def counter() -> Iterator[ApiCallCounter]:
     with moto.mock_aws():
         metering = ApiCallCounter()
+        metering.meter_dynamodb = True
         metering.install()
         try:
             yield metering
