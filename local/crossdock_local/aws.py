@@ -41,6 +41,7 @@ from botocore.client import BaseClient
 from moto.awslambda.models import LambdaFunction
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.models import DEFAULT_ACCOUNT_ID
+from moto.dynamodb.models import DynamoDBBackend
 from moto.sqs.models import sqs_backends
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
@@ -215,6 +216,7 @@ class EmbeddedAws:
         stack.enter_context(mock.patch.object(ExecutionWorker, "start", self._pooled_execution_start()))
         stack.enter_context(mock.patch.object(StepFunctionsParserBackend, "start_execution", _named_start_execution()))
         stack.enter_context(mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(_parse_once())))
+        _atomic_item_writes(stack)
         # Making a boto3 client reads os.environ whole (proxies, IMDS settings) while an invocation on another
         # thread may be restoring its function's variables: a dict changed during iteration → KeyError. The
         # workflow threads make their Lambda clients under the runtime's lock, as the invocations change os.environ.
@@ -881,6 +883,21 @@ def _named_start_execution() -> Callable[..., Any]:
         return original(backend, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
 
     return start_execution
+
+
+def _atomic_item_writes(stack: ExitStack) -> None:
+    """DynamoDB checks a write's condition and writes the item as one step; moto checks, then writes, without a
+    lock, so two threads' conditional puts (two containers claiming one lease) could both succeed. One lock over
+    moto's item writes gives them DynamoDB's atomicity."""
+    writes = threading.RLock()
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+        original = getattr(DynamoDBBackend, name)
+
+        def atomic(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            with writes:
+                return _original(*args, **kwargs)
+
+        stack.enter_context(mock.patch.object(DynamoDBBackend, name, atomic))
 
 
 def _parse_once() -> Callable[[str], tuple[Any, Any]]:
