@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from crossdock_local.stack import LocalStack
@@ -118,3 +118,52 @@ def test_refunds_are_skipped_when_the_setting_is_off(stack: LocalStack, merchant
     assert _credit_notes(merchant) == []
     (event,) = [e for e in merchant.events() if e["topic"] == "refunds/create"]
     assert (event["status"], event["reason"]) == ("skipped", "orders.refunds_as_credit_notes is off")
+
+
+def _cents(amount: Decimal) -> Decimal:
+    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _one_unit_off_by_a_cent(merchant: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An order and a line of ≥ 2 units where one unit's refund, as Shopify splits amount and VAT (each rounded to
+    cents), is a cent away from what its net price and VAT rate come to: the case Rackbeat would book differently."""
+    for index in range(80):
+        order = merchant.order(index)
+        for line in _product_lines(order):
+            if line["quantity"] < 2 or not line.get("tax_lines"):
+                continue
+            subtotal = Decimal(line["price"]) * line["quantity"] - sum(
+                (Decimal(a["amount"]) for a in line.get("discount_allocations") or []), Decimal(0)
+            )
+            tax = sum((Decimal(t["price"]) for t in line["tax_lines"]), Decimal(0))
+            rate = sum((Decimal(str(t["rate"])) for t in line["tax_lines"]), Decimal(0))
+            unit_subtotal, unit_tax = _cents(subtotal / line["quantity"]), _cents(tax / line["quantity"])
+            net, refunded = (
+                (unit_subtotal - unit_tax, unit_subtotal)
+                if order.get("taxes_included")
+                else (unit_subtotal, unit_subtotal + unit_tax)
+            )
+            if _cents(net * (1 + rate)) != refunded:
+                return order, line
+    raise AssertionError("no order in the generator's first 80 has such a line")
+
+
+def test_a_cent_of_vat_rounding_is_absorbed_so_the_credit_note_matches_the_refund(
+    stack: LocalStack, merchant_with: Any
+) -> None:
+    # GIVEN an invoiced order, and a refund of one unit whose VAT Shopify rounded the other way than Rackbeat would
+    merchant = merchant_with(orders=CREDITING)
+    order, line = _one_unit_off_by_a_cent(merchant)
+    placed = stack.shopify.create_order(merchant.domain, order, paid=True)
+    stack.settle()
+    placed_line = next(li for li in placed["line_items"] if li["sku"] == line["sku"])
+    # WHEN that unit is refunded
+    refund = stack.shopify.refund(merchant.domain, placed["id"], [(placed_line["id"], 1)])
+    stack.settle()
+    # THEN the credit note credits exactly what Shopify refunded: the unit's net price moved by under a cent
+    (note,) = _credit_notes(merchant)
+    assert Decimal(str(note["total"])) == _refunded(refund)
+    (credited,) = note["lines"]
+    assert credited["item_id"] == line["sku"] and Decimal(str(credited["quantity"])) == 1
+    (done,) = [e for e in merchant.events() if e["topic"] == "refunds/create"]
+    assert done["status"] == "done" and "Shopify refunded" not in done["reason"]

@@ -22,8 +22,17 @@ from crossdock.store.events import EventStatus
 from crossdock.systems.rackbeat import credit_notes
 from crossdock.systems.rackbeat import orders as rackbeat
 from crossdock.systems.rackbeat.client import RackbeatClient, Unprocessable
-from crossdock.systems.shopify.refunds import CreditLine, ShopifyRefund, credit_lines, ignored_adjustments, parse_refund
+from crossdock.systems.shopify.refunds import (
+    PRICE_PLACES,
+    CreditLine,
+    ShopifyRefund,
+    credit_lines,
+    credited_total,
+    ignored_adjustments,
+    parse_refund,
+)
 
+CENT = Decimal("0.01")
 IN_PROGRESS = frozenset({"transferred"})
 
 
@@ -88,8 +97,11 @@ def _item(line: CreditLine, settings: RackbeatShopifySettings) -> str:
     return line.sku
 
 
-def _rackbeat_lines(lines: list[CreditLine], settings: RackbeatShopifySettings) -> list[dict[str, Any]]:
-    return [
+def _rackbeat_lines(
+    lines: list[CreditLine], credited: Decimal, settings: RackbeatShopifySettings
+) -> list[dict[str, Any]]:
+    """The credit note's lines, priced so that Rackbeat's total is the amount Shopify refunded, to the cent."""
+    body = [
         {
             "item_id": _item(line, settings),
             "name": line.title,
@@ -100,6 +112,31 @@ def _rackbeat_lines(lines: list[CreditLine], settings: RackbeatShopifySettings) 
         }
         for line in lines
     ]
+    _absorb_rounding(body, credited)
+    return body
+
+
+def _absorb_rounding(body: list[dict[str, Any]], credited: Decimal) -> None:
+    """Shopify rounds a refunded share's amount and its VAT to the cent each; Rackbeat works the VAT out again from
+    the net price and rate, which can land a cent away. Orders put that cent on the rounding item, but a credit note
+    may only credit what its invoice holds, so here the largest line's net unit price moves by the fraction of a
+    cent that makes the totals meet (Rackbeat keeps 6 decimals). A larger difference is not rounding: it is left
+    visible in the event's reason instead."""
+    difference = credited - rackbeat.expected_total(body)
+    if not difference or not body or abs(difference) > _rounding_tolerance(body):
+        return
+    # Aim the unrounded total at the refunded amount itself: then net and VAT round to cents that add up to it.
+    exact = credited - sum((rackbeat.rackbeat_line_total(row) for row in body), Decimal(0))
+    line = max(body, key=lambda row: abs(rackbeat.rackbeat_line_total(row)))
+    gross_per_unit = Decimal(line["quantity"]) * (1 + Decimal(line["vat_percentage"]) / 100)
+    nudged = Decimal(line["line_price"]) + (exact / gross_per_unit).quantize(PRICE_PLACES)
+    line["line_price"] = str(nudged.normalize())
+
+
+def _rounding_tolerance(body: list[dict[str, Any]]) -> Decimal:
+    """Each refunded share has its amount and its VAT rounded to the cent (up to a cent together), and the document
+    total is rounded once more."""
+    return CENT * len(body) + rackbeat.CENT_HALF
 
 
 def _create(
@@ -107,9 +144,10 @@ def _create(
     invoice: int,
     reference: str,
     lines: list[CreditLine],
+    credited: Decimal,
     settings: RackbeatShopifySettings,
 ) -> dict[str, Any]:
-    body_lines = _rackbeat_lines(lines, settings)
+    body_lines = _rackbeat_lines(lines, credited, settings)
     restock = any(line.restock for line in lines if not line.is_shipping)
     try:
         return credit_notes.create(client, invoice, reference, body_lines, restock)
@@ -135,7 +173,8 @@ def credit_note_stage(
     found = credit_notes.find(client, reference)
     if found is None:
         # Orders transferred before the flag was recorded are Danish VAT-inclusive shops in practice.
-        lines = credit_lines(refund, bool(mapping.get("taxes_included", True)))
+        taxes_included = bool(mapping.get("taxes_included", True))
+        lines = credit_lines(refund, taxes_included)
         if not lines:
             raise PermanentError(
                 f"Shopify refund {refund.id} of {order_name} returns {refund.refunded_amount} without any line or "
@@ -143,7 +182,7 @@ def credit_note_stage(
                 FailureClass.VALIDATION,
             )
         invoice = _booked_invoice(client, number, refund, mapping)
-        found = _create(client, invoice, reference, lines, settings)
+        found = _create(client, invoice, reference, lines, credited_total(refund, taxes_included), settings)
     credit_notes.book(client, found)
     credit_number = str(found["number"])
     mappings.put_mapping(

@@ -57,18 +57,22 @@ def _vat_percentage(line: OrderLine) -> Decimal:
     return (line.vat_rate * 100).normalize()
 
 
-def rackbeat_line_total(line: dict[str, Any]) -> Decimal:
-    """Rackbeat's arithmetic for one line, unrounded: net = qty × price × (1 − discount %), plus VAT %.
+def _line_net(line: dict[str, Any]) -> Decimal:
+    return Decimal(line["quantity"]) * Decimal(line["line_price"]) * (1 - Decimal(line["discount_percentage"]) / 100)
 
-    The exact rounding Rackbeat applies is not published; we assume per-document rounding of the exact sum (the
-    simulator does the same). `expected_total` uses it to detect a cent difference before it reaches the ERP.
-    """
-    net = Decimal(line["quantity"]) * Decimal(line["line_price"]) * (1 - Decimal(line["discount_percentage"]) / 100)
-    return net * (1 + Decimal(line["vat_percentage"]) / 100)
+
+def rackbeat_line_total(line: dict[str, Any]) -> Decimal:
+    """Rackbeat's arithmetic for one line, unrounded: net = qty × price × (1 − discount %), plus VAT %."""
+    return _line_net(line) * (1 + Decimal(line["vat_percentage"]) / 100)
 
 
 def expected_total(lines: list[dict[str, Any]]) -> Decimal:
-    return to_cents(sum((rackbeat_line_total(line) for line in lines), Decimal(0)))
+    """The document total Rackbeat will show. Its exact rounding is not published; we assume what an invoice
+    prints — net total and VAT total each rounded to the cent, then added (the simulator does the same). Used to
+    see a cent difference before it reaches the ERP."""
+    net = sum((_line_net(line) for line in lines), Decimal(0))
+    vat = sum((_line_net(line) * Decimal(line["vat_percentage"]) / 100 for line in lines), Decimal(0))
+    return to_cents(net) + to_cents(vat)
 
 
 def order_total(rackbeat_order: dict[str, Any]) -> Decimal:

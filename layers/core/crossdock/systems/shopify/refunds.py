@@ -140,6 +140,19 @@ def credit_lines(refund: ShopifyRefund, taxes_included: bool) -> list[CreditLine
     return lines
 
 
+def credited_total(refund: ShopifyRefund, taxes_included: bool) -> Decimal:
+    """What Shopify counts as refunded for the lines and shipping, VAT included: the figure a credit note must match.
+
+    Shopify rounds VAT per line; Rackbeat works it out again from the net price and rate, which can be a cent away.
+    """
+    lines = sum(
+        (row.subtotal if taxes_included else row.subtotal + row.total_tax for row in refund.refund_line_items),
+        Decimal(0),
+    )
+    shipping = sum((net + tax for net, tax in _shipping_amounts(refund, taxes_included)), Decimal(0))
+    return lines + shipping
+
+
 def _shipping_amounts(refund: ShopifyRefund, taxes_included: bool) -> list[tuple[Decimal, Decimal]]:
     """(net, tax) per refunded shipping amount. Guess: a refund shipping line's `subtotal_amount_set` is in the
     order's tax convention like a refund line's `subtotal` (Shopify documents it only as "the subtotal amount")."""
