@@ -56,7 +56,7 @@ class MemoryTable:
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], dict[str, Any]] = {}
 
-    def get_item(self, Key: dict[str, str]) -> dict[str, Any]:
+    def get_item(self, Key: dict[str, str], ProjectionExpression: str | None = None) -> dict[str, Any]:
         item = self.items.get((Key["pk"], Key["sk"]))
         return {"Item": item} if item else {}
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import uuid
 from typing import Any
+from unittest import mock
 
 import boto3
+import pytest
 
+from crossdock.aws import services
 from crossdock.connections.secret_names import RACKBEAT_WEBHOOK_TOKENS
 from crossdock.systems.shopify.webhooks import sign
+from crossdock_local.aws_lambda import ProcessCrash
 from crossdock_local.stack import LocalStack
 
 
@@ -138,3 +142,36 @@ def test_rackbeat_webhook_needs_the_connections_token(stack: LocalStack, merchan
     (event,) = merchant.events()
     # authenticated and logged; this connection does not sync products from Rackbeat
     assert (event["status"], event["reason"]) == ("skipped", "product_sync.master is none")
+
+
+def _crash(when: str) -> Any:
+    """Ingest's process dies just before or just after the event reaches the queue (its answer is then lost)."""
+    real = services.send_to_queue
+
+    def send(queue_url: str, message: dict[str, Any]) -> None:
+        if when == "after":
+            real(queue_url, message)
+        raise ProcessCrash(f"{when} queueing")
+
+    return mock.patch.object(services, "send_to_queue", send)
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_a_crash_around_queueing_loses_nothing_and_duplicates_nothing(
+    stack: LocalStack, merchant_with: Any, when: str
+) -> None:
+    # GIVEN a paid order whose two webhooks reach an ingest that dies around the moment it queues them
+    merchant = merchant_with()
+    placed = stack.shopify.create_order(merchant.domain, merchant.order(0), paid=True)
+    with _crash(when):
+        report = stack.shopify.deliver(domain=merchant.domain)
+    assert report.delivered == 0 and report.pending == 2
+    # WHEN Shopify retries them (same webhook ids), as it does after a 5xx, and the stack settles
+    stack.settle()
+    # THEN the retries were queued (the crashed attempts claimed nothing), and Rackbeat has the order exactly once
+    assert len(merchant.rackbeat_orders(placed)) == 1
+    handled = [(e["topic"], e["status"]) for e in merchant.events()]
+    assert ("orders/create", "done") in handled or ("orders/paid", "done") in handled
+    assert all(status in ("done", "skipped") for _, status in handled), handled
+    assert len(handled) == (2 if when == "before" else 4)
+    assert [a.status for a in stack.shopify.delivery_log[-4:]] == [502, 502, 200, 200]

@@ -1,8 +1,11 @@
 """Ingest: what must happen before a webhook is answered, and nothing more (DESIGN §1, SPEC §5 "Ingress").
 
 Authenticate the sender, reject malformed input with a 4xx naming what is wrong, drop repeats, queue, answer.
-No external system is called. A delivery is claimed for dedupe before it is queued; if queueing fails the claim
-is released and the sender gets a 5xx, so its retry is accepted — nothing is lost and nothing is queued twice.
+No external system is called. A Shopify delivery is queued first and claimed for dedupe after: a process that dies
+in between leaves the delivery unclaimed, so the sender's retry is queued again. Claiming first would answer that
+retry "duplicate" for an event that never reached the queue — lost. The price is a rare second message for one
+delivery (also when two copies arrive at once), which dispatch already absorbs: an order's workflow is named from
+the order, so a second copy is `skipped`, never a second Rackbeat order.
 """
 
 from __future__ import annotations
@@ -68,7 +71,7 @@ def receive_shopify_webhook(headers: Mapping[str, str], raw_body: bytes, deps: I
     parsed = _parse_object(raw_body)
     if isinstance(parsed, IngestAnswer):
         return parsed
-    if not deliveries.claim_delivery(deps.table, "shopify", delivery.dedupe_key, connection_id):
+    if deliveries.already_queued(deps.table, "shopify", delivery.dedupe_key):
         return IngestAnswer(200, {"status": "duplicate"})
     message = {
         "source": "shopify",
@@ -78,11 +81,8 @@ def receive_shopify_webhook(headers: Mapping[str, str], raw_body: bytes, deps: I
         "received_at": events.received_stamp(),
         "payload": raw_body.decode(),
     }
-    try:
-        deps.enqueue(message)
-    except Exception:
-        deliveries.release_delivery(deps.table, "shopify", delivery.dedupe_key)
-        raise
+    deps.enqueue(message)  # raises on failure: the sender gets a 5xx and retries; nothing was claimed
+    deliveries.claim_delivery(deps.table, "shopify", delivery.dedupe_key, connection_id)
     return IngestAnswer(200, {"status": "queued"})
 
 

@@ -1,4 +1,7 @@
-"""Delivery dedupe: a webhook delivery is queued once, however often the sender repeats it (DESIGN §3)."""
+"""Delivery dedupe: a webhook delivery is queued once, however often the sender repeats it (DESIGN §3).
+
+A delivery is claimed only after its event was queued (see `flows.ingest`), so a claim always means "queued".
+"""
 
 from __future__ import annotations
 
@@ -34,6 +37,10 @@ def claim_delivery(table: Any, source: str, delivery_id: str, connection_id: str
         return False
 
 
-def release_delivery(table: Any, source: str, delivery_id: str) -> None:
-    """Forgets a claim whose event could not be queued, so the sender's retry is accepted."""
-    table.delete_item(Key={"pk": keys.delivery_pk(source, delivery_id), "sk": keys.NO_SORT})
+def already_queued(table: Any, source: str, delivery_id: str) -> bool:
+    """True when a delivery was claimed before (its event was queued); the repeat is counted on the record."""
+    key = {"pk": keys.delivery_pk(source, delivery_id), "sk": keys.NO_SORT}
+    if "Item" not in table.get_item(Key=key, ProjectionExpression="pk"):
+        return False
+    table.update_item(Key=key, UpdateExpression="ADD repeats :one", ExpressionAttributeValues={":one": 1})
+    return True
