@@ -131,7 +131,8 @@ class CrashFaults:
     def arm(self) -> None:
         self._armed = True
 
-    def roll_after(self, function: str) -> bool:
+    def roll_after(self, function: str, event: Any) -> bool:
+        """Whether this invocation of `function` (with `event`) dies after its handler returned."""
         rate = self.after_rate.get(function, 0.0)
         return rate > 0 and self._rng.random() < rate
 
@@ -183,7 +184,7 @@ class InProcessLambda:
             try:
                 handler = self._handler(spec)
                 payload = self._marshal(handler(event, LambdaContext(spec, self._clock, request_id)))
-                if self.crash_faults.roll_after(spec.logical_id):
+                if self.crash_faults.roll_after(spec.logical_id, event):
                     raise ProcessCrash("after the handler returned")
                 result = InvokeResult(payload=payload, error=None)
             except ProcessCrash as crash:

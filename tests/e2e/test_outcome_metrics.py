@@ -9,6 +9,7 @@ from typing import Any
 
 from crossdock.aws.observability import FAILURE_CLASS_DIMENSION, OUTCOME_METRICS
 from crossdock.store.events import FINAL
+from crossdock_local.aws_lambda import CrashFaults
 from crossdock_local.demo import DEMO_SKUS
 from crossdock_local.log_capture import FunctionLogs, capture_function_logs
 from crossdock_local.stack import LocalStack
@@ -59,3 +60,41 @@ def test_every_finished_event_is_counted_once_by_outcome_and_failure_class(
     assert Counter(_outcome_records(logs)) == expected
     assert {status for status, _ in expected} == {"done", "skipped", "needs_attention"}
     assert ("needs_attention", "unmapped") in expected
+
+
+class FirstAttemptsDie(CrashFaults):
+    """Every workflow stage dies once, after its work is done; Step Functions retries it with the same input (it
+    sees Lambda.Unknown), and that attempt lives."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[str] = set()
+
+    def roll_after(self, function: str, event: Any) -> bool:
+        attempt = json.dumps(event, sort_keys=True, default=str)
+        if function != "OrderStepsFunction" or attempt in self.seen:
+            return False
+        self.seen.add(attempt)
+        return True
+
+
+def test_a_stage_retried_after_it_finished_the_event_does_not_count_it_again(
+    stack: LocalStack, merchant_with: Any
+) -> None:
+    # GIVEN workflow stages whose process dies after the stage's work is done: the retried stage finishes the same
+    # event a second time
+    merchant = merchant_with()
+    stack.aws.lambdas.crash_faults = crashes = FirstAttemptsDie()
+    try:
+        with capture_function_logs(stack.aws) as logs:
+            # WHEN paid orders go through (create + paid webhooks each)
+            for index in range(4):
+                stack.shopify.create_order(merchant.domain, merchant.order(index), paid=True)
+            stack.settle()
+    finally:
+        stack.aws.lambdas.crash_faults = CrashFaults()
+    # THEN stages were retried, and still every finished event was counted exactly once
+    assert crashes.crashes > 0
+    handled = Counter(str(event["status"]) for event in merchant.events())
+    assert handled == {"done": 4, "skipped": 4}, [e.get("reason") for e in merchant.events()]
+    assert Counter(status for status, _ in _outcome_records(logs)) == handled

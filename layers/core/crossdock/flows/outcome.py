@@ -35,9 +35,14 @@ class Outcome:
 def finish_event(table: Any, connection_id: str, sk: str, status: EventStatus, reason: str, **details: Any) -> None:
     """Ends an event: records its outcome in the event log (`store.events.finish_event`, same arguments) and counts
     it (`events_<status>`, needs_attention also per `failure_class`). Every flow ends its events through here, so a
-    finished event is counted once and in one place; the store itself stays free of metrics."""
-    events.finish_event(table, connection_id, sk, status, reason, **details)
-    count_finished_event(status.value, details.get("failure_class"))
+    finished event is counted in one place; the store itself stays free of metrics.
+
+    Counted once: a workflow stage retried after it had already finished the event writes the same outcome again,
+    and the status the write replaced shows it was no change. (`UPDATED_OLD` may leave out an attribute set to the
+    value it had — moto does — so "no previous status" counts as no change too; every event has one from receipt.)"""
+    previous = events.finish_event(table, connection_id, sk, status, reason, **details)
+    if previous is not None and previous != status.value:
+        count_finished_event(status.value, details.get("failure_class"))
 
 
 def first_error(error: Exception) -> str:

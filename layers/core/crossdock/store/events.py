@@ -82,10 +82,13 @@ def load_event(table: Any, connection_id: str, sk: str) -> dict[str, Any] | None
     return item
 
 
-def finish_event(table: Any, connection_id: str, sk: str, status: EventStatus, reason: str, **details: Any) -> None:
-    """Records the event's outcome. Failures get no TTL: they stay until an operator retries or dismisses them, and
-    stay in the open-events index; any other outcome leaves it."""
-    _finish(table, connection_id, sk, status, reason, None, details)
+def finish_event(
+    table: Any, connection_id: str, sk: str, status: EventStatus, reason: str, **details: Any
+) -> str | None:
+    """Records the event's outcome and returns the status it had before (None if it had none). Failures get no TTL:
+    they stay until an operator retries or dismisses them, and stay in the open-events index; any other outcome
+    leaves it."""
+    return _finish(table, connection_id, sk, status, reason, None, details)[1]
 
 
 def finish_event_if(
@@ -93,7 +96,7 @@ def finish_event_if(
 ) -> bool:
     """`finish_event`, provided the event is still `expected`: False when it is not (or does not exist), and then
     nothing is written (an operator's change must not overwrite what a flow recorded meanwhile)."""
-    return _finish(table, connection_id, sk, status, reason, expected, details)
+    return _finish(table, connection_id, sk, status, reason, expected, details)[0]
 
 
 def _finish(
@@ -104,7 +107,8 @@ def _finish(
     reason: str,
     expected: EventStatus | None,
     details: dict[str, Any],
-) -> bool:
+) -> tuple[bool, str | None]:
+    """(written, the status before) — the old status comes back with the write itself (`UPDATED_OLD`)."""
     if status is EventStatus.NEEDS_ATTENTION:
         # Every failure is classified (one metric and one operator filter per class); a failure that no flow
         # classified is ours to look at.
@@ -130,15 +134,17 @@ def _finish(
         "UpdateExpression": "SET " + ", ".join(sets) + " REMOVE " + ", ".join(removed),
         "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": values,
+        "ReturnValues": "UPDATED_OLD",
     }
     if expected is not None:
         request["ConditionExpression"] = "#s = :expected"
         values[":expected"] = expected.value
     try:
-        table.update_item(**request)
+        answer = table.update_item(**request)
     except table.meta.client.exceptions.ConditionalCheckFailedException:  # only with `expected`
-        return False
-    return True
+        return False, None
+    previous = answer.get("Attributes", {}).get("status")
+    return True, None if previous is None else str(previous)
 
 
 def list_events(table: Any, connection_id: str) -> list[dict[str, Any]]:
