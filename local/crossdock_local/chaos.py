@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import io
 import random
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -126,6 +127,13 @@ def run_chaos(config: ChaosConfig, log: io.TextIOBase | None = None) -> ChaosFig
                 if rng.random() < config.refund_share:
                     _refund(stack, shop, order, rng)
             _work_a_while(stack, config.rounds_per_wave)
+            # stdout carries the functions' logs here; a long run reports that it is alive on stderr
+            print(
+                f"chaos: wave {number + 1}/{len(waves)} placed, {len(placed)} orders, "
+                f"{time.perf_counter() - started:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
         _count_faults(stack, figures)
         _faults_off(stack)
         converging, converging_clock = time.perf_counter(), stack.aws.clock.time()
