@@ -1,4 +1,4 @@
-"""Order steps: one stage of the order workflow per invocation (the state machine decides which).
+"""Order steps: a stage of the order workflow, and the stages that follow it while time is left (see `run_stages`).
 
 Errors leave as exceptions whose class name the workflow's Retry/Catch match on (`RetryableError` is retried with
 backoff; anything else is caught and recorded as needs_attention).
@@ -15,7 +15,7 @@ from crossdock.aws import services
 from crossdock.aws.observability import logger, metrics, trace_outbound_http, tracer
 from crossdock.connections.model import Connection
 from crossdock.errors import CrossdockError
-from crossdock.flows.order_stages import StageDeps, run_stage
+from crossdock.flows.order_stages import StageDeps, run_stages
 from crossdock.systems.rackbeat.client import RackbeatClient
 
 trace_outbound_http()  # Rackbeat's and Shopify's answers, timed in X-Ray
@@ -34,11 +34,18 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.set_correlation_id(f"{order.get('connection_id')}:{order.get('order_id') or order.get('refund_id')}")
     try:
         deps = StageDeps(table=services.table(), rackbeat_for=rackbeat_for, workflow_status=services.execution_status)
-        result = run_stage(stage, order, deps, execution=event.get("execution"))
+        result, ran = run_stages(
+            stage,
+            order,
+            deps,
+            execution=event.get("execution"),
+            seconds_left=lambda: context.get_remaining_time_in_millis() / 1000,
+        )
     except CrossdockError as failed:
         # One metric per failure class, so a dashboard tells throttling from a target outage from bad data.
         metrics.add_metric(name=f"order_stage_failed_{failed.failure_class.value}", unit=MetricUnit.Count, value=1)
         raise
-    metrics.add_metric(name=f"order_stage_{stage}", unit=MetricUnit.Count, value=1)
-    logger.info("order stage finished", extra={"stage": stage, "next": result.get("next")})
+    for done in ran:
+        metrics.add_metric(name=f"order_stage_{done}", unit=MetricUnit.Count, value=1)
+    logger.info("order stages finished", extra={"stages": ran, "next": result.get("next")})
     return result
