@@ -124,10 +124,9 @@ class Window:
         keys = set(_tree(self.after.usage, path)) | set(_tree(self.before.usage, path))
         return {key: self.delta(*path, key) for key in sorted(keys) if self.delta(*path, key)}
 
-    def usage(self, orders: int, log_retention_days: int) -> Usage:
+    def usage(self, orders: int, log_retention_days: int, trace_sample_rate: float) -> Usage:
         sqs = {kind: sum(self.grouped("sqs", kind, "billed").values()) for kind in ("standard", "fifo")}
         invocations = int(self.lambda_total("invocations"))
-        executions = sum(self.delta("states", machine, "executions") for machine in self.after.usage["states"])
         return Usage(
             orders=orders,
             api_gateway_requests=int(self.delta("api_requests")),
@@ -143,12 +142,10 @@ class Window:
             scheduler_invocations=int(self.delta("scheduler", "invocations")),
             log_bytes=self.after.log_bytes - self.before.log_bytes + invocations * PLATFORM_BYTES_PER_INVOCATION,
             log_retention_months=log_retention_days / 30,
-            # Every request that enters the stack starts a trace (API Gateway, the SQS pollers, Step Functions,
-            # the scheduler; Tracing is Active everywhere). X-Ray's default rule samples the first request each
-            # second and 5 % beyond: at one shop's pace nearly all of them, so this is the upper bound.
-            xray_traces=int(
-                self.delta("api_requests") + self.by_source("sqs") + executions + self.delta("scheduler", "invocations")
-            ),
+            # A trace starts where a request enters: API Gateway samples webhooks at the template's rate (its
+            # sampling rule has no reservoir), and the queues, workflows and functions behind it join that trace
+            # (functions trace PassThrough). Scheduled runs start none.
+            xray_traces=round(self.delta("api_requests") * trace_sample_rate),
         )
 
 
@@ -291,7 +288,7 @@ def _price_text(line: CostLine) -> str:
 
 def report(result: Run, prices: PriceTable, prices_path: Path, order_count: int) -> str:
     retention = int(template_default("LogRetentionDays"))
-    usage = result.window.usage(result.orders, retention)
+    usage = result.window.usage(result.orders, retention, float(template_default("TraceSampleRate")))
     lines = cost_lines(usage, prices)
     total = total_per_1000_orders(lines)
     per_paid = total * result.orders / result.paid if result.paid else None
@@ -371,7 +368,11 @@ def _monthly(result: Run, prices: PriceTable) -> list[str]:
 
     rate = template_default("SelfCheckRate")
     runs_per_month = 30 * 86400 / (rate_seconds(rate) or 3600)
-    check_usage = result.self_check.usage(orders=1, log_retention_days=int(template_default("LogRetentionDays")))
+    check_usage = result.self_check.usage(
+        orders=1,
+        log_retention_days=int(template_default("LogRetentionDays")),
+        trace_sample_rate=float(template_default("TraceSampleRate")),
+    )
     per_run = total_per_1000_orders(cost_lines(check_usage, prices)) / 1000
     metrics = prices["custom_metric_month"].cost(len(result.metrics))
     key = prices["kms_key_month"].cost(1)

@@ -66,6 +66,7 @@ from crossdock_local.aws_scheduler import EmbeddedScheduler, ScheduledRun, follo
 from crossdock_local.aws_sqs import SqsMapping, SqsPoller
 from crossdock_local.aws_template import Physical, Resolver, load_template, merge_globals
 from crossdock_local.aws_usage import ApiCallCounter
+from crossdock_local.aws_xray import xray_rule_problems
 
 PROCESS_DEATHS = frozenset({"Runtime.ExitError", "Sandbox.Timedout"})
 
@@ -132,6 +133,7 @@ class EmbeddedAws:
         self.account_id = DEFAULT_ACCOUNT_ID
         self.clock = VirtualClock()
         self.resources: dict[str, Physical] = {}
+        self.sampling_rules: dict[str, dict[str, Any]] = {}  # X-Ray's, by rule name (kept, not applied)
         self._parameters = parameters or {}
         self._max_concurrent_executions = max_concurrent_executions
         self._template: dict[str, Any] = {}
@@ -547,6 +549,18 @@ class EmbeddedAws:
         self._client("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=props["DashboardBody"])
         return Physical(name)
 
+    def _provision_sampling_rule(self, logical_id: str, props: dict[str, Any]) -> Physical:
+        """moto has no X-Ray sampling rules and nothing is traced locally, so the rule is only checked against the
+        API's limits (as CloudFormation would refuse it) and kept in `sampling_rules`."""
+        rule = self._resolve(props)["SamplingRule"]
+        problems = xray_rule_problems(rule)
+        if problems:
+            raise ValueError(f"{logical_id}: " + "; ".join(problems))
+        name = str(rule["RuleName"])
+        self.sampling_rules[name] = rule
+        arn = f"arn:aws:xray:{self.region}:{self.account_id}:sampling-rule/{name}"
+        return Physical(name, {"RuleArn": arn, "RuleName": name})
+
     # One provisioner per resource type; a new type is one more entry.
     _PROVISIONERS: ClassVar[dict[str, Callable[[EmbeddedAws, str, dict[str, Any]], Physical]]] = {
         "AWS::DynamoDB::Table": _provision_table,
@@ -564,6 +578,7 @@ class EmbeddedAws:
         "AWS::SNS::Subscription": _provision_subscription,
         "AWS::CloudWatch::Alarm": _provision_alarm,
         "AWS::CloudWatch::Dashboard": _provision_dashboard,
+        "AWS::XRay::SamplingRule": _provision_sampling_rule,
     }
 
     def _wire_events(self, logical_id: str, resource: dict[str, Any]) -> None:

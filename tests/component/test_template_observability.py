@@ -21,6 +21,7 @@ from crossdock.aws.observability import FAILURE_CLASS_DIMENSION, OUTCOME_METRICS
 from crossdock.errors import FailureClass
 from crossdock.store.events import EventStatus
 from crossdock_local.aws_template import load_template
+from crossdock_local.aws_xray import xray_rule_problems
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -391,3 +392,33 @@ def _own_metric_names() -> list[re.Pattern[str]]:
                 patterns.append(re.compile("".join(parts)))
     assert len(patterns) > len(OUTCOME_METRICS), "no add_metric found in functions/*/app.py"
     return patterns
+
+
+# -- tracing ---------------------------------------------------------------------------------------------------------
+
+
+def test_webhooks_are_sampled_at_the_parameters_rate_and_the_functions_follow(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    (rule,) = _of_type(resources, "AWS::XRay::SamplingRule").values()
+    sampling = rule["SamplingRule"]
+    resolved = {"RuleName": "crossdock-prod-webhooks", "ResourceARN": "arn", "FixedRate": 0.05}
+    assert xray_rule_problems(sampling | resolved) == []
+    assert sampling["FixedRate"] == {"Ref": "TraceSampleRate"} and sampling["ReservoirSize"] == 0
+    assert sampling["Priority"] < 10000  # before X-Ray's default rule and its one-per-second reservoir
+    assert sampling["ServiceType"] == "AWS::ApiGateway::Stage" and "${Api}" in sampling["ResourceARN"]["Fn::Sub"]
+    rate = template["Parameters"]["TraceSampleRate"]
+    assert (rate["MinValue"], rate["MaxValue"]) == (0, 1) and 0 < rate["Default"] <= 0.1
+    assert _of_type(resources, "AWS::Serverless::Api")["Api"]["TracingEnabled"] is True
+    # Functions trace what was sampled upstream; none starts traces of its own.
+    assert template["Globals"]["Function"]["Tracing"] == "PassThrough"
+    assert all("Tracing" not in p for p in _of_type(resources, "AWS::Serverless::Function").values())
+
+
+def test_the_embedded_runtime_refuses_a_rule_xray_would_refuse() -> None:
+    problems = xray_rule_problems(
+        {"RuleName": "x" * 33, "FixedRate": 1.5, "Priority": 100, "ReservoirSize": 0, "Version": 1, "Host": "*"}
+    )
+    assert "SamplingRule.RuleName is longer than 32 characters" in problems
+    assert "SamplingRule.FixedRate must be 0.0–1.0, not 1.5" in problems
+    assert "SamplingRule.ServiceName is required" in problems
