@@ -146,7 +146,7 @@ def find_event(target: OperatorTarget, event_id: str, connection_id: str | None 
     if connection_id is not None:
         condition = Key("pk").eq(keys.connection_pk(connection_id)) & Key("sk").begins_with(keys.EVENT_PREFIX)
         for item in _pages(target.table, key=condition, only=Attr("event_id").eq(event_id), projected=False):
-            return item
+            return event_log.with_payload(item)
         raise NotFound(f"connection {connection_id} has no event {event_id}")
     matches = [
         item
