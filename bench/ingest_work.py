@@ -4,7 +4,7 @@ Floor: HMAC-SHA256 over the raw body + json.loads. Ingest: the real `receive_sho
 connection lookup, signature check, JSON validation, delivery claim) and the real enqueue (`services.send_to_queue`,
 which serialises the message), with only the AWS calls replaced by in-memory stand-ins, so the figure is
 Crossdock's own work. Rounds of each alternate, so both see the same machine noise; the ratio of the medians is
-printed (target ≤ 3). For scale, also: the whole Lambda handler (Powertools routing, logging, metrics) with the same
+printed (target ≤ 3). For scale, also: the whole Lambda handler (routing, logging, metrics) with the same
 stand-ins, and a full request through the embedded API Gateway → Lambda → moto path.
 
 Run: .venv/bin/python bench/ingest_work.py [--rounds 15] [--requests 500]
@@ -158,7 +158,7 @@ def main() -> None:
     print(f"floor (HMAC-SHA256 + json.loads):  {base * 1e6:8.1f} µs")
     print(f"ingest work (AWS calls stubbed):    {ingest * 1e6:8.1f} µs")
     print(f"ratio ingest / floor:               {ingest / base:8.2f}  (target ≤ 3)")
-    print(f"whole handler (Powertools routing, logs, metrics; AWS stubbed): {whole * 1e6:.1f} µs = {whole / base:.2f}x")
+    print(f"whole handler (routing, logs, metrics; AWS stubbed): {whole * 1e6:.1f} µs = {whole / base:.2f}x")
     _through_embedded_api()
 
 

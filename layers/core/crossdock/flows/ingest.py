@@ -21,7 +21,7 @@ from crossdock.connections.secret_names import (
     SHOPIFY_APP_SECRET,
     SHOPIFY_PREVIOUS_APP_SECRET,
 )
-from crossdock.store import connections, deliveries, events
+from crossdock.store import connection_lookup, deliveries, events
 from crossdock.store.secrets import SecretStore
 from crossdock.systems.rackbeat.webhooks import token_is_valid
 from crossdock.systems.shopify.webhooks import MissingHeader, read_delivery, signature_is_valid
@@ -61,7 +61,7 @@ def receive_shopify_webhook(headers: Mapping[str, str], raw_body: bytes, deps: I
         delivery = read_delivery(headers)
     except MissingHeader as missing:
         return _refuse(400, str(missing))
-    connection_id = connections.connection_id_for_shop(deps.table, delivery.shop_domain)
+    connection_id = connection_lookup.connection_id_for_shop(deps.table, delivery.shop_domain)
     if connection_id is None:
         return _refuse(404, f"no connection for shop {delivery.shop_domain}")
     names = (SHOPIFY_APP_SECRET, SHOPIFY_PREVIOUS_APP_SECRET)
@@ -92,7 +92,7 @@ def receive_rackbeat_webhook(
     """Rackbeat sends a static per-webhook token instead of a signature, and no delivery id: its bodies only name
     a key to re-fetch, so a repeat is harmless and is not deduplicated here."""
     lower = {k.lower(): v for k, v in headers.items()}
-    if connections.load_connection(deps.table, connection_id) is None:
+    if not connection_lookup.connection_exists(deps.table, connection_id):
         return _refuse(404, f"no connection {connection_id}")
     stored = deps.secrets.get(connection_id, RACKBEAT_WEBHOOK_TOKENS)
     if not token_is_valid(lower.get("rackbeat-webhook-token"), json.loads(stored) if stored else []):

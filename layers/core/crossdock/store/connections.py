@@ -10,6 +10,9 @@ from boto3.dynamodb.conditions import Attr, Key
 from crossdock.connections.model import Connection, ConnectionState
 from crossdock.store import keys
 
+# Defined where ingest finds it without importing the settings models; still part of this module's interface.
+from crossdock.store.connection_lookup import connection_id_for_shop as connection_id_for_shop
+
 
 class ShopTaken(Exception):
     """Another connection already owns this shop domain."""
@@ -34,11 +37,6 @@ def load_connection(table: Any, connection_id: str) -> Connection | None:
         return None
     fields = {k: v for k, v in item.items() if k not in ("pk", "sk")}
     return Connection.model_validate(_plain(fields))
-
-
-def connection_id_for_shop(table: Any, shop_domain: str) -> str | None:
-    item = table.get_item(Key={"pk": keys.shop_pk(shop_domain), "sk": keys.META}).get("Item")
-    return str(item["connection_id"]) if item else None
 
 
 def save_settings(table: Any, connection: Connection, *, expected_version: int, saved_at: str) -> bool:
