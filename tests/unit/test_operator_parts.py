@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from crossdock.flows import dispatch
+from crossdock.flows import dispatch, reconciliation
 from crossdock.operations import dead_letters, events, inbound, resync
 from crossdock.store import events as event_log
 from crossdock.store import keys
@@ -47,7 +47,7 @@ def test_anything_else_is_refused_naming_the_field(text: str) -> None:
 
 
 def test_the_resync_message_follows_dispatchs_contract() -> None:
-    assert resync.RESYNC_TOPIC == dispatch.RESYNC_TOPIC
+    assert resync.RESYNC_TOPIC == dispatch.RESYNC_TOPIC == reconciliation.RESYNC_TOPIC == "orders/resync"
     assert inbound.OPERATOR in dispatch.REDRIVE_ORIGINS
     message = inbound.operator_message("c-1", "crossdock", resync.RESYNC_TOPIC, '{"order_id": "1"}', "resync-1")
     assert set(message) == {"source", "connection_id", "event_id", "topic", "received_at", "payload", "redrive"}

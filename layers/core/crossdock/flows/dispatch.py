@@ -26,12 +26,9 @@ from crossdock.store import attempts, connections, events, mappings
 from crossdock.store.events import EventStatus
 from crossdock.store.secrets import SecretStore
 from crossdock.systems.rackbeat.products import ITEM_EVENTS, STOCK_EVENTS
-from crossdock.systems.shopify.orders import ShopifyOrder, parse_order
+from crossdock.systems.shopify.orders import PAID_STATES, ShopifyOrder, parse_order
 from crossdock.systems.shopify.refunds import parse_refund
-from crossdock.systems.shopify.webhooks import CANCEL_TOPIC, ORDER_TOPICS, PRODUCT_TOPICS, REFUND_TOPIC
-
-PAID_STATES = frozenset({"paid", "partially_refunded", "refunded"})
-
+from crossdock.systems.shopify.webhooks import CANCEL_TOPIC, ORDER_TOPICS, PRODUCT_TOPICS, REFUND_TOPIC, RESYNC_TOPIC
 
 StartWorkflow = Callable[[str, dict[str, Any]], str]  # (execution name, input) → execution ARN
 WorkflowStatus = Callable[[str], str | None]  # execution name → RUNNING, SUCCEEDED, FAILED, … or None (never started)
@@ -40,7 +37,6 @@ FetchOrder = Callable[[Connection, str], dict[str, Any] | None]  # Shopify order
 # Messages that ask Crossdock to look at something again (`"redrive"` on the inbound message): an operator's
 # retry or resync, or the reconciliation sweep. Only they may start a new attempt of a workflow that ended.
 REDRIVE_ORIGINS = frozenset({"operator", "reconciliation"})
-RESYNC_TOPIC = "orders/resync"  # source "crossdock": payload {"order_id": …}; the order is read from Shopify
 # The sweep retries an attempt that failed for a passing reason (the target was down or throttling), a few times;
 # what failed for a lasting reason (bad data, unmapped lines, auth, a bug) waits for an operator.
 TRANSIENT_FAILURES = frozenset({FailureClass.TARGET_DOWN.value, FailureClass.RATE_LIMIT.value})

@@ -38,7 +38,6 @@ from typing import Any
 from crossdock.connections.model import Connection, ConnectionState
 from crossdock.connections.settings import RackbeatShopifySettings, TransferWhen
 from crossdock.errors import CrossdockError
-from crossdock.flows.dispatch import PAID_STATES
 from crossdock.flows.outcome import finish_event
 from crossdock.flows.reconcile_schedule import KEEPS_SCHEDULE, ORDER_STREAM, STOCK_STREAM, ReconcileSchedules
 from crossdock.store import connections, cursors, events, mappings
@@ -48,9 +47,10 @@ from crossdock.systems.rackbeat.client import RackbeatClient
 from crossdock.systems.shopify import inventory, order_query
 from crossdock.systems.shopify.graphql import ShopifyAdmin
 from crossdock.systems.shopify.inventory import InventoryLevel
+from crossdock.systems.shopify.orders import PAID_STATES
+from crossdock.systems.shopify.webhooks import RESYNC_TOPIC
 
 SWEEP_TOPIC = "crossdock/reconciliation"
-RESYNC_TOPIC = "orders/resync"
 REFUND_TOPIC = "refunds/create"
 STOCK_TOPIC = "product.stock_changed"
 REDRIVE = "reconciliation"

@@ -12,12 +12,6 @@ from typing import Any
 
 from crossdock.store import keys
 
-CURSOR_PREFIX = "CUR#"
-
-
-def cursor_sk(stream: str) -> str:
-    return f"{CURSOR_PREFIX}{stream}"
-
 
 @dataclass(frozen=True)
 class Cursor:
@@ -29,7 +23,7 @@ class Cursor:
 def load(table: Any, connection_id: str, stream: str) -> Cursor | None:
     # Consistent: a sweep must not start from a position older than the one the previous sweep saved.
     item = table.get_item(
-        Key={"pk": keys.connection_pk(connection_id), "sk": cursor_sk(stream)}, ConsistentRead=True
+        Key={"pk": keys.connection_pk(connection_id), "sk": keys.cursor_sk(stream)}, ConsistentRead=True
     ).get("Item")
     if item is None:
         return None
@@ -40,7 +34,7 @@ def save(table: Any, connection_id: str, stream: str, position: str, saved_at: s
     table.put_item(
         Item={
             "pk": keys.connection_pk(connection_id),
-            "sk": cursor_sk(stream),
+            "sk": keys.cursor_sk(stream),
             "stream": stream,
             "position": position,
             "saved_at": saved_at,
@@ -52,4 +46,4 @@ def forget(table: Any, connection_id: str, streams: list[str]) -> None:
     """Drops the cursors, so the poll starts afresh when it next runs (after a re-install or re-enable it must
     not catch up on what happened while it was off)."""
     for stream in streams:
-        table.delete_item(Key={"pk": keys.connection_pk(connection_id), "sk": cursor_sk(stream)})
+        table.delete_item(Key={"pk": keys.connection_pk(connection_id), "sk": keys.cursor_sk(stream)})

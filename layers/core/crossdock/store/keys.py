@@ -56,6 +56,10 @@ def attempt_sk(first_execution_name: str) -> str:
     return f"ATTEMPT#{first_execution_name}"
 
 
+def cursor_sk(stream: str) -> str:
+    return f"{CURSOR_PREFIX}{stream}"
+
+
 def lock_pk(name: str) -> str:
     return f"LOCK#{name}"
 
@@ -63,6 +67,7 @@ def lock_pk(name: str) -> str:
 CONNECTION_PREFIX = "CONN#"
 SECRET_PREFIX = "SECRET#"
 EVENT_PREFIX = "EVT#"
+CURSOR_PREFIX = "CUR#"
 # What remains of a connection once Shopify's shop/redact has erased it: ids and dates, nothing about the shop.
 # Not `META`, so nothing that loads connections finds it.
 TOMBSTONE = "TOMBSTONE"

@@ -13,6 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from crossdock.model.order import Customer, Order, OrderLine
 
+# Shopify financial statuses of an order whose money was taken (a refund does not make it unpaid).
+PAID_STATES = frozenset({"paid", "partially_refunded", "refunded"})
+
 # Unit prices derived from VAT-inclusive amounts keep this many decimals: enough that quantity × price × (1 + rate)
 # lands on the shop's cent, few enough to read.
 PRICE_PLACES = Decimal("0.000001")
