@@ -379,7 +379,7 @@ def _monthly(result: Run, prices: PriceTable) -> list[str]:
     return [
         "per month, whatever the orders:",
         f"  webhook self-check, {rate}: ${per_run:.6f} a run with {result.connections} shops "
-        f"= ${per_run * Decimal(str(runs_per_month)):.4f} a month (its Scan grows with the table)",
+        f"= ${per_run * Decimal(str(runs_per_month)):.4f} a month",
         f"  custom metrics (EMF): {len(result.metrics)} metric/dimension combinations seen = ${_money(metrics)} a "
         "month (billed per metric-month, not per order)",
         f"  KMS key: ${_money(key)} a month, plus one key-month per automatic yearly rotation",

@@ -20,11 +20,13 @@ from moto import mock_aws
 from crossdock.operations.errors import NotFound, OperatorError
 from crossdock_local import cli as crossdock
 from crossdock_local import operator_cli
+from crossdock_local.aws_template import load_template
 from crossdock_local.operator_targets import aws_target
 
 REGION = "eu-north-1"
 STACK = "crossdock-prod"
 QUEUE = {"Type": "AWS::SQS::Queue", "Properties": {}}
+TABLE = load_template(Path(__file__).resolve().parents[2] / "template.yaml")["Resources"]["Table"]
 
 
 def _fifo(name: str) -> dict[str, Any]:
@@ -34,26 +36,7 @@ def _fifo(name: str) -> dict[str, Any]:
 
 def _template(without: str | None = None) -> str:
     resources: dict[str, Any] = {
-        "Table": {
-            "Type": "AWS::DynamoDB::Table",
-            "Properties": {
-                "BillingMode": "PAY_PER_REQUEST",
-                "AttributeDefinitions": [
-                    {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "open_status", "open_key")
-                ],
-                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-                "GlobalSecondaryIndexes": [
-                    {
-                        "IndexName": "OpenEvents",
-                        "KeySchema": [
-                            {"AttributeName": "open_status", "KeyType": "HASH"},
-                            {"AttributeName": "open_key", "KeyType": "RANGE"},
-                        ],
-                        "Projection": {"ProjectionType": "ALL"},
-                    }
-                ],
-            },
-        },
+        "Table": TABLE,  # as deployed: its indexes are what the operator's queries use
         "InboundDeadLetterQueue": QUEUE,
         "InboundQueue": QUEUE,
         "ShopifyOutboundDeadLetterQueue": _fifo("ShopifyOutboundDeadLetterQueue"),

@@ -45,7 +45,7 @@ class ConnectionDetail:
 
 
 def list_connections(target: OperatorTarget) -> list[ConnectionSummary]:
-    """Every connection, by shop domain (a filtered Scan, see `store.connections.list_connections`)."""
+    """Every connection, by shop domain (a Query of the Connections index, `store.connections.list_connections`)."""
     found = connections.list_connections(target.table)
     return sorted((_summary(target, connection) for connection in found), key=lambda s: s.shop_domain)
 

@@ -28,15 +28,22 @@ def save_connection(table: Any, connection: Connection) -> None:
         )
     except table.meta.client.exceptions.ConditionalCheckFailedException as taken:
         raise ShopTaken(connection.shop_domain) from taken
-    table.put_item(Item={"pk": keys.connection_pk(connection.id), "sk": keys.META, **item})
+    listing = {keys.LISTED: keys.LISTED_CONNECTION, keys.LISTED_ID: connection.id}
+    table.put_item(Item={"pk": keys.connection_pk(connection.id), "sk": keys.META, **item, **listing})
+
+
+def _connection(item: dict[str, Any]) -> Connection:
+    fields = {k: v for k, v in item.items() if k not in _STORAGE_ATTRIBUTES}
+    return Connection.model_validate(_plain(fields))
+
+
+# Attributes of a connection item that are where it is stored and how it is found, not part of the connection.
+_STORAGE_ATTRIBUTES = frozenset({"pk", "sk", keys.LISTED, keys.LISTED_ID})
 
 
 def load_connection(table: Any, connection_id: str) -> Connection | None:
     item = table.get_item(Key={"pk": keys.connection_pk(connection_id), "sk": keys.META}).get("Item")
-    if item is None:
-        return None
-    fields = {k: v for k, v in item.items() if k not in ("pk", "sk")}
-    return Connection.model_validate(_plain(fields))
+    return None if item is None else _connection(item)
 
 
 def save_settings(table: Any, connection: Connection, *, expected_version: int, saved_at: str) -> bool:
@@ -158,28 +165,19 @@ def set_state(table: Any, connection_id: str, state: ConnectionState, changed_at
 
 
 def list_connections(table: Any) -> list[Connection]:
-    """Every connection, whatever its state.
-
-    A Scan filtered to connection items. It reads, and bills, every item of the table to find those few, so its
-    cost follows the size of the event log (raw payloads, kept 30 days) rather than the number of connections: a
-    1 GB table costs about 130,000 read units (≈ $0.04) and some seconds per listing, ≈ $27 a month when the hourly
-    self-check lists; 10 GB costs ten times that and outgrows a Lambda's time. That is acceptable while Crossdock
-    serves a few dozen shops, and keeps every writer of connections unchanged. When the table grows past a few GB,
-    give connection items a sparse GSI (an attribute only they carry) or have `save_connection` keep an index item
-    in one partition, and make this a Query: callers do not change.
-    """
-    scan: dict[str, Any] = {
-        "FilterExpression": Attr("sk").eq(keys.META) & Attr("pk").begins_with(keys.CONNECTION_PREFIX)
+    """Every connection, whatever its state: a Query of the sparse `Connections` index (see `store.keys`), page by
+    page, reading the connection items only."""
+    query: dict[str, Any] = {
+        "IndexName": keys.CONNECTIONS_INDEX,
+        "KeyConditionExpression": Key(keys.LISTED).eq(keys.LISTED_CONNECTION),
     }
     found: list[Connection] = []
     while True:
-        page = table.scan(**scan)
-        for item in page["Items"]:
-            fields = {k: v for k, v in item.items() if k not in ("pk", "sk")}
-            found.append(Connection.model_validate(_plain(fields)))
+        page = table.query(**query)
+        found.extend(_connection(item) for item in page["Items"])
         if "LastEvaluatedKey" not in page:
             return found
-        scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def stored_secret_names(table: Any, connection_id: str) -> list[str]:

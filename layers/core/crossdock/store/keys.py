@@ -71,3 +71,11 @@ CURSOR_PREFIX = "CUR#"
 # What remains of a connection once Shopify's shop/redact has erased it: ids and dates, nothing about the shop.
 # Not `META`, so nothing that loads connections finds it.
 TOMBSTONE = "TOMBSTONE"
+
+# A sparse index of the connection items: only they carry `listed` (always "connection") and `listed_id` (the
+# connection id), so every connection is listed with a Query of the index instead of a Scan of the whole table,
+# whose events and their payloads would be read (and billed) to find a few connections (template.yaml, Table).
+CONNECTIONS_INDEX = "Connections"
+LISTED = "listed"
+LISTED_ID = "listed_id"
+LISTED_CONNECTION = "connection"
