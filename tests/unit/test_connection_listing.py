@@ -2,34 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from unittest import mock
-
-import boto3
-import moto
-import pytest
 
 from crossdock.connections.model import Connection, ConnectionState
 from crossdock.connections.settings import RackbeatShopifySettings
 from crossdock.store import connections, events
-from crossdock_local.aws_template import load_template
-
-TABLE = load_template(Path(__file__).resolve().parents[2] / "template.yaml")["Resources"]["Table"]["Properties"]
-
-
-@pytest.fixture
-def table() -> Iterator[Any]:
-    """The table with the keys and indexes template.yaml gives it."""
-    with moto.mock_aws():
-        yield boto3.resource("dynamodb", region_name="eu-west-1").create_table(
-            TableName="crossdock",
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=TABLE["AttributeDefinitions"],
-            KeySchema=TABLE["KeySchema"],
-            GlobalSecondaryIndexes=TABLE["GlobalSecondaryIndexes"],
-        )
 
 
 def _connection(number: int, state: ConnectionState = ConnectionState.ACTIVE) -> Connection:

@@ -3,32 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
-
-import boto3
-import moto
-import pytest
 
 from crossdock.store import events
 from crossdock.store.events import EventStatus
 
 RECEIVED_AT = "2026-11-23T00:00:00.000000Z"
-
-
-@pytest.fixture
-def table() -> Iterator[Any]:
-    with moto.mock_aws():
-        dynamodb = boto3.resource("dynamodb", region_name="eu-west-1")
-        yield dynamodb.create_table(
-            TableName="events",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
 
 
 def _raw(table: Any, sk: str) -> dict[str, Any]:

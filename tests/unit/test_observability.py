@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import moto
 import pytest
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
@@ -197,21 +196,6 @@ def test_the_functions_metrics_are_named_after_the_environment_they_are_written_
         (record,) = _emf(capsys.readouterr().out)
         assert record["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Crossdock"
         assert record["service"] == service
-
-
-@pytest.fixture
-def table() -> Iterator[Any]:
-    with moto.mock_aws():
-        dynamodb = boto3.resource("dynamodb", region_name="eu-west-1")
-        yield dynamodb.create_table(
-            TableName="events",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
 
 
 def test_finishing_an_event_records_it_then_counts_it_once(

@@ -1,0 +1,28 @@
+"""Fixtures for the unit tests that need DynamoDB: moto, with the table as template.yaml defines it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import moto
+import pytest
+
+from crossdock_local.aws_template import load_template
+
+TABLE = load_template(Path(__file__).resolve().parents[2] / "template.yaml")["Resources"]["Table"]["Properties"]
+
+
+@pytest.fixture
+def table() -> Iterator[Any]:
+    """The table with the keys and indexes template.yaml gives it, in moto."""
+    with moto.mock_aws():
+        yield boto3.resource("dynamodb", region_name="eu-west-1").create_table(
+            TableName="crossdock",
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=TABLE["AttributeDefinitions"],
+            KeySchema=TABLE["KeySchema"],
+            GlobalSecondaryIndexes=TABLE["GlobalSecondaryIndexes"],
+        )
