@@ -35,7 +35,9 @@ def _deps() -> PushDeps:
         table=services.table(),
         clients=services.clients(),
         request_stock_push=outbound.stock_push_request(send, pacing.clock.time),
+        continue_stock_push=outbound.stock_push_continuation(send),
         now=pacing.clock.time,
+        sleep=pacing.clock.sleep,
         seconds_left=lambda: context.get_remaining_time_in_millis() / 1000 if context else 900.0,
     )
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import random
 from typing import Any
+from unittest import mock
 
+from crossdock.aws import services
 from crossdock_local.stack import LocalStack
 
 SKU = "SKU-001"
@@ -155,3 +157,24 @@ def test_every_shop_on_the_rackbeat_account_gets_the_change(stack: LocalStack, m
     # THEN both shops show it
     assert first.shop_quantities(SKU, "available") == [33]
     assert second.shop_quantities(SKU, "available") == [33]
+
+
+def test_a_push_waits_for_the_quiet_itself_instead_of_asking_for_itself_again(merchant_with: Any) -> None:
+    # GIVEN a shop selling SKU-001, and the shop's outbound queue watched
+    merchant = stock_merchant(merchant_with)
+    merchant.shop_product(SKU, available=3)
+    sent: list[str] = []
+    real = services.send_to_fifo
+
+    def watched(queue_url: str, message: dict[str, Any], group: str, deduplication_id: str) -> None:
+        sent.append(deduplication_id)
+        real(queue_url, message, group, deduplication_id)
+
+    # WHEN one change arrives, and the push runs before the burst can be called settled
+    with mock.patch.object(services, "send_to_fifo", watched):
+        merchant.stack.rackbeat.set_stock(merchant.account, SKU, 42, "L1")
+        merchant.stack.settle()
+    # THEN the one push request did it all: it waited in its own invocation (a FIFO queue cannot delay a message,
+    # and a request for itself in the same second would share the running message's deduplication id and vanish)
+    assert merchant.shop_quantities(SKU, "available") == [42]
+    assert len(sent) == 1

@@ -8,6 +8,7 @@ id because SQS deduplicates across the whole queue.
 from __future__ import annotations
 
 import hashlib
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +21,19 @@ def stock_push_request(send: SendFifo, now: Callable[[], float]) -> Callable[[st
             {"command": "stock.push", "connection_id": connection_id},
             connection_id,
             f"stock-{connection_id}-{int(now())}",
+        )
+
+    return request
+
+
+def stock_push_continuation(send: SendFifo) -> Callable[[str], None]:
+    """A stock push's request to go on later: its own deduplication id, never the running message's."""
+
+    def request(connection_id: str) -> None:
+        send(
+            {"command": "stock.push", "connection_id": connection_id},
+            connection_id,
+            f"stock-{connection_id}-continued-{uuid.uuid4().hex}",
         )
 
     return request

@@ -30,7 +30,9 @@ class PushDeps:
     table: Any
     clients: ConnectionClients
     request_stock_push: Callable[[str], None]
+    continue_stock_push: Callable[[str], None]
     now: Callable[[], float]
+    sleep: Callable[[float], None]
     seconds_left: Callable[[], float]
 
 
@@ -53,6 +55,8 @@ def run_command(command: dict[str, Any], deps: PushDeps) -> str:
             rackbeat=deps.clients.rackbeat,
             shopify=deps.clients.shopify,
             seconds_left=deps.seconds_left,
+            sleep=deps.sleep,
+            continue_push=deps.continue_stock_push,
         )
         report = stock.push_stock(connection, stock_deps)
         if report.problems:

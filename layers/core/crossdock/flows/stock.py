@@ -1,11 +1,11 @@
 """Stock from Rackbeat to a shop (SPEC §1.3 `stock_sync`), coalesced and last-write-wins.
 
 A Rackbeat stock webhook only marks the item as changed (`store.stock`) and asks for a push on the shop's
-outbound queue. The push waits until a burst has settled (no change for `QUIET_SECONDS`, but never holds a
-change longer than `MAX_HOLD_SECONDS`), then, per 250 items: reads each item's current quantity from Rackbeat,
-reads the shop's levels for those SKUs in one query, and sets every difference in one `inventorySetQuantities`.
-Because the quantity is read when the push runs, duplicated or reordered webhooks cannot make an old quantity win,
-and 10,000 changes over 2,000 items become ⌈2,000 / 250⌉ mutations.
+outbound queue. The push waits, within its invocation, until a burst has settled (no change for `QUIET_SECONDS`,
+but never holds a change longer than `MAX_HOLD_SECONDS`), then, per 250 items: reads each item's current quantity
+from Rackbeat, reads the shop's levels for those SKUs in one query, and sets every difference in one
+`inventorySetQuantities`. Because the quantity is read when the push runs, duplicated or reordered webhooks cannot
+make an old quantity win, and 10,000 changes over 2,000 items become ⌈2,000 / 250⌉ mutations.
 """
 
 from __future__ import annotations
@@ -39,6 +39,11 @@ class StockDeps:
     rackbeat: Callable[[Connection], RackbeatClient]
     shopify: Callable[[Connection], ShopifyAdmin]
     seconds_left: Callable[[], float] = lambda: 900.0
+    sleep: Callable[[float], None] = lambda seconds: None
+    # A push that must stop before it is done asks for its own continuation. Unlike `request_push` (deduplicated
+    # per connection and second, so a burst of webhooks makes one message), this one is never collapsed into the
+    # message that is running: FIFO keeps deduplication ids for five minutes, also of messages already received.
+    continue_push: Callable[[str], None] | None = None
 
 
 @dataclass
@@ -70,16 +75,8 @@ def push_stock(connection: Connection, deps: StockDeps) -> PushReport:
         for item in stock.dirty_items(deps.table, connection.id):
             stock.clear_dirty(deps.table, connection.id, item)
         return report
-    dirty = stock.dirty_items(deps.table, connection.id)
+    dirty = _settled_burst(connection, deps, report)
     if not dirty:
-        return report
-    now = deps.now()
-    settled = now - max(item.last_dirty_at for item in dirty) >= QUIET_SECONDS
-    overdue = now - dirty[0].first_dirty_at >= MAX_HOLD_SECONDS
-    if not (settled or overdue):
-        report.waiting = len(dirty)
-        report.more = True
-        deps.request_push(connection.id)
         return report
     shopify = deps.shopify(connection)
     location = _location(connection, shopify)
@@ -87,10 +84,36 @@ def push_stock(connection: Connection, deps: StockDeps) -> PushReport:
     for start in range(0, len(dirty), BATCH):
         if deps.seconds_left() < SECONDS_PER_BATCH_RESERVE:
             report.more = True
-            deps.request_push(connection.id)
+            _continue_later(connection, deps)
             break
         _push_batch(connection, dirty[start : start + BATCH], rackbeat, shopify, location, report, deps)
     return report
+
+
+def _settled_burst(connection: Connection, deps: StockDeps, report: PushReport) -> list[DirtyItem]:
+    """The changed items once the burst has paused (or the oldest change is due), waiting in this invocation.
+
+    FIFO queues have no per-message delay, so a push asking for itself again would run at once, spin, and collapse
+    into its own deduplication id; waiting here costs a few seconds of one function instead. [] when there is
+    nothing to push, or when this invocation has too little time left to wait and push (then a later one goes on).
+    """
+    while dirty := stock.dirty_items(deps.table, connection.id):
+        now = deps.now()
+        quiet_for = now - max(item.last_dirty_at for item in dirty)
+        held_for = now - min(item.first_dirty_at for item in dirty)
+        if quiet_for >= QUIET_SECONDS or held_for >= MAX_HOLD_SECONDS:
+            return dirty
+        wait = min(QUIET_SECONDS - quiet_for, MAX_HOLD_SECONDS - held_for)
+        if deps.seconds_left() - wait < SECONDS_PER_BATCH_RESERVE:
+            report.waiting, report.more = len(dirty), True
+            _continue_later(connection, deps)
+            return []
+        deps.sleep(wait)
+    return []
+
+
+def _continue_later(connection: Connection, deps: StockDeps) -> None:
+    (deps.continue_push or deps.request_push)(connection.id)
 
 
 def _location(connection: Connection, shopify: ShopifyAdmin) -> str:
