@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3
 import pytest
+from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
 from crossdock_local.aws import EmbeddedAws
@@ -274,3 +275,32 @@ def test_real_template_provisions() -> None:
             ("GET", "/shopify/install"),
             ("GET", "/shopify/callback"),
         }
+
+
+# -- DynamoDB --------------------------------------------------------------------------------------------------------
+
+
+def test_a_query_reads_its_key_range_in_order_and_pages_as_dynamodb_does(aws: EmbeddedAws) -> None:
+    # GIVEN a table with many partitions, and in one of them items under two prefixes of the sort key
+    table = boto3.resource("dynamodb").Table(aws.table_name("Table"))
+    with table.batch_writer() as batch:
+        for partition in range(40):
+            for n in range(25):
+                batch.put_item(Item={"pk": f"p{partition}", "sk": f"{'EVT' if n % 5 else 'DIRTY'}#{n:03d}"})
+        for n in range(3000):  # more than one 1 MB page of one partition
+            batch.put_item(Item={"pk": "big", "sk": f"EVT#{n:05d}", "blob": "x" * 700})
+    # WHEN a partition is queried by prefix, forwards and backwards, and page by page
+    dirty = table.query(KeyConditionExpression=Key("pk").eq("p7") & Key("sk").begins_with("DIRTY#"))["Items"]
+    newest = table.query(KeyConditionExpression=Key("pk").eq("p7"), ScanIndexForward=False, Limit=3)
+    pages, request = [], {"KeyConditionExpression": Key("pk").eq("big") & Key("sk").between("EVT#00010", "EVT#02999")}
+    while True:
+        page = table.query(**request)
+        pages.append([item["sk"] for item in page["Items"]])
+        if "LastEvaluatedKey" not in page:
+            break
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    # THEN only the key range comes back, sorted, and a partition larger than 1 MB comes in pages
+    assert [item["sk"] for item in dirty] == [f"DIRTY#{n:03d}" for n in range(0, 25, 5)]
+    assert [item["sk"] for item in newest["Items"]] == ["EVT#024", "EVT#023", "EVT#022"]
+    assert newest["LastEvaluatedKey"] == {"pk": "p7", "sk": "EVT#022"}
+    assert len(pages) > 1 and [sk for page in pages for sk in page] == [f"EVT#{n:05d}" for n in range(10, 3000)]
