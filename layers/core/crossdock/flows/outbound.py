@@ -15,28 +15,21 @@ from typing import Any
 SendFifo = Callable[[dict[str, Any], str, str], None]  # (message, group id, deduplication id)
 
 
-def stock_push_request(send: SendFifo, now: Callable[[], float]) -> Callable[[str], None]:
+def _stock_push(send: SendFifo, deduplication_id: Callable[[str], str]) -> Callable[[str], None]:
     def request(connection_id: str) -> None:
-        send(
-            {"command": "stock.push", "connection_id": connection_id},
-            connection_id,
-            f"stock-{connection_id}-{int(now())}",
-        )
+        send({"command": "stock.push", "connection_id": connection_id}, connection_id, deduplication_id(connection_id))
 
     return request
+
+
+def stock_push_request(send: SendFifo, now: Callable[[], float]) -> Callable[[str], None]:
+    """Stock changes asking for a push: one message per connection and second, however many changes."""
+    return _stock_push(send, lambda connection_id: f"stock-{connection_id}-{int(now())}")
 
 
 def stock_push_continuation(send: SendFifo) -> Callable[[str], None]:
     """A stock push's request to go on later: its own deduplication id, never the running message's."""
-
-    def request(connection_id: str) -> None:
-        send(
-            {"command": "stock.push", "connection_id": connection_id},
-            connection_id,
-            f"stock-{connection_id}-continued-{uuid.uuid4().hex}",
-        )
-
-    return request
+    return _stock_push(send, lambda connection_id: f"stock-{connection_id}-continued-{uuid.uuid4().hex}")
 
 
 def item_push_request(send: SendFifo, now: Callable[[], float]) -> Callable[[dict[str, Any]], None]:
