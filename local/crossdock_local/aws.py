@@ -55,6 +55,7 @@ from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from crossdock_local.aws_api import ApiGateway, ApiResponse, Route
 from crossdock_local.aws_clock import VirtualClock
+from crossdock_local.aws_dynamodb_answers import write_item_answers_directly
 from crossdock_local.aws_lambda import (
     FunctionSpec,
     InProcessLambda,
@@ -221,6 +222,7 @@ class EmbeddedAws:
         stack.enter_context(mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(_parse_once())))
         _atomic_item_writes(stack)
         _partition_queries(stack)
+        write_item_answers_directly(stack)
         # Making a boto3 client reads os.environ whole (proxies, IMDS settings) while an invocation on another
         # thread may be restoring its function's variables: a dict changed during iteration → KeyError. The
         # workflow threads make their Lambda clients under the runtime's lock, as the invocations change os.environ.
