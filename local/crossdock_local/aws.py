@@ -66,6 +66,7 @@ from crossdock_local.aws_lambda import (
 )
 from crossdock_local.aws_scheduler import EmbeddedScheduler, ScheduledRun, following_api_schedules
 from crossdock_local.aws_sqs import SqsMapping, SqsPoller
+from crossdock_local.aws_sqs_attributes import read_queue_attributes_lazily
 from crossdock_local.aws_template import Physical, Resolver, load_template, merge_globals
 from crossdock_local.aws_usage import ApiCallCounter
 from crossdock_local.aws_xray import xray_rule_problems
@@ -223,6 +224,7 @@ class EmbeddedAws:
         _atomic_item_writes(stack)
         _partition_queries(stack)
         write_item_answers_directly(stack)
+        read_queue_attributes_lazily(stack)
         # Making a boto3 client reads os.environ whole (proxies, IMDS settings) while an invocation on another
         # thread may be restoring its function's variables: a dict changed during iteration → KeyError. The
         # workflow threads make their Lambda clients under the runtime's lock, as the invocations change os.environ.
