@@ -41,8 +41,6 @@ from botocore.client import BaseClient
 from moto.awslambda.models import LambdaFunction
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.models import DEFAULT_ACCOUNT_ID
-from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.table import Table as MotoTable
 from moto.sqs.models import sqs_backends
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
@@ -56,6 +54,7 @@ from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from crossdock_local.aws_api import ApiGateway, ApiResponse, Route
 from crossdock_local.aws_clock import VirtualClock
 from crossdock_local.aws_dynamodb_answers import write_item_answers_directly
+from crossdock_local.aws_dynamodb_tables import atomic_item_writes, partition_queries
 from crossdock_local.aws_lambda import (
     FunctionSpec,
     InProcessLambda,
@@ -221,8 +220,8 @@ class EmbeddedAws:
         stack.enter_context(mock.patch.object(ExecutionWorker, "start", self._pooled_execution_start()))
         stack.enter_context(mock.patch.object(StepFunctionsParserBackend, "start_execution", _named_start_execution()))
         stack.enter_context(mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(_parse_once())))
-        _atomic_item_writes(stack)
-        _partition_queries(stack)
+        atomic_item_writes(stack)
+        partition_queries(stack)
         write_item_answers_directly(stack)
         read_queue_attributes_lazily(stack)
         # Making a boto3 client reads os.environ whole (proxies, IMDS settings) while an invocation on another
@@ -904,54 +903,6 @@ def _named_start_execution() -> Callable[..., Any]:
         return original(backend, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
 
     return start_execution
-
-
-def _atomic_item_writes(stack: ExitStack) -> None:
-    """DynamoDB checks a write's condition and writes the item as one step; moto checks, then writes, without a
-    lock, so two threads' conditional puts (two containers claiming one lease) could both succeed. One lock over
-    moto's item writes gives them DynamoDB's atomicity."""
-    writes = threading.RLock()
-    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
-        original = getattr(DynamoDBBackend, name)
-
-        def atomic(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
-            with writes:
-                return _original(*args, **kwargs)
-
-        stack.enter_context(mock.patch.object(DynamoDBBackend, name, atomic))
-
-
-def _partition_queries(stack: ExitStack) -> None:
-    """DynamoDB answers a Query from the one partition and the key range asked for. moto sorts every item of the
-    table for each Query and sizes every item of the partition, so a Query's cost grew with the whole event log
-    (a long chaos run slowed to minutes per hundred orders). A table Query now starts from the items of its
-    partition that match its key condition; moto still applies the condition, filters, limits and pages as before.
-    """
-    asked = threading.local()  # per thread: queries run concurrently in the workflow threads
-    original_query, original_all_items = MotoTable.query, MotoTable.all_items
-
-    def all_items(table: MotoTable) -> list[Any]:
-        key = getattr(asked, "query", None)
-        if key is None or key[0] is not table:
-            return original_all_items(table)
-        _, hash_key, comparison, bounds = key
-        partition = table.items[hash_key].values() if hash_key in table.items else []
-        return [item for item in partition if comparison is None or item.range_key.compare(comparison, bounds)]
-
-    def query(
-        table: MotoTable, hash_key: Any, range_comparison: Any, range_objs: Any, *args: Any, **kwargs: Any
-    ) -> Any:
-        index_name = kwargs.get("index_name", args[4] if len(args) > 4 else None)  # moto passes it 8th
-        if index_name or not table.range_key_attr or hash_key is None:
-            return original_query(table, hash_key, range_comparison, range_objs, *args, **kwargs)
-        asked.query = (table, hash_key, range_comparison, range_objs)
-        try:
-            return original_query(table, hash_key, range_comparison, range_objs, *args, **kwargs)
-        finally:
-            asked.query = None
-
-    stack.enter_context(mock.patch.object(MotoTable, "all_items", all_items))
-    stack.enter_context(mock.patch.object(MotoTable, "query", query))
 
 
 def _parse_once() -> Callable[[str], tuple[Any, Any]]:
