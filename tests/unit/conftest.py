@@ -1,4 +1,5 @@
-"""Fixtures for the unit tests that need DynamoDB: moto, with the table as template.yaml defines it."""
+"""Fixtures for the unit tests that need DynamoDB (moto, with the table as template.yaml defines it), and set-up
+the shared simulator helpers need."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ import moto
 import pytest
 
 from crossdock_local.aws_template import load_template
+
+# rackbeat_api's helpers assert on status codes; rewriting them keeps pytest's detailed report when one fails.
+pytest.register_assert_rewrite("rackbeat_api")
 
 TABLE = load_template(Path(__file__).resolve().parents[2] / "template.yaml")["Resources"]["Table"]["Properties"]
 

@@ -8,22 +8,11 @@ from typing import Any
 
 import httpx
 import pytest
+from rackbeat_api import product, rackbeat_client, sent, subscribe
 
-from crossdock_local.sims.base import transport
 from crossdock_local.sims.rackbeat import RackbeatSimulator
 
-BASE_URL = "https://app.rackbeat.com/api/"
 KEY = "key-catalog"
-HOOK_URL = "https://hooks.example.com/rb"
-
-
-def client_for(sim: RackbeatSimulator, key: str = KEY) -> httpx.Client:
-    headers = {
-        "Accept": "application/json",
-        "User-Agent": "crossdock-tests (dev@example.com)",
-        "Authorization": f"Bearer {key}",
-    }
-    return httpx.Client(transport=transport(sim, root="/api"), base_url=BASE_URL, headers=headers)
 
 
 def seed(sim: RackbeatSimulator) -> int:
@@ -52,22 +41,7 @@ def sim() -> RackbeatSimulator:
 
 @pytest.fixture
 def api(sim: RackbeatSimulator) -> httpx.Client:
-    return client_for(sim)
-
-
-def subscribe(api: httpx.Client, *events: str) -> None:
-    for event in events:
-        assert api.post("webhooks", json={"event": event, "url": HOOK_URL}).status_code == 201
-
-
-def sent(sim: RackbeatSimulator) -> list[tuple[str, str]]:
-    """(event, key) of every delivery in the outbox, in order."""
-    return [(d.headers["Rackbeat-Webhook-Event"], d.json()["key"]) for d in sim.outbox]
-
-
-def product(api: httpx.Client, number: str) -> dict[str, Any]:
-    body: dict[str, Any] = api.get(f"products/{number}").json()["product"]
-    return body
+    return rackbeat_client(sim, KEY)
 
 
 def locations(api: httpx.Client, number: str) -> dict[str, dict[str, Any]]:
@@ -524,7 +498,7 @@ def test_adjust_stock_books_an_adjustment_and_webhooks_reach_the_sink() -> None:
 
     sim = RackbeatSimulator(webhook_sink=sink)
     account = seed(sim)
-    subscribe(client_for(sim), "product.stock_changed")
+    subscribe(rackbeat_client(sim, KEY), "product.stock_changed")
     # WHEN a warehouse worker registers 4 MUG at L1
     regulation = sim.adjust_stock(account, "MUG", 4, "L1", reason="found behind the shelf")
     # THEN a booked adjustment exists, the stock moved, and the sink heard about it at once

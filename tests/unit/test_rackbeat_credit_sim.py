@@ -8,24 +8,13 @@ from typing import Any
 
 import httpx
 import pytest
+from rackbeat_api import product, rackbeat_client, sent, subscribe
 
-from crossdock_local.sims.base import transport
 from crossdock_local.sims.rackbeat import RackbeatSimulator
 
-BASE_URL = "https://app.rackbeat.com/api/"
 KEY = "key-credit"
-HOOK_URL = "https://hooks.example.com/rb"
 MUG_LINE = {"item_id": "MUG", "quantity": 2, "line_price": "99.50", "vat_percentage": 25, "location_id": "L1"}
 TEA_LINE = {"item_id": "TEA", "quantity": 3, "line_price": 10, "discount_percentage": "10", "vat_percentage": 25}
-
-
-def client_for(sim: RackbeatSimulator, key: str = KEY) -> httpx.Client:
-    headers = {
-        "Accept": "application/json",
-        "User-Agent": "crossdock-tests (dev@example.com)",
-        "Authorization": f"Bearer {key}",
-    }
-    return httpx.Client(transport=transport(sim, root="/api"), base_url=BASE_URL, headers=headers)
 
 
 @pytest.fixture
@@ -45,22 +34,7 @@ def sim() -> RackbeatSimulator:
 
 @pytest.fixture
 def api(sim: RackbeatSimulator) -> httpx.Client:
-    return client_for(sim)
-
-
-def subscribe(api: httpx.Client, *events: str) -> None:
-    for event in events:
-        assert api.post("webhooks", json={"event": event, "url": HOOK_URL}).status_code == 201
-
-
-def sent(sim: RackbeatSimulator) -> list[tuple[str, str]]:
-    """(event, key) of every delivery in the outbox, in order."""
-    return [(d.headers["Rackbeat-Webhook-Event"], d.json()["key"]) for d in sim.outbox]
-
-
-def product(api: httpx.Client, number: str) -> dict[str, Any]:
-    body: dict[str, Any] = api.get(f"products/{number}").json()["product"]
-    return body
+    return rackbeat_client(sim, KEY)
 
 
 def stock_at(api: httpx.Client, number: str, location: str) -> Any:

@@ -8,11 +8,10 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from rackbeat_api import rackbeat_client
 
-from crossdock_local.sims.base import transport
 from crossdock_local.sims.rackbeat import RackbeatSimulator
 
-BASE_URL = "https://app.rackbeat.com/api/"
 KEY_A = "key-account-a"
 KEY_B = "key-account-b"
 
@@ -48,10 +47,7 @@ def sim(clock: FakeClock) -> RackbeatSimulator:
 
 
 def client_for(sim: RackbeatSimulator, key: str | None = KEY_A) -> httpx.Client:
-    headers = {"Accept": "application/json", "User-Agent": "crossdock-tests (dev@example.com)"}
-    if key is not None:
-        headers["Authorization"] = f"Bearer {key}"
-    return httpx.Client(transport=transport(sim, root="/api"), base_url=BASE_URL, headers=headers)
+    return rackbeat_client(sim, key)
 
 
 @pytest.fixture

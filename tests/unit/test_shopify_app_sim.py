@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 import pytest
+from shopify_fakes import FakeClock, WebhookSink
 
 from crossdock_local.sims.base import transport
 from crossdock_local.sims.shopify import ShopifySimulator
@@ -34,28 +35,8 @@ PROBE = '{ order(id: "gid://shopify/Order/1") { id } }'
 INVALID = "[API] Invalid API key or access token (unrecognized login or wrong password)"
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class Sink:
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, str], bytes]] = []
-
-    def __call__(self, url: str, headers: dict[str, str], body: bytes) -> int:
-        self.calls.append((url, headers, body))
-        return 200
-
-    def by_topic(self, topic: str) -> list[tuple[str, dict[str, str], bytes]]:
-        return [call for call in self.calls if call[1]["X-Shopify-Topic"] == topic]
-
-
-def make_sim(clock: FakeClock | None = None, sink: Sink | None = None, **app: Any) -> ShopifySimulator:
-    sim = ShopifySimulator(clock=clock or FakeClock(), webhook_sink=sink or Sink(), seed=5)
+def make_sim(clock: FakeClock | None = None, sink: WebhookSink | None = None, **app: Any) -> ShopifySimulator:
+    sim = ShopifySimulator(clock=clock or FakeClock(), webhook_sink=sink or WebhookSink(), seed=5)
     sim.add_shop(SHOP, SECRET, TOKEN)
     settings: dict[str, Any] = {
         "scopes": "read_orders,write_inventory",
@@ -322,7 +303,7 @@ def test_random_drop_fault_applies_to_the_token_endpoint() -> None:
 
 
 def test_uninstall_emits_app_uninstalled_then_revokes_tokens_and_subscriptions() -> None:
-    sink = Sink()
+    sink = WebhookSink()
     sim = make_sim(sink=sink)
     for topic in ("app/uninstalled", "orders/create"):
         sim.subscribe(SHOP, topic, HOOK)
@@ -351,7 +332,7 @@ def test_uninstall_emits_app_uninstalled_then_revokes_tokens_and_subscriptions()
 
 
 def test_uninstall_of_an_add_shop_shop() -> None:
-    sink = Sink()
+    sink = WebhookSink()
     sim = ShopifySimulator(clock=FakeClock(), webhook_sink=sink, seed=2)
     sim.add_shop(SHOP, SECRET, TOKEN)
     sim.subscribe(SHOP, "APP_UNINSTALLED", HOOK)
@@ -366,7 +347,7 @@ def test_uninstall_of_an_add_shop_shop() -> None:
 
 
 def test_drop_subscriptions_removes_them_without_telling_the_app() -> None:
-    sink = Sink()
+    sink = WebhookSink()
     sim = make_sim(sink=sink)
     sim.subscribe(SHOP, "orders/create", HOOK)
     sim.subscribe(SHOP, "orders/create", "https://backup.example.com/hooks")
@@ -393,7 +374,7 @@ CUSTOMER_ORDER = {
 
 
 def test_privacy_webhooks_shapes_and_signatures() -> None:
-    sink = Sink()
+    sink = WebhookSink()
     sim = make_sim(sink=sink)
     install(sim)
     order = sim.create_order(SHOP, CUSTOMER_ORDER)
@@ -431,7 +412,7 @@ def test_privacy_webhooks_shapes_and_signatures() -> None:
 
 
 def test_privacy_webhook_needs_a_compliance_uri() -> None:
-    sink = Sink()
+    sink = WebhookSink()
     sim = ShopifySimulator(clock=FakeClock(), webhook_sink=sink, seed=3)
     sim.add_shop(SHOP, SECRET, TOKEN)
     with pytest.raises(ValueError, match="compliance"):

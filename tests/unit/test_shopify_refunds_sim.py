@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+from shopify_fakes import FakeClock, WebhookSink
 
 from crossdock_local.sims.base import transport
 from crossdock_local.sims.shopify import ShopifySimulator
@@ -69,28 +70,8 @@ ORDER_EXCLUDED = {
 }
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-class Sink:
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, str], bytes]] = []
-
-    def __call__(self, url: str, headers: dict[str, str], body: bytes) -> int:
-        self.calls.append((url, headers, body))
-        return 200
-
-    def by_topic(self, topic: str) -> list[tuple[dict[str, str], bytes]]:
-        return [(headers, body) for _, headers, body in self.calls if headers["X-Shopify-Topic"] == topic]
-
-
-def make_sim(sink: Sink | None = None) -> ShopifySimulator:
-    sim = ShopifySimulator(clock=FakeClock(), webhook_sink=sink or Sink(), seed=9)
+def make_sim(sink: WebhookSink | None = None) -> ShopifySimulator:
+    sim = ShopifySimulator(clock=FakeClock(), webhook_sink=sink or WebhookSink(), seed=9)
     sim.add_shop(SHOP, SECRET, TOKEN)
     for topic in ("refunds/create", "orders/cancelled"):
         sim.subscribe(SHOP, topic, HOOK)
@@ -209,7 +190,7 @@ def test_over_refund_and_unknown_line_are_refused() -> None:
 
 
 def test_refund_webhook_has_the_fixture_shape_and_is_signed(fixture_refund: dict[str, Any]) -> None:
-    sink = Sink()
+    sink = WebhookSink()
     sim = make_sim(sink)
     order = sim.create_order(SHOP, ORDER_INCLUDED, paid=True)
     mug, _ = line_ids(order)
@@ -217,7 +198,7 @@ def test_refund_webhook_has_the_fixture_shape_and_is_signed(fixture_refund: dict
     refund = sim.refund(SHOP, order["id"], [(mug, 1)], shipping=True, note="gik i stykker")
     sim.deliver()
 
-    ((headers, body),) = sink.by_topic("refunds/create")
+    ((_, headers, body),) = sink.by_topic("refunds/create")
     expected = base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest()).decode()
     assert headers["X-Shopify-Hmac-Sha256"] == expected
     payload = json.loads(body)
@@ -245,7 +226,7 @@ def test_refund_webhook_has_the_fixture_shape_and_is_signed(fixture_refund: dict
 
 
 def test_no_restock_and_duplicate_delivery() -> None:
-    sink = Sink()
+    sink = WebhookSink()
     sim = make_sim(sink)
     order = sim.create_order(SHOP, ORDER_INCLUDED)
     _, tote = line_ids(order)
@@ -262,7 +243,7 @@ def test_no_restock_and_duplicate_delivery() -> None:
     )
     deliveries = sink.by_topic("refunds/create")
     assert len(deliveries) == 2
-    (first, body1), (second, body2) = deliveries
+    (_, first, body1), (_, second, body2) = deliveries
     assert first["X-Shopify-Event-Id"] == second["X-Shopify-Event-Id"] and body1 == body2
     assert first["X-Shopify-Webhook-Id"] != second["X-Shopify-Webhook-Id"]
 
@@ -290,7 +271,7 @@ def test_refund_control_route() -> None:
 
 
 def test_cancel_sets_the_fields_and_emits_orders_cancelled() -> None:
-    sink = Sink()
+    sink = WebhookSink()
     sim = make_sim(sink)
     order = sim.create_order(SHOP, ORDER_INCLUDED)
 
@@ -300,7 +281,7 @@ def test_cancel_sets_the_fields_and_emits_orders_cancelled() -> None:
     assert cancelled["cancel_reason"] == "inventory"
     assert cancelled["cancelled_at"] == sim.get_order(SHOP, order["id"])["cancelled_at"]  # type: ignore[index]
     assert cancelled["cancelled_at"].startswith(sim.now().astimezone(sim.shop(SHOP).tz).isoformat()[:16])
-    ((_, body),) = sink.by_topic("orders/cancelled")
+    ((_, _, body),) = sink.by_topic("orders/cancelled")
     payload = json.loads(body)
     assert payload == json.loads(json.dumps(cancelled))  # the full REST order
     assert payload["line_items"] and payload["name"] == order["name"]

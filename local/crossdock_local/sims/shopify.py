@@ -57,6 +57,7 @@ from crossdock_local.sims.base import (
     WebhookSink,
     json_response,
 )
+from crossdock_local.sims.shopify_paging import connection_page, first_or_last
 
 if TYPE_CHECKING:
     from crossdock_local.sims.shopify_catalog import ShopCatalog
@@ -732,22 +733,13 @@ def connection(items: list[dict[str, Any]]) -> Callable[[dict[str, Any]], dict[s
         end = len(items)
         if args.get("before"):
             end = min(end, _decode_cursor(args["before"]))
-        window = list(enumerate(items))[start:end]
-        if args.get("first") is not None:
-            window = window[: args["first"]]
-        elif args.get("last") is not None:
-            window = window[len(window) - args["last"] :] if args["last"] else []
+        window = first_or_last(list(enumerate(items))[start:end], args)
         edges = [{"cursor": _encode_cursor(index), "node": node} for index, node in window]
-        return {
-            "nodes": [node for _, node in window],
-            "edges": edges,
-            "pageInfo": {
-                "hasNextPage": bool(window) and window[-1][0] < len(items) - 1,
-                "hasPreviousPage": bool(window) and window[0][0] > 0,
-                "startCursor": edges[0]["cursor"] if edges else None,
-                "endCursor": edges[-1]["cursor"] if edges else None,
-            },
-        }
+        return connection_page(
+            edges,
+            has_next_page=bool(window) and window[-1][0] < len(items) - 1,
+            has_previous_page=bool(window) and window[0][0] > 0,
+        )
 
     return resolve
 

@@ -58,6 +58,7 @@ from crossdock_local.sims.shopify import (
     parse_operation,
     validate,
 )
+from crossdock_local.sims.shopify_paging import connection_page, first_or_last
 
 if TYPE_CHECKING:
     from crossdock_local.sims.shopify import ShopifySimulator
@@ -468,23 +469,13 @@ def page_by_id(
     ids = [id_of(item) for item in items]
     start = bisect.bisect_right(ids, _decode_id_cursor(args["after"])) if args.get("after") else 0
     end = bisect.bisect_left(ids, _decode_id_cursor(args["before"])) if args.get("before") else len(ids)
-    window = range(start, max(start, end))
-    if args.get("first") is not None:
-        window = window[: args["first"]]
-    elif args.get("last") is not None:
-        window = window[len(window) - args["last"] :] if args["last"] else window[:0]
-    nodes = [to_node(items[index]) for index in window]
-    edges = [{"cursor": _encode_id_cursor(ids[index]), "node": node} for index, node in zip(window, nodes, strict=True)]
-    return {
-        "nodes": nodes,
-        "edges": edges,
-        "pageInfo": {
-            "hasNextPage": bool(window) and window[-1] < len(ids) - 1,
-            "hasPreviousPage": bool(window) and window[0] > 0,
-            "startCursor": edges[0]["cursor"] if edges else None,
-            "endCursor": edges[-1]["cursor"] if edges else None,
-        },
-    }
+    window = first_or_last(range(start, max(start, end)), args)
+    edges = [{"cursor": _encode_id_cursor(ids[index]), "node": to_node(items[index])} for index in window]
+    return connection_page(
+        edges,
+        has_next_page=bool(window) and window[-1] < len(ids) - 1,
+        has_previous_page=bool(window) and window[0] > 0,
+    )
 
 
 class LazyConnection:

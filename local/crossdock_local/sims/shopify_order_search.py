@@ -47,6 +47,7 @@ from crossdock_local.sims.shopify import (
     gql_order,
 )
 from crossdock_local.sims.shopify_catalog import Getter, _check_search_query, _search, parse_search
+from crossdock_local.sims.shopify_paging import connection_page, first_or_last
 
 if TYPE_CHECKING:
     from crossdock_local.sims.shopify import ShopifySimulator
@@ -329,19 +330,10 @@ class OrderSearch:
             mark = _decode(args["before"], sort_key)
             ordered = [order for order in ordered if (key(order) > mark if reverse else key(order) < mark)]
         more_before = bool(args.get("after"))
-        window = ordered
-        if args.get("first") is not None:
-            window = ordered[: args["first"]]
-        elif args.get("last") is not None:
-            window = ordered[len(ordered) - args["last"] :] if args["last"] else []
+        window = first_or_last(ordered, args)
         edges = [{"cursor": _cursor(order, sort_key), "node": gql_order(order)} for order in window]
-        return {
-            "nodes": [edge["node"] for edge in edges],
-            "edges": edges,
-            "pageInfo": {
-                "hasNextPage": bool(window) and window[-1] is not ordered[-1],
-                "hasPreviousPage": more_before or (bool(window) and window[0] is not ordered[0]),
-                "startCursor": edges[0]["cursor"] if edges else None,
-                "endCursor": edges[-1]["cursor"] if edges else None,
-            },
-        }
+        return connection_page(
+            edges,
+            has_next_page=bool(window) and window[-1] is not ordered[-1],
+            has_previous_page=more_before or (bool(window) and window[0] is not ordered[0]),
+        )
