@@ -92,6 +92,11 @@ class _Shop:
     refunds: list[dict[str, Any]] = field(default_factory=list)
 
 
+WORK_QUEUES = ("InboundQueue", "ShopifyOutboundQueue")
+DEAD_LETTER_QUEUES = ("InboundDeadLetterQueue", "ShopifyOutboundDeadLetterQueue")
+DRAIN_STRETCH_ROUNDS = 200  # drain rounds between two progress lines once the faults have stopped
+
+
 def run_chaos(config: ChaosConfig, log: io.TextIOBase | None = None) -> ChaosFigures:
     """Runs the chaos scenario on a fresh embedded stack; the functions' log lines go to `log` (kept in memory when
     None) and are searched for secrets at the end."""
@@ -137,7 +142,7 @@ def run_chaos(config: ChaosConfig, log: io.TextIOBase | None = None) -> ChaosFig
         _count_faults(stack, figures)
         _faults_off(stack)
         converging, converging_clock = time.perf_counter(), stack.aws.clock.time()
-        stack.settle(execution_timeout=600, max_rounds=100_000)
+        _converge(stack, started, converging_clock)
         figures.converge_wall_seconds = time.perf_counter() - converging
         figures.converge_clock_seconds = stack.aws.clock.time() - converging_clock
         _audit(stack, shops, figures)
@@ -155,6 +160,21 @@ def _work_a_while(stack: LocalStack, rounds: int) -> None:
     with contextlib.suppress(RuntimeError):  # "did not settle within N rounds" is the point here
         stack.aws.drain(max_rounds=rounds, execution_timeout=600)
     stack.deliver_rackbeat_webhooks()
+
+
+def _converge(stack: LocalStack, started: float, clock_at_start: float) -> None:
+    """Drain in stretches, saying on stderr how much is still queued (the 2,000-order run drains for many minutes),
+    then settle: every webhook delivered, every queue empty, every workflow ended."""
+    while _in_flight(stack, WORK_QUEUES):  # not the dead-letter queues: they keep what they hold
+        _work_a_while(stack, DRAIN_STRETCH_ROUNDS)
+        backlog = _in_flight(stack, WORK_QUEUES) or ["queues empty"]
+        print(
+            f"chaos: draining, {'; '.join(backlog)}, stack clock +{stack.aws.clock.time() - clock_at_start:.0f} s, "
+            f"{time.perf_counter() - started:.0f} s",
+            file=sys.stderr,
+            flush=True,
+        )
+    stack.settle(execution_timeout=600, max_rounds=100_000)
 
 
 def _open_shops(stack: LocalStack, config: ChaosConfig) -> list[_Shop]:
@@ -285,14 +305,9 @@ def _audit_rackbeat_effects(stack: LocalStack, account: int, figures: ChaosFigur
     figures.duplicated += [f"customer {email} ×{c}" for email, c in emails.items() if c > 1]
 
 
-def _in_flight(stack: LocalStack) -> list[str]:
+def _in_flight(stack: LocalStack, queues: tuple[str, ...] = WORK_QUEUES + DEAD_LETTER_QUEUES) -> list[str]:
     left = []
-    for logical_id in (
-        "InboundQueue",
-        "ShopifyOutboundQueue",
-        "InboundDeadLetterQueue",
-        "ShopifyOutboundDeadLetterQueue",
-    ):
+    for logical_id in queues:
         waiting = stack.aws.queue_depth(logical_id)
         if waiting:
             left.append(f"{logical_id}: {waiting} messages")
