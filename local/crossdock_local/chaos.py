@@ -165,9 +165,10 @@ def _work_a_while(stack: LocalStack, rounds: int) -> None:
 def _converge(stack: LocalStack, started: float, clock_at_start: float) -> None:
     """Drain in stretches, saying on stderr how much is still queued (the 2,000-order run drains for many minutes),
     then settle: every webhook delivered, every queue empty, every workflow ended."""
-    while _in_flight(stack, WORK_QUEUES):  # not the dead-letter queues: they keep what they hold
+    # Not the dead-letter queues: they keep what they hold.
+    while _in_flight(stack, WORK_QUEUES) or stack.webhooks_waiting():
         _work_a_while(stack, DRAIN_STRETCH_ROUNDS)
-        backlog = _in_flight(stack, WORK_QUEUES) or ["queues empty"]
+        backlog = [*_in_flight(stack, WORK_QUEUES), f"webhooks not yet sent: {stack.webhooks_waiting()}"]
         print(
             f"chaos: draining, {'; '.join(backlog)}, stack clock +{stack.aws.clock.time() - clock_at_start:.0f} s, "
             f"{time.perf_counter() - started:.0f} s",

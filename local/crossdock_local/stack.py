@@ -171,6 +171,12 @@ class LocalStack:
                 self.rackbeat.failed_deliveries.append(delivery)
         return len(pending)
 
+    def webhooks_waiting(self) -> int:
+        """Webhooks the simulators hold for Crossdock and have not sent yet."""
+        with self._outbox_lock:
+            rackbeat = len(self._rackbeat_outbox)
+        return rackbeat + len(self.shopify.pending())
+
     def deliver_webhook(self, url: str, headers: dict[str, str], body: bytes) -> int:
         """How the simulators reach Crossdock: our own routes in-process (as API Gateway would invoke them),
         anything else over HTTP."""
