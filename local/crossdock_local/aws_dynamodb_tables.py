@@ -72,7 +72,7 @@ class SortedPartition(dict[DynamoType, Any]):
         return super().pop(key, *default)
 
     def _forget(self, key: DynamoType) -> None:
-        del self.ordered[bisect.bisect_left(self.ordered, _sort_value(key), key=_sort_value)]
+        del self.ordered[_left(self.ordered, _sort_value(key))]
 
     def __deepcopy__(self, memo: dict[int, Any]) -> SortedPartition:  # moto copies tables for backups and restores
         return SortedPartition({copy.deepcopy(key, memo): copy.deepcopy(item, memo) for key, item in self.items()})
@@ -90,40 +90,45 @@ class SortedPartition(dict[DynamoType, Any]):
         raise NotImplementedError("moto writes a partition one key at a time; this would lose the order")
 
     def in_range(self, comparison: str | None, bounds: list[DynamoType], after: Any, forward: bool) -> list[Any]:
-        """The items whose sort key meets the key condition, in order, beyond the page's start key (`after`)."""
+        """The items whose sort key meets the key condition, in order, beyond the page's start key (`after`).
+
+        Queries run in the workflow threads while others write: the bisection works on one copy of the key order
+        (a single copy is atomic), so an insert elsewhere in the partition cannot shift the range under it."""
+        ordered = self.ordered.copy()
         operator = (comparison or "").upper()
         values = [bound.cast_value for bound in bounds]
-        first, last = 0, len(self.ordered)
+        first, last = 0, len(ordered)
         if operator in ("EQ", "="):
-            first, last = self._left(values[0]), self._right(values[0])
+            first, last = _left(ordered, values[0]), _right(ordered, values[0])
         elif operator in ("LT", "<"):
-            last = self._left(values[0])
+            last = _left(ordered, values[0])
         elif operator in ("LE", "<="):
-            last = self._right(values[0])
+            last = _right(ordered, values[0])
         elif operator in ("GT", ">"):
-            first = self._right(values[0])
+            first = _right(ordered, values[0])
         elif operator in ("GE", ">=", "BEGINS_WITH"):
-            first = self._left(values[0])
+            first = _left(ordered, values[0])
         elif operator == "BETWEEN":
-            first, last = self._left(values[0]), self._right(values[1])
+            first, last = _left(ordered, values[0]), _right(ordered, values[1])
         if after is not None and forward:
-            first = max(first, self._right(after))
+            first = max(first, _right(ordered, after))
         elif after is not None:
-            last = min(last, self._left(after))
-        keys: Iterable[DynamoType] = self.ordered[first:last]
-        if (
-            operator == "BEGINS_WITH"
-        ):  # the keys with the prefix are the ones from its place on, up to the first without
+            last = min(last, _left(ordered, after))
+        keys: Iterable[DynamoType] = ordered[first:last]
+        if operator == "BEGINS_WITH":  # the keys with the prefix run from its place up to the first key without it
             keys = itertools.takewhile(lambda key: key.cast_value.startswith(values[0]), keys)
         elif operator and operator not in _BISECTED:
             keys = [key for key in keys if key.compare(comparison, bounds)]  # type: ignore[arg-type]
-        return [self[key] for key in keys]
+        found = (self.get(key) for key in keys)  # an item deleted since the copy is simply not there
+        return [item for item in found if item is not None]
 
-    def _left(self, value: Any) -> int:
-        return bisect.bisect_left(self.ordered, value, key=_sort_value)
 
-    def _right(self, value: Any) -> int:
-        return bisect.bisect_right(self.ordered, value, key=_sort_value)
+def _left(ordered: list[DynamoType], value: Any) -> int:
+    return bisect.bisect_left(ordered, value, key=_sort_value)
+
+
+def _right(ordered: list[DynamoType], value: Any) -> int:
+    return bisect.bisect_right(ordered, value, key=_sort_value)
 
 
 def partition_queries(stack: ExitStack) -> None:
