@@ -151,12 +151,8 @@ def partition_queries(stack: ExitStack) -> None:
         if key is None or key[0] is not table:
             return original_all_items(table)
         _, hash_key, comparison, bounds, after, forward = key
-        partition = table.items.get(hash_key)
-        if partition is None:
-            return []
-        if isinstance(partition, SortedPartition):
-            return partition.in_range(comparison, bounds, after, forward)
-        return [item for item in partition.values() if comparison is None or item.range_key.compare(comparison, bounds)]
+        partition: SortedPartition | None = table.items.get(hash_key)  # every table with a sort key gets them (init)
+        return [] if partition is None else partition.in_range(comparison, bounds, after, forward)
 
     def query(
         table: MotoTable, hash_key: Any, range_comparison: Any, range_objs: Any, *args: Any, **kwargs: Any
