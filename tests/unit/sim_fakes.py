@@ -1,6 +1,7 @@
-"""Stand-ins the Shopify simulator tests hand to `ShopifySimulator`: a clock moved by hand and a webhook sink.
+"""Stand-ins the simulator tests hand to the simulators: a clock moved by hand, and a sink recording webhooks.
 
-Shared by the `test_shopify*_sim.py` modules so every one of them sees deliveries the same way.
+Shared by the `test_*_sim.py` modules (and the order query tests) so every one of them sees time and deliveries the
+same way.
 """
 
 from __future__ import annotations
@@ -20,8 +21,11 @@ class FakeClock:
     def __call__(self) -> float:
         return self.now
 
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
-class WebhookSink:
+
+class RecordingSink:
     """Records every webhook delivery; answers `status`, or raises it when it is an exception (a dead endpoint)."""
 
     def __init__(self, status: int | Exception = 200) -> None:

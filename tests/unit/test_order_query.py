@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sim_fakes import FakeClock
 
 from crossdock.systems.shopify import order_query
 from crossdock.systems.shopify.graphql import ShopifyAdmin
@@ -25,14 +26,6 @@ CURRENT_ORDERS = [f"2025-01/order_{n}.json" for n in range(3)]  # the REST shape
 OLDER_ORDERS = ["order.json", "orders.json"]
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def _fixture_orders(loaded: dict[str, Any]) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = loaded["orders"] if "orders" in loaded else [loaded["order"]]
     return found
@@ -40,7 +33,7 @@ def _fixture_orders(loaded: dict[str, Any]) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def sim() -> ShopifySimulator:
-    simulator = ShopifySimulator(clock=Clock(), webhook_sink=lambda url, headers, body: 200, seed=3)
+    simulator = ShopifySimulator(clock=FakeClock(), webhook_sink=lambda url, headers, body: 200, seed=3)
     simulator.add_shop(SHOP, "secret", TOKEN)
     simulator.subscribe(SHOP, "orders/create", "https://hooks.example.com/shopify")
     return simulator
@@ -176,7 +169,7 @@ def test_a_refund_made_in_the_shop_credits_like_its_webhook(sim: ShopifySimulato
 
 def test_orders_are_listed_by_update_within_the_window_across_pages(sim: ShopifySimulator, admin: ShopifyAdmin) -> None:
     clock = sim.clock
-    assert isinstance(clock, Clock)
+    assert isinstance(clock, FakeClock)
     start = sim.now().timestamp()
     created = []
     for index, plan in enumerate(varied_orders(order_query.SUMMARY_PAGE + 5, seed=2, skus=["SOCK"])):

@@ -9,24 +9,12 @@ from decimal import Decimal
 import httpx
 import pytest
 from rackbeat_api import rackbeat_client
+from sim_fakes import FakeClock
 
 from crossdock_local.sims.rackbeat import RackbeatSimulator
 
 KEY_A = "key-account-a"
 KEY_B = "key-account-b"
-
-
-class FakeClock:
-    """A clock a test advances by hand (a list-held float)."""
-
-    def __init__(self) -> None:
-        self.now = [1000.0]
-
-    def __call__(self) -> float:
-        return self.now[0]
-
-    def advance(self, seconds: float) -> None:
-        self.now[0] += seconds
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 import pytest
-from shopify_fakes import FakeClock, WebhookSink
+from sim_fakes import FakeClock, RecordingSink
 
 from crossdock_local.sims.base import transport
 from crossdock_local.sims.shopify import ShopifySimulator
@@ -35,8 +35,8 @@ PROBE = '{ order(id: "gid://shopify/Order/1") { id } }'
 INVALID = "[API] Invalid API key or access token (unrecognized login or wrong password)"
 
 
-def make_sim(clock: FakeClock | None = None, sink: WebhookSink | None = None, **app: Any) -> ShopifySimulator:
-    sim = ShopifySimulator(clock=clock or FakeClock(), webhook_sink=sink or WebhookSink(), seed=5)
+def make_sim(clock: FakeClock | None = None, sink: RecordingSink | None = None, **app: Any) -> ShopifySimulator:
+    sim = ShopifySimulator(clock=clock or FakeClock(), webhook_sink=sink or RecordingSink(), seed=5)
     sim.add_shop(SHOP, SECRET, TOKEN)
     settings: dict[str, Any] = {
         "scopes": "read_orders,write_inventory",
@@ -303,7 +303,7 @@ def test_random_drop_fault_applies_to_the_token_endpoint() -> None:
 
 
 def test_uninstall_emits_app_uninstalled_then_revokes_tokens_and_subscriptions() -> None:
-    sink = WebhookSink()
+    sink = RecordingSink()
     sim = make_sim(sink=sink)
     for topic in ("app/uninstalled", "orders/create"):
         sim.subscribe(SHOP, topic, HOOK)
@@ -332,7 +332,7 @@ def test_uninstall_emits_app_uninstalled_then_revokes_tokens_and_subscriptions()
 
 
 def test_uninstall_of_an_add_shop_shop() -> None:
-    sink = WebhookSink()
+    sink = RecordingSink()
     sim = ShopifySimulator(clock=FakeClock(), webhook_sink=sink, seed=2)
     sim.add_shop(SHOP, SECRET, TOKEN)
     sim.subscribe(SHOP, "APP_UNINSTALLED", HOOK)
@@ -347,7 +347,7 @@ def test_uninstall_of_an_add_shop_shop() -> None:
 
 
 def test_drop_subscriptions_removes_them_without_telling_the_app() -> None:
-    sink = WebhookSink()
+    sink = RecordingSink()
     sim = make_sim(sink=sink)
     sim.subscribe(SHOP, "orders/create", HOOK)
     sim.subscribe(SHOP, "orders/create", "https://backup.example.com/hooks")
@@ -374,7 +374,7 @@ CUSTOMER_ORDER = {
 
 
 def test_privacy_webhooks_shapes_and_signatures() -> None:
-    sink = WebhookSink()
+    sink = RecordingSink()
     sim = make_sim(sink=sink)
     install(sim)
     order = sim.create_order(SHOP, CUSTOMER_ORDER)
@@ -412,7 +412,7 @@ def test_privacy_webhooks_shapes_and_signatures() -> None:
 
 
 def test_privacy_webhook_needs_a_compliance_uri() -> None:
-    sink = WebhookSink()
+    sink = RecordingSink()
     sim = ShopifySimulator(clock=FakeClock(), webhook_sink=sink, seed=3)
     sim.add_shop(SHOP, SECRET, TOKEN)
     with pytest.raises(ValueError, match="compliance"):

@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 import pytest
-from shopify_fakes import FakeClock, WebhookSink
+from sim_fakes import FakeClock, RecordingSink
 
 from crossdock.systems.shopify import queries
 from crossdock_local.sims.base import ResponseDropped, SimRequest, SimResponse
@@ -30,9 +30,9 @@ VERSION = "2026-04"
 
 
 def make_sim(
-    *topics: str, clock: FakeClock | None = None, sink: WebhookSink | None = None, **shop: Any
+    *topics: str, clock: FakeClock | None = None, sink: RecordingSink | None = None, **shop: Any
 ) -> ShopifySimulator:
-    sim = ShopifySimulator(clock=clock or FakeClock(), webhook_sink=sink or WebhookSink(), seed=11)
+    sim = ShopifySimulator(clock=clock or FakeClock(), webhook_sink=sink or RecordingSink(), seed=11)
     sim.add_shop(SHOP, SECRET, TOKEN, **shop)
     for topic in topics:
         sim.subscribe(SHOP, topic, HOOK)
@@ -238,7 +238,7 @@ def test_variants_by_sku_returns_the_variant_its_product_and_inventory_item() ->
 
 def test_set_quantities_applies_and_reports_the_adjustment() -> None:
     # GIVEN an item with 5 available, 2 of them committed to an order, and a stock webhook subscription
-    sink = WebhookSink()
+    sink = RecordingSink()
     sim = make_sim("inventory_levels/update", sink=sink)
     location = primary_location(sim)
     variant = product_with_sizes(sim, "S")["variants"][0]
@@ -418,7 +418,7 @@ def test_set_quantities_validates_name_and_reason() -> None:
 
 def test_create_product_makes_a_single_variant_product_with_stock_cost_and_webhook() -> None:
     # GIVEN a shop subscribed to products/create
-    sink = WebhookSink()
+    sink = RecordingSink()
     sim = make_sim("products/create", sink=sink)
     location = primary_location(sim)
     product_input = {
@@ -472,7 +472,7 @@ def test_create_product_makes_a_single_variant_product_with_stock_cost_and_webho
 
 def test_product_set_replaces_the_variant_list_it_is_sent() -> None:
     # GIVEN a product with sizes S, M, L and a products/update subscription
-    sink = WebhookSink()
+    sink = RecordingSink()
     sim = make_sim("products/update", sink=sink)
     product = product_with_sizes(sim, "S", "M", "L")
     medium = product["variants"][1]
@@ -524,7 +524,7 @@ def test_product_set_refuses_duplicate_variants_and_foreign_variant_ids() -> Non
 
 def test_update_product_changes_only_the_fields_given() -> None:
     # GIVEN a product with a description, vendor and three variants
-    sink = WebhookSink()
+    sink = RecordingSink()
     sim = make_sim("products/update", sink=sink)
     product = product_with_sizes(sim, "S", "M", "L")
     # WHEN Crossdock renames it
@@ -587,7 +587,7 @@ def test_update_variants_with_an_unknown_variant_applies_nothing() -> None:
 
 def test_product_webhooks_are_rest_shaped_like_the_fixtures_and_signed(fixture_product: dict[str, Any]) -> None:
     # GIVEN Shopify's own example product (`2025-01/product_1.json`), created, edited and deleted in the shop
-    sink = WebhookSink()
+    sink = RecordingSink()
     sim = make_sim("products/create", "products/update", "products/delete", sink=sink)
     expected = copy.deepcopy(fixture_product)
     created = sim.create_product(SHOP, fixture_product)
@@ -642,7 +642,7 @@ def test_rest_variants_given_only_a_title_keep_it_as_their_option_value() -> Non
 
 
 def test_graphql_writes_emit_product_webhooks_and_cost_only_changes_do_not() -> None:
-    sink = WebhookSink()
+    sink = RecordingSink()
     sim = make_sim("products/update", sink=sink)
     variant = product_with_sizes(sim, "S")["variants"][0]
     mutation = """
@@ -657,7 +657,7 @@ def test_graphql_writes_emit_product_webhooks_and_cost_only_changes_do_not() -> 
 
 
 def test_control_endpoints_create_update_and_delete_products() -> None:
-    sink = WebhookSink()
+    sink = RecordingSink()
     sim = make_sim("products/create", "products/update", "products/delete", sink=sink)
     base = f"/_control/shops/{SHOP}/products"
     created = call(sim, "POST", base, {"product": {"title": "Hue", "variants": [{"sku": "HUE", "price": "99.95"}]}})
@@ -749,7 +749,7 @@ def test_catalog_export_writes_variants_with_their_levels_as_child_lines() -> No
 
 def test_bulk_operation_completes_on_the_injected_clock_and_sends_its_webhook() -> None:
     # GIVEN a shop subscribed to bulk_operations/finish, with a 30-second export time
-    clock, sink = FakeClock(), WebhookSink()
+    clock, sink = FakeClock(), RecordingSink()
     sim = make_sim("bulk_operations/finish", clock=clock, sink=sink)
     sim.bulk_duration = 30.0
     sim.seed_catalog(SHOP, 6)

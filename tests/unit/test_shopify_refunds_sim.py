@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from shopify_fakes import FakeClock, WebhookSink
+from sim_fakes import FakeClock, RecordingSink
 
 from crossdock_local.sims.base import transport
 from crossdock_local.sims.shopify import ShopifySimulator
@@ -70,8 +70,8 @@ ORDER_EXCLUDED = {
 }
 
 
-def make_sim(sink: WebhookSink | None = None) -> ShopifySimulator:
-    sim = ShopifySimulator(clock=FakeClock(), webhook_sink=sink or WebhookSink(), seed=9)
+def make_sim(sink: RecordingSink | None = None) -> ShopifySimulator:
+    sim = ShopifySimulator(clock=FakeClock(), webhook_sink=sink or RecordingSink(), seed=9)
     sim.add_shop(SHOP, SECRET, TOKEN)
     for topic in ("refunds/create", "orders/cancelled"):
         sim.subscribe(SHOP, topic, HOOK)
@@ -190,7 +190,7 @@ def test_over_refund_and_unknown_line_are_refused() -> None:
 
 
 def test_refund_webhook_has_the_fixture_shape_and_is_signed(fixture_refund: dict[str, Any]) -> None:
-    sink = WebhookSink()
+    sink = RecordingSink()
     sim = make_sim(sink)
     order = sim.create_order(SHOP, ORDER_INCLUDED, paid=True)
     mug, _ = line_ids(order)
@@ -226,7 +226,7 @@ def test_refund_webhook_has_the_fixture_shape_and_is_signed(fixture_refund: dict
 
 
 def test_no_restock_and_duplicate_delivery() -> None:
-    sink = WebhookSink()
+    sink = RecordingSink()
     sim = make_sim(sink)
     order = sim.create_order(SHOP, ORDER_INCLUDED)
     _, tote = line_ids(order)
@@ -271,7 +271,7 @@ def test_refund_control_route() -> None:
 
 
 def test_cancel_sets_the_fields_and_emits_orders_cancelled() -> None:
-    sink = WebhookSink()
+    sink = RecordingSink()
     sim = make_sim(sink)
     order = sim.create_order(SHOP, ORDER_INCLUDED)
 

@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import httpx
-from shopify_fakes import FakeClock, WebhookSink
+from sim_fakes import FakeClock, RecordingSink
 
 from crossdock_local.sims.base import transport
 from crossdock_local.sims.shopify import ShopifySimulator
@@ -54,7 +54,7 @@ ORDER = {
 }
 
 
-def make_sim(sink: WebhookSink | None = None, clock: FakeClock | None = None, **shop: Any) -> ShopifySimulator:
+def make_sim(sink: RecordingSink | None = None, clock: FakeClock | None = None, **shop: Any) -> ShopifySimulator:
     sim = ShopifySimulator(clock=clock or FakeClock(), webhook_sink=sink, seed=7)
     sim.add_shop(SHOP, SECRET, TOKEN, **shop)
     for topic in ("orders/create", "orders/paid", "orders/updated", "orders/fulfilled"):
@@ -79,7 +79,7 @@ def graphql(sim: ShopifySimulator, query: str, **variables: Any) -> dict[str, An
 
 
 def test_webhook_signature_covers_raw_bytes_and_headers_are_present() -> None:
-    sink = WebhookSink()
+    sink = RecordingSink()
     sim = make_sim(sink)
     order = sim.create_order(SHOP, ORDER)
 
@@ -104,7 +104,7 @@ def test_webhook_signature_covers_raw_bytes_and_headers_are_present() -> None:
 
 
 def test_order_numbers_and_paid_flow_emit_the_documented_topics() -> None:
-    sink = WebhookSink()
+    sink = RecordingSink()
     sim = make_sim(sink)
     first = sim.create_order(SHOP, ORDER, paid=True)
     second = sim.create_order(SHOP, ORDER)
@@ -130,7 +130,7 @@ def test_order_numbers_and_paid_flow_emit_the_documented_topics() -> None:
 
 
 def test_duplicate_delivery_keeps_event_id_and_changes_webhook_id() -> None:
-    sink = WebhookSink()
+    sink = RecordingSink()
     sim = make_sim(sink)
     sim.delivery_faults.duplicate_rate = 1.0
     sim.create_order(SHOP, ORDER)
@@ -145,7 +145,7 @@ def test_duplicate_delivery_keeps_event_id_and_changes_webhook_id() -> None:
 
 
 def test_reorder_can_deliver_paid_before_create() -> None:
-    sink = WebhookSink()
+    sink = RecordingSink()
     sim = make_sim(sink)
     sim.delivery_faults.reorder = True
     for _ in range(10):
@@ -160,7 +160,7 @@ def test_reorder_can_deliver_paid_before_create() -> None:
 
 
 def test_paid_first_is_deterministic() -> None:
-    sink = WebhookSink()
+    sink = RecordingSink()
     sim = make_sim(sink)
     sim.create_order(SHOP, ORDER, paid=True, paid_first=True)
     sim.deliver()
@@ -168,7 +168,7 @@ def test_paid_first_is_deterministic() -> None:
 
 
 def test_delay_holds_a_delivery_until_a_later_call() -> None:
-    sink = WebhookSink()
+    sink = RecordingSink()
     sim = make_sim(sink)
     sim.delivery_faults.delay_rate = 1.0
     sim.create_order(SHOP, ORDER)
@@ -181,7 +181,7 @@ def test_delay_holds_a_delivery_until_a_later_call() -> None:
 
 
 def test_failed_delivery_is_retried_8_times_then_subscription_dropped() -> None:
-    sink = WebhookSink(status=500)
+    sink = RecordingSink(status=500)
     sim = make_sim(sink)
     sim.create_order(SHOP, ORDER)
 
@@ -198,7 +198,7 @@ def test_failed_delivery_is_retried_8_times_then_subscription_dropped() -> None:
 
 
 def test_sink_exception_counts_as_failure_and_recovers() -> None:
-    sink = WebhookSink(status=ConnectionError("refused"))
+    sink = RecordingSink(status=ConnectionError("refused"))
     sim = make_sim(sink)
     sim.create_order(SHOP, ORDER)
     assert sim.deliver().failed == 1
@@ -302,7 +302,7 @@ def test_graphql_bad_or_missing_token_is_401() -> None:
 
 
 def test_graphql_webhook_subscription_create_and_list() -> None:
-    sink = WebhookSink()
+    sink = RecordingSink()
     sim = ShopifySimulator(clock=FakeClock(), webhook_sink=sink, seed=1)
     sim.add_shop(SHOP, SECRET, TOKEN)
     mutation = """
@@ -372,7 +372,7 @@ def test_server_error_fault_answers_5xx_before_executing() -> None:
 
 
 def test_control_endpoints_create_pay_and_deliver() -> None:
-    sink = WebhookSink()
+    sink = RecordingSink()
     sim = make_sim(sink)
     with client(sim) as http:
         created = http.post(f"/_control/shops/{SHOP}/orders", params={"paid": "true"}, json={"order": ORDER})
@@ -450,7 +450,7 @@ def test_varied_orders_vary_and_are_deterministic() -> None:
 
 
 def test_varied_orders_run_through_the_simulator() -> None:
-    sink = WebhookSink()
+    sink = RecordingSink()
     sim = make_sim(sink)
     plans = varied_orders(20, seed=3, skus=SKUS)
     for plan in plans:
