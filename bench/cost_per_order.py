@@ -185,7 +185,7 @@ def run(order_count: int, seed: int) -> Run:
     with contextlib.redirect_stdout(meter):
         import boto3
 
-        from crossdock.connections.settings import RackbeatStatus
+        from crossdock.integrations.rackbeat_shopify.settings import RackbeatStatus
         from crossdock_local import demo, demo_catalog, demo_orders
         from crossdock_local.sims.shopify_orders import varied_orders
         from crossdock_local.stack import LocalStack

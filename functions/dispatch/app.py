@@ -11,16 +11,16 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from crossdock import pacing
 from crossdock.aws import schedules, services
 from crossdock.aws.observability import logger, metrics, trace_outbound_http, tracer
+from crossdock.connectors.shopify import order_query
 from crossdock.errors import CrossdockError
 from crossdock.flows import outbound
 from crossdock.flows.dispatch import DispatchDeps, dispatch_event
-from crossdock.flows.products import ProductDeps
 from crossdock.flows.reconcile_schedule import ReconcileSchedules
-from crossdock.flows.stock import StockDeps
-from crossdock.systems import pacing
-from crossdock.systems.shopify import order_query
+from crossdock.integrations.rackbeat_shopify.products import ProductDeps
+from crossdock.integrations.rackbeat_shopify.stock import StockDeps
 
 trace_outbound_http()  # Rackbeat's and Shopify's answers, timed in X-Ray
 

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from crossdock.aws import services
 from crossdock.aws.observability import logger, metrics, trace_outbound_http, tracer
 from crossdock.errors import CrossdockError
-from crossdock.flows.initial_sync import SyncDeps, run_step
+from crossdock.integrations.rackbeat_shopify.initial_sync import SyncDeps, run_step
 from crossdock.store.events import received_stamp
 
 trace_outbound_http()  # Rackbeat's and Shopify's answers, timed in X-Ray

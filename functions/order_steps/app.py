@@ -14,9 +14,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from crossdock.aws import services
 from crossdock.aws.observability import logger, metrics, trace_outbound_http, tracer
 from crossdock.connections.model import Connection
+from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.errors import CrossdockError
 from crossdock.flows.order_stages import StageDeps, run_stages
-from crossdock.systems.rackbeat.client import RackbeatClient
 
 trace_outbound_http()  # Rackbeat's and Shopify's answers, timed in X-Ray
 

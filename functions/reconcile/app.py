@@ -8,11 +8,11 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from crossdock import pacing
 from crossdock.aws import queues, schedules, services
 from crossdock.aws.observability import logger, metrics, trace_outbound_http, tracer
 from crossdock.flows.reconcile_schedule import ReconcileSchedules
-from crossdock.flows.reconciliation import ReconcileDeps, reconcile_connection
-from crossdock.systems import pacing
+from crossdock.integrations.rackbeat_shopify.reconciliation import ReconcileDeps, reconcile_connection
 
 trace_outbound_http()  # Rackbeat's and Shopify's answers, timed in X-Ray
 

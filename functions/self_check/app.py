@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from crossdock.aws import services
 from crossdock.aws.observability import logger, metrics, trace_outbound_http, tracer
-from crossdock.flows.self_check import SelfCheckDeps, run_self_check
+from crossdock.integrations.rackbeat_shopify.self_check import SelfCheckDeps, run_self_check
 
 trace_outbound_http()  # Rackbeat's and Shopify's answers, timed in X-Ray
 

@@ -11,11 +11,11 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from crossdock import pacing
 from crossdock.aws import schedules, services
 from crossdock.aws.observability import logger, metrics, trace_outbound_http, tracer
-from crossdock.flows.install import InstallAnswer, InstallDeps, begin_install, complete_install
 from crossdock.flows.reconcile_schedule import ReconcileSchedules
-from crossdock.systems import pacing
+from crossdock.integrations.rackbeat_shopify.install import InstallAnswer, InstallDeps, begin_install, complete_install
 
 trace_outbound_http()  # Rackbeat's and Shopify's answers, timed in X-Ray
 

@@ -11,12 +11,12 @@ from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, proce
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from crossdock import pacing
 from crossdock.aws import services
 from crossdock.aws.observability import logger, metrics, trace_outbound_http, tracer
 from crossdock.errors import CrossdockError
 from crossdock.flows import outbound
 from crossdock.flows.push import PushDeps, run_command
-from crossdock.systems import pacing
 
 trace_outbound_http()  # Rackbeat's and Shopify's answers, timed in X-Ray
 

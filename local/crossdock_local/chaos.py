@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from crossdock.connections.settings import RackbeatStatus
+from crossdock.integrations.rackbeat_shopify.settings import RackbeatStatus
 from crossdock.store import events
 from crossdock_local import demo_catalog
 from crossdock_local.demo import DEMO_SKUS, audit, demo_settings

@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from crossdock.connections.settings import RackbeatStatus
+from crossdock.integrations.rackbeat_shopify.settings import RackbeatStatus
 from crossdock.store import events
 from crossdock_local import demo_catalog, demo_orders
 from crossdock_local.demo_catalog import CatalogAudit

@@ -18,6 +18,7 @@ from typing import Any
 import boto3
 import httpx
 
+from crossdock import pacing
 from crossdock.aws import services
 from crossdock.aws.schedules import ScheduleGroup, ScheduleTarget
 from crossdock.connections.clients import ConnectionClients
@@ -28,15 +29,14 @@ from crossdock.connections.secret_names import (
     SHOPIFY_ACCESS_TOKEN,
     SHOPIFY_APP_SECRET,
 )
-from crossdock.connections.settings import RackbeatShopifySettings
-from crossdock.connections.shopify_tokens import load_stored
-from crossdock.flows import activation, initial_sync
+from crossdock.connectors.shopify.tokens import load_stored
 from crossdock.flows import settings as settings_flow
 from crossdock.flows.reconcile_schedule import ReconcileSchedules
+from crossdock.integrations.rackbeat_shopify import activation, initial_sync
+from crossdock.integrations.rackbeat_shopify.settings import RackbeatShopifySettings
 from crossdock.store import connections, sync_progress
 from crossdock.store.events import received_stamp
 from crossdock.store.secrets import SecretStore
-from crossdock.systems import pacing
 from crossdock_local.aws import EmbeddedAws
 from crossdock_local.server import LocalEndpoint
 from crossdock_local.sims.rackbeat import RackbeatSimulator, WebhookDelivery

@@ -12,7 +12,7 @@ import pytest
 
 from crossdock.aws import services
 from crossdock.connections.secret_names import RACKBEAT_WEBHOOK_TOKENS
-from crossdock.systems.shopify.webhooks import sign
+from crossdock.connectors.shopify.webhooks import sign
 from crossdock_local.aws_lambda import ProcessCrash
 from crossdock_local.stack import LocalStack
 

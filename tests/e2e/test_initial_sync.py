@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from crossdock.errors import PermanentError
-from crossdock.flows import initial_sync
+from crossdock.integrations.rackbeat_shopify import initial_sync
 from crossdock.store.sync_progress import InitialSyncAlreadyClaimed
 from crossdock_local.sims.base import Faults
 

@@ -14,9 +14,9 @@ from crossdock.connections.secret_names import (
     SHOPIFY_APP_SECRET,
     SHOPIFY_REFRESH_TOKEN,
 )
-from crossdock.flows import activation, lifecycle
+from crossdock.connectors.shopify.webhooks import sign
+from crossdock.integrations.rackbeat_shopify import activation, lifecycle
 from crossdock.store import connections
-from crossdock.systems.shopify.webhooks import sign
 from crossdock_local.stack import LocalStack
 
 

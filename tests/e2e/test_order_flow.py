@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from crossdock.connections.settings import RackbeatStatus
+from crossdock.integrations.rackbeat_shopify.settings import RackbeatStatus
 from crossdock.store import connections
 from crossdock_local.stack import LocalStack
 

@@ -13,9 +13,9 @@ from boto3.dynamodb.conditions import Key
 
 from crossdock.connections.model import ConnectionState
 from crossdock.connections.secret_names import SHOPIFY_APP_SECRET
-from crossdock.flows.privacy import CustomerMatch, PrivacyCustomer
+from crossdock.connectors.shopify.webhooks import sign
+from crossdock.integrations.rackbeat_shopify.privacy import CustomerMatch, PrivacyCustomer
 from crossdock.store import connections, keys, stock, sync_progress
-from crossdock.systems.shopify.webhooks import sign
 from crossdock_local.stack import LocalStack
 
 PRIVACY_TOPICS = ("customers/data_request", "customers/redact", "shop/redact")

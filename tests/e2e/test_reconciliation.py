@@ -11,12 +11,12 @@ import boto3
 import pytest
 
 from crossdock.connections.model import ConnectionState
-from crossdock.flows import lifecycle
+from crossdock.connectors.shopify.order_query import epoch, search_time
 from crossdock.flows.reconcile_schedule import ORDER_STREAM, STOCK_STREAM, schedule_name
-from crossdock.flows.reconciliation import RESYNC_TOPIC, SWEEP_TOPIC
+from crossdock.integrations.rackbeat_shopify import lifecycle
+from crossdock.integrations.rackbeat_shopify.reconciliation import RESYNC_TOPIC, SWEEP_TOPIC
 from crossdock.store import connections, cursors
 from crossdock.store.events import received_stamp
-from crossdock.systems.shopify.order_query import epoch, search_time
 from crossdock_local.demo import demo_settings
 from crossdock_local.stack import LocalStack
 

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from crossdock.connections.model import Connection, ConnectionState
-from crossdock.connections.settings import RackbeatShopifySettings
 from crossdock.flows import settings as settings_flow
 from crossdock.flows.settings import SettingsConflict, SettingsRejected
+from crossdock.integrations.rackbeat_shopify.settings import RackbeatShopifySettings
 from crossdock.store import connections
 from crossdock_local.stack import LocalStack
 

@@ -15,15 +15,15 @@ from dataclasses import dataclass
 import boto3
 import pytest
 
+from crossdock import pacing
 from crossdock.aws import services
 from crossdock.connections.model import Connection
-from crossdock.connections.shopify_tokens import ShopifyTokens, StoredToken, load_stored
+from crossdock.connectors.shopify import queries
+from crossdock.connectors.shopify.graphql import ShopifyAdmin
+from crossdock.connectors.shopify.tokens import ShopifyTokens, StoredToken, load_stored
 from crossdock.errors import FailureClass, PermanentError, RetryableError
 from crossdock.store import connections
 from crossdock.store.secrets import SecretStore
-from crossdock.systems import pacing
-from crossdock.systems.shopify import queries
-from crossdock.systems.shopify.graphql import ShopifyAdmin
 from crossdock_local.demo import DEMO_SKUS, demo_settings
 from crossdock_local.sims.shopify_orders import varied_orders
 from crossdock_local.stack import LocalConnection, LocalStack

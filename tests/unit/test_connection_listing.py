@@ -6,7 +6,7 @@ from typing import Any
 from unittest import mock
 
 from crossdock.connections.model import Connection, ConnectionState
-from crossdock.connections.settings import RackbeatShopifySettings
+from crossdock.integrations.rackbeat_shopify.settings import RackbeatShopifySettings
 from crossdock.store import connections, events
 
 

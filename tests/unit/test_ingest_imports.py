@@ -17,7 +17,7 @@ INGEST = ROOT / "functions" / "ingest"
 # httpx, for clients ingest never makes.
 NOT_LOADED = (
     "pydantic",
-    "crossdock.connections.settings",
+    "crossdock.integrations.rackbeat_shopify.settings",
     "crossdock.connections.model",
     "crossdock.store.connections",
     "aws_lambda_powertools.event_handler",

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from crossdock.flows import dispatch, reconciliation
+from crossdock.flows import dispatch
+from crossdock.integrations.rackbeat_shopify import reconciliation
 from crossdock.operations import dead_letters, events, inbound, resync
 from crossdock.store import events as event_log
 from crossdock.store import keys

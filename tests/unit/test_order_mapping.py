@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from crossdock.connectors.rackbeat.orders import OrderDefaults, draft_body, expected_total, order_lines
+from crossdock.connectors.shopify.orders import parse_order, to_canonical
 from crossdock.errors import PermanentError
 from crossdock.model.order import Order
-from crossdock.systems.rackbeat.orders import OrderDefaults, draft_body, expected_total, order_lines
-from crossdock.systems.shopify.orders import parse_order, to_canonical
 
 DEFAULTS = OrderDefaults(
     employee=7, layout=None, payment_terms=None, location="L1", rounding_product_number=None, use_shop_number=False

@@ -12,10 +12,10 @@ import httpx
 import pytest
 from sim_fakes import FakeClock
 
-from crossdock.systems.shopify import order_query
-from crossdock.systems.shopify.graphql import ShopifyAdmin
-from crossdock.systems.shopify.orders import parse_order, to_canonical
-from crossdock.systems.shopify.refunds import credit_lines, ignored_adjustments, parse_refund
+from crossdock.connectors.shopify import order_query
+from crossdock.connectors.shopify.graphql import ShopifyAdmin
+from crossdock.connectors.shopify.orders import parse_order, to_canonical
+from crossdock.connectors.shopify.refunds import credit_lines, ignored_adjustments, parse_refund
 from crossdock_local.sims.base import transport
 from crossdock_local.sims.shopify import ShopifySimulator
 from crossdock_local.sims.shopify_orders import varied_orders

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from crossdock.connections.settings import RackbeatStatus, TransferWhen
+from crossdock.connectors.shopify.orders import parse_order
 from crossdock.flows.dispatch import transfer_reason
 from crossdock.flows.order_stages import next_stage
 from crossdock.flows.workflow_names import attempt_name, execution_name
-from crossdock.systems.shopify.orders import parse_order
+from crossdock.integrations.rackbeat_shopify.settings import RackbeatStatus, TransferWhen
 
 
 @pytest.mark.parametrize(

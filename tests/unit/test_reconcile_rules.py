@@ -11,12 +11,12 @@ import pytest
 
 from crossdock.aws.queues import BATCH_BYTES, BATCH_ENTRIES, batches
 from crossdock.connections.model import Connection, ConnectionState
-from crossdock.connections.settings import RackbeatShopifySettings, TransferWhen
+from crossdock.connectors.shopify.order_query import OrderSummary
+from crossdock.connectors.shopify.orders import parse_order
 from crossdock.flows.dispatch import transfer_reason
 from crossdock.flows.reconcile_schedule import STREAMS, ReconcileSchedules, rate, schedule_name
-from crossdock.flows.reconciliation import awaits_transfer
-from crossdock.systems.shopify.order_query import OrderSummary
-from crossdock.systems.shopify.orders import parse_order
+from crossdock.integrations.rackbeat_shopify.reconciliation import awaits_transfer
+from crossdock.integrations.rackbeat_shopify.settings import RackbeatShopifySettings, TransferWhen
 
 FINANCIAL = [None, "pending", "authorized", "partially_paid", "paid", "partially_refunded", "refunded", "voided"]
 FULFILLMENT = [None, "partial", "fulfilled", "restocked"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from crossdock.systems.shopify.refunds import credit_lines, parse_refund
+from crossdock.connectors.shopify.refunds import credit_lines, parse_refund
 
 
 def test_a_restocked_refund_line_from_shopifys_example(shopify_payload: Any) -> None:

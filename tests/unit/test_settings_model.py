@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from crossdock.connections.settings import (
+from crossdock.integrations.rackbeat_shopify.settings import (
     RackbeatShopifySettings,
     RackbeatStatus,
     SettingProblem,

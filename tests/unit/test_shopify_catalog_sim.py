@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sim_fakes import FakeClock, RecordingSink
 
-from crossdock.systems.shopify import queries
+from crossdock.connectors.shopify import queries
 from crossdock_local.sims.base import ResponseDropped, SimRequest, SimResponse
 from crossdock_local.sims.shopify import ShopifySimulator
 

@@ -10,9 +10,9 @@ import json
 import httpx
 import pytest
 
-from crossdock.connections.settings import RackbeatShopifySettings
+from crossdock.connectors.shopify import oauth
 from crossdock.errors import RetryableError
-from crossdock.systems.shopify import oauth
+from crossdock.integrations.rackbeat_shopify.settings import RackbeatShopifySettings
 
 SECRET = "hush-client-secret"
 NOW = 1_780_000_000.0

@@ -6,7 +6,7 @@ import hmac
 
 import pytest
 
-from crossdock.systems.shopify.webhooks import MissingHeader, read_delivery, signature_is_valid
+from crossdock.connectors.shopify.webhooks import MissingHeader, read_delivery, signature_is_valid
 
 BODY = b'{"id": 450789469, "name": "#1001"}'
 

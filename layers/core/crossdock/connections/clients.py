@@ -16,12 +16,12 @@ from typing import Any
 
 from crossdock.connections.model import Connection
 from crossdock.connections.secret_names import RACKBEAT_API_KEY
-from crossdock.connections.shopify_tokens import ShopifyTokens
+from crossdock.connectors.rackbeat.client import RackbeatClient
+from crossdock.connectors.shopify.graphql import ShopifyAdmin
+from crossdock.connectors.shopify.tokens import ShopifyTokens
 from crossdock.errors import FailureClass, PermanentError
+from crossdock.pacing import RatePacer
 from crossdock.store.secrets import SecretStore
-from crossdock.systems.pacing import RatePacer
-from crossdock.systems.rackbeat.client import RackbeatClient
-from crossdock.systems.shopify.graphql import ShopifyAdmin
 
 # Rackbeat does not publish a limit; its own SDKs hold themselves to 480 calls a minute (reference/rackbeat.md).
 # The default stays a little under it, leaving room for the order workflow's calls on the same key.

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from crossdock.connections.settings import RackbeatShopifySettings
+from crossdock.integrations.rackbeat_shopify.settings import RackbeatShopifySettings
 
 
 class ConnectionState(StrEnum):

@@ -16,19 +16,19 @@ from typing import Any
 from pydantic import ValidationError
 
 from crossdock.connections.model import Connection, ConnectionState
-from crossdock.connections.settings import RackbeatShopifySettings, TransferWhen
+from crossdock.connectors.rackbeat.products import ITEM_EVENTS, STOCK_EVENTS
+from crossdock.connectors.shopify.orders import PAID_STATES, ShopifyOrder, parse_order
+from crossdock.connectors.shopify.refunds import parse_refund
+from crossdock.connectors.shopify.webhooks import CANCEL_TOPIC, ORDER_TOPICS, PRODUCT_TOPICS, REFUND_TOPIC, RESYNC_TOPIC
 from crossdock.errors import ExecutionAlreadyExists, FailureClass, PermanentError
-from crossdock.flows import lifecycle, products, stock
 from crossdock.flows.outcome import Outcome, finish_event, first_error
 from crossdock.flows.reconcile_schedule import ReconcileSchedules
 from crossdock.flows.workflow_names import attempt_name, execution_name
+from crossdock.integrations.rackbeat_shopify import lifecycle, products, stock
+from crossdock.integrations.rackbeat_shopify.settings import RackbeatShopifySettings, TransferWhen
 from crossdock.store import attempts, connections, events, mappings
 from crossdock.store.events import EventStatus
 from crossdock.store.secrets import SecretStore
-from crossdock.systems.rackbeat.products import ITEM_EVENTS, STOCK_EVENTS
-from crossdock.systems.shopify.orders import PAID_STATES, ShopifyOrder, parse_order
-from crossdock.systems.shopify.refunds import parse_refund
-from crossdock.systems.shopify.webhooks import CANCEL_TOPIC, ORDER_TOPICS, PRODUCT_TOPICS, REFUND_TOPIC, RESYNC_TOPIC
 
 StartWorkflow = Callable[[str, dict[str, Any]], str]  # (execution name, input) → execution ARN
 WorkflowStatus = Callable[[str], str | None]  # execution name → RUNNING, SUCCEEDED, FAILED, … or None (never started)

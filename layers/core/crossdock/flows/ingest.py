@@ -21,10 +21,10 @@ from crossdock.connections.secret_names import (
     SHOPIFY_APP_SECRET,
     SHOPIFY_PREVIOUS_APP_SECRET,
 )
+from crossdock.connectors.rackbeat.webhooks import token_is_valid
+from crossdock.connectors.shopify.webhooks import MissingHeader, read_delivery, signature_is_valid
 from crossdock.store import connection_lookup, deliveries, events
 from crossdock.store.secrets import SecretStore
-from crossdock.systems.rackbeat.webhooks import token_is_valid
-from crossdock.systems.shopify.webhooks import MissingHeader, read_delivery, signature_is_valid
 
 EnqueueEvent = Callable[[dict[str, Any]], None]
 

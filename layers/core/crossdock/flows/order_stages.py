@@ -14,18 +14,18 @@ from decimal import Decimal
 from typing import Any
 
 from crossdock.connections.model import Connection, ConnectionState
-from crossdock.connections.settings import RackbeatShopifySettings, RackbeatStatus
+from crossdock.connectors.rackbeat import orders as rackbeat
+from crossdock.connectors.rackbeat.client import RackbeatClient, Unprocessable
+from crossdock.connectors.shopify.orders import parse_order, to_canonical
 from crossdock.errors import FailureClass, PermanentError, RetryableError
-from crossdock.flows import cancellation, order_lines, refunds
-from crossdock.flows.cancellation import WorkflowStatus
 from crossdock.flows.outcome import finish_event
 from crossdock.flows.workflow_names import attempt_name, execution_name
+from crossdock.integrations.rackbeat_shopify import cancellation, order_lines, refunds
+from crossdock.integrations.rackbeat_shopify.cancellation import WorkflowStatus
+from crossdock.integrations.rackbeat_shopify.settings import RackbeatShopifySettings, RackbeatStatus
 from crossdock.model.order import Order
 from crossdock.store import attempts, connections, events, mappings
 from crossdock.store.events import EventStatus
-from crossdock.systems.rackbeat import orders as rackbeat
-from crossdock.systems.rackbeat.client import RackbeatClient, Unprocessable
-from crossdock.systems.shopify.orders import parse_order, to_canonical
 
 # The stages after `transfer` that each target needs, in SPEC order (book → ship → invoice).
 STAGES_FOR_TARGET: dict[RackbeatStatus, tuple[str, ...]] = {

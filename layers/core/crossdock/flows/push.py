@@ -17,8 +17,8 @@ from crossdock.aws.observability import logger
 from crossdock.connections.clients import ConnectionClients
 from crossdock.connections.model import ConnectionState
 from crossdock.errors import PermanentError
-from crossdock.flows import products, stock
 from crossdock.flows.outcome import Outcome, finish_event
+from crossdock.integrations.rackbeat_shopify import products, stock
 from crossdock.store import connections, events
 from crossdock.store.events import EventStatus
 

@@ -17,10 +17,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from crossdock.connections.model import Connection, ConnectionState
-from crossdock.connections.settings import ALWAYS_ONLINE, RackbeatShopifySettings, SettingProblem, settings_problems
+from crossdock.connectors.rackbeat.client import NotFound, RackbeatClient, item_path
+from crossdock.integrations.rackbeat_shopify.settings import (
+    ALWAYS_ONLINE,
+    RackbeatShopifySettings,
+    SettingProblem,
+    settings_problems,
+)
 from crossdock.store import connections
 from crossdock.store.events import received_stamp
-from crossdock.systems.rackbeat.client import NotFound, RackbeatClient, item_path
 
 CHECKBOX = "checkbox"
 

@@ -36,19 +36,19 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from crossdock.connections.model import Connection, ConnectionState
-from crossdock.connections.settings import RackbeatShopifySettings, TransferWhen
+from crossdock.connectors.rackbeat import products as rackbeat_products
+from crossdock.connectors.rackbeat.client import RackbeatClient
+from crossdock.connectors.shopify import inventory, order_query
+from crossdock.connectors.shopify.graphql import ShopifyAdmin
+from crossdock.connectors.shopify.inventory import InventoryLevel
+from crossdock.connectors.shopify.orders import PAID_STATES
+from crossdock.connectors.shopify.webhooks import RESYNC_TOPIC
 from crossdock.errors import CrossdockError
 from crossdock.flows.outcome import finish_event
 from crossdock.flows.reconcile_schedule import KEEPS_SCHEDULE, ORDER_STREAM, STOCK_STREAM, ReconcileSchedules
+from crossdock.integrations.rackbeat_shopify.settings import RackbeatShopifySettings, TransferWhen
 from crossdock.store import connections, cursors, events, mappings
 from crossdock.store.events import EventStatus
-from crossdock.systems.rackbeat import products as rackbeat_products
-from crossdock.systems.rackbeat.client import RackbeatClient
-from crossdock.systems.shopify import inventory, order_query
-from crossdock.systems.shopify.graphql import ShopifyAdmin
-from crossdock.systems.shopify.inventory import InventoryLevel
-from crossdock.systems.shopify.orders import PAID_STATES
-from crossdock.systems.shopify.webhooks import RESYNC_TOPIC
 
 SWEEP_TOPIC = "crossdock/reconciliation"
 REFUND_TOPIC = "refunds/create"

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 
 from crossdock.connections.model import Connection
 from crossdock.connections.secret_names import RACKBEAT_WEBHOOK_TOKENS
+from crossdock.connectors.rackbeat.client import RackbeatClient
+from crossdock.connectors.rackbeat.products import ITEM_EVENTS, STOCK_EVENTS
+from crossdock.connectors.shopify import queries
+from crossdock.connectors.shopify.graphql import ShopifyAdmin
+from crossdock.connectors.shopify.webhooks import ORDER_TOPICS, PRODUCT_TOPICS
 from crossdock.errors import FailureClass, PermanentError
 from crossdock.store.secrets import SecretStore
-from crossdock.systems.rackbeat.client import RackbeatClient
-from crossdock.systems.rackbeat.products import ITEM_EVENTS, STOCK_EVENTS
-from crossdock.systems.shopify import queries
-from crossdock.systems.shopify.graphql import ShopifyAdmin
-from crossdock.systems.shopify.webhooks import ORDER_TOPICS, PRODUCT_TOPICS
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from urllib.parse import urlencode
 
 import httpx
 
-from crossdock.connections.settings import RackbeatShopifySettings
 from crossdock.errors import FailureClass, PermanentError, RateLimited, RetryableError
+from crossdock.integrations.rackbeat_shopify.settings import RackbeatShopifySettings
 
 SHOP_DOMAIN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]*\.myshopify\.com$")
 # "reject timestamps older than ~90 s"; the same margin the other way absorbs clock skew without allowing links

@@ -15,7 +15,7 @@ from urllib.parse import quote
 import httpx
 
 from crossdock.errors import FailureClass, PermanentError, RateLimited, RetryableError, repeat_transient
-from crossdock.systems.pacing import RatePacer
+from crossdock.pacing import RatePacer
 
 USER_AGENT = "Crossdock/1.0 (integrations@crossdock.example)"
 READ_TIMEOUT_ENV = "RACKBEAT_TIMEOUT_SECONDS"  # set per deployment (template parameter RackbeatTimeoutSeconds)

@@ -15,10 +15,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from crossdock.connectors.shopify import queries
+from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.errors import FailureClass, PermanentError
 from crossdock.model.product import CatalogItem, money
-from crossdock.systems.shopify import queries
-from crossdock.systems.shopify.graphql import ShopifyAdmin
 
 DEFAULT_VARIANT = "Default Title"
 WEIGHT_IN_GRAMS = {"g": Decimal(1), "kg": Decimal(1000), "lb": Decimal("453.59237"), "oz": Decimal("28.349523125")}

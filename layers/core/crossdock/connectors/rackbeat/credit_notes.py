@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from crossdock.systems.rackbeat.client import RackbeatClient, Unprocessable
+from crossdock.connectors.rackbeat.client import RackbeatClient, Unprocessable
 
 PLURAL = "customer_credit_notes"
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from crossdock.connectors.rackbeat.client import RackbeatClient, Unprocessable
 from crossdock.errors import FailureClass, PermanentError
 from crossdock.model.order import Customer, Order, OrderLine, to_cents
-from crossdock.systems.rackbeat.client import RackbeatClient, Unprocessable
 
 PERCENT_PLACES = Decimal("0.000001")
 CENT_HALF = Decimal("0.005")

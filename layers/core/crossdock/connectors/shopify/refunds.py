@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from crossdock.systems.shopify.orders import LineItem, unmapped_reason
+from crossdock.connectors.shopify.orders import LineItem, unmapped_reason
 
 PRICE_PLACES = Decimal("0.000001")
 NO_RESTOCK = "no_restock"

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crossdock.connections.model import Connection, ConnectionState
+from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.errors import CrossdockError
-from crossdock.flows import activation
 from crossdock.flows.outcome import finish_event
+from crossdock.integrations.rackbeat_shopify import activation
 from crossdock.store import connections, events
 from crossdock.store.events import EventStatus
-from crossdock.systems.shopify.graphql import ShopifyAdmin
 
 SELF_CHECK_TOPIC = "shopify/self_check"
 

@@ -22,13 +22,13 @@ from typing import Any
 from crossdock.connections.clients import ConnectionClients
 from crossdock.connections.model import Connection, ConnectionState
 from crossdock.connections.secret_names import SHOPIFY_APP_SECRET, SHOPIFY_PREVIOUS_APP_SECRET
-from crossdock.connections.shopify_tokens import save_grant
+from crossdock.connectors.shopify import oauth
+from crossdock.connectors.shopify.tokens import save_grant
 from crossdock.errors import CrossdockError, RetryableError
-from crossdock.flows import activation
 from crossdock.flows.reconcile_schedule import ReconcileSchedules
+from crossdock.integrations.rackbeat_shopify import activation
 from crossdock.store import connections, events, oauth_states
 from crossdock.store.secrets import SecretStore
-from crossdock.systems.shopify import oauth
 
 INSTALLABLE = frozenset({ConnectionState.INSTALLING, ConnectionState.UNINSTALLED})
 CALLBACK_PATH = "/shopify/callback"

@@ -28,17 +28,17 @@ from typing import Any, TypeVar
 
 import httpx
 
+from crossdock import pacing
 from crossdock.connections.model import Connection
+from crossdock.connectors.rackbeat import products as rackbeat_products
+from crossdock.connectors.rackbeat.client import RackbeatClient
+from crossdock.connectors.shopify import queries
+from crossdock.connectors.shopify.graphql import ShopifyAdmin
+from crossdock.connectors.shopify.inventory import location_gid
+from crossdock.connectors.shopify.products import plain_text, variant_name
 from crossdock.errors import FailureClass, PermanentError, RateLimited, RetryableError
 from crossdock.model.product import CatalogItem, money
 from crossdock.store import connections, sync_progress
-from crossdock.systems import pacing
-from crossdock.systems.rackbeat import products as rackbeat_products
-from crossdock.systems.rackbeat.client import RackbeatClient
-from crossdock.systems.shopify import queries
-from crossdock.systems.shopify.graphql import ShopifyAdmin
-from crossdock.systems.shopify.inventory import location_gid
-from crossdock.systems.shopify.products import plain_text, variant_name
 
 CHUNK = 1000  # variants per workflow step: ~2 minutes at 480 calls/min, well inside a Lambda's 15
 WORKERS = 4  # concurrent creates; the shared pacer keeps them at Rackbeat's rate

@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crossdock.connections.model import Connection
+from crossdock.connectors.rackbeat import products as rackbeat_products
+from crossdock.connectors.rackbeat.client import RackbeatClient
+from crossdock.connectors.shopify import inventory
+from crossdock.connectors.shopify.graphql import ShopifyAdmin
+from crossdock.connectors.shopify.inventory import InventoryLevel, QuantityChange
 from crossdock.model.product import StockLevel
 from crossdock.store import stock
 from crossdock.store.stock import DirtyItem
-from crossdock.systems.rackbeat import products as rackbeat_products
-from crossdock.systems.rackbeat.client import RackbeatClient
-from crossdock.systems.shopify import inventory
-from crossdock.systems.shopify.graphql import ShopifyAdmin
-from crossdock.systems.shopify.inventory import InventoryLevel, QuantityChange
 
 BATCH = 250  # Shopify's array limit: one mutation per 250 items
 QUIET_SECONDS = 3.0

@@ -10,9 +10,9 @@ from collections.abc import Iterable
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
-from crossdock.connections.settings import ProductSync
+from crossdock.connectors.rackbeat.client import NotFound, RackbeatClient, Unprocessable, item_path
+from crossdock.integrations.rackbeat_shopify.settings import ProductSync
 from crossdock.model.product import CENT, CatalogItem, money
-from crossdock.systems.rackbeat.client import NotFound, RackbeatClient, Unprocessable, item_path
 
 DANISH_VAT = Decimal("1.25")
 ItemKind = Literal["product", "lot"]

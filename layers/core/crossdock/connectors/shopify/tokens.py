@@ -25,6 +25,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Attr
 
+from crossdock import pacing
 from crossdock.connections.model import Connection
 from crossdock.connections.secret_names import (
     SHOPIFY_ACCESS_TOKEN,
@@ -32,11 +33,10 @@ from crossdock.connections.secret_names import (
     SHOPIFY_APP_SECRET,
     SHOPIFY_REFRESH_TOKEN,
 )
+from crossdock.connectors.shopify.oauth import GrantRefused, ShopifyOAuth, TokenGrant
 from crossdock.errors import FailureClass, PermanentError, RetryableError
 from crossdock.store import keys
 from crossdock.store.secrets import SecretStore
-from crossdock.systems import pacing
-from crossdock.systems.shopify.oauth import GrantRefused, ShopifyOAuth, TokenGrant
 
 REFRESH_MARGIN = 300.0  # refresh a token that expires within 5 minutes, before a long job meets the expiry
 LEASE_SECONDS = 30.0  # longer than a refresh takes (token call timeout + three encrypted writes)

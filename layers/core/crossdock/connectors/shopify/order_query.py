@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from crossdock.systems.shopify import order_rest
-from crossdock.systems.shopify.graphql import ShopifyAdmin
+from crossdock.connectors.shopify import order_rest
+from crossdock.connectors.shopify.graphql import ShopifyAdmin
 
 SUMMARY_PAGE: Final = 100
 LINE_PAGE: Final = 50

@@ -12,10 +12,10 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from crossdock.connectors.shopify import queries
+from crossdock.connectors.shopify.graphql import ShopifyAdmin
+from crossdock.connectors.shopify.products import sku_query
 from crossdock.errors import FailureClass, PermanentError
-from crossdock.systems.shopify import queries
-from crossdock.systems.shopify.graphql import ShopifyAdmin
-from crossdock.systems.shopify.products import sku_query
 
 QuantityName = Literal["available", "on_hand"]
 # Requested cost of INVENTORY_BY_SKU at 250 nodes (2 + 250 × 3 objects): the client waits for this much budget.

@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from crossdock.connectors.rackbeat import orders as rackbeat
+from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.errors import FailureClass, PermanentError, RetryableError
 from crossdock.flows.outcome import finish_event
 from crossdock.store import mappings
 from crossdock.store.events import EventStatus
-from crossdock.systems.rackbeat import orders as rackbeat
-from crossdock.systems.rackbeat.client import RackbeatClient
 
 WorkflowStatus = Callable[[str], str | None]  # execution ARN → RUNNING / SUCCEEDED / … or None if never started
 

@@ -19,9 +19,9 @@ from typing import Any, Protocol
 
 import httpx
 
+from crossdock import pacing
+from crossdock.connectors.shopify.webhooks import API_VERSION
 from crossdock.errors import FailureClass, PermanentError, RateLimited, RetryableError, repeat_transient
-from crossdock.systems import pacing
-from crossdock.systems.shopify.webhooks import API_VERSION
 
 TIMEOUT = httpx.Timeout(15.0, connect=3.0)
 THROTTLED_ATTEMPTS = 6

@@ -11,9 +11,9 @@ from typing import Any
 
 from crossdock.connections.model import Connection, ConnectionState
 from crossdock.connections.secret_names import SHOPIFY_APP_SECRET, SHOPIFY_PREVIOUS_APP_SECRET
-from crossdock.flows import privacy
 from crossdock.flows.outcome import Outcome
 from crossdock.flows.reconcile_schedule import ReconcileSchedules
+from crossdock.integrations.rackbeat_shopify import privacy
 from crossdock.store import connections, events
 from crossdock.store.secrets import SecretStore
 

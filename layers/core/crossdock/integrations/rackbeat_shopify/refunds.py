@@ -13,16 +13,10 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from crossdock.connections.settings import RackbeatShopifySettings
-from crossdock.errors import FailureClass, PermanentError, RetryableError
-from crossdock.flows import order_lines
-from crossdock.flows.outcome import finish_event
-from crossdock.store import events, mappings
-from crossdock.store.events import EventStatus
-from crossdock.systems.rackbeat import credit_notes
-from crossdock.systems.rackbeat import orders as rackbeat
-from crossdock.systems.rackbeat.client import RackbeatClient, Unprocessable
-from crossdock.systems.shopify.refunds import (
+from crossdock.connectors.rackbeat import credit_notes
+from crossdock.connectors.rackbeat import orders as rackbeat
+from crossdock.connectors.rackbeat.client import RackbeatClient, Unprocessable
+from crossdock.connectors.shopify.refunds import (
     PRICE_PLACES,
     CreditLine,
     ShopifyRefund,
@@ -31,6 +25,12 @@ from crossdock.systems.shopify.refunds import (
     ignored_adjustments,
     parse_refund,
 )
+from crossdock.errors import FailureClass, PermanentError, RetryableError
+from crossdock.flows.outcome import finish_event
+from crossdock.integrations.rackbeat_shopify import order_lines
+from crossdock.integrations.rackbeat_shopify.settings import RackbeatShopifySettings
+from crossdock.store import events, mappings
+from crossdock.store.events import EventStatus
 
 CENT = Decimal("0.01")
 IN_PROGRESS = frozenset({"transferred"})

@@ -12,8 +12,8 @@ import re
 from dataclasses import replace
 from decimal import Decimal
 
-from crossdock.connections.settings import RackbeatShopifySettings
 from crossdock.errors import FailureClass, PermanentError
+from crossdock.integrations.rackbeat_shopify.settings import RackbeatShopifySettings
 from crossdock.model.order import Order, OrderLine
 
 # Rackbeat names a refused line by its index: {"lines.2.item_id": ["Product needed"]}.

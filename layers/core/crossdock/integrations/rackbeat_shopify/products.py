@@ -15,16 +15,16 @@ from typing import Any
 from pydantic import ValidationError
 
 from crossdock.connections.model import Connection
+from crossdock.connectors.rackbeat import products as rackbeat_products
+from crossdock.connectors.rackbeat.client import RackbeatClient
+from crossdock.connectors.rackbeat.products import ItemKind
+from crossdock.connectors.shopify import inventory
+from crossdock.connectors.shopify import products as shopify_products
+from crossdock.connectors.shopify.graphql import ShopifyAdmin
+from crossdock.connectors.shopify.products import ShopifyProduct
 from crossdock.errors import PermanentError
 from crossdock.flows.outcome import Outcome, first_error
 from crossdock.store import mappings
-from crossdock.systems.rackbeat import products as rackbeat_products
-from crossdock.systems.rackbeat.client import RackbeatClient
-from crossdock.systems.rackbeat.products import ItemKind
-from crossdock.systems.shopify import inventory
-from crossdock.systems.shopify import products as shopify_products
-from crossdock.systems.shopify.graphql import ShopifyAdmin
-from crossdock.systems.shopify.products import ShopifyProduct
 
 ITEM = "item"  # mapping entity: a Rackbeat item ⇄ the Shopify variant(s) carrying its SKU
 PRODUCT = "product"  # mapping entity: a Shopify product → the item numbers of its variants
