@@ -34,6 +34,16 @@ class SystemClock:
 clock: Clock = SystemClock()
 
 
+class Pacer(Protocol):
+    """What a client asks before each call to a rate-limited target, and tells after the target said no."""
+
+    def wait_turn(self) -> None:
+        """Returns when this caller may make its next call (sleeping through `clock` until then)."""
+
+    def back_off(self, seconds: float) -> None:
+        """The target answered 429 with this `Retry-After`: no caller sharing the limit calls before it has passed."""
+
+
 @dataclass
 class RatePacer:
     """Spaces calls evenly at `per_minute` calls a minute, shared by the threads of one client.
@@ -56,3 +66,23 @@ class RatePacer:
             self._next_slot = slot + interval
         if slot > now:
             clock.sleep(slot - now)
+
+    def back_off(self, seconds: float) -> None:
+        with self._lock:
+            self._next_slot = max(self._next_slot, clock.monotonic() + seconds)
+
+
+@dataclass
+class PacerChain:
+    """Waits for each pacer in turn: a caller's own share (a `RatePacer` below the account's rate) inside a limit
+    shared with others. A 429 backs all of them off."""
+
+    pacers: tuple[Pacer, ...]
+
+    def wait_turn(self) -> None:
+        for pacer in self.pacers:
+            pacer.wait_turn()
+
+    def back_off(self, seconds: float) -> None:
+        for pacer in self.pacers:
+            pacer.back_off(seconds)

@@ -64,6 +64,12 @@ def lock_pk(name: str) -> str:
     return f"LOCK#{name}"
 
 
+def rate_limit_pk(system: str, account_digest: str) -> str:
+    """One shared rate limiter per external account (`store.rate_limits`), sort key `NO_SORT`. The account is named
+    by a digest (of its API key, say), never by a secret."""
+    return f"RATE#{system}#{account_digest}"
+
+
 CONNECTION_PREFIX = "CONN#"
 SECRET_PREFIX = "SECRET#"
 EVENT_PREFIX = "EVT#"

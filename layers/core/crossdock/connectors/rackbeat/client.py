@@ -15,11 +15,13 @@ from urllib.parse import quote
 import httpx
 
 from crossdock.errors import FailureClass, PermanentError, RateLimited, RetryableError, repeat_transient
-from crossdock.pacing import RatePacer
+from crossdock.pacing import Pacer
 
 USER_AGENT = "Crossdock/1.0 (integrations@crossdock.example)"
 READ_TIMEOUT_ENV = "RACKBEAT_TIMEOUT_SECONDS"  # set per deployment (template parameter RackbeatTimeoutSeconds)
 DEFAULT_READ_TIMEOUT = 10.0
+# A 429 without Retry-After still holds every caller on the account back this long.
+DEFAULT_BACK_OFF_SECONDS = 1.0
 
 
 def _timeout() -> httpx.Timeout:
@@ -68,10 +70,11 @@ class RackbeatClient:
         api_key: str,
         transport: httpx.BaseTransport | None = None,
         *,
-        pacer: RatePacer | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
-        # With a pacer every call waits for its slot: bulk work (initial sync, stock reads) runs at Rackbeat's
-        # rate instead of into its 429s. Order stages make a few calls each and rely on the workflow's backoff.
+        # With a pacer every call waits for its slot, and a 429 holds back every caller sharing it: work runs at
+        # Rackbeat's rate instead of into its 429s. The pacer is given (shared per account, see
+        # `connections.clients`); this package knows nothing of where its state lives.
         self._pacer = pacer
         self._http = httpx.Client(
             base_url=base_url.rstrip("/") + "/",
@@ -113,7 +116,10 @@ class RackbeatClient:
     def _answer(self, method: str, path: str, response: httpx.Response) -> Any:
         status = response.status_code
         if status == 429:
-            raise RateLimited(f"Rackbeat throttled {method} {path}", _retry_after(response))
+            retry_after = _retry_after(response)
+            if self._pacer is not None:
+                self._pacer.back_off(retry_after if retry_after is not None else DEFAULT_BACK_OFF_SECONDS)
+            raise RateLimited(f"Rackbeat throttled {method} {path}", retry_after)
         if status >= 500:
             raise RetryableError(f"Rackbeat answered {status} on {method} {path}", retry_after=_retry_after(response))
         if status in (401, 403):
