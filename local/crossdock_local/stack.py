@@ -222,7 +222,7 @@ class LocalStack:
         self.secrets.put(local.connection_id, SHOPIFY_ACCESS_TOKEN, local.shopify_access_token)
         self.secrets.put(local.connection_id, RACKBEAT_API_KEY, local.rackbeat_api_key)
         self.secrets.put(local.connection_id, RACKBEAT_WEBHOOK_TOKENS, "[]")
-        clients = ConnectionClients(self.secrets)
+        clients = ConnectionClients(self.secrets, self.table)
         activation.register_webhooks(
             connection,
             clients.rackbeat(connection, paced=False),
@@ -295,7 +295,7 @@ class LocalStack:
         follow the new Product tab (registering is an upsert, safe to repeat), and the reconciliation schedule
         follows the new interval (or goes, when switched off)."""
         current = self.connection(local)
-        clients = ConnectionClients(self.secrets)
+        clients = ConnectionClients(self.secrets, self.table)
         rackbeat = clients.rackbeat(current, paced=False)
         updated = settings_flow.update_settings(
             self.table, local.connection_id, settings, expected_version=current.settings_version, rackbeat=rackbeat
