@@ -18,8 +18,9 @@ from crossdock.connectors.shopify import order_query
 from crossdock.errors import CrossdockError
 from crossdock.flows import outbound
 from crossdock.flows.dispatch import DispatchDeps, dispatch_event
-from crossdock.flows.reconcile_schedule import ReconcileSchedules
+from crossdock.flows.poll_schedules import PollSchedules
 from crossdock.integrations.rackbeat_shopify.products import ProductDeps
+from crossdock.integrations.rackbeat_shopify.reconciliation import streams_of
 from crossdock.integrations.rackbeat_shopify.stock import StockDeps
 
 trace_outbound_http()  # Rackbeat's and Shopify's answers, timed in X-Ray
@@ -56,7 +57,7 @@ def _deps() -> DispatchDeps:
         secrets=services.secrets(),
         workflow_status=_execution_status,
         fetch_order=lambda connection, order_id: order_query.fetch_order(clients.shopify(connection), order_id),
-        reconcile_schedules=ReconcileSchedules(table, schedules.ScheduleGroup.from_env("RECONCILE", with_target=False)),
+        schedules=PollSchedules(table, schedules.ScheduleGroup.from_env("POLL", with_target=False), streams_of),
     )
 
 

@@ -14,8 +14,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from crossdock import pacing
 from crossdock.aws import schedules, services
 from crossdock.aws.observability import logger, metrics, trace_outbound_http, tracer
-from crossdock.flows.reconcile_schedule import ReconcileSchedules
+from crossdock.flows.poll_schedules import PollSchedules
 from crossdock.integrations.rackbeat_shopify.install import InstallAnswer, InstallDeps, begin_install, complete_install
+from crossdock.integrations.rackbeat_shopify.reconciliation import streams_of
 
 trace_outbound_http()  # Rackbeat's and Shopify's answers, timed in X-Ray
 
@@ -28,7 +29,7 @@ def _deps() -> InstallDeps:
         secrets=services.secrets(),
         clients=services.clients(),
         now=pacing.clock.time,
-        reconcile_schedules=ReconcileSchedules(services.table(), schedules.ScheduleGroup.from_env("RECONCILE")),
+        schedules=PollSchedules(services.table(), schedules.ScheduleGroup.from_env("POLL"), streams_of),
     )
 
 

@@ -17,22 +17,23 @@ from typing import Any
 
 import boto3
 import httpx
-
-from crossdock import pacing
-from crossdock.aws import services
-from crossdock.aws.schedules import ScheduleGroup, ScheduleTarget
 from crossdock.connections.clients import ConnectionClients
-from crossdock.connections.model import Connection, ConnectionState
 from crossdock.connections.secret_names import (
     RACKBEAT_API_KEY,
     RACKBEAT_WEBHOOK_TOKENS,
     SHOPIFY_ACCESS_TOKEN,
     SHOPIFY_APP_SECRET,
 )
+
+from crossdock import pacing
+from crossdock.aws import services
+from crossdock.aws.schedules import ScheduleGroup, ScheduleTarget
+from crossdock.connections.model import Connection, ConnectionState
 from crossdock.connectors.shopify.tokens import load_stored
 from crossdock.flows import settings as settings_flow
-from crossdock.flows.reconcile_schedule import ReconcileSchedules
+from crossdock.flows.poll_schedules import PollSchedules
 from crossdock.integrations.rackbeat_shopify import activation, initial_sync
+from crossdock.integrations.rackbeat_shopify.reconciliation import streams_of
 from crossdock.integrations.rackbeat_shopify.settings import RackbeatShopifySettings
 from crossdock.store import connections, sync_progress
 from crossdock.store.events import received_stamp
@@ -193,8 +194,8 @@ class LocalStack:
     ) -> LocalConnection:
         """A Rackbeat account seeded with reference data (or the account of `rackbeat_account`, for a second
         shop on it), a Shopify shop, and the connection between them stored and activated as an operator would:
-        settings validated, secrets KMS-encrypted, webhooks registered in both systems, the reconciliation schedule
-        made."""
+        settings validated, secrets KMS-encrypted, webhooks registered in both systems, the poll schedules
+        (reconciliation) made."""
         validated = RackbeatShopifySettings.model_validate(settings)
         local = LocalConnection(
             connection_id=str(uuid.uuid4()),
@@ -230,17 +231,18 @@ class LocalStack:
             self.secrets,
             self.base_url,
         )
-        self.reconcile_schedules().follow(connection, activating=True)
+        self.poll_schedules().follow(connection, activating=True)
         return local
 
-    def reconcile_schedules(self) -> ReconcileSchedules:
-        """The connections' reconciliation schedules, configured as the install function gets them (template.yaml)."""
+    def poll_schedules(self) -> PollSchedules:
+        """The connections' poll schedules, configured as the install function gets them (template.yaml)."""
         env = self.aws.function_env("ShopifyAppFunction")
         target = ScheduleTarget(
-            env["RECONCILE_FUNCTION_ARN"], env["RECONCILE_SCHEDULE_ROLE_ARN"], env.get("RECONCILE_DEAD_LETTER_ARN")
+            env["POLL_FUNCTION_ARN"], env["POLL_SCHEDULE_ROLE_ARN"], env.get("POLL_DEAD_LETTER_ARN")
         )
         scheduler = boto3.client("scheduler", region_name=self.aws.region)
-        return ReconcileSchedules(self.table, ScheduleGroup(scheduler, env["RECONCILE_SCHEDULE_GROUP"], target))
+        group = ScheduleGroup(scheduler, env["POLL_SCHEDULE_GROUP"], target)
+        return PollSchedules(self.table, group, streams_of)
 
     def connection(self, local: LocalConnection) -> Connection:
         found = connections.load_connection(self.table, local.connection_id)
@@ -292,8 +294,8 @@ class LocalStack:
     def update_settings(self, local: LocalConnection, settings: dict[str, Any]) -> Connection:
         """What the operator's "save" does: the settings are validated, checked against the Rackbeat account and
         stored as the next version (see `flows.settings`), then the webhooks are registered again, so Rackbeat's
-        follow the new Product tab (registering is an upsert, safe to repeat), and the reconciliation schedule
-        follows the new interval (or goes, when switched off)."""
+        follow the new Product tab (registering is an upsert, safe to repeat), and the poll schedules follow
+        the new interval (or go, when switched off)."""
         current = self.connection(local)
         clients = ConnectionClients(self.secrets, self.table)
         rackbeat = clients.rackbeat(current, paced=False)
@@ -301,7 +303,7 @@ class LocalStack:
             self.table, local.connection_id, settings, expected_version=current.settings_version, rackbeat=rackbeat
         )
         activation.register_webhooks(updated, rackbeat, clients.shopify(updated), self.secrets, self.base_url)
-        self.reconcile_schedules().follow(updated)
+        self.poll_schedules().follow(updated)
         return updated
 
     def begin_install(

@@ -211,10 +211,10 @@ def test_error_handler_tasks_retry_everything_then_fail(asl_states: list[tuple[s
         assert states[state["Next"]]["Type"] == "Fail", f"{name} must lead to a Fail state"
 
 
-# -- Reconciliation --------------------------------------------------------------------------------------------------
+# -- Poll (reconciliation sweeps) --------------------------------------------------------------------------------------
 
-_RECONCILE_SCHEDULES = {
-    "Fn::Sub": "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${ReconcileScheduleGroup}/*"
+_POLL_SCHEDULES = {
+    "Fn::Sub": "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${PollScheduleGroup}/*"
 }
 
 
@@ -227,35 +227,35 @@ def _actions(statement: dict[str, Any]) -> list[str]:
     return [action] if isinstance(action, str) else list(action)
 
 
-def test_reconcile_function_may_queue_only_on_the_inbound_queue_and_delete_only_its_schedules(
+def test_poll_function_may_queue_only_on_the_inbound_queue_and_delete_only_its_schedules(
     resources: dict[str, Any],
 ) -> None:
-    props = _props(resources, "ReconcileFunction")
+    props = _props(resources, "PollFunction")
     policies = props["Policies"]
     inbound = {"SQSSendMessagePolicy": {"QueueName": {"Fn::GetAtt": ["InboundQueue", "QueueName"]}}}
     assert [policy for policy in policies if "SQSSendMessagePolicy" in policy] == [inbound]
     scheduler = [s for s in _statements(props) if any(a.startswith("scheduler:") for a in _actions(s))]
-    assert [(_actions(s), s["Resource"]) for s in scheduler] == [(["scheduler:DeleteSchedule"], _RECONCILE_SCHEDULES)]
+    assert [(_actions(s), s["Resource"]) for s in scheduler] == [(["scheduler:DeleteSchedule"], _POLL_SCHEDULES)]
     table = [s for s in _statements(props) if any(a.startswith("dynamodb:") for a in _actions(s))]
     assert all("dynamodb:Scan" not in _actions(s) and "dynamodb:Query" not in _actions(s) for s in table)
     env = props["Environment"]["Variables"]
     assert env["INBOUND_QUEUE_URL"] == {"Ref": "InboundQueue"}
-    assert env["RECONCILE_SCHEDULE_GROUP"] == {"Ref": "ReconcileScheduleGroup"}
+    assert env["POLL_SCHEDULE_GROUP"] == {"Ref": "PollScheduleGroup"}
     failure = props["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
-    assert failure["Destination"] == {"Fn::GetAtt": ["ReconcileDeadLetterQueue", "Arn"]}
+    assert failure["Destination"] == {"Fn::GetAtt": ["PollDeadLetterQueue", "Arn"]}
 
 
-def test_only_the_scheduler_may_invoke_the_sweep_through_its_role(resources: dict[str, Any]) -> None:
-    props = _props(resources, "ReconcileScheduleRole")
+def test_only_the_scheduler_may_invoke_the_poll_through_its_role(resources: dict[str, Any]) -> None:
+    props = _props(resources, "PollScheduleRole")
     (trust,) = props["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
     assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
     statements = [s for policy in props["Policies"] for s in policy["PolicyDocument"]["Statement"]]
     assert {(s["Action"], json.dumps(s["Resource"])) for s in statements} == {
-        ("lambda:InvokeFunction", json.dumps({"Fn::GetAtt": ["ReconcileFunction", "Arn"]})),
-        ("sqs:SendMessage", json.dumps({"Fn::GetAtt": ["ReconcileDeadLetterQueue", "Arn"]})),
+        ("lambda:InvokeFunction", json.dumps({"Fn::GetAtt": ["PollFunction", "Arn"]})),
+        ("sqs:SendMessage", json.dumps({"Fn::GetAtt": ["PollDeadLetterQueue", "Arn"]})),
     }
-    assert resources["ReconcileScheduleGroup"]["Type"] == "AWS::Scheduler::ScheduleGroup"
+    assert resources["PollScheduleGroup"]["Type"] == "AWS::Scheduler::ScheduleGroup"
 
 
 def test_functions_that_make_schedules_may_pass_only_the_schedule_role_to_the_scheduler(
@@ -264,13 +264,13 @@ def test_functions_that_make_schedules_may_pass_only_the_schedule_role_to_the_sc
     makers = [
         name
         for name, props in _functions(resources)
-        if "RECONCILE_SCHEDULE_ROLE_ARN" in props.get("Environment", {}).get("Variables", {})
+        if "POLL_SCHEDULE_ROLE_ARN" in props.get("Environment", {}).get("Variables", {})
     ]
     assert makers == ["ShopifyAppFunction"]
     for name in makers:
         statements = _statements(_props(resources, name))
         (passing,) = [s for s in statements if "iam:PassRole" in _actions(s)]
-        assert passing["Resource"] == {"Fn::GetAtt": ["ReconcileScheduleRole", "Arn"]}
+        assert passing["Resource"] == {"Fn::GetAtt": ["PollScheduleRole", "Arn"]}
         assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}}
         scheduler = [s for s in statements if any(a.startswith("scheduler:") for a in _actions(s))]
         assert {a for s in scheduler for a in _actions(s)} == {
@@ -279,4 +279,4 @@ def test_functions_that_make_schedules_may_pass_only_the_schedule_role_to_the_sc
             "scheduler:UpdateSchedule",
             "scheduler:DeleteSchedule",
         }
-        assert all(s["Resource"] == _RECONCILE_SCHEDULES for s in scheduler)
+        assert all(s["Resource"] == _POLL_SCHEDULES for s in scheduler)

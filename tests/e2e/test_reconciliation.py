@@ -1,6 +1,7 @@
 """The reconciliation sweep (SPEC §5) heals what webhooks missed, end to end on the embedded stack: webhooks lost
-in flight in the Shopify simulator, the connection's own EventBridge Scheduler schedule firing on the virtual clock,
-and the repairs done by the ordinary machinery (dispatch, the order workflow, the stock push)."""
+in flight in the Shopify simulator, the connection's own EventBridge Scheduler schedules (one per stream, run by the
+poll function) firing on the virtual clock, and the repairs done by the ordinary machinery (dispatch, the order
+workflow, the stock push)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ import pytest
 
 from crossdock.connections.model import ConnectionState
 from crossdock.connectors.shopify.order_query import epoch, search_time
-from crossdock.flows.reconcile_schedule import ORDER_STREAM, STOCK_STREAM, schedule_name
+from crossdock.flows.poll import lease_name
+from crossdock.flows.poll_schedules import poll_event, schedule_name
 from crossdock.integrations.rackbeat_shopify import lifecycle
-from crossdock.integrations.rackbeat_shopify.reconciliation import RESYNC_TOPIC, SWEEP_TOPIC
-from crossdock.store import connections, cursors
+from crossdock.integrations.rackbeat_shopify.reconciliation import ORDER_STREAM, STOCK_STREAM, SWEEP_TOPIC
+from crossdock.store import connections, cursors, leases
 from crossdock.store.events import received_stamp
+from crossdock.topics import RESYNC_TOPIC
 from crossdock_local.demo import demo_settings
 from crossdock_local.stack import LocalStack
 
@@ -25,12 +28,12 @@ ALL_LOCATIONS = {"rackbeat_location": None}
 
 
 def _group(stack: LocalStack) -> str:
-    return stack.aws.resources["ReconcileScheduleGroup"].ref
+    return stack.aws.resources["PollScheduleGroup"].ref
 
 
-def _schedule(merchant: Any) -> dict[str, Any] | None:
+def _schedule(merchant: Any, stream: str = ORDER_STREAM) -> dict[str, Any] | None:
     scheduler = boto3.client("scheduler", region_name=merchant.stack.aws.region)
-    name = schedule_name(merchant.connection.connection_id)
+    name = schedule_name(stream, merchant.connection.connection_id)
     try:
         found: dict[str, Any] = scheduler.get_schedule(Name=name, GroupName=_group(merchant.stack))
     except scheduler.exceptions.ResourceNotFoundException:
@@ -38,21 +41,40 @@ def _schedule(merchant: Any) -> dict[str, Any] | None:
     return found
 
 
-def _scheduled(merchant: Any) -> bool:
-    """Whether the embedded scheduler runs the connection's schedule (it is told of creations and deletions)."""
-    key = (_group(merchant.stack), schedule_name(merchant.connection.connection_id))
+def _scheduled(merchant: Any, stream: str = ORDER_STREAM) -> bool:
+    """Whether the embedded scheduler runs the stream's schedule (it is told of creations and deletions)."""
+    key = (_group(merchant.stack), schedule_name(stream, merchant.connection.connection_id))
     return key in merchant.stack.aws.scheduler.scheduled()
 
 
-def _sweep(merchant: Any) -> dict[str, Any]:
-    """One sweep, as the schedule invokes it, and everything it queued worked off. It runs a few seconds after what
-    the test did: a sweep looks at updates before the second it starts in (the next one looks at that second)."""
-    merchant.stack.aws.clock.advance(3)
-    result = merchant.stack.aws.invoke("ReconcileFunction", {"connection_id": merchant.connection.connection_id})
+def _poll(merchant: Any, stream: str) -> dict[str, Any]:
+    """One run of the stream, as its schedule invokes the poll function."""
+    event = poll_event(merchant.connection.connection_id, stream)
+    result = merchant.stack.aws.invoke("PollFunction", event)
     assert result.error is None, result.error
+    payload: dict[str, Any] = result.payload
+    return payload
+
+
+def _sweep(merchant: Any) -> dict[str, Any]:
+    """One sweep: a run of each stream (orders, then stock), as their schedules invoke them, and everything they
+    queued worked off; the orders run's result with the stock run's findings and both failures (by part). It runs a
+    few seconds after what the test did: a sweep looks at updates before the second it starts in (the next one looks
+    at that second)."""
+    merchant.stack.aws.clock.advance(3)
+    orders, stock = _poll(merchant, ORDER_STREAM), _poll(merchant, STOCK_STREAM)
     merchant.stack.settle()
-    report: dict[str, Any] = result.payload
-    return report
+    failures = [
+        {"part": stream.split("#")[-1], **run["failure"]}
+        for stream, run in ((ORDER_STREAM, orders), (STOCK_STREAM, stock))
+        if run["failure"] is not None
+    ]
+    return {
+        **orders,
+        "stock_checked": stock.get("stock_checked", 0),
+        "stock_corrected": stock.get("stock_corrected", []),
+        "failures": failures,
+    }
 
 
 def _sweep_events(merchant: Any) -> list[dict[str, Any]]:
@@ -83,7 +105,7 @@ def test_orders_whose_webhooks_were_lost_arrive_once_when_the_schedule_fires(
     assert all(merchant.rackbeat_orders(order) == [] for order in lost)
     assert _schedule(merchant) is not None and _scheduled(merchant)
     # WHEN the connection's schedule comes due on the clock
-    group, name = _group(stack), schedule_name(merchant.connection.connection_id)
+    group, name = _group(stack), schedule_name(ORDER_STREAM, merchant.connection.connection_id)
     due = stack.aws.scheduler.due_at(name, group)
     assert due is not None
     stack.aws.clock.advance_to(due + 1)
@@ -114,8 +136,7 @@ def test_an_order_whose_webhook_arrives_after_the_sweep_is_not_duplicated(
     # GIVEN a paid order whose webhooks are still on their way when the sweep runs
     order = stack.shopify.create_order(merchant.domain, merchant.order(0), paid=True)
     stack.aws.clock.advance(3)
-    result = stack.aws.invoke("ReconcileFunction", {"connection_id": merchant.connection.connection_id})
-    assert result.error is None and result.payload["orders_enqueued"] == [order["name"]]
+    assert _poll(merchant, ORDER_STREAM)["orders_enqueued"] == [order["name"]]
     stack.aws.drain()  # the sweep's resync is worked off first
     # WHEN the late webhooks arrive after all
     stack.settle()
@@ -146,13 +167,13 @@ def test_the_cursor_stays_while_the_queue_refuses_and_moves_once_the_work_is_que
     before = _cursor(merchant)
     stack.aws.clock.advance(60)
     order = _lost(stack, merchant, merchant.order(2))
-    queue_url = stack.aws.function_env("ReconcileFunction")["INBOUND_QUEUE_URL"]
+    queue_url = stack.aws.function_env("PollFunction")["INBOUND_QUEUE_URL"]
     # GIVEN the inbound queue cannot be reached by the sweep
-    stack.aws.update_function_environment("ReconcileFunction", {"INBOUND_QUEUE_URL": queue_url + "-missing"})
+    stack.aws.update_function_environment("PollFunction", {"INBOUND_QUEUE_URL": queue_url + "-missing"})
     try:
         refused = _sweep(merchant)
     finally:
-        stack.aws.update_function_environment("ReconcileFunction", {"INBOUND_QUEUE_URL": queue_url})
+        stack.aws.update_function_environment("PollFunction", {"INBOUND_QUEUE_URL": queue_url})
     # THEN nothing moved: the cursor, no Rackbeat order, no sweep event, and the failure is reported
     assert [(f["part"], f["failure_class"]) for f in refused["failures"]] == [("orders", "target_down")]
     assert before is not None and _cursor(merchant) == before
@@ -264,10 +285,13 @@ def test_the_schedule_follows_the_interval_in_the_settings(stack: LocalStack, me
     assert schedule is not None
     assert schedule["ScheduleExpression"] == "rate(30 minutes)"
     assert schedule["State"] == "ENABLED"
-    assert json.loads(schedule["Target"]["Input"]) == {"connection_id": merchant.connection.connection_id}
-    assert schedule["Target"]["Arn"] == stack.aws.resources["ReconcileFunction"].attrs["Arn"]
-    assert schedule["Target"]["RoleArn"] == stack.aws.resources["ReconcileScheduleRole"].attrs["Arn"]
-    assert schedule["Target"]["DeadLetterConfig"]["Arn"] == stack.aws.queue_arn("ReconcileDeadLetterQueue")
+    assert json.loads(schedule["Target"]["Input"]) == {
+        "connection_id": merchant.connection.connection_id,
+        "stream": ORDER_STREAM,
+    }
+    assert schedule["Target"]["Arn"] == stack.aws.resources["PollFunction"].attrs["Arn"]
+    assert schedule["Target"]["RoleArn"] == stack.aws.resources["PollScheduleRole"].attrs["Arn"]
+    assert schedule["Target"]["DeadLetterConfig"]["Arn"] == stack.aws.queue_arn("PollDeadLetterQueue")
     name, group = schedule["Name"], _group(stack)
     created = stack.aws.clock.time()
     due = stack.aws.scheduler.due_at(name, group)
@@ -310,9 +334,7 @@ def test_uninstalling_the_app_removes_the_schedule(stack: LocalStack, merchant_w
     connection = connections.load_connection(stack.table, merchant.connection.connection_id)
     assert connection is not None and _schedule(merchant) is not None
     _sweep(merchant)
-    outcome = lifecycle.uninstall(
-        stack.table, stack.secrets, connection, "EVT#none", reconcile_schedules=stack.reconcile_schedules()
-    )
+    outcome = lifecycle.uninstall(stack.table, stack.secrets, connection, "EVT#none", schedules=stack.poll_schedules())
     assert outcome.status.value == "done"
     assert _schedule(merchant) is None and not _scheduled(merchant)
     assert _cursor(merchant) is None
@@ -323,10 +345,10 @@ def test_a_schedule_left_behind_removes_itself_at_its_next_run(stack: LocalStack
     merchant = merchant_with()
     stack.shopify.uninstall(merchant.domain)
     stack.settle()
-    stack.reconcile_schedules().schedules.put(
-        schedule_name(merchant.connection.connection_id),
+    stack.poll_schedules().schedules.put(
+        schedule_name(ORDER_STREAM, merchant.connection.connection_id),
         "rate(15 minutes)",
-        {"connection_id": merchant.connection.connection_id},
+        poll_event(merchant.connection.connection_id, ORDER_STREAM),
         "left behind",
     )
     # WHEN it fires
@@ -360,10 +382,47 @@ def test_installing_through_shopify_makes_the_schedule(stack: LocalStack) -> Non
     )
     scheduler = boto3.client("scheduler", region_name=stack.aws.region)
     with pytest.raises(scheduler.exceptions.ResourceNotFoundException):
-        scheduler.get_schedule(Name=schedule_name(pending.connection_id), GroupName=_group(stack))
+        scheduler.get_schedule(Name=schedule_name(ORDER_STREAM, pending.connection_id), GroupName=_group(stack))
 
     stack.install(pending)
 
-    schedule = scheduler.get_schedule(Name=schedule_name(pending.connection_id), GroupName=_group(stack))
+    schedule = scheduler.get_schedule(Name=schedule_name(ORDER_STREAM, pending.connection_id), GroupName=_group(stack))
     assert schedule["ScheduleExpression"] == "rate(45 minutes)"
-    assert (_group(stack), schedule_name(pending.connection_id)) in stack.aws.scheduler.scheduled()
+    assert (_group(stack), schedule_name(ORDER_STREAM, pending.connection_id)) in stack.aws.scheduler.scheduled()
+
+
+def test_stock_sync_gives_the_stock_stream_a_schedule_of_its_own(stack: LocalStack, merchant_with: Any) -> None:
+    merchant = merchant_with(
+        stock_sync={"enabled": True}, reconciliation={"interval_minutes": 20, "overlap_minutes": 5}
+    )
+    stock = _schedule(merchant, STOCK_STREAM)
+    assert stock is not None and stock["ScheduleExpression"] == "rate(20 minutes)"
+    assert json.loads(stock["Target"]["Input"])["stream"] == STOCK_STREAM and _scheduled(merchant, STOCK_STREAM)
+    # WHEN stock sync is switched off, THEN the stock stream's schedule and cursor go; the orders' stay
+    _sweep(merchant)
+    assert _cursor(merchant, STOCK_STREAM) is not None
+    stack.update_settings(merchant.connection, {**merchant.settings, "stock_sync": {"enabled": False}})
+    assert _schedule(merchant, STOCK_STREAM) is None and not _scheduled(merchant, STOCK_STREAM)
+    assert _cursor(merchant, STOCK_STREAM) is None
+    assert _schedule(merchant, ORDER_STREAM) is not None and _cursor(merchant) is not None
+
+
+def test_a_run_while_another_polls_the_stream_is_skipped(stack: LocalStack, merchant_with: Any) -> None:
+    # GIVEN a run of the orders stream under way (its lease held), and an order whose webhooks were lost
+    merchant = merchant_with()
+    connection_id = merchant.connection.connection_id
+    _sweep(merchant)
+    before = _cursor(merchant)
+    order = _lost(stack, merchant, merchant.order(8))
+    now = stack.aws.clock.time()
+    held = leases.claim(stack.table, lease_name(connection_id, ORDER_STREAM), "the other run", now, 600)
+    assert held is not None
+    # WHEN the schedule invokes the poll function again meanwhile
+    stack.aws.clock.advance(3)
+    skipped = _poll(merchant, ORDER_STREAM)
+    # THEN it does nothing: the cursor stays and nothing is sent
+    assert skipped["skipped"] == f"stream {ORDER_STREAM} of connection {connection_id} is being polled by another run"
+    assert _cursor(merchant) == before and merchant.rackbeat_orders(order) == []
+    # AND once that run is over, the next one finds the order
+    leases.release(stack.table, held)
+    assert _sweep(merchant)["orders_enqueued"] == [order["name"]]

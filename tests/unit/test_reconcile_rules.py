@@ -1,22 +1,30 @@
-"""The sweep's own rules, without AWS: which orders it asks dispatch to look at again, how the connection's
-schedule follows its state and settings, and how its messages are packed into SQS batches."""
+"""The sweep's own rules, without AWS: which orders it asks dispatch to look at again, how the schedules of its
+streams follow the connection's state and settings, and how its messages are packed into SQS batches."""
 
 from __future__ import annotations
 
 import itertools
 import json
+import re
 from typing import Any
 
 import pytest
 
 from crossdock.aws.queues import BATCH_BYTES, BATCH_ENTRIES, batches
-from crossdock.connections.model import Connection, ConnectionState
+from crossdock.connections.model import ConnectionState
 from crossdock.connectors.shopify.order_query import OrderSummary
 from crossdock.connectors.shopify.orders import parse_order
-from crossdock.flows.dispatch import transfer_reason
-from crossdock.flows.reconcile_schedule import STREAMS, ReconcileSchedules, rate, schedule_name
-from crossdock.integrations.rackbeat_shopify.reconciliation import awaits_transfer
-from crossdock.integrations.rackbeat_shopify.settings import RackbeatShopifySettings, TransferWhen
+from crossdock.flows.poll_schedules import PollSchedules, schedule_name
+from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
+from crossdock.integrations.rackbeat_shopify.inbound import transfer_reason
+from crossdock.integrations.rackbeat_shopify.reconciliation import (
+    ORDER_STREAM,
+    STOCK_STREAM,
+    awaits_transfer,
+    streams_of,
+)
+from crossdock.integrations.rackbeat_shopify.settings import TransferWhen
+from crossdock.ports import StreamSchedule
 
 FINANCIAL = [None, "pending", "authorized", "partially_paid", "paid", "partially_refunded", "refunded", "voided"]
 FULFILLMENT = [None, "partial", "fulfilled", "restocked"]
@@ -64,70 +72,130 @@ class FakeTable:
         self.deleted.append(Key["sk"])
 
 
-def _connection(state: ConnectionState = ConnectionState.ACTIVE, **reconciliation: Any) -> Connection:
-    settings = RackbeatShopifySettings.model_validate(
-        {"shipping_product_number": "FRAGT", "reconciliation": reconciliation}
+def _connection(
+    state: ConnectionState = ConnectionState.ACTIVE, stock: bool = False, **reconciliation: Any
+) -> RackbeatShopifyConnection:
+    settings = {
+        "shipping_product_number": "FRAGT",
+        "reconciliation": reconciliation,
+        "stock_sync": {"enabled": stock},
+    }
+    return RackbeatShopifyConnection.model_validate(
+        {
+            "id": "c-1",
+            "state": state,
+            "accounts": {"shopify": {"shop_domain": "acme.myshopify.com"}},
+            "settings": settings,
+        }
     )
-    return Connection(id="c-1", state=state, shop_domain="acme.myshopify.com", settings=settings)
 
 
-def test_an_activated_connection_gets_its_schedule_and_starts_afresh() -> None:
+ORDERS = "poll-reconcile-orders-c-1"
+STOCK = "poll-reconcile-stock-c-1"
+CURSORS = [f"CUR#{ORDER_STREAM}", f"CUR#{STOCK_STREAM}"]
+
+
+def _schedules(table: FakeTable, fake: FakeSchedules) -> PollSchedules:
+    return PollSchedules(table, fake, streams_of)
+
+
+def test_an_activated_connection_gets_a_schedule_per_stream_and_starts_afresh() -> None:
     fake, table = FakeSchedules(), FakeTable()
-    schedules = ReconcileSchedules(table, fake)
+    schedules = _schedules(table, fake)
 
-    assert schedules.follow(_connection(ConnectionState.INSTALLING), activating=True) == "created"
+    followed = schedules.follow(_connection(ConnectionState.INSTALLING, stock=True), activating=True)
 
-    assert fake.schedules == {"reconcile-c-1": ("rate(15 minutes)", {"connection_id": "c-1"})}
-    assert table.deleted == [f"CUR#{stream}" for stream in STREAMS]
+    assert followed == {ORDER_STREAM: "created", STOCK_STREAM: "created"}
+    assert fake.schedules == {
+        ORDERS: ("rate(15 minutes)", {"connection_id": "c-1", "stream": ORDER_STREAM}),
+        STOCK: ("rate(15 minutes)", {"connection_id": "c-1", "stream": STOCK_STREAM}),
+    }
+    assert table.deleted == CURSORS
+
+
+def test_the_stock_stream_has_a_schedule_only_with_stock_sync() -> None:
+    fake, table = FakeSchedules(), FakeTable()
+    schedules = _schedules(table, fake)
+    schedules.follow(_connection(stock=True), activating=True)
+    table.deleted.clear()
+
+    assert schedules.follow(_connection(stock=False)) == {ORDER_STREAM: "updated", STOCK_STREAM: "removed"}
+
+    assert list(fake.schedules) == [ORDERS]
+    assert table.deleted == [f"CUR#{STOCK_STREAM}"]
 
 
 def test_a_settings_save_follows_the_interval_and_keeps_the_cursors() -> None:
     fake, table = FakeSchedules(), FakeTable()
-    schedules = ReconcileSchedules(table, fake)
-    schedules.follow(_connection(), activating=True)
+    schedules = _schedules(table, fake)
+    schedules.follow(_connection(stock=True), activating=True)
     table.deleted.clear()
 
-    assert schedules.follow(_connection(interval_minutes=60)) == "updated"
+    assert schedules.follow(_connection(stock=True, interval_minutes=60)) == {
+        ORDER_STREAM: "updated",
+        STOCK_STREAM: "updated",
+    }
 
-    assert fake.schedules["reconcile-c-1"][0] == "rate(60 minutes)"
+    assert fake.schedules[ORDERS][0] == fake.schedules[STOCK][0] == "rate(60 minutes)"
     assert table.deleted == []
 
 
 @pytest.mark.parametrize(
     "connection",
     [
-        _connection(enabled=False),
-        _connection(ConnectionState.UNINSTALLED),
-        _connection(ConnectionState.INSTALLING),
+        _connection(stock=True, enabled=False),
+        _connection(ConnectionState.UNINSTALLED, stock=True),
+        _connection(ConnectionState.INSTALLING, stock=True),
     ],
     ids=["disabled", "uninstalled", "installing"],
 )
-def test_no_schedule_without_an_active_connection_that_wants_one(connection: Connection) -> None:
+def test_no_schedule_without_an_active_connection_that_wants_one(connection: RackbeatShopifyConnection) -> None:
     fake, table = FakeSchedules(), FakeTable()
-    schedules = ReconcileSchedules(table, fake)
-    fake.put("reconcile-c-1", "rate(15 minutes)", {}, "left over")
+    schedules = _schedules(table, fake)
+    fake.put(ORDERS, "rate(15 minutes)", {}, "left over")
 
-    assert schedules.follow(connection) == "removed"
-    assert schedules.follow(connection) == "absent"
+    assert schedules.follow(connection) == {ORDER_STREAM: "removed", STOCK_STREAM: "absent"}
+    assert schedules.follow(connection) == {ORDER_STREAM: "absent", STOCK_STREAM: "absent"}
 
     assert fake.schedules == {}
-    assert table.deleted == [f"CUR#{stream}" for stream in STREAMS] * 2
+    assert table.deleted == CURSORS * 2
 
 
-def test_a_paused_connection_keeps_its_schedule_and_its_cursors() -> None:
+def test_an_uninstall_stops_every_stream_and_forgets_its_cursors() -> None:
     fake, table = FakeSchedules(), FakeTable()
-    schedules = ReconcileSchedules(table, fake)
-    schedules.follow(_connection(), activating=True)
+    schedules = _schedules(table, fake)
+    schedules.follow(_connection(stock=True), activating=True)
     table.deleted.clear()
 
-    assert schedules.follow(_connection(ConnectionState.PAUSED)) == "updated"
+    assert schedules.stop(_connection(ConnectionState.UNINSTALLED)) is True
 
-    assert "reconcile-c-1" in fake.schedules and table.deleted == []
+    assert fake.schedules == {} and table.deleted == CURSORS
+
+
+def test_a_paused_connection_keeps_its_schedules_and_its_cursors() -> None:
+    fake, table = FakeSchedules(), FakeTable()
+    schedules = _schedules(table, fake)
+    schedules.follow(_connection(stock=True), activating=True)
+    table.deleted.clear()
+
+    assert schedules.follow(_connection(ConnectionState.PAUSED, stock=True)) == {
+        ORDER_STREAM: "updated",
+        STOCK_STREAM: "updated",
+    }
+
+    assert set(fake.schedules) == {ORDERS, STOCK} and table.deleted == []
 
 
 def test_schedule_names_and_rates_are_what_eventbridge_takes() -> None:
-    assert len(schedule_name("5e585af9-8434-456b-bcc7-7271d18a0911")) <= 64
-    assert (rate(1), rate(15), rate(1440)) == ("rate(1 minute)", "rate(15 minutes)", "rate(1440 minutes)")
+    connection_id = "5e585af9-8434-456b-bcc7-7271d18a0911"
+    for stream in (ORDER_STREAM, STOCK_STREAM):
+        name = schedule_name(stream, connection_id)
+        assert len(name) <= 64 and re.fullmatch(r"[0-9A-Za-z_.-]+", name), name
+    assert schedule_name(ORDER_STREAM, connection_id) == f"poll-reconcile-orders-{connection_id}"
+    with pytest.raises(ValueError, match="longer than 64"):
+        schedule_name("a-stream-name-far-too-long-for-it", connection_id)
+    every = [StreamSchedule.every(minutes, "").expression for minutes in (1, 15, 1440)]
+    assert every == ["rate(1 minute)", "rate(15 minutes)", "rate(1440 minutes)"]
 
 
 def test_messages_are_sent_ten_to_a_batch_and_under_the_size_limit() -> None:

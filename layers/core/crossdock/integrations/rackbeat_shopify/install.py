@@ -6,7 +6,7 @@ sends the shop owner's browser to `begin_install`, which checks that Shopify sig
 the browser on to Shopify's approval page with a one-time `state`. Shopify sends it back to `complete_install`,
 which checks the signature again, consumes the state (a replayed callback finds it gone), trades the code for the
 token, checks the granted scopes cover what the settings need, stores the token encrypted, registers the webhooks,
-makes the reconciliation schedule and only then marks the connection `active` (its state alone: settings saved
+makes its poll schedules and only then marks the connection `active` (its state alone: settings saved
 meanwhile stay) — a connection is never active without a working token, webhooks and the sweep that heals them.
 A connection that was uninstalled installs again the same way.
 
@@ -25,8 +25,8 @@ from crossdock.connections.secret_names import SHOPIFY_APP_SECRET, SHOPIFY_PREVI
 from crossdock.connectors.shopify import oauth
 from crossdock.connectors.shopify.tokens import save_grant
 from crossdock.errors import CrossdockError, RetryableError
-from crossdock.flows.reconcile_schedule import ReconcileSchedules
 from crossdock.integrations.rackbeat_shopify import activation
+from crossdock.ports import ConnectionSchedules
 from crossdock.store import connections, events, oauth_states
 from crossdock.store.secrets import SecretStore
 
@@ -47,8 +47,8 @@ class InstallDeps:
     secrets: SecretStore
     clients: ConnectionClients
     now: Callable[[], float]
-    # The connection's reconciliation schedule; None where no schedule is kept (a test of the OAuth steps alone).
-    reconcile_schedules: ReconcileSchedules | None = None
+    # The connection's poll schedules; None where none are kept (a test of the OAuth steps alone).
+    schedules: ConnectionSchedules | None = None
 
 
 @dataclass(frozen=True)
@@ -133,8 +133,8 @@ def complete_install(params: Mapping[str, str], public_base_url: str, deps: Inst
             deps.secrets,
             public_base_url,
         )
-        if deps.reconcile_schedules is not None:
-            deps.reconcile_schedules.follow(connection, activating=True)
+        if deps.schedules is not None:
+            deps.schedules.follow(connection, activating=True)
     except CrossdockError as failed:
         # The connection stays installable; opening the app in Shopify again repeats the install.
         return InstallAnswer(

@@ -12,8 +12,8 @@ from typing import Any
 from crossdock.connections.model import Connection, ConnectionState
 from crossdock.connections.secret_names import SHOPIFY_APP_SECRET, SHOPIFY_PREVIOUS_APP_SECRET
 from crossdock.flows.outcome import Outcome
-from crossdock.flows.reconcile_schedule import ReconcileSchedules
 from crossdock.integrations.rackbeat_shopify import privacy
+from crossdock.ports import ConnectionSchedules
 from crossdock.store import connections, events
 from crossdock.store.secrets import SecretStore
 
@@ -36,12 +36,12 @@ def handle_lifecycle_event(
     topic: str,
     payload: str,
     event_sk: str,
-    reconcile_schedules: ReconcileSchedules | None = None,
+    schedules: ConnectionSchedules | None = None,
 ) -> Outcome:
     """The outcome of one lifecycle event; `event_sk` is the event's own entry in the log, whose payload the
     privacy flows drop once handled."""
     if topic == "app/uninstalled":
-        return uninstall(table, secrets, connection, event_sk, reconcile_schedules)
+        return uninstall(table, secrets, connection, event_sk, schedules)
     handler = _PRIVACY.get(topic)
     if handler is None:
         return Outcome.skipped(f"no flow handles shopify event {topic}")
@@ -53,14 +53,14 @@ def uninstall(
     secrets: SecretStore,
     connection: Connection,
     event_sk: str,
-    reconcile_schedules: ReconcileSchedules | None = None,
+    schedules: ConnectionSchedules | None = None,
 ) -> Outcome:
     """Deactivates the connection and deletes its Shopify tokens; Rackbeat's side is the merchant's and stays.
 
     Every stored `shopify_*` secret but the app secret goes, so token kinds added later (refresh token, expiry)
     are deleted without a change here. Work for the shop stops because everything that acts on a connection
-    checks that it is active; its reconciliation schedule is removed (without `reconcile_schedules` here, the
-    sweep removes it at its next run, finding the connection uninstalled).
+    checks that it is active; its poll schedules are removed (without `schedules` here, each stream's next run
+    removes its own, finding the connection uninstalled).
     """
     shop = connection.shop_domain
     now = events.received_stamp()
@@ -70,8 +70,8 @@ def uninstall(
     tokens = [name for name in connections.stored_secret_names(table, connection.id) if _is_shopify_token(name)]
     for name in tokens:
         secrets.delete(connection.id, name)
-    if reconcile_schedules is not None:
-        reconcile_schedules.stop(connection.id)
+    if schedules is not None:
+        schedules.stop(connection)
     # The payload is the shop's record (owner's name, e-mail, phone, address) and Crossdock reads nothing in it.
     events.redact_payload(table, connection.id, event_sk, privacy.redaction_marker("app/uninstalled"), now)
     if previous is ConnectionState.UNINSTALLED and not tokens:

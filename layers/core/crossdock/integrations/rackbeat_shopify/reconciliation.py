@@ -1,55 +1,59 @@
 """The reconciliation sweep of one connection: find what webhooks missed and have it repaired (SPEC §5).
 
-Run by the connection's schedule (`reconcile_schedule`) every `reconciliation.interval_minutes`. It repairs nothing
-itself: it puts on the inbound queue the same kind of message a webhook would have caused, and dispatch does the
-work with all its guarantees (one workflow per order, per refund; coalesced stock pushes).
+Two polled streams (`flows.poll`, one schedule each, every `reconciliation.interval_minutes` while
+`reconciliation.enabled`): `reconcile#orders` and `reconcile#stock` (the latter only with `stock_sync.enabled`). A
+sweep repairs nothing itself: it returns the same kind of inbound message a webhook would have caused, the poll flow
+queues them, and dispatch does the work with all its guarantees (one workflow per order, per refund; coalesced stock
+pushes).
 
-- **Orders**: those Shopify updated in [cursor − overlap, sweep start), oldest update first. One that should be in
-  Rackbeat by now (cancelled no, `orders.transfer_when` met) and has no `done`/`cancelled` mapping gets an
-  `orders/resync` message with `redrive: reconciliation`; dispatch reads it from Shopify again and starts (or
-  refuses to repeat) its workflow. The overlap catches an update Shopify indexed for search only after the previous
-  sweep had looked. The first sweep of a connection (no cursor: just activated, re-installed or re-enabled) looks
-  back one interval plus the overlap, which reaches back to the moment its schedule was made.
-- **Refunds** (`orders.refunds_as_credit_notes`): refunded orders of that window are asked for their refunds; one
-  created in the window without a credit note is sent as the `refunds/create` message Shopify would have sent
-  (`redrive: reconciliation`); dispatch names its workflow after the refund, so a duplicate is refused.
-- **Stock** (`stock_sync.enabled`): the Rackbeat catalog is walked in pages, a few per sweep, with its own cursor,
-  and each item's quantity (the same `stock_sync` rules as the push) is compared with the shop's level. An item
-  that differs gets the `product.stock_changed` message Rackbeat's webhook would have sent: the existing stock push
-  marks it and sets the shop, coalesced with everything else, so there is one stock writer.
+- **Orders** (`OrderSweep`): those Shopify updated in [cursor − overlap, sweep start), oldest update first. One that
+  should be in Rackbeat by now (cancelled no, `orders.transfer_when` met) and has no `done`/`cancelled` mapping gets
+  an `orders/resync` message with `redrive: reconciliation`; dispatch reads it from Shopify again and starts (or
+  refuses to repeat) its workflow. The overlap (`reconciliation.overlap_minutes`) catches an update Shopify indexed
+  for search only after the previous sweep had looked. The first sweep of a connection (no cursor: just activated,
+  re-installed or re-enabled) looks back one interval plus the overlap, which reaches back to the moment its
+  schedule was made.
+- **Refunds** (`orders.refunds_as_credit_notes`, part of the orders sweep): refunded orders of that window are asked
+  for their refunds; one created in the window without a credit note is sent as the `refunds/create` message
+  Shopify would have sent (`redrive: reconciliation`); dispatch names its workflow after the refund, so a duplicate
+  is refused.
+- **Stock** (`StockSweep`): the Rackbeat catalog is walked in pages, a few per sweep, its cursor the offset of the
+  next page, and each item's quantity (the same `stock_sync` rules as the push) is compared with the shop's level.
+  An item that differs gets the `product.stock_changed` message Rackbeat's webhook would have sent: the existing
+  stock push marks it and sets the shop, coalesced with everything else, so there is one stock writer.
 
-A cursor moves only after every message of its part was accepted by the queue; a failure leaves it where it was,
-so the next sweep looks at the same window again (a message that did get through is refused as a duplicate by
-dispatch). A sweep reads at most `MAX_ORDERS` orders and a few catalog pages, keeping inside Shopify's cost bucket
-and Rackbeat's per-key limit; a backlog is worked off over the following sweeps. The sweep records an event only
-when it sent something.
+A cursor moves only after every message of its stream was accepted by the queue (the poll flow); a failure leaves
+it where it was, so the next sweep looks at the same window again (a message that did get through is refused as a
+duplicate by dispatch). A sweep reads at most `MAX_ORDERS` orders and a few catalog pages, keeping inside Shopify's
+cost bucket and Rackbeat's per-key limit; a backlog is worked off over the following sweeps. A sweep records an
+event only when it sent something.
 """
 
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
-from crossdock.connections.model import Connection, ConnectionState
+from crossdock.connections.model import Connection
 from crossdock.connectors.rackbeat import products as rackbeat_products
 from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.connectors.shopify import inventory, order_query
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.connectors.shopify.inventory import InventoryLevel
 from crossdock.connectors.shopify.orders import PAID_STATES
-from crossdock.connectors.shopify.webhooks import RESYNC_TOPIC
-from crossdock.errors import CrossdockError
-from crossdock.flows.outcome import finish_event
-from crossdock.flows.reconcile_schedule import KEEPS_SCHEDULE, ORDER_STREAM, STOCK_STREAM, ReconcileSchedules
+from crossdock.errors import FailureClass, PermanentError
+from crossdock.integrations.rackbeat_shopify.connection import KIND, RackbeatShopifyConnection
 from crossdock.integrations.rackbeat_shopify.settings import RackbeatShopifySettings, TransferWhen
-from crossdock.store import connections, cursors, events, mappings
-from crossdock.store.events import EventStatus
+from crossdock.ports import PollEvent, PollPorts, PollResult, StreamHandler, StreamSchedule
+from crossdock.store import events, mappings
+from crossdock.topics import RESYNC_TOPIC
 
+ORDER_STREAM = "reconcile#orders"
+STOCK_STREAM = "reconcile#stock"
 SWEEP_TOPIC = "crossdock/reconciliation"
 REFUND_TOPIC = "refunds/create"
 STOCK_TOPIC = "product.stock_changed"
@@ -69,19 +73,6 @@ SHOWN = 20  # names listed in the sweep's event reason; the payload has them all
 
 
 @dataclass(frozen=True)
-class ReconcileDeps:
-    table: Any
-    shopify: Callable[[Connection], ShopifyAdmin]
-    rackbeat: Callable[[Connection], RackbeatClient]
-    # Queues every message or raises (crossdock.aws.queues.send_all): a cursor moves only after it returned.
-    enqueue: Callable[[list[dict[str, Any]]], None]
-    now: Callable[[], float]
-    # The connection's own schedule, removed when the sweep finds it has no business running.
-    schedules: ReconcileSchedules | None = None
-    seconds_left: Callable[[], float] = lambda: 900.0
-
-
-@dataclass(frozen=True)
 class StockDifference:
     sku: str
     rackbeat: int
@@ -89,73 +80,68 @@ class StockDifference:
 
 
 @dataclass
-class SweepReport:
-    connection_id: str
-    skipped: str | None = None  # why nothing was looked at
-    window: tuple[str, str] | None = None  # orders updated in [from, to)
-    orders_examined: int = 0
-    orders_enqueued: list[str] = field(default_factory=list)  # order names
-    refunds_enqueued: list[str] = field(default_factory=list)  # refund ids
-    stock_checked: int = 0
-    stock_corrected: list[StockDifference] = field(default_factory=list)
-    more: bool = False  # a cap was reached; the next sweep goes on from here
-    failures: list[tuple[str, CrossdockError]] = field(default_factory=list)  # (part, error)
+class _Repairs:
+    """What a sweep found to send; the poll flow queues the messages before anything else of it counts."""
 
-    @property
-    def repaired(self) -> bool:
-        return bool(self.orders_enqueued or self.refunds_enqueued or self.stock_corrected)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "connection_id": self.connection_id,
-            "skipped": self.skipped,
-            "window": list(self.window) if self.window else None,
-            "orders_examined": self.orders_examined,
-            "orders_enqueued": self.orders_enqueued,
-            "refunds_enqueued": self.refunds_enqueued,
-            "stock_checked": self.stock_checked,
-            "stock_corrected": [vars(difference) for difference in self.stock_corrected],
-            "more": self.more,
-            "failures": [
-                {"part": part, "failure_class": error.failure_class.value, "reason": error.reason}
-                for part, error in self.failures
-            ],
-        }
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    orders: list[str] = field(default_factory=list)
+    refunds: list[str] = field(default_factory=list)
 
 
-def reconcile_connection(connection_id: str, deps: ReconcileDeps) -> SweepReport:
-    report = SweepReport(connection_id)
-    connection = connections.load_connection(deps.table, connection_id)
-    if connection is None or connection.state is not ConnectionState.ACTIVE:
-        report.skipped = f"connection {connection_id} is {connection.state.value if connection else 'deleted'}"
-    elif not connection.settings.reconciliation.enabled:
-        report.skipped = "reconciliation.enabled is off"
-    if connection is None or report.skipped is not None:
-        unwanted = (
-            connection is None
-            or connection.state not in KEEPS_SCHEDULE
-            or not connection.settings.reconciliation.enabled
+def _own(connection: Connection) -> RackbeatShopifyConnection:
+    if not isinstance(connection, RackbeatShopifyConnection):
+        raise PermanentError(f"connection {connection.id} is a {connection.kind}, not a {KIND}", FailureClass.BUG)
+    return connection
+
+
+def _stamp(started: float) -> str:
+    # Part of each message's event id: a later sweep's message for the same order is a new event.
+    return datetime.fromtimestamp(started, UTC).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+class OrderSweep:
+    """`reconcile#orders`: orders (and their refunds) whose webhooks were lost."""
+
+    def schedule(self, connection: Connection) -> StreamSchedule | None:
+        own = _own(connection)
+        settings = own.settings.reconciliation
+        if not settings.enabled:
+            return None
+        return StreamSchedule.every(settings.interval_minutes, f"Crossdock reconciliation of orders, {own.shop_domain}")
+
+    def overlap(self, connection: Connection) -> float:
+        return float(_own(connection).settings.reconciliation.overlap_minutes * 60)
+
+    def poll(self, connection: Connection, since: str | None, until: str, ports: PollPorts) -> PollResult:
+        return _sweep_orders(_own(connection), since, until, ports)
+
+
+class StockSweep:
+    """`reconcile#stock`: shop levels that differ from Rackbeat's, a few catalog pages per sweep."""
+
+    def schedule(self, connection: Connection) -> StreamSchedule | None:
+        own = _own(connection)
+        settings = own.settings
+        if not (settings.reconciliation.enabled and settings.stock_sync.enabled):
+            return None
+        return StreamSchedule.every(
+            settings.reconciliation.interval_minutes, f"Crossdock reconciliation of stock, {own.shop_domain}"
         )
-        if deps.schedules is not None and unwanted:
-            # Its uninstall or settings save should have removed the schedule; if that was missed, it goes now. A
-            # paused connection keeps it: its sweeps catch up once it is active again.
-            deps.schedules.stop(connection_id)
-        return report
-    started = deps.now()
-    stamp = datetime.fromtimestamp(started, UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    parts: list[tuple[str, Callable[[], None]]] = [
-        ("orders", lambda: _sweep_orders(connection, deps, started, stamp, report)),
-        ("stock", lambda: _sweep_stock(connection, deps, stamp, report)),
-    ]
-    for part, sweep in parts:
-        try:
-            sweep()
-        except CrossdockError as failed:
-            # One part failing (Rackbeat down, a revoked token) leaves its cursor alone and the other part running.
-            report.failures.append((part, failed))
-    if report.repaired:
-        _record(connection, report, deps)
-    return report
+
+    def overlap(self, connection: Connection) -> None:
+        return None  # positions are catalog offsets
+
+    def poll(self, connection: Connection, since: str | None, until: str, ports: PollPorts) -> PollResult:
+        return _sweep_stock(_own(connection), since, ports)
+
+
+STREAMS: dict[str, StreamHandler] = {ORDER_STREAM: OrderSweep(), STOCK_STREAM: StockSweep()}
+
+
+def streams_of(kind: str) -> Mapping[str, StreamHandler]:
+    """The polled streams of a connection kind, until `crossdock.registry` names them per integration (only this
+    kind has any yet)."""
+    return STREAMS if kind == KIND else {}
 
 
 # ---- orders and refunds ------------------------------------------------------------------------------------------
@@ -172,62 +158,65 @@ def awaits_transfer(when: TransferWhen, summary: order_query.OrderSummary) -> bo
     return True
 
 
-def _sweep_orders(connection: Connection, deps: ReconcileDeps, started: float, stamp: str, report: SweepReport) -> None:
+def _sweep_orders(
+    connection: RackbeatShopifyConnection, since_at: str | None, until: str, ports: PollPorts
+) -> PollResult:
     settings = connection.settings
-    overlap = settings.reconciliation.overlap_minutes * 60
-    cursor = cursors.load(deps.table, connection.id, ORDER_STREAM)
-    if cursor is None:
+    started = order_query.epoch(until)
+    if since_at is None:
+        overlap = settings.reconciliation.overlap_minutes * 60
         since = started - settings.reconciliation.interval_minutes * 60 - overlap
     else:
-        since = order_query.epoch(cursor.position) - overlap
-    report.window = (order_query.search_time(since), order_query.search_time(started))
-    shopify = deps.shopify(connection)
+        since = order_query.epoch(since_at)
+    window = (order_query.search_time(since), order_query.search_time(started))
+    shopify: ShopifyAdmin = ports.clients.shopify(connection)
+    stamp = _stamp(ports.now())
     found = _Repairs()
+    examined, more = 0, False
     last_seen: str | None = None
     after: str | None = None
     while True:
         page = order_query.orders_updated(shopify, since, started, after)
         for summary in page.orders:
-            report.orders_examined += 1
+            examined += 1
             last_seen = summary.updated_at
-            _look_at(connection, summary, since, shopify, stamp, found, deps)
+            _look_at(connection, summary, since, shopify, stamp, found, ports.table)
         after = page.next_cursor
         if after is None:
             break
-        if report.orders_examined >= MAX_ORDERS or deps.seconds_left() < SECONDS_RESERVE:
-            report.more = True
+        if examined >= MAX_ORDERS or ports.seconds_left() < SECONDS_RESERVE:
+            more = True
             break
-    deps.enqueue(found.messages)
-    report.orders_enqueued.extend(found.orders)
-    report.refunds_enqueued.extend(found.refunds)
     # Done: the window's end. Capped: the last order looked at (ties of that second are looked at again, thanks to
-    # `>=`); never backwards, and a second on if one second held more orders than a sweep reads.
-    position = started if not report.more or last_seen is None else order_query.epoch(last_seen)
-    if cursor is not None and position <= order_query.epoch(cursor.position):
-        position = order_query.epoch(cursor.position) + 1
-    cursors.save(deps.table, connection.id, ORDER_STREAM, order_query.search_time(position), events.received_stamp())
-
-
-@dataclass
-class _Repairs:
-    """What a sweep found to send, kept apart from the report until the queue has accepted it."""
-
-    messages: list[dict[str, Any]] = field(default_factory=list)
-    orders: list[str] = field(default_factory=list)
-    refunds: list[str] = field(default_factory=list)
+    # `>=`; the poll flow moves a cursor that would stand still a second on).
+    position = started if not more or last_seen is None else order_query.epoch(last_seen)
+    report: dict[str, Any] = {
+        "window": list(window),
+        "orders_examined": examined,
+        "orders_enqueued": found.orders,
+        "refunds_enqueued": found.refunds,
+        "more": more,
+    }
+    parts = []
+    if found.orders:
+        parts.append(f"{len(found.orders)} order(s) without a Rackbeat order: {_listed(found.orders)}")
+    if found.refunds:
+        parts.append(f"{len(found.refunds)} refund(s) without a credit note: {_listed(found.refunds)}")
+    event = _event(parts, report, f" (orders updated {window[0]} to {window[1]})")
+    return PollResult(found.messages, order_query.search_time(position), report, event)
 
 
 def _look_at(
-    connection: Connection,
+    connection: RackbeatShopifyConnection,
     summary: order_query.OrderSummary,
     since: float,
     shopify: ShopifyAdmin,
     stamp: str,
     found: _Repairs,
-    deps: ReconcileDeps,
+    table: Any,
 ) -> None:
     settings = connection.settings
-    mapped = mappings.get_mapping(deps.table, connection.id, "order", "shopify", summary.order_id) or {}
+    mapped = mappings.get_mapping(table, connection.id, "order", "shopify", summary.order_id) or {}
     if mapped.get("status") not in ("done", "cancelled") and awaits_transfer(settings.orders.transfer_when, summary):
         payload = {"order_id": summary.order_id}
         found.messages.append(
@@ -237,7 +226,7 @@ def _look_at(
     if settings.orders.refunds_as_credit_notes and summary.refunded:
         for refund in order_query.order_refunds(shopify, summary.order_id):
             # Older refunds were looked at by an earlier sweep (their creation updated the order back then).
-            if order_query.epoch(refund.created_at) < since or _credited(deps.table, connection.id, refund.refund_id):
+            if order_query.epoch(refund.created_at) < since or _credited(table, connection.id, refund.refund_id):
                 continue
             body = order_query.fetch_refund(shopify, summary.order_id, refund.refund_id)
             if body is None:
@@ -255,43 +244,47 @@ def _credited(table: Any, connection_id: str, refund_id: str) -> bool:
 # ---- stock -------------------------------------------------------------------------------------------------------
 
 
-def _sweep_stock(connection: Connection, deps: ReconcileDeps, stamp: str, report: SweepReport) -> None:
+def _sweep_stock(connection: RackbeatShopifyConnection, offset: str | None, ports: PollPorts) -> PollResult:
     settings = connection.settings
-    if not settings.stock_sync.enabled:
-        return
     by_location = settings.fulfillment.rackbeat_location is not None
     size = STOCK_PAGE_BY_LOCATION if by_location else STOCK_PAGE
-    cursor = cursors.load(deps.table, connection.id, STOCK_STREAM)
-    page = int(cursor.position) // size + 1 if cursor is not None else 1
-    rackbeat = deps.rackbeat(connection)
+    page = int(offset) // size + 1 if offset is not None else 1
+    rackbeat: RackbeatClient = ports.clients.rackbeat(connection)
+    stamp = _stamp(ports.now())
     wanted: dict[str, int] = {}
+    checked = 0
     for _ in range(1 if by_location else STOCK_PAGES):
         body = rackbeat.get("products", page=page, limit=size, order_by="number", order_direction="asc")
         for product in body.get("products") or []:
             quantity = _rackbeat_quantity(rackbeat, product, settings)
             if quantity is not None:
                 wanted[str(product["number"])] = quantity
-        report.stock_checked += len(body.get("products") or [])
+        checked += len(body.get("products") or [])
         finished = page >= int(body.get("pages") or 1)
         page = 1 if finished else page + 1
-        if finished or deps.seconds_left() < SECONDS_RESERVE:
+        if finished or ports.seconds_left() < SECONDS_RESERVE:
             break
-    differences = _differences(connection, wanted, deps.shopify(connection))
-    deps.enqueue(
-        [
-            _message(
-                connection,
-                "rackbeat",
-                STOCK_TOPIC,
-                f"reconcile-stock-{difference.sku}-{stamp}",
-                {"key_name": "number", "key": difference.sku},
-            )
-            for difference in differences
-        ]
-    )
-    report.stock_corrected.extend(differences)
+    differences = _differences(connection, wanted, ports.clients.shopify(connection))
+    messages = [
+        _message(
+            connection,
+            "rackbeat",
+            STOCK_TOPIC,
+            f"reconcile-stock-{difference.sku}-{stamp}",
+            {"key_name": "number", "key": difference.sku},
+        )
+        for difference in differences
+    ]
+    report: dict[str, Any] = {
+        "stock_checked": checked,
+        "stock_corrected": [vars(difference) for difference in differences],
+    }
+    parts = []
+    if differences:
+        described = [f"{d.sku} (Rackbeat {d.rackbeat}, shop {d.shop})" for d in differences]
+        parts.append(f"stock of {len(described)} item(s) differs from Rackbeat: {_listed(described)}")
     # The next sweep starts at the next page; after the last one, the walk begins again.
-    cursors.save(deps.table, connection.id, STOCK_STREAM, str((page - 1) * size), events.received_stamp())
+    return PollResult(messages, str((page - 1) * size), report, _event(parts, report, ""))
 
 
 def _rackbeat_quantity(
@@ -309,7 +302,9 @@ def _rackbeat_quantity(
     return int(Decimal(str(value or 0)).to_integral_value(ROUND_FLOOR))
 
 
-def _differences(connection: Connection, wanted: dict[str, int], shopify: ShopifyAdmin) -> list[StockDifference]:
+def _differences(
+    connection: RackbeatShopifyConnection, wanted: dict[str, int], shopify: ShopifyAdmin
+) -> list[StockDifference]:
     """Items whose level in the shop is not Rackbeat's, among the variants the push would set (tracked, stocked at
     the location; only the first of a shared SKU unless `stock_sync.all_duplicate_skus`)."""
     if not wanted:
@@ -339,7 +334,9 @@ def _differences(connection: Connection, wanted: dict[str, int], shopify: Shopif
 # ---- messages and the sweep's own event --------------------------------------------------------------------------
 
 
-def _message(connection: Connection, source: str, topic: str, event_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+def _message(
+    connection: RackbeatShopifyConnection, source: str, topic: str, event_id: str, payload: dict[str, Any]
+) -> dict[str, Any]:
     """An inbound message as ingest would queue it, marked as a redrive by the sweep."""
     return {
         "source": source,
@@ -357,27 +354,9 @@ def _listed(items: list[str]) -> str:
     return shown + (f" and {len(items) - SHOWN} more" if len(items) > SHOWN else "")
 
 
-def _record(connection: Connection, report: SweepReport, deps: ReconcileDeps) -> None:
-    parts = []
-    if report.orders_enqueued:
-        parts.append(
-            f"{len(report.orders_enqueued)} order(s) without a Rackbeat order: {_listed(report.orders_enqueued)}"
-        )
-    if report.refunds_enqueued:
-        parts.append(
-            f"{len(report.refunds_enqueued)} refund(s) without a credit note: {_listed(report.refunds_enqueued)}"
-        )
-    if report.stock_corrected:
-        described = [f"{d.sku} (Rackbeat {d.rackbeat}, shop {d.shop})" for d in report.stock_corrected]
-        parts.append(f"stock of {len(described)} item(s) differs from Rackbeat: {_listed(described)}")
-    window = f" (orders updated {report.window[0]} to {report.window[1]})" if report.window else ""
-    sk = events.record_received(
-        deps.table,
-        connection.id,
-        str(uuid.uuid4()),
-        "crossdock",
-        SWEEP_TOPIC,
-        json.dumps(report.as_dict(), separators=(",", ":")),
-        events.received_stamp(),
-    )
-    finish_event(deps.table, connection.id, sk, EventStatus.DONE, "sent for repair: " + "; ".join(parts) + window)
+def _event(parts: list[str], report: dict[str, Any], window: str) -> PollEvent | None:
+    """The sweep's own event, only when it sent something."""
+    if not parts:
+        return None
+    payload = json.dumps(report, separators=(",", ":"))
+    return PollEvent(SWEEP_TOPIC, "sent for repair: " + "; ".join(parts) + window, payload)
