@@ -1,12 +1,215 @@
-"""The ports flows are written against: Protocols and value types, so flows and their unit tests need no system."""
+"""The ports flows are written against: what a flow needs from the integration of a connection, and what it offers
+to the integration's handlers. Plain Protocols and value types, so flows and their unit tests need no system, and
+an integration's handlers need no flow."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from crossdock.connections.model import Connection
+if TYPE_CHECKING:  # ingest imports this module on its cold start: no pydantic, no Powertools
+    from crossdock.connections.model import Connection
+    from crossdock.store.attempts import Attempts
+    from crossdock.store.events import EventStatus
+    from crossdock.store.outcome import Outcome
+
+StartWorkflow = Callable[[str, dict[str, Any]], str]  # (execution name, input) → execution ARN
+WorkflowStatus = Callable[[str], str | None]  # execution name → RUNNING, SUCCEEDED, FAILED, … or None (never started)
+# (target system, message, message group, deduplication id): a command to the system's outbound (FIFO) queue.
+SendOutbound = Callable[[str, dict[str, Any], str, str], None]
+
+
+class Secrets(Protocol):
+    """A connection's secrets (`store.secrets.SecretStore`)."""
+
+    def get(self, connection_id: str, name: str) -> str | None: ...
+
+    def put(self, connection_id: str, name: str, value: str) -> None: ...
+
+    def delete(self, connection_id: str, name: str) -> None: ...
+
+
+# ---- what flows keep: the table's repositories are in `store` (`store.repositories`, and for ingest
+# `store.connection_lookup` and `store.deliveries`); a flow's deps take these, so its unit tests keep them in dicts.
+
+
+class EventLog(Protocol):
+    """The connections' event log (`store.events`): every inbound event is recorded, then ends with a reason."""
+
+    def record_received(
+        self, connection_id: str, event_id: str, source: str, topic: str, payload: str, received_at: str
+    ) -> str:
+        """Records the event as `received` (a repeat keeps the status it has) and returns its sort key."""
+        ...
+
+    def finish(self, connection_id: str, sk: str, status: EventStatus, reason: str, **details: Any) -> None:
+        """Ends the event with `status` and `reason` (`details`: its `failure_class` …), and counts it."""
+        ...
+
+
+class ConnectionRepository(Protocol):
+    """Connections as flows read them (`store.connections`)."""
+
+    def load(self, connection_id: str) -> Connection | None: ...
+
+    def settings_versions(self, connection_id: str) -> list[dict[str, Any]]:
+        """Every recorded settings version, oldest first: `version`, `saved_at`, and the `settings` then in force."""
+        ...
+
+
+class AttemptLog(Protocol):
+    """Attempts of a named workflow (`store.attempts`), kept under the name of its first attempt."""
+
+    def current(self, connection_id: str, first_name: str) -> Attempts: ...
+
+    def begin_next(self, connection_id: str, first_name: str, seen: Attempts) -> int | None:
+        """Claims attempt `seen.latest + 1`; None when someone else claimed it after `seen` was read."""
+        ...
+
+    def record_failure(self, connection_id: str, first_name: str, failure_class: str) -> None: ...
+
+
+class AccountClaims(Protocol):
+    """Which connection a webhook is for, without loading one (`store.connection_lookup`): all ingest asks."""
+
+    def connection_exists(self, connection_id: str) -> bool: ...
+
+    def connection_for_account(self, kind: str, system: str, account: str) -> str | None: ...
+
+
+class DeliveryLog(Protocol):
+    """Webhook deliveries already queued (`store.deliveries`): a sender's repeat is queued once."""
+
+    def already_queued(self, source: str, delivery_id: str) -> bool: ...
+
+    def claim(self, source: str, delivery_id: str, connection_id: str) -> bool:
+        """Marks the delivery queued: True the first time, False for a repeat."""
+        ...
+
+
+class WebhookSource(Protocol):
+    """How one system's webhooks are recognised before they are queued (ingest): no call out, no pydantic.
+
+    A delivery names either its account (a shop domain in a header: ingest finds the connection of the route's kind
+    that claims it) or nothing (the webhook's address names the connection)."""
+
+    secret_names: tuple[str, ...]  # the connection's secrets that authenticate a delivery
+    account_name: str  # what the system calls the account a delivery names ("shop"), for a 404's message
+    refusal: str  # the 401's message
+
+    def read(self, headers: Mapping[str, str]) -> Delivery:
+        """The delivery's headers; raises `Refused` naming a header that must be there before authentication."""
+        ...
+
+    def authentic(self, raw_body: bytes, delivery: Delivery, secrets: list[str]) -> bool: ...
+
+    def check(self, delivery: Delivery) -> None:
+        """Raises `Refused` for what is wrong with an authentic delivery (told only to whoever could sign it)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What ingest reads from a webhook's headers."""
+
+    topic: str
+    # The sender's delivery id (None when the system sends none: then nothing is deduplicated, see the source).
+    delivery_id: str | None
+    # The account the system names (a shop domain …), when it names one.
+    account: str | None
+    # The credential the request carries (a signature or a token), checked by `authentic`.
+    credential: str | None
+    # The event's id in the log (the sender's, where it sends one; else one is made up).
+    event_id: str | None = None
+
+
+class Refused(ValueError):
+    """A webhook that cannot be read: a 400 naming what is missing."""
+
+
+@dataclass(frozen=True)
+class InboundEvent:
+    """An event from the inbound queue, recorded in the event log (`sk`) and ready for its handler."""
+
+    connection: Connection
+    source: str
+    topic: str
+    payload: str
+    sk: str
+    received_at: str
+    # Who asked for a second look (`operator`, `reconciliation`), None for a first delivery.
+    redrive: str | None = None
+
+
+class DispatchPorts(Protocol):
+    """What dispatch offers an inbound event's handler."""
+
+    @property
+    def table(self) -> Any: ...
+    @property
+    def secrets(self) -> Secrets | None: ...
+    @property
+    def clients(self) -> Any: ...  # the connection's API clients (`crossdock.integrations.clients.ConnectionClients`)
+    @property
+    def send_outbound(self) -> SendOutbound | None: ...
+    @property
+    def now(self) -> Callable[[], float]: ...
+    @property
+    def schedules(self) -> Any: ...  # the connection's poll schedules, or None where nothing follows them
+
+    def start_workflow(
+        self, connection_id: str, name: str, workflow_input: dict[str, Any], repeat: str, redrive: str | None
+    ) -> Outcome:
+        """Starts the named workflow (a repeat is refused by Step Functions: skipped with `repeat` as reason); a
+        redrive starts the next attempt only when the latest one ended without a result."""
+        ...
+
+
+class CommandPorts(Protocol):
+    """What the outbound (push) function offers a command's handler."""
+
+    @property
+    def table(self) -> Any: ...
+    @property
+    def clients(self) -> Any: ...
+    @property
+    def now(self) -> Callable[[], float]: ...
+    @property
+    def sleep(self) -> Callable[[float], None]: ...
+    @property
+    def seconds_left(self) -> Callable[[], float]: ...
+    @property
+    def request_stock_push(self) -> Callable[[str], None]: ...
+    @property
+    def continue_stock_push(self) -> Callable[[str], None]: ...
+
+
+class OrderWorkflow(Protocol):
+    """The stages of a kind's order workflow (transfer → book → ship → invoice …, credit notes, cancellations)."""
+
+    def run(
+        self, stage: str, context: dict[str, Any], connection: Connection, ports: StagePorts, execution: str | None
+    ) -> dict[str, Any]:
+        """Runs one stage and returns the context with `next` set (the following stage, or `done`)."""
+        ...
+
+    def chained(self) -> frozenset[str]:
+        """Stages that may follow one another within one invocation."""
+        ...
+
+    def on_failure(self, context: dict[str, Any], reason: str, failure_class: str, table: Any) -> None:
+        """Bookkeeping of the kind after a workflow failed for good (its mappings); the event is already recorded."""
+        ...
+
+
+class StagePorts(Protocol):
+    @property
+    def table(self) -> Any: ...
+    @property
+    def clients(self) -> Any: ...
+    @property
+    def workflow_status(self) -> WorkflowStatus: ...
 
 
 # ---- polling (flows/poll.py) --------------------------------------------------------------------------------------
@@ -54,7 +257,7 @@ class PollPorts(Protocol):
 
     @property
     def clients(self) -> Any:
-        """The connection's API clients (`crossdock.connections.clients.ConnectionClients`)."""
+        """The connection's API clients (`crossdock.integrations.clients.ConnectionClients`)."""
         ...
 
     @property

@@ -1,11 +1,14 @@
 """Ingest: what must happen before a webhook is answered, and nothing more (DESIGN §1, SPEC §5 "Ingress").
 
 Authenticate the sender, reject malformed input with a 4xx naming what is wrong, drop repeats, queue, answer.
-No external system is called. A Shopify delivery is queued first and claimed for dedupe after: a process that dies
-in between leaves the delivery unclaimed, so the sender's retry is queued again. Claiming first would answer that
-retry "duplicate" for an event that never reached the queue — lost. The price is a rare second message for one
-delivery (also when two copies arrive at once), which dispatch already absorbs: an order's workflow is named from
-the order, so a second copy is `skipped`, never a second Rackbeat order.
+No external system is called. How a system's deliveries are read and authenticated is its connector's
+(`ports.WebhookSource`, found in `crossdock.registry`); this flow is the same for every system.
+
+A delivery with an id is queued first and claimed for dedupe after: a process that dies in between leaves the
+delivery unclaimed, so the sender's retry is queued again. Claiming first would answer that retry "duplicate" for
+an event that never reached the queue — lost. The price is a rare second message for one delivery (also when two
+copies arrive at once), which dispatch already absorbs: an order's workflow is named from the order, so a second
+copy is `skipped`, never a second order in the target.
 """
 
 from __future__ import annotations
@@ -16,15 +19,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from crossdock.connections.secret_names import (
-    RACKBEAT_WEBHOOK_TOKENS,
-    SHOPIFY_APP_SECRET,
-    SHOPIFY_PREVIOUS_APP_SECRET,
-)
-from crossdock.connectors.rackbeat.webhooks import token_is_valid
-from crossdock.connectors.shopify.webhooks import MissingHeader, read_delivery, signature_is_valid
-from crossdock.store import connection_lookup, deliveries, events
-from crossdock.store.secrets import SecretStore
+from crossdock import registry
+from crossdock.ports import AccountClaims, DeliveryLog, Refused, Secrets
+from crossdock.store import events
+from crossdock.store.connection_lookup import TableAccountClaims
+from crossdock.store.deliveries import TableDeliveryLog
 
 EnqueueEvent = Callable[[dict[str, Any]], None]
 
@@ -38,8 +37,19 @@ class IngestAnswer:
 @dataclass(frozen=True)
 class IngestDeps:
     table: Any
-    secrets: SecretStore
+    secrets: Secrets
     enqueue: EnqueueEvent
+    # Where connections and deliveries are looked up: the table's, unless others are handed in (unit tests).
+    account_claims: AccountClaims | None = None
+    delivery_log: DeliveryLog | None = None
+
+    @property
+    def claims(self) -> AccountClaims:
+        return self.account_claims if self.account_claims is not None else TableAccountClaims(self.table)
+
+    @property
+    def deliveries(self) -> DeliveryLog:
+        return self.delivery_log if self.delivery_log is not None else TableDeliveryLog(self.table)
 
 
 def _refuse(status: int, message: str) -> IngestAnswer:
@@ -56,61 +66,53 @@ def _parse_object(raw_body: bytes) -> dict[str, Any] | IngestAnswer:
     return payload
 
 
-def receive_shopify_webhook(headers: Mapping[str, str], raw_body: bytes, deps: IngestDeps) -> IngestAnswer:
+def receive_webhook(
+    source_name: str,
+    headers: Mapping[str, str],
+    raw_body: bytes,
+    deps: IngestDeps,
+    *,
+    kind: str | None = None,
+    connection_id: str | None = None,
+) -> IngestAnswer:
+    """A delivery from `source_name` for the connection the address names (`connection_id`), or for the connection
+    of `kind` that claims the account the delivery names."""
+    source = registry.webhook_source(source_name)
+    if source is None:
+        return _refuse(404, f"no webhook source {source_name}")
+    if connection_id is not None and not deps.claims.connection_exists(connection_id):
+        return _refuse(404, f"no connection {connection_id}")
     try:
-        delivery = read_delivery(headers)
-    except MissingHeader as missing:
-        return _refuse(400, str(missing))
-    connection_id = connection_lookup.connection_id_for_shop(deps.table, delivery.shop_domain)
+        delivery = source.read(headers)
+    except Refused as unreadable:
+        return _refuse(400, str(unreadable))
     if connection_id is None:
-        return _refuse(404, f"no connection for shop {delivery.shop_domain}")
-    names = (SHOPIFY_APP_SECRET, SHOPIFY_PREVIOUS_APP_SECRET)
-    secrets = [s for s in (deps.secrets.get(connection_id, name) for name in names) if s]
-    if not signature_is_valid(raw_body, delivery.hmac_header, secrets):
-        return _refuse(401, "invalid webhook signature")
+        if kind is None or delivery.account is None:
+            return _refuse(404, f"{source_name} webhooks need an address that names the connection")
+        connection_id = deps.claims.connection_for_account(kind, source_name, delivery.account)
+        if connection_id is None:
+            return _refuse(404, f"no connection for {source.account_name} {delivery.account}")
+    secrets = [s for s in (deps.secrets.get(connection_id, name) for name in source.secret_names) if s]
+    if not source.authentic(raw_body, delivery, secrets):
+        return _refuse(401, source.refusal)
+    try:
+        source.check(delivery)
+    except Refused as incomplete:
+        return _refuse(400, str(incomplete))
     parsed = _parse_object(raw_body)
     if isinstance(parsed, IngestAnswer):
         return parsed
-    if deliveries.already_queued(deps.table, "shopify", delivery.dedupe_key):
+    if delivery.delivery_id and deps.deliveries.already_queued(source_name, delivery.delivery_id):
         return IngestAnswer(200, {"status": "duplicate"})
     message = {
-        "source": "shopify",
+        "source": source_name,
         "connection_id": connection_id,
-        "event_id": delivery.webhook_id,
+        "event_id": delivery.event_id or str(uuid.uuid4()),
         "topic": delivery.topic,
         "received_at": events.received_stamp(),
         "payload": raw_body.decode(),
     }
     deps.enqueue(message)  # raises on failure: the sender gets a 5xx and retries; nothing was claimed
-    deliveries.claim_delivery(deps.table, "shopify", delivery.dedupe_key, connection_id)
-    return IngestAnswer(200, {"status": "queued"})
-
-
-def receive_rackbeat_webhook(
-    connection_id: str, headers: Mapping[str, str], raw_body: bytes, deps: IngestDeps
-) -> IngestAnswer:
-    """Rackbeat sends a static per-webhook token instead of a signature, and no delivery id: its bodies only name
-    a key to re-fetch, so a repeat is harmless and is not deduplicated here."""
-    lower = {k.lower(): v for k, v in headers.items()}
-    if not connection_lookup.connection_exists(deps.table, connection_id):
-        return _refuse(404, f"no connection {connection_id}")
-    stored = deps.secrets.get(connection_id, RACKBEAT_WEBHOOK_TOKENS)
-    if not token_is_valid(lower.get("rackbeat-webhook-token"), json.loads(stored) if stored else []):
-        return _refuse(401, "invalid webhook token")
-    topic = lower.get("rackbeat-webhook-event", "").strip()
-    if not topic:
-        return _refuse(400, "missing header Rackbeat-Webhook-Event")
-    parsed = _parse_object(raw_body)
-    if isinstance(parsed, IngestAnswer):
-        return parsed
-    deps.enqueue(
-        {
-            "source": "rackbeat",
-            "connection_id": connection_id,
-            "event_id": str(uuid.uuid4()),
-            "topic": topic,
-            "received_at": events.received_stamp(),
-            "payload": raw_body.decode(),
-        }
-    )
+    if delivery.delivery_id:
+        deps.deliveries.claim(source_name, delivery.delivery_id, connection_id)
     return IngestAnswer(200, {"status": "queued"})

@@ -1,4 +1,4 @@
-"""Finding a connection without loading it: which connection owns a shop, and whether a connection exists.
+"""Finding a connection without loading it: which connection claims an account (a shop …), and whether one exists.
 
 This is all ingest asks of the connections on every webhook. It lives apart from `store.connections` so that ingest's
 cold start does without the settings models (pydantic), which `store.connections` needs to load and save a
@@ -7,13 +7,18 @@ connection and which would otherwise be most of ingest's import time (bench/cold
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from crossdock.store import keys
 
 
-def connection_id_for_shop(table: Any, shop_domain: str) -> str | None:
-    item = table.get_item(Key={"pk": keys.shop_pk(shop_domain), "sk": keys.META}).get("Item")
+def connection_for_account(table: Any, kind: str, system: str, identity: str) -> str | None:
+    """The connection of `kind` that claims the account (e.g. a shop domain); one read, two for a connection saved
+    by a release before claims were per kind (its claim is under the old key until it is saved again)."""
+    item = table.get_item(Key={"pk": keys.claim_pk(kind, system, identity), "sk": keys.META}).get("Item")
+    if item is None and (kind, system) == keys.LEGACY_CLAIM:
+        item = table.get_item(Key={"pk": keys.shop_pk(identity), "sk": keys.META}).get("Item")
     return str(item["connection_id"]) if item else None
 
 
@@ -21,3 +26,16 @@ def connection_exists(table: Any, connection_id: str) -> bool:
     """True when the connection is stored (an erased one leaves only a tombstone, which does not count)."""
     key = {"pk": keys.connection_pk(connection_id), "sk": keys.META}
     return "Item" in table.get_item(Key=key, ProjectionExpression="pk")
+
+
+@dataclass(frozen=True)
+class TableAccountClaims:
+    """`ports.AccountClaims` in the table (here, not in `store.repositories`, for ingest's cold start)."""
+
+    table: Any
+
+    def connection_exists(self, connection_id: str) -> bool:
+        return connection_exists(self.table, connection_id)
+
+    def connection_for_account(self, kind: str, system: str, account: str) -> str | None:
+        return connection_for_account(self.table, kind, system, account)

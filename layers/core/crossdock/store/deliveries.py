@@ -6,6 +6,7 @@ A delivery is claimed only after its event was queued (see `flows.ingest`), so a
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr
@@ -44,3 +45,16 @@ def already_queued(table: Any, source: str, delivery_id: str) -> bool:
         return False
     table.update_item(Key=key, UpdateExpression="ADD repeats :one", ExpressionAttributeValues={":one": 1})
     return True
+
+
+@dataclass(frozen=True)
+class TableDeliveryLog:
+    """`ports.DeliveryLog` in the table (here, not in `store.repositories`, for ingest's cold start)."""
+
+    table: Any
+
+    def already_queued(self, source: str, delivery_id: str) -> bool:
+        return already_queued(self.table, source, delivery_id)
+
+    def claim(self, source: str, delivery_id: str, connection_id: str) -> bool:
+        return claim_delivery(self.table, source, delivery_id, connection_id)
