@@ -29,8 +29,8 @@ from types import SimpleNamespace
 from typing import Any
 from unittest import mock
 
-from crossdock.aws import services
-from crossdock.connections.secret_names import SHOPIFY_APP_SECRET
+from crossdock import services
+from crossdock.connectors.shopify.secret_names import SHOPIFY_APP_SECRET
 from crossdock.flows.ingest import IngestDeps, receive_shopify_webhook
 from crossdock.store import keys
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -11,26 +12,37 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from crossdock import pacing
-from crossdock.aws import schedules, services
+from crossdock import pacing, services
+from crossdock.aws import schedules
 from crossdock.aws.observability import logger, metrics, trace_outbound_http, tracer
-from crossdock.connectors.shopify import order_query
+from crossdock.environment import FunctionEnvironment
 from crossdock.errors import CrossdockError
-from crossdock.flows import outbound
 from crossdock.flows.dispatch import DispatchDeps, dispatch_event
 from crossdock.flows.poll_schedules import PollSchedules
-from crossdock.integrations.rackbeat_shopify.products import ProductDeps
-from crossdock.integrations.rackbeat_shopify.reconciliation import streams_of
-from crossdock.integrations.rackbeat_shopify.stock import StockDeps
+from crossdock.registry import poll_streams
+
+
+@dataclass(frozen=True, kw_only=True)
+class Environment(FunctionEnvironment):
+    order_state_machine_arn: str
+    shopify_outbound_queue_url: str
+    poll_schedule_group: str
+
+
+ENV = Environment.read(os.environ)
+services.configure(ENV)
 
 trace_outbound_http()  # Rackbeat's and Shopify's answers, timed in X-Ray
 
 processor = BatchProcessor(event_type=EventType.SQS)
-STATE_MACHINE_ARN = os.environ["ORDER_STATE_MACHINE_ARN"]
-OUTBOUND_QUEUE_URL = os.environ["SHOPIFY_OUTBOUND_QUEUE_URL"]
+STATE_MACHINE_ARN = ENV.order_state_machine_arn
+OUTBOUND_QUEUE_URL = ENV.shopify_outbound_queue_url
 
 
-def _send(message: dict[str, Any], group: str, dedupe: str) -> None:
+def _send(system: str, message: dict[str, Any], group: str, dedupe: str) -> None:
+    # One outbound queue today (the shops'); a kind that pushes to another system adds its queue here.
+    if system != "shopify":
+        raise ValueError(f"no outbound queue for {system}")
     services.send_to_fifo(OUTBOUND_QUEUE_URL, message, group, dedupe)
 
 
@@ -40,24 +52,16 @@ def _execution_status(name: str) -> str | None:
 
 
 def _deps() -> DispatchDeps:
-    clients = services.clients()
     table = services.table()
     return DispatchDeps(
         table=table,
         start_order_workflow=lambda name, data: services.start_execution(STATE_MACHINE_ARN, name, data),
-        send_command=outbound.item_push_request(_send, pacing.clock.time),
-        stock=StockDeps(
-            table=table,
-            now=pacing.clock.time,
-            request_push=outbound.stock_push_request(_send, pacing.clock.time),
-            rackbeat=clients.rackbeat,
-            shopify=clients.shopify,
-        ),
-        products=ProductDeps(table=table, rackbeat=clients.rackbeat, shopify=clients.shopify),
         secrets=services.secrets(),
+        clients=services.clients(ENV),
+        send_outbound=_send,
+        now=pacing.clock.time,
         workflow_status=_execution_status,
-        fetch_order=lambda connection, order_id: order_query.fetch_order(clients.shopify(connection), order_id),
-        schedules=PollSchedules(table, schedules.ScheduleGroup.from_env("POLL", with_target=False), streams_of),
+        schedules=PollSchedules(table, schedules.ScheduleGroup.named(ENV.poll_schedule_group), poll_streams),
     )
 
 
@@ -69,7 +73,7 @@ def record_handler(record: SQSRecord) -> None:
     except CrossdockError as failed:
         metrics.add_metric(name=f"event_failed_{failed.failure_class.value}", unit=MetricUnit.Count, value=1)
         raise
-    # Each finished event is counted where it finishes (flows.outcome); here, every event dispatch went through.
+    # Each finished event is counted where it finishes (store.outcome); here, every event dispatch went through.
     metrics.add_metric(name="event_dispatched", unit=MetricUnit.Count, value=1)
     logger.info(
         "event dispatched",

@@ -12,17 +12,28 @@ import base64
 import json
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from crossdock.aws import services
+from crossdock import services
 from crossdock.aws.observability import logger, metrics, tracer
-from crossdock.flows.ingest import IngestAnswer, IngestDeps, receive_rackbeat_webhook, receive_shopify_webhook
+from crossdock.environment import FunctionEnvironment
+from crossdock.flows.ingest import IngestAnswer, IngestDeps, receive_webhook
 
-QUEUE_URL = os.environ["INBOUND_QUEUE_URL"]
+
+@dataclass(frozen=True, kw_only=True)
+class Environment(FunctionEnvironment):
+    inbound_queue_url: str
+
+
+ENV = Environment.read(os.environ)
+services.configure(ENV)
+
+QUEUE_URL = ENV.inbound_queue_url
 
 ProxyEvent = dict[str, Any]  # API Gateway's REST (v1) Lambda proxy event
 ProxyResult = dict[str, Any]
@@ -46,19 +57,26 @@ def _raw_body(event: ProxyEvent) -> bytes:
     return base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
 
 
-def shopify_webhook(event: ProxyEvent) -> IngestAnswer:
-    return receive_shopify_webhook(_headers(event), _raw_body(event), _deps())
+def _path(event: ProxyEvent, name: str) -> str:
+    return str((event.get("pathParameters") or {}).get(name) or "")
 
 
-def rackbeat_webhook(event: ProxyEvent) -> IngestAnswer:
-    connection_id = event["pathParameters"]["connection_id"]
-    return receive_rackbeat_webhook(connection_id, _headers(event), _raw_body(event), _deps())
+def shopify_app_webhook(event: ProxyEvent) -> IngestAnswer:
+    """The Rackbeat ⇄ Shopify app's address, as installed shops' subscriptions name it."""
+    return receive_webhook("shopify", _headers(event), _raw_body(event), _deps(), kind="rackbeat_shopify")
 
 
-# (method, resource) exactly as template.yaml declares the IngestFunction's Api events → (source, route).
-ROUTES: dict[tuple[str, str], tuple[str, Callable[[ProxyEvent], IngestAnswer]]] = {
-    ("POST", "/webhooks/shopify"): ("shopify", shopify_webhook),
-    ("POST", "/webhooks/rackbeat/{connection_id}"): ("rackbeat", rackbeat_webhook),
+def connection_webhook(event: ProxyEvent) -> IngestAnswer:
+    """`/webhooks/{source}/{connection_id}`: a system whose webhook address names the connection."""
+    source = str(event.get("resource", "")).split("/")[2]
+    connection_id = _path(event, "connection_id")
+    return receive_webhook(source, _headers(event), _raw_body(event), _deps(), connection_id=connection_id)
+
+
+# (method, resource) exactly as template.yaml declares the IngestFunction's Api events → (metric name, route).
+ROUTES: dict[tuple[str, str], tuple[Callable[[ProxyEvent], str], Callable[[ProxyEvent], IngestAnswer]]] = {
+    ("POST", "/webhooks/shopify"): (lambda _: "shopify", shopify_app_webhook),
+    ("POST", "/webhooks/rackbeat/{connection_id}"): (lambda _: "rackbeat", connection_webhook),
 }
 
 
@@ -89,4 +107,4 @@ def handler(event: ProxyEvent, context: LambdaContext) -> ProxyResult:
     if route is None:  # not one of ours: answered as Powertools' resolver answers an unknown route
         return _json_result(404, {"statusCode": 404, "message": "Not found"})
     source, receive = route
-    return _respond(receive(event), source)
+    return _respond(receive(event), source(event))

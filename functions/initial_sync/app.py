@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from crossdock.aws import services
+from crossdock import services
 from crossdock.aws.observability import logger, metrics, trace_outbound_http, tracer
+from crossdock.environment import FunctionEnvironment
 from crossdock.errors import CrossdockError
 from crossdock.integrations.rackbeat_shopify.initial_sync import SyncDeps, run_step
 from crossdock.store.events import received_stamp
+
+ENV = FunctionEnvironment.read(os.environ)
+services.configure(ENV)
 
 trace_outbound_http()  # Rackbeat's and Shopify's answers, timed in X-Ray
 
 
 def _deps() -> SyncDeps:
-    clients = services.clients()
+    clients = services.clients(ENV)
     return SyncDeps(
         table=services.table(),
         rackbeat=clients.rackbeat,

@@ -6,24 +6,22 @@ backoff; anything else is caught and recorded as needs_attention).
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from crossdock.aws import services
+from crossdock import services
 from crossdock.aws.observability import logger, metrics, trace_outbound_http, tracer
-from crossdock.connections.model import Connection
-from crossdock.connectors.rackbeat.client import RackbeatClient
+from crossdock.environment import FunctionEnvironment
 from crossdock.errors import CrossdockError
 from crossdock.flows.order_stages import StageDeps, run_stages
 
+ENV = FunctionEnvironment.read(os.environ)
+services.configure(ENV)
+
 trace_outbound_http()  # Rackbeat's and Shopify's answers, timed in X-Ray
-
-
-def rackbeat_for(connection: Connection) -> RackbeatClient:
-    """Order stages make a few calls each and back off through the workflow, so their client is not paced."""
-    return services.clients().rackbeat(connection, paced=False)
 
 
 @logger.inject_lambda_context
@@ -33,7 +31,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     stage, order = event["stage"], event["order"]
     logger.set_correlation_id(f"{order.get('connection_id')}:{order.get('order_id') or order.get('refund_id')}")
     try:
-        deps = StageDeps(table=services.table(), rackbeat_for=rackbeat_for, workflow_status=services.execution_status)
+        deps = StageDeps(
+            table=services.table(), clients=services.clients(ENV), workflow_status=services.execution_status
+        )
         result, ran = run_stages(
             stage,
             order,

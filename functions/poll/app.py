@@ -4,6 +4,8 @@ fails is reported here and left for the next one: its cursor stayed."""
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -12,31 +14,41 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from crossdock import pacing, services
 from crossdock.aws import queues, schedules
 from crossdock.aws.observability import logger, metrics, trace_outbound_http, tracer
+from crossdock.environment import FunctionEnvironment
 from crossdock.flows.poll import PollDeps, run_poll
 from crossdock.flows.poll_schedules import PollSchedules
-from crossdock.integrations.rackbeat_shopify.reconciliation import streams_of
+from crossdock.registry import poll_streams
+
+
+@dataclass(frozen=True, kw_only=True)
+class Environment(FunctionEnvironment):
+    inbound_queue_url: str
+    poll_schedule_group: str
+
+
+ENV = Environment.read(os.environ)
+services.configure(ENV)
 
 trace_outbound_http()  # the polled systems' answers, timed in X-Ray
 
 
 def _deps(context: LambdaContext) -> PollDeps:
-    # Read per run, not at import: configuration, and a container outlives a change of it.
-    queue_url = services.env("INBOUND_QUEUE_URL")
+    queue_url = ENV.inbound_queue_url
     # Deleting its own schedule (connection uninstalled, stream switched off) needs no target.
-    group = schedules.ScheduleGroup.from_env("POLL", with_target=False)
+    group = schedules.ScheduleGroup.named(ENV.poll_schedule_group)
 
     def enqueue(messages: list[dict[str, Any]]) -> None:
         queues.send_all(queues.client(), queue_url, messages)
 
     return PollDeps(
         table=services.table(),
-        clients=services.clients(),
-        streams=streams_of,
+        clients=services.clients(ENV),
+        streams=poll_streams,
         enqueue=enqueue,
         now=pacing.clock.time,
         holder=context.aws_request_id,
         seconds_left=lambda: context.get_remaining_time_in_millis() / 1000,
-        schedules=PollSchedules(services.table(), group, streams_of),
+        schedules=PollSchedules(services.table(), group, poll_streams),
     )
 
 

@@ -3,14 +3,26 @@ connection. The schedule's input carries nothing the check needs."""
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from crossdock.aws import services
+from crossdock import services
 from crossdock.aws.observability import logger, metrics, trace_outbound_http, tracer
+from crossdock.environment import FunctionEnvironment
 from crossdock.integrations.rackbeat_shopify.self_check import SelfCheckDeps, run_self_check
+
+
+@dataclass(frozen=True, kw_only=True)
+class Environment(FunctionEnvironment):
+    webhook_base_url: str
+
+
+ENV = Environment.read(os.environ)
+services.configure(ENV)
 
 trace_outbound_http()  # Rackbeat's and Shopify's answers, timed in X-Ray
 
@@ -22,9 +34,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.set_correlation_id(f"self-check:{context.aws_request_id}")
     deps = SelfCheckDeps(
         table=services.table(),
-        shopify=services.clients().shopify,
-        # Read per run, not at import: the address is configuration, and a container outlives a change of it.
-        webhook_base_url=services.env("WEBHOOK_BASE_URL"),
+        shopify=services.clients(ENV).shopify,
+        webhook_base_url=ENV.webhook_base_url,
     )
     report = run_self_check(deps)
     metrics.add_metric(name="self_check_connections", unit=MetricUnit.Count, value=report.checked)

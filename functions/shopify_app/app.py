@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import os
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -11,12 +12,28 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from crossdock import pacing
-from crossdock.aws import schedules, services
+from crossdock import pacing, services
+from crossdock.aws import schedules
 from crossdock.aws.observability import logger, metrics, trace_outbound_http, tracer
+from crossdock.environment import FunctionEnvironment
 from crossdock.flows.poll_schedules import PollSchedules
 from crossdock.integrations.rackbeat_shopify.install import InstallAnswer, InstallDeps, begin_install, complete_install
-from crossdock.integrations.rackbeat_shopify.reconciliation import streams_of
+from crossdock.registry import poll_streams
+
+
+@dataclass(frozen=True, kw_only=True)
+class Environment(FunctionEnvironment):
+    public_base_url: str | None = None
+    poll_schedule_group: str
+    poll_function_arn: str
+    poll_schedule_role_arn: str
+    poll_dead_letter_arn: str | None = None
+
+
+ENV = Environment.read(os.environ)
+services.configure(ENV)
+# The install creates the connection's poll schedules: they invoke the poll function through the scheduler's role.
+_POLL_TARGET = schedules.ScheduleTarget(ENV.poll_function_arn, ENV.poll_schedule_role_arn, ENV.poll_dead_letter_arn)
 
 trace_outbound_http()  # Rackbeat's and Shopify's answers, timed in X-Ray
 
@@ -27,9 +44,11 @@ def _deps() -> InstallDeps:
     return InstallDeps(
         table=services.table(),
         secrets=services.secrets(),
-        clients=services.clients(),
+        clients=services.clients(ENV),
         now=pacing.clock.time,
-        schedules=PollSchedules(services.table(), schedules.ScheduleGroup.from_env("POLL"), streams_of),
+        schedules=PollSchedules(
+            services.table(), schedules.ScheduleGroup.named(ENV.poll_schedule_group, _POLL_TARGET), poll_streams
+        ),
     )
 
 
@@ -38,7 +57,7 @@ def _public_base_url() -> str:
     domain, which should be in the app's allowed redirection URLs), else the URL this request came in on. API
     Gateway sets X-Forwarded-Proto; without it the request reached us directly, over plain HTTP (locally). Only
     the execute-api domain carries the stage in its paths."""
-    configured = os.environ.get("PUBLIC_BASE_URL", "").rstrip("/")
+    configured = (ENV.public_base_url or "").rstrip("/")
     if configured:
         return configured
     event = app.current_event

@@ -4,6 +4,8 @@ run one at a time and stay inside its API budget) and writes products and stock 
 from __future__ import annotations
 
 import json
+import os
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -11,12 +13,21 @@ from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, proce
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from crossdock import pacing
-from crossdock.aws import services
+from crossdock import pacing, services
 from crossdock.aws.observability import logger, metrics, trace_outbound_http, tracer
+from crossdock.environment import FunctionEnvironment
 from crossdock.errors import CrossdockError
-from crossdock.flows import outbound
 from crossdock.flows.push import PushDeps, run_command
+from crossdock.integrations.rackbeat_shopify import outbound
+
+
+@dataclass(frozen=True, kw_only=True)
+class Environment(FunctionEnvironment):
+    shopify_outbound_queue_url: str
+
+
+ENV = Environment.read(os.environ)
+services.configure(ENV)
 
 trace_outbound_http()  # Rackbeat's and Shopify's answers, timed in X-Ray
 
@@ -25,7 +36,7 @@ _context: LambdaContext | None = None
 
 
 def _deps() -> PushDeps:
-    queue_url = services.env("SHOPIFY_OUTBOUND_QUEUE_URL")
+    queue_url = ENV.shopify_outbound_queue_url
     context = _context
 
     def send(message: dict[str, Any], group: str, dedupe: str) -> None:
@@ -33,7 +44,7 @@ def _deps() -> PushDeps:
 
     return PushDeps(
         table=services.table(),
-        clients=services.clients(),
+        clients=services.clients(ENV),
         request_stock_push=outbound.stock_push_request(send, pacing.clock.time),
         continue_stock_push=outbound.stock_push_continuation(send),
         now=pacing.clock.time,

@@ -653,11 +653,13 @@ class EmbeddedAws:
 
     def update_function_environment(self, logical_id: str, variables: dict[str, str]) -> None:
         """Merge `variables` into the function's environment, as `UpdateFunctionConfiguration` does: for values
-        only known once the stack runs (the local endpoint's address). Invocations from now on see them."""
+        only known once the stack runs (the local endpoint's address). Invocations from now on see them, in new
+        containers (a cold start), as after a configuration change in AWS."""
         spec = self._lambdas.find(logical_id)
         if spec is None:
             raise KeyError(f"{logical_id} is not a function of this template")
         spec.environment.update(variables)  # the spec is shared by its name, ARN and logical id
+        self._lambdas.retire(spec.logical_id)
         self._client("lambda").update_function_configuration(
             FunctionName=spec.name, Environment={"Variables": dict(spec.environment)}
         )

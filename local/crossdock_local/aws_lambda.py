@@ -170,6 +170,16 @@ class InProcessLambda:
         self._loaded_modules.clear()
         self._handlers.clear()
 
+    def retire(self, logical_id: str) -> None:
+        """A configuration change: Lambda replaces the function's containers, so its next invocation starts cold
+        and reads the new environment (functions read theirs once, at import)."""
+        with self._lock:
+            self._handlers.pop(logical_id, None)
+            prefix = f"crossdock_fn_{logical_id}_"
+            for name in [loaded for loaded in self._loaded_modules if loaded.startswith(prefix)]:
+                sys.modules.pop(name, None)
+                self._loaded_modules.remove(name)
+
     def invoke(self, spec: FunctionSpec, event: Any, source: str) -> InvokeResult:
         request_id = str(uuid.uuid4())
         started_at = self._clock.time()

@@ -17,24 +17,22 @@ from typing import Any
 
 import boto3
 import httpx
-from crossdock.connections.clients import ConnectionClients
-from crossdock.connections.secret_names import (
-    RACKBEAT_API_KEY,
-    RACKBEAT_WEBHOOK_TOKENS,
-    SHOPIFY_ACCESS_TOKEN,
-    SHOPIFY_APP_SECRET,
-)
 
-from crossdock import pacing
-from crossdock.aws import services
+from crossdock import pacing, services
 from crossdock.aws.schedules import ScheduleGroup, ScheduleTarget
 from crossdock.connections.model import Connection, ConnectionState
+from crossdock.connectors.rackbeat.account import RackbeatAccount
+from crossdock.connectors.rackbeat.secret_names import RACKBEAT_API_KEY, RACKBEAT_WEBHOOK_TOKENS
+from crossdock.connectors.shopify.account import ShopifyAccount
+from crossdock.connectors.shopify.secret_names import SHOPIFY_ACCESS_TOKEN, SHOPIFY_APP_SECRET
 from crossdock.connectors.shopify.tokens import load_stored
-from crossdock.flows import settings as settings_flow
 from crossdock.flows.poll_schedules import PollSchedules
+from crossdock.integrations.clients import ConnectionClients
 from crossdock.integrations.rackbeat_shopify import activation, initial_sync
-from crossdock.integrations.rackbeat_shopify.reconciliation import streams_of
+from crossdock.integrations.rackbeat_shopify import settings_save as settings_flow
+from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyAccounts, RackbeatShopifyConnection
 from crossdock.integrations.rackbeat_shopify.settings import RackbeatShopifySettings
+from crossdock.registry import poll_streams
 from crossdock.store import connections, sync_progress
 from crossdock.store.events import received_stamp
 from crossdock.store.secrets import SecretStore
@@ -210,12 +208,14 @@ class LocalStack:
             local = LocalConnection(**{**local.__dict__, "rackbeat_account_id": account})
             self._seed_rackbeat(account)
         self.shopify.add_shop(shop_domain, local.app_secret, local.shopify_access_token)
-        connection = Connection(
+        connection = RackbeatShopifyConnection(
             id=local.connection_id,
-            shop_domain=shop_domain,
-            rackbeat_account_id=local.rackbeat_account_id,
-            shopify_api_base=f"{self.base_url}/_sim/shopify",
-            rackbeat_api_base=f"{self.base_url}/_sim/rackbeat/api/",
+            accounts=RackbeatShopifyAccounts(
+                shopify=ShopifyAccount(shop_domain=shop_domain, api_base=f"{self.base_url}/_sim/shopify"),
+                rackbeat=RackbeatAccount(
+                    account_id=local.rackbeat_account_id, api_base=f"{self.base_url}/_sim/rackbeat/api/"
+                ),
+            ),
             settings=validated,
         )
         connections.save_connection(self.table, connection)
@@ -242,12 +242,12 @@ class LocalStack:
         )
         scheduler = boto3.client("scheduler", region_name=self.aws.region)
         group = ScheduleGroup(scheduler, env["POLL_SCHEDULE_GROUP"], target)
-        return PollSchedules(self.table, group, streams_of)
+        return PollSchedules(self.table, group, poll_streams)
 
-    def connection(self, local: LocalConnection) -> Connection:
+    def connection(self, local: LocalConnection) -> RackbeatShopifyConnection:
         found = connections.load_connection(self.table, local.connection_id)
         assert found is not None
-        return found
+        return RackbeatShopifyConnection.of(found)
 
     def start_initial_sync(self, local: LocalConnection) -> dict[str, Any]:
         """What the operator's "run initial sync" does: claim it once and start its workflow."""
@@ -323,14 +323,15 @@ class LocalStack:
         self._seed_rackbeat(account)
         # The merchant's own admin token: the shop exists, but nothing Crossdock holds opens it before the install.
         self.shopify.add_shop(shop_domain, client_secret, "shpat_merchant_" + secrets.token_hex(16))
-        connection = Connection(
+        connection = RackbeatShopifyConnection(
             id=str(uuid.uuid4()),
             state=ConnectionState.INSTALLING,
-            shop_domain=shop_domain,
-            rackbeat_account_id=account,
-            shopify_api_base=f"{self.base_url}/_sim/shopify",
-            rackbeat_api_base=f"{self.base_url}/_sim/rackbeat/api/",
-            shopify_client_id=client_id,
+            accounts=RackbeatShopifyAccounts(
+                shopify=ShopifyAccount(
+                    shop_domain=shop_domain, api_base=f"{self.base_url}/_sim/shopify", client_id=client_id
+                ),
+                rackbeat=RackbeatAccount(account_id=account, api_base=f"{self.base_url}/_sim/rackbeat/api/"),
+            ),
             settings=validated,
         )
         connections.save_connection(self.table, connection)

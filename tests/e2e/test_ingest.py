@@ -10,8 +10,8 @@ from unittest import mock
 import boto3
 import pytest
 
-from crossdock.aws import services
-from crossdock.connections.secret_names import RACKBEAT_WEBHOOK_TOKENS
+from crossdock import services
+from crossdock.connectors.rackbeat.secret_names import RACKBEAT_WEBHOOK_TOKENS
 from crossdock.connectors.shopify.webhooks import sign
 from crossdock_local.aws_lambda import ProcessCrash
 from crossdock_local.stack import LocalStack

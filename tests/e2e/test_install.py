@@ -13,9 +13,9 @@ import httpx
 import pytest
 from boto3.dynamodb.conditions import Attr
 
-from crossdock.aws import services
+from crossdock import services
 from crossdock.connections.model import ConnectionState
-from crossdock.connections.secret_names import SHOPIFY_ACCESS_TOKEN, SHOPIFY_REFRESH_TOKEN
+from crossdock.connectors.shopify.secret_names import SHOPIFY_ACCESS_TOKEN, SHOPIFY_REFRESH_TOKEN
 from crossdock.connectors.shopify.tokens import load_stored
 from crossdock.store import connections, keys
 from crossdock_local.demo import DEMO_SKUS, demo_settings

@@ -7,9 +7,8 @@ import uuid
 from typing import Any
 
 from crossdock.connections.model import ConnectionState
-from crossdock.connections.secret_names import (
-    RACKBEAT_API_KEY,
-    RACKBEAT_WEBHOOK_TOKENS,
+from crossdock.connectors.rackbeat.secret_names import RACKBEAT_API_KEY, RACKBEAT_WEBHOOK_TOKENS
+from crossdock.connectors.shopify.secret_names import (
     SHOPIFY_ACCESS_TOKEN_EXPIRES_AT,
     SHOPIFY_APP_SECRET,
     SHOPIFY_REFRESH_TOKEN,

@@ -12,7 +12,7 @@ import pytest
 from boto3.dynamodb.conditions import Key
 
 from crossdock.connections.model import ConnectionState
-from crossdock.connections.secret_names import SHOPIFY_APP_SECRET
+from crossdock.connectors.shopify.secret_names import SHOPIFY_APP_SECRET
 from crossdock.connectors.shopify.webhooks import sign
 from crossdock.integrations.rackbeat_shopify.privacy import CustomerMatch, PrivacyCustomer
 from crossdock.store import connections, keys, stock, sync_progress
@@ -185,11 +185,12 @@ def test_shop_redact_after_uninstall_leaves_only_a_tombstone(stack: LocalStack, 
     assert tombstone is not None
     assert {k: v for k, v in tombstone.items() if k != "redacted_at"} == {
         "connection_id": connection_id,
-        "shop_domain": merchant.domain,
+        "kind": "rackbeat_shopify",
+        "accounts": {"shopify": merchant.domain},
         "state": "uninstalled",
     }
     assert connections.load_connection(stack.table, connection_id) is None
-    assert connections.connection_id_for_shop(stack.table, merchant.domain) is None
+    assert connections.connection_for_account(stack.table, "rackbeat_shopify", "shopify", merchant.domain) is None
     for order in merchant.placed:
         assert merchant.only_rackbeat_order(order)
 
@@ -208,7 +209,9 @@ def test_shop_redact_of_an_active_connection_is_refused(stack: LocalStack, shop_
     assert {str(item["sk"]) for item in _items(stack, connection_id)} == before | {str(refused["sk"])}
     assert stack.connection(merchant.connection).state is ConnectionState.ACTIVE
     assert SHOPIFY_APP_SECRET in connections.stored_secret_names(stack.table, connection_id)
-    assert connections.connection_id_for_shop(stack.table, merchant.domain) == connection_id
+    assert (
+        connections.connection_for_account(stack.table, "rackbeat_shopify", "shopify", merchant.domain) == connection_id
+    )
 
 
 def test_what_concerns_a_customer() -> None:

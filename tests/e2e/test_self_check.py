@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from crossdock.connections.secret_names import SHOPIFY_ACCESS_TOKEN
+from crossdock.connectors.shopify.secret_names import SHOPIFY_ACCESS_TOKEN
 from crossdock.integrations.rackbeat_shopify.self_check import SELF_CHECK_TOPIC
 from crossdock_local.stack import LocalStack
 

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 
 from crossdock.connections.model import Connection, ConnectionState
-from crossdock.flows import settings as settings_flow
-from crossdock.flows.settings import SettingsConflict, SettingsRejected
+from crossdock.integrations.rackbeat_shopify import settings_save as settings_flow
+from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
 from crossdock.integrations.rackbeat_shopify.settings import RackbeatShopifySettings
+from crossdock.integrations.rackbeat_shopify.settings_save import SettingsConflict, SettingsRejected
 from crossdock.store import connections
 from crossdock_local.stack import LocalStack
 
@@ -30,7 +31,7 @@ def changed(settings: dict[str, Any], **tabs: Any) -> dict[str, Any]:
     return result
 
 
-def stored(merchant: Any) -> Connection:
+def stored(merchant: Any) -> RackbeatShopifyConnection:
     return merchant.stack.connection(merchant.connection)
 
 
@@ -151,7 +152,9 @@ def test_initial_sync_is_chosen_while_installing_without_asking_rackbeat(stack: 
     # GIVEN a connection still being installed (no Rackbeat account to check against yet)
     merchant = merchant_with()
     installing = stored(merchant).model_copy(update={"id": "installing-" + merchant.connection.connection_id})
-    installing = installing.model_copy(update={"state": ConnectionState.INSTALLING, "shop_domain": "new.myshopify.com"})
+    shop = installing.accounts.shopify.model_copy(update={"shop_domain": "new.myshopify.com"})
+    accounts = installing.accounts.model_copy(update={"shopify": shop})
+    installing = installing.model_copy(update={"state": ConnectionState.INSTALLING, "accounts": accounts})
     connections.save_connection(stack.table, installing)
     # WHEN the operator enables the initial sync and names a layout Rackbeat has not got
     wanted = changed(merchant.settings, initial_sync="enabled", customer_defaults={"layout": 99})

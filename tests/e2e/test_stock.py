@@ -10,7 +10,7 @@ import random
 from typing import Any
 from unittest import mock
 
-from crossdock.aws import services
+from crossdock import services
 from crossdock_local.stack import LocalStack
 
 SKU = "SKU-001"

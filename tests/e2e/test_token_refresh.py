@@ -15,13 +15,13 @@ from dataclasses import dataclass
 import boto3
 import pytest
 
-from crossdock import pacing
-from crossdock.aws import services
+from crossdock import pacing, services
 from crossdock.connections.model import Connection
 from crossdock.connectors.shopify import queries
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.connectors.shopify.tokens import ShopifyTokens, StoredToken, load_stored
 from crossdock.errors import FailureClass, PermanentError, RetryableError
+from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
 from crossdock.store import connections
 from crossdock.store.secrets import SecretStore
 from crossdock_local.demo import DEMO_SKUS, demo_settings
@@ -52,8 +52,9 @@ def container(stack: LocalStack, local: LocalConnection, name: str) -> Container
     secrets = SecretStore(table, kms, stack.aws.key_id("SecretsKey"))
     connection = connections.load_connection(table, local.connection_id)
     assert connection is not None
-    tokens = ShopifyTokens(connection, secrets, lambda: table, holder=name)
-    return Container(tokens, ShopifyAdmin(connection.shopify_base_url, connection.shop_domain, tokens))
+    shop = RackbeatShopifyConnection.of(connection).accounts.shopify
+    tokens = ShopifyTokens(connection.id, shop, secrets, lambda: table, holder=name)
+    return Container(tokens, ShopifyAdmin(shop.base_url, shop.shop_domain, tokens))
 
 
 def installed(stack: LocalStack, **settings: object) -> LocalConnection:

@@ -5,14 +5,19 @@ from __future__ import annotations
 from typing import Any
 from unittest import mock
 
-from crossdock.connections.model import Connection, ConnectionState
+from crossdock.connections.model import ConnectionState
+from crossdock.connectors.shopify.account import ShopifyAccount
+from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyAccounts, RackbeatShopifyConnection
 from crossdock.integrations.rackbeat_shopify.settings import RackbeatShopifySettings
 from crossdock.store import connections, events
 
 
-def _connection(number: int, state: ConnectionState = ConnectionState.ACTIVE) -> Connection:
+def _connection(number: int, state: ConnectionState = ConnectionState.ACTIVE) -> RackbeatShopifyConnection:
     settings = RackbeatShopifySettings.model_validate({"shipping_product_number": "FRAGT"})
-    return Connection(id=f"c-{number}", state=state, shop_domain=f"shop-{number}.myshopify.com", settings=settings)
+    shop = ShopifyAccount(shop_domain=f"shop-{number}.myshopify.com")
+    return RackbeatShopifyConnection(
+        id=f"c-{number}", state=state, accounts=RackbeatShopifyAccounts(shopify=shop), settings=settings
+    )
 
 
 def test_every_connection_is_listed_whatever_its_state_without_a_scan(table: Any) -> None:

@@ -21,9 +21,9 @@ from botocore.exceptions import ClientError
 from crossdock.aws import observability
 from crossdock.aws.observability import count_finished_event, logger, tracing_is_off
 from crossdock.errors import FailureClass
-from crossdock.flows.outcome import finish_event
 from crossdock.store import keys
 from crossdock.store.events import EventStatus, load_event, record_received
+from crossdock.store.outcome import finish_event
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCESS_TOKEN = "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"

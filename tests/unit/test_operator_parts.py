@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from crossdock import topics
 from crossdock.flows import dispatch
 from crossdock.integrations.rackbeat_shopify import reconciliation
 from crossdock.operations import dead_letters, events, inbound, resync
@@ -48,7 +49,7 @@ def test_anything_else_is_refused_naming_the_field(text: str) -> None:
 
 
 def test_the_resync_message_follows_dispatchs_contract() -> None:
-    assert resync.RESYNC_TOPIC == dispatch.RESYNC_TOPIC == reconciliation.RESYNC_TOPIC == "orders/resync"
+    assert resync.RESYNC_TOPIC == topics.RESYNC_TOPIC == reconciliation.RESYNC_TOPIC == "orders/resync"
     assert inbound.OPERATOR in dispatch.REDRIVE_ORIGINS
     message = inbound.operator_message("c-1", "crossdock", resync.RESYNC_TOPIC, '{"order_id": "1"}', "resync-1")
     assert set(message) == {"source", "connection_id", "event_id", "topic", "received_at", "payload", "redrive"}

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from crossdock.connectors.shopify.orders import parse_order
-from crossdock.flows.dispatch import transfer_reason
-from crossdock.flows.order_stages import next_stage
-from crossdock.flows.workflow_names import attempt_name, execution_name
+from crossdock.integrations.rackbeat_shopify.inbound import transfer_reason
+from crossdock.integrations.rackbeat_shopify.order_workflow import next_stage
 from crossdock.integrations.rackbeat_shopify.settings import RackbeatStatus, TransferWhen
+from crossdock.workflow_names import attempt_name, execution_name
 
 
 @pytest.mark.parametrize(

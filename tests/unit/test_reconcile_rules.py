@@ -21,10 +21,10 @@ from crossdock.integrations.rackbeat_shopify.reconciliation import (
     ORDER_STREAM,
     STOCK_STREAM,
     awaits_transfer,
-    streams_of,
 )
 from crossdock.integrations.rackbeat_shopify.settings import TransferWhen
 from crossdock.ports import StreamSchedule
+from crossdock.registry import poll_streams
 
 FINANCIAL = [None, "pending", "authorized", "partially_paid", "paid", "partially_refunded", "refunded", "voided"]
 FULFILLMENT = [None, "partial", "fulfilled", "restocked"]
@@ -96,7 +96,7 @@ CURSORS = [f"CUR#{ORDER_STREAM}", f"CUR#{STOCK_STREAM}"]
 
 
 def _schedules(table: FakeTable, fake: FakeSchedules) -> PollSchedules:
-    return PollSchedules(table, fake, streams_of)
+    return PollSchedules(table, fake, poll_streams)
 
 
 def test_an_activated_connection_gets_a_schedule_per_stream_and_starts_afresh() -> None:

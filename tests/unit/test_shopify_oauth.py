@@ -12,6 +12,7 @@ import pytest
 
 from crossdock.connectors.shopify import oauth
 from crossdock.errors import RetryableError
+from crossdock.integrations.rackbeat_shopify import scopes
 from crossdock.integrations.rackbeat_shopify.settings import RackbeatShopifySettings
 
 SECRET = "hush-client-secret"
@@ -111,19 +112,24 @@ def settings(**groups: object) -> RackbeatShopifySettings:
 
 
 def test_orders_alone_need_only_read_orders() -> None:
-    assert oauth.required_scopes(settings()) == {"read_orders"}
+    assert scopes.required_scopes(settings()) == {"read_orders"}
 
 
 def test_the_product_tab_adds_what_its_mutations_need() -> None:
     rackbeat_master = settings(product_sync={"master": "rackbeat"}, stock_sync={"enabled": True})
-    assert oauth.required_scopes(rackbeat_master) == {
+    assert scopes.required_scopes(rackbeat_master) == {
         "read_orders",
         "write_products",
         "write_inventory",
         "read_locations",
     }
     shopify_master = settings(product_sync={"master": "shopify", "default_product_group": 1}, initial_sync="enabled")
-    assert oauth.required_scopes(shopify_master) == {"read_orders", "read_products", "read_inventory", "read_locations"}
+    assert scopes.required_scopes(shopify_master) == {
+        "read_orders",
+        "read_products",
+        "read_inventory",
+        "read_locations",
+    }
 
 
 def test_a_write_scope_covers_its_read_scope() -> None:

@@ -9,7 +9,6 @@ gone already is fine, so both are safe to repeat. AWS errors become the error ta
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -48,17 +47,10 @@ class ScheduleGroup:
         self.target = target
 
     @staticmethod
-    def from_env(prefix: str, *, with_target: bool = True) -> ScheduleGroup:
-        """`<prefix>_SCHEDULE_GROUP`, and for a target `<prefix>_FUNCTION_ARN`, `<prefix>_SCHEDULE_ROLE_ARN` and
-        optionally `<prefix>_DEAD_LETTER_ARN` (template.yaml sets them on the functions that manage schedules)."""
-        target = None
-        if with_target:
-            target = ScheduleTarget(
-                function_arn=os.environ[f"{prefix}_FUNCTION_ARN"],
-                role_arn=os.environ[f"{prefix}_SCHEDULE_ROLE_ARN"],
-                dead_letter_arn=os.environ.get(f"{prefix}_DEAD_LETTER_ARN") or None,
-            )
-        return ScheduleGroup(client(), os.environ[f"{prefix}_SCHEDULE_GROUP"], target)
+    def named(group: str, target: ScheduleTarget | None = None) -> ScheduleGroup:
+        """The group the function's environment names (template.yaml sets `<PREFIX>_SCHEDULE_GROUP` and, for the
+        functions that create schedules, the target's function, role and dead-letter queue)."""
+        return ScheduleGroup(client(), group, target)
 
     def get(self, name: str) -> dict[str, Any] | None:
         try:

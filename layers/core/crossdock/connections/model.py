@@ -1,12 +1,17 @@
-"""A connection: one configured integration between two accounts (SPEC, top)."""
+"""A connection: one configured integration between accounts of two systems (SPEC, top), of one `kind`.
+
+The core knows connections only in this generic shape: a kind, a state, one account per system the kind joins,
+and settings. Each integration (`crossdock.integrations.<kind>`) narrows it to its own subclass: which accounts it
+has and which settings model applies; `crossdock.registry` picks the subclass from `kind` when a connection is
+loaded (a pydantic union discriminated on `kind`). Secrets are kept apart (see `store.secrets`).
+"""
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
-
-from crossdock.integrations.rackbeat_shopify.settings import RackbeatShopifySettings
 
 
 class ConnectionState(StrEnum):
@@ -16,27 +21,54 @@ class ConnectionState(StrEnum):
     UNINSTALLED = "uninstalled"
 
 
+class Account(BaseModel):
+    """The connection's account in one system. Each connector defines its own (a shop domain, an account id …)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    @property
+    def identity(self) -> str | None:
+        """What names the account in its system, for the connection's identity claim (None: not known yet, so the
+        account claims nothing)."""
+        raise NotImplementedError
+
+
+class Accounts(BaseModel):
+    """One `Account` field per system the kind joins, named after the system (`shopify`, `rackbeat`, …)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    # The systems whose account identifies the connection within its kind, so at most one connection of the kind
+    # may hold it (a shop); the other accounts may be shared (several shops on one Rackbeat account).
+    claimed: ClassVar[frozenset[str]] = frozenset()
+
+    def by_system(self) -> dict[str, Account]:
+        return {name: value for name, value in self if isinstance(value, Account)}
+
+
+class Settings(BaseModel):
+    """Base of every kind's settings model (the integration's own, with its tabs and rules)."""
+
+
 class Connection(BaseModel):
-    """What every flow needs to know about a connection; secrets are kept apart (see `store.secrets`)."""
+    """What every flow needs to know about a connection, whatever its kind."""
 
     model_config = ConfigDict(frozen=True)
 
     id: str
-    kind: str = "rackbeat_shopify"
+    kind: str
     state: ConnectionState = ConnectionState.ACTIVE
-    shop_domain: str
-    rackbeat_account_id: int | None = None
-    # Base URLs are per connection so the same client talks to the real service or to a simulator.
-    shopify_api_base: str | None = None
-    rackbeat_api_base: str = "https://app.rackbeat.com/api/"
-    # The Shopify app the shop installs (OAuth); its client secret is the SHOPIFY_APP_SECRET secret.
-    shopify_client_id: str | None = None
-    settings: RackbeatShopifySettings
+    accounts: Accounts
+    settings: Settings
     settings_version: int = 1
     # When the current version was saved (event-log stamp); an event received before it is handled with the
     # version that was in force when it arrived.
     settings_saved_at: str | None = None
 
-    @property
-    def shopify_base_url(self) -> str:
-        return self.shopify_api_base or f"https://{self.shop_domain}"
+    def claims(self) -> dict[str, str]:
+        """(system → account identity) of the accounts this connection claims: one connection of its kind each."""
+        return {
+            system: account.identity
+            for system, account in self.accounts.by_system().items()
+            if system in self.accounts.claimed and account.identity is not None
+        }

@@ -7,6 +7,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
+from crossdock.connections.model import Connection
 from crossdock.operations.errors import NotFound
 from crossdock.operations.events import EventRow, last_event, open_events
 from crossdock.operations.target import OperatorTarget
@@ -56,7 +57,7 @@ def show_connection(target: OperatorTarget, connection_id: str) -> ConnectionDet
         tombstone = connections.load_tombstone(target.table, connection_id)
         if tombstone is not None:
             raise NotFound(
-                f"connection {connection_id} ({tombstone.get('shop_domain')}) was erased on Shopify's shop/redact "
+                f"connection {connection_id} ({_tombstone_name(tombstone)}) was erased on Shopify's shop/redact "
                 f"at {tombstone.get('redacted_at')}"
             )
         raise NotFound(f"no connection {connection_id}")
@@ -67,9 +68,9 @@ def show_connection(target: OperatorTarget, connection_id: str) -> ConnectionDet
     return ConnectionDetail(
         summary=_summary(target, connection),
         kind=connection.kind,
-        shopify_api_base=connection.shopify_base_url,
-        rackbeat_api_base=connection.rackbeat_api_base,
-        shopify_client_id=connection.shopify_client_id,
+        shopify_api_base=str(_account_field(connection, "shopify", "base_url") or "-"),
+        rackbeat_api_base=str(_account_field(connection, "rackbeat", "api_base") or "-"),
+        shopify_client_id=_account_field(connection, "shopify", "client_id"),
         settings=connection.settings.model_dump(mode="json"),
         settings_history=history,
         secret_names=_secret_names(target.table, connection_id),
@@ -79,17 +80,35 @@ def show_connection(target: OperatorTarget, connection_id: str) -> ConnectionDet
     )
 
 
-def _summary(target: OperatorTarget, connection: Any) -> ConnectionSummary:
+def _summary(target: OperatorTarget, connection: Connection) -> ConnectionSummary:
     return ConnectionSummary(
         connection_id=connection.id,
-        shop_domain=connection.shop_domain,
+        shop_domain=shop_of(connection),
         state=connection.state.value,
         state_since=_state_since(target.table, connection.id),
-        rackbeat_account_id=connection.rackbeat_account_id,
+        rackbeat_account_id=_account_field(connection, "rackbeat", "account_id"),
         settings_version=connection.settings_version,
         settings_saved_at=connection.settings_saved_at,
         last_event=last_event(target, connection.id),
     )
+
+
+def shop_of(connection: Connection) -> str:
+    """What operators call a connection by today: its shop (the account of the first system it names, for a kind
+    without a shop)."""
+    claims = connection.claims()
+    return claims.get("shopify") or next(iter(claims.values()), "-")
+
+
+def _account_field(connection: Connection, system: str, name: str) -> Any:
+    account = connection.accounts.by_system().get(system)
+    return getattr(account, name, None) if account is not None else None
+
+
+def _tombstone_name(tombstone: dict[str, Any]) -> str:
+    # Tombstones of earlier releases name the shop; newer ones every claimed account.
+    accounts = tombstone.get("accounts") or {}
+    return str(tombstone.get("shop_domain") or accounts.get("shopify") or next(iter(accounts.values()), "-"))
 
 
 def _state_since(table: Any, connection_id: str) -> str | None:

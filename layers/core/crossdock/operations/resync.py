@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from crossdock.connections.model import ConnectionState
-from crossdock.connectors.shopify.webhooks import RESYNC_TOPIC as RESYNC_TOPIC
 from crossdock.operations import inbound
 from crossdock.operations.errors import NotFound, Refused
 from crossdock.operations.target import OperatorTarget
 from crossdock.store import connections
+from crossdock.topics import RESYNC_TOPIC as RESYNC_TOPIC
 
 RESYNC_SOURCE = "crossdock"
 _ORDER_GID = re.compile(r"gid://shopify/Order/(\d+)")

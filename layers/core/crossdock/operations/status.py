@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from crossdock.operations import dead_letters
+from crossdock.operations.connections import shop_of
 from crossdock.operations.events import EventRow, last_event, open_events
 from crossdock.operations.target import OperatorTarget
 from crossdock.store import connections
@@ -48,7 +49,7 @@ class StackStatus:
 def stack_status(target: OperatorTarget) -> StackStatus:
     failing = open_events(target, EventStatus.NEEDS_ATTENTION)
     running = open_events(target, EventStatus.RECEIVED)
-    known = sorted(connections.list_connections(target.table), key=lambda c: c.shop_domain)
+    known = sorted(connections.list_connections(target.table), key=shop_of)
     ids = {connection.id for connection in known}
     per_connection = []
     for connection in known:
@@ -57,7 +58,7 @@ def stack_status(target: OperatorTarget) -> StackStatus:
         per_connection.append(
             ConnectionStatus(
                 connection_id=connection.id,
-                shop_domain=connection.shop_domain,
+                shop_domain=shop_of(connection),
                 state=connection.state.value,
                 last_event=last_event(target, connection.id),
                 backlog=len(backlog),

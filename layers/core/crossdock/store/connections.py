@@ -7,34 +7,69 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
 
+from crossdock import registry
 from crossdock.connections.model import Connection, ConnectionState
 from crossdock.store import keys
 
 # Defined where ingest finds it without importing the settings models; still part of this module's interface.
-from crossdock.store.connection_lookup import connection_id_for_shop as connection_id_for_shop
+from crossdock.store.connection_lookup import connection_for_account as connection_for_account
 
 
-class ShopTaken(Exception):
-    """Another connection already owns this shop domain."""
+class AccountTaken(Exception):
+    """Another connection of the same kind already claims one of this connection's accounts."""
+
+    def __init__(self, system: str, identity: str) -> None:
+        super().__init__(f"{system} account {identity}")
+        self.system = system
+        self.identity = identity
+
+
+def _claims(connection: Connection) -> list[tuple[str, str, str]]:
+    """(system, identity, claim key) of each account the connection claims, and the claim key of earlier releases
+    where one may still be stored for it (it must not belong to another connection either)."""
+    found = []
+    for system, identity in sorted(connection.claims().items()):
+        found.append((system, identity, keys.claim_pk(connection.kind, system, identity)))
+        if (connection.kind, system) == keys.LEGACY_CLAIM:
+            found.append((system, identity, keys.shop_pk(identity)))
+    return found
 
 
 def save_connection(table: Any, connection: Connection) -> None:
-    """Stores the connection and claims its shop domain; a domain owned by another connection is refused."""
+    """Stores the connection and claims its accounts, all in one transaction: an account claimed by another
+    connection of the kind is refused (AccountTaken) and nothing is written."""
     item = connection.model_dump(mode="json")
-    try:
-        table.put_item(
-            Item={"pk": keys.shop_pk(connection.shop_domain), "sk": keys.META, "connection_id": connection.id},
-            ConditionExpression=Attr("pk").not_exists() | Attr("connection_id").eq(connection.id),
-        )
-    except table.meta.client.exceptions.ConditionalCheckFailedException as taken:
-        raise ShopTaken(connection.shop_domain) from taken
     listing = {keys.LISTED: keys.LISTED_CONNECTION, keys.LISTED_ID: connection.id}
-    table.put_item(Item={"pk": keys.connection_pk(connection.id), "sk": keys.META, **item, **listing})
+    claims = _claims(connection)
+    ours = {":id": connection.id}
+    writes: list[dict[str, Any]] = []
+    for _, _, pk in claims:
+        key = {"pk": pk, "sk": keys.META}
+        condition = {
+            "ConditionExpression": "attribute_not_exists(pk) OR connection_id = :id",
+            "ExpressionAttributeValues": ours,
+        }
+        if pk.startswith("SHOP#"):  # an earlier release's claim is checked, never written again
+            writes.append({"ConditionCheck": {"TableName": table.name, "Key": key, **condition}})
+        else:
+            writes.append(
+                {"Put": {"TableName": table.name, "Item": {**key, "connection_id": connection.id}, **condition}}
+            )
+    connection_item = {"pk": keys.connection_pk(connection.id), "sk": keys.META, **item, **listing}
+    writes.append({"Put": {"TableName": table.name, "Item": connection_item}})
+    try:
+        table.meta.client.transact_write_items(TransactItems=writes)
+    except table.meta.client.exceptions.TransactionCanceledException as cancelled:
+        reasons = cancelled.response.get("CancellationReasons") or []
+        for (system, identity, _), reason in zip(claims, reasons, strict=False):
+            if reason.get("Code") == "ConditionalCheckFailed":
+                raise AccountTaken(system, identity) from cancelled
+        raise
 
 
 def _connection(item: dict[str, Any]) -> Connection:
     fields = {k: v for k, v in item.items() if k not in _STORAGE_ATTRIBUTES}
-    return Connection.model_validate(_plain(fields))
+    return registry.parse_connection(_plain(fields))
 
 
 # Attributes of a connection item that are where it is stored and how it is found, not part of the connection.
@@ -210,33 +245,34 @@ def delete_connection_items(table: Any, connection_id: str, sort_keys: list[str]
 
 
 def replace_with_tombstone(table: Any, connection: Connection, redacted_at: str) -> None:
-    """After shop/redact: a tombstone (ids and dates only) takes the connection's place, so an operator can see the
-    erasure happened, and the shop domain is released — unless a reinstall has claimed it for a new connection."""
+    """After an erasure: a tombstone (ids and dates only) takes the connection's place, so an operator can see the
+    erasure happened, and the accounts are released — unless a reinstall has claimed one for a new connection."""
     table.put_item(
         Item={
             "pk": keys.connection_pk(connection.id),
             "sk": keys.TOMBSTONE,
             "connection_id": connection.id,
-            "shop_domain": connection.shop_domain,
+            "kind": connection.kind,
+            "accounts": connection.claims(),
             "state": ConnectionState.UNINSTALLED.value,
             "redacted_at": redacted_at,
         }
     )
-    release_shop(table, connection)
+    release_accounts(table, connection)
     # Last: until the connection item is gone, a retry of an interrupted erasure still finds the connection.
     table.delete_item(Key={"pk": keys.connection_pk(connection.id), "sk": keys.META})
 
 
-def release_shop(table: Any, connection: Connection) -> bool:
-    """Deletes the claim on the connection's shop domain; False when the claim names another connection now."""
-    try:
-        table.delete_item(
-            Key={"pk": keys.shop_pk(connection.shop_domain), "sk": keys.META},
-            ConditionExpression=Attr("connection_id").eq(connection.id),
-        )
-    except table.meta.client.exceptions.ConditionalCheckFailedException:
-        return False
-    return True
+def release_accounts(table: Any, connection: Connection) -> None:
+    """Deletes the connection's claims on its accounts; a claim that names another connection now stays."""
+    for _, _, pk in _claims(connection):
+        try:
+            table.delete_item(
+                Key={"pk": pk, "sk": keys.META},
+                ConditionExpression=Attr("connection_id").eq(connection.id),
+            )
+        except table.meta.client.exceptions.ConditionalCheckFailedException:
+            continue
 
 
 def load_tombstone(table: Any, connection_id: str) -> dict[str, Any] | None:

@@ -10,8 +10,19 @@ def connection_pk(connection_id: str) -> str:
 META = "META"
 
 
+def claim_pk(kind: str, system: str, identity: str) -> str:
+    """An account's claim: one connection of a kind per account of a system (a shop may be in a `rackbeat_shopify`
+    and in a `peakwms_shopify` connection, never in two of one kind)."""
+    return f"CLAIM#{kind}#{system}#{identity.lower()}"
+
+
 def shop_pk(shop_domain: str) -> str:
+    """The claim releases before the generic connection wrote: a shop's, for the one kind there was."""
     return f"SHOP#{shop_domain.lower()}"
+
+
+# (kind, system) whose claims earlier releases wrote as `shop_pk`: still honoured, read and released.
+LEGACY_CLAIM = ("rackbeat_shopify", "shopify")
 
 
 def secret_sk(name: str) -> str:

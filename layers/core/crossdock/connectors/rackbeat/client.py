@@ -7,7 +7,6 @@ the fields Rackbeat named. The API key travels only in the Authorization header 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -18,19 +17,15 @@ from crossdock.errors import FailureClass, PermanentError, RateLimited, Retryabl
 from crossdock.pacing import Pacer
 
 USER_AGENT = "Crossdock/1.0 (integrations@crossdock.example)"
-READ_TIMEOUT_ENV = "RACKBEAT_TIMEOUT_SECONDS"  # set per deployment (template parameter RackbeatTimeoutSeconds)
+# The deployment sets it (template parameter RackbeatTimeoutSeconds → RACKBEAT_TIMEOUT_SECONDS, read by each function).
 DEFAULT_READ_TIMEOUT = 10.0
 # A 429 without Retry-After still holds every caller on the account back this long.
 DEFAULT_BACK_OFF_SECONDS = 1.0
 
 
-def _timeout() -> httpx.Timeout:
+def _timeout(seconds: float) -> httpx.Timeout:
     """A Rackbeat that has not answered in time is treated like a 5xx: the workflow retries with backoff, which
-    costs less than holding the Lambda. Read when a client is made, so a changed environment applies at once."""
-    try:
-        seconds = float(os.environ.get(READ_TIMEOUT_ENV, DEFAULT_READ_TIMEOUT))
-    except ValueError:
-        seconds = DEFAULT_READ_TIMEOUT
+    costs less than holding the Lambda."""
     return httpx.Timeout(seconds, connect=min(3.0, seconds))
 
 
@@ -71,6 +66,7 @@ class RackbeatClient:
         transport: httpx.BaseTransport | None = None,
         *,
         pacer: Pacer | None = None,
+        timeout_seconds: float = DEFAULT_READ_TIMEOUT,
     ) -> None:
         # With a pacer every call waits for its slot, and a 429 holds back every caller sharing it: work runs at
         # Rackbeat's rate instead of into its 429s. The pacer is given (shared per account, see
@@ -79,7 +75,7 @@ class RackbeatClient:
         self._http = httpx.Client(
             base_url=base_url.rstrip("/") + "/",
             transport=transport,
-            timeout=_timeout(),
+            timeout=_timeout(timeout_seconds),
             headers={
                 "Authorization": f"Bearer {api_key}",
                 "Accept": "application/json",

@@ -11,7 +11,6 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 from crossdock.connectors.rackbeat.client import NotFound, RackbeatClient, Unprocessable, item_path
-from crossdock.integrations.rackbeat_shopify.settings import ProductSync
 from crossdock.model.product import CENT, CatalogItem, money
 
 DANISH_VAT = Decimal("1.25")
@@ -48,12 +47,13 @@ def is_online(client: RackbeatClient, number: str, online_availability: str) -> 
     return False
 
 
-def to_catalog_item(item: dict[str, Any], sync: ProductSync, published: bool) -> CatalogItem:
-    """What the shop should show for a Rackbeat item, per the Product tab."""
+def to_catalog_item(item: dict[str, Any], *, prices_exclude_vat: bool, cost_price: str, published: bool) -> CatalogItem:
+    """What the shop should show for a Rackbeat item: prices with VAT added when Rackbeat's exclude it, and the
+    cost price Rackbeat calls `recommended` or `actual` (or none)."""
     price = money(item.get("sales_price"))
-    if price is not None and sync.prices_exclude_vat:
+    if price is not None and prices_exclude_vat:
         price = (price * DANISH_VAT).quantize(CENT, ROUND_HALF_UP)
-    cost_field = {"recommended": "recommended_cost_price", "actual": "cost_price"}.get(sync.cost_price)
+    cost_field = {"recommended": "recommended_cost_price", "actual": "cost_price"}.get(cost_price)
     group = item.get("group") or {}
     return CatalogItem(
         number=str(item["number"]),

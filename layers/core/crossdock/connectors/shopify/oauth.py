@@ -22,7 +22,6 @@ from urllib.parse import urlencode
 import httpx
 
 from crossdock.errors import FailureClass, PermanentError, RateLimited, RetryableError
-from crossdock.integrations.rackbeat_shopify.settings import RackbeatShopifySettings
 
 SHOP_DOMAIN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]*\.myshopify\.com$")
 # "reject timestamps older than ~90 s"; the same margin the other way absorbs clock skew without allowing links
@@ -65,35 +64,13 @@ def timestamp_is_fresh(timestamp: str | None, now: float, window: float = TIMEST
 # -- scopes ----------------------------------------------------------------------------------------------------------
 
 
-def required_scopes(settings: RackbeatShopifySettings) -> frozenset[str]:
-    """The access scopes the connection's settings need: the webhook topics they subscribe to (`activation`) and
-    the GraphQL documents they make Crossdock send (`queries.py`). Asking for more than the settings use would make
-    merchants grant access the app never needs; a write scope covers its read scope, so only the write one is asked
-    for."""
-    wanted = {"read_orders"}  # orders/* and refunds/create webhooks, always (SPEC §1.4)
-    if settings.product_sync.master == "rackbeat":
-        # productSet/productUpdate/productVariantsBulkUpdate; cost and first stock on the inventory item at the
-        # primary location
-        wanted |= {"write_products", "write_inventory", "read_locations"}
-    if settings.product_sync.master == "shopify":
-        # products/* webhooks; the weight lives on the inventory item
-        wanted |= {"read_products", "read_inventory"}
-    if settings.stock_sync.enabled:
-        # inventoryItems by SKU and inventorySetQuantities at the chosen or primary location
-        wanted |= {"write_inventory", "read_locations"}
-    if settings.initial_sync == "enabled":
-        # the bulk export of variants with their inventory levels per location
-        wanted |= {"read_products", "read_inventory", "read_locations"}
-    return frozenset(scope for scope in wanted if not _covered_by_write(scope, wanted))
-
-
 def missing_scopes(required: Iterable[str], granted: str) -> list[str]:
     """The required scopes the granted list (Shopify's comma-separated `scope`) does not cover, sorted."""
     have = {scope.strip() for scope in granted.split(",") if scope.strip()}
-    return sorted(scope for scope in required if scope not in have and not _covered_by_write(scope, have))
+    return sorted(scope for scope in required if scope not in have and not covered_by_write(scope, have))
 
 
-def _covered_by_write(scope: str, scopes: Iterable[str]) -> bool:
+def covered_by_write(scope: str, scopes: Iterable[str]) -> bool:
     return scope.startswith("read_") and "write_" + scope.removeprefix("read_") in set(scopes)
 
 

@@ -26,14 +26,14 @@ from typing import Any
 from boto3.dynamodb.conditions import Attr
 
 from crossdock import pacing
-from crossdock.connections.model import Connection
-from crossdock.connections.secret_names import (
+from crossdock.connectors.shopify.account import ShopifyAccount
+from crossdock.connectors.shopify.oauth import GrantRefused, ShopifyOAuth, TokenGrant
+from crossdock.connectors.shopify.secret_names import (
     SHOPIFY_ACCESS_TOKEN,
     SHOPIFY_ACCESS_TOKEN_EXPIRES_AT,
     SHOPIFY_APP_SECRET,
     SHOPIFY_REFRESH_TOKEN,
 )
-from crossdock.connectors.shopify.oauth import GrantRefused, ShopifyOAuth, TokenGrant
 from crossdock.errors import FailureClass, PermanentError, RetryableError
 from crossdock.store import keys
 from crossdock.store.secrets import SecretStore
@@ -91,13 +91,15 @@ class ShopifyTokens:
 
     def __init__(
         self,
-        connection: Connection,
+        connection_id: str,
+        account: ShopifyAccount,
         secrets: SecretStore,
         lease_table: Callable[[], Any],
         *,
         holder: str,
     ) -> None:
-        self._connection = connection
+        self._connection_id = connection_id
+        self._account = account
         self._secrets = secrets
         self._lease_table = lease_table  # looked up only when a refresh is due
         self._holder = holder
@@ -129,9 +131,9 @@ class ShopifyTokens:
             return replacement.access_token
 
     def _stored(self) -> StoredToken:
-        stored = load_stored(self._secrets, self._connection.id)
+        stored = load_stored(self._secrets, self._connection_id)
         if stored is None:
-            raise PermanentError(f"connection {self._connection.id} has no {SHOPIFY_ACCESS_TOKEN}", FailureClass.AUTH)
+            raise PermanentError(f"connection {self._connection_id} has no {SHOPIFY_ACCESS_TOKEN}", FailureClass.AUTH)
         return stored
 
     def _refreshed(self, seen: str) -> StoredToken | None:
@@ -142,7 +144,7 @@ class ShopifyTokens:
         while True:
             tick += 1
             # A poll reads the access token alone: it is stored last, so once it changed the rest has too.
-            if _read_fresh(self._secrets, self._connection.id, SHOPIFY_ACCESS_TOKEN) != seen:
+            if _read_fresh(self._secrets, self._connection_id, SHOPIFY_ACCESS_TOKEN) != seen:
                 return self._stored()
             if _claim_lease(self._lease_table(), self._lease_name, self._holder, pacing.clock.time()):
                 try:
@@ -152,7 +154,7 @@ class ShopifyTokens:
             waited = pacing.clock.monotonic() - started
             if waited >= WAIT_LIMIT:
                 raise RetryableError(
-                    f"the Shopify token of {self._connection.shop_domain} is being refreshed elsewhere",
+                    f"the Shopify token of {self._account.shop_domain} is being refreshed elsewhere",
                     FailureClass.AUTH,
                     retry_after=LEASE_SECONDS,
                 )
@@ -172,33 +174,33 @@ class ShopifyTokens:
             grant = oauth.refresh(stored.refresh_token, pacing.clock.time())
         except GrantRefused as refused:
             raise PermanentError(
-                f"Shopify no longer accepts the refresh token of {self._connection.shop_domain} ({refused.error}): "
+                f"Shopify no longer accepts the refresh token of {self._account.shop_domain} ({refused.error}): "
                 "the shop must install the app again",
                 FailureClass.AUTH,
             ) from refused
         finally:
             oauth.close()
-        save_grant(self._secrets, self._connection.id, grant)
+        save_grant(self._secrets, self._connection_id, grant)
         return StoredToken(grant.access_token, grant.expires_at, grant.refresh_token)
 
     def _oauth(self) -> ShopifyOAuth:
-        connection = self._connection
-        client_secret = self._secrets.get(connection.id, SHOPIFY_APP_SECRET)
-        if not connection.shopify_client_id or not client_secret:
+        account = self._account
+        client_secret = self._secrets.get(self._connection_id, SHOPIFY_APP_SECRET)
+        if not account.client_id or not client_secret:
             raise PermanentError(
-                f"connection {connection.id} cannot refresh its Shopify token: no client id or client secret",
+                f"connection {self._connection_id} cannot refresh its Shopify token: no client id or client secret",
                 FailureClass.AUTH,
             )
         return ShopifyOAuth(
-            connection.shopify_base_url,
-            connection.shop_domain,
-            connection.shopify_client_id,
+            account.base_url,
+            account.shop_domain,
+            account.client_id,
             client_secret,
         )
 
     @property
     def _lease_name(self) -> str:
-        return f"shopify-token#{self._connection.id}"
+        return f"shopify-token#{self._connection_id}"
 
 
 # -- the refresh lease (DESIGN §3: `LOCK#<key>`, a lease with a TTL claimed by a conditional put) ---------------------

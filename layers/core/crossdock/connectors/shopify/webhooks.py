@@ -22,9 +22,6 @@ ORDER_TOPICS = frozenset(
 REFUND_TOPIC = "refunds/create"
 CANCEL_TOPIC = "orders/cancelled"
 PRODUCT_TOPICS = frozenset({"products/create", "products/update", "products/delete"})
-# Not Shopify's: Crossdock's own request (source "crossdock", payload {"order_id": …}) to read an order from Shopify
-# again and handle it as an `orders/updated` — sent by the operator's resync and by the reconciliation sweep.
-RESYNC_TOPIC = "orders/resync"
 
 
 @dataclass(frozen=True)

@@ -16,14 +16,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from crossdock.connections.model import Connection
-from crossdock.connections.secret_names import RACKBEAT_WEBHOOK_TOKENS
 from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.connectors.rackbeat.products import ITEM_EVENTS, STOCK_EVENTS
+from crossdock.connectors.rackbeat.secret_names import RACKBEAT_WEBHOOK_TOKENS
 from crossdock.connectors.shopify import queries
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.connectors.shopify.webhooks import ORDER_TOPICS, PRODUCT_TOPICS
 from crossdock.errors import FailureClass, PermanentError
+from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
 from crossdock.store.secrets import SecretStore
 
 
@@ -33,7 +33,7 @@ class Registered:
     shopify_topics_created: list[str]
 
 
-def rackbeat_events(connection: Connection) -> list[str]:
+def rackbeat_events(connection: RackbeatShopifyConnection) -> list[str]:
     settings = connection.settings
     wanted: set[str] = set()
     if settings.stock_sync.enabled:
@@ -49,7 +49,7 @@ def rackbeat_events(connection: Connection) -> list[str]:
 ALWAYS_SUBSCRIBED = frozenset({"app/uninstalled"})
 
 
-def shopify_topics(connection: Connection) -> list[str]:
+def shopify_topics(connection: RackbeatShopifyConnection) -> list[str]:
     """Order topics always: with `transfer_when = never` each order is still logged as skipped, with the reason,
     and a later change of that setting needs no new subscription."""
     settings = connection.settings
@@ -60,7 +60,7 @@ def shopify_topics(connection: Connection) -> list[str]:
 
 
 def register_webhooks(
-    connection: Connection,
+    connection: RackbeatShopifyConnection,
     rackbeat: RackbeatClient,
     shopify: ShopifyAdmin,
     secrets: SecretStore,
@@ -82,7 +82,9 @@ def shopify_webhook_uri(webhook_base_url: str) -> str:
     return f"{webhook_base_url.rstrip('/')}/webhooks/shopify"
 
 
-def repair_shopify_subscriptions(connection: Connection, shopify: ShopifyAdmin, webhook_base_url: str) -> list[str]:
+def repair_shopify_subscriptions(
+    connection: RackbeatShopifyConnection, shopify: ShopifyAdmin, webhook_base_url: str
+) -> list[str]:
     """Creates the subscriptions to our address that the settings need and the shop lacks; returns their topics
     (when none is missing, the listing is the only call)."""
     uri = shopify_webhook_uri(webhook_base_url)

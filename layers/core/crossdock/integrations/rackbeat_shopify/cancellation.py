@@ -16,9 +16,9 @@ from typing import Any
 from crossdock.connectors.rackbeat import orders as rackbeat
 from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.errors import FailureClass, PermanentError, RetryableError
-from crossdock.flows.outcome import finish_event
 from crossdock.store import mappings
 from crossdock.store.events import EventStatus
+from crossdock.store.outcome import finish_event
 
 WorkflowStatus = Callable[[str], str | None]  # execution ARN → RUNNING / SUCCEEDED / … or None if never started
 

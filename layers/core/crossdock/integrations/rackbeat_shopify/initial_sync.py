@@ -29,7 +29,6 @@ from typing import Any, TypeVar
 import httpx
 
 from crossdock import pacing
-from crossdock.connections.model import Connection
 from crossdock.connectors.rackbeat import products as rackbeat_products
 from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.connectors.shopify import queries
@@ -37,6 +36,7 @@ from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.connectors.shopify.inventory import location_gid
 from crossdock.connectors.shopify.products import plain_text, variant_name
 from crossdock.errors import FailureClass, PermanentError, RateLimited, RetryableError
+from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
 from crossdock.model.product import CatalogItem, money
 from crossdock.store import connections, sync_progress
 
@@ -56,8 +56,8 @@ STOCK_WARNING = (
 @dataclass(frozen=True)
 class SyncDeps:
     table: Any
-    rackbeat: Callable[[Connection], RackbeatClient]
-    shopify: Callable[[Connection], ShopifyAdmin]
+    rackbeat: Callable[[RackbeatShopifyConnection], RackbeatClient]
+    shopify: Callable[[RackbeatShopifyConnection], ShopifyAdmin]
     now_text: Callable[[], str]
 
 
@@ -66,7 +66,10 @@ def execution_name(connection_id: str) -> str:
 
 
 def start(
-    connection: Connection, table: Any, start_workflow: Callable[[str, dict[str, Any]], str], now_text: str
+    connection: RackbeatShopifyConnection,
+    table: Any,
+    start_workflow: Callable[[str, dict[str, Any]], str],
+    now_text: str,
 ) -> dict[str, Any]:
     """Claim the connection's one initial sync and start its workflow; refuses when not enabled or run before
     (`sync_progress.InitialSyncAlreadyClaimed`)."""
@@ -88,10 +91,10 @@ def run_step(step: str, connection_id: str, deps: SyncDeps, error: dict[str, Any
     steps = {"start_export": start_export, "check_export": check_export, "import_chunk": import_chunk}
     if step not in steps:
         raise PermanentError(f"unknown initial sync step {step!r}", FailureClass.BUG)
-    return steps[step](connection, deps)
+    return steps[step](RackbeatShopifyConnection.of(connection), deps)
 
 
-def start_export(connection: Connection, deps: SyncDeps) -> dict[str, Any]:
+def start_export(connection: RackbeatShopifyConnection, deps: SyncDeps) -> dict[str, Any]:
     progress = sync_progress.load(deps.table, connection.id) or {}
     if progress.get("bulk_operation_id"):  # a retried step: the export is already running
         return {"export": "running"}
@@ -103,7 +106,7 @@ def start_export(connection: Connection, deps: SyncDeps) -> dict[str, Any]:
     return {"export": "running"}
 
 
-def check_export(connection: Connection, deps: SyncDeps) -> dict[str, Any]:
+def check_export(connection: RackbeatShopifyConnection, deps: SyncDeps) -> dict[str, Any]:
     progress = sync_progress.load(deps.table, connection.id) or {}
     operation = deps.shopify(connection).run(queries.BULK_OPERATION, {"id": progress["bulk_operation_id"]})[
         "bulkOperation"
@@ -136,7 +139,7 @@ class _Variant:
     levels: list[dict[str, Any]] = field(default_factory=list)
 
 
-def import_chunk(connection: Connection, deps: SyncDeps) -> dict[str, Any]:
+def import_chunk(connection: RackbeatShopifyConnection, deps: SyncDeps) -> dict[str, Any]:
     progress = sync_progress.load(deps.table, connection.id) or {}
     offset, total = int(progress.get("done", 0)), int(progress.get("total") or 0)
     if offset >= total:
@@ -239,7 +242,7 @@ def _export_file(url: str) -> Path:
 
 
 def _items(
-    connection: Connection, chunk: list[_Variant], earlier_skus: set[str]
+    connection: RackbeatShopifyConnection, chunk: list[_Variant], earlier_skus: set[str]
 ) -> tuple[list[tuple[CatalogItem, int]], list[str]]:
     wanted_location = connection.settings.fulfillment.shopify_location
     location = location_gid(wanted_location) if wanted_location else None

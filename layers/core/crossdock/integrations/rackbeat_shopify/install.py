@@ -19,13 +19,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from crossdock.connections.clients import ConnectionClients
-from crossdock.connections.model import Connection, ConnectionState
-from crossdock.connections.secret_names import SHOPIFY_APP_SECRET, SHOPIFY_PREVIOUS_APP_SECRET
+from crossdock.connections.model import ConnectionState
 from crossdock.connectors.shopify import oauth
+from crossdock.connectors.shopify.secret_names import SHOPIFY_APP_SECRET, SHOPIFY_PREVIOUS_APP_SECRET
 from crossdock.connectors.shopify.tokens import save_grant
 from crossdock.errors import CrossdockError, RetryableError
-from crossdock.integrations.rackbeat_shopify import activation
+from crossdock.integrations.clients import ConnectionClients
+from crossdock.integrations.rackbeat_shopify import activation, scopes
+from crossdock.integrations.rackbeat_shopify.connection import KIND, RackbeatShopifyConnection
 from crossdock.ports import ConnectionSchedules
 from crossdock.store import connections, events, oauth_states
 from crossdock.store.secrets import SecretStore
@@ -55,7 +56,7 @@ class InstallDeps:
 class _App:
     """The connection being installed and the credentials of its Shopify app."""
 
-    connection: Connection
+    connection: RackbeatShopifyConnection
     client_id: str
     secrets: list[str]  # current client secret first; the previous one too while a rotation is under way
 
@@ -83,9 +84,9 @@ def begin_install(params: Mapping[str, str], public_base_url: str, deps: Install
     connection = found.connection
     state = oauth_states.issue(deps.table, connection.id, shop, now)
     url = oauth.authorize_url(
-        connection.shopify_base_url,
+        connection.accounts.shopify.base_url,
         found.client_id,
-        oauth.required_scopes(connection.settings),
+        scopes.required_scopes(connection.settings),
         public_base_url.rstrip("/") + CALLBACK_PATH,
         state,
     )
@@ -104,7 +105,7 @@ def complete_install(params: Mapping[str, str], public_base_url: str, deps: Inst
     # The state is spent before the code is: a replayed callback stops here and never reaches Shopify.
     if oauth_states.consume(deps.table, params.get("state", ""), shop, now) != connection.id:
         return InstallAnswer(401, "state is unknown, expired or already used: start the install again from Shopify")
-    client = oauth.ShopifyOAuth(connection.shopify_base_url, shop, found.client_id, found.secrets[0])
+    client = oauth.ShopifyOAuth(connection.accounts.shopify.base_url, shop, found.client_id, found.secrets[0])
     try:
         grant = client.exchange_code(params["code"], now)
     except oauth.GrantRefused as refused_code:
@@ -117,7 +118,7 @@ def complete_install(params: Mapping[str, str], public_base_url: str, deps: Inst
         return InstallAnswer(502, f"Shopify could not be reached to finish the install ({unreachable.reason}).")
     finally:
         client.close()
-    missing = oauth.missing_scopes(oauth.required_scopes(connection.settings), grant.scope)
+    missing = oauth.missing_scopes(scopes.required_scopes(connection.settings), grant.scope)
     if missing:
         return InstallAnswer(
             403,
@@ -149,17 +150,18 @@ def _app_for(params: Mapping[str, str], deps: InstallDeps, *, installable_only: 
     # Before anything else: nothing may be looked up or called for a host that is not a Shopify shop.
     if not oauth.is_shop_domain(shop):
         return InstallAnswer(400, "shop: must be the shop's *.myshopify.com domain")
-    connection_id = connections.connection_id_for_shop(deps.table, shop)
-    connection = connections.load_connection(deps.table, connection_id) if connection_id else None
-    if connection is None:
+    connection_id = connections.connection_for_account(deps.table, KIND, "shopify", shop)
+    loaded = connections.load_connection(deps.table, connection_id) if connection_id else None
+    if loaded is None:
         return InstallAnswer(404, f"no connection is waiting for {shop.lower()} to install Crossdock")
+    connection = RackbeatShopifyConnection.of(loaded)
     if installable_only and connection.state not in INSTALLABLE:
         return InstallAnswer(409, f"the connection for {shop.lower()} is {connection.state.value}, not installing")
     names = (SHOPIFY_APP_SECRET, SHOPIFY_PREVIOUS_APP_SECRET)
     secrets = [s for s in (deps.secrets.get(connection.id, name) for name in names) if s]
-    if not connection.shopify_client_id or not secrets:
+    if not connection.accounts.shopify.client_id or not secrets:
         return InstallAnswer(409, f"the connection for {shop.lower()} has no Shopify app client id and secret")
-    return _App(connection, connection.shopify_client_id, secrets)
+    return _App(connection, connection.accounts.shopify.client_id, secrets)
 
 
 def _unsigned_or_stale(params: Mapping[str, str], app: _App, now: float) -> InstallAnswer | None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from crossdock.connections.model import Connection, ConnectionState
-from crossdock.connections.secret_names import SHOPIFY_APP_SECRET, SHOPIFY_PREVIOUS_APP_SECRET
-from crossdock.flows.outcome import Outcome
+from crossdock.connections.model import ConnectionState
+from crossdock.connectors.shopify.secret_names import SHOPIFY_APP_SECRET, SHOPIFY_PREVIOUS_APP_SECRET
 from crossdock.integrations.rackbeat_shopify import privacy
+from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
 from crossdock.ports import ConnectionSchedules
 from crossdock.store import connections, events
+from crossdock.store.outcome import Outcome
 from crossdock.store.secrets import SecretStore
 
 LIFECYCLE_TOPICS = frozenset({"app/uninstalled", "customers/data_request", "customers/redact", "shop/redact"})
@@ -32,7 +33,7 @@ _PRIVACY: dict[str, Callable[[privacy.PrivacyContext, str], Outcome]] = {
 def handle_lifecycle_event(
     table: Any,
     secrets: SecretStore,
-    connection: Connection,
+    connection: RackbeatShopifyConnection,
     topic: str,
     payload: str,
     event_sk: str,
@@ -51,7 +52,7 @@ def handle_lifecycle_event(
 def uninstall(
     table: Any,
     secrets: SecretStore,
-    connection: Connection,
+    connection: RackbeatShopifyConnection,
     event_sk: str,
     schedules: ConnectionSchedules | None = None,
 ) -> Outcome:

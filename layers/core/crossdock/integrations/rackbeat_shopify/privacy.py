@@ -21,9 +21,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from crossdock.connections.model import Connection, ConnectionState
-from crossdock.flows.outcome import Outcome, first_error
+from crossdock.connections.model import ConnectionState
+from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
 from crossdock.store import connections, events, keys, mappings
+from crossdock.store.outcome import Outcome, first_error
 from crossdock.store.secrets import SecretStore
 
 # A reason lists at most this many events (and order mappings); the counts are always complete.
@@ -58,7 +59,7 @@ class ShopRedactRequest(BaseModel):
 class PrivacyContext:
     table: Any
     secrets: SecretStore
-    connection: Connection
+    connection: RackbeatShopifyConnection
     event_sk: str  # the privacy event's own entry in the log
     now: str
 

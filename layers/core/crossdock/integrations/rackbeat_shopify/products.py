@@ -14,7 +14,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from crossdock.connections.model import Connection
 from crossdock.connectors.rackbeat import products as rackbeat_products
 from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.connectors.rackbeat.products import ItemKind
@@ -23,8 +22,9 @@ from crossdock.connectors.shopify import products as shopify_products
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.connectors.shopify.products import ShopifyProduct
 from crossdock.errors import PermanentError
-from crossdock.flows.outcome import Outcome, first_error
+from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
 from crossdock.store import mappings
+from crossdock.store.outcome import Outcome, first_error
 
 ITEM = "item"  # mapping entity: a Rackbeat item ⇄ the Shopify variant(s) carrying its SKU
 PRODUCT = "product"  # mapping entity: a Shopify product → the item numbers of its variants
@@ -33,14 +33,14 @@ PRODUCT = "product"  # mapping entity: a Shopify product → the item numbers of
 @dataclass(frozen=True)
 class ProductDeps:
     table: Any
-    rackbeat: Callable[[Connection], RackbeatClient]
-    shopify: Callable[[Connection], ShopifyAdmin]
+    rackbeat: Callable[[RackbeatShopifyConnection], RackbeatClient]
+    shopify: Callable[[RackbeatShopifyConnection], ShopifyAdmin]
 
 
 # ---- Rackbeat → Shopify ------------------------------------------------------------------------------------------
 
 
-def push_item(connection: Connection, number: str, kind: ItemKind, deps: ProductDeps) -> Outcome:
+def push_item(connection: RackbeatShopifyConnection, number: str, kind: ItemKind, deps: ProductDeps) -> Outcome:
     """Upsert the Shopify variant for a Rackbeat item (runs on the shop's outbound queue)."""
     sync = connection.settings.product_sync
     if sync.master != "rackbeat":
@@ -54,7 +54,9 @@ def push_item(connection: Connection, number: str, kind: ItemKind, deps: Product
         if kind == "product"
         else (sync.online_availability == "always_online")
     )
-    item = rackbeat_products.to_catalog_item(raw, sync, online)
+    item = rackbeat_products.to_catalog_item(
+        raw, prices_exclude_vat=sync.prices_exclude_vat, cost_price=sync.cost_price, published=online
+    )
     fingerprint = item.fingerprint()
     mapped = mappings.get_mapping(deps.table, connection.id, ITEM, "rackbeat", number)
     if mapped and mapped.get("fingerprint") == fingerprint:
@@ -77,7 +79,7 @@ def push_item(connection: Connection, number: str, kind: ItemKind, deps: Product
 
 
 def _initial_stock(
-    connection: Connection, number: str, rackbeat: RackbeatClient, shopify: ShopifyAdmin
+    connection: RackbeatShopifyConnection, number: str, rackbeat: RackbeatClient, shopify: ShopifyAdmin
 ) -> tuple[str, int]:
     """A new product starts with Rackbeat's stock when stock sync is on (else 0, the shop's default)."""
     settings = connection.settings
@@ -94,7 +96,9 @@ def _initial_stock(
 # ---- Shopify → Rackbeat ------------------------------------------------------------------------------------------
 
 
-def shopify_product_changed(connection: Connection, topic: str, payload: str, deps: ProductDeps) -> Outcome:
+def shopify_product_changed(
+    connection: RackbeatShopifyConnection, topic: str, payload: str, deps: ProductDeps
+) -> Outcome:
     sync = connection.settings.product_sync
     if sync.master != "shopify":
         return Outcome.skipped(f"product_sync.master is {sync.master}")
@@ -137,7 +141,7 @@ def shopify_product_changed(connection: Connection, topic: str, payload: str, de
     return Outcome.done(f"product {product.id}: {summary}")
 
 
-def _product_deleted(connection: Connection, product_id: int, deps: ProductDeps) -> Outcome:
+def _product_deleted(connection: RackbeatShopifyConnection, product_id: int, deps: ProductDeps) -> Outcome:
     """Rackbeat items are kept: they carry stock and order history, and Rackbeat refuses to delete an item that
     has had stock. The deletion is reported so the merchant can bar the items if they wish."""
     mapped = mappings.get_mapping(deps.table, connection.id, PRODUCT, "shopify", str(product_id))

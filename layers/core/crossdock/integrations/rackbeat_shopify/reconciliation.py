@@ -32,7 +32,6 @@ event only when it sent something.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_FLOOR, Decimal
@@ -45,8 +44,7 @@ from crossdock.connectors.shopify import inventory, order_query
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.connectors.shopify.inventory import InventoryLevel
 from crossdock.connectors.shopify.orders import PAID_STATES
-from crossdock.errors import FailureClass, PermanentError
-from crossdock.integrations.rackbeat_shopify.connection import KIND, RackbeatShopifyConnection
+from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
 from crossdock.integrations.rackbeat_shopify.settings import RackbeatShopifySettings, TransferWhen
 from crossdock.ports import PollEvent, PollPorts, PollResult, StreamHandler, StreamSchedule
 from crossdock.store import events, mappings
@@ -88,12 +86,6 @@ class _Repairs:
     refunds: list[str] = field(default_factory=list)
 
 
-def _own(connection: Connection) -> RackbeatShopifyConnection:
-    if not isinstance(connection, RackbeatShopifyConnection):
-        raise PermanentError(f"connection {connection.id} is a {connection.kind}, not a {KIND}", FailureClass.BUG)
-    return connection
-
-
 def _stamp(started: float) -> str:
     # Part of each message's event id: a later sweep's message for the same order is a new event.
     return datetime.fromtimestamp(started, UTC).strftime("%Y%m%dT%H%M%S%fZ")
@@ -103,24 +95,24 @@ class OrderSweep:
     """`reconcile#orders`: orders (and their refunds) whose webhooks were lost."""
 
     def schedule(self, connection: Connection) -> StreamSchedule | None:
-        own = _own(connection)
+        own = RackbeatShopifyConnection.of(connection)
         settings = own.settings.reconciliation
         if not settings.enabled:
             return None
         return StreamSchedule.every(settings.interval_minutes, f"Crossdock reconciliation of orders, {own.shop_domain}")
 
     def overlap(self, connection: Connection) -> float:
-        return float(_own(connection).settings.reconciliation.overlap_minutes * 60)
+        return float(RackbeatShopifyConnection.of(connection).settings.reconciliation.overlap_minutes * 60)
 
     def poll(self, connection: Connection, since: str | None, until: str, ports: PollPorts) -> PollResult:
-        return _sweep_orders(_own(connection), since, until, ports)
+        return _sweep_orders(RackbeatShopifyConnection.of(connection), since, until, ports)
 
 
 class StockSweep:
     """`reconcile#stock`: shop levels that differ from Rackbeat's, a few catalog pages per sweep."""
 
     def schedule(self, connection: Connection) -> StreamSchedule | None:
-        own = _own(connection)
+        own = RackbeatShopifyConnection.of(connection)
         settings = own.settings
         if not (settings.reconciliation.enabled and settings.stock_sync.enabled):
             return None
@@ -132,16 +124,10 @@ class StockSweep:
         return None  # positions are catalog offsets
 
     def poll(self, connection: Connection, since: str | None, until: str, ports: PollPorts) -> PollResult:
-        return _sweep_stock(_own(connection), since, ports)
+        return _sweep_stock(RackbeatShopifyConnection.of(connection), since, ports)
 
 
 STREAMS: dict[str, StreamHandler] = {ORDER_STREAM: OrderSweep(), STOCK_STREAM: StockSweep()}
-
-
-def streams_of(kind: str) -> Mapping[str, StreamHandler]:
-    """The polled streams of a connection kind, until `crossdock.registry` names them per integration (only this
-    kind has any yet)."""
-    return STREAMS if kind == KIND else {}
 
 
 # ---- orders and refunds ------------------------------------------------------------------------------------------

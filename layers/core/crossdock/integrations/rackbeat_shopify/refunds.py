@@ -26,11 +26,11 @@ from crossdock.connectors.shopify.refunds import (
     parse_refund,
 )
 from crossdock.errors import FailureClass, PermanentError, RetryableError
-from crossdock.flows.outcome import finish_event
 from crossdock.integrations.rackbeat_shopify import order_lines
 from crossdock.integrations.rackbeat_shopify.settings import RackbeatShopifySettings
 from crossdock.store import events, mappings
 from crossdock.store.events import EventStatus
+from crossdock.store.outcome import finish_event
 
 CENT = Decimal("0.01")
 IN_PROGRESS = frozenset({"transferred"})

@@ -14,13 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from crossdock.connections.model import Connection, ConnectionState
+from crossdock.connections.model import ConnectionState
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.errors import CrossdockError
-from crossdock.flows.outcome import finish_event
 from crossdock.integrations.rackbeat_shopify import activation
+from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
 from crossdock.store import connections, events
 from crossdock.store.events import EventStatus
+from crossdock.store.outcome import finish_event
 
 SELF_CHECK_TOPIC = "shopify/self_check"
 
@@ -28,7 +29,7 @@ SELF_CHECK_TOPIC = "shopify/self_check"
 @dataclass(frozen=True)
 class SelfCheckDeps:
     table: Any
-    shopify: Callable[[Connection], ShopifyAdmin]
+    shopify: Callable[[RackbeatShopifyConnection], ShopifyAdmin]
     webhook_base_url: str  # where Shopify delivers to: the API's public URL
 
 
@@ -60,7 +61,7 @@ def run_self_check(deps: SelfCheckDeps) -> SelfCheckReport:
             continue
         report.checked += 1
         try:
-            recreated = check_connection(connection, deps)
+            recreated = check_connection(RackbeatShopifyConnection.of(connection), deps)
         except CrossdockError as failed:
             report.failed.append(CheckFailure(connection.id, failed.failure_class.value, failed.reason))
             continue
@@ -69,7 +70,7 @@ def run_self_check(deps: SelfCheckDeps) -> SelfCheckReport:
     return report
 
 
-def check_connection(connection: Connection, deps: SelfCheckDeps) -> list[str]:
+def check_connection(connection: RackbeatShopifyConnection, deps: SelfCheckDeps) -> list[str]:
     """Re-creates the connection's missing Shopify subscriptions and records what it did; returns their topics."""
     recreated = activation.repair_shopify_subscriptions(connection, deps.shopify(connection), deps.webhook_base_url)
     if recreated:

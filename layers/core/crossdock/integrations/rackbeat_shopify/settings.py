@@ -18,6 +18,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
+from crossdock.connections.model import Settings
+
 # The error type of a broken settings rule; its context carries the plain reason (and, for a rule that spans a
 # tab, the dotted key it is about, which the error's location alone cannot say).
 RULE = "setting_rule"
@@ -209,7 +211,7 @@ class Reconciliation(_Strict):
         return self
 
 
-class RackbeatShopifySettings(_Strict):
+class RackbeatShopifySettings(Settings, _Strict):
     initial_sync: Literal["enabled", "disabled"] = "disabled"
     customer_defaults: CustomerDefaults = Field(default_factory=CustomerDefaults)
     employees: Employees = Field(default_factory=Employees)

@@ -14,12 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from crossdock.connections.model import Connection
 from crossdock.connectors.rackbeat import products as rackbeat_products
 from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.connectors.shopify import inventory
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.connectors.shopify.inventory import InventoryLevel, QuantityChange
+from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
 from crossdock.model.product import StockLevel
 from crossdock.store import stock
 from crossdock.store.stock import DirtyItem
@@ -36,8 +36,8 @@ class StockDeps:
     table: Any
     now: Callable[[], float]
     request_push: Callable[[str], None]  # connection id → a push command on the shop's outbound queue
-    rackbeat: Callable[[Connection], RackbeatClient]
-    shopify: Callable[[Connection], ShopifyAdmin]
+    rackbeat: Callable[[RackbeatShopifyConnection], RackbeatClient]
+    shopify: Callable[[RackbeatShopifyConnection], ShopifyAdmin]
     seconds_left: Callable[[], float] = lambda: 900.0
     sleep: Callable[[float], None] = lambda seconds: None
     # A push that must stop before it is done asks for its own continuation. Unlike `request_push` (deduplicated
@@ -62,14 +62,14 @@ class PushReport:
         return text
 
 
-def stock_changed(connection: Connection, number: str, deps: StockDeps) -> str:
+def stock_changed(connection: RackbeatShopifyConnection, number: str, deps: StockDeps) -> str:
     """Rackbeat says `number`'s stock changed: remember it and make sure a push will come."""
     stock.mark_dirty(deps.table, connection.id, number, deps.now())
     deps.request_push(connection.id)
     return f"stock of {number} queued for the shop (coalesced)"
 
 
-def push_stock(connection: Connection, deps: StockDeps) -> PushReport:
+def push_stock(connection: RackbeatShopifyConnection, deps: StockDeps) -> PushReport:
     report = PushReport()
     if not connection.settings.stock_sync.enabled:
         for item in stock.dirty_items(deps.table, connection.id):
@@ -90,7 +90,7 @@ def push_stock(connection: Connection, deps: StockDeps) -> PushReport:
     return report
 
 
-def _settled_burst(connection: Connection, deps: StockDeps, report: PushReport) -> list[DirtyItem]:
+def _settled_burst(connection: RackbeatShopifyConnection, deps: StockDeps, report: PushReport) -> list[DirtyItem]:
     """The changed items once the burst has paused (or the oldest change is due), waiting in this invocation.
 
     FIFO queues have no per-message delay, so a push asking for itself again would run at once, spin, and collapse
@@ -112,17 +112,17 @@ def _settled_burst(connection: Connection, deps: StockDeps, report: PushReport) 
     return []
 
 
-def _continue_later(connection: Connection, deps: StockDeps) -> None:
+def _continue_later(connection: RackbeatShopifyConnection, deps: StockDeps) -> None:
     (deps.continue_push or deps.request_push)(connection.id)
 
 
-def _location(connection: Connection, shopify: ShopifyAdmin) -> str:
+def _location(connection: RackbeatShopifyConnection, shopify: ShopifyAdmin) -> str:
     chosen = connection.settings.fulfillment.shopify_location
     return inventory.location_gid(chosen) if chosen else inventory.primary_location(shopify)
 
 
 def _push_batch(
-    connection: Connection,
+    connection: RackbeatShopifyConnection,
     batch: list[DirtyItem],
     rackbeat: RackbeatClient,
     shopify: ShopifyAdmin,
@@ -148,7 +148,7 @@ def _push_batch(
 
 
 def _set_levels(
-    connection: Connection,
+    connection: RackbeatShopifyConnection,
     wanted: dict[str, StockLevel],
     shopify: ShopifyAdmin,
     location: str,
@@ -189,7 +189,7 @@ def _set_levels(
 
 
 def _changes(
-    connection: Connection,
+    connection: RackbeatShopifyConnection,
     wanted: dict[str, StockLevel],
     levels: list[InventoryLevel],
     name: inventory.QuantityName,

@@ -1,42 +1,73 @@
-"""The AWS clients a function needs, created once per Lambda container (cold start) and reused."""
+"""The AWS clients a function needs, created once per Lambda container (cold start) and reused.
+
+A function hands its environment over once (`configure`, at import); nothing here reads `os.environ`.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
 
+from crossdock.environment import FunctionEnvironment, MisconfiguredFunction
 from crossdock.errors import ExecutionAlreadyExists
 from crossdock.store.secrets import SecretStore
 
 if TYPE_CHECKING:
-    from crossdock.connections.clients import ConnectionClients
+    from crossdock.integrations.clients import ConnectionClients
 
 # Fail fast inside a webhook's 5-second budget rather than hang on a slow AWS endpoint.
 _CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
 
 
+_environment: FunctionEnvironment | None = None
+
+
+def configure(environment: FunctionEnvironment) -> None:
+    """The function's environment, as its module read it; the clients below are made from it."""
+    global _environment
+    if _environment is not None and (_environment.table_name, _environment.key_id) != (
+        environment.table_name,
+        environment.key_id,
+    ):
+        table.cache_clear()
+        secrets.cache_clear()
+    _environment = environment
+
+
+def _configured() -> FunctionEnvironment:
+    if _environment is None:
+        raise MisconfiguredFunction("services.configure() was not called: a function reads its environment first")
+    return _environment
+
+
 @cache
 def table() -> Any:
-    return boto3.resource("dynamodb", config=_CONFIG).Table(os.environ["TABLE_NAME"])
+    return boto3.resource("dynamodb", config=_CONFIG).Table(_configured().table_name)
 
 
 @cache
 def secrets() -> SecretStore:
-    return SecretStore(table(), boto3.client("kms", config=_CONFIG), os.environ.get("KEY_ID"))
+    return SecretStore(table(), boto3.client("kms", config=_CONFIG), _configured().key_id)
 
 
 @cache
-def clients() -> ConnectionClients:
-    """The connections' API clients, one set per container (their HTTP pools and pacers are reused)."""
+def clients(environment: FunctionEnvironment) -> ConnectionClients:
+    """The connections' API clients of one function, one set per container (their HTTP pools and pacers are
+    reused), with that function's Rackbeat call budget."""
     # Imported here: ingest shares this module and never calls out, so its cold start stays free of httpx.
-    from crossdock.connections.clients import ConnectionClients
+    from crossdock.integrations.clients import ConnectionClients
 
-    return ConnectionClients(secrets())
+    return ConnectionClients(
+        secrets(),
+        table(),
+        rackbeat_calls_per_minute=environment.rackbeat_calls_per_minute,
+        rackbeat_account_calls_per_minute=environment.rackbeat_account_calls_per_minute,
+        rackbeat_timeout_seconds=environment.rackbeat_timeout_seconds,
+    )
 
 
 @cache
@@ -83,7 +114,3 @@ def send_to_fifo(queue_url: str, message: dict[str, Any], group_id: str, dedupli
         MessageGroupId=group_id,
         MessageDeduplicationId=deduplication_id,
     )
-
-
-def env(name: str) -> str:
-    return os.environ[name]

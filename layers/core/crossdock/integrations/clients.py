@@ -11,13 +11,14 @@ across containers through a lease in the table) and picks up a token another con
 from __future__ import annotations
 
 import hashlib
-import os
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
 from crossdock.connections.model import Connection
-from crossdock.connections.secret_names import RACKBEAT_API_KEY
-from crossdock.connectors.rackbeat.client import RackbeatClient
+from crossdock.connectors.rackbeat.account import RackbeatAccount
+from crossdock.connectors.rackbeat.client import DEFAULT_READ_TIMEOUT, RackbeatClient
+from crossdock.connectors.rackbeat.secret_names import RACKBEAT_API_KEY
+from crossdock.connectors.shopify.account import ShopifyAccount
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.connectors.shopify.tokens import ShopifyTokens
 from crossdock.errors import FailureClass, PermanentError
@@ -28,9 +29,9 @@ from crossdock.store.secrets import SecretStore
 # Rackbeat does not publish a limit; its own SDKs hold themselves to 480 calls a minute (reference/rackbeat.md).
 # The default stays a little under it, leaving room for the order workflow's calls on the same key.
 DEFAULT_RACKBEAT_CALLS_PER_MINUTE = 456.0
-# The account's budget, shared by all callers; RACKBEAT_CALLS_PER_MINUTE below it is one function's own share (the
-# reconciliation sweep takes a quarter). Unset, the account's budget is the function's rate.
-RACKBEAT_ACCOUNT_RATE_ENV = "RACKBEAT_ACCOUNT_CALLS_PER_MINUTE"
+# The account's budget (RACKBEAT_ACCOUNT_CALLS_PER_MINUTE) is shared by all callers; a function's own rate
+# (RACKBEAT_CALLS_PER_MINUTE) below it is that function's share (the poll function takes a quarter). Unset, the
+# account's budget is the function's rate.
 # The longest a caller sleeps for its slot before it hands the wait to its queue's or workflow's backoff (raising
 # RateLimited): bulk work may wait behind a deep queue; an order stage waits less, in a 30-second Lambda.
 PACED_MAX_WAIT_SECONDS = 10.0
@@ -38,22 +39,32 @@ ORDER_STAGE_MAX_WAIT_SECONDS = 5.0
 
 
 class ConnectionClients:
-    def __init__(self, secrets: SecretStore, table: Any = None) -> None:
+    def __init__(
+        self,
+        secrets: SecretStore,
+        table: Any,
+        *,
+        rackbeat_calls_per_minute: float | None = None,
+        rackbeat_account_calls_per_minute: float | None = None,
+        rackbeat_timeout_seconds: float | None = None,
+    ) -> None:
         self._secrets = secrets
         self._table = table
         self._holder = uuid.uuid4().hex  # this container, as the holder of token refresh leases
         self._rackbeat: dict[tuple[str, bool], RackbeatClient] = {}
         self._shopify: dict[str, ShopifyAdmin] = {}
         self._pacers: dict[str, RatePacer] = {}
-        self._rackbeat_rate = float(os.environ.get("RACKBEAT_CALLS_PER_MINUTE", DEFAULT_RACKBEAT_CALLS_PER_MINUTE))
-        self._rackbeat_account_rate = float(os.environ.get(RACKBEAT_ACCOUNT_RATE_ENV, self._rackbeat_rate))
+        self._rackbeat_rate = rackbeat_calls_per_minute or DEFAULT_RACKBEAT_CALLS_PER_MINUTE
+        self._rackbeat_account_rate = rackbeat_account_calls_per_minute or self._rackbeat_rate
+        self._rackbeat_timeout = rackbeat_timeout_seconds or DEFAULT_READ_TIMEOUT
 
     def rackbeat(self, connection: Connection, *, paced: bool = True) -> RackbeatClient:
         client = self._rackbeat.get((connection.id, paced))
         if client is None:
             api_key = self._secret(connection, RACKBEAT_API_KEY)
             pacer = self._rackbeat_pacer(hashlib.sha256(api_key.encode()).hexdigest(), paced)
-            client = RackbeatClient(connection.rackbeat_api_base, api_key, pacer=pacer)
+            base = _account(connection, "rackbeat", RackbeatAccount).api_base
+            client = RackbeatClient(base, api_key, pacer=pacer, timeout_seconds=self._rackbeat_timeout)
             self._rackbeat[(connection.id, paced)] = client
         return client
 
@@ -74,20 +85,14 @@ class ConnectionClients:
     def shopify(self, connection: Connection) -> ShopifyAdmin:
         client = self._shopify.get(connection.id)
         if client is None:
-            tokens = ShopifyTokens(connection, self._secrets, self._lease_table, holder=self._holder)
+            shop = _account(connection, "shopify", ShopifyAccount)
+            tokens = ShopifyTokens(connection.id, shop, self._secrets, self._lease_table, holder=self._holder)
             tokens.load()  # a connection without a token fails here, before any call is attempted
-            client = self._shopify[connection.id] = ShopifyAdmin(
-                connection.shopify_base_url, connection.shop_domain, tokens
-            )
+            client = self._shopify[connection.id] = ShopifyAdmin(shop.base_url, shop.shop_domain, tokens)
         return client
 
     def _lease_table(self) -> Any:
-        if self._table is None:
-            # `services.clients()` builds this from the secrets alone; the functions' table is the one to lease in.
-            # Looked up only when a refresh needs it: non-expiring tokens never do.
-            from crossdock.aws import services
-
-            self._table = services.table()
+        # The functions' table: token refresh leases and the accounts' rate limits live in it.
         return self._table
 
     def _secret(self, connection: Connection, name: str) -> str:
@@ -95,3 +100,15 @@ class ConnectionClients:
         if not value:
             raise PermanentError(f"connection {connection.id} has no {name}", FailureClass.AUTH)
         return value
+
+
+_Account = TypeVar("_Account")
+
+
+def _account(connection: Connection, system: str, shape: type[_Account]) -> _Account:
+    account = connection.accounts.by_system().get(system)
+    if not isinstance(account, shape):
+        raise PermanentError(
+            f"connection {connection.id} ({connection.kind}) has no {system} account", FailureClass.BUG
+        )
+    return account

@@ -16,8 +16,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from crossdock.connections.model import Connection, ConnectionState
+from crossdock.connections.model import ConnectionState
 from crossdock.connectors.rackbeat.client import NotFound, RackbeatClient, item_path
+from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
 from crossdock.integrations.rackbeat_shopify.settings import (
     ALWAYS_ONLINE,
     RackbeatShopifySettings,
@@ -61,15 +62,16 @@ def update_settings(
     *,
     expected_version: int,
     rackbeat: RackbeatClient | None,
-) -> Connection:
+) -> RackbeatShopifyConnection:
     """Stores `new_settings` as the connection's next settings version and returns the updated connection.
 
     `rackbeat` is None where the account cannot be asked yet (while installing); the references are then checked
     at the next save. Raises `SettingsRejected` with every problem found, or `SettingsConflict`.
     """
-    current = connections.load_connection(table, connection_id)
-    if current is None:
+    loaded = connections.load_connection(table, connection_id)
+    if loaded is None:
         raise ConnectionNotFound(connection_id)
+    current = RackbeatShopifyConnection.of(loaded)
     if current.settings_version != expected_version:
         # Checked again by the write itself; failing here spares the Rackbeat calls of a save that cannot succeed.
         raise SettingsConflict(connection_id, expected_version, current.settings_version)
@@ -96,7 +98,7 @@ def settings_history(table: Any, connection_id: str) -> list[dict[str, Any]]:
     return connections.list_settings_versions(table, connection_id)
 
 
-def _validated(current: Connection, new_settings: dict[str, Any]) -> RackbeatShopifySettings:
+def _validated(current: RackbeatShopifyConnection, new_settings: dict[str, Any]) -> RackbeatShopifySettings:
     problems: list[SettingProblem] = []
     settings = None
     try:

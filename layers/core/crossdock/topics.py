@@ -1,0 +1,7 @@
+"""Crossdock's own inbound topics: requests it sends itself through the inbound queue, beside the systems' events."""
+
+# Inbound messages Crossdock makes itself carry this source (operator's resync, reconciliation sweep).
+CROSSDOCK_SOURCE = "crossdock"
+# Read a source order again and handle it as an update (payload {"order_id": …}): the operator's resync and the
+# reconciliation sweep send it.
+RESYNC_TOPIC = "orders/resync"
