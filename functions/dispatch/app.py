@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from crossdock import pacing, services
 from crossdock.aws import schedules
 from crossdock.aws.observability import logger, metrics, trace_outbound_http, tracer
-from crossdock.environment import FunctionEnvironment
+from crossdock.environment import FunctionEnvironment, MisconfiguredFunction
 from crossdock.errors import CrossdockError
 from crossdock.flows.dispatch import DispatchDeps, dispatch_event
 from crossdock.flows.poll_schedules import PollSchedules
@@ -25,7 +25,7 @@ from crossdock.registry import poll_streams
 @dataclass(frozen=True, kw_only=True)
 class Environment(FunctionEnvironment):
     order_state_machine_arn: str
-    shopify_outbound_queue_url: str
+    outbound_queues: dict[str, str]  # target system → its outbound queue's URL
     poll_schedule_group: str
 
 
@@ -36,14 +36,13 @@ trace_outbound_http()  # Rackbeat's and Shopify's answers, timed in X-Ray
 
 processor = BatchProcessor(event_type=EventType.SQS)
 STATE_MACHINE_ARN = ENV.order_state_machine_arn
-OUTBOUND_QUEUE_URL = ENV.shopify_outbound_queue_url
 
 
 def _send(system: str, message: dict[str, Any], group: str, dedupe: str) -> None:
-    # One outbound queue today (the shops'); a kind that pushes to another system adds its queue here.
-    if system != "shopify":
-        raise ValueError(f"no outbound queue for {system}")
-    services.send_to_fifo(OUTBOUND_QUEUE_URL, message, group, dedupe)
+    queue_url = ENV.outbound_queues.get(system)
+    if queue_url is None:
+        raise MisconfiguredFunction(f"OUTBOUND_QUEUES has no queue for {system}")
+    services.send_to_fifo(queue_url, message, group, dedupe)
 
 
 def _execution_status(name: str) -> str | None:

@@ -20,21 +20,26 @@ from unittest import mock
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table as MotoTable
+from moto.dynamodb.responses import DynamoHandler
 
 
 def atomic_item_writes(stack: ExitStack) -> None:
-    """DynamoDB checks a write's condition and writes the item as one step; moto checks, then writes, without a
-    lock, so two threads' conditional puts (two containers claiming one lease) could both succeed. One lock over
-    moto's item writes gives them DynamoDB's atomicity."""
+    """DynamoDB checks a write's condition, writes the item and answers with it (ReturnValues) as one step; moto
+    checks, then writes, without a lock, so two threads' conditional puts (two containers claiming one lease) could
+    both succeed. And moto's request handler reads the old item before the write and the new one after it, outside
+    the write: another thread's update in between would make two callers see the same new value (two rate-limit
+    slots alike) or a stale old one (`set_state`'s previous state). One lock over the whole of each item write, the
+    handler's reads included, gives them DynamoDB's atomicity."""
     writes = threading.RLock()
-    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
-        original = getattr(DynamoDBBackend, name)
+    for owner in (DynamoDBBackend, DynamoHandler):
+        for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+            original = getattr(owner, name)
 
-        def atomic(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
-            with writes:
-                return _original(*args, **kwargs)
+            def atomic(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+                with writes:
+                    return _original(*args, **kwargs)
 
-        stack.enter_context(mock.patch.object(DynamoDBBackend, name, atomic))
+            stack.enter_context(mock.patch.object(owner, name, atomic))
 
 
 def _sort_value(key: DynamoType) -> Any:

@@ -116,8 +116,7 @@ class LocalStack:
     def __enter__(self) -> LocalStack:
         # The functions' AWS clients are cached per process (per Lambda container in AWS); a new stack is a new
         # account with new resources, so a second stack in one process must not reuse the first one's.
-        for cached in (services.table, services.secrets, services.clients):
-            cached.cache_clear()
+        services.forget()
         self.aws.__enter__()
         try:
             clock = self.aws.clock.monotonic

@@ -36,8 +36,7 @@ _shops = itertools.count(1)
 def _fresh_function_clients() -> None:
     """The functions' AWS clients are cached per process (per container in AWS), and an earlier module's stack had
     another KMS key: these tests encrypt inside the functions, so they start from clients of this module's stack."""
-    for cached in (services.table, services.secrets, services.clients):
-        cached.cache_clear()
+    services.forget()
 
 
 @dataclass

@@ -62,3 +62,15 @@ def test_the_library_reads_no_environment_variable_of_its_own() -> None:
                 readers.append(f"{module.relative_to(CORE)}:{node.lineno}")
     # THEN none does: the functions hand their environment over (crossdock.environment, services.configure)
     assert readers == []
+
+
+@dataclass(frozen=True, kw_only=True)
+class DispatchLike(FunctionEnvironment):
+    outbound_queues: dict[str, str]
+
+
+def test_a_map_of_queues_is_read_from_its_json_object() -> None:
+    env = DispatchLike.read({"TABLE_NAME": "t", "OUTBOUND_QUEUES": '{"shopify": "https://sqs/shopify.fifo"}'})
+    assert env.outbound_queues == {"shopify": "https://sqs/shopify.fifo"}
+    with pytest.raises(MisconfiguredFunction, match="OUTBOUND_QUEUES is not a JSON object of text"):
+        DispatchLike.read({"TABLE_NAME": "t", "OUTBOUND_QUEUES": '["https://sqs/shopify.fifo"]'})

@@ -9,6 +9,7 @@ Kept free of pydantic: ingest reads its environment too, and its cold start stay
 from __future__ import annotations
 
 import dataclasses
+import json
 import types
 import typing
 from collections.abc import Mapping
@@ -52,6 +53,14 @@ def _convert(name: str, raw: str, hint: Any) -> Any:
     kind = kinds[0]
     if kind is str:
         return raw
+    if typing.get_origin(kind) is dict:  # a JSON object of text, e.g. target system → queue URL
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = None
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise MisconfiguredFunction(f"environment variable {name} is not a JSON object of text: {raw!r}")
+        return value
     if kind in (float, int):
         try:
             return kind(raw)

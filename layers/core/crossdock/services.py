@@ -38,6 +38,13 @@ def configure(environment: FunctionEnvironment) -> None:
     _environment = environment
 
 
+def forget() -> None:
+    """Drops every client made so far: a new stack in the same process (the embedded runtime, tests) is a new account
+    with new resources, as a new container in AWS starts without any."""
+    for cached in (table, secrets, _clients, _sqs, _sfn):
+        cached.cache_clear()
+
+
 def _configured() -> FunctionEnvironment:
     if _environment is None:
         raise MisconfiguredFunction("services.configure() was not called: a function reads its environment first")
@@ -54,19 +61,29 @@ def secrets() -> SecretStore:
     return SecretStore(table(), boto3.client("kms", config=_CONFIG), _configured().key_id)
 
 
-@cache
 def clients(environment: FunctionEnvironment) -> ConnectionClients:
     """The connections' API clients of one function, one set per container (their HTTP pools and pacers are
     reused), with that function's Rackbeat call budget."""
+    return _clients(
+        environment.rackbeat_calls_per_minute,
+        environment.rackbeat_account_calls_per_minute,
+        environment.rackbeat_timeout_seconds,
+    )
+
+
+@cache
+def _clients(
+    calls_per_minute: float | None, account_calls_per_minute: float | None, timeout: float | None
+) -> ConnectionClients:
     # Imported here: ingest shares this module and never calls out, so its cold start stays free of httpx.
     from crossdock.integrations.clients import ConnectionClients
 
     return ConnectionClients(
         secrets(),
         table(),
-        rackbeat_calls_per_minute=environment.rackbeat_calls_per_minute,
-        rackbeat_account_calls_per_minute=environment.rackbeat_account_calls_per_minute,
-        rackbeat_timeout_seconds=environment.rackbeat_timeout_seconds,
+        rackbeat_calls_per_minute=calls_per_minute,
+        rackbeat_account_calls_per_minute=account_calls_per_minute,
+        rackbeat_timeout_seconds=timeout,
     )
 
 

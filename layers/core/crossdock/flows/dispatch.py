@@ -23,9 +23,7 @@ from crossdock import registry
 from crossdock.connections.model import Connection, ConnectionState
 from crossdock.errors import ExecutionAlreadyExists, FailureClass
 from crossdock.ports import (
-    AttemptLog,
     ConnectionRepository,
-    EventLog,
     InboundEvent,
     Secrets,
     SendOutbound,
@@ -35,7 +33,7 @@ from crossdock.ports import (
 from crossdock.store import events
 from crossdock.store.events import EventStatus
 from crossdock.store.outcome import Outcome, first_error
-from crossdock.store.repositories import TableAttempts, TableConnections, TableEventLog
+from crossdock.store.repositories import KeptInTable
 from crossdock.topics import CROSSDOCK_SOURCE
 from crossdock.workflow_names import attempt_name
 
@@ -84,10 +82,9 @@ _MESSAGES: TypeAdapter[WebhookMessage | CrossdockRequest] = TypeAdapter(InboundM
 
 
 @dataclass(frozen=True)
-class DispatchDeps:
+class DispatchDeps(KeptInTable):
     """What the dispatch function provides; the handlers of every integration see it as `ports.DispatchPorts`."""
 
-    table: Any
     start_order_workflow: StartWorkflow
     secrets: Secrets | None = None
     # The connections' API clients (`ConnectionClients`); None where nothing calls out.
@@ -99,23 +96,6 @@ class DispatchDeps:
     workflow_status: WorkflowStatus | None = None
     # The connections' poll schedules: an uninstall removes them at once (they would also remove themselves later).
     schedules: Any = None
-    # Where the event log, the connections and the workflows' attempts are kept: the table's, unless others are
-    # handed in (unit tests).
-    event_log: EventLog | None = None
-    connection_repository: ConnectionRepository | None = None
-    attempt_log: AttemptLog | None = None
-
-    @property
-    def events(self) -> EventLog:
-        return self.event_log if self.event_log is not None else TableEventLog(self.table)
-
-    @property
-    def connections(self) -> ConnectionRepository:
-        return self.connection_repository if self.connection_repository is not None else TableConnections(self.table)
-
-    @property
-    def attempts(self) -> AttemptLog:
-        return self.attempt_log if self.attempt_log is not None else TableAttempts(self.table)
 
     def start_workflow(
         self, connection_id: str, name: str, workflow_input: dict[str, Any], repeat: str, redrive: str | None

@@ -17,9 +17,9 @@ from typing import Any
 from crossdock import registry
 from crossdock.connections.model import Connection, ConnectionState
 from crossdock.errors import FailureClass, PermanentError, RetryableError
-from crossdock.ports import AttemptLog, ConnectionRepository, EventLog, OrderWorkflow, WorkflowStatus
+from crossdock.ports import OrderWorkflow, WorkflowStatus
 from crossdock.store.events import EventStatus
-from crossdock.store.repositories import TableAttempts, TableConnections, TableEventLog
+from crossdock.store.repositories import KeptInTable
 from crossdock.workflow_names import execution_name
 
 
@@ -28,30 +28,12 @@ def _never_started(execution_arn: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class StageDeps:
+class StageDeps(KeptInTable):
     """What the order steps function provides; the integration's stages see it as `ports.StagePorts`."""
 
-    table: Any
     clients: Any
     # Status of another execution of the order workflow (a cancellation waits for its order's own workflow).
     workflow_status: WorkflowStatus = _never_started
-    # Where the event log, the connections and the workflows' attempts are kept: the table's, unless others are
-    # handed in (unit tests).
-    event_log: EventLog | None = None
-    connection_repository: ConnectionRepository | None = None
-    attempt_log: AttemptLog | None = None
-
-    @property
-    def events(self) -> EventLog:
-        return self.event_log if self.event_log is not None else TableEventLog(self.table)
-
-    @property
-    def connections(self) -> ConnectionRepository:
-        return self.connection_repository if self.connection_repository is not None else TableConnections(self.table)
-
-    @property
-    def attempts(self) -> AttemptLog:
-        return self.attempt_log if self.attempt_log is not None else TableAttempts(self.table)
 
 
 def run_stage(stage: str, context: dict[str, Any], deps: StageDeps, execution: str | None = None) -> dict[str, Any]:

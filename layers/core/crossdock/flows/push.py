@@ -14,33 +14,20 @@ from typing import Any
 from crossdock import registry
 from crossdock.aws.observability import logger
 from crossdock.connections.model import ConnectionState
-from crossdock.ports import ConnectionRepository, EventLog
 from crossdock.store.outcome import Outcome
-from crossdock.store.repositories import TableConnections, TableEventLog
+from crossdock.store.repositories import KeptInTable
 
 
 @dataclass(frozen=True)
-class PushDeps:
+class PushDeps(KeptInTable):
     """What the push function provides; command handlers see it as `ports.CommandPorts`."""
 
-    table: Any
     clients: Any
     request_stock_push: Callable[[str], None]
     continue_stock_push: Callable[[str], None]
     now: Callable[[], float]
     sleep: Callable[[float], None]
     seconds_left: Callable[[], float]
-    # Where the connections and the event log are kept: the table's, unless others are handed in (unit tests).
-    connection_repository: ConnectionRepository | None = None
-    event_log: EventLog | None = None
-
-    @property
-    def connections(self) -> ConnectionRepository:
-        return self.connection_repository if self.connection_repository is not None else TableConnections(self.table)
-
-    @property
-    def events(self) -> EventLog:
-        return self.event_log if self.event_log is not None else TableEventLog(self.table)
 
 
 def run_command(command: dict[str, Any], deps: PushDeps) -> str:

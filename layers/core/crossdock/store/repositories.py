@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crossdock.connections.model import Connection
+from crossdock.ports import AttemptLog, ConnectionRepository, EventLog
 from crossdock.store import attempts, connections, events, outcome
 from crossdock.store.attempts import Attempts
 from crossdock.store.events import EventStatus
@@ -53,3 +54,26 @@ class TableAttempts:
 
     def record_failure(self, connection_id: str, first_name: str, failure_class: str) -> None:
         attempts.record_failure(self.table, connection_id, first_name, failure_class)
+
+
+@dataclass(frozen=True, kw_only=True)
+class KeptInTable:
+    """A flow's deps: where its event log, connections and workflows' attempts are kept — the table's, unless
+    others are handed in (the in-memory fakes of the flows' unit tests)."""
+
+    table: Any
+    event_log: EventLog | None = None
+    connection_repository: ConnectionRepository | None = None
+    attempt_log: AttemptLog | None = None
+
+    @property
+    def events(self) -> EventLog:
+        return self.event_log if self.event_log is not None else TableEventLog(self.table)
+
+    @property
+    def connections(self) -> ConnectionRepository:
+        return self.connection_repository if self.connection_repository is not None else TableConnections(self.table)
+
+    @property
+    def attempts(self) -> AttemptLog:
+        return self.attempt_log if self.attempt_log is not None else TableAttempts(self.table)
