@@ -23,6 +23,7 @@ from crossdock.connectors.shopify.tokens import ShopifyTokens, StoredToken, load
 from crossdock.errors import FailureClass, PermanentError, RetryableError
 from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
 from crossdock.store import connections
+from crossdock.store.leases import TableLeases
 from crossdock.store.secrets import SecretStore
 from crossdock_local.demo import DEMO_SKUS, demo_settings
 from crossdock_local.sims.shopify_orders import varied_orders
@@ -52,7 +53,7 @@ def container(stack: LocalStack, local: LocalConnection, name: str) -> Container
     connection = connections.load_connection(table, local.connection_id)
     assert connection is not None
     shop = RackbeatShopifyConnection.of(connection).accounts.shopify
-    tokens = ShopifyTokens(connection.id, shop, secrets, lambda: table, holder=name)
+    tokens = ShopifyTokens(connection.id, shop, secrets, TableLeases(table), holder=name)
     return Container(tokens, ShopifyAdmin(shop.base_url, shop.shop_domain, tokens))
 
 

@@ -29,6 +29,22 @@ class Secrets(Protocol):
 
     def delete(self, connection_id: str, name: str) -> None: ...
 
+    def fresh(self, connection_id: str, name: str) -> str | None:
+        """The secret as stored now, not as this container last read it (another container may have replaced it)."""
+        ...
+
+
+class Leases(Protocol):
+    """Single-flight across containers (`store.leases.TableLeases`): a named lease with one holder at a time."""
+
+    def claim(self, name: str, holder: str, now: float, seconds: float) -> bool:
+        """True when `holder` holds the lease until `now + seconds` (it was free, released, lapsed, or its own)."""
+        ...
+
+    def release(self, name: str, holder: str) -> None:
+        """Ends `holder`'s lease early; a lease another holder took over meanwhile is left alone."""
+        ...
+
 
 # ---- what flows keep: the table's repositories are in `store` (`store.repositories`, and for ingest
 # `store.connection_lookup` and `store.deliveries`); a flow's deps take these, so its unit tests keep them in dicts.

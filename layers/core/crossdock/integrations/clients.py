@@ -24,6 +24,7 @@ from crossdock.connectors.shopify.tokens import ShopifyTokens
 from crossdock.errors import FailureClass, PermanentError
 from crossdock.pacing import Pacer, PacerChain, RatePacer
 from crossdock.store import keys, rate_limits
+from crossdock.store.leases import TableLeases
 from crossdock.store.secrets import SecretStore
 
 # Rackbeat does not publish a limit; its own SDKs hold themselves to 480 calls a minute (reference/rackbeat.md).
@@ -73,7 +74,7 @@ class ConnectionClients:
         against the same per-account limit as bulk work, and a 429 they meet holds bulk work back; they only wait
         less for a slot. A function's own share below the account's rate is kept per container on top."""
         shared = rate_limits.AccountRateLimiter(
-            self._lease_table(),
+            self._table,
             keys.rate_limit_pk("rackbeat", key_id),
             self._rackbeat_account_rate,
             max_wait=PACED_MAX_WAIT_SECONDS if paced else ORDER_STAGE_MAX_WAIT_SECONDS,
@@ -86,14 +87,10 @@ class ConnectionClients:
         client = self._shopify.get(connection.id)
         if client is None:
             shop = _account(connection, "shopify", ShopifyAccount)
-            tokens = ShopifyTokens(connection.id, shop, self._secrets, self._lease_table, holder=self._holder)
+            tokens = ShopifyTokens(connection.id, shop, self._secrets, TableLeases(self._table), holder=self._holder)
             tokens.load()  # a connection without a token fails here, before any call is attempted
             client = self._shopify[connection.id] = ShopifyAdmin(shop.base_url, shop.shop_domain, tokens)
         return client
-
-    def _lease_table(self) -> Any:
-        # The functions' table: token refresh leases and the accounts' rate limits live in it.
-        return self._table
 
     def _secret(self, connection: Connection, name: str) -> str:
         value = self._secrets.get(connection.id, name)

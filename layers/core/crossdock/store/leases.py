@@ -66,3 +66,17 @@ def release(table: Any, lease: Lease) -> bool:
 
 def _number(seconds: float) -> Decimal:
     return Decimal(str(round(seconds, 3)))
+
+
+@dataclass(frozen=True)
+class TableLeases:
+    """`ports.Leases` in the table, for code that must not know the table (the Shopify token refresh)."""
+
+    table: Any
+
+    def claim(self, name: str, holder: str, now: float, seconds: float) -> bool:
+        return claim(self.table, name, holder, now, seconds) is not None
+
+    def release(self, name: str, holder: str) -> None:
+        # Its end is not needed to release it: only the holder's name is compared.
+        release(self.table, Lease(name, holder, 0.0))

@@ -51,6 +51,12 @@ class SecretStore:
         self._cache[(connection_id, name)] = (time.monotonic(), plaintext)
         return plaintext
 
+    def fresh(self, connection_id: str, name: str) -> str | None:
+        # Values are kept a minute per container; a token another container refreshed a moment ago must be seen
+        # at once, so this container's copy is dropped before reading.
+        self._cache.pop((connection_id, name), None)
+        return self.get(connection_id, name)
+
     def delete(self, connection_id: str, name: str) -> None:
         self._table.delete_item(Key={"pk": keys.connection_pk(connection_id), "sk": keys.secret_sk(name)})
         self._cache.pop((connection_id, name), None)

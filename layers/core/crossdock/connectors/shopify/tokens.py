@@ -18,12 +18,7 @@ Non-expiring tokens have neither refresh token nor expiry and are used as they a
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any
-
-from boto3.dynamodb.conditions import Attr
 
 from crossdock import pacing
 from crossdock.connectors.shopify.account import ShopifyAccount
@@ -35,8 +30,7 @@ from crossdock.connectors.shopify.secret_names import (
     SHOPIFY_REFRESH_TOKEN,
 )
 from crossdock.errors import FailureClass, PermanentError, RetryableError
-from crossdock.store import keys
-from crossdock.store.secrets import SecretStore
+from crossdock.ports import Leases, Secrets
 
 REFRESH_MARGIN = 300.0  # refresh a token that expires within 5 minutes, before a long job meets the expiry
 LEASE_SECONDS = 30.0  # longer than a refresh takes (token call timeout + three encrypted writes)
@@ -54,7 +48,7 @@ class StoredToken:
     refresh_token: str | None = field(default=None, repr=False)
 
 
-def save_grant(secrets: SecretStore, connection_id: str, grant: TokenGrant) -> None:
+def save_grant(secrets: Secrets, connection_id: str, grant: TokenGrant) -> None:
     """Stores a granted token; the access token last, as the sign that the whole grant is in place."""
     if grant.refresh_token is None or grant.expires_at is None:
         # A non-expiring token: no refresh token of an earlier (expiring) install may linger beside it.
@@ -66,7 +60,7 @@ def save_grant(secrets: SecretStore, connection_id: str, grant: TokenGrant) -> N
     secrets.put(connection_id, SHOPIFY_ACCESS_TOKEN, grant.access_token)
 
 
-def load_stored(secrets: SecretStore, connection_id: str) -> StoredToken | None:
+def load_stored(secrets: Secrets, connection_id: str) -> StoredToken | None:
     """The stored token as it is now in the table, not as this container's secret cache last saw it."""
     access = _read_fresh(secrets, connection_id, SHOPIFY_ACCESS_TOKEN)
     if access is None:
@@ -79,11 +73,9 @@ def load_stored(secrets: SecretStore, connection_id: str) -> StoredToken | None:
     )
 
 
-def _read_fresh(secrets: SecretStore, connection_id: str, name: str) -> str | None:
-    # SecretStore keeps decrypted values for a minute per container; a token another container refreshed a moment
-    # ago must be seen at once, so this container's copy is dropped before reading.
-    secrets._cache.pop((connection_id, name), None)
-    return secrets.get(connection_id, name)
+def _read_fresh(secrets: Secrets, connection_id: str, name: str) -> str | None:
+    # A token another container refreshed a moment ago must be seen at once, not this container's copy of it.
+    return secrets.fresh(connection_id, name)
 
 
 class ShopifyTokens:
@@ -93,15 +85,15 @@ class ShopifyTokens:
         self,
         connection_id: str,
         account: ShopifyAccount,
-        secrets: SecretStore,
-        lease_table: Callable[[], Any],
+        secrets: Secrets,
+        leases: Leases,
         *,
         holder: str,
     ) -> None:
         self._connection_id = connection_id
         self._account = account
         self._secrets = secrets
-        self._lease_table = lease_table  # looked up only when a refresh is due
+        self._leases = leases
         self._holder = holder
         self._known: StoredToken | None = None
         self._lock = threading.Lock()  # threads of one container refresh once between them
@@ -146,11 +138,11 @@ class ShopifyTokens:
             # A poll reads the access token alone: it is stored last, so once it changed the rest has too.
             if _read_fresh(self._secrets, self._connection_id, SHOPIFY_ACCESS_TOKEN) != seen:
                 return self._stored()
-            if _claim_lease(self._lease_table(), self._lease_name, self._holder, pacing.clock.time()):
+            if self._leases.claim(self._lease_name, self._holder, pacing.clock.time(), LEASE_SECONDS):
                 try:
                     return self._refresh_holding_lease(seen)
                 finally:
-                    _release_lease(self._lease_table(), self._lease_name, self._holder)
+                    self._leases.release(self._lease_name, self._holder)
             waited = pacing.clock.monotonic() - started
             if waited >= WAIT_LIMIT:
                 raise RetryableError(
@@ -201,41 +193,3 @@ class ShopifyTokens:
     @property
     def _lease_name(self) -> str:
         return f"shopify-token#{self._connection_id}"
-
-
-# -- the refresh lease (DESIGN §3: `LOCK#<key>`, a lease with a TTL claimed by a conditional put) ---------------------
-
-
-def _claim_lease(table: Any, name: str, holder: str, now: float) -> bool:
-    """True when `holder` now holds the lease: it was free, released, or had lapsed (its holder crashed)."""
-    try:
-        table.put_item(
-            Item={
-                "pk": keys.lock_pk(name),
-                "sk": keys.NO_SORT,
-                "holder": holder,
-                "lease_until": _number(now + LEASE_SECONDS),
-                "expires_at": int(now + LEASE_SECONDS + 3600),  # TTL: the table forgets lapsed leases
-            },
-            ConditionExpression=Attr("pk").not_exists() | Attr("lease_until").lt(_number(now)),
-        )
-    except table.meta.client.exceptions.ConditionalCheckFailedException:
-        return False
-    return True
-
-
-def _release_lease(table: Any, name: str, holder: str) -> None:
-    """Ends the lease early, unless it lapsed and someone else holds it now (theirs is left alone)."""
-    try:
-        table.update_item(
-            Key={"pk": keys.lock_pk(name), "sk": keys.NO_SORT},
-            UpdateExpression="SET lease_until = :free",
-            ConditionExpression=Attr("holder").eq(holder),
-            ExpressionAttributeValues={":free": 0},
-        )
-    except table.meta.client.exceptions.ConditionalCheckFailedException:
-        return
-
-
-def _number(seconds: float) -> Decimal:
-    return Decimal(str(round(seconds, 3)))
