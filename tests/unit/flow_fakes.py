@@ -198,6 +198,9 @@ class FakeSecrets:
     def delete(self, connection_id: str, name: str) -> None:
         self.values.pop((connection_id, name), None)
 
+    def fresh(self, connection_id: str, name: str) -> str | None:
+        return self.get(connection_id, name)
+
 
 # ---- the made-up kind -----------------------------------------------------------------------------------------------
 
@@ -334,6 +337,7 @@ class MadeUpKind:
     routes: RecordingRoutes = field(default_factory=RecordingRoutes)
     commands: RecordingCommands = field(default_factory=RecordingCommands)
     workflow: RecordingWorkflow | None = field(default_factory=RecordingWorkflow)
+    stock: Any = None  # a `ports.StockSync`, for the stock push's tests
 
     def integration(self) -> Integration:
         return Integration(
@@ -343,6 +347,7 @@ class MadeUpKind:
             routes=self.routes.routes(),
             commands=self.commands.table(),
             order_workflow=self.workflow,
+            stock=self.stock,
         )
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crossdock.connections.model import Connection, Settings
-from crossdock.ports import CommandPorts, DispatchPorts, InboundEvent, OrderWorkflow, StreamHandler
+from crossdock.ports import CommandPorts, DispatchPorts, InboundEvent, OrderWorkflow, StockSync, StreamHandler
 from crossdock.store.outcome import Outcome
 
 # An inbound event's handler: the event (with its connection, settings in force) and what dispatch offers.
@@ -42,6 +42,8 @@ class Integration:
     order_workflow: OrderWorkflow | None = None
     # The streams the poll function reads for a connection of this kind (one schedule each), by stream name.
     poll_streams: Mapping[str, StreamHandler] = field(default_factory=dict)
+    # The kind's stock push (`flows.stock_push`): its source and target; None for a kind that pushes no stock.
+    stock: StockSync | None = None
     # Anything else a kind keeps for its own functions (install, initial sync …) stays in its package.
 
     def route(self, source: str, topic: str) -> Route | None:

@@ -10,9 +10,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # ingest imports this module on its cold start: no pydantic, no Powertools
     from crossdock.connections.model import Connection
+    from crossdock.model.product import StockLevel
     from crossdock.store.attempts import Attempts
     from crossdock.store.events import EventStatus
     from crossdock.store.outcome import Outcome
+    from crossdock.store.stock import DirtyItem
 
 StartWorkflow = Callable[[str, dict[str, Any]], str]  # (execution name, input) → execution ARN
 WorkflowStatus = Callable[[str], str | None]  # execution name → RUNNING, SUCCEEDED, FAILED, … or None (never started)
@@ -199,6 +201,68 @@ class CommandPorts(Protocol):
     def request_stock_push(self) -> Callable[[str], None]: ...
     @property
     def continue_stock_push(self) -> Callable[[str], None]: ...
+    @property
+    def marks(self) -> StockMarks: ...
+
+
+@dataclass
+class StockPushReport:
+    """What one stock push did: levels set, levels already right, mutations sent, and what it could not set."""
+
+    pushed: int = 0
+    unchanged: int = 0
+    mutations: int = 0
+    waiting: int = 0
+    problems: list[str] = field(default_factory=list)
+    more: bool = False
+
+    def summary(self) -> str:
+        text = f"{self.pushed} set, {self.unchanged} already right, {self.mutations} mutations"
+        if self.waiting:
+            text += f", {self.waiting} waiting for the burst to settle"
+        return text
+
+
+class StockMarks(Protocol):
+    """Items whose stock changed and wait for a push (`store.stock`), oldest change first."""
+
+    def dirty(self, connection_id: str) -> list[DirtyItem]: ...
+
+    def clear(self, connection_id: str, item: DirtyItem) -> bool:
+        """Drops the mark unless the item changed again meanwhile (it then waits for the next push)."""
+        ...
+
+
+class StockSource(Protocol):
+    """The stock master of a kind (an ERP): the absolute quantity of an item, read when the push runs."""
+
+    @property
+    def missing(self) -> str:
+        """Why an item without a quantity is not pushed (a problem line after its number)."""
+        ...
+
+    def quantity(self, number: str) -> int | None:
+        """The quantity to show, or None when the item is gone or keeps no stock."""
+        ...
+
+
+class StockTarget(Protocol):
+    """Where a kind's stock goes (a shop, a POS branch): sets absolute levels, a batch at a time."""
+
+    @property
+    def batch_size(self) -> int: ...
+
+    def set_levels(self, wanted: dict[str, StockLevel], report: StockPushReport) -> None:
+        """Sets every level that differs (counting into `report`, problems included)."""
+        ...
+
+
+class StockSync(Protocol):
+    """A kind's stock push (`flows.stock_push`): whether it is on, and its source and target for a connection."""
+
+    def enabled(self, connection: Connection) -> bool: ...
+
+    def endpoints(self, connection: Connection, clients: Any) -> tuple[StockSource, StockTarget]: ...
 
 
 class OrderWorkflow(Protocol):

@@ -5,3 +5,5 @@ CROSSDOCK_SOURCE = "crossdock"
 # Read a source order again and handle it as an update (payload {"order_id": …}): the operator's resync and the
 # reconciliation sweep send it.
 RESYNC_TOPIC = "orders/resync"
+# What a stock push could not set, recorded as an event of its own (flows.push).
+STOCK_PUSH_TOPIC = "stock/push"

@@ -1,4 +1,5 @@
-"""Commands from an outbound queue, run by the command table of the connection's integration.
+"""Commands from an outbound queue, run by the command table of the connection's integration — and the stock
+push (`flows.stock_push`) for a kind that has one.
 
 A command for a connection that is gone or not active is dropped with the reason (and the event that asked for it,
 when it names one, ends `skipped`); a command no integration knows cannot succeed by retrying, so it is logged and
@@ -7,6 +8,8 @@ dropped.
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,8 +17,18 @@ from typing import Any
 from crossdock import registry
 from crossdock.aws.observability import logger
 from crossdock.connections.model import ConnectionState
+from crossdock.errors import FailureClass
+from crossdock.flows import stock_push
+from crossdock.ports import EventLog, StockMarks, StockPushReport
+from crossdock.store import events
+from crossdock.store.events import EventStatus
 from crossdock.store.outcome import Outcome
 from crossdock.store.repositories import KeptInTable
+from crossdock.store.stock import TableStockMarks
+from crossdock.topics import CROSSDOCK_SOURCE, STOCK_PUSH_TOPIC
+
+# How many of a stock push's problems its event's reason lists (its payload has them all).
+MAX_PROBLEMS_IN_REASON = 20
 
 
 @dataclass(frozen=True)
@@ -28,6 +41,12 @@ class PushDeps(KeptInTable):
     now: Callable[[], float]
     sleep: Callable[[float], None]
     seconds_left: Callable[[], float]
+    # Where stock marks are kept: the table's, unless others are handed in (unit tests).
+    stock_marks: StockMarks | None = None
+
+    @property
+    def marks(self) -> StockMarks:
+        return self.stock_marks if self.stock_marks is not None else TableStockMarks(self.table)
 
 
 def run_command(command: dict[str, Any], deps: PushDeps) -> str:
@@ -41,8 +60,28 @@ def run_command(command: dict[str, Any], deps: PushDeps) -> str:
         if command.get("event_sk"):
             deps.events.finish(connection_id, str(command["event_sk"]), outcome.status, outcome.reason)
         return outcome.reason
-    handler = registry.integration(connection.kind).commands.get(name)
+    integration = registry.integration(connection.kind)
+    if name == stock_push.STOCK_PUSH and integration.stock is not None:
+        report = stock_push.push_stock(connection, integration.stock, deps)
+        if report.problems:
+            _record_stock_problems(deps.events, connection_id, report)
+        return report.summary()
+    handler = integration.commands.get(name)
     if handler is None:
         logger.error("unknown outbound command", extra={"command": name})
         return f"unknown command {name}"
     return handler(connection, command, deps)
+
+
+def _record_stock_problems(log: EventLog, connection_id: str, report: StockPushReport) -> None:
+    """A stock push serves many coalesced events at once (they ended `done` when queued), so what it could not set
+    is recorded as an event of its own, `stock/push`, with the items and reasons, where operators look for
+    everything that needs them."""
+    payload = json.dumps({"problems": report.problems, "summary": report.summary()})
+    sk = log.record_received(
+        connection_id, str(uuid.uuid4()), CROSSDOCK_SOURCE, STOCK_PUSH_TOPIC, payload, events.received_stamp()
+    )
+    shown = report.problems[:MAX_PROBLEMS_IN_REASON]
+    more = len(report.problems) - len(shown)
+    reason = "; ".join(shown) + (f"; and {more} more" if more else "")
+    log.finish(connection_id, sk, EventStatus.NEEDS_ATTENTION, reason, failure_class=FailureClass.UNMAPPED.value)

@@ -67,3 +67,16 @@ def clear_dirty(table: Any, connection_id: str, item: DirtyItem) -> bool:
     except table.meta.client.exceptions.ConditionalCheckFailedException:
         return False
     return True
+
+
+@dataclass(frozen=True)
+class TableStockMarks:
+    """`ports.StockMarks` in the table."""
+
+    table: Any
+
+    def dirty(self, connection_id: str) -> list[DirtyItem]:
+        return dirty_items(self.table, connection_id)
+
+    def clear(self, connection_id: str, item: DirtyItem) -> bool:
+        return clear_dirty(self.table, connection_id, item)

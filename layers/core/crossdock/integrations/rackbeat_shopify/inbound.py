@@ -211,14 +211,8 @@ def rackbeat_item_event(event: InboundEvent, ports: DispatchPorts) -> Outcome:
     if topic in STOCK_EVENTS:
         if not settings.stock_sync.enabled:
             return Outcome.skipped("stock_sync.enabled is off")
-        deps = stock.StockDeps(
-            table=ports.table,
-            now=ports.now,
-            request_push=outbound.stock_push_request(queue.send, ports.now),
-            rackbeat=ports.clients.rackbeat,
-            shopify=ports.clients.shopify,
-        )
-        return Outcome.done(stock.stock_changed(connection, number, deps))
+        request_push = outbound.stock_push_request(queue.send, ports.now)
+        return Outcome.done(stock.stock_changed(connection.id, number, ports.table, ports.now, request_push))
     if settings.product_sync.master != "rackbeat":
         return Outcome.skipped(f"product_sync.master is {settings.product_sync.master}")
     outbound.item_push_request(queue.send, ports.now)(

@@ -1,19 +1,18 @@
-"""Stock from Rackbeat to a shop (SPEC §1.3 `stock_sync`), coalesced and last-write-wins.
+"""Stock of `rackbeat_shopify`: Rackbeat is the stock master, the shop the target (SPEC §1.3 `stock_sync`).
 
-A Rackbeat stock webhook only marks the item as changed (`store.stock`) and asks for a push on the shop's
-outbound queue. The push waits, within its invocation, until a burst has settled (no change for `QUIET_SECONDS`,
-but never holds a change longer than `MAX_HOLD_SECONDS`), then, per 250 items: reads each item's current quantity
-from Rackbeat, reads the shop's levels for those SKUs in one query, and sets every difference in one
-`inventorySetQuantities`. Because the quantity is read when the push runs, duplicated or reordered webhooks cannot
-make an old quantity win, and 10,000 changes over 2,000 items become ⌈2,000 / 250⌉ mutations.
+The push itself — coalescing a burst, batches, continuations — is `flows.stock_push`; this module is what it
+reads and sets for this kind: a Rackbeat item's quantity (in stock or available, at a location or all summed), and
+the shop's levels at its location, per 250 SKUs (Shopify's array limit) in one `inventorySetQuantities`, with
+compare-and-set retried on a stale quantity (a sale in between) because Rackbeat is the master.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from crossdock.connections.model import Connection
 from crossdock.connectors.rackbeat import products as rackbeat_products
 from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.connectors.shopify import inventory
@@ -21,130 +20,72 @@ from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.connectors.shopify.inventory import InventoryLevel, QuantityChange
 from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
 from crossdock.model.product import StockLevel
+from crossdock.ports import StockPushReport
 from crossdock.store import stock
-from crossdock.store.stock import DirtyItem
 
 BATCH = 250  # Shopify's array limit: one mutation per 250 items
-QUIET_SECONDS = 3.0
-MAX_HOLD_SECONDS = 60.0
 STALE_RETRIES = 3
-SECONDS_PER_BATCH_RESERVE = 45.0  # stop starting batches when less Lambda time than this is left
 
 
-@dataclass(frozen=True)
-class StockDeps:
-    table: Any
-    now: Callable[[], float]
-    request_push: Callable[[str], None]  # connection id → a push command on the shop's outbound queue
-    rackbeat: Callable[[RackbeatShopifyConnection], RackbeatClient]
-    shopify: Callable[[RackbeatShopifyConnection], ShopifyAdmin]
-    seconds_left: Callable[[], float] = lambda: 900.0
-    sleep: Callable[[float], None] = lambda seconds: None
-    # A push that must stop before it is done asks for its own continuation. Unlike `request_push` (deduplicated
-    # per connection and second, so a burst of webhooks makes one message), this one is never collapsed into the
-    # message that is running: FIFO keeps deduplication ids for five minutes, also of messages already received.
-    continue_push: Callable[[str], None] | None = None
-
-
-@dataclass
-class PushReport:
-    pushed: int = 0
-    unchanged: int = 0
-    mutations: int = 0
-    waiting: int = 0
-    problems: list[str] = field(default_factory=list)
-    more: bool = False
-
-    def summary(self) -> str:
-        text = f"{self.pushed} set, {self.unchanged} already right, {self.mutations} mutations"
-        if self.waiting:
-            text += f", {self.waiting} waiting for the burst to settle"
-        return text
-
-
-def stock_changed(connection: RackbeatShopifyConnection, number: str, deps: StockDeps) -> str:
+def stock_changed(
+    connection_id: str, number: str, table: Any, now: Callable[[], float], request_push: Callable[[str], None]
+) -> str:
     """Rackbeat says `number`'s stock changed: remember it and make sure a push will come."""
-    stock.mark_dirty(deps.table, connection.id, number, deps.now())
-    deps.request_push(connection.id)
+    stock.mark_dirty(table, connection_id, number, now())
+    request_push(connection_id)
     return f"stock of {number} queued for the shop (coalesced)"
 
 
-def push_stock(connection: RackbeatShopifyConnection, deps: StockDeps) -> PushReport:
-    report = PushReport()
-    if not connection.settings.stock_sync.enabled:
-        for item in stock.dirty_items(deps.table, connection.id):
-            stock.clear_dirty(deps.table, connection.id, item)
-        return report
-    dirty = _settled_burst(connection, deps, report)
-    if not dirty:
-        return report
-    shopify = deps.shopify(connection)
-    location = _location(connection, shopify)
-    rackbeat = deps.rackbeat(connection)
-    for start in range(0, len(dirty), BATCH):
-        if deps.seconds_left() < SECONDS_PER_BATCH_RESERVE:
-            report.more = True
-            _continue_later(connection, deps)
-            break
-        _push_batch(connection, dirty[start : start + BATCH], rackbeat, shopify, location, report, deps)
-    return report
+@dataclass(frozen=True)
+class RackbeatStock:
+    """`ports.StockSource`: the quantity the settings choose, read from Rackbeat when the push runs."""
 
+    rackbeat: RackbeatClient
+    connection: RackbeatShopifyConnection
+    missing: str = "not a stock item in Rackbeat (deleted or no inventory)"
 
-def _settled_burst(connection: RackbeatShopifyConnection, deps: StockDeps, report: PushReport) -> list[DirtyItem]:
-    """The changed items once the burst has paused (or the oldest change is due), waiting in this invocation.
-
-    FIFO queues have no per-message delay, so a push asking for itself again would run at once, spin, and collapse
-    into its own deduplication id; waiting here costs a few seconds of one function instead. [] when there is
-    nothing to push, or when this invocation has too little time left to wait and push (then a later one goes on).
-    """
-    while dirty := stock.dirty_items(deps.table, connection.id):
-        now = deps.now()
-        quiet_for = now - max(item.last_dirty_at for item in dirty)
-        held_for = now - min(item.first_dirty_at for item in dirty)
-        if quiet_for >= QUIET_SECONDS or held_for >= MAX_HOLD_SECONDS:
-            return dirty
-        wait = min(QUIET_SECONDS - quiet_for, MAX_HOLD_SECONDS - held_for)
-        if deps.seconds_left() - wait < SECONDS_PER_BATCH_RESERVE:
-            report.waiting, report.more = len(dirty), True
-            _continue_later(connection, deps)
-            return []
-        deps.sleep(wait)
-    return []
-
-
-def _continue_later(connection: RackbeatShopifyConnection, deps: StockDeps) -> None:
-    (deps.continue_push or deps.request_push)(connection.id)
-
-
-def _location(connection: RackbeatShopifyConnection, shopify: ShopifyAdmin) -> str:
-    chosen = connection.settings.fulfillment.shopify_location
-    return inventory.location_gid(chosen) if chosen else inventory.primary_location(shopify)
-
-
-def _push_batch(
-    connection: RackbeatShopifyConnection,
-    batch: list[DirtyItem],
-    rackbeat: RackbeatClient,
-    shopify: ShopifyAdmin,
-    location: str,
-    report: PushReport,
-    deps: StockDeps,
-) -> None:
-    settings = connection.settings
-    wanted: dict[str, StockLevel] = {}
-    for item in batch:
-        quantity = rackbeat_products.stock_quantity(
-            rackbeat, item.number, settings.stock_sync.quantity, settings.fulfillment.rackbeat_location
+    def quantity(self, number: str) -> int | None:
+        settings = self.connection.settings
+        return rackbeat_products.stock_quantity(
+            self.rackbeat, number, settings.stock_sync.quantity, settings.fulfillment.rackbeat_location
         )
-        if quantity is None:
-            report.problems.append(f"{item.number}: not a stock item in Rackbeat (deleted or no inventory)")
-            continue
-        wanted[item.number] = StockLevel(item.number, quantity)
-    name: inventory.QuantityName = "on_hand" if settings.stock_sync.quantity == "in_stock" else "available"
-    if wanted:
-        _set_levels(connection, wanted, shopify, location, name, report)
-    for item in batch:
-        stock.clear_dirty(deps.table, connection.id, item)
+
+
+class ShopStock:
+    """`ports.StockTarget`: the shop's levels at the chosen (or primary) location."""
+
+    batch_size = BATCH
+
+    def __init__(self, connection: RackbeatShopifyConnection, shopify: ShopifyAdmin) -> None:
+        self._connection = connection
+        self._shopify = shopify
+        self._location: str | None = None  # asked of the shop once per push, when there is something to set
+
+    def set_levels(self, wanted: dict[str, StockLevel], report: StockPushReport) -> None:
+        settings = self._connection.settings
+        name: inventory.QuantityName = "on_hand" if settings.stock_sync.quantity == "in_stock" else "available"
+        _set_levels(self._connection, wanted, self._shopify, self._where(), name, report)
+
+    def _where(self) -> str:
+        if self._location is None:
+            chosen = self._connection.settings.fulfillment.shopify_location
+            self._location = inventory.location_gid(chosen) if chosen else inventory.primary_location(self._shopify)
+        return self._location
+
+
+class RackbeatShopifyStock:
+    """`ports.StockSync` of this kind."""
+
+    def enabled(self, connection: Connection) -> bool:
+        return RackbeatShopifyConnection.of(connection).settings.stock_sync.enabled
+
+    def endpoints(self, connection: Connection, clients: Any) -> tuple[RackbeatStock, ShopStock]:
+        own = RackbeatShopifyConnection.of(connection)
+        target = ShopStock(own, clients.shopify(own))
+        return RackbeatStock(clients.rackbeat(own), own), target
+
+
+STOCK = RackbeatShopifyStock()
 
 
 def _set_levels(
@@ -153,7 +94,7 @@ def _set_levels(
     shopify: ShopifyAdmin,
     location: str,
     name: inventory.QuantityName,
-    report: PushReport,
+    report: StockPushReport,
 ) -> None:
     """Set the shop to Rackbeat's quantities; on a stale compare-and-set (a sale in between) read again and
     retry with the fresh value: Rackbeat is the stock master."""
@@ -193,7 +134,7 @@ def _changes(
     wanted: dict[str, StockLevel],
     levels: list[InventoryLevel],
     name: inventory.QuantityName,
-    report: PushReport,
+    report: StockPushReport,
 ) -> list[tuple[str, QuantityChange]]:
     by_sku: dict[str, list[InventoryLevel]] = {}
     for level in levels:
