@@ -1,6 +1,6 @@
 """Ingest work per webhook vs. the floor of verifying and parsing it (DESIGN §8), measured side by side.
 
-Floor: HMAC-SHA256 over the raw body + json.loads. Ingest: the real `receive_shopify_webhook` (header parsing,
+Floor: HMAC-SHA256 over the raw body + json.loads. Ingest: the real `receive_webhook` for Shopify (header parsing,
 connection lookup, signature check, JSON validation, delivery claim) and the real enqueue (`services.send_to_queue`,
 which serialises the message), with only the AWS calls replaced by in-memory stand-ins, so the figure is
 Crossdock's own work. Rounds of each alternate, so both see the same machine noise; the ratio of the medians is
@@ -21,6 +21,7 @@ import importlib.util
 import json
 import os
 import statistics
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -31,12 +32,13 @@ from unittest import mock
 
 from crossdock import services
 from crossdock.connectors.shopify.secret_names import SHOPIFY_APP_SECRET
-from crossdock.flows.ingest import IngestDeps, receive_shopify_webhook
+from crossdock.flows.ingest import IngestDeps, receive_webhook
 from crossdock.store import keys
 
 PROJECT = Path(__file__).resolve().parents[1]
 BODY = (PROJECT / "events" / "shopify-order-paid.json").read_bytes()
 SECRET = "bench-secret"
+KIND = "rackbeat_shopify"  # the Shopify app whose webhooks the bench sends
 SHOP = "bench.myshopify.com"
 QUEUE_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/bench-inbound"
 
@@ -120,7 +122,7 @@ def per_call(work: Callable[[Any], Any], prepared: list[Any]) -> float:
 
 @contextlib.contextmanager
 def stubbed_aws(table: MemoryTable) -> Iterator[MemorySqs]:
-    """The functions' AWS clients (crossdock.aws.services) replaced by the in-memory stand-ins."""
+    """The functions' AWS clients (crossdock.services) replaced by the in-memory stand-ins."""
     sqs = MemorySqs()
     with (
         mock.patch.object(services, "table", lambda: table),
@@ -136,7 +138,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=500, help="requests per round")
     args = parser.parse_args()
     table = MemoryTable()
-    table.put_item({"pk": keys.shop_pk(SHOP), "sk": keys.META, "connection_id": "bench"})
+    table.put_item({"pk": keys.claim_pk(KIND, "shopify", SHOP), "sk": keys.META, "connection_id": "bench"})
     handler = _load_handler()
     prepared = [headers() for _ in range(args.requests)]
     events = [_api_event(h) for h in prepared]
@@ -147,7 +149,7 @@ def main() -> None:
         deps = IngestDeps(table=table, secrets=FixedSecrets(), enqueue=enqueue)  # type: ignore[arg-type]
         for _ in range(args.rounds):  # interleaved rounds: every side sees the same machine noise
             floor_times.append(per_call(lambda _h: floor(), prepared))
-            ingest_times.append(per_call(lambda h: receive_shopify_webhook(h, BODY, deps), prepared))
+            ingest_times.append(per_call(lambda h: receive_webhook("shopify", h, BODY, deps, kind=KIND), prepared))
             table.forget_deliveries()
             handler_times.append(per_call(lambda e: handler(e, context), events))
             table.forget_deliveries()
@@ -176,6 +178,7 @@ def _load_handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
         spec = importlib.util.spec_from_file_location("bench_ingest_app", PROJECT / "functions" / "ingest" / "app.py")
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # as an import does: the module's dataclasses look themselves up there
         spec.loader.exec_module(module)
     handler: Callable[[dict[str, Any], Any], dict[str, Any]] = module.handler
     return handler

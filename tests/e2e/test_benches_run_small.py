@@ -1,0 +1,59 @@
+"""Every benchmark in bench/ runs small here, so a change that breaks one fails `make test` (the bench itself, at
+full size, is what prints the ratios; see docs/measurements.md). Assertions are on what the run did — it finished,
+printed its figures, and its audit found nothing wrong — never on timings. bench/shared_rate_limit.py has its own
+smoke test (test_shared_rate_limit.py)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def _run(bench: str, *arguments: str) -> str:
+    done = subprocess.run(
+        [sys.executable, str(PROJECT / "bench" / bench), *arguments],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, f"{bench} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done.stdout
+
+
+@pytest.fixture(autouse=True)
+def _calm_simulators() -> None:
+    """The benches run their own stacks, in their own processes; the module's shared stack is not started."""
+
+
+def test_ingest_work_runs_small() -> None:
+    printed = _run("ingest_work.py", "--rounds", "1", "--requests", "5")
+    assert "ratio ingest / floor:" in printed and "full request on the embedded stack" in printed
+
+
+def test_cold_import_runs_small() -> None:
+    printed = _run("cold_import.py", "--samples", "15")
+    assert "as in Lambda  ingest handler" in printed and "target ≤ 1.5" in printed
+
+
+def test_stock_burst_runs_small_and_every_shop_quantity_is_right() -> None:
+    printed = _run("stock_burst.py", "--items", "30", "--changes", "100")
+    lines = [line for line in printed.splitlines() if line.startswith(("burst:", " live:"))]
+    assert len(lines) == 2 and all("shop quantities wrong: 0;" in line for line in lines)
+
+
+def test_initial_sync_runs_small() -> None:
+    printed = _run("initial_sync.py", "--variants", "300")
+    assert "Rackbeat calls / items:" in printed and "Rackbeat rate achieved / allowed:" in printed
+
+
+def test_cost_per_order_runs_small_and_its_audit_passes() -> None:
+    printed = _run("cost_per_order.py", "--orders", "5")
+    assert "audit: every paid order reached its target once" in printed
+    assert "per 1,000 orders" in printed
