@@ -23,6 +23,7 @@ from crossdock import services
 from crossdock.aws.observability import logger, metrics, tracer
 from crossdock.environment import FunctionEnvironment
 from crossdock.flows.ingest import IngestAnswer, IngestDeps, receive_webhook
+from crossdock.registry import WEBHOOK_SOURCES
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,6 +67,18 @@ def shopify_app_webhook(event: ProxyEvent) -> IngestAnswer:
     return receive_webhook("shopify", _headers(event), _raw_body(event), _deps(), kind="rackbeat_shopify")
 
 
+def kind_webhook(event: ProxyEvent) -> IngestAnswer:
+    """`/webhooks/{kind}/{source}`: a kind's app, for a system that names its account in the delivery (a shop)."""
+    source, kind = _path(event, "source"), _path(event, "kind")
+    return receive_webhook(source, _headers(event), _raw_body(event), _deps(), kind=kind)
+
+
+def _known_source(event: ProxyEvent) -> str:
+    # Metric names come from the path only when they name a registered system: a caller cannot mint new metrics.
+    source = _path(event, "source")
+    return source if source in WEBHOOK_SOURCES else "unknown"
+
+
 def connection_webhook(event: ProxyEvent) -> IngestAnswer:
     """`/webhooks/{source}/{connection_id}`: a system whose webhook address names the connection."""
     source = str(event.get("resource", "")).split("/")[2]
@@ -77,6 +90,7 @@ def connection_webhook(event: ProxyEvent) -> IngestAnswer:
 ROUTES: dict[tuple[str, str], tuple[Callable[[ProxyEvent], str], Callable[[ProxyEvent], IngestAnswer]]] = {
     ("POST", "/webhooks/shopify"): (lambda _: "shopify", shopify_app_webhook),
     ("POST", "/webhooks/rackbeat/{connection_id}"): (lambda _: "rackbeat", connection_webhook),
+    ("POST", "/webhooks/{kind}/{source}"): (_known_source, kind_webhook),
 }
 
 

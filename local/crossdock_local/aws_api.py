@@ -53,6 +53,13 @@ def _path_pattern(resource: str) -> str:
     )
 
 
+def _specificity(route: Route) -> tuple[int, ...]:
+    """API Gateway picks the most specific resource, segment by segment: a fixed segment before a `{variable}`,
+    a variable before a greedy `{proxy+}` — `/webhooks/rackbeat/{id}` before `/webhooks/{kind}/{source}`."""
+    segments = route.resource.strip("/").split("/")
+    return tuple(2 if part.endswith("+}") else 1 if part.startswith("{") else 0 for part in segments)
+
+
 def _gateway_error(status: int, message: str) -> ApiResponse:
     body = json.dumps({"message": message}).encode()
     return ApiResponse(status, {"Content-Type": "application/json", "x-amzn-ErrorType": "Gateway"}, body)
@@ -78,7 +85,7 @@ class ApiGateway:
     ) -> ApiResponse:
         self.requests += 1
         path = "/" + path.lstrip("/")
-        for route in self.routes:
+        for route in sorted(self.routes, key=_specificity):
             path_parameters = route.match(method, path.rstrip("/") or "/")
             if path_parameters is not None:
                 event = self._event(route, method, path, headers, body, base64_body, query or {}, path_parameters)

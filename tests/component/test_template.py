@@ -118,7 +118,9 @@ def test_open_events_index_is_keyed_as_the_event_log_writes_it(resources: dict[s
 # -- API -------------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/webhooks/shopify", "/webhooks/rackbeat/{connection_id}"])
+@pytest.mark.parametrize(
+    "path", ["/webhooks/shopify", "/webhooks/rackbeat/{connection_id}", "/webhooks/{kind}/{source}"]
+)
 def test_webhook_route_goes_to_ingest(resources: dict[str, Any], path: str) -> None:
     routes = {
         (event["Properties"]["Method"].upper(), event["Properties"]["Path"]): (name, event["Properties"])

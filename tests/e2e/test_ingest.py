@@ -144,6 +144,29 @@ def test_rackbeat_webhook_needs_the_connections_token(stack: LocalStack, merchan
     assert (event["status"], event["reason"]) == ("skipped", "product_sync.master is none")
 
 
+def test_a_kinds_own_address_reaches_the_connection_of_that_kind(stack: LocalStack, merchant_with: Any) -> None:
+    # GIVEN a shop in a rackbeat_shopify connection
+    merchant = merchant_with()
+    body = json.dumps(merchant.order(0) | {"id": 2, "name": "#2"}).encode()
+    headers = shopify_headers(merchant.domain, body, merchant.connection.app_secret)
+    before = queued(stack)
+    # WHEN its app's webhook arrives at the kind's own address (as a second kind's app would use its own)
+    answer = stack.aws.api_request("POST", "/webhooks/rackbeat_shopify/shopify", headers, body)
+    # THEN it is verified and queued for that connection, as at the app's first address
+    assert (answer.status, answer.json()) == (200, {"status": "queued"})
+    assert queued(stack) == before + 1
+    # AND a kind or a system nobody registered is a 404 that names it; nothing is queued
+    unknown_kind = stack.aws.api_request("POST", "/webhooks/peakwms_nowhere/shopify", headers, body)
+    assert (unknown_kind.status, unknown_kind.json()) == (404, {"message": "no connection kind peakwms_nowhere"})
+    unknown_system = stack.aws.api_request("POST", "/webhooks/rackbeat_shopify/nowhere", headers, body)
+    assert (unknown_system.status, unknown_system.json()) == (404, {"message": "no webhook source nowhere"})
+    assert queued(stack) == before + 1
+    stack.settle()
+    # AND the connection-named address of Rackbeat still wins over the kind's address (the most specific path)
+    rackbeat = stack.aws.api_request("POST", f"/webhooks/rackbeat/{merchant.connection.connection_id}", {}, b"{}")
+    assert rackbeat.status == 401
+
+
 def _crash(when: str) -> Any:
     """Ingest's process dies just before or just after the event reaches the queue (its answer is then lost)."""
     real = services.send_to_queue

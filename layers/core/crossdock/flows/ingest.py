@@ -80,6 +80,8 @@ def receive_webhook(
     source = registry.webhook_source(source_name)
     if source is None:
         return _refuse(404, f"no webhook source {source_name}")
+    if kind is not None and kind not in registry.INTEGRATIONS:
+        return _refuse(404, f"no connection kind {kind}")
     if connection_id is not None and not deps.claims.connection_exists(connection_id):
         return _refuse(404, f"no connection {connection_id}")
     try:
