@@ -44,7 +44,7 @@ print(time.perf_counter() - started)
 def function_environment() -> tuple[Path, dict[str, str]]:
     """The ingest function's code directory and the environment Lambda would give it (template.yaml resolved by the
     embedded runtime, plus the variables the Lambda runtime itself sets)."""
-    from crossdock_local.aws import EmbeddedAws
+    from crossdock_local.aws.embedded import EmbeddedAws
 
     with EmbeddedAws(template=PROJECT / "template.yaml") as aws:
         variables = aws.function_env(FUNCTION)

@@ -186,7 +186,7 @@ def run(order_count: int, seed: int) -> Run:
         import boto3
 
         from crossdock.integrations.rackbeat_shopify.settings import RackbeatStatus
-        from crossdock_local import demo, demo_catalog, demo_orders
+        from crossdock_local.scenarios import demo, demo_catalog, demo_orders
         from crossdock_local.sims.shopify_orders import varied_orders
         from crossdock_local.stack import LocalStack
 
@@ -250,14 +250,14 @@ def run(order_count: int, seed: int) -> Run:
 
 def template_default(parameter: str) -> str:
     """A parameter's default in template.yaml: what a deployment gets unless it overrides it."""
-    from crossdock_local.aws_template import load_template
+    from crossdock_local.aws.template import load_template
 
     return str(load_template(PROJECT / "template.yaml")["Parameters"][parameter]["Default"])
 
 
 def _table_bytes(reader: Any, table: str) -> int:
     """What the table stores, as DynamoDB bills it: each item's size plus 100 bytes of index overhead."""
-    from crossdock_local.aws_usage import item_size
+    from crossdock_local.aws.usage import item_size
 
     stored = 0
     for page in reader.get_paginator("scan").paginate(TableName=table):
@@ -364,7 +364,7 @@ def _details(result: Run) -> list[str]:
 
 def _monthly(result: Run, prices: PriceTable) -> list[str]:
     """Costs that come per month, not per order."""
-    from crossdock_local.aws_scheduler import rate_seconds
+    from crossdock_local.aws.scheduler import rate_seconds
 
     rate = template_default("SelfCheckRate")
     runs_per_month = 30 * 86400 / (rate_seconds(rate) or 3600)

@@ -216,7 +216,7 @@ def _lambda_context() -> Any:
 
 
 def _through_embedded_api() -> None:
-    from crossdock_local.demo import demo_settings
+    from crossdock_local.scenarios.demo import demo_settings
     from crossdock_local.stack import LocalStack
 
     with open(os.devnull, "w") as logs, contextlib.redirect_stdout(logs), LocalStack() as stack:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from crossdock_local.demo import demo_settings
+from crossdock_local.scenarios.demo import demo_settings
 from crossdock_local.stack import LocalStack
 
 RACKBEAT_LIMIT = 480  # calls per minute per token (reference/rackbeat.md)

@@ -36,7 +36,7 @@ from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.errors import CrossdockError, RateLimited
 from crossdock.integrations.clients import DEFAULT_RACKBEAT_CALLS_PER_MINUTE, ConnectionClients
 from crossdock.pacing import RatePacer
-from crossdock_local.demo import demo_settings
+from crossdock_local.scenarios.demo import demo_settings
 from crossdock_local.stack import LocalConnection, LocalStack
 
 RACKBEAT_LIMIT = 480  # calls per minute per account (reference/rackbeat.md)

@@ -21,7 +21,7 @@ import random
 import time
 from typing import Any
 
-from crossdock_local.demo import demo_settings
+from crossdock_local.scenarios.demo import demo_settings
 from crossdock_local.stack import LocalConnection, LocalStack
 
 SHOPS = ("burst-a.myshopify.com", "burst-b.myshopify.com")

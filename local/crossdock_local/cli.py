@@ -9,9 +9,10 @@ import sys
 import threading
 from pathlib import Path
 
-from crossdock_local import chaos, operator_cli
-from crossdock_local.aws_endpoint import AwsEndpoint, endpoint_state
-from crossdock_local.demo import DEMO_LOG, demo_settings, render, run_demo
+from crossdock_local import operator_cli
+from crossdock_local.aws.endpoint import AwsEndpoint, endpoint_state
+from crossdock_local.scenarios import chaos
+from crossdock_local.scenarios.demo import DEMO_LOG, demo_settings, render, run_demo
 from crossdock_local.stack import LocalStack
 
 

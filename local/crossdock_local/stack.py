@@ -36,7 +36,7 @@ from crossdock.registry import poll_streams
 from crossdock.store import connections, sync_progress
 from crossdock.store.events import received_stamp
 from crossdock.store.secrets import SecretStore
-from crossdock_local.aws import EmbeddedAws
+from crossdock_local.aws.embedded import EmbeddedAws
 from crossdock_local.server import LocalEndpoint
 from crossdock_local.sims.rackbeat import RackbeatSimulator, WebhookDelivery
 from crossdock_local.sims.shopify import ShopifySimulator

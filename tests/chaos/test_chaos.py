@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 
-from crossdock_local.chaos import ChaosConfig, render, run_chaos
+from crossdock_local.scenarios.chaos import ChaosConfig, render, run_chaos
 
 
 def test_orders_refunds_and_stock_survive_the_faults() -> None:

@@ -16,8 +16,8 @@ from botocore.exceptions import ClientError
 from moto.core.responses import ActionResult
 from moto.dynamodb.responses import DynamoResult
 
-from crossdock_local.aws import EmbeddedAws
-from crossdock_local.aws_dynamodb_answers import ITEM_OPERATIONS
+from crossdock_local.aws.dynamodb_answers import ITEM_OPERATIONS
+from crossdock_local.aws.embedded import EmbeddedAws
 
 APP = Path(__file__).parent / "embedded_app" / "template.yaml"
 

@@ -13,8 +13,8 @@ from boto3.dynamodb.conditions import Attr, Key
 from moto import mock_aws
 from moto.dynamodb.models import dynamodb_backends
 
-from crossdock_local.aws import EmbeddedAws
-from crossdock_local.aws_dynamodb_tables import SortedPartition
+from crossdock_local.aws.dynamodb_tables import SortedPartition
+from crossdock_local.aws.embedded import EmbeddedAws
 
 APP = Path(__file__).parent / "embedded_app" / "template.yaml"
 PREFIXES = ("EVT#", "MAP#order#", "STOCKDIRTY#", "CUR#", "META", "SETTINGS#", "ÆØÅ#", "evt#")

@@ -17,7 +17,7 @@ import pytest
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from crossdock_local.aws import EmbeddedAws
+from crossdock_local.aws.embedded import EmbeddedAws
 
 APP = Path(__file__).parent / "embedded_app" / "template.yaml"
 REAL_TEMPLATE = Path(__file__).parents[2] / "template.yaml"

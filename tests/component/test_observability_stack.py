@@ -10,9 +10,9 @@ from pathlib import Path
 import boto3
 import pytest
 
-from crossdock_local.aws import EmbeddedAws
-from crossdock_local.aws_clock import VirtualClock
-from crossdock_local.aws_lambda import FunctionSpec, InProcessLambda
+from crossdock_local.aws.clock import VirtualClock
+from crossdock_local.aws.embedded import EmbeddedAws
+from crossdock_local.aws.lambda_runtime import FunctionSpec, InProcessLambda
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 

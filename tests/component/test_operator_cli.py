@@ -26,8 +26,8 @@ import pytest
 from crossdock.operations.target import OperatorTarget, target_from_resources
 from crossdock.store import events
 from crossdock_local import operator_cli
-from crossdock_local.aws_endpoint import AwsEndpoint, endpoint_state
-from crossdock_local.demo import DEMO_SKUS, demo_settings
+from crossdock_local.aws.endpoint import AwsEndpoint, endpoint_state
+from crossdock_local.scenarios.demo import DEMO_SKUS, demo_settings
 from crossdock_local.sims.shopify_orders import varied_orders
 from crossdock_local.stack import LocalConnection, LocalStack
 

@@ -20,7 +20,7 @@ from moto import mock_aws
 from crossdock.operations.errors import NotFound, OperatorError
 from crossdock_local import cli as crossdock
 from crossdock_local import operator_cli
-from crossdock_local.aws_template import load_template
+from crossdock_local.aws.template import load_template
 from crossdock_local.operator_targets import aws_target
 
 REGION = "eu-north-1"

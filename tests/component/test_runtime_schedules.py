@@ -14,7 +14,7 @@ import pytest
 
 from crossdock.aws.schedules import ScheduleGroup, ScheduleTarget
 from crossdock.errors import PermanentError
-from crossdock_local.aws import EmbeddedAws
+from crossdock_local.aws.embedded import EmbeddedAws
 
 APP = Path(__file__).parent / "embedded_app" / "scheduled.yaml"
 GROUP = "connections"

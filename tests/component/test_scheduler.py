@@ -11,8 +11,8 @@ from typing import Any
 import boto3
 import pytest
 
-from crossdock_local.aws import EmbeddedAws
-from crossdock_local.aws_scheduler import at_time, rate_seconds
+from crossdock_local.aws.embedded import EmbeddedAws
+from crossdock_local.aws.scheduler import at_time, rate_seconds
 
 APP = Path(__file__).parent / "embedded_app" / "scheduled.yaml"
 REAL_TEMPLATE = Path(__file__).parents[2] / "template.yaml"

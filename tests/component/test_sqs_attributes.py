@@ -11,8 +11,8 @@ import boto3
 import pytest
 from moto.sqs.models import Queue, sqs_backends
 
-from crossdock_local.aws import EmbeddedAws
-from crossdock_local.aws_sqs_attributes import QueueAttributes
+from crossdock_local.aws.embedded import EmbeddedAws
+from crossdock_local.aws.sqs_attributes import QueueAttributes
 
 APP = Path(__file__).parent / "embedded_app" / "template.yaml"
 MOTOS_OWN = vars(Queue)["attributes"]  # the property as moto defines it, whatever is patched over it later

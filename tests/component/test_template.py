@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from crossdock.store import events
-from crossdock_local.aws_template import load_template
+from crossdock_local.aws.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "template.yaml"

@@ -20,8 +20,8 @@ import pytest
 from crossdock.aws.observability import FAILURE_CLASS_DIMENSION, OUTCOME_METRICS
 from crossdock.errors import FailureClass
 from crossdock.store.events import EventStatus
-from crossdock_local.aws_template import load_template
-from crossdock_local.aws_xray import xray_rule_problems
+from crossdock_local.aws.template import load_template
+from crossdock_local.aws.xray import xray_rule_problems
 
 ROOT = Path(__file__).resolve().parents[2]
 

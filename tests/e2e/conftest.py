@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from crossdock.store import events
-from crossdock_local.demo import DEMO_SKUS, demo_settings, rackbeat_stage
+from crossdock_local.scenarios.demo import DEMO_SKUS, demo_settings, rackbeat_stage
 from crossdock_local.sims.base import Faults
 from crossdock_local.sims.shopify_orders import varied_orders
 from crossdock_local.stack import LocalConnection, LocalStack

@@ -13,7 +13,7 @@ import pytest
 from crossdock import services
 from crossdock.connectors.rackbeat.secret_names import RACKBEAT_WEBHOOK_TOKENS
 from crossdock.connectors.shopify.webhooks import sign
-from crossdock_local.aws_lambda import ProcessCrash
+from crossdock_local.aws.lambda_runtime import ProcessCrash
 from crossdock_local.stack import LocalStack
 
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from crossdock.aws.observability import FAILURE_CLASS_DIMENSION, OUTCOME_METRICS
 from crossdock.store.events import FINAL
-from crossdock_local.aws_lambda import CrashFaults
-from crossdock_local.demo import DEMO_SKUS
-from crossdock_local.log_capture import FunctionLogs, capture_function_logs
+from crossdock_local.aws.lambda_runtime import CrashFaults
+from crossdock_local.aws.log_capture import FunctionLogs, capture_function_logs
+from crossdock_local.scenarios.demo import DEMO_SKUS
 from crossdock_local.stack import LocalStack
 
 STATUS_OF_METRIC = {metric: status for status, metric in OUTCOME_METRICS.items()}

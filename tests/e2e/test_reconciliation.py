@@ -20,7 +20,7 @@ from crossdock.integrations.rackbeat_shopify.reconciliation import ORDER_STREAM,
 from crossdock.store import connections, cursors, leases
 from crossdock.store.events import received_stamp
 from crossdock.topics import RESYNC_TOPIC
-from crossdock_local.demo import demo_settings
+from crossdock_local.scenarios.demo import demo_settings
 from crossdock_local.stack import LocalStack
 
 CREDITING = {"refunds_as_credit_notes": True, "rackbeat_status": "invoiced_and_shipped"}

@@ -25,7 +25,7 @@ from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyCo
 from crossdock.store import connections
 from crossdock.store.leases import TableLeases
 from crossdock.store.secrets import SecretStore
-from crossdock_local.demo import DEMO_SKUS, demo_settings
+from crossdock_local.scenarios.demo import DEMO_SKUS, demo_settings
 from crossdock_local.sims.shopify_orders import varied_orders
 from crossdock_local.stack import LocalConnection, LocalStack
 

@@ -11,7 +11,7 @@ import boto3
 import moto
 import pytest
 
-from crossdock_local.aws_template import load_template
+from crossdock_local.aws.template import load_template
 
 # rackbeat_api's helpers assert on status codes; rewriting them keeps pytest's detailed report when one fails.
 pytest.register_assert_rewrite("rackbeat_api")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from crossdock_local.aws_api import Route, _specificity
+from crossdock_local.aws.api import Route, _specificity
 
 
 def _route(resource: str) -> Route:

@@ -10,7 +10,7 @@ from unittest import mock
 
 from moto.dynamodb.models.dynamo_type import Item
 
-from crossdock_local.aws_dynamodb_tables import atomic_item_writes
+from crossdock_local.aws.dynamodb_tables import atomic_item_writes
 
 THREADS = 8
 ADDS = 60

@@ -16,7 +16,7 @@ import boto3
 import moto
 import pytest
 
-from crossdock_local.aws_usage import (
+from crossdock_local.aws.usage import (
     ApiCallCounter,
     attribute_size,
     item_size,

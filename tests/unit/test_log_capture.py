@@ -12,8 +12,8 @@ from urllib.parse import quote
 
 import pytest
 
-from crossdock_local.aws_logs import function_output
-from crossdock_local.log_capture import FunctionLogs
+from crossdock_local.aws.log_capture import FunctionLogs
+from crossdock_local.aws.logs import function_output
 
 TOKEN = "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"
 KEY = "rb_key/with+special=chars"

@@ -21,8 +21,8 @@ from crossdock.errors import RateLimited
 from crossdock.pacing import Pacer, PacerChain, RatePacer
 from crossdock.store import keys
 from crossdock.store.rate_limits import IDLE_SECONDS, AccountRateLimiter
-from crossdock_local.aws_dynamodb_tables import atomic_item_writes
-from crossdock_local.aws_template import load_template
+from crossdock_local.aws.dynamodb_tables import atomic_item_writes
+from crossdock_local.aws.template import load_template
 
 LIMIT = 456.0
 STEP = 60.0 / LIMIT

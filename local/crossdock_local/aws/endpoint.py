@@ -16,7 +16,7 @@ from typing import Any
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from crossdock_local.aws import EmbeddedAws
+from crossdock_local.aws.embedded import EmbeddedAws
 
 
 class AwsEndpoint:

@@ -13,7 +13,7 @@ import base64
 from dataclasses import dataclass
 from typing import Any
 
-from crossdock_local.aws_lambda import FunctionSpec, InProcessLambda, InvokeResult
+from crossdock_local.aws.lambda_runtime import FunctionSpec, InProcessLambda, InvokeResult
 
 _RECEIVE_LIMIT = 10  # ReceiveMessage returns at most 10 messages per call
 

@@ -18,8 +18,8 @@ from typing import Any
 
 from crossdock.integrations.rackbeat_shopify.settings import RackbeatStatus
 from crossdock.store import events
-from crossdock_local import demo_catalog, demo_orders
-from crossdock_local.demo_catalog import CatalogAudit
+from crossdock_local.scenarios import demo_catalog, demo_orders
+from crossdock_local.scenarios.demo_catalog import CatalogAudit
 from crossdock_local.sims.shopify_orders import varied_orders
 from crossdock_local.stack import ROUNDING_ITEM, SHIPPING_ITEM, LocalStack
 

@@ -28,8 +28,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from crossdock_local.aws_clock import VirtualClock
-from crossdock_local.aws_logs import LogListener, function_output
+from crossdock_local.aws.clock import VirtualClock
+from crossdock_local.aws.logs import LogListener, function_output
 
 Handler = Callable[[Any, Any], Any]
 

@@ -51,11 +51,11 @@ from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
-from crossdock_local.aws_api import ApiGateway, ApiResponse, Route
-from crossdock_local.aws_clock import VirtualClock
-from crossdock_local.aws_dynamodb_answers import write_item_answers_directly
-from crossdock_local.aws_dynamodb_tables import atomic_item_writes, partition_queries
-from crossdock_local.aws_lambda import (
+from crossdock_local.aws.api import ApiGateway, ApiResponse, Route
+from crossdock_local.aws.clock import VirtualClock
+from crossdock_local.aws.dynamodb_answers import write_item_answers_directly
+from crossdock_local.aws.dynamodb_tables import atomic_item_writes, partition_queries
+from crossdock_local.aws.lambda_runtime import (
     FunctionSpec,
     InProcessLambda,
     Invocation,
@@ -63,12 +63,12 @@ from crossdock_local.aws_lambda import (
     apply_environment,
     restore_environment,
 )
-from crossdock_local.aws_scheduler import EmbeddedScheduler, ScheduledRun, following_api_schedules
-from crossdock_local.aws_sqs import SqsMapping, SqsPoller
-from crossdock_local.aws_sqs_attributes import read_queue_attributes_lazily
-from crossdock_local.aws_template import Physical, Resolver, load_template, merge_globals
-from crossdock_local.aws_usage import ApiCallCounter
-from crossdock_local.aws_xray import xray_rule_problems
+from crossdock_local.aws.scheduler import EmbeddedScheduler, ScheduledRun, following_api_schedules
+from crossdock_local.aws.sqs import SqsMapping, SqsPoller
+from crossdock_local.aws.sqs_attributes import read_queue_attributes_lazily
+from crossdock_local.aws.template import Physical, Resolver, load_template, merge_globals
+from crossdock_local.aws.usage import ApiCallCounter
+from crossdock_local.aws.xray import xray_rule_problems
 
 PROCESS_DEATHS = frozenset({"Runtime.ExitError", "Sandbox.Timedout"})
 

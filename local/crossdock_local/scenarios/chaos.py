@@ -26,9 +26,9 @@ from typing import Any
 
 from crossdock.integrations.rackbeat_shopify.settings import RackbeatStatus
 from crossdock.store import events
-from crossdock_local import demo_catalog
-from crossdock_local.demo import DEMO_SKUS, audit, demo_settings
-from crossdock_local.log_capture import capture_function_logs
+from crossdock_local.aws.log_capture import capture_function_logs
+from crossdock_local.scenarios import demo_catalog
+from crossdock_local.scenarios.demo import DEMO_SKUS, audit, demo_settings
 from crossdock_local.sims.base import Faults
 from crossdock_local.sims.shopify_orders import varied_orders
 from crossdock_local.stack import LocalConnection, LocalStack

@@ -35,7 +35,7 @@ from botocore.client import BaseClient
 
 _SDK_PACKAGES = ("botocore", "boto3")
 # Modules whose frames wrap botocore's call (this one, and the embedded runtime's crash point): not callers.
-_WRAPPERS = (__name__, "crossdock_local.aws")
+_WRAPPERS = (__name__, "crossdock_local.aws.embedded")
 
 WRITE_UNIT_BYTES = 1024
 READ_UNIT_BYTES = 4096

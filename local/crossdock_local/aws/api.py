@@ -10,8 +10,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from crossdock_local.aws_clock import VirtualClock
-from crossdock_local.aws_lambda import FunctionSpec, InProcessLambda
+from crossdock_local.aws.clock import VirtualClock
+from crossdock_local.aws.lambda_runtime import FunctionSpec, InProcessLambda
 
 
 @dataclass(frozen=True)

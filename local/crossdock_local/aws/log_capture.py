@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from crossdock_local.aws import EmbeddedAws
+from crossdock_local.aws.embedded import EmbeddedAws
 
 # Shorter values would be found by chance in ids, timestamps and hashes: a search for them proves nothing.
 MIN_SECRET_LENGTH = 8
