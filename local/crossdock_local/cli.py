@@ -1,5 +1,9 @@
 """`crossdock` command line: the demo, the local server, and the operator's commands (`operator_cli`)."""
 
+# The operator's commands run with only the runtime dependencies installed (`pip install crossdock`, no `local`
+# extra): the local runtime (the stack, the embedded AWS on moto, the scenarios) is imported only by the commands
+# that run it, `demo`, `serve` and `chaos`, and only when one of them is asked for.
+
 from __future__ import annotations
 
 import argparse
@@ -8,15 +12,22 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from crossdock_local import operator_cli
-from crossdock_local.aws.endpoint import AwsEndpoint, endpoint_state
-from crossdock_local.scenarios import chaos
-from crossdock_local.scenarios.demo import DEMO_LOG, demo_settings, render, run_demo
-from crossdock_local.stack import LocalStack
+
+if TYPE_CHECKING:
+    from crossdock_local.stack import LocalStack
+
+LOCAL_COMMANDS = ("demo", "serve", "chaos")
+
+# `crossdock chaos` defines its options in the scenario (`chaos.add_command`); other command lines show it by this.
+CHAOS_HELP = "run orders, refunds and stock changes under faults and audit them"
 
 
 def _demo(args: argparse.Namespace) -> int:
+    from crossdock_local.scenarios.demo import DEMO_LOG, render, run_demo
+
     result = run_demo(order_count=args.orders, seed=args.seed, rackbeat_rate_limit=args.rackbeat_rate_limit)
     print(render(result))
     print(f"function logs and metrics: {DEMO_LOG}")
@@ -24,6 +35,10 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from crossdock_local.aws.endpoint import AwsEndpoint, endpoint_state
+    from crossdock_local.scenarios.demo import demo_settings
+    from crossdock_local.stack import LocalStack
+
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with LocalStack(port=args.port) as stack, AwsEndpoint(port=args.aws_port) as aws:
@@ -64,7 +79,9 @@ def _keep_running(stack: LocalStack, stop: threading.Event) -> None:
             stop.wait(0.2)
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser(argv: list[str]) -> argparse.ArgumentParser:
+    """`crossdock`'s parser for the command line `argv`: `chaos`'s own options only when `argv` asks for `chaos`,
+    since they come with the scenario and its local runtime."""
     parser = argparse.ArgumentParser(prog="crossdock", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="run 200 Shopify orders through the embedded stack and audit them")
@@ -78,9 +95,36 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--aws-port", type=int, default=3001, help="port of the embedded AWS APIs (0: any free one)")
     serve.set_defaults(run=_serve)
     operator_cli.add_commands(commands)
-    chaos.add_command(commands)
-    args = parser.parse_args(argv)
-    code: int = args.run(args)
+    if _command_in(argv) == "chaos":
+        from crossdock_local.scenarios import chaos
+
+        chaos.add_command(commands)
+    else:
+        commands.add_parser("chaos", help=CHAOS_HELP)
+    return parser
+
+
+def _command_in(argv: list[str]) -> str | None:
+    """The subcommand `argv` names: its first word that is not an option (`crossdock` has no option of its own
+    that takes a value)."""
+    return next((word for word in argv if not word.startswith("-")), None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    words = sys.argv[1:] if argv is None else argv
+    try:
+        args = build_parser(words).parse_args(words)
+        code: int = args.run(args)
+    except ModuleNotFoundError as missing:
+        command = _command_in(words)
+        if command not in LOCAL_COMMANDS or not missing.name:
+            raise
+        print(
+            f"crossdock: `crossdock {command}` runs the local runtime, which needs {missing.name.split('.')[0]} "
+            "(not installed): pip install 'crossdock[local]'",
+            file=sys.stderr,
+        )
+        return 1
     return code
 
 
