@@ -63,6 +63,7 @@ from crossdock_local.aws.lambda_runtime import (
     apply_environment,
     restore_environment,
 )
+from crossdock_local.aws.moto_version import require_patched_moto
 from crossdock_local.aws.scheduler import EmbeddedScheduler, ScheduledRun, following_api_schedules
 from crossdock_local.aws.sqs import SqsMapping, SqsPoller
 from crossdock_local.aws.sqs_attributes import read_queue_attributes_lazily
@@ -166,6 +167,7 @@ class EmbeddedAws:
         self._exit_stack.close()
 
     def _start(self) -> None:
+        require_patched_moto()  # before anything is patched: the patches target one moto release
         stack = self._exit_stack
         saved_env = apply_environment(
             {
