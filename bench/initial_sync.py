@@ -16,6 +16,8 @@ from __future__ import annotations
 import argparse
 import time
 
+from functions_log import functions_log_file
+
 from crossdock_local.scenarios.demo import demo_settings
 from crossdock_local.stack import LocalStack
 
@@ -28,26 +30,27 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=10, help="multiplies Rackbeat's 480 calls/minute")
     args = parser.parse_args()
     limit = RACKBEAT_LIMIT * args.scale
-    started = time.perf_counter()
-    # Paced at 99 % of the limit: the import runs alone here, with no order traffic to leave room for.
-    with LocalStack(rackbeat_rate_limit=limit, rackbeat_pace=0.99, seed=5) as stack:
-        settings = {**demo_settings(), "initial_sync": "enabled", "product_sync": {"default_product_group": 1}}
-        connection = stack.create_connection(settings, shop_domain="big-catalog.myshopify.com")
-        account = connection.rackbeat_account_id
-        stack.rackbeat.seed_product_group(account, 1, "Import")
-        stack.shopify.seed_catalog(
-            "big-catalog.myshopify.com", args.variants, variants_per_product=3, stock=lambda i: (i * 7) % 50
-        )
-        shopify_before, rackbeat_before = stack.shopify.calls, stack.rackbeat.calls
-        clock_before = stack.aws.clock.monotonic()
-        stack.start_initial_sync(connection)
-        stack.settle(execution_timeout=3600)
-        clock_seconds = stack.aws.clock.monotonic() - clock_before
-        progress = stack.initial_sync_progress(connection) or {}
-        shopify_calls = stack.shopify.calls - shopify_before
-        rackbeat_calls = stack.rackbeat.calls - rackbeat_before
-        throttled = stack.rackbeat.calls_by_status.get(429, 0)
-        items = len(stack.rackbeat.state(account).products) - 2  # the stack seeds a shipping and a rounding item
+    with functions_log_file("initial-sync") as log:
+        started = time.perf_counter()
+        # Paced at 99 % of the limit: the import runs alone here, with no order traffic to leave room for.
+        with LocalStack(rackbeat_rate_limit=limit, rackbeat_pace=0.99, seed=5) as stack:
+            settings = {**demo_settings(), "initial_sync": "enabled", "product_sync": {"default_product_group": 1}}
+            connection = stack.create_connection(settings, shop_domain="big-catalog.myshopify.com")
+            account = connection.rackbeat_account_id
+            stack.rackbeat.seed_product_group(account, 1, "Import")
+            stack.shopify.seed_catalog(
+                "big-catalog.myshopify.com", args.variants, variants_per_product=3, stock=lambda i: (i * 7) % 50
+            )
+            shopify_before, rackbeat_before = stack.shopify.calls, stack.rackbeat.calls
+            clock_before = stack.aws.clock.monotonic()
+            stack.start_initial_sync(connection)
+            stack.settle(execution_timeout=3600)
+            clock_seconds = stack.aws.clock.monotonic() - clock_before
+            progress = stack.initial_sync_progress(connection) or {}
+            shopify_calls = stack.shopify.calls - shopify_before
+            rackbeat_calls = stack.rackbeat.calls - rackbeat_before
+            throttled = stack.rackbeat.calls_by_status.get(429, 0)
+            items = len(stack.rackbeat.state(account).products) - 2  # the stack seeds a shipping and a rounding item
     created = int(progress.get("created") or 0)
     rate = rackbeat_calls / (clock_seconds / 60)
     print(
@@ -66,6 +69,7 @@ def main() -> None:
         " (target < 1 %)"
     )
     print(f"stack clock {clock_seconds / 60:.1f} min, wall {time.perf_counter() - started:.0f} s")
+    print(f"the functions' logs: {log}")
 
 
 if __name__ == "__main__":

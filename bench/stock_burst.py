@@ -10,6 +10,10 @@ Two runs side by side:
   dispatching 10,000 events takes longer than the hold window on its clock;
 - "live": the push consumer runs throughout, so the printed ratio shows what a burst spread over that long costs.
 
+The stack settles with a rounds budget sized to the burst (see `settle_rounds`): each change is one event per shop
+on the inbound queue, which dispatch takes 10 at a time, one batch per round, so 10,000 changes on two shops take
+2,000 rounds at least, more than `LocalStack.settle`'s default 1,000. The functions' logs go to a file (named last).
+
 Run: .venv/bin/python bench/stock_burst.py [--items 2000] [--changes 10000]
 """
 
@@ -19,12 +23,29 @@ import argparse
 import math
 import random
 import time
+from pathlib import Path
 from typing import Any
 
+from functions_log import functions_log_file
+
+from crossdock_local.aws.template import load_template
 from crossdock_local.scenarios.demo import demo_settings
 from crossdock_local.stack import LocalConnection, LocalStack
 
+PROJECT = Path(__file__).resolve().parents[1]
 SHOPS = ("burst-a.myshopify.com", "burst-b.myshopify.com")
+# Rounds a settle may take beyond the burst's own batches: the pushes, retries and whatever the stack does after
+# (the default budget of `LocalStack.settle`, which a stack that really stalls still exhausts).
+TAIL_ROUNDS = 1000
+
+
+def settle_rounds(changes: int) -> int:
+    """The rounds budget for settling a burst: Rackbeat's webhook for each change is one event per connection on
+    its account (here one per shop) on the inbound queue, and the embedded SQS poller hands dispatch one batch of
+    the mapping's BatchSize per round; then the tail."""
+    events = load_template(PROJECT / "template.yaml")["Resources"]["DispatchFunction"]["Properties"]["Events"]
+    batch = int(events["Inbound"]["Properties"]["BatchSize"])
+    return math.ceil(changes * len(SHOPS) / batch) + TAIL_ROUNDS
 
 
 def run(items: int, changes: int, paused: bool) -> dict[str, Any]:
@@ -49,9 +70,10 @@ def run(items: int, changes: int, paused: bool) -> dict[str, Any]:
             stack.aws.set_mapping_enabled("ShopifyPushFunction", False)
         for _ in range(changes):
             stack.rackbeat.adjust_stock(account, rng.choice(skus), rng.choice((-3, -2, -1, 1, 2, 5)), "L1")
-        stack.settle()
+        rounds = settle_rounds(changes)
+        stack.settle(max_rounds=rounds)
         stack.aws.set_mapping_enabled("ShopifyPushFunction", True)
-        stack.settle()
+        stack.settle(max_rounds=rounds)
         wrong = _mismatches(stack, (first, second), skus)
         return {
             "mutations": stack.shopify.mutation_count("inventorySetQuantities"),
@@ -83,8 +105,9 @@ def main() -> None:
     floor = math.ceil(args.items / 250) * len(SHOPS)
     print(f"{args.changes:,} stock changes over {args.items:,} items, {len(SHOPS)} shops on one Rackbeat account")
     print(f"minimum mutations: ⌈{args.items} / 250⌉ × {len(SHOPS)} shops = {floor}")
-    for label, paused in (("burst", True), ("live", False)):
-        result = run(args.items, args.changes, paused)
+    with functions_log_file("stock-burst") as log:
+        results = {label: run(args.items, args.changes, paused) for label, paused in (("burst", True), ("live", False))}
+    for label, result in results.items():
         print(
             f"{label:>5}: mutations {result['mutations']} → ratio {result['mutations'] / floor:.2f} (target 1.0); "
             f"Shopify THROTTLED {result['shopify_throttled']}/{result['shopify_calls']} "
@@ -93,6 +116,7 @@ def main() -> None:
             f"= {result['rackbeat_429'] / max(1, result['rackbeat_calls']):.2%} (target < 1 %); "
             f"shop quantities wrong: {result['wrong']}; {result['seconds']:.0f} s"
         )
+    print(f"the functions' logs: {log}")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,15 @@
 """Every benchmark in bench/ runs small here, so a change that breaks one fails `make test` (the bench itself, at
 full size, is what prints the ratios; see docs/measurements.md). Assertions are on what the run did — it finished,
-printed its figures, and its audit found nothing wrong — never on timings. bench/shared_rate_limit.py has its own
-smoke test (test_shared_rate_limit.py)."""
+printed its figures, and its audit found nothing wrong — never on timings. And a bench prints only its figures:
+no JSON log or EMF metric line of the functions reaches its stdout; a bench that runs the embedded stack names the
+file they went to, which holds them. bench/shared_rate_limit.py has its own smoke test (test_shared_rate_limit.py).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -24,7 +29,32 @@ def _run(bench: str, *arguments: str) -> str:
         check=False,
     )
     assert done.returncode == 0, f"{bench} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    logged = [line for line in done.stdout.splitlines() if line.lstrip().startswith("{")]
+    assert not logged, f"{bench} printed {len(logged)} log line(s) among its figures, the first: {logged[0][:300]}"
     return done.stdout
+
+
+def _functions_log(printed: str) -> list[dict[str, object]]:
+    """The JSON lines in the file the bench says its functions logged to (functions running in several threads at
+    once may interleave a line or two: those are left out)."""
+    named = re.findall(r"^the functions' logs: (.+)$", printed, flags=re.MULTILINE)
+    assert len(named) == 1, f"the bench does not name its functions' log file once:\n{printed}"
+    records: list[dict[str, object]] = []
+    for line in Path(named[0]).read_text(encoding="utf-8").splitlines():
+        with contextlib.suppress(ValueError):
+            record = json.loads(line)
+            if isinstance(record, dict):
+                records.append(record)
+    return records
+
+
+def _metric_names(records: list[dict[str, object]]) -> set[str]:
+    names: set[str] = set()
+    for record in records:
+        aws = record.get("_aws")
+        if isinstance(aws, dict):
+            names.update(metric["Name"] for directive in aws["CloudWatchMetrics"] for metric in directive["Metrics"])
+    return names
 
 
 @pytest.fixture(autouse=True)
@@ -46,14 +76,18 @@ def test_stock_burst_runs_small_and_every_shop_quantity_is_right() -> None:
     printed = _run("stock_burst.py", "--items", "30", "--changes", "100")
     lines = [line for line in printed.splitlines() if line.startswith(("burst:", " live:"))]
     assert len(lines) == 2 and all("shop quantities wrong: 0;" in line for line in lines)
+    # the burst's webhooks and stock pushes ran through the functions, and their metric lines went to the log file
+    assert {"rackbeat_webhook_200", "event_dispatched"} <= _metric_names(_functions_log(printed))
 
 
 def test_initial_sync_runs_small() -> None:
     printed = _run("initial_sync.py", "--variants", "300")
     assert "Rackbeat calls / items:" in printed and "Rackbeat rate achieved / allowed:" in printed
+    assert "300/300 done" in printed and _functions_log(printed)
 
 
 def test_cost_per_order_runs_small_and_its_audit_passes() -> None:
     printed = _run("cost_per_order.py", "--orders", "5")
     assert "audit: every paid order reached its target once" in printed
     assert "per 1,000 orders" in printed
+    assert "event_dispatched" in _metric_names(_functions_log(printed))
