@@ -38,7 +38,8 @@ from crossdock.store.events import received_stamp
 from crossdock.store.secrets import SecretStore
 from crossdock_local.aws.embedded import EmbeddedAws
 from crossdock_local.server import LocalEndpoint
-from crossdock_local.sims.rackbeat import RackbeatSimulator, WebhookDelivery
+from crossdock_local.sims.rackbeat.simulator import RackbeatSimulator
+from crossdock_local.sims.rackbeat.state import WebhookDelivery
 from crossdock_local.sims.shopify import ShopifySimulator
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from crossdock_local.sims.base import transport
-from crossdock_local.sims.rackbeat import RackbeatSimulator
+from crossdock_local.sims.rackbeat.simulator import RackbeatSimulator
 
 BASE_URL = "https://app.rackbeat.com/api/"
 HOOK_URL = "https://hooks.example.com/rb"

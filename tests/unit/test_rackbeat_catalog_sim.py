@@ -10,7 +10,7 @@ import httpx
 import pytest
 from rackbeat_api import product, rackbeat_client, sent, subscribe
 
-from crossdock_local.sims.rackbeat import RackbeatSimulator
+from crossdock_local.sims.rackbeat.simulator import RackbeatSimulator
 
 KEY = "key-catalog"
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from rackbeat_api import product, rackbeat_client, sent, subscribe
 
-from crossdock_local.sims.rackbeat import RackbeatSimulator
+from crossdock_local.sims.rackbeat.simulator import RackbeatSimulator
 
 KEY = "key-credit"
 MUG_LINE = {"item_id": "MUG", "quantity": 2, "line_price": "99.50", "vat_percentage": 25, "location_id": "L1"}

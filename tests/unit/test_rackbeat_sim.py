@@ -11,7 +11,7 @@ import pytest
 from rackbeat_api import rackbeat_client
 from sim_fakes import FakeClock
 
-from crossdock_local.sims.rackbeat import RackbeatSimulator
+from crossdock_local.sims.rackbeat.simulator import RackbeatSimulator
 
 KEY_A = "key-account-a"
 KEY_B = "key-account-b"
