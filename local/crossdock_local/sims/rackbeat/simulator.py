@@ -8,23 +8,23 @@ the same lock, and those a person would do in Rackbeat's UI go through the handl
 
 from __future__ import annotations
 
-import math
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
 from crossdock_local.sims.base import (
-    ResponseDropped,
-    ResponseHung,
+    FaultAnswers,
+    FaultPlan,
     SimRequest,
     SimResponse,
     Simulator,
     WebhookSink,
     json_response,
 )
+from crossdock_local.sims.base.throttle import SlidingWindow, too_many_requests
 from crossdock_local.sims.rackbeat import (
     auth,
     credit_notes,
@@ -44,8 +44,14 @@ from crossdock_local.sims.rackbeat.session import Handler, Route, Session
 from crossdock_local.sims.rackbeat.state import AccountState, Record, WebhookDelivery
 from crossdock_local.sims.rackbeat.wire import Refused, bearer, next_number, render, wants_suppress
 
-MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 WINDOW_SECONDS = 60.0
+# Rackbeat's wording of an outage, a throttle and a server error (the base's defaults are Laravel's, as Rackbeat's).
+FAULT_ANSWERS = FaultAnswers(
+    outage={"message": "Service Unavailable"},
+    throttled={"message": "Too Many Attempts."},
+    server_error={"message": "Server Error"},
+    server_error_statuses=(500, 502, 503),
+)
 # Every resource's routes. The router takes the first match, so within a module literal paths come before `{...}`
 # patterns; across modules no two patterns of one method match the same path.
 ROUTES: tuple[Route, ...] = (
@@ -79,16 +85,24 @@ class RackbeatSimulator(Simulator):
         webhook_sink: WebhookSink | None = None,
     ) -> None:
         super().__init__(clock)
-        self.rate_limit_per_minute = rate_limit_per_minute
+        # One sliding 60-s window per API key; only admitted requests take a slot.
+        self._limiter = SlidingWindow(rate_limit_per_minute, WINDOW_SECONDS)
         self.accounts: dict[int, AccountState] = {}
         self.calls_by_route: Counter[tuple[str, str]] = Counter()
         self._webhooks = webhooks.Outbox(self._lock, webhook_sink)
         self._keys: dict[str, int] = {}
-        self._hits: dict[str, deque[float]] = {}
         self._session: Session | None = None  # the caller's while a request is handled (under the lock)
         self._ids = Counter[str]()  # sim-wide ids: shipments, lines, webhooks, adjustments
         for method, pattern, handler in ROUTES:
             self._route(method, pattern, handler)
+
+    @property
+    def rate_limit_per_minute(self) -> int:
+        return self._limiter.limit
+
+    @rate_limit_per_minute.setter
+    def rate_limit_per_minute(self, limit: int) -> None:
+        self._limiter.limit = limit  # a test lowers it mid-run to see 429s
 
     # ---- webhooks out --------------------------------------------------------------------------------------------
 
@@ -315,37 +329,21 @@ class RackbeatSimulator(Simulator):
             self._webhooks.flush()
 
     def _handle_locked(self, request: SimRequest) -> SimResponse:
-        faults = self.faults
-        if self.clock() < faults.outage_until:
-            return json_response(503, {"message": "Service Unavailable"})
-        mutating = request.method.upper() in MUTATING
-        hang_after_commit = False
-        if faults.roll(faults.timeout_rate):
-            if not (mutating and faults.roll(0.5)):
-                raise ResponseHung(faults.hang_seconds)
-            hang_after_commit = True
-        if faults.roll(faults.throttle_rate):
-            wait = faults._rng.randint(1, max(1, faults.max_retry_after))
-            return json_response(429, {"message": "Too Many Attempts."}, {"Retry-After": str(wait)})
-        if faults.roll(faults.server_error_rate):
-            # The faults' own RNG, so a seeded Faults replays the same status codes.
-            status = self.faults._rng.choice((500, 502, 503))
-            return json_response(status, {"message": "Server Error"})
+        plan = FaultPlan(self.faults, self.clock(), request.method, request.path, FAULT_ANSWERS)
+        early = plan.before()
+        if early is not None:
+            return early
         key = bearer(request)
         account_id = self._keys.get(key) if key else None
         if key is None or account_id is None:
             return json_response(401, {"message": "Unauthenticated."})
-        throttled = self._throttle(key)
-        if throttled is not None:
-            return throttled
+        retry_after = self._limiter.admit(key, self.clock())
+        if retry_after is not None:
+            # Guess: the header names and integer seconds follow Laravel's throttle middleware.
+            limit = {"X-RateLimit-Limit": str(self.rate_limit_per_minute), "X-RateLimit-Remaining": "0"}
+            return too_many_requests(retry_after, {"message": "Too Many Attempts."}, limit)
         response = self._dispatch(request, self.accounts[account_id])
-        if mutating and response.status < 300:
-            if faults.on_committed_write is not None and faults.roll(faults.crash_after_write_rate):
-                faults.on_committed_write()
-            if hang_after_commit:
-                raise ResponseHung(faults.hang_seconds)
-        if mutating and faults.roll(faults.drop_response_rate):
-            raise ResponseDropped(f"{request.method} {request.path}")
+        plan.after(response)
         return response
 
     def _dispatch(self, request: SimRequest, account: AccountState) -> SimResponse:
@@ -379,27 +377,6 @@ class RackbeatSimulator(Simulator):
                     raise ValueError(refusal.response.json()) from None
         finally:
             self._webhooks.flush()
-
-    def _throttle(self, key: str) -> SimResponse | None:
-        """Sliding 60-s window per token; only admitted requests take a slot."""
-        now = self.clock()
-        window = self._hits.setdefault(key, deque())
-        while window and window[0] <= now - WINDOW_SECONDS:
-            window.popleft()
-        if len(window) < self.rate_limit_per_minute:
-            window.append(now)
-            return None
-        retry_after = max(1, math.ceil(window[0] + WINDOW_SECONDS - now))
-        # Guess: the header name and integer seconds follow Laravel's throttle middleware.
-        return json_response(
-            429,
-            {"message": "Too Many Attempts."},
-            {
-                "Retry-After": str(retry_after),
-                "X-RateLimit-Limit": str(self.rate_limit_per_minute),
-                "X-RateLimit-Remaining": "0",
-            },
-        )
 
     def _route(self, method: str, pattern: str, handler: Handler) -> None:
         key = (method, pattern)
