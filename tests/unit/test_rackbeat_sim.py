@@ -475,3 +475,21 @@ def test_sink_can_refetch_from_another_thread_without_deadlock(clock: FakeClock)
     api.post("orders/drafts", json={"customer_id": 1, "lines": [{"item_id": "TEA", "quantity": 1}]})
     # THEN the webhook was delivered after the lock was released, so the re-fetch succeeded
     assert fetched == [200]
+
+
+# --- the control API -----------------------------------------------------------------------------------------------
+
+
+def test_the_control_api_shows_each_accounts_counts_and_no_secret(sim: RackbeatSimulator, api: httpx.Client) -> None:
+    # GIVEN an account with a product created through the API and a webhook subscription
+    api.post("/products", json={"number": "NEW-1", "name": "New", "sales_price": 10})
+    api.post("/webhooks", json={"event": "product.updated", "url": "https://hub.example/webhooks/rackbeat/c1"})
+    # WHEN the state is read through the control API, without a key
+    answer = rackbeat_client(sim, None).get("/_control/state")
+    # THEN it shows the account's counts, and no API key or webhook token
+    assert answer.status_code == 200
+    (account,) = answer.json()["accounts"]
+    assert account["counts"]["products"] == 3 and account["counts"]["webhooks"] == 1
+    assert KEY_A not in answer.text and "_token" not in answer.text
+    # AND reading it was not one of Rackbeat's calls
+    assert answer.json()["calls"] == sim.calls

@@ -147,6 +147,26 @@ class RackbeatSimulator(Simulator):
     def state(self, account_id: int) -> AccountState:
         return self.accounts[account_id]
 
+    def snapshot(self) -> dict[str, Any]:
+        """`GET /_control/state`: per account, how many of each resource it holds and its webhook deliveries.
+
+        Counts, not records: an audit reads records through the API or `state()`; API keys and webhook tokens are
+        secrets and never appear here."""
+        with self._lock:
+            accounts = [
+                {
+                    "id": account.id,
+                    "name": account.name,
+                    "counts": {name: len(table) for name, table in vars(account).items() if isinstance(table, dict)},
+                }
+                for account in self.accounts.values()
+            ]
+            return {
+                **super().snapshot(),
+                "accounts": accounts,
+                "webhooks": {"unsent": len(self.outbox), "failed": len(self.failed_deliveries)},
+            }
+
     def seed_product(
         self,
         account_id: int,
