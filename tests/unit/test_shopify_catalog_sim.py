@@ -322,7 +322,8 @@ def test_idempotent_directive_is_mandatory_from_2026_04_only() -> None:
     sim = make_sim()
     location = primary_location(sim)
     variant = product_with_sizes(sim, "S")["variants"][0]
-    bare = queries.SET_QUANTITIES.replace(" @idempotent(key: $key)", "")
+    # (without its $key too: Shopify refuses a declared variable that is not used)
+    bare = queries.SET_QUANTITIES.replace(" @idempotent(key: $key)", "").replace(", $key: String!", "")
     request = stock_input(item_gid(variant), location, 7, 5)
     # WHEN sent on 2026-04 THEN it is refused before anything is applied
     refused = graphql(sim, bare, input=request, key="unused")
@@ -513,10 +514,17 @@ def test_product_set_replaces_the_variant_list_it_is_sent() -> None:
 def test_product_set_refuses_duplicate_variants_and_foreign_variant_ids() -> None:
     sim = make_sim()
     other = product_with_sizes(sim, "S", sku="OTHER")
-    duplicate = {"title": "Hue", "variants": [{"sku": "A"}, {"sku": "B"}]}  # two "Default Title" variants
+    default = [{"optionName": "Title", "name": "Default Title"}]
+    duplicate = {
+        "title": "Hue",
+        "variants": [{"sku": "A", "optionValues": default}, {"sku": "B", "optionValues": default}],
+    }
     errors = data(sim, queries.CREATE_PRODUCT, input=duplicate)["productSet"]["userErrors"]
     assert [e["code"] for e in errors] == ["VARIANT_ALREADY_EXISTS"]
-    foreign = {"title": "Hue", "variants": [{"id": other["variants"][0]["admin_graphql_api_id"]}]}
+    foreign = {
+        "title": "Hue",
+        "variants": [{"id": other["variants"][0]["admin_graphql_api_id"], "optionValues": default}],
+    }
     errors = data(sim, queries.CREATE_PRODUCT, input=foreign)["productSet"]["userErrors"]
     assert errors[0]["field"] == ["input", "variants", "0", "id"]
     assert len(sim.products(SHOP)) == 1  # nothing created

@@ -306,7 +306,7 @@ def test_graphql_webhook_subscription_create_and_list() -> None:
     sim = ShopifySimulator(clock=FakeClock(), webhook_sink=sink, seed=1)
     sim.add_shop(SHOP, SECRET, TOKEN)
     mutation = """
-      mutation Subscribe($uri: URL!) {
+      mutation Subscribe($uri: String!) {
         webhookSubscriptionCreate(topic: ORDERS_CREATE, webhookSubscription: {uri: $uri}) {
           webhookSubscription { id topic uri }
           userErrors { field message }

@@ -18,11 +18,10 @@ Follows the fact sheet `../shared/reference/shopify.md`:
   `inventorySetQuantities` with the 2026-04 rules (`changeFromQuantity`, mandatory `@idempotent`) and
   `bulkOperationRunQuery` with its JSONL result live in `shopify_catalog.py`; this module only registers them.
 
-GraphQL is not parsed by a full GraphQL implementation: a small tokenizer and selection-set parser recognise the
-root fields Crossdock uses (`order`, `webhookSubscriptions`, `webhookSubscriptionCreate`, the catalog's, and `orders`
-of `shopify_order_search.py`) and answer only the selected fields, checked against a small static schema so unknown
-fields fail as Shopify's validation does. Field directives are captured (`@idempotent(key:)`, `@skip`, `@include`).
-Fragments are not supported.
+GraphQL runs on graphql-core against the SDL schema `shopify_schema.graphql` (the Admin API subset Crossdock uses,
+with Shopify's names); `shopify_graphql.py` shapes its errors as Shopify's and `shopify_cost.py` charges the cost.
+This module answers the root fields `order`, `webhookSubscriptions` and `webhookSubscriptionCreate`; the catalog's
+and the orders search's modules register theirs in `resolvers`.
 
 Not part of Shopify: the `/_control/...` endpoints, which let an operator create orders and products and flush
 webhooks when the simulator runs under `crossdock serve`. They authenticate with the shop's access token like the
@@ -46,7 +45,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
+
+from graphql import OperationDefinitionNode
+from graphql.execution.values import VariableValues
 
 from crossdock_local.sims.base import (
     Faults,
@@ -57,6 +59,17 @@ from crossdock_local.sims.base import (
     WebhookSink,
     json_response,
 )
+from crossdock_local.sims.shopify_cost import MAX_SINGLE_QUERY_COST, actual_cost, requested_cost
+from crossdock_local.sims.shopify_errors import ApiError
+from crossdock_local.sims.shopify_graphql import (
+    Document,
+    Refused,
+    Request,
+    RootResolver,
+    coerce_variables,
+    prepare,
+    run,
+)
 from crossdock_local.sims.shopify_paging import connection_page, first_or_last
 
 if TYPE_CHECKING:
@@ -64,9 +77,6 @@ if TYPE_CHECKING:
 
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
 MAX_DELIVERY_RETRIES = 8  # fact sheet: "Retries: 8 times over 4 hours ... then the subscription is removed"
-MAX_SINGLE_QUERY_COST = 1000  # Shopify refuses a single query estimated above 1000 points
-MUTATION_COST = 10
-MAX_PAGE_SIZE = 250  # fact sheet: "array inputs ≤ 250 items"; connections page at most 250 too
 DANISH_WINTER_TIME = timezone(timedelta(hours=1))  # fixed offset, so runs never depend on tzdata being installed
 
 # Webhook topics of the fact sheet, GraphQL enum → REST topic. An explicit table because the split between
@@ -225,504 +235,8 @@ class DeliveryReport:
 
 
 # --------------------------------------------------------------------------------------------------------------------
-# GraphQL: tokenizer, parser, schema, cost
+# Connections (paged by offset)
 # --------------------------------------------------------------------------------------------------------------------
-
-
-class GraphQLError(Exception):
-    def __init__(self, message: str, code: str | None = None, **extra: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.extra = extra
-
-    def payload(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"message": self.message}
-        if "locations" in self.extra:
-            error["locations"] = self.extra["locations"]
-        extensions = {k: v for k, v in self.extra.items() if k != "locations"}
-        if self.code is not None:
-            error["extensions"] = {"code": self.code, **extensions}
-        return error
-
-
-@dataclass(frozen=True)
-class _Token:
-    kind: str
-    text: str
-    pos: int
-
-
-@dataclass(frozen=True)
-class _Var:
-    name: str
-
-
-@dataclass
-class GqlField:
-    name: str
-    alias: str | None = None
-    args: dict[str, Any] = field(default_factory=dict)
-    selections: list[GqlField] = field(default_factory=list)
-    directives: dict[str, dict[str, Any]] = field(default_factory=dict)  # name → arguments, e.g. idempotent → key
-
-    @property
-    def key(self) -> str:
-        return self.alias or self.name
-
-
-@dataclass
-class _Operation:
-    kind: str  # query | mutation | subscription
-    name: str | None
-    defaults: dict[str, Any]
-    selections: list[GqlField]
-
-
-_TOKEN_RE = re.compile(
-    r"(?P<skip>[\s,\ufeff]+|#[^\n\r]*)"  # commas are insignificant in GraphQL, like whitespace
-    r'|(?P<block>"""(?:[^"\\]|\\.|"(?!""))*""")'
-    r'|(?P<string>"(?:[^"\\\n\r]|\\.)*")'
-    r"|(?P<number>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)"
-    r"|(?P<name>[_A-Za-z][_0-9A-Za-z]*)"
-    r"|(?P<spread>\.\.\.)"
-    r"|(?P<punct>[!$&():=@\[\]{|}])"
-)
-
-
-def _location(text: str, pos: int) -> tuple[int, int]:
-    line = text.count("\n", 0, pos) + 1
-    return line, pos - (text.rfind("\n", 0, pos) + 1) + 1
-
-
-def _tokenize(text: str) -> list[_Token]:
-    tokens: list[_Token] = []
-    pos = 0
-    while pos < len(text):
-        match = _TOKEN_RE.match(text, pos)
-        if match is None:
-            line, column = _location(text, pos)
-            raise GraphQLError(
-                f'Parse error on "{text[pos]}" (error) at [{line}, {column}]',
-                locations=[{"line": line, "column": column}],
-            )
-        if match.lastgroup != "skip":
-            tokens.append(_Token(match.lastgroup or "", match.group(), match.start()))
-        pos = match.end()
-    return tokens
-
-
-class _Parser:
-    """Recursive descent over the token list: operations, variable definitions, selection sets, arguments."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.tokens = _tokenize(text)
-        self.pos = 0
-
-    def _peek(self) -> _Token | None:
-        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
-
-    def _error(self, token: _Token | None) -> GraphQLError:
-        if token is None:
-            return GraphQLError("Parse error on end of input (EOF)")
-        line, column = _location(self.text, token.pos)
-        return GraphQLError(
-            f'Parse error on "{token.text}" ({token.kind.upper()}) at [{line}, {column}]',
-            locations=[{"line": line, "column": column}],
-        )
-
-    def _next(self) -> _Token:
-        token = self._peek()
-        if token is None:
-            raise self._error(None)
-        self.pos += 1
-        return token
-
-    def _at(self, text: str) -> bool:
-        token = self._peek()
-        return token is not None and token.kind in ("punct", "spread") and token.text == text
-
-    def _accept(self, text: str) -> bool:
-        if self._at(text):
-            self.pos += 1
-            return True
-        return False
-
-    def _expect(self, text: str) -> None:
-        if not self._accept(text):
-            raise self._error(self._peek())
-
-    def _name(self) -> str:
-        token = self._next()
-        if token.kind != "name":
-            raise self._error(token)
-        return token.text
-
-    def document(self) -> list[_Operation]:
-        operations = []
-        while self._peek() is not None:
-            operations.append(self._definition())
-        if not operations:
-            raise self._error(None)
-        return operations
-
-    def _definition(self) -> _Operation:
-        token = self._peek()
-        if token is not None and self._at("{"):
-            return _Operation("query", None, {}, self._selection_set())
-        if token is not None and token.kind == "name" and token.text in ("query", "mutation", "subscription"):
-            self.pos += 1
-            next_token = self._peek()
-            name = self._name() if next_token is not None and next_token.kind == "name" else None
-            defaults = self._variable_definitions() if self._at("(") else {}
-            self._directives()  # operation directives change nothing modelled here
-            return _Operation(token.text, name, defaults, self._selection_set())
-        if token is not None and token.text == "fragment":
-            raise GraphQLError("Fragments are not supported by the Shopify simulator", "unsupported")
-        raise self._error(token)
-
-    def _variable_definitions(self) -> dict[str, Any]:
-        self._expect("(")
-        defaults: dict[str, Any] = {}
-        while not self._accept(")"):
-            self._expect("$")
-            name = self._name()
-            self._expect(":")
-            self._type_ref()
-            if self._accept("="):
-                defaults[name] = self._value()
-            self._directives()
-        return defaults
-
-    def _type_ref(self) -> None:
-        if self._accept("["):
-            self._type_ref()
-            self._expect("]")
-        else:
-            self._name()
-        self._accept("!")
-
-    def _directives(self) -> dict[str, dict[str, Any]]:
-        # Kept per field: `@idempotent(key:)` decides whether a mutation runs again, `@skip`/`@include` drop fields.
-        directives: dict[str, dict[str, Any]] = {}
-        while self._accept("@"):
-            name = self._name()
-            directives[name] = self._arguments() if self._at("(") else {}
-        return directives
-
-    def _selection_set(self) -> list[GqlField]:
-        self._expect("{")
-        fields = []
-        while not self._accept("}"):
-            fields.append(self._field())
-        if not fields:
-            raise self._error(self.tokens[self.pos - 1])
-        return fields
-
-    def _field(self) -> GqlField:
-        if self._at("..."):
-            raise GraphQLError("Fragments are not supported by the Shopify simulator", "unsupported")
-        first = self._name()
-        alias, name = (first, self._name()) if self._accept(":") else (None, first)
-        args = self._arguments() if self._at("(") else {}
-        directives = self._directives()
-        selections = self._selection_set() if self._at("{") else []
-        return GqlField(name, alias, args, selections, directives)
-
-    def _arguments(self) -> dict[str, Any]:
-        self._expect("(")
-        args: dict[str, Any] = {}
-        while not self._accept(")"):
-            key = self._name()
-            self._expect(":")
-            args[key] = self._value()
-        return args
-
-    def _value(self) -> Any:
-        token = self._next()
-        if token.kind == "punct":
-            return self._punct_value(token)
-        if token.kind == "string":
-            return json.loads(token.text)  # GraphQL string escapes are JSON's
-        if token.kind == "block":
-            return token.text[3:-3].replace('\\"""', '"""')
-        if token.kind == "number":
-            # Int or Float input; no money travels through GraphQL arguments here.
-            return float(token.text) if re.search(r"[.eE]", token.text) else int(token.text)
-        if token.kind == "name":
-            return {"true": True, "false": False, "null": None}.get(token.text, token.text)  # enums as strings
-        raise self._error(token)
-
-    def _punct_value(self, token: _Token) -> Any:
-        if token.text == "$":
-            return _Var(self._name())
-        if token.text == "[":
-            items = []
-            while not self._accept("]"):
-                items.append(self._value())
-            return items
-        if token.text == "{":
-            obj = {}
-            while not self._accept("}"):
-                key = self._name()
-                self._expect(":")
-                obj[key] = self._value()
-            return obj
-        raise self._error(token)
-
-
-def parse_operation(query: str, operation_name: str | None = None) -> _Operation:
-    operations = _Parser(query).document()
-    if operation_name is not None:
-        for operation in operations:
-            if operation.name == operation_name:
-                return operation
-        raise GraphQLError(f'No operation named "{operation_name}"')
-    if len(operations) > 1:
-        raise GraphQLError("An operation name is required")
-    return operations[0]
-
-
-def _resolve_value(value: Any, variables: dict[str, Any]) -> Any:
-    if isinstance(value, _Var):
-        return variables.get(value.name)
-    if isinstance(value, list):
-        return [_resolve_value(item, variables) for item in value]
-    if isinstance(value, dict):
-        return {key: _resolve_value(item, variables) for key, item in value.items()}
-    return value
-
-
-def bind_variables(fields: list[GqlField], variables: dict[str, Any]) -> list[GqlField]:
-    """Replace `$name` references in arguments and directives, recursively, so execution only sees plain values.
-
-    Fields excluded by `@skip(if: true)` or `@include(if: false)` are dropped here, as GraphQL executors do.
-    """
-    bound = []
-    for f in fields:
-        directives = _resolve_value(f.directives, variables)
-        if directives.get("skip", {}).get("if") is True or directives.get("include", {}).get("if") is False:
-            continue
-        args = _resolve_value(f.args, variables)
-        bound.append(GqlField(f.name, f.alias, args, bind_variables(f.selections, variables), directives))
-    return bound
-
-
-def _fields(scalars: str, **objects: str) -> dict[str, str | None]:
-    """Schema helper: space-separated scalar fields, and `TypeName="field field"` for object-typed fields."""
-    table: dict[str, str | None] = dict.fromkeys(scalars.split())
-    for type_name, names in objects.items():
-        table.update(dict.fromkeys(names.split(), type_name))
-    return table
-
-
-def _connection_types(node: str) -> dict[str, dict[str, str | None]]:
-    return {
-        f"{node}Connection": _fields("", **{node: "nodes", f"{node}Edge": "edges", "PageInfo": "pageInfo"}),
-        f"{node}Edge": _fields("cursor", **{node: "node"}),
-    }
-
-
-_TAX_LINE = _fields("title rate ratePercentage channelLiable", MoneyBag="priceSet")
-_ADDRESS = _fields(
-    "firstName lastName name company address1 address2 city zip province provinceCode country countryCodeV2 "
-    "phone latitude longitude"
-)
-
-# The slice of the Admin GraphQL schema the simulator serves: type → field → object type (None for scalars).
-SCHEMA: dict[str, dict[str, str | None]] = {
-    "QueryRoot": _fields("", Order="order", WebhookSubscriptionConnection="webhookSubscriptions"),
-    "Mutation": _fields("", WebhookSubscriptionCreatePayload="webhookSubscriptionCreate"),
-    "Order": _fields(
-        "id legacyResourceId name email phone note tags test sourceName confirmed closed closedAt cancelledAt "
-        "cancelReason createdAt updatedAt processedAt displayFinancialStatus displayFulfillmentStatus fullyPaid "
-        "taxesIncluded currencyCode presentmentCurrencyCode discountCode discountCodes",
-        MoneyBag="totalPriceSet subtotalPriceSet totalTaxSet totalDiscountsSet totalShippingPriceSet "
-        "currentTotalPriceSet currentSubtotalPriceSet currentTotalTaxSet currentTotalDiscountsSet "
-        "totalOutstandingSet",
-        Customer="customer",
-        MailingAddress="shippingAddress billingAddress",
-        LineItemConnection="lineItems",
-        ShippingLineConnection="shippingLines",
-        TaxLine="taxLines",
-    ),
-    "MoneyBag": _fields("", MoneyV2="shopMoney presentmentMoney"),
-    "MoneyV2": _fields("amount currencyCode"),
-    "Customer": _fields("id legacyResourceId email phone firstName lastName displayName"),
-    "MailingAddress": _ADDRESS,
-    "LineItem": _fields(
-        "id sku title name variantTitle vendor quantity currentQuantity requiresShipping taxable",
-        MoneyBag="originalUnitPriceSet originalTotalSet discountedTotalSet totalDiscountSet",
-        DiscountAllocation="discountAllocations",
-        TaxLine="taxLines",
-        ProductVariant="variant",
-        Product="product",
-    ),
-    "DiscountAllocation": _fields("", MoneyBag="allocatedAmountSet", DiscountApplication="discountApplication"),
-    "DiscountApplication": _fields("index allocationMethod targetSelection targetType"),
-    "TaxLine": _TAX_LINE,
-    "ProductVariant": _fields("id legacyResourceId sku title"),
-    "Product": _fields("id legacyResourceId title"),
-    "ShippingLine": _fields(
-        "id title code source carrierIdentifier",
-        MoneyBag="originalPriceSet discountedPriceSet",
-        TaxLine="taxLines",
-        DiscountAllocation="discountAllocations",
-    ),
-    "PageInfo": _fields("hasNextPage hasPreviousPage startCursor endCursor"),
-    "WebhookSubscription": _fields(
-        "id legacyResourceId topic uri callbackUrl format createdAt updatedAt includeFields filter"
-    ),
-    "WebhookSubscriptionCreatePayload": _fields("", WebhookSubscription="webhookSubscription", UserError="userErrors"),
-    "UserError": _fields("field message"),
-    **_connection_types("LineItem"),
-    **_connection_types("ShippingLine"),
-    **_connection_types("WebhookSubscription"),
-}
-
-# Keyed by field name, or by "Type.field" where one name means different fields (QueryRoot.product vs Variant.product).
-REQUIRED_ARGUMENTS: dict[str, tuple[str, ...]] = {
-    "order": ("id",),
-    "webhookSubscriptionCreate": ("topic", "webhookSubscription"),
-}
-
-# Static argument checks ("Type.field" → check raising GraphQLError), run before anything executes or is charged.
-ARGUMENT_CHECKS: dict[str, Callable[[GqlField], None]] = {}
-
-
-def extend_schema(
-    types: dict[str, dict[str, str | None]],
-    required: dict[str, tuple[str, ...]] | None = None,
-    checks: dict[str, Callable[[GqlField], None]] | None = None,
-) -> None:
-    """Add types and fields (merged into existing types such as QueryRoot), required arguments and checks."""
-    for type_name, fields in types.items():
-        SCHEMA.setdefault(type_name, {}).update(fields)
-    REQUIRED_ARGUMENTS.update(required or {})
-    ARGUMENT_CHECKS.update(checks or {})
-
-
-def _page_size(f: GqlField) -> int:
-    size = f.args.get("first", f.args.get("last"))
-    if size is None:
-        raise GraphQLError("you must provide one of first or last", "argumentLiteralsIncompatible")
-    if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= MAX_PAGE_SIZE:
-        raise GraphQLError(
-            f"Argument 'first' on Field '{f.name}' must be between 0 and {MAX_PAGE_SIZE}",
-            "argumentLiteralsIncompatible",
-        )
-    return size
-
-
-def validate(type_name: str, fields: list[GqlField], *, bulk: bool = False) -> None:
-    """Static checks Shopify runs before executing anything: known fields, selections match, page sizes.
-
-    `bulk`: the inner query of `bulkOperationRunQuery`, whose connections need no `first`/`last`.
-    """
-    known = SCHEMA[type_name]
-    for f in fields:
-        if f.name == "__typename":
-            continue
-        if f.name not in known:
-            raise GraphQLError(
-                f"Field '{f.name}' doesn't exist on type '{type_name}'",
-                "undefinedField",
-                typeName=type_name,
-                fieldName=f.name,
-            )
-        _validate_field(type_name, f, known[f.name], bulk)
-
-
-def _validate_field(parent: str, f: GqlField, field_type: str | None, bulk: bool = False) -> None:
-    if field_type is None and f.selections:
-        raise GraphQLError(f"Selections can't be made on scalars (field '{f.name}' on '{parent}')", "selectionMismatch")
-    if field_type is None:
-        return
-    if not f.selections:
-        raise GraphQLError(
-            f"Field must have selections (field '{f.name}' returns {field_type} but has no selections. "
-            f"Did you mean '{f.name} {{ ... }}'?)",
-            "selectionMismatch",
-        )
-    required = REQUIRED_ARGUMENTS.get(f"{parent}.{f.name}", REQUIRED_ARGUMENTS.get(f.name, ()))
-    missing = [arg for arg in required if f.args.get(arg) is None]
-    if missing:
-        raise GraphQLError(
-            f"Field '{f.name}' is missing required arguments: {', '.join(missing)}", "missingRequiredArguments"
-        )
-    if f.name == "webhookSubscriptionCreate":
-        _validate_topic(f.args.get("topic"))
-    check = ARGUMENT_CHECKS.get(f"{parent}.{f.name}")
-    if check is not None:
-        check(f)
-    if field_type.endswith("Connection") and not bulk:
-        _page_size(f)
-    validate(field_type, f.selections, bulk=bulk)
-
-
-def _validate_topic(topic: Any) -> None:
-    # An enum outside WebhookSubscriptionTopic fails validation, before anything runs or is charged.
-    if topic not in TOPICS:
-        raise GraphQLError(
-            f"Argument 'topic' on Field 'webhookSubscriptionCreate' has an invalid value ({topic}). "
-            "Expected type 'WebhookSubscriptionTopic!'.",
-            "argumentLiteralsIncompatible",
-        )
-
-
-def _object_cost(type_name: str) -> int:
-    # Edges and pageInfo are wrappers, not objects of their own; every other object costs a point.
-    return 0 if type_name.endswith("Edge") or type_name == "PageInfo" else 1
-
-
-def requested_cost(type_name: str, fields: list[GqlField]) -> int:
-    """Approximation of Shopify's query cost: 1 per object, a connection 2 plus `first` × the cost of one node.
-
-    Scalars are free. Shopify's real calculator differs in details (e.g. interfaces), but follows the same shape.
-    """
-    total = 0
-    for f in fields:
-        field_type = SCHEMA[type_name].get(f.name)
-        if field_type is None:
-            continue
-        inner = requested_cost(field_type, f.selections)
-        if field_type.endswith("Connection"):
-            total += 2 + _page_size(f) * inner
-        else:
-            total += _object_cost(field_type) + inner
-    return total
-
-
-def project(type_name: str, value: dict[str, Any], fields: list[GqlField]) -> tuple[dict[str, Any], int]:
-    """Keep only the selected fields (under their aliases); returns the data and its actual cost."""
-    out: dict[str, Any] = {}
-    cost = 0
-    for f in fields:
-        if f.name == "__typename":
-            out[f.key] = type_name
-            continue
-        field_type = SCHEMA[type_name][f.name]
-        raw = value.get(f.name)
-        if callable(raw):  # connections resolve lazily with their arguments
-            raw = raw(f.args)
-        if field_type is None:
-            out[f.key] = raw
-            continue
-        out[f.key], sub_cost = _project_value(field_type, raw, f.selections)
-        cost += sub_cost
-    return out, cost
-
-
-def _project_value(field_type: str, raw: Any, fields: list[GqlField]) -> tuple[Any, int]:
-    if raw is None:
-        return None, 0
-    if isinstance(raw, list):
-        pairs = [_project_value(field_type, item, fields) for item in raw]
-        return [data for data, _ in pairs], sum(cost for _, cost in pairs)
-    data, inner = project(field_type, raw, fields)
-    own = 2 if field_type.endswith("Connection") else _object_cost(field_type)
-    return data, own + inner
 
 
 def connection(items: list[dict[str, Any]]) -> Callable[[dict[str, Any]], dict[str, Any]]:
@@ -752,7 +266,7 @@ def _decode_cursor(cursor: Any) -> int:
     try:
         return int(json.loads(base64.b64decode(str(cursor)))["last_index"])
     except (ValueError, KeyError, TypeError) as exc:
-        raise GraphQLError(f"Invalid cursor '{cursor}'", "argumentLiteralsIncompatible") from exc
+        raise ApiError(f"Invalid cursor '{cursor}'", "argumentLiteralsIncompatible") from exc
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -822,6 +336,15 @@ def _gql_tax_line(tax: dict[str, Any], currencies: tuple[str, str]) -> dict[str,
     }
 
 
+# REST `discount_applications[].type` → the GraphQL type implementing the DiscountApplication interface.
+_DISCOUNT_APPLICATION_TYPES = {
+    "discount_code": "DiscountCodeApplication",
+    "manual": "ManualDiscountApplication",
+    "automatic": "AutomaticDiscountApplication",
+    "script": "ScriptDiscountApplication",
+}
+
+
 def _gql_allocations(
     allocations: list[dict[str, Any]], applications: list[dict[str, Any]], currencies: tuple[str, str]
 ) -> list[dict[str, Any]]:
@@ -833,10 +356,14 @@ def _gql_allocations(
             {
                 "allocatedAmountSet": _bag(allocation, "amount", currencies),
                 "discountApplication": {
-                    "index": index,
-                    "allocationMethod": str(application.get("allocation_method", "")).upper() or None,
-                    "targetSelection": str(application.get("target_selection", "")).upper() or None,
-                    "targetType": str(application.get("target_type", "")).upper() or None,
+                    "__typename": _DISCOUNT_APPLICATION_TYPES.get(
+                        str(application.get("type")), "DiscountCodeApplication"
+                    ),
+                    "index": index if isinstance(index, int) else 0,
+                    # Guess: REST leaves these out on some applications; Shopify's defaults fill in.
+                    "allocationMethod": str(application.get("allocation_method") or "across").upper(),
+                    "targetSelection": str(application.get("target_selection") or "all").upper(),
+                    "targetType": str(application.get("target_type") or "line_item").upper(),
                 },
             }
         )
@@ -1068,8 +595,7 @@ def _flag(request: SimRequest, name: str) -> bool:
     return (request.arg(name, "") or "").lower() in ("1", "true", "yes")
 
 
-Resolver = Callable[[Shop, GqlField, str], Any]
-"""Answers one root field: (shop, the bound field with its arguments and directives, the request's API version)."""
+Resolver = RootResolver
 
 
 def _by_args(resolve: Callable[[Shop, dict[str, Any]], Any]) -> Resolver:
@@ -1675,15 +1201,27 @@ class ShopifySimulator(Simulator):
             return json_response(400, {"errors": {"query": "Required parameter missing or invalid"}})
         headers = {"X-Shopify-API-Version": version}
         try:
-            root, fields = _prepare(query, variables, operation_name)
-        except GraphQLError as exc:
+            document, operation, bound = _prepare(query, variables, operation_name)
+            requested = requested_cost(operation, document.fragments, bound)
+        except Refused as exc:
+            return json_response(200, {"errors": exc.errors, "extensions": self._cost(shop, 0, 0)}, headers)
+        except ApiError as exc:
             return json_response(200, {"errors": [exc.payload()], "extensions": self._cost(shop, 0, 0)}, headers)
-        return self._run(shop, root, fields, headers, version)
+        return self._run(shop, document, operation, (variables, bound, requested), headers, version)
 
-    def _run(self, shop: Shop, root: str, fields: list[GqlField], headers: dict[str, str], version: str) -> SimResponse:
-        requested = MUTATION_COST if root == "Mutation" else requested_cost(root, fields)
+    def _run(
+        self,
+        shop: Shop,
+        document: Document,
+        operation: OperationDefinitionNode,
+        call: tuple[dict[str, Any], VariableValues, int],
+        headers: dict[str, str],
+        version: str,
+    ) -> SimResponse:
+        variables, bound, requested = call
+        mutation = operation.operation.value == "mutation"
         if requested > MAX_SINGLE_QUERY_COST:
-            error = GraphQLError(
+            error = ApiError(
                 f"Query cost is {requested}, which exceeds the single query max cost limit ({MAX_SINGLE_QUERY_COST}).",
                 "MAX_COST_EXCEEDED",
                 cost=requested,
@@ -1698,14 +1236,20 @@ class ShopifySimulator(Simulator):
             payload = {"errors": [throttled], "extensions": self._cost(shop, requested, None)}
             return json_response(200, payload, headers)
         shop.bucket.currently_available -= requested
-        payload, actual = self._execute(shop, root, fields, version)
-        if root != "Mutation":
+        context = Request(shop, version, self.resolvers, self._count_mutation, document.static_selections)
+        payload = run(document, operation, variables, context)
+        data = cast(dict[str, Any] | None, payload.get("data"))
+        actual = requested if mutation else actual_cost(operation, document.fragments, bound, data)
+        if not mutation:
             shop.bucket.refund(max(0, requested - actual))  # Shopify refunds what the query did not use
-        payload["extensions"] = self._cost(shop, requested, actual if root != "Mutation" else requested)
+        payload["extensions"] = self._cost(shop, requested, actual)
         response = json_response(200, payload, headers)
-        if root == "Mutation" and self.faults.roll(self.faults.drop_response_rate):
+        if mutation and self.faults.roll(self.faults.drop_response_rate):
             raise ResponseDropped("shopify mutation committed, response dropped")
         return response
+
+    def _count_mutation(self, name: str) -> None:
+        self.mutation_counts[name] = self.mutation_counts.get(name, 0) + 1
 
     def _cost(self, shop: Shop, requested: int, actual: int | None) -> dict[str, Any]:
         return {
@@ -1716,30 +1260,10 @@ class ShopifySimulator(Simulator):
             }
         }
 
-    def _execute(self, shop: Shop, root: str, fields: list[GqlField], version: str) -> tuple[dict[str, Any], int]:
-        data: dict[str, Any] = {}
-        cost = 0
-        for f in fields:
-            if f.name == "__typename":
-                data[f.key] = root
-                continue
-            field_type = SCHEMA[root][f.name]
-            assert field_type is not None  # root fields are all objects
-            if root == "Mutation":
-                self.mutation_counts[f.name] = self.mutation_counts.get(f.name, 0) + 1
-            try:
-                value = self.resolvers[f.name](shop, f, version)
-                # Nested fields resolve lazily while projecting, so their errors surface here too.
-                data[f.key], sub_cost = _project_value(field_type, value, f.selections)
-            except GraphQLError as exc:
-                return {"errors": [{**exc.payload(), "path": [f.key]}], "data": None}, cost
-            cost += sub_cost
-        return {"data": data}, cost
-
     def _resolve_order(self, shop: Shop, args: dict[str, Any]) -> dict[str, Any] | None:
         match = re.fullmatch(r"gid://shopify/Order/(\d+)", str(args.get("id")))
         if match is None:
-            raise GraphQLError(f"Invalid global id '{args.get('id')}'", "argumentLiteralsIncompatible")
+            raise ApiError(f"Invalid global id '{args.get('id')}'", "argumentLiteralsIncompatible")
         order = shop.orders.get(int(match.group(1)))
         return gql_order(order) if order is not None else None
 
@@ -1750,8 +1274,7 @@ class ShopifySimulator(Simulator):
         return connection(items)(args)
 
     def _resolve_subscription_create(self, shop: Shop, args: dict[str, Any]) -> dict[str, Any]:
-        topic = str(args.get("topic"))
-        _validate_topic(topic)
+        topic = str(args.get("topic"))  # a WebhookSubscriptionTopic: the schema refused any other value
         spec = args.get("webhookSubscription") or {}
         uri = spec.get("uri", spec.get("callbackUrl")) if isinstance(spec, dict) else None
         if not isinstance(uri, str) or not _valid_callback(uri):
@@ -1862,15 +1385,15 @@ def _read_graphql_body(request: SimRequest) -> tuple[str, dict[str, Any], str | 
     return body["query"], variables, operation_name if isinstance(operation_name, str) else None
 
 
-def _prepare(query: str, variables: dict[str, Any], operation_name: str | None) -> tuple[str, list[GqlField]]:
-    """Parse, bind variables and validate; nothing is executed or charged when this raises."""
-    operation = parse_operation(query, operation_name)
-    if operation.kind == "subscription":
-        raise GraphQLError("Subscriptions are not supported over HTTP", "unsupported")
-    root = "Mutation" if operation.kind == "mutation" else "QueryRoot"
-    fields = bind_variables(operation.selections, {**operation.defaults, **variables})
-    validate(root, fields)
-    return root, fields
+def _prepare(
+    query: str, variables: dict[str, Any], operation_name: str | None
+) -> tuple[Document, OperationDefinitionNode, VariableValues]:
+    """Parse and validate (cached per query text) and coerce the variables; nothing runs or is charged on `Refused`."""
+    document = prepare(query)
+    operation = document.operation(operation_name)
+    if operation.operation.value == "subscription":
+        raise ApiError("Subscriptions are not supported over HTTP", "unsupported")
+    return document, operation, coerce_variables(operation, variables)
 
 
 # The catalog builds on everything above (schema, parser, projection) and registers its schema when imported, so it

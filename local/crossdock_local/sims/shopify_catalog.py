@@ -41,23 +41,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from crossdock_local.sims.base import SimRequest, SimResponse, _json_default, json_response
 from crossdock_local.sims.shopify import (
     INVALID_TOKEN,
-    SCHEMA,
-    GqlField,
-    GraphQLError,
     Resolver,
     Shop,
-    _connection_types,
-    _fields,
     _uuid,
-    bind_variables,
     connection,
-    extend_schema,
     gid,
     gql_datetime,
     gql_decimal,
-    parse_operation,
-    validate,
 )
+from crossdock_local.sims.shopify_errors import ApiError
+from crossdock_local.sims.shopify_graphql import GqlField, field_type_name, parse_bulk_query
 from crossdock_local.sims.shopify_paging import connection_page, first_or_last
 
 if TYPE_CHECKING:
@@ -459,7 +452,7 @@ def _decode_id_cursor(cursor: Any) -> int:
     try:
         return int(json.loads(base64.b64decode(str(cursor)))["last_id"])
     except (ValueError, KeyError, TypeError) as exc:
-        raise GraphQLError(f"Invalid cursor '{cursor}'", "argumentLiteralsIncompatible") from exc
+        raise ApiError(f"Invalid cursor '{cursor}'", "argumentLiteralsIncompatible") from exc
 
 
 def page_by_id(
@@ -488,148 +481,14 @@ class LazyConnection:
         return connection(self.all_nodes())(args)
 
 
-# --------------------------------------------------------------------------------------------------------------------
-# Schema
-# --------------------------------------------------------------------------------------------------------------------
-
-_CODED_USER_ERROR = _fields("field message code")
-
-CATALOG_TYPES: dict[str, dict[str, str | None]] = {
-    "QueryRoot": _fields(
-        "",
-        Location="location",
-        LocationConnection="locations",
-        InventoryItem="inventoryItem",
-        InventoryItemConnection="inventoryItems",
-        ProductVariant="productVariant",
-        ProductVariantConnection="productVariants",
-        Product="product",
-        ProductConnection="products",
-        BulkOperation="bulkOperation currentBulkOperation",
-    ),
-    "Mutation": _fields(
-        "",
-        ProductSetPayload="productSet",
-        ProductUpdatePayload="productUpdate",
-        ProductVariantsBulkUpdatePayload="productVariantsBulkUpdate",
-        InventoryItemUpdatePayload="inventoryItemUpdate",
-        InventorySetQuantitiesPayload="inventorySetQuantities",
-        BulkOperationRunQueryPayload="bulkOperationRunQuery",
-    ),
-    "Location": _fields("id legacyResourceId name isActive fulfillsOnlineOrders shipsInventory createdAt updatedAt"),
-    "InventoryItem": _fields(
-        "id legacyResourceId sku tracked requiresShipping createdAt updatedAt",
-        MoneyV2="unitCost",
-        InventoryItemMeasurement="measurement",
-        InventoryLevel="inventoryLevel",
-        InventoryLevelConnection="inventoryLevels",
-        ProductVariant="variant",
-    ),
-    "InventoryItemMeasurement": _fields("id", Weight="weight"),
-    "Weight": _fields("unit value"),
-    "InventoryLevel": _fields(
-        "id canDeactivate createdAt updatedAt",
-        Location="location",
-        InventoryItem="item",
-        InventoryQuantity="quantities",
-    ),
-    "InventoryQuantity": _fields("id name quantity updatedAt"),
-    "ProductVariant": _fields(
-        "id legacyResourceId sku title displayName price compareAtPrice barcode position inventoryQuantity "
-        "inventoryPolicy taxable availableForSale createdAt updatedAt",
-        Product="product",
-        InventoryItem="inventoryItem",
-        SelectedOption="selectedOptions",
-    ),
-    "SelectedOption": _fields("name value"),
-    "Product": _fields(
-        "id legacyResourceId title handle descriptionHtml productType vendor status tags totalInventory "
-        "tracksInventory hasOnlyDefaultVariant createdAt updatedAt",
-        Count="variantsCount",
-        ProductVariantConnection="variants",
-        ProductOption="options",
-    ),
-    "ProductOption": _fields("id name position values", ProductOptionValue="optionValues"),
-    "ProductOptionValue": _fields("id name hasVariants"),
-    "Count": _fields("count precision"),
-    "BulkOperation": _fields(
-        "id status errorCode objectCount rootObjectCount fileSize url partialDataUrl createdAt completedAt type query"
-    ),
-    "InventoryAdjustmentGroup": _fields("id createdAt reason referenceDocumentUri", InventoryChange="changes"),
-    "InventoryChange": _fields(
-        "name delta quantityAfterChange ledgerDocumentUri", InventoryItem="item", Location="location"
-    ),
-    "ProductSetOperation": _fields("id status"),
-    "ProductSetPayload": _fields(
-        "", Product="product", ProductSetOperation="productSetOperation", ProductSetUserError="userErrors"
-    ),
-    "ProductUpdatePayload": _fields("", Product="product", UserError="userErrors"),
-    "ProductVariantsBulkUpdatePayload": _fields(
-        "",
-        Product="product",
-        ProductVariant="productVariants",
-        ProductVariantsBulkUpdateUserError="userErrors",
-    ),
-    "InventoryItemUpdatePayload": _fields("", InventoryItem="inventoryItem", UserError="userErrors"),
-    "InventorySetQuantitiesPayload": _fields(
-        "", InventoryAdjustmentGroup="inventoryAdjustmentGroup", InventorySetQuantitiesUserError="userErrors"
-    ),
-    "BulkOperationRunQueryPayload": _fields("", BulkOperation="bulkOperation", BulkOperationUserError="userErrors"),
-    # The mutations Crossdock calls have typed user errors with a `code`; `UserError` (productUpdate) has none.
-    "ProductSetUserError": _CODED_USER_ERROR,
-    "ProductVariantsBulkUpdateUserError": _CODED_USER_ERROR,
-    "InventorySetQuantitiesUserError": _CODED_USER_ERROR,
-    "BulkOperationUserError": _CODED_USER_ERROR,
-    **_connection_types("Location"),
-    **_connection_types("InventoryItem"),
-    **_connection_types("InventoryLevel"),
-    **_connection_types("ProductVariant"),
-    **_connection_types("Product"),
-}
-
-CATALOG_REQUIRED_ARGUMENTS: dict[str, tuple[str, ...]] = {
-    "QueryRoot.product": ("id",),
-    "QueryRoot.productVariant": ("id",),
-    "QueryRoot.inventoryItem": ("id",),
-    "QueryRoot.bulkOperation": ("id",),
-    "InventoryItem.inventoryLevel": ("locationId",),
-    "InventoryLevel.quantities": ("names",),
-    "Mutation.productSet": ("input",),
-    "Mutation.productVariantsBulkUpdate": ("productId", "variants"),
-    "Mutation.inventoryItemUpdate": ("id", "input"),
-    "Mutation.inventorySetQuantities": ("input",),
-    "Mutation.bulkOperationRunQuery": ("query",),
-}
-
-
-def _check_quantity_names(f: GqlField) -> None:
-    names = f.args.get("names")
+def _check_quantity_names(names: Any) -> None:
+    # `names` is `[String!]!` in the schema; which strings name a quantity is checked when the field resolves.
     unknown = [name for name in _as_list(names) if name not in QUANTITY_NAMES]
     if unknown:
-        raise GraphQLError(
+        raise ApiError(
             f"Invalid quantity name(s) {', '.join(map(repr, unknown))}; valid names are {', '.join(QUANTITY_NAMES)}",
             "argumentLiteralsIncompatible",
         )
-
-
-def _check_search_query(f: GqlField) -> None:
-    if f.args.get("query") is not None and not isinstance(f.args["query"], str):
-        raise GraphQLError(
-            f"Argument 'query' on Field '{f.name}' has an invalid value. Expected type 'String'.",
-            "argumentLiteralsIncompatible",
-        )
-
-
-extend_schema(
-    CATALOG_TYPES,
-    CATALOG_REQUIRED_ARGUMENTS,
-    {
-        "InventoryLevel.quantities": _check_quantity_names,
-        "QueryRoot.inventoryItems": _check_search_query,
-        "QueryRoot.productVariants": _check_search_query,
-        "QueryRoot.products": _check_search_query,
-    },
-)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -641,7 +500,7 @@ def _legacy_of(value: Any, kind: str) -> int | None:
     """The numeric id of `gid://shopify/<kind>/<id>`; None for a well-formed GID of another kind."""
     match = re.fullmatch(r"gid://shopify/(\w+)/(\d+)(\?.*)?", str(value))
     if match is None:
-        raise GraphQLError(f"Invalid global id '{value}'", "argumentLiteralsIncompatible")
+        raise ApiError(f"Invalid global id '{value}'", "argumentLiteralsIncompatible")
     return int(match.group(2)) if match.group(1) == kind else None
 
 
@@ -650,9 +509,9 @@ def _money(value: Any, what: str) -> str:
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
-        raise GraphQLError(f"Invalid value for {what}: {value!r} is not a decimal", "INVALID_VARIABLE") from None
+        raise ApiError(f"Invalid value for {what}: {value!r} is not a decimal", "INVALID_VARIABLE") from None
     if not amount.is_finite():
-        raise GraphQLError(f"Invalid value for {what}: {value!r} is not a decimal", "INVALID_VARIABLE")
+        raise ApiError(f"Invalid value for {what}: {value!r} is not a decimal", "INVALID_VARIABLE")
     return str(amount.quantize(CENT, ROUND_HALF_UP))
 
 
@@ -671,11 +530,11 @@ def _weight_input(measurement: Any) -> tuple[float, str] | None:
         return None
     unit = weight.get("unit", "KILOGRAMS")
     if unit not in WEIGHT_UNITS:
-        raise GraphQLError(f"Invalid value for WeightUnit: {unit!r}", "INVALID_VARIABLE")
+        raise ApiError(f"Invalid value for WeightUnit: {unit!r}", "INVALID_VARIABLE")
     try:
         value = float(weight.get("value") or 0)
     except (TypeError, ValueError):
-        raise GraphQLError(f"Invalid value for weight: {weight.get('value')!r}", "INVALID_VARIABLE") from None
+        raise ApiError(f"Invalid value for weight: {weight.get('value')!r}", "INVALID_VARIABLE") from None
     return value, WEIGHT_UNITS[unit]
 
 
@@ -691,7 +550,7 @@ def _slug(title: str) -> str:
 def _status(value: Any) -> str:
     status = str(value).lower()
     if status not in PRODUCT_STATUSES:
-        raise GraphQLError(f"Invalid value for ProductStatus: {value!r}", "INVALID_VARIABLE")
+        raise ApiError(f"Invalid value for ProductStatus: {value!r}", "INVALID_VARIABLE")
     return status
 
 
@@ -1263,6 +1122,7 @@ class Catalog:
         catalog = shop.catalog
 
         def quantities(args: dict[str, Any]) -> list[dict[str, Any]]:
+            _check_quantity_names(args.get("names"))
             return [
                 {
                     "id": f"gid://shopify/InventoryQuantity/{level.location_id}"
@@ -1539,10 +1399,10 @@ class Catalog:
             directive = f.directives.get("idempotent")
             key = directive.get("key") if directive is not None else None
             if directive is not None and (not isinstance(key, str) or not key.strip()):
-                raise GraphQLError("The @idempotent directive needs a non-blank `key`", "BAD_REQUEST")
+                raise ApiError("The @idempotent directive needs a non-blank `key`", "BAD_REQUEST")
             if key is None:
                 if f.name in IDEMPOTENT_REQUIRED and _at_least(version, IDEMPOTENCY_REQUIRED_FROM):
-                    raise GraphQLError(
+                    raise ApiError(
                         f"The @idempotent directive is required for {f.name} from API version "
                         f'{IDEMPOTENCY_REQUIRED_FROM}; add @idempotent(key: "...") to the field',
                         "IDEMPOTENCY_KEY_REQUIRED",
@@ -1555,7 +1415,7 @@ class Catalog:
             replay = store.get(key)
             if replay is not None:
                 if replay.fingerprint != fingerprint:
-                    raise GraphQLError(
+                    raise ApiError(
                         "The same idempotency key cannot be used with different operation parameters.",
                         "IDEMPOTENCY_KEY_PARAMETER_MISMATCH",
                     )
@@ -1572,12 +1432,12 @@ class Catalog:
         """All-or-nothing: every quantity is checked before any is applied."""
         data = f.args.get("input")
         if not isinstance(data, dict):
-            raise GraphQLError("Variable $input of type InventorySetQuantitiesInput! was provided invalid value")
+            raise ApiError("Variable $input of type InventorySetQuantitiesInput! was provided invalid value")
         quantities = data.get("quantities")
         if not isinstance(quantities, list) or not all(isinstance(q, dict) for q in quantities):
             raise _invalid_input("quantities", "Expected value to be a list of InventoryQuantityInput")
         if len(quantities) > MAX_INPUT_ARRAY:
-            raise GraphQLError(
+            raise ApiError(
                 f"The input array size of {len(quantities)} is greater than the maximum allowed of {MAX_INPUT_ARRAY}.",
                 "MAX_INPUT_SIZE_EXCEEDED",
             )
@@ -1724,7 +1584,7 @@ class Catalog:
         catalog = shop.catalog
         data = f.args.get("input")
         if not isinstance(data, dict):
-            raise GraphQLError("Variable $input of type ProductSetInput! was provided invalid value")
+            raise ApiError("Variable $input of type ProductSetInput! was provided invalid value")
         identifier = f.args.get("identifier") or {}
         failed = {"product": None, "productSetOperation": None}
         product: dict[str, Any] | None = None
@@ -1843,7 +1703,7 @@ class Catalog:
             _money(variant["compareAtPrice"], "compareAtPrice")
         policy = variant.get("inventoryPolicy")
         if policy is not None and str(policy) not in ("DENY", "CONTINUE"):
-            raise GraphQLError(f"Invalid value for ProductVariantInventoryPolicy: {policy!r}", "INVALID_VARIABLE")
+            raise ApiError(f"Invalid value for ProductVariantInventoryPolicy: {policy!r}", "INVALID_VARIABLE")
         item = variant.get("inventoryItem")
         if isinstance(item, dict):
             _cost(item.get("cost"))
@@ -1989,9 +1849,7 @@ class Catalog:
         """Only the fields given change; variants and options are never touched."""
         data = f.args.get("product", f.args.get("input"))  # `input` is the deprecated name of the argument
         if not isinstance(data, dict):
-            raise GraphQLError(
-                "Field 'productUpdate' is missing required arguments: product", "missingRequiredArguments"
-            )
+            raise ApiError("Field 'productUpdate' is missing required arguments: product", "missingRequiredArguments")
         product_id = _legacy_of(data["id"], "Product") if data.get("id") is not None else None
         product = shop.catalog.products.get(product_id) if product_id is not None else None
         if product is None:
@@ -2017,7 +1875,7 @@ class Catalog:
         if not isinstance(specs, list):
             raise _invalid_input("variants", "Expected value to be a list of ProductVariantsBulkInput")
         if len(specs) > MAX_INPUT_ARRAY:
-            raise GraphQLError(
+            raise ApiError(
                 f"The input array size of {len(specs)} is greater than the maximum allowed of {MAX_INPUT_ARRAY}.",
                 "MAX_INPUT_SIZE_EXCEEDED",
             )
@@ -2079,13 +1937,9 @@ class Catalog:
     def _run_bulk_query(self, shop: Shop, f: GqlField, _version: str) -> dict[str, Any]:
         query = str(f.args["query"])
         try:
-            operation = parse_operation(query)
-            if operation.kind != "query":
-                raise GraphQLError("Bulk queries must be queries, not mutations or subscriptions")
-            fields = bind_variables(operation.selections, operation.defaults)
-            validate("QueryRoot", fields, bulk=True)
+            fields = parse_bulk_query(query)
             _check_bulk_shape(fields)
-        except GraphQLError as exc:
+        except ApiError as exc:
             error = _error(["query"], f"Invalid bulk query: {exc.message}", "INVALID")
             return {"bulkOperation": None, "userErrors": [error]}
         self.advance(shop)
@@ -2125,7 +1979,7 @@ class Catalog:
     def _complete(self, shop: Shop, operation: BulkOperation) -> None:
         try:
             body, objects, roots = self._export(shop, operation.fields)
-        except GraphQLError:
+        except ApiError:
             operation.status, operation.error_code = "FAILED", "INTERNAL_SERVER_ERROR"
             body, objects, roots = b"", 0, 0
         else:
@@ -2188,7 +2042,7 @@ class Catalog:
         emit = (request.arg("emit", "true") or "").lower() not in ("0", "false", "no")
         try:
             product = self.create_product(domain, body, emit=emit)
-        except (ValueError, GraphQLError) as exc:
+        except (ValueError, ApiError) as exc:
             return json_response(422, {"errors": {"product": [str(exc)]}})
         return json_response(201, {"product": product})
 
@@ -2207,7 +2061,7 @@ class Catalog:
             product = self.update_product(domain, product_id, changes, variant_changes=variant_changes)
         except (UnknownProduct, UnknownVariant):
             return json_response(404, {"errors": "Not Found"})
-        except (ValueError, KeyError, TypeError, GraphQLError) as exc:
+        except (ValueError, KeyError, TypeError, ApiError) as exc:
             return json_response(422, {"errors": {"product": [str(exc)]}})
         return json_response(200, {"product": product})
 
@@ -2240,9 +2094,9 @@ def _json_object(request: SimRequest) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
-def _invalid_input(path: str, explanation: str) -> GraphQLError:
+def _invalid_input(path: str, explanation: str) -> ApiError:
     """The shape of Shopify's input coercion errors, raised before anything runs."""
-    return GraphQLError(
+    return ApiError(
         f"Variable $input was provided invalid value for {path} ({explanation})",
         "INVALID_VARIABLE",
         problems=[{"path": path.split("."), "explanation": explanation}],
@@ -2268,29 +2122,29 @@ def _node_selection(f: GqlField) -> list[GqlField]:
 
 def _check_bulk_shape(fields: list[GqlField]) -> None:
     """Shopify's bulk limits: one root connection, at most 5 connections, nested at most 2 deep."""
-    if len(fields) != 1 or not str(SCHEMA["QueryRoot"].get(fields[0].name) or "").endswith("Connection"):
-        raise GraphQLError("Bulk queries must have exactly one top-level field, and it must be a connection.")
+    if len(fields) != 1 or not str(field_type_name("QueryRoot", fields[0].name) or "").endswith("Connection"):
+        raise ApiError("Bulk queries must have exactly one top-level field, and it must be a connection.")
     count = 0
 
     def walk(type_name: str, selections: list[GqlField], depth: int) -> None:
         nonlocal count
         for f in selections:
-            field_type = SCHEMA[type_name].get(f.name) if f.name != "__typename" else None
+            field_type = field_type_name(type_name, f.name)
             if field_type is None:
                 continue
             if field_type.endswith("Connection"):
                 count += 1
                 if depth >= 2:
-                    raise GraphQLError("Bulk queries cannot nest connections more than 2 levels deep.")
+                    raise ApiError("Bulk queries cannot nest connections more than 2 levels deep.")
                 if not _node_selection(f):
-                    raise GraphQLError(f"Connection '{f.name}' must select `edges {{ node }}` or `nodes`.")
+                    raise ApiError(f"Connection '{f.name}' must select `edges {{ node }}` or `nodes`.")
                 walk(field_type.removesuffix("Connection"), _node_selection(f), depth + 1)
             else:
                 walk(field_type, f.selections, depth)
 
     walk("QueryRoot", fields, 0)
     if count > MAX_BULK_CONNECTIONS:
-        raise GraphQLError(f"Bulk queries cannot contain more than {MAX_BULK_CONNECTIONS} connections.")
+        raise ApiError(f"Bulk queries cannot contain more than {MAX_BULK_CONNECTIONS} connections.")
 
 
 @dataclass
@@ -2304,7 +2158,7 @@ class _Selection:
     def of(cls, type_name: str, selections: list[GqlField]) -> _Selection:
         fields: list[tuple[str, GqlField, _Selection | None]] = []
         for f in selections:
-            field_type = None if f.name == "__typename" else SCHEMA[type_name][f.name]
+            field_type = field_type_name(type_name, f.name)
             if field_type is None:
                 fields.append((f.key, f, None))
             elif field_type.endswith("Connection"):

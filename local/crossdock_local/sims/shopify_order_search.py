@@ -30,47 +30,27 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from crossdock_local.sims.shopify import (
-    GqlField,
-    GraphQLError,
     Shop,
     _bag,
     _bag_of,
-    _connection_types,
     _dec,
-    _fields,
     _gql_line_item,
     _gql_shipping_line,
     connection,
-    extend_schema,
     gid,
     gql_datetime,
     gql_order,
 )
-from crossdock_local.sims.shopify_catalog import Getter, _check_search_query, _search, parse_search
+from crossdock_local.sims.shopify_catalog import Getter, _search, parse_search
+from crossdock_local.sims.shopify_errors import ApiError
+from crossdock_local.sims.shopify_graphql import GqlField
 from crossdock_local.sims.shopify_paging import connection_page, first_or_last
 
 if TYPE_CHECKING:
     from crossdock_local.sims.shopify import ShopifySimulator
 
-# Every OrderSortKeys value of the Admin API; the simulator sorts by the modelled ones and refuses the others
-# rather than answering in an order Shopify would not use.
-ORDER_SORT_KEYS = frozenset(
-    {
-        "CREATED_AT",
-        "CUSTOMER_NAME",
-        "DESTINATION",
-        "FINANCIAL_STATUS",
-        "FULFILLMENT_STATUS",
-        "ID",
-        "ORDER_NUMBER",
-        "PO_NUMBER",
-        "PROCESSED_AT",
-        "RELEVANCE",
-        "TOTAL_ITEMS_QUANTITY",
-        "TOTAL_PRICE",
-        "UPDATED_AT",
-    }
-)
+# The OrderSortKeys the simulator sorts by; the schema holds every value, and the others are refused rather than
+# answered in an order Shopify would not use.
 _SORT_FIELDS = {
     "ID": None,
     "CREATED_AT": "created_at",
@@ -79,50 +59,6 @@ _SORT_FIELDS = {
     "ORDER_NUMBER": "order_number",
 }
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-ORDER_SEARCH_TYPES: dict[str, dict[str, str | None]] = {
-    "QueryRoot": _fields("", OrderConnection="orders", Refund="refund"),
-    "Order": _fields("number", Refund="refunds"),
-    "LineItem": _fields("isGiftCard"),
-    "Refund": _fields(
-        "id legacyResourceId note createdAt updatedAt",
-        MoneyBag="totalRefundedSet",
-        RefundLineItemConnection="refundLineItems",
-        RefundShippingLineConnection="refundShippingLines",
-        OrderTransactionConnection="transactions",
-        OrderAdjustmentConnection="orderAdjustments",
-    ),
-    "RefundLineItem": _fields(
-        "id quantity restockType restocked",
-        LineItem="lineItem",
-        Location="location",
-        MoneyBag="priceSet subtotalSet totalTaxSet",
-    ),
-    "RefundShippingLine": _fields("id", ShippingLine="shippingLine", MoneyBag="subtotalAmountSet taxAmountSet"),
-    "OrderTransaction": _fields("id kind status gateway createdAt processedAt", MoneyBag="amountSet"),
-    "OrderAdjustment": _fields("id reason", MoneyBag="amountSet taxAmountSet"),
-    **_connection_types("Order"),
-    **_connection_types("RefundLineItem"),
-    **_connection_types("RefundShippingLine"),
-    **_connection_types("OrderTransaction"),
-    **_connection_types("OrderAdjustment"),
-}
-
-
-def _check_orders_arguments(f: GqlField) -> None:
-    _check_search_query(f)
-    sort_key = f.args.get("sortKey")
-    if sort_key is not None and sort_key not in ORDER_SORT_KEYS:
-        raise GraphQLError(
-            f"Argument 'sortKey' on Field 'orders' has an invalid value ({sort_key}). Expected type 'OrderSortKeys'.",
-            "argumentLiteralsIncompatible",
-        )
-
-
-extend_schema(
-    ORDER_SEARCH_TYPES, required={"QueryRoot.refund": ("id",)}, checks={"QueryRoot.orders": _check_orders_arguments}
-)
-
 
 # --------------------------------------------------------------------------------------------------------------------
 # REST refund → GraphQL Refund
@@ -276,7 +212,7 @@ def _decode(cursor: Any, sort_key: str) -> tuple[Any, int]:
         field = _SORT_FIELDS[sort_key]
         value: Any = int(text) if field in (None, "order_number") else _moment(text)
     except (ValueError, KeyError, TypeError) as exc:
-        raise GraphQLError(f"Invalid cursor '{cursor}'", "argumentLiteralsIncompatible") from exc
+        raise ApiError(f"Invalid cursor '{cursor}'", "argumentLiteralsIncompatible") from exc
     return value, last_id
 
 
@@ -303,7 +239,7 @@ class OrderSearch:
     def _resolve_refund(self, shop: Shop, f: GqlField, _version: str) -> dict[str, Any] | None:
         match = re.fullmatch(r"gid://shopify/Refund/(\d+)", str(f.args.get("id")))
         if match is None:
-            raise GraphQLError(f"Invalid global id '{f.args.get('id')}'", "argumentLiteralsIncompatible")
+            raise ApiError(f"Invalid global id '{f.args.get('id')}'", "argumentLiteralsIncompatible")
         refund_id = int(match.group(1))
         for order in shop.orders.values():
             for refund in order.get("refunds") or []:
@@ -315,7 +251,7 @@ class OrderSearch:
         args = f.args
         sort_key = str(args.get("sortKey") or "ID")
         if sort_key not in _SORT_FIELDS:
-            raise GraphQLError(f"sortKey {sort_key} is not modelled by the simulator", "argumentLiteralsIncompatible")
+            raise ApiError(f"sortKey {sort_key} is not modelled by the simulator", "argumentLiteralsIncompatible")
         reverse = bool(args.get("reverse"))
         found = _search(shop.orders.values(), parse_search(args.get("query")), _ORDER_FIELDS, ("name", "email"))
 
