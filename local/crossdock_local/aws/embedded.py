@@ -54,6 +54,7 @@ from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from crossdock_local.aws.api import ApiGateway, ApiResponse, Route
 from crossdock_local.aws.clock import VirtualClock
 from crossdock_local.aws.dynamodb_answers import write_item_answers_directly
+from crossdock_local.aws.dynamodb_expressions import parse_update_expressions_once
 from crossdock_local.aws.dynamodb_tables import atomic_item_writes, partition_queries
 from crossdock_local.aws.lambda_runtime import (
     FunctionSpec,
@@ -63,10 +64,12 @@ from crossdock_local.aws.lambda_runtime import (
     apply_environment,
     restore_environment,
 )
+from crossdock_local.aws.moto_dispatch import find_handlers_by_name
 from crossdock_local.aws.moto_version import require_patched_moto
 from crossdock_local.aws.scheduler import EmbeddedScheduler, ScheduledRun, following_api_schedules
 from crossdock_local.aws.sqs import SqsMapping, SqsPoller
 from crossdock_local.aws.sqs_attributes import read_queue_attributes_lazily
+from crossdock_local.aws.sqs_messages import find_messages_directly
 from crossdock_local.aws.template import Physical, Resolver, load_template, merge_globals
 from crossdock_local.aws.usage import ApiCallCounter
 from crossdock_local.aws.xray import xray_rule_problems
@@ -225,16 +228,30 @@ class EmbeddedAws:
         atomic_item_writes(stack)
         partition_queries(stack)
         write_item_answers_directly(stack)
+        parse_update_expressions_once(stack)
         read_queue_attributes_lazily(stack)
+        find_messages_directly(stack)
+        find_handlers_by_name(stack)
+        # moto makes a new boto3 client for every Lambda task of every execution (tens of milliseconds each, and
+        # under the runtime's lock, see below); its clients differ by region and service only (fixed test
+        # credentials, whatever the state's), and botocore clients are safe to share between threads, so one per
+        # region and service serves every execution, as the Step Functions service keeps its connections.
         # Making a boto3 client reads os.environ whole (proxies, IMDS settings) while an invocation on another
         # thread may be restoring its function's variables: a dict changed during iteration → KeyError. The
         # workflow threads make their Lambda clients under the runtime's lock, as the invocations change os.environ.
         original_client_for = vars(lambda_eval_utils)["boto_client_for"]  # imported there, not exported
         runtime_lock = self._lambdas.environment_lock
+        task_clients: dict[tuple[str, str], Any] = {}
 
-        def client_for(*args: Any, **kwargs: Any) -> Any:
-            with runtime_lock:
-                return original_client_for(*args, **kwargs)
+        def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+            client = task_clients.get((region, service))
+            if client is None:
+                with runtime_lock:
+                    client = task_clients.get((region, service))
+                    if client is None:
+                        client = original_client_for(region=region, service=service, state_credentials=None)
+                        task_clients[(region, service)] = client
+            return client
 
         stack.enter_context(mock.patch.object(lambda_eval_utils, "boto_client_for", client_for))
 
@@ -806,6 +823,9 @@ class EmbeddedAws:
         backend = sqs_backends[self.account_id][self.region]
         visible = 0
         hidden_until: list[float] = []
+        # One reading of the clock for the whole walk (moto's `visible` and `delayed` read it per message, in
+        # milliseconds: visible once past `visible_at`, delayed until `delayed_until`).
+        now = self.clock.time() * 1000
         for mapping in self._poller.active_mappings():
             queue = backend.get_queue(mapping.queue_url.rsplit("/", 1)[-1])
             # A FIFO queue hands out nothing of a message group while one of its messages is in flight: such a
@@ -813,12 +833,13 @@ class EmbeddedAws:
             blocked = {
                 message.group_id: message.visible_at
                 for message in queue.pending_messages
-                if queue.fifo_queue and message.group_id is not None and not message.visible
+                if queue.fifo_queue and message.group_id is not None and not now > message.visible_at
             }
-            for message in queue._messages:
-                if message.visible and not message.delayed and message.group_id not in blocked:
+            for message in list(queue._messages):
+                showing = now > message.visible_at and not now < message.delayed_until
+                if showing and message.group_id not in blocked:
                     visible += 1
-                elif message.visible and not message.delayed and message.group_id is not None:
+                elif showing and message.group_id is not None:
                     hidden_until.append(blocked[message.group_id] / 1000 + 0.001)
                 else:
                     # Strictly after: moto shows a message once the clock is past its visibility time.

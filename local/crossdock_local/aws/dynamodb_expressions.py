@@ -1,0 +1,71 @@
+"""DynamoDB update expressions, parsed once per expression.
+
+moto 5.2 tokenizes and parses an `UpdateExpression` twice for every `UpdateItem` (once in the request handler, to
+check the placeholders, and once in the backend), and its validators then walk the tree ten times, each asking at
+every node for its map of node types to handlers, which it builds afresh as a dict each time. UpdateItem was the
+costliest DynamoDB call of a chaos run (the rate limiter, the stock marks, the event log all update), and most of
+its time went there. The expressions Crossdock sends are a handful of strings with placeholders, so:
+
+- a parsed expression is kept per expression string: every user of the tree only reads it (`find_clauses`) or
+  validates a deep copy of it (moto's `Validator` copies before it replaces placeholders with values), so one tree
+  can serve every request; an expression moto refuses is parsed (and refused) again each time, with the same error.
+- a traverser's map of node types is built once per traverser (it is the same bound methods each time).
+
+Validation itself runs as before for each request, against its own item, names and values.
+`tests/component/test_dynamodb_expressions.py` holds the answers to moto's without the patch.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from contextlib import ExitStack
+from typing import Any
+from unittest import mock
+
+# moto's expression parser is untyped (moto imports it with `type: ignore` too).
+from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser  # type: ignore[attr-defined]
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
+
+_KEPT_EXPRESSIONS = 4096  # distinct expressions kept; an application sends a handful
+
+
+def parse_update_expressions_once(stack: ExitStack) -> None:
+    original_make: Callable[[Any, str], Any] = UpdateExpressionParser.make.__func__
+    parsed: dict[str, Any] = {}  # expression -> its tree (a moto Node)
+    lock = threading.Lock()
+
+    def make(cls: Any, expression: str) -> Any:
+        with lock:
+            tree = parsed.get(expression)
+        if tree is None:
+            tree = original_make(cls, expression)  # raises for an expression moto refuses: nothing is kept
+            with lock:
+                if len(parsed) < _KEPT_EXPRESSIONS:
+                    parsed[expression] = tree
+        return tree
+
+    def processing_map(traverser: Any) -> dict[type, Any]:
+        kept: dict[type, Any] | None = traverser.__dict__.get("_embedded_processing_map")
+        if kept is None:
+            kept = traverser._processing_map()
+            traverser.__dict__["_embedded_processing_map"] = kept
+            traverser.__dict__["_embedded_node_types"] = tuple(kept)
+        return kept
+
+    def nodes_to_be_processed(traverser: Any) -> tuple[type, ...]:
+        types: tuple[type, ...] | None = traverser.__dict__.get("_embedded_node_types")
+        if types is None:
+            processing_map(traverser)
+            types = traverser.__dict__["_embedded_node_types"]
+        return types
+
+    def process(traverser: Any, node: Any) -> Any:
+        for node_type, processor in processing_map(traverser).items():
+            if isinstance(node, node_type):
+                return processor(node)
+        return None
+
+    stack.enter_context(mock.patch.object(UpdateExpressionParser, "make", classmethod(make)))
+    stack.enter_context(mock.patch.object(DepthFirstTraverser, "nodes_to_be_processed", nodes_to_be_processed))
+    stack.enter_context(mock.patch.object(DepthFirstTraverser, "process", process))

@@ -1,0 +1,129 @@
+"""The embedded stack parses each DynamoDB update expression once and builds each validator's node map once
+(`aws/dynamodb_expressions.py`); every UpdateItem must still answer, write and refuse as moto does without it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import boto3
+import moto
+from botocore.exceptions import ClientError
+from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser  # type: ignore[attr-defined]
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
+
+from crossdock_local.aws.embedded import EmbeddedAws
+
+APP = Path(__file__).parent / "embedded_app" / "template.yaml"
+KEY = {"pk": {"S": "p"}, "sk": {"S": "s"}}
+
+# (UpdateExpression, names, values, condition): each run twice, so the second one meets the kept tree.
+UPDATES: list[tuple[str, dict[str, str], dict[str, Any], str | None]] = [
+    ("SET #n = if_not_exists(#n, :zero) + :one", {"#n": "count"}, {":zero": {"N": "0"}, ":one": {"N": "1"}}, None),
+    (
+        "SET #l = list_append(if_not_exists(#l, :empty), :more)",
+        {"#l": "log"},
+        {":empty": {"L": []}, ":more": {"L": [{"S": "x"}]}},
+        None,
+    ),
+    (
+        "ADD #s :tags SET #m.#k = :v",
+        {"#s": "tags", "#m": "map", "#k": "a"},
+        {":tags": {"SS": ["t"]}, ":v": {"S": "v"}},
+        None,
+    ),
+    ("SET #m = :map", {"#m": "map"}, {":map": {"M": {"a": {"S": "1"}}}}, None),
+    ("SET #m.#k = :v", {"#m": "map", "#k": "a"}, {":v": {"S": "2"}}, None),
+    ("REMOVE #l[0]", {"#l": "log"}, {}, None),
+    ("SET #n = #n - :one", {"#n": "count"}, {":one": {"N": "1"}}, "#n > :one"),  # fails once the count is 1
+    ("SET #t = :v", {"#t": "text"}, {":v": {"S": "text"}}, None),
+    ("SET #t = #t + :one", {"#t": "text"}, {":one": {"N": "1"}}, None),  # a string plus a number: refused
+    ("SET #a = :v, #a = :w", {"#a": "twice"}, {":v": {"S": "1"}, ":w": {"S": "2"}}, None),  # overlapping paths
+    ("SET pk = :v", {}, {":v": {"S": "other"}}, None),  # a key attribute: refused
+    ("SET #n = :missing", {"#n": "count"}, {}, None),  # a value not given: refused
+    ("SET SET = :v", {}, {":v": {"S": "1"}}, None),  # not an expression: refused
+    ("REMOVE #gone", {"#gone": "gone"}, {}, None),
+]
+
+
+def _run_updates() -> list[Any]:
+    client = boto3.client("dynamodb", region_name="eu-west-1")
+    client.create_table(
+        TableName="expressions",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    answers: list[Any] = []
+    for expression, names, values, condition in UPDATES * 2:
+        request: dict[str, Any] = {"TableName": "expressions", "Key": KEY, "UpdateExpression": expression}
+        request["ReturnValues"] = "ALL_NEW"
+        if names:
+            request["ExpressionAttributeNames"] = names
+        if values:
+            request["ExpressionAttributeValues"] = values
+        if condition:
+            request["ConditionExpression"] = condition
+        try:
+            answers.append(client.update_item(**request).get("Attributes"))
+        except ClientError as refused:
+            answers.append((refused.response["Error"]["Code"], refused.response["Error"]["Message"]))
+        answers.append(client.get_item(TableName="expressions", Key=KEY, ConsistentRead=True).get("Item"))
+    client.delete_table(TableName="expressions")
+    return answers
+
+
+def test_update_expressions_answer_as_motos_own() -> None:
+    # GIVEN what moto itself answers to a run of updates (valid, failing their condition, refused for each reason)
+    with moto.mock_aws():
+        motos_own = _run_updates()
+    # WHEN the embedded stack answers the same run, with its expressions parsed once
+    with EmbeddedAws(template=APP):
+        assert vars(UpdateExpressionParser)["make"].__func__.__module__ == "crossdock_local.aws.dynamodb_expressions"
+        embedded = _run_updates()
+    # THEN every answer, item and refusal is moto's own
+    assert embedded == motos_own
+    assert any(isinstance(answer, tuple) and answer[0] == "ConditionalCheckFailedException" for answer in embedded)
+    assert sum(isinstance(answer, tuple) and answer[0] == "ValidationException" for answer in embedded) >= 10
+
+
+def test_a_kept_tree_is_shared_and_left_as_parsed() -> None:
+    # GIVEN the embedded stack, and an expression parsed once
+    with EmbeddedAws(template=APP):
+        first = UpdateExpressionParser.make("SET #a = :a, #b = if_not_exists(#b, :zero) + :one")
+        text = repr(vars(first))
+        # WHEN it is parsed again after requests validated copies of it
+        client = boto3.client("dynamodb", region_name="eu-west-1")
+        client.create_table(
+            TableName="kept",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        for n in range(3):
+            client.update_item(
+                TableName="kept",
+                Key={"pk": {"S": str(n)}},
+                UpdateExpression="SET #a = :a, #b = if_not_exists(#b, :zero) + :one",
+                ExpressionAttributeNames={"#a": "a", "#b": "b"},
+                ExpressionAttributeValues={":a": {"S": "x"}, ":zero": {"N": "0"}, ":one": {"N": "1"}},
+            )
+        again = UpdateExpressionParser.make("SET #a = :a, #b = if_not_exists(#b, :zero) + :one")
+        # THEN it is the same tree, unchanged by the validations (they work on copies)
+        assert again is first
+        assert repr(vars(again)) == text
+        # AND a traverser builds its node map once
+        traverser = DepthFirstTraverser.__new__(DepthFirstTraverser)
+        built: list[int] = []
+
+        def processing_map() -> dict[type, Any]:
+            built.append(1)
+            return {}
+
+        traverser._processing_map = processing_map
+        traverser.nodes_to_be_processed()
+        traverser.nodes_to_be_processed()
+        assert built == [1]
