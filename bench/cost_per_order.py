@@ -187,7 +187,7 @@ def run(order_count: int, seed: int) -> Run:
 
         from crossdock.integrations.rackbeat_shopify.settings import RackbeatStatus
         from crossdock_local.scenarios import demo, demo_catalog, demo_orders
-        from crossdock_local.sims.shopify_orders import varied_orders
+        from crossdock_local.sims.shopify.order_generator import varied_orders
         from crossdock_local.stack import LocalStack
 
         target = RackbeatStatus.INVOICED_AND_SHIPPED

@@ -40,7 +40,7 @@ from crossdock_local.aws.embedded import EmbeddedAws
 from crossdock_local.server import LocalEndpoint
 from crossdock_local.sims.rackbeat.simulator import RackbeatSimulator
 from crossdock_local.sims.rackbeat.state import WebhookDelivery
-from crossdock_local.sims.shopify import ShopifySimulator
+from crossdock_local.sims.shopify.simulator import ShopifySimulator
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SHIPPING_ITEM = "FRAGT"

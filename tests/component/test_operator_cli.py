@@ -28,7 +28,7 @@ from crossdock.store import events
 from crossdock_local import operator_cli
 from crossdock_local.aws.endpoint import AwsEndpoint, endpoint_state
 from crossdock_local.scenarios.demo import DEMO_SKUS, demo_settings
-from crossdock_local.sims.shopify_orders import varied_orders
+from crossdock_local.sims.shopify.order_generator import varied_orders
 from crossdock_local.stack import LocalConnection, LocalStack
 
 _shops = itertools.count(1)

@@ -19,7 +19,7 @@ import pytest
 from crossdock.store import events
 from crossdock_local.scenarios.demo import DEMO_SKUS, demo_settings, rackbeat_stage
 from crossdock_local.sims.base import Faults
-from crossdock_local.sims.shopify_orders import varied_orders
+from crossdock_local.sims.shopify.order_generator import varied_orders
 from crossdock_local.stack import LocalConnection, LocalStack
 
 _shop_numbers = itertools.count(1)

@@ -19,7 +19,7 @@ from crossdock.connectors.shopify.secret_names import SHOPIFY_ACCESS_TOKEN, SHOP
 from crossdock.connectors.shopify.tokens import load_stored
 from crossdock.store import connections, keys
 from crossdock_local.scenarios.demo import DEMO_SKUS, demo_settings
-from crossdock_local.sims.shopify_orders import varied_orders
+from crossdock_local.sims.shopify.order_generator import varied_orders
 from crossdock_local.stack import LocalInstall, LocalStack
 
 _shops = itertools.count(1)

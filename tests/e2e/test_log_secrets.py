@@ -25,7 +25,7 @@ from crossdock.aws.redaction import MASK
 from crossdock_local.aws.log_capture import FunctionLogs, capture_function_logs
 from crossdock_local.scenarios.demo import DEMO_SKUS, demo_settings
 from crossdock_local.sims.base import Faults
-from crossdock_local.sims.shopify_orders import varied_orders
+from crossdock_local.sims.shopify.order_generator import varied_orders
 from crossdock_local.stack import LocalInstall, LocalStack
 
 SHOP = "secrets-shop.myshopify.com"

@@ -26,7 +26,7 @@ from crossdock.store import connections
 from crossdock.store.leases import TableLeases
 from crossdock.store.secrets import SecretStore
 from crossdock_local.scenarios.demo import DEMO_SKUS, demo_settings
-from crossdock_local.sims.shopify_orders import varied_orders
+from crossdock_local.sims.shopify.order_generator import varied_orders
 from crossdock_local.stack import LocalConnection, LocalStack
 
 LIFETIME = 3600.0  # the simulator's default, as Shopify's

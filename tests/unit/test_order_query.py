@@ -17,8 +17,8 @@ from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.connectors.shopify.orders import parse_order, to_canonical
 from crossdock.connectors.shopify.refunds import credit_lines, ignored_adjustments, parse_refund
 from crossdock_local.sims.base import transport
-from crossdock_local.sims.shopify import ShopifySimulator
-from crossdock_local.sims.shopify_orders import varied_orders
+from crossdock_local.sims.shopify.order_generator import varied_orders
+from crossdock_local.sims.shopify.simulator import ShopifySimulator
 
 SHOP = "fixtures.myshopify.com"
 TOKEN = "shpat_fixtures"

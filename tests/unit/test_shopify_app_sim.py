@@ -19,7 +19,7 @@ import pytest
 from sim_fakes import FakeClock, RecordingSink
 
 from crossdock_local.sims.base import transport
-from crossdock_local.sims.shopify import ShopifySimulator
+from crossdock_local.sims.shopify.simulator import ShopifySimulator
 
 SHOP = "nordlys-design.myshopify.com"
 SECRET = "shpss_add_shop_secret"

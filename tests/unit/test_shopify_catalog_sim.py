@@ -20,7 +20,7 @@ from sim_fakes import FakeClock, RecordingSink
 
 from crossdock.connectors.shopify import queries
 from crossdock_local.sims.base import ResponseDropped, SimRequest, SimResponse
-from crossdock_local.sims.shopify import ShopifySimulator
+from crossdock_local.sims.shopify.simulator import ShopifySimulator
 
 SHOP = "nordisk-hjem.myshopify.com"
 SECRET = "shpss_catalog_secret"

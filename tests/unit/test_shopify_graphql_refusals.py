@@ -14,8 +14,8 @@ import pytest
 from sim_fakes import FakeClock
 
 from crossdock_local.sims.base.transport import transport
-from crossdock_local.sims.shopify import ShopifySimulator
-from crossdock_local.sims.shopify_graphql import cache_info
+from crossdock_local.sims.shopify.graphql_api import cache_info
+from crossdock_local.sims.shopify.simulator import ShopifySimulator
 
 SHOP = "refusals.myshopify.com"
 TOKEN = "shpat_refusals"

@@ -13,8 +13,8 @@ import httpx
 from sim_fakes import FakeClock, RecordingSink
 
 from crossdock_local.sims.base import transport
-from crossdock_local.sims.shopify import ShopifySimulator
-from crossdock_local.sims.shopify_orders import varied_orders
+from crossdock_local.sims.shopify.order_generator import varied_orders
+from crossdock_local.sims.shopify.simulator import ShopifySimulator
 
 SHOP = "acme.myshopify.com"
 SECRET = "shpss_test_secret"

@@ -30,7 +30,7 @@ from crossdock_local.aws.log_capture import capture_function_logs
 from crossdock_local.scenarios import demo_catalog
 from crossdock_local.scenarios.demo import DEMO_SKUS, audit, demo_settings
 from crossdock_local.sims.base import Faults
-from crossdock_local.sims.shopify_orders import varied_orders
+from crossdock_local.sims.shopify.order_generator import varied_orders
 from crossdock_local.stack import LocalConnection, LocalStack
 
 TARGET = RackbeatStatus.INVOICED_AND_SHIPPED

@@ -20,7 +20,7 @@ from crossdock.integrations.rackbeat_shopify.settings import RackbeatStatus
 from crossdock.store import events
 from crossdock_local.scenarios import demo_catalog, demo_orders
 from crossdock_local.scenarios.demo_catalog import CatalogAudit
-from crossdock_local.sims.shopify_orders import varied_orders
+from crossdock_local.sims.shopify.order_generator import varied_orders
 from crossdock_local.stack import ROUNDING_ITEM, SHIPPING_ITEM, LocalStack
 
 DEMO_LOG = Path(tempfile.gettempdir()) / "crossdock-demo.log"

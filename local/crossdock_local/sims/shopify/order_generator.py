@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from crossdock_local.sims.shopify import ShopifySimulator
+    from crossdock_local.sims.shopify.simulator import ShopifySimulator
 
-PROJECT_ROOT = Path(__file__).resolve().parents[3]  # sims → crossdock_local → local → project root
+PROJECT_ROOT = Path(__file__).resolve().parents[4]  # shopify → sims → crossdock_local → local → project root
 DEFAULT_FIXTURE = PROJECT_ROOT.parent / "shared" / "fixtures" / "shopify" / "2025-01" / "order_0.json"
 
 CURRENCY = "DKK"

@@ -24,16 +24,24 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from crossdock_local.sims.base import SimRequest, SimResponse, json_response
-from crossdock_local.sims.shopify import INVALID_TOKEN, Shop, UnknownOrder, _dec, _flag, _legacy_id, gid
-
-if TYPE_CHECKING:
-    from crossdock_local.sims.shopify import ShopifySimulator
+from crossdock_local.sims.base import (
+    SimRequest,
+    SimResponse,
+    json_response,
+)
+from crossdock_local.sims.shopify.errors import INVALID_TOKEN
+from crossdock_local.sims.shopify.orders import OrderBook
+from crossdock_local.sims.shopify.state import Shop, UnknownOrder
+from crossdock_local.sims.shopify.values import decimal_of, flag_set, gid, json_object, order_legacy_id
 
 CENT = Decimal("0.01")
+
+
 ZERO = Decimal("0")
+
+
 CANCEL_REASONS = ("customer", "declined", "fraud", "inventory", "other", "staff")  # REST `reason` values
 
 
@@ -59,24 +67,24 @@ def _currencies(order: dict[str, Any]) -> tuple[str, str]:
 
 
 def _set_amount(bag: Any) -> Decimal:
-    return _dec(bag["shop_money"]["amount"]) if isinstance(bag, dict) else ZERO
+    return decimal_of(bag["shop_money"]["amount"]) if isinstance(bag, dict) else ZERO
 
 
 def _tax_of(line: dict[str, Any]) -> Decimal:
-    return sum((_dec(tax.get("price")) for tax in line.get("tax_lines") or []), ZERO)
+    return sum((decimal_of(tax.get("price")) for tax in line.get("tax_lines") or []), ZERO)
 
 
 def _line_net(item: dict[str, Any]) -> Decimal:
     """price × quantity − discount allocations, in the order's tax convention."""
-    allocations = sum((_dec(a.get("amount")) for a in item.get("discount_allocations") or []), ZERO)
-    return _dec(item.get("price")) * int(item.get("quantity") or 0) - allocations
+    allocations = sum((decimal_of(a.get("amount")) for a in item.get("discount_allocations") or []), ZERO)
+    return decimal_of(item.get("price")) * int(item.get("quantity") or 0) - allocations
 
 
 def _shipping_net(line: dict[str, Any]) -> Decimal:
     if line.get("discounted_price") is not None:
-        return _dec(line["discounted_price"])
-    allocations = sum((_dec(a.get("amount")) for a in line.get("discount_allocations") or []), ZERO)
-    return _dec(line.get("price")) - allocations
+        return decimal_of(line["discounted_price"])
+    allocations = sum((decimal_of(a.get("amount")) for a in line.get("discount_allocations") or []), ZERO)
+    return decimal_of(line.get("price")) - allocations
 
 
 def _refund_lines(order: dict[str, Any], line_item_id: int) -> list[dict[str, Any]]:
@@ -114,7 +122,7 @@ def _merged(lines: list[tuple[int, int]]) -> dict[int, int]:
 class Refunds:
     """Refunds and cancellations; shares the simulator's lock, ids, clock and outbox."""
 
-    def __init__(self, sim: ShopifySimulator) -> None:
+    def __init__(self, sim: OrderBook) -> None:
         self.sim = sim
 
     # ---- refunds ---------------------------------------------------------------------------------------------------
@@ -131,12 +139,12 @@ class Refunds:
         duplicate: bool = False,
     ) -> dict[str, Any]:
         """Refund units of order lines (and all not yet refunded shipping); emits `refunds/create`."""
-        with self.sim._lock:
+        with self.sim.lock:
             shop = self.sim.shop(domain)
-            order = self.sim._order(shop, order_id)
+            order = self.sim.find_order(shop, order_id)
             refund = self._build(shop, order, _merged(lines), shipping=shipping, restock=restock, note=note)
             self._apply(shop, order, refund)
-            self.sim._emit(shop, "refunds/create", refund, duplicate=duplicate)
+            self.sim.emit(shop, "refunds/create", refund, duplicate=duplicate)
             return copy.deepcopy(refund)
 
     def _build(
@@ -152,8 +160,8 @@ class Refunds:
         shipping_lines = self._refund_shipping(order, currencies) if shipping else []
         if not refund_lines and not shipping_lines:
             raise ValueError("nothing to refund: no lines given and no shipping left to refund")  # Guess
-        refund_id = self.sim._new_id()
-        now = self.sim._shop_time(shop)
+        refund_id = self.sim.new_id()
+        now = self.sim.shop_time(shop)
         amount = self._amount(order, refund_lines, shipping_lines)
         return {
             "id": refund_id,
@@ -190,7 +198,7 @@ class Refunds:
             raise ValueError(f"order {order['id']} has no line item {line_item_id}")
         subtotal, tax = self._share(order, item, quantity)
         return {
-            "id": self.sim._new_id(),
+            "id": self.sim.new_id(),
             "quantity": quantity,
             "line_item_id": line_item_id,
             "location_id": location_id,
@@ -224,7 +232,7 @@ class Refunds:
         done = _refunded_shipping_ids(order)
         return [
             {
-                "id": self.sim._new_id(),
+                "id": self.sim.new_id(),
                 "shipping_line_id": line.get("id"),
                 "subtotal_amount_set": _money_set(_shipping_net(line), currencies),
                 "tax_amount_set": _money_set(_tax_of(line), currencies),
@@ -245,7 +253,7 @@ class Refunds:
         return goods if order.get("taxes_included") else goods + taxes
 
     def _transaction(self, order: dict[str, Any], amount: Decimal, now: str) -> dict[str, Any]:
-        transaction_id = self.sim._new_id()
+        transaction_id = self.sim.new_id()
         currency = _currencies(order)[0]
         gateways = order.get("payment_gateway_names") or ["manual"]
         number = len(order.get("refunds") or []) + 2  # the sale was the order's first transaction
@@ -290,7 +298,7 @@ class Refunds:
                 item["fulfillable_quantity"] = min(int(item.get("fulfillable_quantity") or 0), left)
         self._update_current_totals(order)
         order["financial_status"] = "refunded" if self._fully_refunded(order) else "partially_refunded"
-        order["updated_at"] = self.sim._shop_time(shop)
+        order["updated_at"] = self.sim.shop_time(shop)
 
     def _refunded_totals(self, order: dict[str, Any]) -> tuple[Decimal, Decimal, Decimal]:
         """(line subtotals, all taxes, money returned) over every refund of the order."""
@@ -303,7 +311,7 @@ class Refunds:
                 taxes += _set_amount(rsl.get("tax_amount_set"))
             for transaction in refund.get("transactions") or []:
                 if transaction.get("kind") == "refund" and transaction.get("status") == "success":
-                    returned += _dec(transaction.get("amount"))
+                    returned += decimal_of(transaction.get("amount"))
         return lines, taxes, returned
 
     def _update_current_totals(self, order: dict[str, Any]) -> None:
@@ -316,14 +324,14 @@ class Refunds:
             ("current_total_price", "total_price", returned),
         ):
             if original in order:
-                remaining = _dec(order[original]) - refunded
+                remaining = decimal_of(order[original]) - refunded
                 order[key] = _money(remaining)
                 if f"{key}_set" in order:
                     order[f"{key}_set"] = _money_set(remaining, currencies)
 
     def _fully_refunded(self, order: dict[str, Any]) -> bool:
         # Financial status is about money: refunded once everything paid has gone back.
-        return self._refunded_totals(order)[2] >= _dec(order.get("total_price"))
+        return self._refunded_totals(order)[2] >= decimal_of(order.get("total_price"))
 
     # ---- cancellation ----------------------------------------------------------------------------------------------
 
@@ -333,24 +341,24 @@ class Refunds:
         """Set `cancelled_at` and `cancel_reason`; emits `orders/cancelled` with the full REST order."""
         if reason not in CANCEL_REASONS:
             raise ValueError(f"cancel reason must be one of {', '.join(CANCEL_REASONS)}, got {reason!r}")
-        with self.sim._lock:
+        with self.sim.lock:
             shop = self.sim.shop(domain)
-            order = self.sim._order(shop, order_id)
+            order = self.sim.find_order(shop, order_id)
             if order.get("cancelled_at"):
                 raise ValueError("Order has already been cancelled")  # Guess: Shopify's 422 wording
-            now = self.sim._shop_time(shop)
+            now = self.sim.shop_time(shop)
             order.update(cancelled_at=now, cancel_reason=reason, updated_at=now)
-            self.sim._emit(shop, "orders/cancelled", order, duplicate=duplicate)
+            self.sim.emit(shop, "orders/cancelled", order, duplicate=duplicate)
             return copy.deepcopy(order)
 
     # ---- control endpoints (not Shopify) ---------------------------------------------------------------------------
 
     def control_refund(self, request: SimRequest, domain: str, order_id: str) -> SimResponse:
         """`POST …/orders/{id}/refunds` `{"lines": [{"line_item_id", "quantity"}], "shipping", "restock", "note"}`."""
-        shop, error = self.sim._control_shop(request, domain)
+        shop, error = self.sim.control_shop(request, domain)
         if shop is None:
             return error or json_response(401, {"errors": INVALID_TOKEN})
-        body = _json_object(request)
+        body = json_object(request)
         if body is None:
             return json_response(400, {"errors": "body must be a JSON object"})
         try:
@@ -365,7 +373,7 @@ class Refunds:
                 shipping=bool(body.get("shipping", False)),
                 restock=bool(body.get("restock", True)),
                 note=str(body.get("note") or ""),
-                duplicate=_flag(request, "duplicate"),
+                duplicate=flag_set(request, "duplicate"),
             ),
             order_id,
             "refund",
@@ -374,15 +382,15 @@ class Refunds:
 
     def control_cancel(self, request: SimRequest, domain: str, order_id: str) -> SimResponse:
         """`POST …/orders/{id}/cancel`, optional `{"reason"}` (or `?reason=`)."""
-        shop, error = self.sim._control_shop(request, domain)
+        shop, error = self.sim.control_shop(request, domain)
         if shop is None:
             return error or json_response(401, {"errors": INVALID_TOKEN})
-        body = _json_object(request) if request.body else {}
+        body = json_object(request) if request.body else {}
         if body is None:
             return json_response(400, {"errors": "body must be a JSON object"})
         reason = str(body.get("reason") or request.arg("reason") or "customer")
         return self._control_order_call(
-            lambda legacy_id: self.cancel(domain, legacy_id, reason=reason, duplicate=_flag(request, "duplicate")),
+            lambda legacy_id: self.cancel(domain, legacy_id, reason=reason, duplicate=flag_set(request, "duplicate")),
             order_id,
             "order",
             200,
@@ -392,7 +400,7 @@ class Refunds:
         self, action: Callable[[int], dict[str, Any]], order_id: str, key: str, status: int
     ) -> SimResponse:
         try:
-            legacy_id = _legacy_id(order_id)
+            legacy_id = order_legacy_id(order_id)
         except ValueError:
             return json_response(404, {"errors": "Not Found"})
         try:
@@ -402,11 +410,3 @@ class Refunds:
         except ValueError as exc:
             return json_response(422, {"errors": str(exc)})
         return json_response(status, {key: result})
-
-
-def _json_object(request: SimRequest) -> dict[str, Any] | None:
-    try:
-        body = request.json()
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None

@@ -27,8 +27,8 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues, get_argument_values
 
-from crossdock_local.sims.shopify_errors import ApiError
-from crossdock_local.sims.shopify_graphql import included, root_type
+from crossdock_local.sims.shopify.errors import ApiError
+from crossdock_local.sims.shopify.graphql_api import included, root_type
 
 MAX_SINGLE_QUERY_COST = 1000  # Shopify refuses a single query estimated above 1000 points
 MUTATION_COST = 10

@@ -27,3 +27,6 @@ class ApiError(Exception):
         if self.code is not None or extensions:
             error["extensions"] = {**({"code": self.code} if self.code is not None else {}), **extensions}
         return error
+
+
+INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"

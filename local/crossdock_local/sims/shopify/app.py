@@ -30,86 +30,42 @@ import hmac
 import json
 import random
 import re
-import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from crossdock_local.sims.base import ResponseDropped, SimRequest, SimResponse, json_response
-from crossdock_local.sims.shopify import (
-    PendingDelivery,
-    Shop,
-    _compact_json,
-    _normalise_topic,
-    _uuid,
-    _valid_callback,
+from crossdock_local.sims.base import (
+    ResponseDropped,
+    SimRequest,
+    SimResponse,
+    json_response,
 )
-
-if TYPE_CHECKING:
-    from crossdock_local.sims.shopify import ShopifySimulator
+from crossdock_local.sims.shopify.privacy import PrivacyWebhooks
+from crossdock_local.sims.shopify.state import AccessToken, App, AuthorizationCode, RefreshToken, Shop
+from crossdock_local.sims.shopify.webhooks import WebhookDelivery, normalise_topic, valid_callback
 
 AUTHORIZATION_CODE_TTL = 600.0  # Guess: Shopify documents no lifetime for the one-time code; ten minutes is common.
+
+
 REFRESH_TOKEN_LIFETIME = 90 * 24 * 3600.0  # changelog: "its normal 90-day lifetime"
+
+
 REFRESH_RETRY_WINDOW = 30 * 24 * 3600.0  # changelog: "limited to 30 days from the original refresh token's first use"
+
+
 ONLINE_TOKEN_LIFETIME = 24 * 3600.0  # Guess: online (per-user) tokens last a day, like a staff session.
+
+
 SHOP_DOMAIN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]*\.myshopify\.com$")  # fact sheet, "App install" step 2
+
+
 AUTHORIZE_PATH = "/admin/oauth/authorize"
+
+
 GRANT_CODE = "authorization_code"
+
+
 GRANT_REFRESH = "refresh_token"
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# State
-# --------------------------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class App:
-    """The app as configured in the Partner dashboard."""
-
-    client_id: str
-    client_secret: str
-    scopes: str  # granted by default when the authorize URL asks for none
-    expiring_tokens: bool
-    token_lifetime: float
-    compliance_uri: str | None
-    redirect_uris: list[str] | None  # None: any callback URL is allowed
-
-
-@dataclass
-class AuthorizationCode:
-    code: str
-    domain: str
-    client_id: str
-    scope: str
-    expires_at: float
-    online: bool  # `grant_options[]=per-user` asked for an online token
-    used: bool = False
-
-
-@dataclass
-class RefreshToken:
-    token: str
-    domain: str
-    client_id: str
-    scope: str
-    expires_at: float
-    predecessor: str | None = None  # the refresh token this one replaces, retired once this one is in use
-    first_used_at: float | None = None
-    replacements: list[str] = field(default_factory=list)  # refresh tokens issued by using this one
-    revoked: bool = False
-
-
-@dataclass
-class AccessToken:
-    token: str
-    domain: str
-    client_id: str
-    expires_at: float | None  # None: a non-expiring offline token
-    refresh_token: str | None  # issued together with this one; using this token puts that one in use
-    revoked: bool = False
 
 
 class TokenError(Exception):
@@ -125,11 +81,6 @@ class TokenError(Exception):
         return json_response(400, {"error": self.error, "error_description": self.description})
 
 
-# --------------------------------------------------------------------------------------------------------------------
-# Signatures and small helpers
-# --------------------------------------------------------------------------------------------------------------------
-
-
 def query_hmac(secret: str, params: Mapping[str, str]) -> str:
     """The hex HMAC-SHA256 of an install request or callback: `hmac`/`signature` dropped, the rest sorted, `k=v&…`."""
     message = "&".join(f"{key}={value}" for key, value in sorted(params.items()) if key not in ("hmac", "signature"))
@@ -140,11 +91,6 @@ def host_param(domain: str) -> str:
     """`host`: base64 of the shop's admin URL without scheme (Guess: standard alphabet, padding kept)."""
     store = domain.removesuffix(".myshopify.com")
     return base64.b64encode(f"admin.shopify.com/store/{store}".encode()).decode()
-
-
-def shop_id(domain: str) -> int:
-    # Guess: a stable 11-digit id derived from the domain, so payloads agree without storing one more field.
-    return 50_000_000_000 + zlib.crc32(domain.encode())
 
 
 def _scopes(text: str) -> str:
@@ -184,15 +130,10 @@ def _token_params(request: SimRequest) -> dict[str, str]:
     return {**params, **{key: str(value) for key, value in body.items() if value is not None}}
 
 
-# --------------------------------------------------------------------------------------------------------------------
-# The service
-# --------------------------------------------------------------------------------------------------------------------
-
-
 class AppInstalls:
     """Apps, their authorization codes and tokens; shares the simulator's lock, clock, ids and outbox."""
 
-    def __init__(self, sim: ShopifySimulator, seed: int | None) -> None:
+    def __init__(self, sim: WebhookDelivery, seed: int | None) -> None:
         self.sim = sim
         self.apps: dict[str, App] = {}
         self.codes: dict[str, AuthorizationCode] = {}
@@ -201,8 +142,7 @@ class AppInstalls:
         # Own stream, so tokens are reproducible with a seed and installing changes no other ids.
         self._rng = random.Random(None if seed is None else f"app:{seed}")
         self._compliance_deliveries = 0
-
-    # ---- the Partner dashboard -------------------------------------------------------------------------------------
+        self.privacy = PrivacyWebhooks(sim, self.apps)
 
     def register_app(
         self,
@@ -216,9 +156,9 @@ class AppInstalls:
         redirect_uris: list[str] | None = None,
     ) -> None:
         """Configure (or reconfigure) an app; tokens already issued keep their terms."""
-        if compliance_uri is not None and not _valid_callback(compliance_uri):
+        if compliance_uri is not None and not valid_callback(compliance_uri):
             raise ValueError(f"compliance URI must be https: {compliance_uri!r}")
-        with self.sim._lock:
+        with self.sim.lock:
             self.apps[client_id] = App(
                 client_id,
                 client_secret,
@@ -229,7 +169,7 @@ class AppInstalls:
                 list(redirect_uris) if redirect_uris is not None else None,
             )
 
-    def _app(self, client_id: str | None) -> App:
+    def app(self, client_id: str | None) -> App:
         app = self.apps.get(client_id or "")
         if app is None:
             # Guess: the wording of Shopify's error page for an unknown API key.
@@ -238,26 +178,24 @@ class AppInstalls:
             )
         return app
 
-    # ---- the merchant: install and approve -------------------------------------------------------------------------
-
     def install_request(self, domain: str, client_id: str) -> dict[str, str]:
         """The query Shopify appends to the app URL when a merchant clicks install (fact sheet, step 1)."""
-        with self.sim._lock:
-            app = self._app(client_id)
+        with self.sim.lock:
+            app = self.app(client_id)
             self._shop_for_install(domain, app)
             params = {"host": host_param(domain), "shop": domain, "timestamp": str(self._timestamp())}
             return {"hmac": query_hmac(app.client_secret, params), **params}
 
     def approve(self, domain: str, authorize_url: str, *, grant_scopes: str | None = None) -> str:
         """The merchant approves on the authorize page; returns the callback URL the browser is sent to."""
-        with self.sim._lock:
+        with self.sim.lock:
             parts = urlsplit(authorize_url)
             if not parts.path.rstrip("/").endswith(AUTHORIZE_PATH):
                 raise ValueError(f"not a Shopify authorize URL (path must end with {AUTHORIZE_PATH}): {authorize_url}")
             if parts.hostname and parts.hostname.endswith(".myshopify.com") and parts.hostname != domain:
                 raise ValueError(f"the authorize URL is for {parts.hostname}, not {domain}")
             query = parse_qs(parts.query, keep_blank_values=True)
-            app = self._app(_first(query, "client_id"))
+            app = self.app(_first(query, "client_id"))
             redirect_uri = self._allowed_redirect(app, _first(query, "redirect_uri"))
             self._shop_for_install(domain, app)
             code = self._new_code(domain, app, query, grant_scopes)
@@ -300,7 +238,7 @@ class AppInstalls:
         # Guess (simulator convenience): a merchant installing from a store the simulator has not seen gets one, with
         # no access token until the OAuth grant issues it.
         shop = Shop(domain, app.client_secret, "")
-        shop.catalog = self.sim.catalog.open_shop(shop)
+        shop.catalog = self.sim.open_catalog(shop)
         self.sim.shops[domain] = shop
         return shop
 
@@ -310,10 +248,8 @@ class AppInstalls:
     def _random_hex(self, size: int) -> str:
         return self._rng.getrandbits(size * 8).to_bytes(size, "big").hex()
 
-    # ---- the app: POST /admin/oauth/access_token -------------------------------------------------------------------
-
     def token_endpoint(self, request: SimRequest) -> SimResponse:
-        fault = self.sim._server_fault()
+        fault = self.sim.server_fault()
         if fault is not None:
             return fault
         try:
@@ -425,7 +361,7 @@ class AppInstalls:
         # Guess: the "shpat_" prefix of Admin API tokens for OAuth tokens too.
         access = AccessToken(f"shpat_{self._random_hex(16)}", shop.domain, app.client_id, expires_at, None)
         self.access_tokens[access.token] = access
-        self.sim._tokens[access.token] = shop.domain  # valid on the Admin API at once
+        self.sim.tokens[access.token] = shop.domain  # valid on the Admin API at once
         shop.access_token = access.token  # the shop's newest token, for operators looking at the simulator
         return access
 
@@ -457,8 +393,6 @@ class AppInstalls:
             },
         }
 
-    # ---- the Admin API: is this token usable? ----------------------------------------------------------------------
-
     def admit(self, token: str) -> bool:
         """False for a revoked or expired OAuth token; tokens not issued here (add_shop) are left to the token map."""
         record = self.access_tokens.get(token)
@@ -470,22 +404,20 @@ class AppInstalls:
             self._start_using(self.refresh_tokens[record.refresh_token])
         return True
 
-    # ---- uninstall and subscriptions -------------------------------------------------------------------------------
-
     def uninstall(self, domain: str) -> None:
         """`app/uninstalled` to its subscribers, then every token and subscription of the shop is gone."""
-        with self.sim._lock:
+        with self.sim.lock:
             shop = self.sim.shop(domain)
-            self.sim._emit(shop, "app/uninstalled", self.shop_object(shop))
+            self.sim.emit(shop, "app/uninstalled", self.privacy.shop_object(shop))
             self._revoke_tokens(shop)
             # Guess: deliveries already queued (app/uninstalled among them) stay in the outbox, as they were triggered
             # before the subscriptions went.
             shop.subscriptions = []
-            shop.uninstalled_at = self.sim._shop_time(shop)
+            shop.uninstalled_at = self.sim.shop_time(shop)
 
     def _revoke_tokens(self, shop: Shop) -> None:
-        for token in [token for token, domain in self.sim._tokens.items() if domain == shop.domain]:
-            del self.sim._tokens[token]
+        for token in [token for token, domain in self.sim.tokens.items() if domain == shop.domain]:
+            del self.sim.tokens[token]
         for access in self.access_tokens.values():
             access.revoked = access.revoked or access.domain == shop.domain
         for refresh in self.refresh_tokens.values():
@@ -495,9 +427,9 @@ class AppInstalls:
 
     def drop_subscriptions(self, domain: str, topic: str) -> int:
         """Shopify removing subscriptions (e.g. after failed deliveries) without telling the app."""
-        with self.sim._lock:
+        with self.sim.lock:
             shop = self.sim.shop(domain)
-            rest_topic = _normalise_topic(topic)
+            rest_topic = normalise_topic(topic)
             gone = [s for s in shop.subscriptions if s.topic == rest_topic]
             shop.subscriptions = [s for s in shop.subscriptions if s.topic != rest_topic]
             self.sim.removed_subscriptions.extend(gone)
@@ -505,156 +437,6 @@ class AppInstalls:
             removed_ids = {s.id for s in gone}
             self.sim.outbox = [d for d in self.sim.outbox if d.subscription_id not in removed_ids]
             return len(gone)
-
-    def shop_object(self, shop: Shop) -> dict[str, Any]:
-        """The REST shop, as `app/uninstalled` carries it.
-
-        Guess: the simulator's shops are Danish (DKK, Copenhagen time, prices including VAT) and existed when the
-        simulator started; owner, e-mail and address are placeholders.
-        """
-        name = shop.domain.removesuffix(".myshopify.com")
-        created = self.sim._epoch.astimezone(shop.tz).isoformat(timespec="seconds")
-        return {
-            "id": shop_id(shop.domain),
-            "name": name,
-            "email": f"owner@{name}.example",
-            "domain": shop.domain,
-            "province": None,
-            "country": "DK",
-            "address1": "Vesterbrogade 1",
-            "zip": "1620",
-            "city": "København V",
-            "source": None,
-            "phone": None,
-            "latitude": None,
-            "longitude": None,
-            "primary_locale": "da",
-            "address2": None,
-            "created_at": created,
-            "updated_at": self.sim._shop_time(shop),
-            "country_code": "DK",
-            "country_name": "Denmark",
-            "currency": shop.currency,
-            "customer_email": f"kundeservice@{name}.example",
-            "timezone": "(GMT+01:00) Europe/Copenhagen",
-            "iana_timezone": "Europe/Copenhagen",
-            "shop_owner": "Shop Owner",
-            "money_format": "{{amount_with_comma_separator}} kr",
-            "money_with_currency_format": "{{amount_with_comma_separator}} DKK",
-            "weight_unit": "kg",
-            "province_code": None,
-            "taxes_included": True,
-            "auto_configure_tax_inclusivity": None,
-            "tax_shipping": None,
-            "county_taxes": True,
-            "plan_display_name": "Basic",
-            "plan_name": "basic",
-            "has_discounts": True,
-            "has_gift_cards": False,
-            "myshopify_domain": shop.domain,
-            "google_apps_domain": None,
-            "google_apps_login_enabled": None,
-            "money_in_emails_format": "{{amount_with_comma_separator}} kr",
-            "money_with_currency_in_emails_format": "{{amount_with_comma_separator}} DKK",
-            "eligible_for_payments": True,
-            "requires_extra_payments_agreement": False,
-            "password_enabled": False,
-            "has_storefront": True,
-            "finances": True,
-            "primary_location_id": shop.catalog.primary_location.id,
-            "checkout_api_supported": True,
-            "multi_location_enabled": True,
-            "setup_required": False,
-            "pre_launch_enabled": False,
-            "enabled_presentment_currencies": [shop.currency],
-            "transactional_sms_disabled": False,
-            "marketing_sms_consent_enabled_at_checkout": False,
-        }
-
-    # ---- mandatory privacy webhooks --------------------------------------------------------------------------------
-
-    def request_customer_data(
-        self, domain: str, customer_id: int, orders: list[int], *, uri: str | None = None
-    ) -> dict[str, Any]:
-        """`customers/data_request`: a customer asked the merchant for their data."""
-        with self.sim._lock:
-            shop = self.sim.shop(domain)
-            payload = {
-                **self._shop_ref(shop),
-                "orders_requested": list(orders),
-                "customer": self._customer(shop, customer_id),
-                "data_request": {"id": self.sim._new_id()},
-            }
-            self._queue_privacy(shop, "customers/data_request", payload, uri)
-            return payload
-
-    def redact_customer(
-        self, domain: str, customer_id: int, orders: list[int], *, uri: str | None = None
-    ) -> dict[str, Any]:
-        """`customers/redact`: delete this customer's personal data (and that of the listed orders)."""
-        with self.sim._lock:
-            shop = self.sim.shop(domain)
-            payload = {
-                **self._shop_ref(shop),
-                "customer": self._customer(shop, customer_id),
-                "orders_to_redact": list(orders),
-            }
-            self._queue_privacy(shop, "customers/redact", payload, uri)
-            return payload
-
-    def redact_shop(self, domain: str, *, uri: str | None = None) -> dict[str, Any]:
-        """`shop/redact`: Shopify sends it 48 h after uninstall; the simulator sends it when called."""
-        with self.sim._lock:
-            shop = self.sim.shop(domain)
-            payload = self._shop_ref(shop)
-            self._queue_privacy(shop, "shop/redact", payload, uri)
-            return payload
-
-    def _shop_ref(self, shop: Shop) -> dict[str, Any]:
-        return {"shop_id": shop_id(shop.domain), "shop_domain": shop.domain}
-
-    def _customer(self, shop: Shop, customer_id: int) -> dict[str, Any]:
-        """`{id, email, phone}` from the shop's orders when the customer is known there, else nulls."""
-        email: str | None = None
-        phone: str | None = None
-        for order in shop.orders.values():
-            customer = order.get("customer")
-            if isinstance(customer, dict) and customer.get("id") == customer_id:
-                email = email or customer.get("email") or order.get("email")
-                phone = phone or customer.get("phone") or order.get("phone")
-        if email is None:
-            email = next((known for known, cid in shop.customer_ids.items() if cid == customer_id), None)
-        return {"id": customer_id, "email": email, "phone": phone}
-
-    def _queue_privacy(self, shop: Shop, topic: str, payload: dict[str, Any], uri: str | None) -> None:
-        target = uri or self._compliance_uri(shop)
-        if not _valid_callback(target):
-            raise ValueError(f"compliance URI must be https: {target!r}")
-        # Privacy webhooks have no subscription; each gets its own negative id so a delivery that exhausts its
-        # retries drops nothing but itself.
-        self._compliance_deliveries -= 1
-        self.sim.outbox.append(
-            PendingDelivery(
-                webhook_id=_uuid(self.sim._webhook_rng),
-                event_id=_uuid(self.sim._id_rng),
-                domain=shop.domain,
-                subscription_id=self._compliance_deliveries,
-                topic=topic,
-                url=target,
-                body=_compact_json(payload),
-                api_version=self.sim.api_version,
-                triggered_at=self.sim.now().astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
-            )
-        )
-
-    def _compliance_uri(self, shop: Shop) -> str:
-        # The app last installed keeps receiving them after uninstall: shop/redact comes 48 h later.
-        app = self.apps.get(shop.app_client_id or "")
-        if app is None or app.compliance_uri is None:
-            raise ValueError(f"{shop.domain}: no compliance webhook URI (pass uri= or register the app with one)")
-        return app.compliance_uri
-
-    # ---- control endpoints (not Shopify): the merchant's clicks, for curl ------------------------------------------
 
     def control_install(self, request: SimRequest, domain: str) -> SimResponse:
         client_id = request.arg("client_id")

@@ -1,0 +1,56 @@
+"""Webhook subscriptions through the Admin API: `webhookSubscriptions` and `webhookSubscriptionCreate`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crossdock_local.sims.shopify.graphql_api import by_args
+from crossdock_local.sims.shopify.paging import connection
+from crossdock_local.sims.shopify.state import Shop, Subscription
+from crossdock_local.sims.shopify.values import gql_datetime
+from crossdock_local.sims.shopify.webhooks import TOPIC_ENUMS, TOPICS, WebhookDelivery, valid_callback
+
+
+def _gql_subscription(subscription: Subscription) -> dict[str, Any]:
+    return {
+        "id": subscription.gid,
+        "legacyResourceId": str(subscription.id),
+        "topic": TOPIC_ENUMS.get(subscription.topic, subscription.topic.upper().replace("/", "_")),
+        "uri": subscription.uri,
+        "callbackUrl": subscription.uri,  # deprecated alias of uri, still answered
+        "format": "JSON",
+        "createdAt": gql_datetime(subscription.created_at),
+        "updatedAt": gql_datetime(subscription.created_at),
+        "includeFields": [],
+        "filter": None,
+    }
+
+
+def _user_error(path: list[str], message: str) -> dict[str, Any]:
+    return {"webhookSubscription": None, "userErrors": [{"field": path, "message": message}]}
+
+
+class WebhookSubscriptions:
+    """Registers the subscription root fields on the simulator."""
+
+    def __init__(self, sim: WebhookDelivery) -> None:
+        self.sim = sim
+        sim.resolvers["webhookSubscriptions"] = by_args(self._resolve_subscriptions)
+        sim.resolvers["webhookSubscriptionCreate"] = by_args(self._resolve_subscription_create)
+
+    def _resolve_subscriptions(self, shop: Shop, args: dict[str, Any]) -> dict[str, Any]:
+        topics = args.get("topics")
+        wanted = {TOPICS.get(str(t), str(t)) for t in topics} if topics else None
+        items = [_gql_subscription(s) for s in shop.subscriptions if wanted is None or s.topic in wanted]
+        return connection(items)(args)
+
+    def _resolve_subscription_create(self, shop: Shop, args: dict[str, Any]) -> dict[str, Any]:
+        topic = str(args.get("topic"))  # a WebhookSubscriptionTopic: the schema refused any other value
+        spec = args.get("webhookSubscription") or {}
+        uri = spec.get("uri", spec.get("callbackUrl")) if isinstance(spec, dict) else None
+        if not isinstance(uri, str) or not valid_callback(uri):
+            return _user_error(["webhookSubscription", "callbackUrl"], "Address is invalid")
+        if any(s.topic == TOPICS[topic] and s.uri == uri for s in shop.subscriptions):
+            return _user_error(["webhookSubscription", "callbackUrl"], "Address for this topic has already been taken")
+        subscription = self.sim.subscribe(shop.domain, topic, uri)
+        return {"webhookSubscription": _gql_subscription(subscription), "userErrors": []}
