@@ -11,7 +11,7 @@ from crossdock_local.sims.base import FaultPlan, Faults, ResponseDropped, Respon
 from crossdock_local.sims.base.http import json_response
 from crossdock_local.sims.base.paging import BadPaging, decode_cursor, encode_cursor, numbered_page
 from crossdock_local.sims.base.throttle import LeakyBucket, SlidingWindow, too_many_requests
-from crossdock_local.sims.base.webhooks import Delivery, WebhookOutbox, sign_base64, sign_hex
+from crossdock_local.sims.base.webhooks import Attempt, Delivery, Dropped, WebhookOutbox, sign_base64, sign_hex
 
 
 def _request(method: str, path: str, body: object = None) -> SimRequest:
@@ -243,6 +243,74 @@ def test_delayed_reordered_and_lost_deliveries() -> None:
 def test_delivering_without_a_sink_is_a_clear_error() -> None:
     with pytest.raises(RuntimeError, match="no webhook sink"):
         WebhookOutbox(None, lambda d: {}).deliver()
+
+
+def test_giving_up_can_drop_the_subscription_and_what_was_queued_for_it() -> None:
+    # GIVEN a platform that removes the subscription after 2 failed attempts, and three deliveries queued for it
+    receiver = Receiver(500)
+    removed: list[str] = []
+
+    def give_up(delivery: Delivery) -> Dropped:  # called without the outbox's lock, so it may call back in
+        removed.append(delivery.subscription)
+        return Dropped(subscriptions=1, deliveries=outbox.forget_subscription(delivery.subscription))
+
+    outbox: WebhookOutbox[Delivery] = WebhookOutbox(receiver, lambda d: {}, max_attempts=2, on_give_up=give_up)
+    for n in range(3):
+        outbox.queue(_delivery(n))
+    # WHEN only the first is sent, twice
+    reports = [outbox.deliver(limit=1) for _ in range(2)]
+    # THEN the second report counts the give-up, the subscription and the two deliveries that went with it
+    last = reports[-1]
+    assert (last.given_up, last.dropped_subscriptions, last.dropped_deliveries, last.pending) == (1, 1, 2, 0)
+    assert removed == ["sub-1"] and len(receiver.bodies) == 2
+
+
+class NamedDelivery(Delivery):
+    """A platform's names for the base's fields, as a simulator subclasses it."""
+
+    @property
+    def hook_id(self) -> str:
+        return self.delivery_id
+
+
+class NamedAttempt(Attempt):
+    @property
+    def hook_id(self) -> str:
+        return self.delivery_id
+
+
+def test_a_platforms_subclasses_survive_duplicates_and_the_log() -> None:
+    # GIVEN an outbox of a platform's own delivery and attempt classes, with every event duplicated
+    receiver = Receiver()
+    outbox: WebhookOutbox[NamedDelivery] = WebhookOutbox(
+        receiver, lambda d: {"X-Hook": d.hook_id}, attempt_type=NamedAttempt, seed="delivery:7"
+    )
+    outbox.faults.duplicate_rate = 1.0
+    outbox.queue(NamedDelivery("h1", "e1", "acme", "sub-1", "orders/create", "https://hub", b"{}"), new_id=lambda: "h2")
+    # WHEN it is delivered
+    pending = outbox.pending()
+    outbox.deliver()
+    # THEN the copy is the platform's class too, fresh, and the log holds the platform's attempts
+    assert [type(d) for d in pending] == [NamedDelivery, NamedDelivery]
+    assert [(d.hook_id, d.duplicate, d.attempts) for d in pending] == [("h1", False, 1), ("h2", True, 1)]
+    assert [h["X-Hook"] for h in receiver.headers] == ["h1", "h2"]
+    attempts = [a for a in outbox.log if isinstance(a, NamedAttempt)]
+    assert len(attempts) == len(outbox.log) == 2 and attempts[1].hook_id == "h2"
+
+
+def test_a_delivery_queued_without_faults_draws_nothing_from_the_fault_stream() -> None:
+    # GIVEN two outboxes seeded alike, every fault on
+    plain, exempt = (WebhookOutbox(Receiver(), lambda d: {}, seed="s") for _ in range(2))
+    for outbox in (plain, exempt):
+        outbox.faults.duplicate_rate = outbox.faults.delay_rate = outbox.faults.lose_rate = 0.5
+    # WHEN one also queues a delivery exempt from the faults before the same others
+    exempt.queue(_delivery(0), faults=False)
+    for outbox in (plain, exempt):
+        for n in range(1, 30):
+            outbox.queue(_delivery(n))
+    # THEN that one is queued exactly once, not held, and the others fared alike in both
+    first, *others = [(d.delivery_id, d.hold) for d in exempt.pending()]
+    assert first == ("d0", 0) and others == [(d.delivery_id, d.hold) for d in plain.pending()]
 
 
 # ---- control API ---------------------------------------------------------------------------------------------------

@@ -5,7 +5,9 @@ subscription when its state changes (under its own lock); `deliver` sends what i
 *without* holding any lock, because the receiver may call the simulator back — in process, or over HTTP from
 another thread under `crossdock serve`. The platform-specific parts come in as callables: the headers of a
 delivery (computed at send time, so a rotated secret shows up on retries) and what giving up means (Shopify removes
-the subscription after its retries).
+the subscription after its retries, and what was queued for it goes too: `on_give_up` says so with a `Dropped`).
+A platform may subclass `Delivery` and `Attempt` to give their fields its own names; the outbox keeps the classes
+(copies of a delivery are made with `dataclasses.replace`, attempts with `attempt_type`).
 
 `DeliveryFaults` makes the at-least-once, unordered delivery visible on purpose: duplicates (a second delivery of
 the same event with a new delivery id), reordering, delays, and deliveries lost on the way.
@@ -19,7 +21,11 @@ import hmac
 import random
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from typing import Generic
+
+# typing's own TypeVar takes a default from Python 3.13; pydantic already depends on typing_extensions.
+from typing_extensions import TypeVar
 
 WebhookSink = Callable[[str, dict[str, str], bytes], int]
 """Delivers one webhook: (url, headers, raw body) → HTTP status. The embedded stack passes a function that calls the
@@ -87,6 +93,8 @@ class DeliveryReport:
     failed: int = 0
     retried: int = 0  # attempts in this call that were retries of an earlier failed attempt
     given_up: int = 0  # deliveries whose last allowed attempt failed
+    dropped_subscriptions: int = 0  # removed by the platform because of a give-up (what `on_give_up` reported)
+    dropped_deliveries: int = 0  # other pending deliveries discarded with them
     delayed: int = 0
     pending: int = 0  # left in the outbox afterwards
 
@@ -94,41 +102,72 @@ class DeliveryReport:
         return asdict(self)
 
 
+@dataclass
+class Dropped:
+    """What giving up on a delivery took with it, by the platform's rule: `subscriptions` it removed, and the other
+    pending `deliveries` discarded with them (`WebhookOutbox.forget_subscription` counts those)."""
+
+    subscriptions: int = 0
+    deliveries: int = 0
+
+
+# The delivery class a simulator queues; unsaid (an outbox built from lambdas), the base's own.
+D = TypeVar("D", bound=Delivery, default=Delivery)
+
+
 def _no_give_up(delivery: Delivery) -> None:
     return None
 
 
-class WebhookOutbox:
+class WebhookOutbox(Generic[D]):
     """Pending deliveries of one simulator; see the module docstring.
 
-    `max_attempts`: the first attempt plus the platform's retries; after that many failures `on_give_up` is called
-    and the delivery leaves the outbox. None keeps retrying for ever (a platform that retries for a day is, for a
-    test run, one that never gives up).
+    `max_attempts`: the first attempt plus the platform's retries; after that many failures the delivery leaves the
+    outbox and `on_give_up` is called (without the outbox's lock, so it may take the simulator's and call back in);
+    what it returns is added to the report. None keeps retrying for ever (a platform that retries for a day is, for
+    a test run, one that never gives up). `seed` seeds the fault stream `rng` (a string too, so a simulator can
+    derive one stream per purpose from its own seed); `attempt_type` is the `Attempt` subclass the log holds.
     """
 
     def __init__(
         self,
         sink: WebhookSink | None,
-        headers: Callable[[Delivery], dict[str, str]],
+        headers: Callable[[D], dict[str, str]],
         *,
         max_attempts: int | None = None,
-        on_give_up: Callable[[Delivery], None] = _no_give_up,
-        seed: int | None = None,
+        on_give_up: Callable[[D], Dropped | None] = _no_give_up,
+        seed: int | str | None = None,
+        attempt_type: type[Attempt] = Attempt,
     ) -> None:
         self.sink = sink
         self.faults = DeliveryFaults()
         self.log: list[Attempt] = []
+        # Public so a simulator can keep the name it gave its fault stream; separate from any id stream, so
+        # switching a fault on does not change the ids an otherwise identical seeded run hands out.
+        self.rng = random.Random(seed)
         self._headers = headers
         self._max_attempts = max_attempts
         self._on_give_up = on_give_up
-        self._pending: list[Delivery] = []
-        self._rng = random.Random(seed)
+        self._attempt_type = attempt_type
+        self._pending: list[D] = []
         self._lock = threading.Lock()
 
-    def queue(self, delivery: Delivery, *, duplicate: bool = False, new_id: Callable[[], str] | None = None) -> None:
+    def queue(
+        self,
+        delivery: D,
+        *,
+        duplicate: bool = False,
+        new_id: Callable[[], str] | None = None,
+        faults: bool = True,
+    ) -> None:
         """Queue `delivery`, and a second copy when asked or when the duplicate fault rolls. The copy is a delivery
-        of its own: `new_id` hands out its id (the platform's own id scheme), else the original's + `#2`."""
+        of its own: `new_id` hands out its id (the platform's own id scheme), else the original's + `#2`.
+        `faults=False` queues exactly this delivery, drawing nothing from `rng`: for what the platform sends outside
+        its usual path (Shopify's privacy webhooks), whose seeded runs must not shift the fault stream."""
         with self._lock:
+            if not faults:
+                self._pending.append(delivery)
+                return
             copies = 2 if duplicate or self._roll(self.faults.duplicate_rate) else 1
             for number in range(copies):
                 copy = delivery
@@ -139,7 +178,7 @@ class WebhookOutbox:
                 copy.hold = 1 if self._roll(self.faults.delay_rate) else 0
                 self._pending.append(copy)
 
-    def pending(self, tenant: str | None = None) -> list[Delivery]:
+    def pending(self, tenant: str | None = None) -> list[D]:
         with self._lock:
             return [d for d in self._pending if tenant is None or d.tenant == tenant]
 
@@ -167,16 +206,19 @@ class WebhookOutbox:
         for delivery in self._take_batch(limit, tenant, report):
             status, error = self._send(self.sink, delivery)
             if self._settle(delivery, status, error, report):
-                self._on_give_up(delivery)
+                dropped = self._on_give_up(delivery)
+                if dropped is not None:
+                    report.dropped_subscriptions += dropped.subscriptions
+                    report.dropped_deliveries += dropped.deliveries
         report.pending = len(self.pending(tenant))
         return report
 
-    def _take_batch(self, limit: int | None, tenant: str | None, report: DeliveryReport) -> list[Delivery]:
+    def _take_batch(self, limit: int | None, tenant: str | None, report: DeliveryReport) -> list[D]:
         with self._lock:
             candidates = [d for d in self._pending if not d.in_flight and (tenant is None or d.tenant == tenant)]
             if self.faults.reorder:
-                self._rng.shuffle(candidates)
-            batch: list[Delivery] = []
+                self.rng.shuffle(candidates)
+            batch: list[D] = []
             for delivery in candidates:
                 if limit is not None and len(batch) >= limit:
                     break
@@ -188,21 +230,21 @@ class WebhookOutbox:
                 batch.append(delivery)
             return batch
 
-    def _send(self, sink: WebhookSink, delivery: Delivery) -> tuple[int | None, str | None]:
+    def _send(self, sink: WebhookSink, delivery: D) -> tuple[int | None, str | None]:
         headers = self._headers(delivery)
         try:
             return sink(delivery.url, headers, delivery.body), None
         except Exception as exc:  # noqa: BLE001 - any failure of the receiver counts as a failed delivery
             return None, f"{type(exc).__name__}: {exc}"
 
-    def _settle(self, delivery: Delivery, status: int | None, error: str | None, report: DeliveryReport) -> bool:
+    def _settle(self, delivery: D, status: int | None, error: str | None, report: DeliveryReport) -> bool:
         """Record the attempt; True when this was the last allowed attempt and it failed."""
         with self._lock:
             delivery.in_flight = False
             delivery.attempts += 1
             report.retried += int(delivery.attempts > 1)
             self.log.append(
-                Attempt(
+                self._attempt_type(
                     delivery.delivery_id,
                     delivery.event_id,
                     delivery.tenant,
@@ -226,18 +268,17 @@ class WebhookOutbox:
             return True
 
     def _roll(self, rate: float) -> bool:
-        return rate > 0 and self._rng.random() < rate
+        return rate > 0 and self.rng.random() < rate
 
 
-def _copy(delivery: Delivery, delivery_id: str) -> Delivery:
-    return Delivery(
+def _copy(delivery: D, delivery_id: str) -> D:
+    # `replace` keeps the platform's subclass; the copy starts afresh (no attempts, not held, not in flight).
+    return replace(
+        delivery,
         delivery_id=delivery_id,
-        event_id=delivery.event_id,
-        tenant=delivery.tenant,
-        subscription=delivery.subscription,
-        topic=delivery.topic,
-        url=delivery.url,
-        body=delivery.body,
         duplicate=True,
+        attempts=0,
+        hold=0,
+        in_flight=False,
         facts=dict(delivery.facts),
     )

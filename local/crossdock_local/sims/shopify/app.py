@@ -434,8 +434,8 @@ class AppInstalls:
             shop.subscriptions = [s for s in shop.subscriptions if s.topic != rest_topic]
             self.sim.removed_subscriptions.extend(gone)
             # Guess: what was queued for them is not delivered any more either.
-            removed_ids = {s.id for s in gone}
-            self.sim.outbox = [d for d in self.sim.outbox if d.subscription_id not in removed_ids]
+            for subscription in gone:
+                self.sim.outbox.forget_subscription(str(subscription.id))
             return len(gone)
 
     def control_install(self, request: SimRequest, domain: str) -> SimResponse:

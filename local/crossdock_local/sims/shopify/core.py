@@ -1,4 +1,7 @@
-"""What every part of the Shopify simulator shares: the shops, ids, time, the lock and access tokens.
+"""What every part of the Shopify simulator shares: the shops, ids, time, the lock, access tokens and the outbox.
+
+The outbox is the shared base's `WebhookOutbox`; what is Shopify's about it (the headers and their HMAC, dropping a
+subscription after the retries) comes in through the `signed_headers` and `give_up` hooks, which `webhooks.py` fills.
 
 The parts (orders, catalog, apps, refunds ...) are handed the simulator and use only its public members; the hooks
 at the end (`open_catalog`, `before_lookup`, `admit_token`) are filled in by `ShopifySimulator`, which knows them all.
@@ -12,6 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from crossdock_local.sims.base import (
     Faults,
@@ -21,18 +25,20 @@ from crossdock_local.sims.base import (
     WebhookSink,
     json_response,
 )
+from crossdock_local.sims.base.webhooks import DeliveryFaults, Dropped, WebhookOutbox
 from crossdock_local.sims.shopify.errors import INVALID_TOKEN
 from crossdock_local.sims.shopify.graphql_api import RootResolver
 from crossdock_local.sims.shopify.state import (
     CostBucket,
     DeliveryAttempt,
-    DeliveryFaults,
     PendingDelivery,
     Shop,
     ShopCatalog,
     Subscription,
     UnknownShop,
 )
+
+MAX_DELIVERY_RETRIES = 8  # fact sheet: "Retries: 8 times over 4 hours ... then the subscription is removed"
 
 
 class ShopCore(Simulator):
@@ -51,21 +57,25 @@ class ShopCore(Simulator):
         bulk_duration: float = 1.0,
     ) -> None:
         super().__init__(clock)
-        self.webhook_sink = webhook_sink
         self.api_version = api_version
         self.faults = Faults(seed=seed)
-        self.delivery_faults = DeliveryFaults()
-        # Separate streams, so switching a fault on does not change the ids an otherwise identical run assigns.
+        # Separate streams, so switching a fault on does not change the ids an otherwise identical run assigns: the
+        # outbox's fault stream ("delivery:"), the webhook ids ("webhook:") and every other id.
+        self.outbox: WebhookOutbox[PendingDelivery] = WebhookOutbox(
+            webhook_sink,
+            self.signed_headers,
+            max_attempts=1 + MAX_DELIVERY_RETRIES,
+            on_give_up=self.give_up,
+            seed=None if seed is None else f"delivery:{seed}",
+            attempt_type=DeliveryAttempt,
+        )
         self.id_rng = random.Random(seed)
-        self.delivery_rng = random.Random(None if seed is None else f"delivery:{seed}")
         self.webhook_rng = random.Random(None if seed is None else f"webhook:{seed}")
         self._next_id = 5_600_000_000_000 + self.id_rng.randrange(10**9)
         self.epoch = epoch or datetime.now(UTC)
         self._clock_zero = clock()
         self.shops: dict[str, Shop] = {}
         self.tokens: dict[str, str] = {}
-        self.outbox: list[PendingDelivery] = []
-        self.delivery_log: list[DeliveryAttempt] = []
         self.removed_subscriptions: list[Subscription] = []
         # Seconds of simulator clock a bulk operation runs before it completes.
         self.bulk_duration = bulk_duration
@@ -80,6 +90,34 @@ class ShopCore(Simulator):
         # commits the next N token grants and then loses their answers.
         self.token_requests: Counter[str] = Counter()
         self.drop_token_responses = 0
+
+    # ---- the outbox's parts under the names they had before the outbox was the base's ------------------------------
+
+    @property
+    def webhook_sink(self) -> WebhookSink | None:
+        return self.outbox.sink
+
+    @webhook_sink.setter
+    def webhook_sink(self, sink: WebhookSink | None) -> None:
+        self.outbox.sink = sink
+
+    @property
+    def delivery_faults(self) -> DeliveryFaults:
+        """Duplicates, reordering, delays and losses on the way (the base's switches)."""
+        return self.outbox.faults
+
+    @delivery_faults.setter
+    def delivery_faults(self, faults: DeliveryFaults) -> None:
+        self.outbox.faults = faults
+
+    @property
+    def delivery_log(self) -> list[DeliveryAttempt]:
+        # The outbox was built with attempt_type=DeliveryAttempt, so every entry is one.
+        return cast(list[DeliveryAttempt], self.outbox.log)
+
+    @property
+    def delivery_rng(self) -> random.Random:
+        return self.outbox.rng
 
     def now(self) -> datetime:
         """Wall time that advances with the injected clock, so a fake clock also moves timestamps."""
@@ -167,6 +205,14 @@ class ShopCore(Simulator):
 
     def before_delivery(self) -> None:
         """Called before the outbox is read: bulk operations that finished meanwhile queue their webhook first."""
+
+    def signed_headers(self, delivery: PendingDelivery) -> dict[str, str]:
+        """A delivery's headers, made when it is sent (the outbox calls this without holding the lock)."""
+        raise NotImplementedError
+
+    def give_up(self, delivery: PendingDelivery) -> Dropped | None:
+        """What the retries running out costs: the outbox calls this without holding the lock."""
+        return None
 
     def admit_token(self, token: str) -> bool:
         """Whether an access token may be used now (OAuth tokens expire and are revoked)."""

@@ -4,11 +4,10 @@ customers/redact, shop/redact), sent to the app's compliance URI without a subsc
 from __future__ import annotations
 
 import zlib
-from datetime import UTC
 from typing import Any
 
 from crossdock_local.sims.shopify.state import App, PendingDelivery, Shop
-from crossdock_local.sims.shopify.webhooks import WebhookDelivery, compact_json, new_uuid, valid_callback
+from crossdock_local.sims.shopify.webhooks import WebhookDelivery, compact_json, new_uuid, triggered_at, valid_callback
 
 
 def shop_id(domain: str) -> int:
@@ -149,18 +148,19 @@ class PrivacyWebhooks:
         # Privacy webhooks have no subscription; each gets its own negative id so a delivery that exhausts its
         # retries drops nothing but itself.
         self._compliance_deliveries -= 1
-        self.sim.outbox.append(
+        # Not through the delivery faults (no duplicate, no delay): they never were, and seeded runs keep their draws.
+        self.sim.outbox.queue(
             PendingDelivery(
-                webhook_id=new_uuid(self.sim.webhook_rng),
+                delivery_id=new_uuid(self.sim.webhook_rng),
                 event_id=new_uuid(self.sim.id_rng),
-                domain=shop.domain,
-                subscription_id=self._compliance_deliveries,
+                tenant=shop.domain,
+                subscription=str(self._compliance_deliveries),
                 topic=topic,
                 url=target,
                 body=compact_json(payload),
-                api_version=self.sim.api_version,
-                triggered_at=self.sim.now().astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
-            )
+                facts={"api_version": self.sim.api_version, "triggered_at": triggered_at(self.sim.now())},
+            ),
+            faults=False,
         )
 
     def _compliance_uri(self, shop: Shop) -> str:

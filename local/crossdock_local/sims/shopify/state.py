@@ -12,6 +12,8 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Any
 
+from crossdock_local.sims.base.webhooks import Attempt, Delivery
+
 DANISH_WINTER_TIME = timezone(timedelta(hours=1))  # fixed offset, so runs never depend on tzdata being installed
 
 
@@ -300,51 +302,47 @@ class AccessToken:
 
 
 # ---- webhook deliveries ---------------------------------------------------------------------------------------------
+# The outbox is the shared base's (`sims.base.webhooks`); these give its records Shopify's names.
 
 
-@dataclass
-class DeliveryFaults:
-    """Switches that make Shopify's at-least-once, unordered delivery visible ("Webhooks (HTTPS delivery)").
+class PendingDelivery(Delivery):
+    """One delivery of one event to one subscription; retries keep the webhook id and the original payload.
 
-    `duplicate_rate`: share of events also delivered a second time as a separate delivery (new webhook id, same
-    event id). `reorder`: shuffle each pending batch before delivering it. `delay_rate`: share of deliveries held
-    back for one `deliver()` call.
-    """
+    The base `Delivery` with Shopify's names: the webhook id is its delivery id, the shop its tenant, the
+    subscription's numeric id its subscription (privacy webhooks have none: each gets a negative id of its own), and
+    the API version and trigger time, which only the headers carry, its facts."""
 
-    duplicate_rate: float = 0.0
-    reorder: bool = False
-    delay_rate: float = 0.0
+    @property
+    def webhook_id(self) -> str:
+        return self.delivery_id
 
+    @property
+    def domain(self) -> str:
+        return self.tenant
 
-@dataclass
-class PendingDelivery:
-    """One delivery of one event to one subscription; retries keep the webhook id and the original payload."""
+    @property
+    def subscription_id(self) -> int:
+        return int(self.subscription)
 
-    webhook_id: str
-    event_id: str
-    domain: str
-    subscription_id: int
-    topic: str
-    url: str
-    body: bytes
-    api_version: str
-    triggered_at: str
-    duplicate: bool = False
-    attempts: int = 0
-    hold: int = 0  # deliver() calls to skip before it is sent (delay fault)
-    in_flight: bool = False
+    @property
+    def api_version(self) -> str:
+        return self.facts["api_version"]
+
+    @property
+    def triggered_at(self) -> str:
+        return self.facts["triggered_at"]
 
 
-@dataclass
-class DeliveryAttempt:
-    webhook_id: str
-    event_id: str
-    domain: str
-    topic: str
-    url: str
-    attempt: int
-    status: int | None
-    error: str | None = None
+class DeliveryAttempt(Attempt):
+    """One attempt of the delivery log, with Shopify's names for the base's fields."""
+
+    @property
+    def webhook_id(self) -> str:
+        return self.delivery_id
+
+    @property
+    def domain(self) -> str:
+        return self.tenant
 
 
 @dataclass
