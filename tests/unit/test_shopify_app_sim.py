@@ -423,3 +423,44 @@ def test_privacy_webhook_needs_a_compliance_uri() -> None:
     url, headers, body = sink.calls[0]
     assert url == "https://explicit.example.com/gdpr"
     assert headers["X-Shopify-Hmac-Sha256"] == hmac_b64(SECRET, body)
+
+
+# ---- control API: state ----------------------------------------------------------------------------------------------
+
+
+def test_the_control_state_counts_each_shops_records_and_shows_no_secret() -> None:
+    # GIVEN a shop installed through OAuth (expiring tokens), with a product, an order and its pending webhook,
+    # and a second shop added directly
+    sim = make_sim()
+    tokens = install(sim)
+    sim.subscribe(SHOP, "orders/create", HOOK)
+    sim.create_product(SHOP, {"title": "Kop", "variants": [{"sku": "MUG-S"}, {"sku": "MUG-L"}]})
+    sim.create_order(SHOP, {"email": "a@example.com", "line_items": [{"sku": "MUG-S", "quantity": 1, "price": "49"}]})
+    sim.add_shop("second.myshopify.com", "shpss_second_secret", "shpat_second")
+    # WHEN an operator reads the state through the control API
+    with client(sim) as http:
+        answer = http.get("/_control/state")
+    # THEN each shop shows its counts and whether it is installed
+    assert answer.status_code == 200
+    state = answer.json()
+    shops = {shop["domain"]: shop for shop in state["shops"]}
+    assert shops[SHOP]["installed"] is True and shops[SHOP]["app_client_id"] == CLIENT_ID
+    assert shops[SHOP]["counts"] == {
+        "orders": 1,
+        "products": 1,
+        "variants": 2,
+        "locations": 1,
+        "subscriptions": 1,
+        "pending_deliveries": 1,
+    }
+    assert shops["second.myshopify.com"]["counts"]["orders"] == 0
+    assert state["system"] == "shopify" and state["webhooks"]["pending"] == 1
+    # AND no token or secret appears anywhere in it
+    secrets = [SECRET, TOKEN, CLIENT_SECRET, "shpss_second_secret", "shpat_second"]
+    secrets += [tokens["access_token"], tokens["refresh_token"]]
+    assert all(secret and secret not in answer.text for secret in secrets)
+    # WHEN the app is uninstalled THEN the state says so
+    sim.uninstall(SHOP)
+    with client(sim) as http:
+        after = {shop["domain"]: shop for shop in http.get("/_control/state").json()["shops"]}
+    assert after[SHOP]["installed"] is False and after[SHOP]["counts"]["subscriptions"] == 0

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
@@ -120,6 +121,41 @@ class ShopifySimulator(OrderBook):
 
     def admit_token(self, token: str) -> bool:
         return self.apps.admit(token)
+
+    def snapshot(self) -> dict[str, Any]:
+        """`GET /_control/state`: per shop its domain, whether the app is installed, how many of each resource it
+        holds and its pending webhook deliveries; the webhook totals besides.
+
+        Counts, not records (an audit reads records through the Admin API). Access tokens, app secrets and client
+        secrets are secrets and never appear here. Reads `shops` directly rather than through `shop()`, so looking
+        does not complete a bulk operation."""
+        with self._lock:
+            pending = Counter(delivery.domain for delivery in self.outbox.pending())
+            shops = [
+                {
+                    "domain": shop.domain,
+                    "installed": shop.uninstalled_at is None,
+                    "app_client_id": shop.app_client_id,  # public (it is in every install URL); its secret is not
+                    "counts": {
+                        "orders": len(shop.orders),
+                        "products": len(shop.catalog.products),
+                        "variants": len(shop.catalog.variants),
+                        "locations": len(shop.catalog.locations),
+                        "subscriptions": len(shop.subscriptions),
+                        "pending_deliveries": pending[shop.domain],
+                    },
+                }
+                for shop in self.shops.values()
+            ]
+            return {
+                **super().snapshot(),
+                "shops": shops,
+                "webhooks": {
+                    "pending": sum(pending.values()),
+                    "attempts": len(self.outbox.log),
+                    "removed_subscriptions": len(self.removed_subscriptions),
+                },
+            }
 
     def add_location(self, domain: str, name: str, *, active: bool = True) -> dict[str, Any]:
         """A new location (REST-shaped); nothing is stocked there until stock is set at it."""
