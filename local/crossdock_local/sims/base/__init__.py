@@ -16,8 +16,6 @@ from crossdock_local.sims.base.simulator import Clock, Simulator
 from crossdock_local.sims.base.transport import request_from_httpx, transport
 from crossdock_local.sims.base.webhooks import WebhookSink
 
-_json_default = json_default  # the name shopify_catalog imported before the base became a package
-
 __all__ = [
     "Clock",
     "FaultAnswers",

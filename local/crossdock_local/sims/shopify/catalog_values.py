@@ -8,7 +8,7 @@ import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from crossdock_local.sims.base import _json_default
+from crossdock_local.sims.base import json_default
 from crossdock_local.sims.shopify.errors import ApiError
 from crossdock_local.sims.shopify.search import as_list
 
@@ -182,7 +182,7 @@ def at_least(version: str, minimum: str) -> bool:
 
 
 # Bulk files are compact UTF-8 JSON lines, like Shopify's.
-jsonl_encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_json_default)
+jsonl_encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=json_default)
 
 
 def default_variant(data: dict[str, Any]) -> dict[str, Any]:
