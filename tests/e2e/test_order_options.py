@@ -80,6 +80,32 @@ def test_delivery_country_chooses_the_location(stack: LocalStack, merchant_with:
     assert locations(placed_dk) == {"L1"}  # fulfillment.rackbeat_location
 
 
+def test_country_locations_follow_the_delivery_country_of_web_orders_only(
+    stack: LocalStack, merchant_with: Any
+) -> None:
+    # GIVEN Sweden mapped to its own location, and a POS location for the shop's counter
+    merchant = merchant_with(advanced={"country_locations": {"SE": "SE1"}}, pos={"rackbeat_location": "BUTIK"})
+    stack.rackbeat.seed_location(merchant.account, "SE1", "Lager Malmö")
+    stack.rackbeat.seed_location(merchant.account, "BUTIK", "Butikken")
+    # WHEN a POS sale to a Swedish customer and a web order billed in Sweden but shipped to nobody arrive
+    pos = merchant.order(0, source_name="pos")
+    pos["shipping_address"] = {**(pos.get("shipping_address") or {}), "country_code": "SE"}
+    billed_only = merchant.order(1)
+    billed_only["billing_address"] = {**(billed_only.get("billing_address") or {}), "country_code": "SE"}
+    billed_only["shipping_address"] = None
+    placed_pos = stack.shopify.create_order(merchant.domain, pos, paid=True)
+    placed_billed = stack.shopify.create_order(merchant.domain, billed_only, paid=True)
+    stack.settle()
+
+    def locations(placed: dict[str, Any]) -> set[str]:
+        lines = merchant.only_rackbeat_order(placed)["lines"]
+        return {line["location_id"] for line in lines if line["item_id"] not in ("FRAGT", "ORE")}
+
+    # THEN the POS sale keeps the POS location and the billing country chooses nothing
+    assert locations(placed_pos) == {"BUTIK"}
+    assert locations(placed_billed) == {"L1"}  # fulfillment.rackbeat_location
+
+
 def test_customer_prices_replace_shopifys_and_the_difference_is_noted(stack: LocalStack, merchant_with: Any) -> None:
     # GIVEN a Rackbeat customer with her own price for one item
     merchant = merchant_with(advanced={"use_customer_prices": True})

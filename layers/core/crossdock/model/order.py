@@ -64,6 +64,10 @@ class Order:
     fulfillment_status: str | None
     cancelled: bool
     taxes_included: bool = False
+    # The shipping address's country alone (None when the order ships nowhere, e.g. at the counter): what decides
+    # where stock is drawn from (SPEC §1.6 country locations), where a billing country would send the parcel from
+    # the wrong warehouse.
+    delivery_country: str | None = None
 
     @property
     def is_pos(self) -> bool:

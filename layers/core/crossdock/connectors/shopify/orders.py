@@ -198,4 +198,5 @@ def to_canonical(order: ShopifyOrder, shipping_sku: str) -> Order:
         fulfillment_status=order.fulfillment_status,
         cancelled=order.cancelled_at is not None,
         taxes_included=order.taxes_included,
+        delivery_country=order.shipping_address.country_code if order.shipping_address else None,
     )

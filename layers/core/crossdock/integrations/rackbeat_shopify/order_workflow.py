@@ -138,9 +138,11 @@ def _customer_number(client: RackbeatClient, order: Order, settings: RackbeatSho
 
 
 def _order_defaults(order: Order, settings: RackbeatShopifySettings) -> rackbeat.OrderDefaults:
+    # SPEC §1.6: the delivery country's location overrides the web location only; a POS sale leaves the shop's own
+    # stock, and an order without a shipping address has no delivery country (the billing one is not asked).
     location = settings.pos.rackbeat_location if order.is_pos else settings.fulfillment.rackbeat_location
-    if order.country_code and order.country_code in settings.advanced.country_locations:
-        location = settings.advanced.country_locations[order.country_code]
+    if not order.is_pos and order.delivery_country in settings.advanced.country_locations:
+        location = settings.advanced.country_locations[str(order.delivery_country)]
     return rackbeat.OrderDefaults(
         employee=settings.employees.pos if order.is_pos else settings.employees.web,
         layout=settings.customer_defaults.layout,
