@@ -58,6 +58,7 @@ bench: $(STAMP)
 # BuildMethod); arm64 wheels are fetched by pip's --platform, so this also works on an x86_64 machine.
 build: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/sam build --template template.yaml
+	$(BIN)/python .ci/check_build.py
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache
