@@ -6,6 +6,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
+from crossdock.integrations.rackbeat_shopify.settings_save import SettingsRejected
+from crossdock_local.scenarios.demo import demo_settings
 from crossdock_local.stack import LocalStack
 
 FALLBACK = "DIVERSE"
@@ -42,6 +46,35 @@ def test_a_taken_number_is_reported_and_never_overwritten(stack: LocalStack, mer
     event = _needs_attention(merchant)
     assert f"number {shop_next} is already taken" in event["reason"] and event["failure_class"] == "validation"
     assert stack.rackbeat.state(merchant.account).orders[shop_next] == before
+
+
+def test_two_shops_on_one_account_both_send_1001_in_ranges_of_their_own(stack: LocalStack, merchant_with: Any) -> None:
+    # GIVEN a shop numbering as Shopify does with prefix 1, and a second shop on its Rackbeat account
+    first = merchant_with(orders={"numbering": "shopify", "number_prefix": 1})
+    connection = stack.create_connection(
+        demo_settings(), shop_domain=f"second-{first.domain}", rackbeat_account=first.connection
+    )
+    second = type(first)(stack, connection, demo_settings())
+    shopify_numbering = {**second.settings, "orders": {"numbering": "shopify"}}
+    # WHEN the second shop saves Shopify numbering without a prefix, or with the first shop's, THEN it is refused
+    # naming the prefix and the shop it would meet, and nothing is saved
+    for orders in ({"numbering": "shopify"}, {"numbering": "shopify", "number_prefix": 1}):
+        with pytest.raises(SettingsRejected) as refused:
+            stack.update_settings(second.connection, {**shopify_numbering, "orders": orders})
+        (problem,) = refused.value.problems
+        assert problem.field == "orders.number_prefix" and first.domain in problem.message
+    assert stack.connection(second.connection).settings.orders.numbering == "rackbeat_next"
+    # WHEN it saves a prefix of its own and both shops send their first order
+    stack.update_settings(
+        second.connection, {**shopify_numbering, "orders": {"numbering": "shopify", "number_prefix": 2}}
+    )
+    placed = [shop.stack.shopify.create_order(shop.domain, shop.order(0), paid=True) for shop in (first, second)]
+    stack.settle()
+    # THEN both are #1001 in Shopify and each is in Rackbeat in its shop's range; nothing needs attention
+    assert [order["order_number"] for order in placed] == [1001, 1001]
+    assert first.only_rackbeat_order(placed[0])["number"] == 1_001_001
+    assert second.only_rackbeat_order(placed[1])["number"] == 2_001_001
+    assert "needs_attention" not in first.statuses() + second.statuses()
 
 
 def test_pos_orders_follow_the_pos_settings(stack: LocalStack, merchant_with: Any) -> None:

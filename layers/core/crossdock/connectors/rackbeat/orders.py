@@ -29,6 +29,8 @@ class OrderDefaults:
     location: str | None
     rounding_product_number: str | None
     use_shop_number: bool
+    # Added to the shop's number (a shop's own range on a Rackbeat account several shops share).
+    number_offset: int = 0
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,7 @@ def draft_body(
         "currency": order.currency,
         "other_reference": order_reference(order),
         "heading": f"Shopify order {order.name}",
-        "number": order.number if defaults.use_shop_number else None,
+        "number": order.number + defaults.number_offset if defaults.use_shop_number and order.number else None,
         "lines": order_lines(order, shipping_number, defaults, customer_prices),
         "delivery_address_street": address.get("address1"),
         "delivery_address_city": address.get("city"),

@@ -17,7 +17,7 @@ from crossdock.connectors.rackbeat import orders as rackbeat
 from crossdock.connectors.rackbeat.client import RackbeatClient, Unprocessable
 from crossdock.connectors.shopify.orders import parse_order, to_canonical
 from crossdock.errors import FailureClass, PermanentError
-from crossdock.integrations.rackbeat_shopify import cancellation, order_lines, refunds
+from crossdock.integrations.rackbeat_shopify import cancellation, numbering, order_lines, refunds
 from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
 from crossdock.integrations.rackbeat_shopify.settings import RackbeatShopifySettings, RackbeatStatus
 from crossdock.model.order import Order
@@ -150,6 +150,7 @@ def _order_defaults(order: Order, settings: RackbeatShopifySettings) -> rackbeat
         location=location,
         rounding_product_number=settings.advanced.rounding_product_number,
         use_shop_number=settings.orders.numbering == "shopify",
+        number_offset=numbering.number_offset(order, settings.orders),
     )
 
 
@@ -217,9 +218,9 @@ def _create_draft(
         except Unprocessable as refused:
             if "number" in refused.errors and defaults.use_shop_number:
                 raise PermanentError(
-                    f"order {order.name}: Rackbeat order number {order.number} is already taken by another order "
-                    "(orders.numbering is 'shopify'); nothing was overwritten — free the number or switch numbering "
-                    "to 'rackbeat_next'",
+                    f"order {order.name}: Rackbeat order number {body['number']} is already taken by another order "
+                    "(orders.numbering is 'shopify'); nothing was overwritten — free the number, give the shop its "
+                    "own orders.number_prefix or switch numbering to 'rackbeat_next'",
                     FailureClass.VALIDATION,
                 ) from None
             unknown = order_lines.refused_line_indexes(refused.errors)

@@ -135,6 +135,13 @@ class StockSync(_Strict):
     all_duplicate_skus: bool = False
 
 
+# Four digits fit Shopify's default start (#1001) and little more; nine keep a one-digit prefix inside Rackbeat's
+# numbers. Guess: Rackbeat's order numbers are 32-bit signed integers (its API documents no upper bound).
+MIN_NUMBER_DIGITS = 4
+MAX_NUMBER_DIGITS = 9
+MAX_RACKBEAT_NUMBER = 2_147_483_647
+
+
 class Orders(_Strict):
     transfer_when: TransferWhen = TransferWhen.PAID
     rackbeat_status: RackbeatStatus = RackbeatStatus.BOOKED
@@ -144,12 +151,44 @@ class Orders(_Strict):
     # the order as needs_attention, or book them on `fallback_product_number` with the line's own title and price.
     unmapped_lines: Literal["fail", "fallback"] = "fail"
     fallback_product_number: Text | None = None
+    # Several shops on one Rackbeat account all count from #1001: with `numbering = shopify` each shop gets its own
+    # range of Rackbeat numbers, the prefix followed by Shopify's number in `number_digits` digits (prefix 2, six
+    # digits: #1001 is Rackbeat order 2001001). Prefixes are unique across the account's connections (settings_save).
+    number_prefix: RackbeatNumber | None = None
+    number_digits: int = 6
 
     @model_validator(mode="after")
     def _fallback_names_an_item(self) -> Orders:
         if self.unmapped_lines == "fallback" and self.fallback_product_number is None:
             raise _rule("required when orders.unmapped_lines is 'fallback'", "orders.fallback_product_number")
         return self
+
+    @model_validator(mode="after")
+    def _prefix_makes_rackbeat_numbers(self) -> Orders:
+        if self.number_prefix is None:
+            return self
+        if self.numbering != "shopify":
+            # Rackbeat's own series has no Shopify number to put after a prefix; ignoring it would mislead.
+            raise _rule("only applies when orders.numbering is 'shopify'", "orders.number_prefix")
+        if not MIN_NUMBER_DIGITS <= self.number_digits <= MAX_NUMBER_DIGITS:
+            raise _rule(
+                f"must be between {MIN_NUMBER_DIGITS} and {MAX_NUMBER_DIGITS}, not {self.number_digits}",
+                "orders.number_digits",
+            )
+        highest = (self.number_prefix + 1) * 10**self.number_digits - 1
+        if highest > MAX_RACKBEAT_NUMBER:
+            raise _rule(
+                f"{self.number_prefix} followed by {self.number_digits} digits makes numbers up to {highest}, over "
+                f"the largest Rackbeat order number ({MAX_RACKBEAT_NUMBER})",
+                "orders.number_prefix",
+            )
+        return self
+
+    def number_range(self) -> tuple[int, int | None]:
+        """The Rackbeat order numbers this shop's orders may take (the upper end None: unbounded)."""
+        if self.number_prefix is None:
+            return 1, None
+        return self.number_prefix * 10**self.number_digits, (self.number_prefix + 1) * 10**self.number_digits - 1
 
 
 class Fulfillment(_Strict):

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from crossdock.connections.model import ConnectionState
 from crossdock.connectors.rackbeat.client import NotFound, RackbeatClient, item_path
+from crossdock.integrations.rackbeat_shopify import numbering
 from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
 from crossdock.integrations.rackbeat_shopify.settings import (
     ALWAYS_ONLINE,
@@ -76,10 +77,11 @@ def update_settings(
         # Checked again by the write itself; failing here spares the Rackbeat calls of a save that cannot succeed.
         raise SettingsConflict(connection_id, expected_version, current.settings_version)
     settings = _validated(current, new_settings)
+    problems = numbering.numbering_clashes(table, current, settings)
     if rackbeat is not None:
-        problems = check_references(settings, rackbeat)
-        if problems:
-            raise SettingsRejected(problems)
+        problems += check_references(settings, rackbeat)
+    if problems:
+        raise SettingsRejected(problems)
     saved_at = received_stamp()
     updated = current.model_copy(
         update={"settings": settings, "settings_version": expected_version + 1, "settings_saved_at": saved_at}
