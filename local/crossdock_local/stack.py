@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +38,6 @@ from crossdock.store.secrets import SecretStore
 from crossdock_local.aws.embedded import EmbeddedAws
 from crossdock_local.server import LocalEndpoint
 from crossdock_local.sims.rackbeat.simulator import RackbeatSimulator
-from crossdock_local.sims.rackbeat.state import WebhookDelivery
 from crossdock_local.sims.shopify.simulator import ShopifySimulator
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -110,8 +108,6 @@ class LocalStack:
         )
         self._rackbeat_rate_limit = rackbeat_rate_limit
         self._real_clock = pacing.clock
-        self._rackbeat_outbox: list[WebhookDelivery] = []
-        self._outbox_lock = threading.Lock()
         self.base_url = ""
 
     def __enter__(self) -> LocalStack:
@@ -122,7 +118,10 @@ class LocalStack:
         try:
             clock = self.aws.clock.monotonic
             self.rackbeat = RackbeatSimulator(
-                clock=clock, rate_limit_per_minute=self._rackbeat_rate_limit, webhook_sink=self._rackbeat_outbox_add
+                clock=clock,
+                rate_limit_per_minute=self._rackbeat_rate_limit,
+                webhook_sink=self.deliver_webhook,
+                seed=self._seed,
             )
             self.shopify = ShopifySimulator(clock=clock, webhook_sink=self.deliver_webhook, seed=self._seed)
             self.endpoint = LocalEndpoint(
@@ -153,28 +152,15 @@ class LocalStack:
         answer = self.aws.api_request(method, path, headers, body, query=dict(query))
         return answer.status, answer.headers, answer.body
 
-    def _rackbeat_outbox_add(self, url: str, headers: dict[str, str], body: bytes) -> int:
-        """Rackbeat sends its webhooks after the API call that caused them has answered, not inside it; queued
-        here and sent by `deliver_rackbeat_webhooks` (a Lambda calling Rackbeat must not wait on its own webhook)."""
-        with self._outbox_lock:
-            self._rackbeat_outbox.append(WebhookDelivery(url, dict(headers), body))
-        return 202
-
     def deliver_rackbeat_webhooks(self) -> int:
-        """Send Rackbeat's queued webhooks; refused ones go where the simulator keeps them for redelivery."""
-        with self._outbox_lock:
-            pending, self._rackbeat_outbox = self._rackbeat_outbox, []
-        for delivery in pending:
-            delivery.status = self.deliver_webhook(delivery.url, delivery.headers, delivery.body)
-            if not 200 <= delivery.status < 300:
-                self.rackbeat.failed_deliveries.append(delivery)
-        return len(pending)
+        """Send what Rackbeat's outbox holds, each after the API call that caused it has answered (the simulator
+        only queues them: a Lambda calling Rackbeat must not wait on its own webhook); a refused one is retried on
+        a later call, as Rackbeat retries. Returns how many were delivered."""
+        return self.rackbeat.deliver().delivered
 
     def webhooks_waiting(self) -> int:
-        """Webhooks the simulators hold for Crossdock and have not sent yet."""
-        with self._outbox_lock:
-            rackbeat = len(self._rackbeat_outbox)
-        return rackbeat + len(self.shopify.pending())
+        """Webhooks the simulators hold for Crossdock and have not sent yet (refused ones waiting for a retry too)."""
+        return len(self.rackbeat.pending()) + len(self.shopify.pending())
 
     def deliver_webhook(self, url: str, headers: dict[str, str], body: bytes) -> int:
         """How the simulators reach Crossdock: our own routes in-process (as API Gateway would invoke them),
@@ -283,12 +269,12 @@ class LocalStack:
         longer than `execution_timeout` real seconds is an error (long jobs such as an initial sync pass more)."""
         delivered = 0
         while True:
-            report = self.shopify.deliver()
-            sent = self.deliver_rackbeat_webhooks()
+            # Both simulators' outboxes: what the last round's work made them announce, and retries of refusals.
+            shopify, rackbeat = self.shopify.deliver(), self.rackbeat.deliver()
             processed = self.aws.drain(max_rounds=max_rounds, execution_timeout=execution_timeout)
             delivered += processed
-            idle = not (report.delivered or report.failed or sent or processed)
-            if idle and not self.shopify.pending() and not self._rackbeat_outbox:
+            attempted = shopify.delivered + shopify.failed + rackbeat.delivered + rackbeat.failed
+            if not (attempted or processed) and not self.webhooks_waiting():
                 return delivered
 
     def update_settings(self, local: LocalConnection, settings: dict[str, Any]) -> Connection:

@@ -178,3 +178,29 @@ def test_a_push_waits_for_the_quiet_itself_instead_of_asking_for_itself_again(me
     # and a request for itself in the same second would share the running message's deduplication id and vanish)
     assert merchant.shop_quantities(SKU, "available") == [42]
     assert len(sent) == 1
+
+
+def test_a_stock_webhook_refused_once_is_redelivered_and_the_shop_gets_the_count(merchant_with: Any) -> None:
+    # GIVEN a shop selling SKU-001 with 3 available, and Crossdock's webhook endpoint unreachable for Rackbeat once
+    merchant = stock_merchant(merchant_with)
+    merchant.shop_product(SKU, available=3)
+    rackbeat = merchant.stack.rackbeat
+    reach_crossdock = rackbeat.webhook_sink
+    assert reach_crossdock is not None
+    refusals = [503]
+
+    def flaky(url: str, headers: dict[str, str], body: bytes) -> int:
+        return refusals.pop() if refusals else reach_crossdock(url, headers, body)
+
+    rackbeat.webhook_sink = flaky
+    # WHEN the warehouse counts it to 42 and the stack settles
+    try:
+        rackbeat.set_stock(merchant.account, SKU, 42, "L1")
+        merchant.stack.settle()
+    finally:
+        rackbeat.webhook_sink = reach_crossdock
+    # THEN Rackbeat retried the refused delivery, the shop sells exactly 42, and nothing waits or was given up
+    stock_attempts = [a.status for a in rackbeat.delivery_log if a.topic == "product.stock_changed"][-2:]
+    assert stock_attempts == [503, 200]
+    assert merchant.shop_quantities(SKU, "available") == [42]
+    assert rackbeat.pending() == [] and rackbeat.given_up_deliveries == []

@@ -31,8 +31,8 @@ def subscribe(api: httpx.Client, *events: str) -> None:
 
 
 def sent(sim: RackbeatSimulator) -> list[tuple[str, str]]:
-    """(event, key) of every delivery in the outbox, in order."""
-    return [(d.headers["Rackbeat-Webhook-Event"], d.json()["key"]) for d in sim.outbox]
+    """(event, key) of every delivery Rackbeat has queued and not yet made, in order."""
+    return [(d.event, d.json()["key"]) for d in sim.pending()]
 
 
 def product(api: httpx.Client, number: str) -> dict[str, Any]:

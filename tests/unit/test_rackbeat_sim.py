@@ -9,7 +9,7 @@ from decimal import Decimal
 import httpx
 import pytest
 from rackbeat_api import rackbeat_client
-from sim_fakes import FakeClock
+from sim_fakes import FakeClock, RecordingSink
 
 from crossdock_local.sims.rackbeat.simulator import RackbeatSimulator
 
@@ -397,17 +397,23 @@ def test_webhooks_are_emitted_with_headers_and_minimal_body(sim: RackbeatSimulat
     url = "https://hooks.example.com/rb"
     token = api.post("webhooks", json={"event": "order.created", "url": url}).json()["webhook"]["token"]
     api.post("webhooks", json={"event": "order.booked", "url": url})
-    # WHEN a booked order is created
+    # WHEN a booked order is created and Rackbeat then delivers what it announced
     api.post("orders", json=draft_body())
-    # THEN both events land in the outbox with Rackbeat's headers and the minimal body
-    events = [d.headers["Rackbeat-Webhook-Event"] for d in sim.outbox]
-    assert events == ["order.created", "order.booked"]
-    first = sim.outbox[0]
-    assert first.url == url
-    assert first.headers["Rackbeat-Webhook-Token"] == token
-    assert first.headers["Rackbeat-Account-Id"] == "1"
-    assert first.headers["User-Agent"] == "Rackbeat Webhook"
-    assert first.json() == {"key_name": "number", "key": "1"}
+    sink = RecordingSink()
+    sim.webhook_sink = sink
+    sim.deliver()
+    # THEN both events reached the URL, in order, with Rackbeat's headers (the token, no HMAC) and the minimal body
+    assert [headers["Rackbeat-Webhook-Event"] for _, headers, _ in sink.calls] == ["order.created", "order.booked"]
+    first_url, first_headers, first_body = sink.calls[0]
+    assert first_url == url
+    assert first_headers == {
+        "Rackbeat-Webhook-Token": token,
+        "Rackbeat-Webhook-Event": "order.created",
+        "Rackbeat-Account-Id": "1",
+        "User-Agent": "Rackbeat Webhook",
+        "Content-Type": "application/json",
+    }
+    assert json.loads(first_body) == {"key_name": "number", "key": "1"}
 
 
 def test_mark_shipped_emits_shipment_and_stock_events_to_the_sink(clock: FakeClock) -> None:
@@ -427,22 +433,23 @@ def test_mark_shipped_emits_shipment_and_stock_events_to_the_sink(clock: FakeClo
         api.post("webhooks", json={"event": event, "url": "https://hooks.example.com/rb"})
     api.post("orders", json={"customer_id": 1, "lines": [{"item_id": "TEA", "quantity": 2}]})
     shipment_id = api.post("orders/1/create-shipment").json()["order_shipment"]["id"]
-    # WHEN the shipment is marked shipped
+    # WHEN the shipment is marked shipped and the outbox delivers
     api.post(f"orders/shipments/{shipment_id}/mark-shipped", json={"pick": True})
+    sim.deliver()
     # THEN the sink got the shipment (keyed by id) and the stock change (keyed by product number)
     bodies = {h["Rackbeat-Webhook-Event"]: b for _, h, b in received}
     assert bodies["order_shipment.shipped"] == f'{{"key_name": "id", "key": "{shipment_id}"}}'.encode()
     assert bodies["product.stock_changed"] == b'{"key_name": "number", "key": "TEA"}'
-    assert sim.outbox == []
+    assert sim.pending() == []
 
 
 def test_suppress_webhooks_emits_nothing(sim: RackbeatSimulator, api: httpx.Client) -> None:
     api.post("webhooks", json={"event": "customer.created", "url": "https://hooks.example.com/rb"})
     api.post("customers", json={"company_name": "Quiet", "suppress_webhooks": True})
     api.post("customers", params={"suppress_webhooks": "true"}, json={"company_name": "Quieter"})
-    assert sim.outbox == []
+    assert sim.pending() == []
     api.post("customers", json={"company_name": "Loud"})
-    assert [d.json()["key"] for d in sim.outbox] == ["4"]
+    assert [d.json()["key"] for d in sim.pending()] == ["4"]
 
 
 def test_calls_are_counted_by_route(sim: RackbeatSimulator, api: httpx.Client) -> None:
@@ -471,9 +478,10 @@ def test_sink_can_refetch_from_another_thread_without_deadlock(clock: FakeClock)
     sim.seed_customer(account, 1, "Kaffe ApS")
     api = client_for(sim)
     api.post("webhooks", json={"event": "order.created", "url": "https://hooks.example.com/rb"})
-    # WHEN an order is created
+    # WHEN an order is created and the outbox delivers
     api.post("orders/drafts", json={"customer_id": 1, "lines": [{"item_id": "TEA", "quantity": 1}]})
-    # THEN the webhook was delivered after the lock was released, so the re-fetch succeeded
+    sim.deliver()
+    # THEN the webhook was delivered without the lock held, so the re-fetch succeeded
     assert fetched == [200]
 
 

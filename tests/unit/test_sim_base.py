@@ -342,3 +342,14 @@ def test_a_bad_fault_switch_is_refused_naming_it_and_nothing_changes(body: objec
     answer = sim.handle(_request("PUT", "/_control/faults", body))
     assert answer.status == 400 and named in answer.body.decode()
     assert sim.faults.throttle_rate == 0.0 and sim.faults.server_error_rate == 0.0
+
+
+def test_a_simulator_without_webhooks_refuses_the_webhook_switches_by_name() -> None:
+    # GIVEN a simulator that sends no webhooks
+    sim = Simulator(clock=FakeClock())
+    # WHEN an operator switches a delivery fault on, along with a request fault
+    answer = sim.handle(_request("PUT", "/_control/faults", {"webhook_duplicate_rate": 0.5, "throttle_rate": 0.1}))
+    # THEN the delivery fault is refused by name, nothing changes, and its switches are not offered
+    assert answer.status == 400 and "webhook_duplicate_rate" in answer.json()["errors"]
+    assert sim.faults.throttle_rate == 0.0
+    assert not [name for name in sim.handle(_request("GET", "/_control/faults")).json() if name.startswith("webhook_")]

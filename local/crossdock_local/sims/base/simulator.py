@@ -12,6 +12,7 @@ from crossdock_local.sims.base import control
 from crossdock_local.sims.base.faults import Faults
 from crossdock_local.sims.base.http import SimRequest, SimResponse
 from crossdock_local.sims.base.router import Router
+from crossdock_local.sims.base.webhooks import DeliveryFaults
 
 Clock = Callable[[], float]
 """Monotonic seconds. The embedded stack hands every simulator its virtual clock (`aws/clock.py`), so rate-limit
@@ -57,6 +58,11 @@ class Simulator:
 
     def _handle_locked(self, request: SimRequest) -> SimResponse:
         return self.router.dispatch(request)
+
+    def webhook_faults(self) -> DeliveryFaults | None:
+        """The delivery faults of the simulator's webhook outbox, which the control API's `webhook_*` switches set;
+        None for a simulator that sends no webhooks."""
+        return None
 
     def snapshot(self) -> dict[str, Any]:
         """What an operator or a scenario reads of the simulator: its calls; subclasses add their state."""

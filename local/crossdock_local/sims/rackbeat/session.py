@@ -32,7 +32,7 @@ class Session:
         return self.ids[kind]
 
     def emit(self, event: str, key: Any, key_name: str = "number") -> None:
-        """Announce a change of the caller's account to its webhooks (delivered once the lock is released)."""
+        """Announce a change of the caller's account to its webhooks (queued; sent by the simulator's `deliver`)."""
         if not self.suppress:
             self.announce(self.account, event, key, key_name)
 

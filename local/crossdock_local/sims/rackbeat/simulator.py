@@ -3,7 +3,8 @@
 The pipeline answers in the order Rackbeat would: an outage, injected faults (hang, throttle, 5xx), the bearer key
 (401), the 480-requests-a-minute window per key (429 with `Retry-After`), then the route. Each handler gets a
 `Session` for the caller's account; the control methods (`seed_*`, `adjust_stock`, …) work on the same state under
-the same lock, and those a person would do in Rackbeat's UI go through the handlers' rules and webhooks.
+the same lock, and those a person would do in Rackbeat's UI go through the handlers' rules and webhooks. Webhooks
+wait in the shared base's outbox until `deliver()`: never sent inside the call that caused them.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from crossdock_local.sims.base import (
     json_response,
 )
 from crossdock_local.sims.base.throttle import SlidingWindow, too_many_requests
+from crossdock_local.sims.base.webhooks import Attempt, DeliveryFaults, DeliveryReport, WebhookOutbox
 from crossdock_local.sims.rackbeat import (
     auth,
     credit_notes,
@@ -41,7 +43,8 @@ from crossdock_local.sims.rackbeat import (
 )
 from crossdock_local.sims.rackbeat.catalogue import new_product
 from crossdock_local.sims.rackbeat.session import Handler, Route, Session
-from crossdock_local.sims.rackbeat.state import AccountState, Record, WebhookDelivery
+from crossdock_local.sims.rackbeat.state import AccountState, RackbeatDelivery, Record
+from crossdock_local.sims.rackbeat.webhooks import DeliveryRules
 from crossdock_local.sims.rackbeat.wire import Refused, bearer, next_number, render, wants_suppress
 
 WINDOW_SECONDS = 60.0
@@ -72,9 +75,13 @@ ROUTES: tuple[Route, ...] = (
 
 class RackbeatSimulator(Simulator):
     """Rackbeat as the fact sheet describes it (see the package docstring). Control API: `add_account`,
-    `add_api_key`, `seed_*`, `state`, `faults`, `outbox`, `failed_deliveries`, `redeliver_failed`, `calls`,
-    `calls_by_status`, `calls_by_route`, the warehouse-side changes `adjust_stock`, `set_stock`, `set_field_value`
-    (read back with `product_stock`), `credit_notes` and `seed_customer_price`."""
+    `add_api_key`, `seed_*`, `state`, `faults`, the webhooks' `deliver`, `pending`, `failed_deliveries`,
+    `given_up_deliveries`, `delivery_faults`, `delivery_log` and `outbox`, `calls`, `calls_by_status`,
+    `calls_by_route`, the warehouse-side changes `adjust_stock`, `set_stock`, `set_field_value` (read back with
+    `product_stock`), `credit_notes` and `seed_customer_price`.
+
+    `seed` seeds the webhook delivery faults (`delivery:<seed>`), so a seeded run sends the same deliveries;
+    `webhook_rules` are the guessed parts of Rackbeat's delivery (retries, `Content-Type`)."""
 
     system = "rackbeat"
 
@@ -83,13 +90,18 @@ class RackbeatSimulator(Simulator):
         clock: Callable[[], float] = time.monotonic,
         rate_limit_per_minute: int = 480,
         webhook_sink: WebhookSink | None = None,
+        *,
+        seed: int | None = None,
+        webhook_rules: DeliveryRules | None = None,
     ) -> None:
         super().__init__(clock)
         # One sliding 60-s window per API key; only admitted requests take a slot.
         self._limiter = SlidingWindow(rate_limit_per_minute, WINDOW_SECONDS)
         self.accounts: dict[int, AccountState] = {}
         self.calls_by_route: Counter[tuple[str, str]] = Counter()
-        self._webhooks = webhooks.Outbox(self._lock, webhook_sink)
+        self._webhooks = webhooks.Deliveries(
+            self._lock, webhook_sink, webhook_rules or DeliveryRules(), None if seed is None else f"delivery:{seed}"
+        )
         self._keys: dict[str, int] = {}
         self._session: Session | None = None  # the caller's while a request is handled (under the lock)
         self._ids = Counter[str]()  # sim-wide ids: shipments, lines, webhooks, adjustments
@@ -107,26 +119,56 @@ class RackbeatSimulator(Simulator):
     # ---- webhooks out --------------------------------------------------------------------------------------------
 
     @property
+    def outbox(self) -> WebhookOutbox[RackbeatDelivery]:
+        """The shared base's outbox holding Rackbeat's deliveries (see `webhooks.Deliveries`)."""
+        return self._webhooks.outbox
+
+    @property
     def webhook_sink(self) -> WebhookSink | None:
-        return self._webhooks.sink
+        return self.outbox.sink
 
     @webhook_sink.setter
     def webhook_sink(self, sink: WebhookSink | None) -> None:
-        self._webhooks.sink = sink
+        self.outbox.sink = sink
 
     @property
-    def outbox(self) -> list[WebhookDelivery]:
-        """Deliveries made while no sink is set."""
-        return self._webhooks.sent
+    def delivery_faults(self) -> DeliveryFaults:
+        """Duplicates, reordering, delays and losses on the way (the base's switches; all off unless set)."""
+        return self.outbox.faults
+
+    @delivery_faults.setter
+    def delivery_faults(self, faults: DeliveryFaults) -> None:
+        self.outbox.faults = faults
+
+    def webhook_faults(self) -> DeliveryFaults:
+        """The control API's `webhook_*` switches set the outbox's faults."""
+        return self.outbox.faults
 
     @property
-    def failed_deliveries(self) -> list[WebhookDelivery]:
-        """Deliveries the sink answered non-2xx or raised on; see `redeliver_failed`."""
-        return self._webhooks.failed
+    def delivery_log(self) -> list[Attempt]:
+        """Every delivery attempt, in order: delivery and event id, account, event, URL, status or error."""
+        return self.outbox.log
 
-    def redeliver_failed(self) -> int:
-        """Retry webhook deliveries the sink refused (Rackbeat retries for ~24 h); returns how many now failed."""
-        return self._webhooks.redeliver()
+    def pending(self, account_id: int | None = None) -> list[RackbeatDelivery]:
+        """Deliveries not yet made (of `account_id`, or all): new ones and refused ones waiting for their retry."""
+        return self.outbox.pending(None if account_id is None else str(account_id))
+
+    @property
+    def failed_deliveries(self) -> list[RackbeatDelivery]:
+        """Pending deliveries the sink has refused (non-2xx or raised) at least once; the next `deliver` retries."""
+        return [delivery for delivery in self.pending() if delivery.attempts > 0]
+
+    @property
+    def given_up_deliveries(self) -> list[RackbeatDelivery]:
+        """Deliveries refused on every allowed attempt (`webhook_rules.max_attempts`), and so dropped."""
+        with self._lock:
+            return list(self._webhooks.given_up)
+
+    def deliver(self, limit: int | None = None, *, account_id: int | None = None) -> DeliveryReport:
+        """Send pending deliveries (of `account_id`, or all) through the sink, retrying refused ones; call it after
+        the API call that caused them has answered. No lock is held while the sink runs: the receiver may call
+        Rackbeat back (in process, or over HTTP from another thread under `crossdock serve`)."""
+        return self.outbox.deliver(limit, tenant=None if account_id is None else str(account_id))
 
     # ---- control API (Python side) -------------------------------------------------------------------------------
 
@@ -161,10 +203,16 @@ class RackbeatSimulator(Simulator):
                 }
                 for account in self.accounts.values()
             ]
+            pending = self.pending()
             return {
                 **super().snapshot(),
                 "accounts": accounts,
-                "webhooks": {"unsent": len(self.outbox), "failed": len(self.failed_deliveries)},
+                "webhooks": {
+                    "pending": len(pending),
+                    "failed": sum(1 for delivery in pending if delivery.attempts > 0),
+                    "given_up": len(self._webhooks.given_up),
+                    "attempts": len(self.delivery_log),
+                },
             }
 
     def seed_product(
@@ -281,8 +329,8 @@ class RackbeatSimulator(Simulator):
         reason: str = "warehouse count",
     ) -> Record:
         """A warehouse worker registers `delta` units of a product (at `location`) in Rackbeat's UI: an inventory
-        adjustment is created and booked, and `product.stock_changed` goes out through the outbox or sink like any
-        other webhook. Returns the booked adjustment (state); ValueError with the API's errors when refused."""
+        adjustment is created and booked, and `product.stock_changed` is queued for `deliver` like any other
+        webhook. Returns the booked adjustment (state); ValueError with the API's errors when refused."""
         with self._as_user(account_id) as session:
             return stock.adjust(session, str(number), Decimal(str(delta)), location, reason)
 
@@ -340,14 +388,6 @@ class RackbeatSimulator(Simulator):
 
     # ---- request pipeline ----------------------------------------------------------------------------------------
 
-    def handle(self, request: SimRequest) -> SimResponse:
-        # Webhooks go out after the lock is released, so a sink that calls back into the simulator (in-process or
-        # over HTTP from another thread) can re-fetch the resource without deadlocking.
-        try:
-            return super().handle(request)
-        finally:
-            self._webhooks.flush()
-
     def _handle_locked(self, request: SimRequest) -> SimResponse:
         plan = FaultPlan(self.faults, self.clock(), request.method, request.path, FAULT_ANSWERS)
         early = plan.before()
@@ -387,16 +427,13 @@ class RackbeatSimulator(Simulator):
     @contextmanager
     def _as_user(self, account_id: int, suppress: bool = False) -> Iterator[Session]:
         """A change made from Python the way a person in Rackbeat's UI makes it: under the lock, with the handlers'
-        rules (a refusal raises ValueError carrying the API's error body) and webhooks delivered once the lock is
-        released, as `handle` does."""
-        try:
-            with self._lock, self._acting_as(self.state(account_id), suppress) as session:
-                try:
-                    yield session
-                except Refused as refusal:
-                    raise ValueError(refusal.response.json()) from None
-        finally:
-            self._webhooks.flush()
+        rules (a refusal raises ValueError carrying the API's error body) and webhooks queued for `deliver`, as an
+        API call's are."""
+        with self._lock, self._acting_as(self.state(account_id), suppress) as session:
+            try:
+                yield session
+            except Refused as refusal:
+                raise ValueError(refusal.response.json()) from None
 
     def _route(self, method: str, pattern: str, handler: Handler) -> None:
         key = (method, pattern)

@@ -1,8 +1,9 @@
 """What the Rackbeat simulator remembers: one `AccountState` per company, and the webhook calls it makes.
 
 The bottom of the package: every other module reads and writes these records, and this module imports none of
-them. Records are plain dicts shaped as the API shows them, plus `_private` keys the rendering leaves out; money is
-kept as `Decimal` (a test can read `sim.state(account_id).orders[1]["total"]`).
+them (only the shared base's `Delivery`). Records are plain dicts shaped as the API shows them, plus `_private`
+keys the rendering leaves out; money is kept as `Decimal` (a test can read
+`sim.state(account_id).orders[1]["total"]`).
 """
 
 from __future__ import annotations
@@ -11,18 +12,34 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from crossdock_local.sims.base.webhooks import Delivery
+
 Record = dict[str, Any]
 Errors = dict[str, list[str]]
 
 
 @dataclass
-class WebhookDelivery:
-    """One webhook call as Rackbeat would make it (`outbox` holds these when no sink is set)."""
+class RackbeatDelivery(Delivery):
+    """One webhook call as Rackbeat makes it: the base's delivery with Rackbeat's names (the account is its tenant,
+    the webhook's id its subscription, the event name its topic) and the subscription's static token.
 
-    url: str
-    headers: dict[str, str]
-    body: bytes
-    status: int | None = None
+    The token is a secret, so it stays out of `repr` (and so out of logs and assertion messages). It is taken when
+    the delivery is queued: a subscription's token never changes (a new token is a new subscription), so it is the
+    one a send-time lookup would find. Guess: a delivery queued before its subscription is deleted still goes out."""
+
+    token: str = field(default="", repr=False)
+
+    @property
+    def event(self) -> str:
+        return self.topic
+
+    @property
+    def account_id(self) -> int:
+        return int(self.tenant)
+
+    @property
+    def webhook_id(self) -> int:
+        return int(self.subscription)
 
     def json(self) -> Any:
         return json.loads(self.body)

@@ -2,9 +2,10 @@
 and their delivery.
 
 A delivery is the minimal body `{"key_name": ..., "key": ...}` with the subscription's token in
-`Rackbeat-Webhook-Token` (fact sheet). Changes are queued while a request is handled under the simulator's lock and
-sent after it is released (`Outbox.flush`), so a sink that calls back into the simulator can re-fetch the resource
-without deadlocking. A refused delivery is kept for `redeliver` (Rackbeat retries for about a day).
+`Rackbeat-Webhook-Token` (fact sheet). `Deliveries` puts them on the shared base's `WebhookOutbox`: queued while a
+request is handled under the simulator's lock, sent only when the outbox is asked to deliver — after the call that
+caused them has answered, and without the lock, so a receiver may call back and re-fetch the resource (a Lambda
+calling Rackbeat must not wait on its own webhook) — and retried when refused (Rackbeat retries for about a day).
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import json
 import re
 import secrets
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 from crossdock_local.sims.base import SimRequest, SimResponse, WebhookSink, json_response
+from crossdock_local.sims.base.webhooks import WebhookOutbox
 from crossdock_local.sims.rackbeat.paging import page_response
 from crossdock_local.sims.rackbeat.session import Route, Session
-from crossdock_local.sims.rackbeat.state import AccountState, Errors, WebhookDelivery
+from crossdock_local.sims.rackbeat.state import AccountState, Errors, RackbeatDelivery
 from crossdock_local.sims.rackbeat.wire import (
     TOKEN_ALPHABET,
     body_of,
@@ -81,55 +84,83 @@ ROUTES: list[Route] = [
 ]
 
 
-class Outbox:
-    """The simulator's webhook calls: queued by `announce`, sent by `flush` to the sink (or kept in `sent` when
-    there is none); `failed` holds what the sink refused (non-2xx or raised)."""
+# guess: the fact sheet says Rackbeat retries "with backoff for about 24 h" but not how often; ten attempts stand for
+# that day (a run of the stack is far shorter than it), after which the delivery is dropped.
+MAX_DELIVERY_ATTEMPTS = 10
 
-    def __init__(self, lock: threading.RLock, sink: WebhookSink | None) -> None:
-        self.sink = sink
-        self.sent: list[WebhookDelivery] = []  # deliveries when no sink is set
-        self.failed: list[WebhookDelivery] = []
+
+@dataclass
+class DeliveryRules:
+    """What the fact sheet leaves open about Rackbeat's delivery, settable because each is a guess.
+
+    `max_attempts`: the first attempt and the retries of a refused delivery (None: retried for ever).
+    `content_type`: the `Content-Type` sent with the JSON body (the fact sheet lists no such header; None sends none).
+    """
+
+    max_attempts: int | None = MAX_DELIVERY_ATTEMPTS
+    content_type: str | None = "application/json"  # guess: a JSON body, labelled as one
+
+
+class Deliveries:
+    """Rackbeat's webhook calls on the shared base's outbox (`outbox`): `announce` queues one delivery per active
+    subscription to the event while a request is handled (under the simulator's lock, which `lock` is); the outbox
+    sends them when asked, after the call that caused them has answered, and retries a refused one (non-2xx or
+    raised) on each later `deliver()` until `rules.max_attempts`. Guess: then the delivery is dropped (kept in
+    `given_up`) and the subscription stays, as nothing says Rackbeat switches it off.
+
+    Rackbeat sends no delivery or event id (the fact sheet lists none). The ids here are the simulator's own, so its
+    log and a duplicate's identity can be told apart: the event `<account>-<n>` (one series for the simulator), the
+    delivery `<event>/<webhook id>`, a duplicate's `…#2`."""
+
+    def __init__(
+        self,
+        lock: threading.RLock,
+        sink: WebhookSink | None,
+        rules: DeliveryRules,
+        seed: int | str | None = None,
+    ) -> None:
+        self.rules = rules
+        self.outbox: WebhookOutbox[RackbeatDelivery] = WebhookOutbox(
+            sink, self.headers, max_attempts=rules.max_attempts, on_give_up=self._give_up, seed=seed
+        )
+        self.given_up: list[RackbeatDelivery] = []
         self._lock = lock
-        self._pending: list[WebhookDelivery] = []
+        self._events = 0
 
     def announce(self, account: AccountState, event: str, key: Any, key_name: str) -> None:
         """Queue a delivery to every active webhook of `account` subscribed to `event` (the caller holds the lock)."""
+        self._events += 1
+        event_id = f"{account.id}-{self._events}"
         body = json.dumps({"key_name": key_name, "key": str(key)}).encode()
         for hook in account.webhooks.values():
             if hook["event"] != event or not hook["is_active"]:
                 continue
-            headers = {
-                "Rackbeat-Webhook-Token": hook["_token"],
-                "Rackbeat-Webhook-Event": event,
-                "Rackbeat-Account-Id": str(account.id),
-                "User-Agent": "Rackbeat Webhook",
-                "Content-Type": "application/json",
-            }
-            self._pending.append(WebhookDelivery(hook["url"], headers, body))
+            self.outbox.queue(
+                RackbeatDelivery(
+                    delivery_id=f"{event_id}/{hook['id']}",
+                    event_id=event_id,
+                    tenant=str(account.id),
+                    subscription=str(hook["id"]),
+                    topic=event,
+                    url=hook["url"],
+                    body=body,
+                    token=hook["_token"],
+                )
+            )
 
-    def flush(self) -> None:
+    def headers(self, delivery: RackbeatDelivery) -> dict[str, str]:
+        """The fact sheet's delivery headers: the static token (there is no HMAC), the event, the account."""
+        headers = {
+            "Rackbeat-Webhook-Token": delivery.token,
+            "Rackbeat-Webhook-Event": delivery.event,
+            "Rackbeat-Account-Id": delivery.tenant,
+            "User-Agent": "Rackbeat Webhook",
+        }
+        if self.rules.content_type is not None:
+            headers["Content-Type"] = self.rules.content_type
+        return headers
+
+    def _give_up(self, delivery: RackbeatDelivery) -> None:
+        # Called by the outbox without its lock; `given_up` is read under the simulator's.
         with self._lock:
-            pending, self._pending = self._pending, []
-        for delivery in pending:
-            self._deliver(delivery)
-
-    def redeliver(self) -> int:
-        """Retry the refused deliveries; returns how many now failed."""
-        with self._lock:
-            retry, self.failed = self.failed, []
-        for delivery in retry:
-            self._deliver(delivery)
-        return len(self.failed)
-
-    def _deliver(self, delivery: WebhookDelivery) -> None:
-        if self.sink is None:
-            with self._lock:
-                self.sent.append(delivery)
-            return
-        try:
-            delivery.status = self.sink(delivery.url, dict(delivery.headers), delivery.body)
-        except Exception:  # noqa: BLE001 - a failing receiver must not break the API call that triggered it
-            delivery.status = 0
-        if not 200 <= delivery.status < 300:
-            with self._lock:
-                self.failed.append(delivery)
+            self.given_up.append(delivery)

@@ -110,6 +110,10 @@ class ShopCore(Simulator):
     def delivery_faults(self, faults: DeliveryFaults) -> None:
         self.outbox.faults = faults
 
+    def webhook_faults(self) -> DeliveryFaults:
+        """The control API's `webhook_*` switches set the outbox's faults."""
+        return self.outbox.faults
+
     @property
     def delivery_log(self) -> list[DeliveryAttempt]:
         # The outbox was built with attempt_type=DeliveryAttempt, so every entry is one.
