@@ -169,6 +169,7 @@ def _load_handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     environment = {
         "INBOUND_QUEUE_URL": QUEUE_URL,
         "KEY_ID": "bench-key",
+        "PAYLOAD_BUCKET": "bench-payloads",
         "TABLE_NAME": "bench-table",
         "POWERTOOLS_SERVICE_NAME": "crossdock",
         "POWERTOOLS_METRICS_NAMESPACE": "Crossdock",

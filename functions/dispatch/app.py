@@ -27,6 +27,7 @@ class Environment(FunctionEnvironment):
     order_state_machine_arn: str
     outbound_queues: dict[str, str]  # target system → its outbound queue's URL
     poll_schedule_group: str
+    payload_bucket: str  # where the bodies of claim-checked messages wait (store.claim_checks)
 
 
 ENV = Environment.read(os.environ)
@@ -61,6 +62,7 @@ def _deps() -> DispatchDeps:
         now=pacing.clock.time,
         workflow_status=_execution_status,
         schedules=PollSchedules(table, schedules.ScheduleGroup.named(ENV.poll_schedule_group), poll_streams),
+        read_checked_in=lambda key: services.payload_bucket(ENV.payload_bucket).get(key),
     )
 
 

@@ -29,6 +29,7 @@ from crossdock.registry import WEBHOOK_SOURCES
 @dataclass(frozen=True, kw_only=True)
 class Environment(FunctionEnvironment):
     inbound_queue_url: str
+    payload_bucket: str  # where a body too large for the queue waits (store.claim_checks)
 
 
 ENV = Environment.read(os.environ)
@@ -45,6 +46,7 @@ def _deps() -> IngestDeps:
         table=services.table(),
         secrets=services.secrets(),
         enqueue=lambda message: services.send_to_queue(QUEUE_URL, message),
+        check_in=lambda connection_id, body: services.payload_bucket(ENV.payload_bucket).put(connection_id, body),
     )
 
 

@@ -103,6 +103,7 @@ def test_handler_sees_only_its_own_environment_from_import_on(aws: EmbeddedAws) 
         "TABLE_NAME": aws.table_name("Table"),
         "STAGE": "test",
         "WORKER_ONLY": "worker:crossdock-WorkQueue",
+        "CROSSDOCK_LOCAL_STACK": "true",  # the local runtime says so in every function's environment
     }
 
 

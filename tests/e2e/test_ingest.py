@@ -198,3 +198,75 @@ def test_a_crash_around_queueing_loses_nothing_and_duplicates_nothing(
     assert all(status in ("done", "skipped") for _, status in handled), handled
     assert len(handled) == (2 if when == "before" else 4)
     assert [a.status for a in stack.shopify.delivery_log[-4:]] == [502, 502, 200, 200]
+
+
+# ---- signed bodies that are still bad input, and bodies too large for a queued message (issue 13, item 5) -------
+
+
+def _payload_keys(stack: LocalStack) -> list[str]:
+    s3 = boto3.client("s3", region_name=stack.aws.region)
+    listed = s3.list_objects_v2(Bucket=stack.aws.resources["PayloadBucket"].ref, Prefix="inbound/")
+    return [str(item["Key"]) for item in listed.get("Contents", [])]
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b'{"id": 10, "note": "K\xf8benhavn"}', "body is not UTF-8: byte 0xf8 at position 21 (invalid start byte)"),
+        (b'{"a":' * 10_000 + b"1" + b"}" * 10_000, "body is not valid JSON: it is nested too deeply"),
+        (b'{"id": 11, "total_price": NaN}', "body is not valid JSON: NaN is not a JSON value"),
+    ],
+    ids=["latin-1", "nested-10000", "nan"],
+)
+def test_a_signed_body_that_cannot_be_read_is_400_naming_why_and_nothing_is_queued(
+    stack: LocalStack, merchant_with: Any, body: bytes, reason: str
+) -> None:
+    # GIVEN a correctly signed body that is not a readable JSON object
+    merchant = merchant_with()
+    before = queued(stack)
+    # WHEN Shopify delivers it through API Gateway (every body reaches ingest base64-encoded: BinaryMediaTypes)
+    answer = post(stack, shopify_headers(merchant.domain, body, merchant.connection.app_secret), body)
+    # THEN ingest answers 400 with the reason, never a 5xx, and nothing is queued
+    assert (answer.status, answer.json()) == (400, {"message": reason})
+    assert queued(stack) == before
+
+
+def test_a_body_larger_than_ingest_takes_is_413(stack: LocalStack, merchant_with: Any) -> None:
+    merchant = merchant_with()
+    body = json.dumps({"id": 12, "note": "x" * (4 * 1024 * 1024)}).encode()
+    answer = post(stack, shopify_headers(merchant.domain, body, merchant.connection.app_secret), body)
+    assert answer.status == 413 and "at most 4194304" in answer.json()["message"]
+
+
+def test_a_610_kb_danish_order_is_checked_in_to_s3_and_booked_once(stack: LocalStack, merchant_with: Any) -> None:
+    # GIVEN a shop whose paid order is 610 KB with Danish text: JSON-escaped inside a queue message it is ~1 MB
+    merchant = merchant_with()
+    note = "Kunden ønsker levering på bagtrappen; hæng pakken på krogen ved døren, så går ræven ikke i den. "
+    order = merchant.order(0, note=note * (610_000 // len(note.encode())))
+    before = _payload_keys(stack)
+    placed = stack.shopify.create_order(merchant.domain, order, paid=True)
+    # WHEN Shopify delivers its webhooks (orders/create, orders/paid) and the stack settles
+    stack.settle()
+    # THEN every delivery was taken (no 5xx, no retry): each body waited in the payload bucket under the connection
+    sent = stack.shopify.delivery_log[-2:]
+    assert [attempt.status for attempt in sent] == [200, 200]
+    keys = set(_payload_keys(stack)) - set(before)
+    assert len(keys) == 2 and all(k.startswith(f"inbound/{merchant.connection.connection_id}/") for k in keys)
+    # AND the order reached Rackbeat exactly once, read back whole (the note included)
+    handled = merchant.events()
+    assert sorted(e["status"] for e in handled) == ["done", "skipped"], [e["reason"] for e in handled]
+    assert all(600_000 < len(e["payload"].encode()) < 700_000 for e in handled)
+    assert all(json.loads(e["payload"])["note"] == order["note"] for e in handled)
+    merchant.only_rackbeat_order(placed)
+
+
+def test_a_normal_webhook_makes_no_s3_request(stack: LocalStack, merchant_with: Any) -> None:
+    # GIVEN the stack's calls so far
+    merchant = merchant_with()
+    before = stack.aws.usage()["api_calls"].get("s3", {})
+    # WHEN an ordinary order webhook arrives and is handled
+    body = json.dumps(merchant.order(0) | {"id": 13, "name": "#13"}).encode()
+    assert post(stack, shopify_headers(merchant.domain, body, merchant.connection.app_secret), body).status == 200
+    stack.settle()
+    # THEN nothing asked S3 for anything (the claim check is only for bodies too large for a message)
+    assert stack.aws.usage()["api_calls"].get("s3", {}) == before

@@ -5,6 +5,7 @@ handed, no AWS. Routing, the connection's state, unreadable messages, the settin
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +26,13 @@ from flow_fakes import (
 
 from crossdock.connections.model import ConnectionState
 from crossdock.errors import FailureClass
-from crossdock.flows.dispatch import MAX_SWEEP_ATTEMPTS, DispatchDeps, dispatch_event, settings_in_force
+from crossdock.flows.dispatch import (
+    EVENT_PAYLOAD_LIMIT,
+    MAX_SWEEP_ATTEMPTS,
+    DispatchDeps,
+    dispatch_event,
+    settings_in_force,
+)
 from crossdock.store.attempts import Attempts
 from crossdock.store.events import EventStatus
 from crossdock.store.outcome import Outcome
@@ -55,6 +62,7 @@ class Harness:
     attempts: FakeAttempts = field(default_factory=FakeAttempts)
     workflows: Recorded = field(default_factory=Recorded)
     statuses: dict[str, str] = field(default_factory=dict)  # execution name → its status in Step Functions
+    bucket: dict[str, str] = field(default_factory=dict)  # the payload bucket: claim check → body
 
     def deps(self) -> DispatchDeps:
         return DispatchDeps(
@@ -64,6 +72,7 @@ class Harness:
             event_log=self.events,
             connection_repository=self.connections,
             attempt_log=self.attempts,
+            read_checked_in=self.bucket.get,
         )
 
     def dispatch(self, sent: dict[str, Any]) -> Outcome:
@@ -331,3 +340,62 @@ def test_a_redrive_message_reaches_its_handler_as_a_redrive(harness: Harness) ->
     harness.dispatch(message(redrive="reconciliation"))
 
     assert harness.kind.routes.handled[0].event.redrive == "reconciliation"
+
+
+# ---- claim checks -------------------------------------------------------------------------------------------------
+
+
+def claim_checked(key: str) -> dict[str, Any]:
+    sent = message("orders/updated", payload_ref=key)
+    del sent["payload"]
+    return sent
+
+
+def test_a_claim_checked_message_is_handled_with_the_body_read_back_from_the_bucket(harness: Harness) -> None:
+    # GIVEN a message whose body was too large for the queue and waits in the payload bucket
+    body = json.dumps({"id": 1001, "note": "Levér ved bagdøren. " * 20_000}, ensure_ascii=False)
+    harness.bucket["inbound/c-1/b.json"] = body
+    # WHEN it is dispatched
+    outcome = harness.dispatch(claim_checked("inbound/c-1/b.json"))
+    # THEN the route got the whole body, and the event log keeps it as for any other event
+    assert outcome == Outcome.done("handled")
+    assert harness.kind.routes.handled[0].event.payload == body
+    assert harness.events.only().payload == body
+
+
+def test_a_claim_check_whose_body_is_gone_ends_needs_attention_naming_the_key(harness: Harness) -> None:
+    # GIVEN a message whose body the bucket no longer has (its lifecycle rule expired it)
+    # WHEN it is dispatched
+    outcome = harness.dispatch(claim_checked("inbound/c-1/gone.json"))
+    # THEN nothing is routed; the event is recorded needs_attention with the key, never retried
+    assert harness.kind.routes.names == []
+    assert outcome.status is EventStatus.NEEDS_ATTENTION
+    assert outcome.reason == "payload_ref: inbound/c-1/gone.json is gone from the payload bucket (expired?)"
+    stored = harness.events.only()
+    assert (stored.status, stored.details["payload_ref"]) == (EventStatus.NEEDS_ATTENTION, "inbound/c-1/gone.json")
+
+
+def test_a_body_too_large_for_the_event_log_even_compressed_waits_for_an_operator(harness: Harness) -> None:
+    # GIVEN a claim-checked body that does not compress below the event log's item budget (random text)
+    body = json.dumps({"id": 1001, "note": os.urandom(400_000).hex()})
+    harness.bucket["inbound/c-1/huge.json"] = body
+    # WHEN it is dispatched
+    outcome = harness.dispatch(claim_checked("inbound/c-1/huge.json"))
+    # THEN it is not routed, and the reason names the payload, its sizes and where the body still is
+    assert harness.kind.routes.names == []
+    assert outcome.status is EventStatus.NEEDS_ATTENTION
+    assert outcome.reason.startswith(f"payload: {len(body)} bytes, ")
+    assert f"over the event log's {EVENT_PAYLOAD_LIMIT}" in outcome.reason and "inbound/c-1/huge.json" in outcome.reason
+    assert harness.events.only().payload == ""
+
+
+def test_a_claim_check_without_a_bucket_to_read_is_a_bug(harness: Harness) -> None:
+    deps = DispatchDeps(
+        table=None,
+        start_order_workflow=harness.workflows.start,
+        event_log=harness.events,
+        connection_repository=harness.connections,
+        attempt_log=harness.attempts,
+    )
+    outcome = dispatch_event(claim_checked("inbound/c-1/b.json"), deps)
+    assert (outcome.status, outcome.failure_class) == (EventStatus.NEEDS_ATTENTION, FailureClass.BUG)

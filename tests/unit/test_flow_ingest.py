@@ -22,7 +22,8 @@ from flow_fakes import (
     sign,
 )
 
-from crossdock.flows.ingest import IngestAnswer, IngestDeps, receive_webhook
+from crossdock.flows.ingest import MAX_BODY_BYTES, IngestAnswer, IngestDeps, receive_webhook
+from crossdock.store.claim_checks import SQS_MESSAGE_LIMIT
 
 SECRET = "s3cret"
 BODY = json.dumps({"id": 1001, "total": "12.50"}).encode()
@@ -35,6 +36,13 @@ class Harness:
     secrets: FakeSecrets = field(default_factory=FakeSecrets)
     queued: list[dict[str, Any]] = field(default_factory=list)
     queue_down: bool = False
+    checked_in: dict[str, tuple[str, str]] = field(default_factory=dict)  # key → (connection id, body)
+    bucket: bool = True
+
+    def check_in(self, connection_id: str, body: str) -> str:
+        key = f"inbound/{connection_id}/{len(self.checked_in)}.json"
+        self.checked_in[key] = (connection_id, body)
+        return key
 
     def enqueue(self, message: dict[str, Any]) -> None:
         if self.queue_down:
@@ -48,6 +56,7 @@ class Harness:
             enqueue=self.enqueue,
             account_claims=self.claims,
             delivery_log=self.deliveries,
+            check_in=self.check_in if self.bucket else None,
         )
 
     def receive(
@@ -147,7 +156,19 @@ def test_a_bad_signature_is_refused_401_and_nothing_is_queued_or_claimed(harness
 
 @pytest.mark.parametrize(
     ("body", "message"),
-    [(b"{not json", "body is not valid JSON"), (b"[1, 2]", "body must be a JSON object")],
+    [
+        (b"{not json", "body is not valid JSON"),
+        (b"[1, 2]", "body must be a JSON object"),
+        # bytes that are not UTF-8, named by value and position
+        (b'{"name": "K\xf8benhavn"}', "body is not UTF-8: byte 0xf8 at position 11"),
+        # JSON is UTF-8 on the wire: another encoding Python's parser would guess is refused too
+        ('{"id": 1}'.encode("utf-16"), "body is not UTF-8"),
+        # deeper than the parser recurses: once a RecursionError and a 502
+        (b'{"a":' * 10_000 + b"1" + b"}" * 10_000, "body is not valid JSON: it is nested too deeply"),
+        (b"[" * 10_000 + b"]" * 10_000, "body is not valid JSON: it is nested too deeply"),
+        (b'{"total": NaN}', "body is not valid JSON: NaN is not a JSON value"),
+        (b'{"total": -Infinity}', "body is not valid JSON: -Infinity is not a JSON value"),
+    ],
 )
 def test_an_authentic_body_that_is_no_json_object_is_refused_400(harness: Harness, body: bytes, message: str) -> None:
     answer = harness.receive({"X-Account": "acme"}, body)
@@ -198,4 +219,57 @@ def test_a_source_no_connector_registers_is_404(harness: Harness) -> None:
     answer = harness.receive({"X-Account": "acme"}, source="unheard_of")
 
     assert answer == IngestAnswer(404, {"message": "no webhook source unheard_of"})
+    assert harness.queued == []
+
+
+def test_an_authentic_body_larger_than_ingest_takes_is_refused_413_naming_the_limit(harness: Harness) -> None:
+    # GIVEN a signed body one byte over the limit
+    body = b'{"note": "' + b"x" * (MAX_BODY_BYTES - 11) + b'"}'
+    # WHEN it arrives
+    answer = harness.receive({"X-Account": "acme"}, body)
+    # THEN it is refused with its size and the limit; nothing is queued or checked in
+    assert answer == IngestAnswer(
+        413, {"message": f"body is {MAX_BODY_BYTES + 1} bytes; ingest takes at most {MAX_BODY_BYTES}"}
+    )
+    assert harness.queued == [] and harness.checked_in == {}
+
+
+def test_a_body_too_large_for_a_queued_message_is_checked_in_and_the_message_carries_its_key(
+    harness: Harness,
+) -> None:
+    # GIVEN a signed delivery whose body, JSON-escaped inside the message, exceeds what SQS takes (Danish text:
+    # every `ø` of two bytes becomes six)
+    note = "Levér pakken ved bagdøren, tak – hæng den på krogen. " * 4_000
+    body = json.dumps({"id": 1001, "note": note}, ensure_ascii=False).encode()
+    assert len(body) < SQS_MESSAGE_LIMIT < len(json.dumps(body.decode()))
+    # WHEN it arrives
+    answer = harness.receive({"X-Account": "acme", "X-Delivery": "d-big"}, body)
+    # THEN it is queued with a claim check instead of the payload, the body kept byte for byte under that key
+    assert answer == IngestAnswer(200, {"status": "queued"})
+    (message,) = harness.queued
+    assert "payload" not in message
+    assert harness.checked_in == {message["payload_ref"]: ("c-1", body.decode())}
+    assert len(json.dumps(message)) < 1_000
+    # AND the delivery is claimed as any other
+    assert harness.deliveries.claimed == {(SYSTEM, "d-big"): "c-1"}
+
+
+def test_a_body_that_fits_a_message_is_queued_as_it_is_without_a_claim_check(harness: Harness) -> None:
+    # GIVEN a signed delivery just small enough for one message once escaped
+    body = json.dumps({"id": 1001, "note": "a" * (SQS_MESSAGE_LIMIT - 1_000)}).encode()
+    # WHEN it arrives
+    assert harness.receive({"X-Account": "acme"}, body).status == 200
+    # THEN the payload travels in the message and nothing is checked in
+    (message,) = harness.queued
+    assert message["payload"] == body.decode() and "payload_ref" not in message
+    assert harness.checked_in == {}
+
+
+def test_a_body_too_large_for_the_queue_is_413_where_there_is_no_bucket(harness: Harness) -> None:
+    # GIVEN ingest without a payload bucket, and a body too large for a message
+    harness.bucket = False
+    body = json.dumps({"id": 1001, "note": "ø" * 100_000}, ensure_ascii=False).encode()
+    # WHEN it arrives THEN it is refused 413 and nothing is queued
+    answer = harness.receive({"X-Account": "acme"}, body)
+    assert answer.status == 413 and "does not fit a queued message" in answer.body["message"]
     assert harness.queued == []

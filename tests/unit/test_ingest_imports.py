@@ -36,6 +36,7 @@ def _cold_start(code: str, **env: str) -> str:
         "AWS_DEFAULT_REGION": "eu-west-1",
         "TABLE_NAME": "crossdock-Table",
         "INBOUND_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/crossdock-InboundQueue",
+        "PAYLOAD_BUCKET": "crossdock-payloadbucket",
         "POWERTOOLS_SERVICE_NAME": "crossdock",
         "POWERTOOLS_METRICS_NAMESPACE": "Crossdock",
         **env,

@@ -15,6 +15,10 @@ import typing
 from collections.abc import Mapping
 from typing import Any, Self
 
+# Set by the local runtime in every function's environment (crossdock_local.aws), never by template.yaml: what only
+# a local run may do (an install's addresses taken from the request's Host header) asks for it by this name.
+LOCAL_STACK_VARIABLE = "CROSSDOCK_LOCAL_STACK"
+
 
 class MisconfiguredFunction(RuntimeError):
     """The function's environment lacks a variable it needs, or holds one it cannot read."""
@@ -31,6 +35,8 @@ class FunctionEnvironment:
     rackbeat_calls_per_minute: float | None = None
     rackbeat_account_calls_per_minute: float | None = None
     rackbeat_timeout_seconds: float | None = None
+    # `true` only in the local runtime (LOCAL_STACK_VARIABLE).
+    crossdock_local_stack: bool = False
 
     @classmethod
     def read(cls, environ: Mapping[str, str]) -> Self:
@@ -53,6 +59,10 @@ def _convert(name: str, raw: str, hint: Any) -> Any:
     kind = kinds[0]
     if kind is str:
         return raw
+    if kind is bool:
+        if raw.lower() not in ("true", "false"):
+            raise MisconfiguredFunction(f"environment variable {name} is not true or false: {raw!r}")
+        return raw.lower() == "true"
     if typing.get_origin(kind) is dict:  # a JSON object of text, e.g. target system → queue URL
         try:
             value = json.loads(raw)

@@ -14,6 +14,7 @@ from botocore.config import Config
 
 from crossdock.environment import FunctionEnvironment, MisconfiguredFunction
 from crossdock.errors import ExecutionAlreadyExists
+from crossdock.store.claim_checks import PayloadBucket
 from crossdock.store.secrets import SecretStore
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ def configure(environment: FunctionEnvironment) -> None:
 def forget() -> None:
     """Drops every client made so far: a new stack in the same process (the embedded runtime, tests) is a new account
     with new resources, as a new container in AWS starts without any."""
-    for cached in (table, secrets, _clients, _sqs, _sfn):
+    for cached in (table, secrets, _clients, _sqs, _sfn, _s3):
         cached.cache_clear()
 
 
@@ -95,6 +96,16 @@ def _sqs() -> Any:
 @cache
 def _sfn() -> Any:
     return boto3.client("stepfunctions", config=_CONFIG)
+
+
+@cache
+def _s3() -> Any:
+    return boto3.client("s3", config=_CONFIG)
+
+
+def payload_bucket(bucket: str) -> PayloadBucket:
+    """The claim checks' bucket. Its client is made on first use: only a body too large for the queue needs it."""
+    return PayloadBucket(_s3(), bucket)
 
 
 def send_to_queue(queue_url: str, message: dict[str, Any]) -> None:

@@ -51,6 +51,8 @@ from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
+from crossdock.environment import LOCAL_STACK_VARIABLE
+from crossdock_local.aws import s3_buckets
 from crossdock_local.aws.api import ApiGateway, ApiResponse, Route
 from crossdock_local.aws.clock import VirtualClock
 from crossdock_local.aws.dynamodb_answers import write_item_answers_directly
@@ -140,6 +142,7 @@ class EmbeddedAws:
         self.clock = VirtualClock()
         self.resources: dict[str, Physical] = {}
         self.sampling_rules: dict[str, dict[str, Any]] = {}  # X-Ray's, by rule name (kept, not applied)
+        self.bucket_policies: dict[str, dict[str, Any]] = {}  # S3's, by bucket name (kept, not applied)
         self._parameters = parameters or {}
         self._max_concurrent_executions = max_concurrent_executions
         self._template: dict[str, Any] = {}
@@ -443,7 +446,11 @@ class EmbeddedAws:
             runtime=resolve(merged.get("Runtime", "python3.11")),
             timeout=int(resolve(merged.get("Timeout", 3))),
             memory_mb=int(resolve(merged.get("MemorySize", 128))),
-            environment={k: str(v) for k, v in resolve(merged.get("Environment", {})).get("Variables", {}).items()},
+            environment={
+                **{k: str(v) for k, v in resolve(merged.get("Environment", {})).get("Variables", {}).items()},
+                # Said explicitly, so a function may allow what only a local run may (crossdock.environment).
+                LOCAL_STACK_VARIABLE: "true",
+            },
         )
         # moto only needs the function to exist (names, ARNs, GetFunction); the code runs from spec.code_dir.
         self._client("lambda").create_function(
@@ -480,7 +487,9 @@ class EmbeddedAws:
     def _provision_api(self, logical_id: str, props: dict[str, Any]) -> Physical:
         api_id = hashlib.sha256(f"{self.stack_name}/{logical_id}".encode()).hexdigest()[:10]
         stage = self._resolve(props.get("StageName", "Prod"))
-        return Physical(api_id, {"RootResourceId": api_id[:6], "StageName": stage})
+        # SAM writes `/` in a media type as `~1` (a JSON pointer escape); API Gateway matches the type it stands for.
+        binary = tuple(str(t).replace("~1", "/") for t in self._resolve(props.get("BinaryMediaTypes", [])))
+        return Physical(api_id, {"RootResourceId": api_id[:6], "StageName": stage, "BinaryMediaTypes": binary})
 
     def _provision_role(self, logical_id: str, props: dict[str, Any]) -> Physical:
         """The role exists in moto with its policies (nothing here enforces IAM; references need its ARN)."""
@@ -526,6 +535,19 @@ class EmbeddedAws:
             raise ValueError(f"schedule target {target_arn} is not a function of this template")
         result = self._lambdas.invoke(spec, json.loads(schedule_input) if schedule_input else {}, source="scheduler")
         return str(result.error["errorType"]) if result.error else None
+
+    def _provision_bucket(self, logical_id: str, props: dict[str, Any]) -> Physical:
+        props = self._resolve(props)
+        name = props.get("BucketName", s3_buckets.bucket_name(self.stack_name, logical_id))
+        return Physical(name, s3_buckets.create_bucket(self._client("s3"), self.region, name, props))
+
+    def _provision_bucket_policy(self, logical_id: str, props: dict[str, Any]) -> Physical:
+        """Kept in `bucket_policies`, not given to moto: moto 5.2 answers a statement whose condition it cannot
+        evaluate (`aws:SecureTransport`) with a denial whatever its effect, so the template's TLS-only Deny would
+        refuse every request. The functions' own policies are what is enforced locally."""
+        props = self._resolve(props)
+        self.bucket_policies[str(props["Bucket"])] = props["PolicyDocument"]
+        return Physical(f"{props['Bucket']}-policy")
 
     def _provision_layer(self, logical_id: str, props: dict[str, Any]) -> Physical:
         # Layers are imported from the process's own path (PYTHONPATH); only their ARN is needed for references.
@@ -593,6 +615,8 @@ class EmbeddedAws:
         "AWS::Scheduler::ScheduleGroup": _provision_schedule_group,
         "AWS::KMS::Key": _provision_key,
         "AWS::SQS::Queue": _provision_queue,
+        "AWS::S3::Bucket": _provision_bucket,
+        "AWS::S3::BucketPolicy": _provision_bucket_policy,
         "AWS::Serverless::Function": _provision_function,
         "AWS::Serverless::StateMachine": _provision_state_machine,
         "AWS::Serverless::Api": _provision_api,
@@ -623,7 +647,8 @@ class EmbeddedAws:
         api_id = props.get("RestApiId") or self._implicit_api().ref
         api = next(p for p in self.resources.values() if p.ref == api_id)
         method = props["Method"].upper()
-        return Route(api_id, api.attrs["StageName"], "ANY" if method == "ANY" else method, props["Path"], function)
+        binary = api.attrs.get("BinaryMediaTypes", ())
+        return Route(api_id, api.attrs["StageName"], method, props["Path"], function, binary_media_types=binary)
 
     def _implicit_api(self) -> Physical:
         if _IMPLICIT_API not in self.resources:

@@ -6,6 +6,11 @@ event is recorded in the connection's log, the connection is loaded with the set
 event arrived, and the integration's route for (source, topic) does the work. What no route handles ends `skipped`
 with the reason; a connection that is not active skips everything but the routes marked `any_state`.
 
+A message too large for SQS carries a claim check instead of its payload (`payload_ref`, see
+`store.claim_checks`): the body is read back from the payload bucket first, and then kept in the event log like any
+other (compressed). One that would not fit an event log item even compressed, or whose body is gone, ends
+`needs_attention` with the key, so an operator can still find it.
+
 Starting a workflow is offered to the handlers here (`start_workflow`): the first attempt of a named workflow is
 refused by Step Functions when repeated; a redrive (operator, reconciliation) looks at the latest attempt and starts
 the next one only when that one ended without a result.
@@ -44,6 +49,11 @@ REDRIVE_ORIGINS = frozenset({"operator", "reconciliation"})
 # what failed for a lasting reason (bad data, unmapped lines, auth, a bug) waits for an operator.
 TRANSIENT_FAILURES = frozenset({FailureClass.TARGET_DOWN.value, FailureClass.RATE_LIMIT.value})
 MAX_SWEEP_ATTEMPTS = 5
+# The compressed payload an event log item may hold: DynamoDB refuses items over 400 KB, and the item has more.
+EVENT_PAYLOAD_LIMIT = 350_000
+
+# Reads a claim-checked body back by its key; None when it is gone.
+ReadCheckedIn = Callable[[str], str | None]
 
 
 class _Message(BaseModel):
@@ -96,6 +106,8 @@ class DispatchDeps(KeptInTable):
     workflow_status: WorkflowStatus | None = None
     # The connections' poll schedules: an uninstall removes them at once (they would also remove themselves later).
     schedules: Any = None
+    # The payload bucket's reader, for messages that carry a claim check; None where none can arrive.
+    read_checked_in: ReadCheckedIn | None = None
 
     def start_workflow(
         self, connection_id: str, name: str, workflow_input: dict[str, Any], repeat: str, redrive: str | None
@@ -129,6 +141,12 @@ class DispatchDeps(KeptInTable):
 
 
 def dispatch_event(message: dict[str, Any], deps: DispatchDeps) -> Outcome:
+    checked_in = message.get("payload_ref")
+    if checked_in is not None:
+        found = _check_out(message, checked_in, deps)
+        if isinstance(found, Outcome):
+            return _record_refusal(message, found, deps, payload_ref=str(checked_in))
+        message = found
     try:
         inbound = _MESSAGES.validate_python(message)
     except ValidationError as invalid:
@@ -148,10 +166,33 @@ def dispatch_event(message: dict[str, Any], deps: DispatchDeps) -> Outcome:
     return outcome
 
 
+def _check_out(message: dict[str, Any], key: Any, deps: DispatchDeps) -> dict[str, Any] | Outcome:
+    """The message with the body its claim check stands for, or why it cannot be had."""
+    if not isinstance(key, str) or not key:
+        return Outcome.needs_attention("inbound message is invalid: payload_ref: not a key", FailureClass.BUG)
+    if deps.read_checked_in is None:
+        return Outcome.needs_attention(f"payload_ref: no payload bucket to read {key} from", FailureClass.BUG)
+    body = deps.read_checked_in(key)  # raises when S3 fails: the message is retried
+    if body is None:
+        return Outcome.needs_attention(f"payload_ref: {key} is gone from the payload bucket (expired?)")
+    packed = len(events.pack_payload(body))
+    if packed > EVENT_PAYLOAD_LIMIT:
+        return Outcome.needs_attention(
+            f"payload: {len(body.encode())} bytes, {packed} compressed, over the event log's {EVENT_PAYLOAD_LIMIT}; "
+            f"kept in the payload bucket as {key} until it expires"
+        )
+    return {**message, "payload": body}
+
+
 def _unreadable(message: dict[str, Any], invalid: ValidationError, deps: DispatchDeps) -> Outcome:
-    """A message that is not an inbound event: recorded under its connection when it names one (an operator sees
-    it there), else only reported; never retried, since it cannot get better."""
     outcome = Outcome.needs_attention(f"inbound message is invalid: {first_error(invalid)}", FailureClass.BUG)
+    return _record_refusal(message, outcome, deps)
+
+
+def _record_refusal(message: dict[str, Any], outcome: Outcome, deps: DispatchDeps, **details: str) -> Outcome:
+    """A message that cannot become work: recorded under its connection when it names one (an operator sees it
+    there, with `details` such as its claim check), else only reported; never retried, since it cannot get
+    better."""
     connection_id = message.get("connection_id")
     if isinstance(connection_id, str) and connection_id:
         sk = deps.events.record_received(
@@ -162,7 +203,9 @@ def _unreadable(message: dict[str, Any], invalid: ValidationError, deps: Dispatc
             str(message.get("payload") or ""),
             str(message.get("received_at") or events.received_stamp()),
         )
-        deps.events.finish(connection_id, sk, outcome.status, outcome.reason, failure_class=FailureClass.BUG.value)
+        if outcome.failure_class is not None:
+            details = {**details, "failure_class": outcome.failure_class.value}
+        deps.events.finish(connection_id, sk, outcome.status, outcome.reason, **details)
     return outcome
 
 

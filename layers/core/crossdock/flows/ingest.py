@@ -9,6 +9,11 @@ delivery unclaimed, so the sender's retry is queued again. Claiming first would 
 an event that never reached the queue — lost. The price is a rare second message for one delivery (also when two
 copies arrive at once), which dispatch already absorbs: an order's workflow is named from the order, so a second
 copy is `skipped`, never a second order in the target.
+
+A signed body is still refused with a 4xx naming the problem when it cannot be read (not UTF-8, not JSON, nested too
+deeply, not an object: `crossdock.bodies`) or is larger than ingest takes (`MAX_BODY_BYTES`). A body too large
+for an SQS message is put in the payload bucket and the message carries its key (`store.claim_checks`); the
+size is measured only for bodies that could be too large, so a normal webhook costs nothing more.
 """
 
 from __future__ import annotations
@@ -20,12 +25,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from crossdock import registry
+from crossdock.bodies import UnreadableBody, json_object, utf8_text
 from crossdock.ports import AccountClaims, DeliveryLog, Refused, Secrets
 from crossdock.store import events
+from crossdock.store.claim_checks import SQS_MESSAGE_LIMIT
 from crossdock.store.connection_lookup import TableAccountClaims
 from crossdock.store.deliveries import TableDeliveryLog
 
 EnqueueEvent = Callable[[dict[str, Any]], None]
+# Stores a body too large for the queue (connection id, body) and returns its key.
+CheckInBody = Callable[[str, str], str]
+
+# The largest body ingest takes. A REST API hands Lambda at most 6 MB of event, and the body travels in it base64-
+# encoded (template.yaml, BinaryMediaTypes): 4/3 of its size, next to the headers. Shopify's orders stay far below.
+MAX_BODY_BYTES = 4 * 1024 * 1024
+# JSON escaping grows a body at most sixfold (a control byte becomes `\u00XX`): below this a body always fits one
+# SQS message with its envelope, and its encoded size is not measured.
+_ALWAYS_FITS = SQS_MESSAGE_LIMIT // 6 - 2048
 
 
 @dataclass(frozen=True)
@@ -42,6 +58,8 @@ class IngestDeps:
     # Where connections and deliveries are looked up: the table's, unless others are handed in (unit tests).
     account_claims: AccountClaims | None = None
     delivery_log: DeliveryLog | None = None
+    # Where a body too large for the queue goes (the payload bucket); None: such a body is refused with 413.
+    check_in: CheckInBody | None = None
 
     @property
     def claims(self) -> AccountClaims:
@@ -56,14 +74,22 @@ def _refuse(status: int, message: str) -> IngestAnswer:
     return IngestAnswer(status, {"message": message})
 
 
-def _parse_object(raw_body: bytes) -> dict[str, Any] | IngestAnswer:
+def _readable_text(raw_body: bytes) -> str | IngestAnswer:
+    """The body as text, once it is known to be a JSON object; else the 4xx that says why it is not."""
+    if len(raw_body) > MAX_BODY_BYTES:
+        return _refuse(413, f"body is {len(raw_body)} bytes; ingest takes at most {MAX_BODY_BYTES}")
     try:
-        payload = json.loads(raw_body)
-    except (ValueError, UnicodeDecodeError) as garbled:
-        return _refuse(400, f"body is not valid JSON: {garbled}")
-    if not isinstance(payload, dict):
-        return _refuse(400, "body must be a JSON object")
-    return payload
+        text = utf8_text(raw_body)
+        json_object(text)
+    except UnreadableBody as unreadable:
+        return _refuse(400, str(unreadable))
+    return text
+
+
+def _fits_queue(message: dict[str, Any], body: str) -> bool:
+    if len(body) <= _ALWAYS_FITS:
+        return True
+    return len(json.dumps(message, separators=(",", ":"))) <= SQS_MESSAGE_LIMIT  # ASCII: its length is its size
 
 
 def receive_webhook(
@@ -101,19 +127,25 @@ def receive_webhook(
         source.check(delivery)
     except Refused as incomplete:
         return _refuse(400, str(incomplete))
-    parsed = _parse_object(raw_body)
-    if isinstance(parsed, IngestAnswer):
-        return parsed
+    body = _readable_text(raw_body)
+    if isinstance(body, IngestAnswer):
+        return body
     if delivery.delivery_id and deps.deliveries.already_queued(source_name, delivery.delivery_id):
         return IngestAnswer(200, {"status": "duplicate"})
-    message = {
+    message: dict[str, Any] = {
         "source": source_name,
         "connection_id": connection_id,
         "event_id": delivery.event_id or str(uuid.uuid4()),
         "topic": delivery.topic,
         "received_at": events.received_stamp(),
-        "payload": raw_body.decode(),
+        "payload": body,
     }
+    if not _fits_queue(message, body):
+        if deps.check_in is None:
+            return _refuse(413, f"body of {len(raw_body)} bytes does not fit a queued message")
+        # Raises on failure like the queue below: the sender retries, nothing was queued or claimed.
+        message["payload_ref"] = deps.check_in(connection_id, body)
+        del message["payload"]
     deps.enqueue(message)  # raises on failure: the sender gets a 5xx and retries; nothing was claimed
     if delivery.delivery_id:
         deps.deliveries.claim(source_name, delivery.delivery_id, connection_id)
