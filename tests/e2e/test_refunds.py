@@ -95,19 +95,6 @@ def test_a_refund_without_restock_returns_nothing_to_stock(stack: LocalStack, me
     assert merchant.stock(line["sku"]) == before
 
 
-def test_a_refund_of_an_order_without_invoice_is_reported(stack: LocalStack, merchant_with: Any) -> None:
-    merchant = merchant_with(orders={"refunds_as_credit_notes": True, "rackbeat_status": "booked"})
-    placed = stack.shopify.create_order(merchant.domain, merchant.order(0), paid=True)
-    stack.settle()
-    line = _product_lines(placed)[0]
-    stack.shopify.refund(merchant.domain, placed["id"], [(line["id"], 1)])
-    stack.settle()
-    assert _credit_notes(merchant) == []
-    (event,) = [e for e in merchant.events() if e["topic"] == "refunds/create"]
-    assert event["status"] == "needs_attention"
-    assert "no invoice" in event["reason"] and "orders.rackbeat_status was 'booked'" in event["reason"]
-
-
 def test_refunds_are_skipped_when_the_setting_is_off(stack: LocalStack, merchant_with: Any) -> None:
     merchant = merchant_with()
     placed = stack.shopify.create_order(merchant.domain, merchant.order(0), paid=True)

@@ -110,6 +110,22 @@ def finish_event(
     return _finish(table, connection_id, sk, status, reason, None, details)[1]
 
 
+def note_progress(table: Any, connection_id: str, sk: str, reason: str) -> None:
+    """A new reason for an event that is still open (`received`): what it waits for. Its status and its place in
+    the open-events index stay as they are, so it still shows as in progress. An event that was finished meanwhile
+    (an operator dismissed it) keeps its outcome."""
+    try:
+        table.update_item(
+            Key={"pk": keys.connection_pk(connection_id), "sk": sk},
+            UpdateExpression="SET #r = :r",
+            ConditionExpression="#s = :open",
+            ExpressionAttributeNames={"#r": "reason", "#s": "status"},
+            ExpressionAttributeValues={":r": reason, ":open": EventStatus.RECEIVED.value},
+        )
+    except table.meta.client.exceptions.ConditionalCheckFailedException:
+        return
+
+
 def finish_event_if(
     table: Any, connection_id: str, sk: str, status: EventStatus, reason: str, expected: EventStatus, /, **details: Any
 ) -> bool:

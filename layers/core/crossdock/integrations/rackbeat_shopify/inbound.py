@@ -21,7 +21,7 @@ from crossdock.connectors.shopify.refunds import parse_refund
 from crossdock.connectors.shopify.webhooks import CANCEL_TOPIC, ORDER_TOPICS, PRODUCT_TOPICS, REFUND_TOPIC
 from crossdock.errors import FailureClass, PermanentError
 from crossdock.integration import Route
-from crossdock.integrations.rackbeat_shopify import lifecycle, outbound, products, stock
+from crossdock.integrations.rackbeat_shopify import lifecycle, outbound, products, refund_waits, stock
 from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
 from crossdock.integrations.rackbeat_shopify.settings import TransferWhen
 from crossdock.ports import DispatchPorts, InboundEvent
@@ -230,6 +230,7 @@ def rackbeat_item_event(event: InboundEvent, ports: DispatchPorts) -> Outcome:
 ROUTES = (
     Route("shopify", lifecycle.LIFECYCLE_TOPICS, lifecycle_event, any_state=True),
     Route("crossdock", frozenset({RESYNC_TOPIC}), resync),
+    Route("crossdock", frozenset({refund_waits.CREDIT_TOPIC}), refund_waits.credit_event),
     Route("shopify", frozenset({REFUND_TOPIC}), refund_event),
     Route("shopify", frozenset({CANCEL_TOPIC}), cancel_event),
     Route("shopify", ORDER_TOPICS - {REFUND_TOPIC, CANCEL_TOPIC}, order_event),

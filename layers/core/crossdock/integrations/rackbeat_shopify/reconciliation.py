@@ -17,6 +17,8 @@ pushes).
   for their refunds; one created in the window without a credit note is sent as the `refunds/create` message
   Shopify would have sent (`redrive: reconciliation`); dispatch names its workflow after the refund, so a duplicate
   is refused.
+- **Waiting refunds** (`orders.refunds_as_credit_notes`, part of the orders sweep): refunds that wait for their
+  order's invoice (`refund_waits`) and whose order can take them now get a `refunds/credit` message.
 - **Stock** (`StockSweep`): the Rackbeat catalog is walked in pages, a few per sweep, its cursor the offset of the
   next page, and each item's quantity (the same `stock_sync` rules as the push) is compared with the shop's level.
   An item that differs gets the `product.stock_changed` message Rackbeat's webhook would have sent: the existing
@@ -44,6 +46,7 @@ from crossdock.connectors.shopify import inventory, order_query
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.connectors.shopify.inventory import InventoryLevel
 from crossdock.connectors.shopify.orders import PAID_STATES
+from crossdock.integrations.rackbeat_shopify import refund_waits
 from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
 from crossdock.integrations.rackbeat_shopify.settings import RackbeatShopifySettings, TransferWhen
 from crossdock.ports import PollEvent, PollPorts, PollResult, StreamHandler, StreamSchedule
@@ -84,6 +87,7 @@ class _Repairs:
     messages: list[dict[str, Any]] = field(default_factory=list)
     orders: list[str] = field(default_factory=list)
     refunds: list[str] = field(default_factory=list)
+    credits: list[str] = field(default_factory=list)  # waiting refunds whose order can take them now
 
 
 def _stamp(started: float) -> str:
@@ -173,6 +177,8 @@ def _sweep_orders(
         if examined >= MAX_ORDERS or ports.seconds_left() < SECONDS_RESERVE:
             more = True
             break
+    if settings.orders.refunds_as_credit_notes:
+        _look_at_waiting_refunds(connection, ports, stamp, found)
     # Done: the window's end. Capped: the last order looked at (ties of that second are looked at again, thanks to
     # `>=`; the poll flow moves a cursor that would stand still a second on).
     position = started if not more or last_seen is None else order_query.epoch(last_seen)
@@ -181,6 +187,7 @@ def _sweep_orders(
         "orders_examined": examined,
         "orders_enqueued": found.orders,
         "refunds_enqueued": found.refunds,
+        "credits_enqueued": found.credits,
         "more": more,
     }
     parts = []
@@ -188,6 +195,8 @@ def _sweep_orders(
         parts.append(f"{len(found.orders)} order(s) without a Rackbeat order: {_listed(found.orders)}")
     if found.refunds:
         parts.append(f"{len(found.refunds)} refund(s) without a credit note: {_listed(found.refunds)}")
+    if found.credits:
+        parts.append(f"{len(found.credits)} waiting refund(s) whose order can take them now: {_listed(found.credits)}")
     event = _event(parts, report, f" (orders updated {window[0]} to {window[1]})")
     return PollResult(found.messages, order_query.search_time(position), report, event)
 
@@ -223,8 +232,19 @@ def _look_at(
 
 
 def _credited(table: Any, connection_id: str, refund_id: str) -> bool:
+    """Credited, or waiting for its order's invoice (`_look_at_waiting_refunds` sees to those)."""
     mapping = mappings.get_mapping(table, connection_id, "refund", "shopify", refund_id)
-    return mapping is not None and mapping.get("status") == "done"
+    return mapping is not None and mapping.get("status") in ("done", "awaiting_invoice")
+
+
+def _look_at_waiting_refunds(
+    connection: RackbeatShopifyConnection, ports: PollPorts, stamp: str, found: _Repairs
+) -> None:
+    ready = refund_waits.ready_refunds(connection.id, ports.table, ports.clients.rackbeat(connection))
+    for refund_id, payload in ready.ready:
+        event_id = f"reconcile-credit-{refund_id}-{stamp}"
+        found.messages.append(_message(connection, "crossdock", refund_waits.CREDIT_TOPIC, event_id, payload))
+        found.credits.append(refund_id)
 
 
 # ---- stock -------------------------------------------------------------------------------------------------------

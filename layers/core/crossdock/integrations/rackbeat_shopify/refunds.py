@@ -1,15 +1,18 @@
 """Refunds as credit notes (`orders.refunds_as_credit_notes`, SPEC §1.4): one booked credit note per Shopify refund,
 for exactly the refunded lines, quantities and shipping, with the goods returned to stock when Shopify restocked.
 
-A credit note is made from the order's booked invoice, so a refund of an order that never reached an invoice is
-reported instead (the merchant credits it by hand). A refund that arrives while its order is still on its way to
-Rackbeat waits (the workflow retries) rather than failing. Partial and repeated refunds each make their own credit
-note once: the note is found again by the refund's reference before anything is written.
+A credit note is made from the order's booked invoice. A refund of an order without one is applied as a careful
+bookkeeper would (`refund_reduction`): the order's lines are reduced while it can still change, and otherwise the
+refund waits for the invoice (`store.waiting_refunds`; the reconciliation sweep starts its credit once the invoice
+is booked). A refund that arrives while its order is still on its way to Rackbeat waits (the workflow retries)
+rather than failing. Partial and repeated refunds each make their own credit note (or reduction) once: the note is
+found again by the refund's reference before anything is written.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -26,9 +29,10 @@ from crossdock.connectors.shopify.refunds import (
     parse_refund,
 )
 from crossdock.errors import FailureClass, PermanentError, RetryableError
-from crossdock.integrations.rackbeat_shopify import order_lines
-from crossdock.integrations.rackbeat_shopify.settings import RackbeatShopifySettings
-from crossdock.store import events, mappings
+from crossdock.integrations.rackbeat_shopify import order_lines, refund_reduction
+from crossdock.integrations.rackbeat_shopify.refund_reduction import OrderState, RefundPath
+from crossdock.integrations.rackbeat_shopify.settings import RackbeatShopifySettings, RackbeatStatus
+from crossdock.store import events, mappings, waiting_refunds
 from crossdock.store.events import EventStatus
 from crossdock.store.outcome import finish_event
 
@@ -65,21 +69,6 @@ def _order_mapping(table: Any, connection_id: str, refund: ShopifyRefund) -> dic
             FailureClass.VALIDATION,
         )
     return mapping
-
-
-def _booked_invoice(client: RackbeatClient, number: int, refund: ShopifyRefund, mapping: dict[str, Any]) -> int:
-    order = rackbeat.get_order(client, number)
-    invoice = rackbeat.find_invoice(client, number) if order.get("is_invoiced") else None
-    if invoice is None or not invoice.get("is_booked"):
-        target = mapping.get("target", "unknown")
-        state = "an invoice draft" if invoice is not None else "no invoice"
-        raise PermanentError(
-            f"Shopify refund {refund.id} of {mapping.get('order_name') or refund.order_id}: Rackbeat order {number} "
-            f"has {state} (orders.rackbeat_status was '{target}'); a credit note is made from a booked invoice, so "
-            "credit this refund in Rackbeat by hand",
-            FailureClass.VALIDATION,
-        )
-    return int(invoice["number"])
 
 
 def _item(line: CreditLine, settings: RackbeatShopifySettings) -> str:
@@ -181,22 +170,105 @@ def credit_note_stage(
                 "shipping to credit; a Rackbeat credit note needs lines, so book it by hand",
                 FailureClass.VALIDATION,
             )
-        invoice = _booked_invoice(client, number, refund, mapping)
-        found = _create(client, invoice, reference, lines, credited_total(refund, taxes_included), settings)
+        state = refund_reduction.current_state(client, number)
+        if state.path is not RefundPath.CREDIT or state.invoice is None:
+            return _without_invoice(context, settings, client, table, (refund, lines), mapping, state)
+        found = _create(client, state.invoice, reference, lines, credited_total(refund, taxes_included), settings)
     credit_notes.book(client, found)
     credit_number = str(found["number"])
     mappings.put_mapping(
         table, connection_id, "refund", "shopify", str(refund.id), credit_number, status="done", order=str(number)
     )
-    finish_event(
+    _finish(table, context, EventStatus.DONE, _done_reason(refund, order_name, number, found), credit_number)
+    return {**context, "rackbeat_credit_note": credit_number, "next": "done"}
+
+
+def _finish(table: Any, context: dict[str, Any], status: EventStatus, reason: str, credit_note: str = "") -> None:
+    """The refund's event gets its outcome, and it waits no more."""
+    details = {"rackbeat_credit_note": credit_note} if credit_note else {}
+    finish_event(table, context["connection_id"], context["event_sk"], status, reason, **details)
+    waiting_refunds.remove(table, context["connection_id"], str(context["refund_id"]))
+
+
+def _without_invoice(
+    context: dict[str, Any],
+    settings: RackbeatShopifySettings,
+    client: RackbeatClient,
+    table: Any,
+    refund_and_lines: tuple[ShopifyRefund, list[CreditLine]],
+    mapping: dict[str, Any],
+    state: OrderState,
+) -> dict[str, Any]:
+    """The order has no booked invoice: reduce it, let the refund wait for the invoice, or skip a cancelled one."""
+    refund, lines = refund_and_lines
+    connection_id = context["connection_id"]
+    order_name = str(mapping.get("order_name") or f"order {refund.order_id}")
+    number = int(mapping["target_id"])
+    heading = f"Shopify refund {refund.id} of {order_name}"
+    if state.path is RefundPath.CANCELLED:
+        _finish(
+            table, context, EventStatus.SKIPPED, f"{heading}: Rackbeat order {number} is cancelled, nothing to credit"
+        )
+        return {**context, "next": "done"}
+    if state.path is RefundPath.WAIT:
+        return _wait(context, settings, table, refund, (number, order_name), state.why)
+    done = refund_reduction.reduce_order(
+        client,
+        table,
+        connection_id,
+        number,
+        credit_notes.refund_reference(refund.id, order_name),
+        lines,
+        [_item(line, settings) for line in lines],
+        order_name,
+        RackbeatStatus(mapping.get("target") or RackbeatStatus.BOOKED.value),
+        settings.advanced.rounding_product_number,
+    )
+    mappings.put_mapping(
+        table, connection_id, "refund", "shopify", str(refund.id), str(number), status="done", applied="order_reduced"
+    )
+    _finish(table, context, EventStatus.DONE, f"{heading}: {done}")
+    return {**context, "next": "done"}
+
+
+def _wait(
+    context: dict[str, Any],
+    settings: RackbeatShopifySettings,
+    table: Any,
+    refund: ShopifyRefund,
+    order: tuple[int, str],
+    why: str,
+) -> dict[str, Any]:
+    """Parks the refund until its order's invoice is booked; its event stays open, saying what it waits for."""
+    number, order_name = order
+    connection_id = context["connection_id"]
+    before = waiting_refunds.get(table, connection_id, str(refund.id))
+    waiting = waiting_refunds.WaitingRefund(
+        str(refund.id),
+        str(refund.order_id),
+        number,
+        context["event_sk"],
+        int(time.time()),
+        before.round + 1 if before is not None else 1,
+    )
+    waiting_refunds.put(table, connection_id, waiting)
+    mappings.put_mapping(
+        table, connection_id, "refund", "shopify", str(refund.id), "", status="awaiting_invoice", order=str(number)
+    )
+    sweep = settings.reconciliation
+    when = (
+        f"the reconciliation sweep looks every {sweep.interval_minutes} minutes"
+        if sweep.enabled
+        else "reconciliation.enabled is off, so retry this event once it is invoiced"
+    )
+    events.note_progress(
         table,
         connection_id,
         context["event_sk"],
-        EventStatus.DONE,
-        _done_reason(refund, order_name, number, found),
-        rackbeat_credit_note=credit_number,
+        f"Shopify refund {refund.id} of {order_name} waits: Rackbeat order {number} {why} and no booked invoice, "
+        f"so it can neither change nor be credited yet; it is credited once its invoice is booked ({when})",
     )
-    return {**context, "rackbeat_credit_note": credit_number, "next": "done"}
+    return {**context, "next": "done", "waiting_for_invoice": number}
 
 
 def _done_reason(refund: ShopifyRefund, order_name: str, order_number: int, credit_note: dict[str, Any]) -> str:
