@@ -13,11 +13,11 @@ from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, proce
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from crossdock import pacing, services
+from crossdock import pacing, retry_after, services
 from crossdock.aws.observability import logger, metrics, trace_outbound_http, tracer
 from crossdock.environment import FunctionEnvironment
-from crossdock.errors import CrossdockError
-from crossdock.flows.push import PushDeps, run_command
+from crossdock.errors import CrossdockError, RetryableError
+from crossdock.flows.push import FailedMessage, PushDeps, hold_back, run_command
 from crossdock.integrations.rackbeat_shopify import outbound
 
 
@@ -31,8 +31,14 @@ services.configure(ENV)
 
 trace_outbound_http()  # Rackbeat's and Shopify's answers, timed in X-Ray
 
-processor = SqsFifoPartialProcessor()
+# One shop's failure holds back only that shop's group; the other shops' messages in the batch still run.
+processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+# A batch whose every push failed is answered like any other (each item reported failed) instead of raising, so the
+# handler still makes the throttled ones visible when Shopify allows; Lambda retries the failed items either way.
+processor.raise_on_entire_batch_failure = False
 _context: LambdaContext | None = None
+# Message id → seconds the target asked for, for the messages of this batch it throttled.
+_waits: dict[str, float] = {}
 
 
 def _deps() -> PushDeps:
@@ -60,6 +66,8 @@ def record_handler(record: SQSRecord) -> None:
         result = run_command(command, _deps())
     except CrossdockError as failed:
         metrics.add_metric(name=f"push_failed_{failed.failure_class.value}", unit=MetricUnit.Count, value=1)
+        if isinstance(failed, RetryableError) and failed.retry_after is not None:
+            _waits[record.message_id] = retry_after.for_error(failed)
         raise
     metrics.add_metric(name=f"push_{command.get('command')}", unit=MetricUnit.Count, value=1)
     logger.info("push finished", extra={"command": command.get("command"), "result": result})
@@ -71,4 +79,18 @@ def record_handler(record: SQSRecord) -> None:
 def handler(event: dict[str, Any], context: LambdaContext) -> Any:
     global _context
     _context = context
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    _waits.clear()
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+    failed_ids = {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
+    failed = [
+        FailedMessage(record["messageId"], record["attributes"].get("MessageGroupId"), record["receiptHandle"])
+        for record in event["Records"]
+        if record["messageId"] in failed_ids
+    ]
+    for held in hold_back(failed, _waits):
+        services.change_visibility(ENV.shopify_outbound_queue_url, held.receipt_handle, held.seconds)
+    if _waits:
+        logger.info("pushes wait for Shopify", extra={"messages": len(failed), "waits": sorted(_waits.values())})
+    return response

@@ -133,6 +133,11 @@ def execution_status(execution_arn: str) -> str | None:
         return None
 
 
+def change_visibility(queue_url: str, receipt_handle: str, seconds: int) -> None:
+    """A received message shows again on its queue after `seconds` (a failed one: when the target allows)."""
+    _sqs().change_message_visibility(QueueUrl=queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds)
+
+
 def send_to_fifo(queue_url: str, message: dict[str, Any], group_id: str, deduplication_id: str) -> None:
     """FIFO send: one message group per shop keeps its pushes in order and one at a time (inside the shop's
     API budget); the deduplication id collapses repeated requests within SQS's 5-minute window."""

@@ -10,11 +10,12 @@ sweep retries only passing ones), and the integration does its own bookkeeping.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from crossdock import registry
+from crossdock import registry, retry_after
 from crossdock.connections.model import Connection, ConnectionState
 from crossdock.errors import FailureClass, PermanentError, RetryableError
 from crossdock.ports import OrderWorkflow, WorkflowStatus
@@ -74,17 +75,60 @@ def run_stages(
     order to `invoiced_and_shipped` took ten, it now takes four. The workflow keeps a Task per stage for what does
     not finish here: a stage that fails for a passing reason (429, 5xx, timeout) is handed back as `next`, so it runs
     again as its own state with that state's retry policy and backoff — never inside this invocation. A permanent
-    failure raises as before (Catch → needs_attention), and a crash re-runs the first stage, which is idempotent."""
-    result, chained = _run_stage(stage, context, deps, execution)
+    failure raises as before (Catch → needs_attention), and a crash re-runs the first stage, which is idempotent.
+
+    A stage the target asked to come back to later (`retry_after`: Rackbeat's or Shopify's own word) is handed
+    back with `wait_seconds`: the workflow's Wait state waits exactly that long (`SecondsPath`) before running it
+    again, instead of the Retry policy's fixed schedule, which calls too early (another 429) or too late."""
+    context = _without_wait(context)
+    try:
+        result, chained = _run_stage(stage, context, deps, execution)
+    except RetryableError as passing:
+        return _wait_for_target(stage, context, passing), []
+    result = _without_wait(result, waited_for=stage)
     ran = [stage]
     while result.get("next") in chained and seconds_left() >= SECONDS_PER_STAGE_RESERVE:
         following = str(result["next"])
         try:
             result, chained = _run_stage(following, result, deps, execution)
-        except RetryableError:
-            return result, ran  # `next` is still `following`: the workflow runs it as its own state, with backoff
+        except RetryableError as passing:
+            # `next` is still `following`: the workflow runs it as its own state, after the target's wait if any
+            return _wait_for_target(following, result, passing, reraise=False), ran
         ran.append(following)
     return result, ran
+
+
+# The context's keys for a wait the target asked for: how long (the Wait state's SecondsPath) and how many waits in
+# a row this stage has had.
+WAIT_SECONDS = "wait_seconds"
+TARGET_WAITS = "target_waits"
+# A target that keeps saying "later" this many times in a row (up to 20 × the 600 s clamp) is down, not busy: the
+# state's Retry policy takes over, and after it the order needs attention.
+MAX_TARGET_WAITS = 20
+
+
+def _wait_for_target(
+    stage: str, context: dict[str, Any], passing: RetryableError, *, reraise: bool = True
+) -> dict[str, Any]:
+    """The context handed back to wait for the target before `stage` runs again. Without a hint from the target
+    (a 5xx, a timeout), or past MAX_TARGET_WAITS, the error is raised for the Retry policy's backoff — or, for a
+    stage chained after one that succeeded, handed back without a wait, to run as its own state."""
+    waits = int(context.get(TARGET_WAITS) or 0)
+    if passing.retry_after is None or waits >= MAX_TARGET_WAITS:
+        if reraise:
+            raise passing
+        return {**context, "next": stage}
+    # Whole seconds, rounded up: a Wait state's SecondsPath must name an integer, and early is another 429.
+    wait = math.ceil(retry_after.for_error(passing))
+    return {**context, "next": stage, WAIT_SECONDS: wait, TARGET_WAITS: waits + 1}
+
+
+def _without_wait(context: dict[str, Any], waited_for: str | None = None) -> dict[str, Any]:
+    """The context without the last wait (the Wait state has kept it); a stage that ran also clears its count."""
+    cleared = {key: value for key, value in context.items() if key != WAIT_SECONDS}
+    if waited_for is not None:
+        cleared.pop(TARGET_WAITS, None)
+    return cleared
 
 
 def _workflow(connection: Connection) -> OrderWorkflow:

@@ -9,6 +9,7 @@ dropped.
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -71,6 +72,40 @@ def run_command(command: dict[str, Any], deps: PushDeps) -> str:
         logger.error("unknown outbound command", extra={"command": name})
         return f"unknown command {name}"
     return handler(connection, command, deps)
+
+
+@dataclass(frozen=True)
+class FailedMessage:
+    """A message of the batch that failed (or was not tried behind a failure of its group), in batch order."""
+
+    message_id: str
+    group_id: str | None
+    receipt_handle: str
+
+
+@dataclass(frozen=True)
+class HeldBack:
+    receipt_handle: str
+    seconds: int
+
+
+def hold_back(failed: list[FailedMessage], waits: dict[str, float]) -> list[HeldBack]:
+    """How long each failed message stays hidden, where the target said when to come back (`waits`: message id →
+    its Retry-After or throttle restore time, already clamped). The message goes back on the queue when the target
+    allows, not after the queue's visibility timeout (720 s), which would hold the shop's FIFO group that long; the
+    messages behind it in its group were not tried and wait as long, so the group comes back in order. A failure
+    without a hint (a 5xx, a timeout) keeps the visibility timeout: a short outage should not use up the receives
+    that lead to the dead-letter queue."""
+    group_waits: dict[str | None, int] = {}
+    for message in failed:
+        if message.group_id not in group_waits and message.message_id in waits:
+            # Whole seconds, rounded up: SQS takes an integer, and early only meets the limit again.
+            group_waits[message.group_id] = math.ceil(waits[message.message_id])
+    return [
+        HeldBack(message.receipt_handle, group_waits[message.group_id])
+        for message in failed
+        if message.group_id in group_waits
+    ]
 
 
 def _record_stock_problems(log: EventLog, connection_id: str, report: StockPushReport) -> None:

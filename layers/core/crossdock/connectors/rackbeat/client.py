@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import httpx
 
+from crossdock import pacing, retry_after
 from crossdock.errors import FailureClass, PermanentError, RateLimited, RetryableError, repeat_transient
 from crossdock.pacing import Pacer
 
@@ -52,10 +53,7 @@ def item_path(number: str) -> str:
 
 
 def _retry_after(response: httpx.Response) -> float | None:
-    try:
-        return float(response.headers["retry-after"])
-    except (KeyError, ValueError):
-        return None
+    return retry_after.parse(response.headers.get("retry-after"), pacing.clock.time())
 
 
 class RackbeatClient:
@@ -112,10 +110,11 @@ class RackbeatClient:
     def _answer(self, method: str, path: str, response: httpx.Response) -> Any:
         status = response.status_code
         if status == 429:
-            retry_after = _retry_after(response)
+            hint = _retry_after(response)
             if self._pacer is not None:
-                self._pacer.back_off(retry_after if retry_after is not None else DEFAULT_BACK_OFF_SECONDS)
-            raise RateLimited(f"Rackbeat throttled {method} {path}", retry_after)
+                # Clamped: one absurd header must not hold every caller on the account back for hours.
+                self._pacer.back_off(retry_after.seconds(hint, DEFAULT_BACK_OFF_SECONDS))
+            raise RateLimited(f"Rackbeat throttled {method} {path}", hint)
         if status >= 500:
             raise RetryableError(f"Rackbeat answered {status} on {method} {path}", retry_after=_retry_after(response))
         if status in (401, 403):

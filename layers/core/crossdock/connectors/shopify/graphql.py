@@ -3,8 +3,10 @@
 Shopify limits an app per shop with a leaky bucket of cost points and reports the bucket on every response
 (`extensions.cost.throttleStatus`). The client remembers that report and, before a call, waits until the bucket
 has refilled enough for the call's expected cost, so throttled answers stay rare; a THROTTLED answer (HTTP 200 or
-429) is waited out and repeated, a few times at most. Other failures become the error taxonomy: 5xx and timeouts
-are `RetryableError`, a refused token is `PermanentError(auth)`, a GraphQL error in our own document is a bug.
+429) is waited out and repeated, a few times at most, then raised as `RateLimited` whose `retry_after` is the
+bucket's restore time for the call (the workflow or queue waits that long, not a schedule of its own). Other
+failures become the error taxonomy: 5xx and timeouts are `RetryableError`, a refused token is
+`PermanentError(auth)`, a GraphQL error in our own document is a bug.
 The access token travels only in its header and never appears in an error.
 
 Expiring offline tokens: the client asks its token source for the token before each call, and when Shopify answers
@@ -19,7 +21,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from crossdock import pacing
+from crossdock import pacing, retry_after
 from crossdock.connectors.shopify.webhooks import API_VERSION
 from crossdock.errors import FailureClass, PermanentError, RateLimited, RetryableError, repeat_transient
 
@@ -69,8 +71,7 @@ class Bucket:
 
     def wait_for(self, cost: float, now: float) -> float:
         """Seconds until `cost` points are available (0 when they are now)."""
-        missing = min(cost, self.maximum) - self.predicted(now)
-        return max(0.0, missing / self.restore_rate) if missing > 0 else 0.0
+        return retry_after.restore_seconds(min(cost, self.maximum), self.predicted(now), self.restore_rate)
 
 
 class ShopifyAdmin:
@@ -117,7 +118,10 @@ class ShopifyAdmin:
                 return _data(body)
             self.throttled += 1
             expected_cost = max(expected_cost, _requested_cost(body))
-        raise RateLimited(f"Shopify kept throttling {self.shop_domain}", retry_after=self._bucket.maximum / 100)
+        # Shopify's own word on when the call fits: the throttle status of its last answer, refilled at its rate.
+        with self._lock:
+            restored = self._bucket.wait_for(expected_cost, pacing.clock.monotonic())
+        raise RateLimited(f"Shopify kept throttling {self.shop_domain}", retry_after=restored)
 
     def _post(self, document: str, variables: dict[str, Any]) -> dict[str, Any]:
         token = self._tokens.current()

@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 
 import httpx
 
+from crossdock import retry_after
 from crossdock.errors import FailureClass, PermanentError, RateLimited, RetryableError
 
 SHOP_DOMAIN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-]*\.myshopify\.com$")
@@ -147,10 +148,9 @@ class ShopifyOAuth:
             ) from lost
         status = response.status_code
         if status == 429:
-            retry_after = response.headers.get("Retry-After")
             raise RateLimited(
                 f"Shopify's token endpoint is rate limiting {self.shop_domain}",
-                retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
+                retry_after=retry_after.parse(response.headers.get("Retry-After"), now),
             )
         if status >= 500:
             raise RetryableError(f"Shopify's token endpoint answered {status} for {self.shop_domain}")

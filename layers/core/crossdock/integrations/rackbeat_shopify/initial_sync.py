@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from crossdock import pacing
+from crossdock import pacing, retry_after
 from crossdock.connectors.rackbeat import products as rackbeat_products
 from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.connectors.shopify import queries
@@ -296,7 +296,7 @@ def _patiently(call: Callable[[], T]) -> T:
         try:
             return call()
         except RateLimited as throttled:
-            pacing.clock.sleep(throttled.retry_after or 5.0)
+            pacing.clock.sleep(retry_after.for_error(throttled))
         except RetryableError:
             pacing.clock.sleep(min(2.0**attempt, 30.0))
     return call()
