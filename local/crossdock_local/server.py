@@ -2,6 +2,11 @@
 
 `/webhooks/...` goes to the API routes of template.yaml (through the embedded API Gateway), and
 `/_sim/<system>/...` to that system's simulator, so a client or a curl command talks to everything over real HTTP.
+
+The server keeps connections open (HTTP/1.1 keep-alive), as API Gateway and the real platforms do: a function's
+httpx client sends every call of its container over the connection it already has. Werkzeug's development server,
+used before, closed the connection after every answer, so each simulator call paid a TCP connect, a new server
+thread and a teardown (issue 12: a tenth of a chaos run's time).
 """
 
 from __future__ import annotations
@@ -10,88 +15,72 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
-
-from werkzeug.serving import BaseWSGIServer, make_server
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from crossdock_local.sims.base import ResponseDropped, ResponseHung, SimRequest, Simulator
 
 SIM_PREFIX = "/_sim/"
-# One access-log line per request would drown the demo's output.
-logging.getLogger("werkzeug").setLevel(logging.WARNING)
+_log = logging.getLogger(__name__)
 
 ApiCall = Callable[[str, str, dict[str, str], bytes, dict[str, list[str]]], tuple[int, dict[str, str], bytes]]
-StartResponse = Callable[..., Any]
+Answer = tuple[int, dict[str, str], bytes]
+# Headers this server writes itself from the answer it sends (hop-by-hop, or the length of what it sends).
+_OWN_HEADERS = frozenset({"content-length", "connection", "transfer-encoding", "keep-alive"})
 
 
-def _headers(environ: dict[str, Any]) -> dict[str, str]:
-    found = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
-    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-        if environ.get(key):
-            found[key.replace("_", "-").lower()] = environ[key]
-    return found
+class _Cut(Exception):
+    """The connection is to be cut without an answer, after `seconds` (0: at once)."""
 
-
-def _reason(status: int) -> str:
-    try:
-        return f"{status} {HTTPStatus(status).phrase}"
-    except ValueError:
-        return f"{status} Unknown"
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"cut after {seconds}s")
+        self.seconds = seconds
 
 
 class LocalEndpoint:
-    """A WSGI app over the embedded API and the simulators, served by a threaded werkzeug server."""
+    """The embedded API and the simulators behind one threaded HTTP/1.1 server with keep-alive."""
 
     def __init__(self, api: ApiCall, simulators: dict[str, tuple[Simulator, str]]) -> None:
         """`simulators` maps a system to its simulator and the path its real API lives under (Rackbeat: /api)."""
         self._api = api
         self._simulators = simulators
-        self._server: BaseWSGIServer | None = None
+        self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "/")
-        method = environ["REQUEST_METHOD"]
-        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-        query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
-        headers = _headers(environ)
-        if path.startswith(SIM_PREFIX):
-            system, _, rest = path[len(SIM_PREFIX) :].partition("/")
-            mounted = self._simulators.get(system)
-            root = mounted[1] if mounted else ""
-            if mounted is None or not ("/" + rest).startswith(root):
-                start_response(_reason(404), [("Content-Type", "application/json")])
-                return [b'{"message": "no such simulator"}']
-            try:
-                answer = mounted[0].handle(
-                    SimRequest(method, "/" + rest[len(root.lstrip("/")) :].lstrip("/"), query, headers, body)
-                )
-            except ResponseDropped:
-                # The write is committed; cut the connection so the client never sees the answer.
-                connection: socket.socket = environ["werkzeug.socket"]
-                connection.shutdown(socket.SHUT_RDWR)
-                start_response(_reason(500), [])
-                return [b""]
-            except ResponseHung as hung:
-                # Outside the simulator's lock: only this request waits. A client with a shorter read timeout gives
-                # up first; then the connection is cut, never answered.
-                time.sleep(hung.seconds)
-                hung_connection: socket.socket = environ["werkzeug.socket"]
-                hung_connection.shutdown(socket.SHUT_RDWR)
-                start_response(_reason(500), [])
-                return [b""]
-            start_response(_reason(answer.status), list(answer.headers.items()))
-            return [answer.body]
-        status, answer_headers, answer_body = self._api(method, path, headers, body, query)
-        start_response(_reason(status), list(answer_headers.items()))
-        return [answer_body]
+    def answer(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Answer:
+        """The answer to one request (`target`: path and query string, as on the request line); raises `_Cut`
+        when the simulator wants the connection cut instead."""
+        parts = urlsplit(target)
+        path = parts.path or "/"
+        query = parse_qs(parts.query, keep_blank_values=True)
+        if not path.startswith(SIM_PREFIX):
+            # API Gateway hands the function the decoded path; the simulators decode their own path parameters,
+            # as the in-process transport leaves them encoded (an item number may hold an encoded slash).
+            return self._api(method, unquote(path), headers, body, query)
+        system, _, rest = path[len(SIM_PREFIX) :].partition("/")
+        mounted = self._simulators.get(system)
+        root = mounted[1] if mounted else ""
+        if mounted is None or not ("/" + rest).startswith(root):
+            return 404, {"Content-Type": "application/json"}, b'{"message": "no such simulator"}'
+        try:
+            answer = mounted[0].handle(
+                SimRequest(method, "/" + rest[len(root.lstrip("/")) :].lstrip("/"), query, headers, body)
+            )
+        except ResponseDropped as dropped:
+            # The write is committed; the connection is cut so the client never sees the answer.
+            raise _Cut(0.0) from dropped
+        except ResponseHung as hung:
+            # Outside the simulator's lock: only this request waits. A client with a shorter read timeout gives
+            # up first; then the connection is cut, never answered.
+            raise _Cut(hung.seconds) from hung
+        return answer.status, dict(answer.headers), answer.body
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Serves in a background thread; returns the base URL (port 0 picks a free port)."""
-        self._server = make_server(host, port, self, threaded=True)
+        self._server = _Server((host, port), self)
         self._thread = threading.Thread(target=self._server.serve_forever, name="crossdock-endpoint", daemon=True)
         self._thread.start()
         return f"http://{host}:{self._server.server_port}"
@@ -102,3 +91,53 @@ class LocalEndpoint:
             self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=10)
+
+
+class _Server(ThreadingHTTPServer):
+    # A thread per connection; a client's idle keep-alive connection must not hold the process open at exit.
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], endpoint: LocalEndpoint) -> None:
+        super().__init__(address, _Handler)
+        self.endpoint = endpoint
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive unless the client asks to close
+    server: _Server
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {name.lower(): ", ".join(self.headers.get_all(name, [])) for name in self.headers}
+        try:
+            status, answer_headers, answer_body = self.server.endpoint.answer(self.command, self.path, headers, body)
+        except _Cut as cut:
+            if cut.seconds:
+                time.sleep(cut.seconds)  # the hang being simulated: real time, on this connection's thread only
+            self.connection.shutdown(socket.SHUT_RDWR)
+            self.close_connection = True
+            return
+        except Exception:  # noqa: BLE001 - a server answers 500 for a failing handler and keeps serving
+            _log.exception("local endpoint: %s %s failed", self.command, self.path)
+            status, answer_headers, answer_body = 500, {"Content-Type": "text/plain"}, b"internal server error"
+        self.send_response(status, _phrase(status))
+        for name, value in answer_headers.items():
+            if name.lower() not in _OWN_HEADERS:
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(answer_body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(answer_body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """One access-log line per request would drown the demo's output."""
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from botocore.exceptions import ClientError
 from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser  # type: ignore[attr-defined]
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 
+from crossdock_local.aws.dynamodb_expressions import copy_tree
 from crossdock_local.aws.embedded import EmbeddedAws
 
 APP = Path(__file__).parent / "embedded_app" / "template.yaml"
@@ -127,3 +129,33 @@ def test_a_kept_tree_is_shared_and_left_as_parsed() -> None:
         traverser.nodes_to_be_processed()
         traverser.nodes_to_be_processed()
         assert built == [1]
+
+
+def _shape(node: Any, parent: Any = None) -> Any:
+    """A tree as nested tuples, checking on the way that each node's parent is the node it hangs under."""
+    assert node.parent is parent
+    children = [_shape(c, node) if hasattr(c, "children") else c for c in node.children or []]
+    return (type(node).__name__, node.type, sorted(vars(node)), children)
+
+
+def _nodes(node: Any) -> list[Any]:
+    found = [node]
+    for child in node.children or []:
+        if hasattr(child, "children"):
+            found += _nodes(child)
+    return found
+
+
+def test_a_trees_copy_is_deepcopys_own() -> None:
+    # GIVEN parsed update expressions of every clause and function the application uses, and a plain value
+    expressions = [expression for expression, *_ in UPDATES if expression != "SET SET = :v"]
+    expressions.append("SET #a.b[2] = list_append(if_not_exists(#x, :e), :v) REMOVE y ADD z :one DELETE s :set")
+    for expression in expressions:
+        tree = UpdateExpressionParser.make(expression)
+        # WHEN the tree is copied node by node
+        copied = copy_tree(tree)
+        # THEN it has deepcopy's shape, parent links inside the copy, and shares no node with the original
+        assert _shape(copied) == _shape(copy.deepcopy(tree)) == _shape(tree)
+        assert not {id(n) for n in _nodes(copied)} & {id(n) for n in _nodes(tree)}
+    value = {"L": [{"S": "x"}]}
+    assert copy_tree(value) == value and copy_tree(value) is not value

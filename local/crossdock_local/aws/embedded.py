@@ -54,6 +54,7 @@ from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from crossdock.environment import LOCAL_STACK_VARIABLE
 from crossdock_local.aws import s3_buckets
 from crossdock_local.aws.api import ApiGateway, ApiResponse, Route
+from crossdock_local.aws.botocore_user_agent import build_user_agents_once
 from crossdock_local.aws.clock import VirtualClock
 from crossdock_local.aws.dynamodb_answers import write_item_answers_directly
 from crossdock_local.aws.dynamodb_expressions import parse_update_expressions_once
@@ -235,6 +236,7 @@ class EmbeddedAws:
         read_queue_attributes_lazily(stack)
         find_messages_directly(stack)
         find_handlers_by_name(stack)
+        build_user_agents_once(stack)
         # moto makes a new boto3 client for every Lambda task of every execution (tens of milliseconds each, and
         # under the runtime's lock, see below); its clients differ by region and service only (fixed test
         # credentials, whatever the state's), and botocore clients are safe to share between threads, so one per
