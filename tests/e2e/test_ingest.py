@@ -270,3 +270,36 @@ def test_a_normal_webhook_makes_no_s3_request(stack: LocalStack, merchant_with: 
     stack.settle()
     # THEN nothing asked S3 for anything (the claim check is only for bodies too large for a message)
     assert stack.aws.usage()["api_calls"].get("s3", {}) == before
+
+
+def test_implausible_orders_end_needs_attention_naming_the_field_and_nothing_is_booked(
+    stack: LocalStack, merchant_with: Any
+) -> None:
+    # GIVEN a shop, and correctly signed paid orders each with one implausible value
+    merchant = merchant_with()
+    plain = merchant.order(0, financial_status="paid")
+    plain["line_items"] = [{**line, "id": 900 + n} for n, line in enumerate(plain["line_items"])]
+    first = plain["line_items"][0]
+    cases: dict[str, dict[str, Any]] = {
+        "line_items.0.quantity": {"line_items": [{**first, "quantity": 1e30}]},
+        "line_items.0.price": {"line_items": [{**first, "price": "1e400"}]},
+        "id": {"id": True},
+        "currency": {"currency": "XXX"},
+        "line_items.0.title": {"line_items": [{**first, "title": "Krus\x00"}]},
+        "line_items": {"line_items": []},
+    }
+    for number, changes in enumerate(cases.values()):
+        order = {**plain, "id": 7_000 + number, "name": f"#70{number}", **changes}
+        body = json.dumps(order).encode()
+        headers = shopify_headers(merchant.domain, body, merchant.connection.app_secret, topic="orders/paid")
+        # WHEN Shopify delivers it THEN it is taken (200: the body is readable JSON) ...
+        assert post(stack, headers, body).status == 200
+    stack.settle()
+    # ... AND each ends needs_attention for bad data (not a bug), its reason naming the field; Rackbeat has no order
+    handled = merchant.events()
+    assert len(handled) == len(cases)
+    assert all((e["status"], e["failure_class"]) == ("needs_attention", "validation") for e in handled), handled
+    reasons = sorted(str(e["reason"]) for e in handled)
+    for field in cases:
+        assert any(reason.startswith(f"order payload is invalid: {field}: ") for reason in reasons), (field, reasons)
+    assert stack.rackbeat.state(merchant.connection.rackbeat_account_id).orders == {}

@@ -39,7 +39,7 @@ def test_the_sweep_sends_exactly_the_orders_dispatch_would_transfer(when: Transf
                 "id": 1,
                 "name": "#1001",
                 "currency": "DKK",
-                "line_items": [],
+                "line_items": [{"id": 1, "quantity": 1, "price": "0"}],  # an order has lines (order_values)
                 "total_price": "0",
                 "financial_status": financial,
                 "fulfillment_status": fulfillment,

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from crossdock.connectors.shopify.order_values import check_order_values
 from crossdock.model.order import Customer, Order, OrderLine
 
 # Shopify financial statuses of an order whose money was taken (a refund does not make it unpaid).
@@ -106,6 +107,7 @@ class ShopifyOrder(_Tolerant):
 
 
 def parse_order(payload: dict[str, Any]) -> ShopifyOrder:
+    check_order_values(payload)  # an implausible value is refused naming its field, before anything reads it
     return ShopifyOrder.model_validate(payload)
 
 
