@@ -11,6 +11,7 @@ import pytest
 from rackbeat_api import product, rackbeat_client, sent, subscribe
 from sim_fakes import RecordingSink
 
+from crossdock_local.sims.rackbeat import fulfilment
 from crossdock_local.sims.rackbeat.simulator import RackbeatSimulator
 
 KEY = "key-catalog"
@@ -572,3 +573,40 @@ def test_writes_and_stock_moves_touch_updated_at_but_not_created_at(sim: Rackbea
     mug["updated_at"] = "2025-01-01 00:00:00"
     sim.adjust_stock(1, "MUG", 1)
     assert product(api, "MUG")["updated_at"] > "2025-01-01 00:00:00"
+
+
+def test_reads_in_a_row_share_what_booked_orders_hold_and_any_change_is_seen_by_the_next_read(
+    sim: RackbeatSimulator, api: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GIVEN a booked order holding 2 mugs, WHEN the mug is read three times in a row, THEN the orders are walked
+    once for the three; WHEN another order is booked, a shipment drawn, and an order changed from Python, THEN each
+    next read shows the new reservation (what was worked out for the earlier reads is not reused)."""
+    walks: list[int] = []
+    walk = fulfilment._walk_orders
+
+    def counted_walk(account: Any) -> Any:
+        walks.append(1)
+        return walk(account)
+
+    monkeypatch.setattr(fulfilment, "_walk_orders", counted_walk)
+    mug = {"item_id": "MUG", "quantity": 2, "line_price": "99.50", "vat_percentage": 25, "location_id": "L1"}
+
+    def book(quantity: int) -> int:
+        body = {"customer_id": 1, "lines": [{**mug, "quantity": quantity}]}
+        number = int(api.post("orders/drafts", json=body).json()["order"]["number"])
+        assert api.post(f"orders/{number}/book", json={"mail": {"send": False}}).status_code == 200
+        return number
+
+    first = book(2)
+    walks.clear()
+    reads = [Decimal(str(product(api, "MUG")["in_order_quantity"])) for _ in range(3)]
+    assert reads == [2, 2, 2]
+    assert len(walks) == 1
+    book(3)
+    assert Decimal(str(product(api, "MUG")["in_order_quantity"])) == 5
+    shipment = api.post(f"orders/{first}/create-shipment").json()["order_shipment"]
+    assert api.post(f"orders/shipments/{shipment['id']}/mark-shipped", json={"pick": True}).status_code == 200
+    assert Decimal(str(product(api, "MUG")["in_order_quantity"])) == 3
+    account = sim.accounts[next(iter(sim.accounts))]
+    next(o for o in sim.state(account.id).orders.values() if not o["is_shipped"])["is_cancelled"] = True
+    assert Decimal(str(product(api, "MUG")["in_order_quantity"])) == 0

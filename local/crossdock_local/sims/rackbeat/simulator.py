@@ -48,6 +48,7 @@ from crossdock_local.sims.rackbeat.webhooks import DeliveryRules
 from crossdock_local.sims.rackbeat.wire import Refused, bearer, next_number, render, wants_suppress
 
 WINDOW_SECONDS = 60.0
+READS = frozenset({"GET", "HEAD"})  # methods whose handlers change nothing
 # Rackbeat's wording of an outage, a throttle and a server error (the base's defaults are Laravel's, as Rackbeat's).
 FAULT_ANSWERS = FaultAnswers(
     outage={"message": "Service Unavailable"},
@@ -187,7 +188,10 @@ class RackbeatSimulator(Simulator):
             self._keys[api_key] = account_id
 
     def state(self, account_id: int) -> AccountState:
-        return self.accounts[account_id]
+        """The account's records, to read or change from Python (what a read worked out is forgotten then)."""
+        account = self.accounts[account_id]
+        account.forget_held()
+        return account
 
     def snapshot(self) -> dict[str, Any]:
         """`GET /_control/state`: per account, how many of each resource it holds and its webhook deliveries.
@@ -407,11 +411,18 @@ class RackbeatSimulator(Simulator):
         return response
 
     def _dispatch(self, request: SimRequest, account: AccountState) -> SimResponse:
-        with self._acting_as(account, suppress=wants_suppress(request)):
-            try:
-                return self.router.dispatch(request)
-            except Refused as refusal:
-                return refusal.response
+        # Reads in a row may share what booked orders hold; anything else may change it (fulfilment.reservations).
+        account.reading = request.method in READS
+        if not account.reading:
+            account.forget_held()
+        try:
+            with self._acting_as(account, suppress=wants_suppress(request)):
+                try:
+                    return self.router.dispatch(request)
+                except Refused as refusal:
+                    return refusal.response
+        finally:
+            account.reading = False
 
     @contextmanager
     def _acting_as(self, account: AccountState, suppress: bool = False) -> Iterator[Session]:
@@ -429,7 +440,9 @@ class RackbeatSimulator(Simulator):
         """A change made from Python the way a person in Rackbeat's UI makes it: under the lock, with the handlers'
         rules (a refusal raises ValueError carrying the API's error body) and webhooks queued for `deliver`, as an
         API call's are."""
-        with self._lock, self._acting_as(self.state(account_id), suppress) as session:
+        account = self.state(account_id)
+        with self._lock, self._acting_as(account, suppress) as session:
+            account.forget_held()
             try:
                 yield session
             except Refused as refusal:

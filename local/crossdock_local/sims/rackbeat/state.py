@@ -70,3 +70,11 @@ class AccountState:
     credit_notes: dict[int, Record] = field(default_factory=dict)  # customer credit notes (credit_notes.py)
     # Guess: per-customer item prices, customer number → product number → price row (customers.py).
     customer_prices: dict[int, dict[str, Record]] = field(default_factory=dict)
+    # What booked orders hold (`fulfilment.reservations`), worked out once for a run of reads: kept only while the
+    # simulator answers a read (`reading`), forgotten as soon as a write or a change from Python begins.
+    reading: bool = field(default=False, repr=False, compare=False)
+    held_while_reading: Any = field(default=None, repr=False, compare=False)
+
+    def forget_held(self) -> None:
+        """The orders or shipments may change: what they hold is worked out again at the next read."""
+        self.held_while_reading = None
