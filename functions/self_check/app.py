@@ -1,5 +1,5 @@
-"""Self-check: run by the schedule, re-creates the Shopify webhook subscriptions Shopify removed, for every active
-connection. The schedule's input carries nothing the check needs."""
+"""Self-check: run by the schedule, re-creates the Shopify webhook subscriptions Shopify removed and the Rackbeat
+webhooks that went missing, for every active connection. The schedule's input carries nothing the check needs."""
 
 from __future__ import annotations
 
@@ -32,10 +32,13 @@ trace_outbound_http()  # Rackbeat's and Shopify's answers, timed in X-Ray
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.set_correlation_id(f"self-check:{context.aws_request_id}")
+    clients = services.clients(ENV)
     deps = SelfCheckDeps(
         table=services.table(),
-        shopify=services.clients(ENV).shopify,
+        shopify=clients.shopify,
         webhook_base_url=ENV.webhook_base_url,
+        rackbeat=clients.rackbeat,
+        secrets=services.secrets(),
     )
     report = run_self_check(deps)
     metrics.add_metric(name="self_check_connections", unit=MetricUnit.Count, value=report.checked)
@@ -44,5 +47,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         metrics.add_metric(name=f"self_check_failed_{failure.failure_class}", unit=MetricUnit.Count, value=1)
         logger.warning("self-check failed for a connection", extra=vars(failure))
     for connection_id, topics in report.repaired.items():
-        logger.info("webhook subscriptions re-created", extra={"connection_id": connection_id, "topics": topics})
+        logger.info("webhooks re-created", extra={"connection_id": connection_id, "topics": topics})
     return report.as_dict()

@@ -278,7 +278,7 @@ def _events_retry(target: OperatorTarget, args: argparse.Namespace) -> str:
 
 
 def _dlq_show(target: OperatorTarget, args: argparse.Namespace) -> str:
-    names = [args.queue] if args.queue else list(DEAD_LETTER_QUEUE_NAMES)
+    names = [args.queue] if args.queue else [queue.name for queue in target.dead_letter_queues]
     reports = [dead_letters.show(target, name, limit=args.limit, with_payload=args.payload) for name in names]
     if args.json:
         return out.as_json(reports)

@@ -6,6 +6,7 @@ A deployed stack is found by its CloudFormation name: the logical ids of templat
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,14 +16,13 @@ from crossdock.operations.errors import NotFound, OperatorError
 TABLE = "Table"
 INBOUND_QUEUE = "InboundQueue"
 
-# (name an operator types, the dead-letter queue's logical id, the logical id of the queue it takes messages from;
-# None where the messages come from Lambda and the Scheduler, which have no queue to go back to).
-DEAD_LETTER_QUEUES: tuple[tuple[str, str, str | None], ...] = (
-    ("inbound", "InboundDeadLetterQueue", INBOUND_QUEUE),
-    ("shopify-outbound", "ShopifyOutboundDeadLetterQueue", "ShopifyOutboundQueue"),
-    ("self-check", "SelfCheckDeadLetterQueue", None),
-)
-DEAD_LETTER_QUEUE_NAMES = tuple(name for name, _, _ in DEAD_LETTER_QUEUES)
+# A stack's dead-letter queues are found in its resources (`dead_letter_queues_in`): template.yaml names each
+# `<Source>DeadLetterQueue`, so one added to the template shows in `dlq` and `status` without a change here. These
+# are the names of this release's template (what `crossdock dlq --queue` offers, and the order they are shown in);
+# tests/component/test_dead_letter_queues.py holds them to template.yaml.
+DEAD_LETTER_SUFFIX = "DeadLetterQueue"
+DEAD_LETTER_QUEUE_NAMES = ("inbound", "shopify-outbound", "self-check", "poll")
+INBOUND_DEAD_LETTER_QUEUE = "InboundDeadLetterQueue"
 
 
 @dataclass(frozen=True)
@@ -52,14 +52,31 @@ class OperatorTarget:
         for queue in self.dead_letter_queues:
             if queue.name == name:
                 return queue
-        raise NotFound(f"no dead-letter queue {name!r}; the queues are {', '.join(DEAD_LETTER_QUEUE_NAMES)}")
+        known = ", ".join(queue.name for queue in self.dead_letter_queues)
+        raise NotFound(f"no dead-letter queue {name!r}; the queues are {known}")
 
 
 def required_logical_ids() -> list[str]:
-    ids = [TABLE, INBOUND_QUEUE]
-    for _, queue, source in DEAD_LETTER_QUEUES:
-        ids += [queue] + ([source] if source else [])
-    return list(dict.fromkeys(ids))
+    return [TABLE, INBOUND_QUEUE, INBOUND_DEAD_LETTER_QUEUE]
+
+
+def dead_letter_queues_in(resources: Mapping[str, str]) -> tuple[DeadLetterQueue, ...]:
+    """Every dead-letter queue among a stack's resources (logical id → physical id, a queue's is its URL). Its
+    messages came from `<Source>Queue` when the stack has one, where a redrive sends them back; a dead-letter queue
+    of Lambda's or the Scheduler's failed invocations (self-check, poll) has none. Known names first, in their
+    order, then any other by name."""
+    found = []
+    for logical_id, url in resources.items():
+        stem = logical_id.removesuffix(DEAD_LETTER_SUFFIX)
+        if stem and stem != logical_id:
+            found.append(DeadLetterQueue(dead_letter_queue_name(stem), url, resources.get(f"{stem}Queue")))
+    rank = {name: index for index, name in enumerate(DEAD_LETTER_QUEUE_NAMES)}
+    return tuple(sorted(found, key=lambda queue: (rank.get(queue.name, len(rank)), queue.name)))
+
+
+def dead_letter_queue_name(stem: str) -> str:
+    """The name an operator types for `<Stem>DeadLetterQueue`: `ShopifyOutbound` → `shopify-outbound`."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", stem).lower()
 
 
 def stack_resources(cloudformation: Any, stack_name: str) -> dict[str, str]:
@@ -89,10 +106,7 @@ def target_from_resources(
         table=table(resources[TABLE]),
         sqs=sqs,
         inbound_queue_url=resources[INBOUND_QUEUE],
-        dead_letter_queues=tuple(
-            DeadLetterQueue(name, resources[queue], resources[source] if source else None)
-            for name, queue, source in DEAD_LETTER_QUEUES
-        ),
+        dead_letter_queues=dead_letter_queues_in(resources),
         description=description,
         poll_seconds=poll_seconds,
     )

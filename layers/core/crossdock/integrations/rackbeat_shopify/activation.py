@@ -8,7 +8,8 @@ ingest can authenticate deliveries. Several connections on one Rackbeat account 
 (their URLs differ by connection id), so every stock change reaches every shop. Shopify subscriptions are looked
 up first and only the missing ones created, so activating twice changes nothing; the scheduled self-check uses the
 same repair on its own (`repair_shopify_subscriptions`), because Shopify removes a subscription whose deliveries kept
-failing for 4 hours and re-registering Rackbeat's webhooks every hour would only pile up tokens.
+failing for 4 hours. It repairs Rackbeat's webhooks too (`repair_rackbeat_webhooks`), comparing the account's list
+first: re-registering them blindly every hour would only pile up tokens.
 """
 
 from __future__ import annotations
@@ -67,15 +68,45 @@ def register_webhooks(
     webhook_base_url: str,
 ) -> Registered:
     base = webhook_base_url.rstrip("/")
-    tokens: list[str] = json.loads(secrets.get(connection.id, RACKBEAT_WEBHOOK_TOKENS) or "[]")
     events = rackbeat_events(connection)
+    _register_rackbeat(connection, rackbeat, secrets, rackbeat_webhook_url(base, connection.id), events)
+    return Registered(events, repair_shopify_subscriptions(connection, shopify, base))
+
+
+def rackbeat_webhook_url(webhook_base_url: str, connection_id: str) -> str:
+    return f"{webhook_base_url.rstrip('/')}/webhooks/rackbeat/{connection_id}"
+
+
+def repair_rackbeat_webhooks(
+    connection: RackbeatShopifyConnection, rackbeat: RackbeatClient, secrets: SecretStore, webhook_base_url: str
+) -> list[str]:
+    """Registers the Rackbeat webhooks to our address that the settings need and the account lacks (deleted in
+    Rackbeat's UI, or switched off); returns their events. The account's list is compared first, so a healthy
+    connection costs one listing and gains no token: registering is an upsert, but each creation issues a new
+    token, which ingest would then have to accept for good."""
+    url = rackbeat_webhook_url(webhook_base_url, connection.id)
+    active = {
+        str(hook.get("event"))
+        for hook in rackbeat.iterate("webhooks", "webhooks")
+        if hook.get("url") == url and hook.get("is_active", True)
+    }
+    missing = [event for event in rackbeat_events(connection) if event not in active]
+    if missing:
+        _register_rackbeat(connection, rackbeat, secrets, url, missing)
+    return missing
+
+
+def _register_rackbeat(
+    connection: RackbeatShopifyConnection, rackbeat: RackbeatClient, secrets: SecretStore, url: str, events: list[str]
+) -> None:
+    """Registers `events` to `url` and keeps each new webhook's token with the connection's secrets (Rackbeat shows
+    a token only when it creates the webhook)."""
+    tokens: list[str] = json.loads(secrets.get(connection.id, RACKBEAT_WEBHOOK_TOKENS) or "[]")
     for event in events:
-        body = {"event": event, "url": f"{base}/webhooks/rackbeat/{connection.id}", "is_active": True}
-        token = rackbeat.post("webhooks", body)["webhook"].get("token")
+        token = rackbeat.post("webhooks", {"event": event, "url": url, "is_active": True})["webhook"].get("token")
         if token and token not in tokens:
             tokens.append(token)
     secrets.put(connection.id, RACKBEAT_WEBHOOK_TOKENS, json.dumps(tokens))
-    return Registered(events, repair_shopify_subscriptions(connection, shopify, base))
 
 
 def shopify_webhook_uri(webhook_base_url: str) -> str:

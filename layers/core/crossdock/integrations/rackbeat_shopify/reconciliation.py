@@ -17,6 +17,12 @@ pushes).
   for their refunds; one created in the window without a credit note is sent as the `refunds/create` message
   Shopify would have sent (`redrive: reconciliation`); dispatch names its workflow after the refund, so a duplicate
   is refused.
+- **Cancellations** (part of the orders sweep): an order of that window cancelled in Shopify whose Rackbeat order
+  is still open (mapped, not marked cancelled, and Rackbeat does not show it cancelled) gets the `orders/cancelled`
+  message Shopify would have sent, read from Shopify as it is now (`redrive: reconciliation`); dispatch starts its
+  cancellation workflow, which cancels it as for the webhook — or, when it is already shipped or invoiced, notes
+  that on the order and asks for attention. A cancellation that already ran (or is running) is not repeated:
+  dispatch looks at its workflow first.
 - **Waiting refunds** (`orders.refunds_as_credit_notes`, part of the orders sweep): refunds that wait for their
   order's invoice (`refund_waits`) and whose order can take them now get a `refunds/credit` message.
 - **Stock** (`StockSweep`): the Rackbeat catalog is walked in pages, a few per sweep, its cursor the offset of the
@@ -40,12 +46,14 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from crossdock.connections.model import Connection
+from crossdock.connectors.rackbeat import orders as rackbeat_orders
 from crossdock.connectors.rackbeat import products as rackbeat_products
-from crossdock.connectors.rackbeat.client import RackbeatClient
+from crossdock.connectors.rackbeat.client import NotFound, RackbeatClient
 from crossdock.connectors.shopify import inventory, order_query
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.connectors.shopify.inventory import InventoryLevel
 from crossdock.connectors.shopify.orders import PAID_STATES
+from crossdock.connectors.shopify.webhooks import CANCEL_TOPIC
 from crossdock.integrations.rackbeat_shopify import refund_waits
 from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
 from crossdock.integrations.rackbeat_shopify.settings import RackbeatShopifySettings, TransferWhen
@@ -88,6 +96,7 @@ class _Repairs:
     orders: list[str] = field(default_factory=list)
     refunds: list[str] = field(default_factory=list)
     credits: list[str] = field(default_factory=list)  # waiting refunds whose order can take them now
+    cancellations: list[str] = field(default_factory=list)  # cancelled in Shopify, still open in Rackbeat
 
 
 def _stamp(started: float) -> str:
@@ -170,7 +179,7 @@ def _sweep_orders(
         for summary in page.orders:
             examined += 1
             last_seen = summary.updated_at
-            _look_at(connection, summary, since, shopify, stamp, found, ports.table)
+            _look_at(connection, summary, since, shopify, stamp, found, ports)
         after = page.next_cursor
         if after is None:
             break
@@ -188,6 +197,7 @@ def _sweep_orders(
         "orders_enqueued": found.orders,
         "refunds_enqueued": found.refunds,
         "credits_enqueued": found.credits,
+        "cancellations_enqueued": found.cancellations,
         "more": more,
     }
     parts = []
@@ -197,6 +207,9 @@ def _sweep_orders(
         parts.append(f"{len(found.refunds)} refund(s) without a credit note: {_listed(found.refunds)}")
     if found.credits:
         parts.append(f"{len(found.credits)} waiting refund(s) whose order can take them now: {_listed(found.credits)}")
+    if found.cancellations:
+        described = _listed(found.cancellations)
+        parts.append(f"{len(found.cancellations)} cancelled order(s) still open in Rackbeat: {described}")
     event = _event(parts, report, f" (orders updated {window[0]} to {window[1]})")
     return PollResult(found.messages, order_query.search_time(position), report, event)
 
@@ -208,10 +221,16 @@ def _look_at(
     shopify: ShopifyAdmin,
     stamp: str,
     found: _Repairs,
-    table: Any,
+    ports: PollPorts,
 ) -> None:
-    settings = connection.settings
+    settings, table = connection.settings, ports.table
     mapped = mappings.get_mapping(table, connection.id, "order", "shopify", summary.order_id) or {}
+    if summary.cancelled and _still_open(connection, mapped, ports):
+        body = order_query.fetch_order(shopify, summary.order_id)
+        if body is not None and body.get("cancelled_at"):
+            event_id = f"reconcile-cancel-{summary.order_id}-{stamp}"
+            found.messages.append(_message(connection, "shopify", CANCEL_TOPIC, event_id, body))
+            found.cancellations.append(summary.name)
     if mapped.get("status") not in ("done", "cancelled") and awaits_transfer(settings.orders.transfer_when, summary):
         payload = {"order_id": summary.order_id}
         found.messages.append(
@@ -229,6 +248,19 @@ def _look_at(
             event_id = f"reconcile-refund-{refund.refund_id}-{stamp}"
             found.messages.append(_message(connection, "shopify", REFUND_TOPIC, event_id, body))
             found.refunds.append(refund.refund_id)
+
+
+def _still_open(connection: RackbeatShopifyConnection, mapped: dict[str, Any], ports: PollPorts) -> bool:
+    """Whether the order reached Rackbeat and is not cancelled there: the mapping first (no call for an order that
+    never reached Rackbeat or whose cancellation went through), then Rackbeat itself (one read per such order;
+    cancellations are few)."""
+    if not mapped.get("target_id") or mapped.get("status") == "cancelled":
+        return False
+    try:
+        order = rackbeat_orders.get_order(ports.clients.rackbeat(connection), int(mapped["target_id"]))
+    except NotFound:
+        return False  # deleted in Rackbeat: nothing left to cancel
+    return not order.get("is_cancelled")
 
 
 def _credited(table: Any, connection_id: str, refund_id: str) -> bool:

@@ -1,9 +1,11 @@
-"""The scheduled self-check: every active connection's Shopify webhook subscriptions are still there (SPEC §5).
+"""The scheduled self-check: every active connection's webhooks are still there, in both systems (SPEC §5).
 
 Shopify removes a subscription whose deliveries failed for 4 hours, and then sends that topic nowhere: orders would
-stop arriving without a trace. The check lists each active shop's subscriptions and re-creates the missing ones,
-recording a `shopify/self_check` event only when it repaired something, so a healthy hour leaves no trace. One
-connection failing (a revoked token, Shopify down) does not stop the others; its failure is reported.
+stop arriving without a trace. A Rackbeat webhook deleted or switched off in Rackbeat (by a user, or by Rackbeat
+after failed deliveries) silences stock and item changes the same way. The check lists each active connection's
+Shopify subscriptions and Rackbeat webhooks and re-creates what its settings need and is missing, recording a
+`shopify/self_check` event only when it repaired something, so a healthy hour leaves no trace. One connection
+failing (a revoked token, a platform down) does not stop the others; its failure is reported.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crossdock.connections.model import ConnectionState
+from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.errors import CrossdockError
 from crossdock.integrations.rackbeat_shopify import activation
@@ -22,6 +25,7 @@ from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyCo
 from crossdock.store import connections, events
 from crossdock.store.events import EventStatus
 from crossdock.store.outcome import finish_event
+from crossdock.store.secrets import SecretStore
 
 SELF_CHECK_TOPIC = "shopify/self_check"
 
@@ -30,7 +34,9 @@ SELF_CHECK_TOPIC = "shopify/self_check"
 class SelfCheckDeps:
     table: Any
     shopify: Callable[[RackbeatShopifyConnection], ShopifyAdmin]
-    webhook_base_url: str  # where Shopify delivers to: the API's public URL
+    webhook_base_url: str  # where Shopify and Rackbeat deliver to: the API's public URL
+    rackbeat: Callable[[RackbeatShopifyConnection], RackbeatClient]
+    secrets: SecretStore  # where a re-registered Rackbeat webhook's token is kept
 
 
 @dataclass(frozen=True)
@@ -43,7 +49,8 @@ class CheckFailure:
 @dataclass
 class SelfCheckReport:
     checked: int = 0
-    repaired: dict[str, list[str]] = field(default_factory=dict)  # connection id → topics re-created
+    # connection id → Shopify topics and Rackbeat events (`rackbeat:<event>`) re-created
+    repaired: dict[str, list[str]] = field(default_factory=dict)
     failed: list[CheckFailure] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -71,9 +78,19 @@ def run_self_check(deps: SelfCheckDeps) -> SelfCheckReport:
 
 
 def check_connection(connection: RackbeatShopifyConnection, deps: SelfCheckDeps) -> list[str]:
-    """Re-creates the connection's missing Shopify subscriptions and records what it did; returns their topics."""
-    recreated = activation.repair_shopify_subscriptions(connection, deps.shopify(connection), deps.webhook_base_url)
+    """Re-creates the connection's missing Shopify subscriptions and Rackbeat webhooks and records what it did;
+    returns their topics (Rackbeat's as `rackbeat:<event>`)."""
+    topics = activation.repair_shopify_subscriptions(connection, deps.shopify(connection), deps.webhook_base_url)
+    hooks = activation.repair_rackbeat_webhooks(
+        connection, deps.rackbeat(connection), deps.secrets, deps.webhook_base_url
+    )
+    recreated = topics + [f"rackbeat:{event}" for event in hooks]
     if recreated:
+        parts = []
+        if topics:
+            parts.append(f"re-created Shopify webhook subscriptions that Shopify had removed: {', '.join(topics)}")
+        if hooks:
+            parts.append(f"re-registered Rackbeat webhooks that were missing or switched off: {', '.join(hooks)}")
         received_at = events.received_stamp()
         sk = events.record_received(
             deps.table,
@@ -81,14 +98,8 @@ def check_connection(connection: RackbeatShopifyConnection, deps: SelfCheckDeps)
             str(uuid.uuid4()),
             "crossdock",
             SELF_CHECK_TOPIC,
-            json.dumps({"recreated": recreated}),
+            json.dumps({"recreated": topics, "rackbeat_webhooks": hooks}),
             received_at,
         )
-        finish_event(
-            deps.table,
-            connection.id,
-            sk,
-            EventStatus.DONE,
-            f"re-created Shopify webhook subscriptions that Shopify had removed: {', '.join(recreated)}",
-        )
+        finish_event(deps.table, connection.id, sk, EventStatus.DONE, "; ".join(parts))
     return recreated
