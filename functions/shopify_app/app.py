@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from crossdock import pacing, services
 from crossdock.aws import schedules
 from crossdock.aws.observability import logger, metrics, trace_outbound_http, tracer
-from crossdock.environment import FunctionEnvironment
+from crossdock.environment import FunctionEnvironment, MisconfiguredFunction
 from crossdock.flows.poll_schedules import PollSchedules
 from crossdock.integrations.rackbeat_shopify.install import InstallAnswer, InstallDeps, begin_install, complete_install
 from crossdock.registry import poll_streams
@@ -31,6 +31,13 @@ class Environment(FunctionEnvironment):
 
 
 ENV = Environment.read(os.environ)
+# Without PUBLIC_BASE_URL the addresses Shopify is given (the OAuth redirect_uri, the webhooks' address) would come
+# from the request's Host header, which the caller chooses: allowed only where the runtime says it is local.
+if not ENV.public_base_url and not ENV.crossdock_local_stack:
+    raise MisconfiguredFunction(
+        "environment variable PUBLIC_BASE_URL is empty: set the stack's PublicBaseUrl parameter to the API's public "
+        "URL (only the local runtime, CROSSDOCK_LOCAL_STACK=true, may take it from each request)"
+    )
 services.configure(ENV)
 # The install creates the connection's poll schedules: they invoke the poll function through the scheduler's role.
 _POLL_TARGET = schedules.ScheduleTarget(ENV.poll_function_arn, ENV.poll_schedule_role_arn, ENV.poll_dead_letter_arn)
@@ -53,10 +60,10 @@ def _deps() -> InstallDeps:
 
 
 def _public_base_url() -> str:
-    """Where Shopify sends the browser back to and delivers webhooks: `PUBLIC_BASE_URL` when set (a custom
-    domain, which should be in the app's allowed redirection URLs), else the URL this request came in on. API
-    Gateway sets X-Forwarded-Proto; without it the request reached us directly, over plain HTTP (locally). Only
-    the execute-api domain carries the stage in its paths."""
+    """Where Shopify sends the browser back to and delivers webhooks: `PUBLIC_BASE_URL` (the API's public URL,
+    which should be in the app's allowed redirection URLs); in the local runtime only, when it is empty, the URL this
+    request came in on (the import refuses anything else). Without X-Forwarded-Proto the request reached us
+    directly, over plain HTTP. Only the execute-api domain carries the stage in its paths."""
     configured = (ENV.public_base_url or "").rstrip("/")
     if configured:
         return configured

@@ -227,16 +227,41 @@ def test_too_few_granted_scopes_is_403_and_the_connection_stays_installing(stack
     assert load_stored(stack.secrets, pending.connection_id) is None
 
 
-def test_a_code_already_used_is_a_clean_400(stack: LocalStack, pending: LocalInstall) -> None:
+def test_a_code_already_used_is_a_clean_400(stack: LocalStack) -> None:
+    # GIVEN an install whose code was traded (then refused for too few scopes: the connection is still installing)
+    pending = stack.begin_install({**demo_settings(), "stock_sync": {"enabled": True}}, shop_domain=new_shop())
     first_approval, second_approval = start(stack, pending), start(stack, pending)
-    used = query_of(stack.shopify.approve(pending.shop_domain, first_approval))
-    assert callback_with(stack, used).status_code == 200
+    used = query_of(stack.shopify.approve(pending.shop_domain, first_approval, grant_scopes="read_orders"))
+    assert callback_with(stack, used).status_code == 403
+    # WHEN the same code comes back with the second, still unused state
     reused_code = signed({**used, "state": query_of(second_approval)["state"]}, pending.client_secret)
 
     answer = callback_with(stack, reused_code)
 
     assert answer.status_code == 400
     assert "invalid_grant" in answer.text and used["code"] not in answer.text
+
+
+def test_a_second_state_for_an_installed_shop_is_409_and_trades_no_second_code(
+    stack: LocalStack, pending: LocalInstall
+) -> None:
+    # GIVEN two installs started for one shop (two states issued), and the first one completed
+    first_approval, second_approval = start(stack, pending), start(stack, pending)
+    assert browse(stack, stack.shopify.approve(pending.shop_domain, first_approval)).status_code == 200
+    token = load_stored(stack.secrets, pending.connection_id)
+    grants = stack.shopify.token_requests["authorization_code"]
+    states = oauth_states(stack)
+    # WHEN Shopify sends the browser back with the second state and a fresh code
+    answer = browse(stack, stack.shopify.approve(pending.shop_domain, second_approval))
+    # THEN it is refused as already installed, before Shopify is asked for a second token
+    assert answer.status_code == 409
+    assert answer.text == f"the connection for {pending.shop_domain} is active: Crossdock is already installed for it"
+    assert stack.shopify.token_requests["authorization_code"] == grants
+    # AND nothing changed but that the second state is spent: the same token, the connection active
+    assert load_stored(stack.secrets, pending.connection_id) == token
+    assert state_of(stack, pending) is ConnectionState.ACTIVE
+    assert oauth_states(stack) == states - 1
+    assert browse(stack, stack.shopify.approve(pending.shop_domain, second_approval)).status_code == 401
 
 
 def test_no_answer_or_log_line_carries_a_secret(stack: LocalStack, pending: LocalInstall) -> None:

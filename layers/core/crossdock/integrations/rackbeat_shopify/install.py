@@ -105,6 +105,12 @@ def complete_install(params: Mapping[str, str], public_base_url: str, deps: Inst
     # The state is spent before the code is: a replayed callback stops here and never reaches Shopify.
     if oauth_states.consume(deps.table, params.get("state", ""), shop, now) != connection.id:
         return InstallAnswer(401, "state is unknown, expired or already used: start the install again from Shopify")
+    # A second install started while the first was waiting (two states for one shop) must not trade a second code
+    # on a connection that is installed by now: its state is spent (it can never complete), nothing else changes.
+    if connection.state not in INSTALLABLE:
+        return InstallAnswer(
+            409, f"the connection for {shop} is {connection.state.value}: Crossdock is already installed for it"
+        )
     client = oauth.ShopifyOAuth(connection.accounts.shopify.base_url, shop, found.client_id, found.secrets[0])
     try:
         grant = client.exchange_code(params["code"], now)
