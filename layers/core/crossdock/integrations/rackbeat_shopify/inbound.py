@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from pydantic import ValidationError
 
+from crossdock.bodies import json_object
 from crossdock.connectors.rackbeat.products import ITEM_EVENTS, STOCK_EVENTS
 from crossdock.connectors.shopify import order_query
 from crossdock.connectors.shopify.orders import PAID_STATES, ShopifyOrder, parse_order
@@ -49,10 +50,9 @@ def _connection(event: InboundEvent) -> RackbeatShopifyConnection:
 
 
 def _json(payload: str) -> dict[str, Any]:
-    value = json.loads(payload)
-    if not isinstance(value, dict):
-        raise ValueError("payload is not a JSON object")
-    return value
+    """The payload as a JSON object; else a ValueError saying why (also for one nested deeper than the parser
+    recurses here, which ingest's parse, nearer the top of the stack, let through)."""
+    return json_object(payload)
 
 
 def lifecycle_event(event: InboundEvent, ports: DispatchPorts) -> Outcome:

@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from crossdock.bodies import json_object
 from crossdock.connections.model import ConnectionState
 from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
 from crossdock.store import connections, events, keys, mappings
@@ -90,10 +91,8 @@ class CustomerMatch:
         if self.email and self.email in payload.lower():
             return True
         try:
-            body = json.loads(payload)
+            body = json_object(payload)
         except ValueError:
-            return False
-        if not isinstance(body, dict):
             return False
         if topic.startswith("orders/") and _text(body.get("id")) in self.order_ids:
             return True

@@ -7,19 +7,20 @@ no-op or our own write coming back, and is skipped with that reason.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
+from crossdock.bodies import json_object
 from crossdock.connectors.rackbeat import products as rackbeat_products
 from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.connectors.rackbeat.products import ItemKind
 from crossdock.connectors.shopify import inventory
 from crossdock.connectors.shopify import products as shopify_products
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
+from crossdock.connectors.shopify.order_values import MAX_ID
 from crossdock.connectors.shopify.products import ShopifyProduct
 from crossdock.errors import PermanentError
 from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
@@ -103,9 +104,9 @@ def shopify_product_changed(
     if sync.master != "shopify":
         return Outcome.skipped(f"product_sync.master is {sync.master}")
     try:
-        body = json.loads(payload)
+        body = json_object(payload)
         if topic == "products/delete":
-            return _product_deleted(connection, int(body["id"]), deps)
+            return _product_deleted(connection, _product_id(body.get("id")), deps)
         product = ShopifyProduct.model_validate(body)
     except (ValueError, KeyError, TypeError, ValidationError) as invalid:
         return Outcome.needs_attention(f"product payload is invalid: {first_error(invalid)}")
@@ -139,6 +140,13 @@ def shopify_product_changed(
     if not counts["created"] and not counts["updated"] and not failures:
         return Outcome.skipped(f"product {product.id}: {summary} (unchanged since the last sync)")
     return Outcome.done(f"product {product.id}: {summary}")
+
+
+def _product_id(value: Any) -> int:
+    """A Shopify product id: a positive int64 (not `true`, 1e400 or "12")."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
+        raise ValueError(f"id: {str(value)[:40]!r} is not a Shopify product id")
+    return value
 
 
 def _product_deleted(connection: RackbeatShopifyConnection, product_id: int, deps: ProductDeps) -> Outcome:
