@@ -59,6 +59,9 @@ from crossdock_local.aws.clock import VirtualClock
 from crossdock_local.aws.dynamodb_answers import write_item_answers_directly
 from crossdock_local.aws.dynamodb_expressions import parse_update_expressions_once
 from crossdock_local.aws.dynamodb_tables import atomic_item_writes, partition_queries
+from crossdock_local.aws.iam_enforcement import IamEnforcement
+from crossdock_local.aws.iam_policies import expand_roles
+from crossdock_local.aws.iam_stack import StackRoles, container_state_per_function
 from crossdock_local.aws.lambda_runtime import (
     FunctionSpec,
     InProcessLambda,
@@ -83,17 +86,6 @@ __all__ = ["ApiResponse", "EmbeddedAws", "Invocation", "InvokeResult", "Physical
 
 LOG = logging.getLogger(__name__)
 
-_ROLE_NAME = "crossdock-embedded-execution"
-_ASSUME_ROLE_POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
-            "Action": "sts:AssumeRole",
-        }
-    ],
-}
 _IMPLICIT_API = "ServerlessRestApi"  # the API SAM creates for Api events without a RestApiId
 # AWS::Scheduler::Schedule properties that CreateSchedule takes under the same names.
 _CFN_SCHEDULE_PROPERTIES = (
@@ -135,6 +127,7 @@ class EmbeddedAws:
         stack_name: str = "crossdock",
         region: str = "eu-west-1",
         max_concurrent_executions: int = 16,
+        enforce_iam: bool = True,
     ) -> None:
         self.template_path = Path(template).resolve()
         self.stack_name = stack_name
@@ -152,6 +145,9 @@ class EmbeddedAws:
         self._lambdas = InProcessLambda(self.clock, region)
         self._api = ApiGateway(self._lambdas, self.clock, self.account_id)
         self._calls = ApiCallCounter()
+        self.iam = IamEnforcement(self._lambdas, region, self.account_id)  # each function as its role (iam_stack)
+        self.iam.enabled = enforce_iam
+        self._roles: StackRoles | None = None
         self._poller: SqsPoller | None = None
         self._scheduler: EmbeddedScheduler | None = None
         self._clients: dict[str, Any] = {}
@@ -192,6 +188,8 @@ class EmbeddedAws:
         mocked.start()
         stack.callback(mocked.stop)
         self._patch_moto(stack)
+        self.iam.install(stack)
+        container_state_per_function(stack, self._lambdas)
         self._calls.install()
         stack.callback(self._calls.uninstall)
         self._install_crash_point(stack)
@@ -345,11 +343,13 @@ class EmbeddedAws:
             "AWS::URLSuffix": "amazonaws.com",
         }
         self._resolver = Resolver(self._template, pseudo, self._parameters, self._physical)
-        self._client("iam").create_role(RoleName=_ROLE_NAME, AssumeRolePolicyDocument=json.dumps(_ASSUME_ROLE_POLICY))
+        roles = expand_roles(self._template, self._parameters, self.region, self.account_id, self.stack_name)
+        self._roles = StackRoles(self.iam, roles, self._client("iam"), self._client("sts"), self._default_name)
         self._scheduler = EmbeddedScheduler(self._client("scheduler"), self.clock.time, self._invoke_scheduled_target)
         for logical_id in self._template["Resources"]:
             if self._enabled(logical_id):
                 self._physical(logical_id)
+        self._roles.finish(self._resolve, lambda lid: self.resources[lid].ref if lid in self.resources else None)
         self._poller = SqsPoller(self._lambdas, self._client("sqs", "runtime"), self.region)
         for logical_id, resource in self._template["Resources"].items():
             if resource["Type"] == "AWS::Serverless::Function" and self._enabled(logical_id):
@@ -439,6 +439,7 @@ class EmbeddedAws:
         resolve = self._resolve
         name = resolve(merged.get("FunctionName", self._default_name(logical_id)))
         code_dir = (self.template_path.parent / resolve(merged["CodeUri"])).resolve()
+        assert self._roles is not None
         spec = FunctionSpec(
             logical_id=logical_id,
             name=name,
@@ -453,12 +454,13 @@ class EmbeddedAws:
                 # Said explicitly, so a function may allow what only a local run may (crossdock.environment).
                 LOCAL_STACK_VARIABLE: "true",
             },
+            credentials=self._roles.function_credentials(logical_id, name),
         )
         # moto only needs the function to exist (names, ARNs, GetFunction); the code runs from spec.code_dir.
         self._client("lambda").create_function(
             FunctionName=spec.name,
             Runtime=spec.runtime,
-            Role=f"arn:aws:iam::{self.account_id}:role/{_ROLE_NAME}",
+            Role=self._roles.role_arn(logical_id),
             Handler=spec.handler,
             Code={"ZipFile": _placeholder_zip()},
             Timeout=spec.timeout,
@@ -478,10 +480,11 @@ class EmbeddedAws:
         for key, value in resolve(props.get("DefinitionSubstitutions", {})).items():
             definition = definition.replace("${" + key + "}", str(value))
         name = resolve(props.get("Name", self._default_name(logical_id)))
+        assert self._roles is not None
         arn = self._client("stepfunctions").create_state_machine(
             name=name,
             definition=definition,
-            roleArn=f"arn:aws:iam::{self.account_id}:role/{_ROLE_NAME}",
+            roleArn=self._roles.role_arn(logical_id),
             type=resolve(props.get("Type", "STANDARD")),
         )["stateMachineArn"]
         return Physical(arn, {"Arn": arn, "Name": name})
@@ -530,11 +533,14 @@ class EmbeddedAws:
         arn = self._client("scheduler").create_schedule_group(Name=name)["ScheduleGroupArn"]
         return Physical(name, {"Arn": arn})
 
-    def _invoke_scheduled_target(self, target_arn: str, schedule_input: str | None) -> str | None:
-        """The scheduler invokes its Lambda target with the schedule's Input as the event."""
+    def _invoke_scheduled_target(self, target_arn: str, schedule_input: str | None, role_arn: str | None) -> str | None:
+        """The scheduler invokes its Lambda target with the schedule's Input as the event, as the schedule's role."""
         spec = self._lambdas.find(target_arn)
         if spec is None:
             raise ValueError(f"schedule target {target_arn} is not a function of this template")
+        denied = self.iam.scheduled_invoke_denied(role_arn, target_arn)
+        if denied is not None:
+            return denied
         result = self._lambdas.invoke(spec, json.loads(schedule_input) if schedule_input else {}, source="scheduler")
         return str(result.error["errorType"]) if result.error else None
 
@@ -659,6 +665,8 @@ class EmbeddedAws:
 
     def _sqs_mapping(self, function: FunctionSpec, props: dict[str, Any]) -> SqsMapping:
         queue = next(p for p in self.resources.values() if p.attrs.get("Arn") == props["Queue"])
+        assert self._roles is not None
+        self._roles.check_event_source(function.logical_id, props["Queue"])
         return SqsMapping(
             function=function,
             queue_arn=props["Queue"],

@@ -45,6 +45,8 @@ class FunctionSpec:
     timeout: int
     memory_mb: int
     environment: dict[str, str]
+    # Its role's temporary credentials, set by Lambda as reserved variables (not part of its configuration).
+    credentials: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,7 @@ class InProcessLambda:
         self.log_listeners: list[LogListener] = []  # told every line a function writes (see aws_logs)
         self.crash_faults = CrashFaults()
         self._invoking: int | None = None  # the thread running an invocation (one at a time, under the lock)
+        self._running = threading.local()  # per thread, the function whose handler runs there (IAM's caller)
 
     def register(self, spec: FunctionSpec) -> None:
         for key in (spec.logical_id, spec.name, spec.arn):
@@ -191,6 +194,7 @@ class InProcessLambda:
             started = time.perf_counter()
             cold_start = spec.logical_id not in self._handlers
             self._invoking = threading.get_ident()
+            caller, self._running.spec = getattr(self._running, "spec", None), spec
             try:
                 handler = self._handler(spec)
                 payload = self._marshal(handler(event, LambdaContext(spec, self._clock, request_id)))
@@ -207,6 +211,7 @@ class InProcessLambda:
                 result = InvokeResult(payload=None, error=_error_payload(exc, request_id))
             finally:
                 self._invoking = None
+                self._running.spec = caller
                 self.crash_faults._armed = False
             if result.error is not None:  # the runtime logs a failed invocation itself, as it is: nothing masks it
                 log.write(_runtime_error_line(result.error))
@@ -219,6 +224,11 @@ class InProcessLambda:
     def environment_lock(self) -> threading.RLock:
         """Held while a function's variables are in os.environ; whoever reads os.environ whole takes it too."""
         return self._lock
+
+    def running(self) -> FunctionSpec | None:
+        """The function whose handler runs on this thread (the innermost of nested invocations), if any."""
+        spec: FunctionSpec | None = getattr(self._running, "spec", None)
+        return spec
 
     def crash_if_armed(self) -> None:
         """Called before every AWS API call: the invocation dies here if a crash was armed during it."""
@@ -298,7 +308,7 @@ class InProcessLambda:
             # No X-Ray daemon listens here: Powertools' Tracer stays off (and the X-Ray SDK is not even loaded).
             "POWERTOOLS_TRACE_DISABLED": "true",
         }
-        return {**reserved, **spec.environment}
+        return {**reserved, **spec.environment, **spec.credentials}
 
     @contextmanager
     def _environment(self, spec: FunctionSpec) -> Iterator[None]:

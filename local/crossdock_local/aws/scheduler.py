@@ -35,8 +35,8 @@ LOG = logging.getLogger(__name__)
 
 _UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
-# (target ARN, the schedule's Input or None) → the error type when the target failed, else None.
-TargetInvoker = Callable[[str, str | None], str | None]
+# (target ARN, the schedule's Input or None, the target's RoleArn) → the error type when the target failed, else None.
+TargetInvoker = Callable[[str, str | None, str | None], str | None]
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,7 @@ class EmbeddedScheduler:
         if schedule is None or (schedule.get("State") == "DISABLED" and not disabled_too):
             return None
         target = schedule["Target"]
-        error_type = self._invoke_target(target["Arn"], target.get("Input"))
+        error_type = self._invoke_target(target["Arn"], target.get("Input"), target.get("RoleArn"))
         if error_type is not None:
             LOG.warning("schedule %s: target %s failed with %s", entry.name, target["Arn"], error_type)
         run = ScheduledRun(entry.name, target["Arn"], self._now(), error_type)
