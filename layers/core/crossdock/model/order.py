@@ -42,11 +42,27 @@ class OrderLine:
 
 
 @dataclass(frozen=True)
+class Address:
+    """A postal address as the order gives it (billing or delivery); every part may be missing."""
+
+    name: str | None = None
+    company: str | None = None
+    street: str | None = None  # the address lines, joined
+    zip: str | None = None
+    city: str | None = None
+    country_code: str | None = None  # ISO 3166 alpha-2
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
 class Customer:
     email: str | None
     name: str
     phone: str | None = None
     address: dict[str, str | None] = field(default_factory=dict)
+    # The source system's customer id (Shopify `customer.id`); None for a guest checkout. What an order without an
+    # e-mail (Shopify omits it without protected-customer-data approval) is matched by.
+    source_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +84,8 @@ class Order:
     # where stock is drawn from (SPEC §1.6 country locations), where a billing country would send the parcel from
     # the wrong warehouse.
     delivery_country: str | None = None
+    billing_address: Address | None = None
+    delivery_address: Address | None = None  # the shipping address; None when nothing is shipped
 
     @property
     def is_pos(self) -> bool:

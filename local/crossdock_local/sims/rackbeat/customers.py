@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 from decimal import Decimal
+from typing import Any
 
 from crossdock_local.sims.base import SimRequest, SimResponse, json_response
 from crossdock_local.sims.rackbeat.paging import page_response
@@ -30,6 +31,8 @@ from crossdock_local.sims.rackbeat.wire import (
 CUSTOMER_FILTERS = frozenset({"number", "contact_email", "ean", "company_name", "customer_group_id", "is_barred"})
 CUSTOMER_SEARCH = ("number", "company_name", "contact_email", "contact_phone", "ean")
 CUSTOMER_TEXT = ("company_name", "contact_email", "contact_phone", "currency", "locale", "ean")
+ADDRESS_TYPES = ("invoice", "delivery")
+ADDRESS_PARTS = ("name", "street", "zipcode", "city", "country")
 # Guess: customer prices filter on product and currency.
 PRICE_FILTERS = frozenset({"product_number", "currency"})
 
@@ -82,11 +85,26 @@ def customer_fields(account: AccountState, body: Record, creating: bool) -> Reco
     if "is_barred" in body:
         out["is_barred"] = truthy(body["is_barred"])
     if "addresses" in body:
-        if not isinstance(body["addresses"], list):
-            errors["addresses"] = ["The addresses must be an array."]
+        _check_addresses(body["addresses"], errors)
         out["addresses"] = copy.deepcopy(body["addresses"])
     raise_if(errors)
     return out
+
+
+def _check_addresses(addresses: Any, errors: Errors) -> None:
+    """Guess: an entry is `{type: invoice|delivery, name, street, zipcode, city, country}`, each part text or null."""
+    if not isinstance(addresses, list):
+        errors["addresses"] = ["The addresses must be an array."]
+        return
+    for index, entry in enumerate(addresses):
+        if not isinstance(entry, dict):
+            errors[f"addresses.{index}"] = ["The address must be an object."]
+            continue
+        if entry.get("type") not in ADDRESS_TYPES:
+            errors[f"addresses.{index}.type"] = ["The selected type is invalid."]
+        for part in ADDRESS_PARTS:
+            if entry.get(part) is not None and not isinstance(entry[part], str):
+                errors[f"addresses.{index}.{part}"] = [f"The {part} must be a string."]
 
 
 def find_customer(account: AccountState, number: str) -> Record:

@@ -1,7 +1,7 @@
 """Rackbeat order documents built from the canonical order, and the look-ups that make every write idempotent.
 
-Every create is preceded by a look-up for what a lost response may already have created: customers are found by
-e-mail, orders by their `other_reference` (which carries the Shopify order id), shipments by order, invoices by
+Every create is preceded by a look-up for what a lost response may already have created (customers: see
+`customers`): orders by their `other_reference` (which carries the Shopify order id), shipments by order, invoices by
 order number. That is what lets a workflow stage be replayed without a second customer, order, shipment or invoice.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 from crossdock.connectors.rackbeat.client import RackbeatClient, Unprocessable
 from crossdock.errors import FailureClass, PermanentError
-from crossdock.model.order import Customer, Order, OrderLine, to_cents
+from crossdock.model.order import Address, Order, OrderLine, to_cents
 
 PERCENT_PLACES = Decimal("0.000001")
 CENT_HALF = Decimal("0.005")
@@ -31,16 +31,8 @@ class OrderDefaults:
     use_shop_number: bool
     # Added to the shop's number (a shop's own range on a Rackbeat account several shops share).
     number_offset: int = 0
-
-
-@dataclass(frozen=True)
-class CustomerDefaults:
-    currency: str
-    language: str
-    vat_zone: str
-    customer_group: int | None
-    layout: int | None
-    payment_terms: int | None
+    # `domestic`, `eu` or `abroad`, from the delivery country; None leaves the customer's own zone.
+    vat_zone: str | None = None
 
 
 def order_reference(order: Order) -> str:
@@ -147,7 +139,6 @@ def draft_body(
     defaults: OrderDefaults,
     customer_prices: dict[str, Decimal] | None = None,
 ) -> dict[str, Any]:
-    address = order.customer.address
     body: dict[str, Any] = {
         "customer_id": customer_number,
         "currency": order.currency,
@@ -155,42 +146,33 @@ def draft_body(
         "heading": f"Shopify order {order.name}",
         "number": order.number + defaults.number_offset if defaults.use_shop_number and order.number else None,
         "lines": order_lines(order, shipping_number, defaults, customer_prices),
-        "delivery_address_street": address.get("address1"),
-        "delivery_address_city": address.get("city"),
-        "delivery_address_zipcode": address.get("zip"),
-        "delivery_address_country": address.get("country_code"),
+        **address_fields("address_", order.billing_address),
+        **address_fields("delivery_address_", order.delivery_address),
     }
     optional = {
         "employee_id": defaults.employee,
         "our_reference_id": defaults.employee,
         "layout_id": defaults.layout,
         "payment_terms_id": defaults.payment_terms,
+        "vat_zone": defaults.vat_zone,
     }
     body.update({k: v for k, v in optional.items() if v is not None})
     return body
 
 
-def find_or_create_customer(client: RackbeatClient, customer: Customer, defaults: CustomerDefaults) -> int:
-    """The Rackbeat customer with this e-mail, or a new one with the next free number and the defaults."""
-    if customer.email:
-        found = client.find_one("customers", "customers", "contact_email", customer.email)
-        if found is not None:
-            return int(found["number"])
-    body: dict[str, Any] = {
-        "company_name": customer.name,
-        "contact_email": customer.email,
-        "contact_phone": customer.phone,
-        "currency": defaults.currency,
-        "locale": defaults.language,
-        "vat_zone": defaults.vat_zone,
+def address_fields(prefix: str, address: Address | None) -> dict[str, str]:
+    """The order's `address_*` (invoice) or `delivery_address_*` fields; parts the order does not have are left
+    out, so Rackbeat keeps the customer's own."""
+    if address is None:
+        return {}
+    parts = {
+        "name": address.company or address.name,
+        "street": address.street,
+        "zipcode": address.zip,
+        "city": address.city,
+        "country": address.country_code,
     }
-    optional = {
-        "customer_group_id": defaults.customer_group,
-        "layout_id": defaults.layout,
-        "payment_terms_id": defaults.payment_terms,
-    }
-    body.update({k: v for k, v in optional.items() if v is not None})
-    return int(client.post("customers", body)["customer"]["number"])
+    return {f"{prefix}{key}": value for key, value in parts.items() if value}
 
 
 def find_order(client: RackbeatClient, order: Order) -> dict[str, Any] | None:

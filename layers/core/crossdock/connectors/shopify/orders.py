@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from crossdock.connectors.shopify.order_values import check_order_values
+from crossdock.model.order import Address as PostalAddress
 from crossdock.model.order import Customer, Order, OrderLine
 
 # Shopify financial statuses of an order whose money was taken (a refund does not make it unpaid).
@@ -175,7 +176,30 @@ def _customer(order: ShopifyOrder) -> Customer:
     person = " ".join(p for p in (ref.first_name, ref.last_name) if p)
     name = billing.company or person or billing.name or email or f"Shopify customer of {order.name}"
     address = billing.model_dump(exclude={"name", "company"})
-    return Customer(email=email.strip().lower() if email else None, name=name, phone=ref.phone, address=address)
+    return Customer(
+        email=email.strip().lower() if email else None,
+        name=name,
+        phone=ref.phone,
+        address=address,
+        source_id=str(ref.id) if ref.id is not None else None,
+    )
+
+
+def _postal(address: Address | None) -> PostalAddress | None:
+    """Shopify's address as the canonical one; None when absent (or every part empty: redacted, or no approval)."""
+    if address is None:
+        return None
+    street = ", ".join(part.strip() for part in (address.address1, address.address2) if part and part.strip())
+    found = PostalAddress(
+        name=address.name or None,
+        company=address.company or None,
+        street=street or None,
+        zip=address.zip or None,
+        city=address.city or None,
+        country_code=address.country_code or None,
+        phone=address.phone or None,
+    )
+    return found if found != PostalAddress() else None
 
 
 def to_canonical(order: ShopifyOrder, shipping_sku: str) -> Order:
@@ -201,4 +225,6 @@ def to_canonical(order: ShopifyOrder, shipping_sku: str) -> Order:
         cancelled=order.cancelled_at is not None,
         taxes_included=order.taxes_included,
         delivery_country=order.shipping_address.country_code if order.shipping_address else None,
+        billing_address=_postal(order.billing_address),
+        delivery_address=_postal(order.shipping_address),
     )

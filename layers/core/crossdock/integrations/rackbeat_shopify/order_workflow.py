@@ -17,7 +17,7 @@ from crossdock.connectors.rackbeat import orders as rackbeat
 from crossdock.connectors.rackbeat.client import RackbeatClient, Unprocessable
 from crossdock.connectors.shopify.orders import parse_order, to_canonical
 from crossdock.errors import FailureClass, PermanentError
-from crossdock.integrations.rackbeat_shopify import cancellation, numbering, order_lines, refunds
+from crossdock.integrations.rackbeat_shopify import cancellation, customers, numbering, order_lines, refunds
 from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
 from crossdock.integrations.rackbeat_shopify.settings import RackbeatShopifySettings, RackbeatStatus
 from crossdock.model.order import Order
@@ -119,24 +119,6 @@ def _source_order(ports: StagePorts, context: dict[str, Any], settings: Rackbeat
     return to_canonical(parse_order(json.loads(event["payload"])), settings.shipping_product_number)
 
 
-def _customer_number(client: RackbeatClient, order: Order, settings: RackbeatShopifySettings) -> int:
-    if order.is_pos and settings.pos.customer_number is not None:
-        return settings.pos.customer_number
-    defaults = settings.customer_defaults
-    return rackbeat.find_or_create_customer(
-        client,
-        order.customer,
-        rackbeat.CustomerDefaults(
-            currency=defaults.currency,
-            language=defaults.language,
-            vat_zone=defaults.vat_zone,
-            customer_group=defaults.customer_group,
-            layout=defaults.layout,
-            payment_terms=defaults.payment_terms,
-        ),
-    )
-
-
 def _order_defaults(order: Order, settings: RackbeatShopifySettings) -> rackbeat.OrderDefaults:
     # SPEC §1.6: the delivery country's location overrides the web location only; a POS sale leaves the shop's own
     # stock, and an order without a shipping address has no delivery country (the billing one is not asked).
@@ -151,6 +133,7 @@ def _order_defaults(order: Order, settings: RackbeatShopifySettings) -> rackbeat
         rounding_product_number=settings.advanced.rounding_product_number,
         use_shop_number=settings.orders.numbering == "shopify",
         number_offset=numbering.number_offset(order, settings.orders),
+        vat_zone=customers.vat_zone(order, settings),
     )
 
 
@@ -170,7 +153,7 @@ def transfer(
     existing = rackbeat.find_order(client, order)
     price_note = ""
     if existing is None:
-        customer_number = _customer_number(client, order, settings)
+        customer_number = customers.customer_number(client, ports.table, connection.id, order, settings)
         prices: dict[str, Decimal] = {}
         if settings.advanced.use_customer_prices:
             prices = order_lines.customer_prices_for(order, rackbeat.customer_prices(client, customer_number))

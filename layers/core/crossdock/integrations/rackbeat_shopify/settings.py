@@ -103,10 +103,18 @@ class RackbeatStatus(StrEnum):
 class CustomerDefaults(_Strict):
     currency: CurrencyCode = "DKK"
     language: Text = "da"
+    # The zone of an order (and a new customer) whose delivery country is not known (nothing shipped: a pickup).
     vat_zone: Literal["domestic", "eu", "abroad"] = "domestic"
     customer_group: RackbeatNumber | None = None
     layout: RackbeatNumber | None = None
     payment_terms: RackbeatNumber | None = None
+    # The Rackbeat account's own country: a delivery there is `domestic`, elsewhere in the EU `eu`, else `abroad`
+    # (the fact sheet shows no country on the account, so the merchant says it; Danish merchants are the default).
+    home_country: CountryCode = "DK"
+    # The Rackbeat customer of orders with neither a customer nor an e-mail (a guest checkout, as Shopify sends it
+    # without protected-customer-data approval). Unset, such an order stops as needs_attention naming this key
+    # rather than creating a customer per order.
+    guest_customer_number: RackbeatNumber | None = None
 
 
 class Employees(_Strict):

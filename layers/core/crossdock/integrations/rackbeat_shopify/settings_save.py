@@ -141,8 +141,8 @@ ITEM_FIELDS = _Listed("fields", "fields", "item custom field", key="id", params=
 
 def check_references(settings: RackbeatShopifySettings, client: RackbeatClient) -> list[SettingProblem]:
     """Every Rackbeat object the settings name must exist in the account; one problem per setting that names a
-    missing one. Each list is read once (and only the lists some setting refers to); items and the POS customer
-    are looked up one by one, as those lists can be long."""
+    missing one. Each list is read once (and only the lists some setting refers to); items and the POS and guest
+    customers are looked up one by one, as those lists can be long."""
     listed = list(_listed_references(settings))
     entries = {kind: _entries(client, kind) for kind in dict.fromkeys(kind for _, _, kind in listed)}
     problems = []
@@ -153,9 +153,13 @@ def check_references(settings: RackbeatShopifySettings, client: RackbeatClient) 
         elif kind is ITEM_FIELDS and entry.get("type", CHECKBOX) != CHECKBOX:
             # Only a ticked checkbox says "publish"; the list may not say the type, and then it is taken on trust.
             problems.append(SettingProblem(field, f"{kind.noun} {value} is a {entry['type']} field, not a checkbox"))
-    customer = settings.pos.customer_number
-    if customer is not None and not _exists(client, f"customers/{customer}"):
-        problems.append(SettingProblem("pos.customer_number", f"customer {customer} does not exist in Rackbeat"))
+    customers = (
+        ("pos.customer_number", settings.pos.customer_number),
+        ("customer_defaults.guest_customer_number", settings.customer_defaults.guest_customer_number),
+    )
+    for field, customer in customers:
+        if customer is not None and not _exists(client, f"customers/{customer}"):
+            problems.append(SettingProblem(field, f"customer {customer} does not exist in Rackbeat"))
     for field, number in _item_references(settings):
         if not _exists(client, f"products/{item_path(number)}"):
             problems.append(SettingProblem(field, f"item {number} does not exist in Rackbeat"))
