@@ -80,16 +80,46 @@ def test_cost_follows_the_cost_price_setting(merchant_with: Any) -> None:
         assert (Decimal(str(cost)) if cost is not None else None) == expected, setting
 
 
+def channels(merchant: Any, product: dict[str, Any]) -> list[str]:
+    """The sales channels the shop shows the product in (its publications)."""
+    found: list[str] = merchant.stack.shopify.publications.channels(merchant.domain, product["id"])
+    return found
+
+
+def test_an_always_online_item_is_published_to_the_online_store(merchant_with: Any) -> None:
+    merchant = rackbeat_master(merchant_with)
+    new_item(merchant)
+    product = only_variant(merchant, "JAKKE-1")[0]
+    assert channels(merchant, product) == ["Online Store"] and product["published_at"] is not None
+
+
 def test_only_ticked_items_are_published_when_a_custom_field_decides(merchant_with: Any) -> None:
+    # GIVEN online availability decided by Rackbeat's checkbox field 7, not ticked on a new item
     merchant = merchant_with(product_sync={**RACKBEAT_MASTER, "online_availability": "7"})
     merchant.stack.rackbeat.seed_product_group(merchant.account, 10, "Sommerjakker")
     merchant.stack.rackbeat.seed_field(merchant.account, 7, "Webshop", "checkbox")
     new_item(merchant)
-    assert only_variant(merchant, "JAKKE-1")[0]["status"] == "draft"
-    # WHEN the merchant ticks the box in Rackbeat
+    # THEN the product is active (it sells at the counter) but not in the Online Store
+    product = only_variant(merchant, "JAKKE-1")[0]
+    assert product["status"] == "active" and channels(merchant, product) == []
+    # WHEN the merchant ticks the box in Rackbeat; THEN the Online Store shows it
     merchant.stack.rackbeat.set_field_value(merchant.account, "JAKKE-1", 7, True)
     merchant.stack.settle()
-    assert only_variant(merchant, "JAKKE-1")[0]["status"] == "active"
+    assert channels(merchant, only_variant(merchant, "JAKKE-1")[0]) == ["Online Store"]
+    # WHEN it is unticked again; THEN it leaves the Online Store and stays active
+    merchant.stack.rackbeat.set_field_value(merchant.account, "JAKKE-1", 7, False)
+    merchant.stack.settle()
+    product = only_variant(merchant, "JAKKE-1")[0]
+    assert channels(merchant, product) == [] and product["status"] == "active"
+    pushed = [e for e in merchant.events() if e["topic"].startswith("product.") and e["status"] == "done"]
+    assert "not in the Online Store" in pushed[-1]["reason"]
+
+
+def test_a_barred_item_is_a_draft_on_no_channel(merchant_with: Any) -> None:
+    merchant = rackbeat_master(merchant_with)
+    new_item(merchant, is_barred=True)
+    product = only_variant(merchant, "JAKKE-1")[0]
+    assert product["status"] == "draft" and channels(merchant, product) == []
 
 
 def test_an_edit_updates_the_product_without_touching_other_variants(merchant_with: Any) -> None:

@@ -122,6 +122,7 @@ def test_the_product_tab_adds_what_its_mutations_need() -> None:
         "write_products",
         "write_inventory",
         "read_locations",
+        "write_publications",  # online availability: publishing to the Online Store
     }
     shopify_master = settings(product_sync={"master": "shopify", "default_product_group": 1}, initial_sync="enabled")
     assert scopes.required_scopes(shopify_master) == {

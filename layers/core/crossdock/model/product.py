@@ -24,7 +24,10 @@ class CatalogItem:
     barcode: str | None = None
     category: str | None = None
     cost: Decimal | None = None
+    # Shown in the shop's Online Store (`product_sync.online_availability`): a publication, not a status.
     published: bool = True
+    # Can be sold at all (a barred Rackbeat item cannot): the product is a draft in the shop, on no channel.
+    sellable: bool = True
     weight: Decimal | None = None
     weight_unit: str | None = None  # Rackbeat's units: g, kg
 

@@ -168,6 +168,11 @@ class CatalogViews(CatalogStore):
             "variantsCount": lambda _args: {"count": len(variants), "precision": "EXACT"},
             "variants": LazyConnection(lambda: [self.gql_variant(shop, v) for v in variants]),
             "options": options,
+            "__typename": "Product",  # as a Publishable
+            "publishedAt": lambda _args: gql_datetime(product.get("published_at")),
+            "publishedOnPublication": lambda args: (
+                legacy_of(args["publicationId"], "Publication") in shop.catalog.publications_of(product)
+            ),
         }
 
     def gql_bulk_operation(self, operation: BulkOperation) -> dict[str, Any]:

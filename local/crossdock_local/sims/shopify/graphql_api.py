@@ -336,6 +336,8 @@ for _root in (SCHEMA.query_type, SCHEMA.mutation_type):
     for _field in _root.fields.values():
         _field.resolve = _resolve_root
 cast(Any, SCHEMA.get_type("DiscountApplication")).resolve_type = _discount_application_type
+# Products are the only publishables the simulator has.
+cast(Any, SCHEMA.get_type("Publishable")).resolve_type = lambda value, *_: str(value.get("__typename") or "Product")
 
 
 class _Executor(Executor[Any]):

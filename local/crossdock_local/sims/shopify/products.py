@@ -197,11 +197,10 @@ class ProductMutations(InventoryMutations):
             }
             catalog.products[product_id] = product
             catalog.handles[product["handle"]] = product_id
+            catalog.published[product_id] = set()  # made through the API: on no sales channel until published
             if data.get("variants") is None:
                 data = {**data, "variants": [default_variant(data)]}  # a product always has a variant
         self._apply_product_fields(catalog, product, data)
-        if data.get("status", "ACTIVE") == "ACTIVE" and product["published_at"] is None:
-            product["published_at"] = now
         if data.get("variants") is not None:
             self._replace_variants(shop, product, data["variants"], names, now)
         self.rebuild_options(product, names)

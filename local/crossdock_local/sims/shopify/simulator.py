@@ -63,6 +63,7 @@ from crossdock_local.sims.shopify.errors import INVALID_TOKEN, ApiError
 from crossdock_local.sims.shopify.graphql_api import Document, Refused, Request, by_args, coerce_variables, prepare, run
 from crossdock_local.sims.shopify.order_search import OrderSearch
 from crossdock_local.sims.shopify.orders import OrderBook
+from crossdock_local.sims.shopify.publications import Publications
 from crossdock_local.sims.shopify.refunds import Refunds
 from crossdock_local.sims.shopify.state import Shop, ShopCatalog
 from crossdock_local.sims.shopify.subscriptions import WebhookSubscriptions
@@ -89,6 +90,7 @@ class ShopifySimulator(OrderBook):
         self.refunds = Refunds(self)
         self.order_search = OrderSearch(self)
         self.control = ControlApi(self, self.catalog)
+        self.publications = Publications(self.catalog)
         self._routes()
 
     def _routes(self) -> None:

@@ -211,6 +211,14 @@ class Replay:
     expires: float
 
 
+# The shop's sales channels, each with its publication: a product shows in a channel only when it is published to
+# that channel's publication (`publishablePublish`). Every simulated shop has these two, with the same ids (Shopify's
+# differ per shop: Crossdock looks the Online Store up by name, never by id).
+ONLINE_STORE = "Online Store"
+PUBLICATIONS: dict[int, str] = {29_600_000_001: ONLINE_STORE, 29_600_000_002: "Point of Sale"}
+ONLINE_STORE_PUBLICATION = next(pid for pid, name in PUBLICATIONS.items() if name == ONLINE_STORE)
+
+
 @dataclass
 class ShopCatalog:
     locations: dict[int, Location] = field(default_factory=dict)  # in creation order; the first is primary
@@ -219,6 +227,9 @@ class ShopCatalog:
     items: dict[int, InventoryItem] = field(default_factory=dict)
     levels: dict[int, dict[int, InventoryLevel]] = field(default_factory=dict)  # item id → location id → level
     handles: dict[str, int] = field(default_factory=dict)
+    # Product id → the publications it is published on. A product made in the admin is on every channel; one made
+    # through the API (`productSet`) on none until it is published. The Online Store's also sets `published_at`.
+    published: dict[int, set[int]] = field(default_factory=dict)
     bulk_operations: list[BulkOperation] = field(default_factory=list)
     idempotency: dict[str, Replay] = field(default_factory=dict)
     # Casefolded SKU → item ids, rebuilt after any SKU change: stock sync searches 250 SKUs at a time in 30,000.
@@ -227,6 +238,14 @@ class ShopCatalog:
     @property
     def primary_location(self) -> Location:
         return next(iter(self.locations.values()))
+
+    def publications_of(self, product: dict[str, Any]) -> set[int]:
+        """The publications `product` is published on (kept from the first change of them on)."""
+        kept = self.published.get(int(product["id"]))
+        if kept is not None:
+            return kept
+        # Made in the admin or seeded: on every channel, on the Online Store only while it has a publish date.
+        return {pid for pid in PUBLICATIONS if pid != ONLINE_STORE_PUBLICATION or product.get("published_at")}
 
 
 # ---- shops ----------------------------------------------------------------------------------------------------------

@@ -64,6 +64,7 @@ def to_catalog_item(item: dict[str, Any], *, prices_exclude_vat: bool, cost_pric
         category=group.get("name") if isinstance(group, dict) else None,
         cost=money(item.get(cost_field)) if cost_field else None,
         published=published and not item.get("is_barred", False),
+        sellable=not item.get("is_barred", False),
     )
 
 

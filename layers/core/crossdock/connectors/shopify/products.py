@@ -184,7 +184,9 @@ def _product_fields(item: CatalogItem) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "title": item.name,
         "descriptionHtml": html.escape(item.description) if item.description else "",
-        "status": "ACTIVE" if item.published else "DRAFT",
+        # Online availability is the Online Store publication (`publications.set_online`), not the status: an active
+        # product that is not published online still sells in the shop's other channels (POS).
+        "status": "ACTIVE" if item.sellable else "DRAFT",
     }
     if item.category:
         fields["productType"] = item.category

@@ -19,6 +19,7 @@ from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.connectors.rackbeat.products import ItemKind
 from crossdock.connectors.shopify import inventory
 from crossdock.connectors.shopify import products as shopify_products
+from crossdock.connectors.shopify import publications as shopify_publications
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.connectors.shopify.order_values import MAX_ID
 from crossdock.connectors.shopify.products import ShopifyProduct
@@ -73,6 +74,13 @@ def push_item(connection: RackbeatShopifyConnection, number: str, kind: ItemKind
         for ref in refs:
             shopify_products.update_product(shopify, ref, item)
         action = f"updated {len(refs)} Shopify variant(s)" + (" sharing the SKU" if len(refs) > 1 else "")
+    # Only a product that is this one item follows its online availability (as its title and status do): a product
+    # with several variants is the merchant's to publish.
+    own = [ref for ref in refs if ref.product_variants == 1]
+    for ref in own:
+        shopify_publications.set_online(shopify, ref.product_id, item.published)
+    if own:
+        action += "; in the Online Store" if item.published else "; not in the Online Store"
     mappings.put_mapping(
         deps.table, connection.id, ITEM, "rackbeat", number, refs[0].variant_id, fingerprint=fingerprint
     )

@@ -14,8 +14,8 @@ def required_scopes(settings: RackbeatShopifySettings) -> frozenset[str]:
     wanted = {"read_orders"}  # orders/* and refunds/create webhooks, always (SPEC §1.4)
     if settings.product_sync.master == "rackbeat":
         # productSet/productUpdate/productVariantsBulkUpdate; cost and first stock on the inventory item at the
-        # primary location
-        wanted |= {"write_products", "write_inventory", "read_locations"}
+        # primary location; publishablePublish/Unpublish to the Online Store (online_availability)
+        wanted |= {"write_products", "write_inventory", "read_locations", "write_publications"}
     if settings.product_sync.master == "shopify":
         # products/* webhooks; the weight lives on the inventory item
         wanted |= {"read_products", "read_inventory"}
