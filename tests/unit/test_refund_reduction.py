@@ -11,6 +11,7 @@ import pytest
 from crossdock.connectors.shopify.refunds import CreditLine, credit_lines, parse_refund
 from crossdock.errors import PermanentError
 from crossdock.integrations.rackbeat_shopify.refund_reduction import RefundPath, path_for, reduced_lines
+from crossdock.integrations.rackbeat_shopify.refund_waits import ready_refunds
 
 
 def _line(item: str, quantity: int, price: str, name: str = "", **fields: Any) -> dict[str, Any]:
@@ -108,3 +109,49 @@ def test_a_line_on_the_fallback_item_is_found_by_its_title() -> None:
     # WHEN one sticker is refunded THEN it comes off the sticker line, not the gift wrap
     lines = reduced_lines(current, [sticker], ["DIV"], "#1001")
     assert [(line["name"], line["quantity"]) for line in lines] == [("Gift wrap (no SKU)", 1), ("Sticker (no SKU)", 1)]
+
+
+class _WaitingTable:
+    """The waiting refunds' items, as a query of their prefix returns them."""
+
+    def __init__(self, items: list[dict[str, Any]]) -> None:
+        self.items = items
+
+    def query(self, **_: Any) -> dict[str, Any]:
+        return {"Items": self.items}
+
+
+class _Orders:
+    """Rackbeat's orders as reads see them; a number it does not know is answered 404."""
+
+    def __init__(self, orders: dict[int, dict[str, Any]], invoices: dict[int, dict[str, Any]]) -> None:
+        self.orders, self.invoices = orders, invoices
+
+    def get(self, path: str, **_: Any) -> dict[str, Any]:
+        number = int(path.split("/")[1])
+        if number not in self.orders:
+            raise PermanentError(f"Rackbeat answered 404 on GET {path}")
+        if path.endswith("/shipments"):
+            return {"order_shipments": [{"id": 1}]}
+        return {"order": self.orders[number]}
+
+    def find_one(self, path: str, plural: str, field: str, value: str) -> dict[str, Any] | None:
+        return self.invoices.get(int(value))
+
+
+def test_the_sweep_sends_on_only_refunds_whose_order_can_take_them_now() -> None:
+    # GIVEN three waiting refunds: one whose order is still shipped without invoice, one whose invoice is now
+    # booked, and one whose order is gone from Rackbeat
+    def waiting(refund: str, order: int) -> dict[str, Any]:
+        return {"refund_id": refund, "order_id": "9", "rackbeat_order": order, "event_sk": "EVT#x", "since": 0}
+
+    table = _WaitingTable([waiting("r1", 1), waiting("r2", 2), waiting("r3", 3)])
+    rackbeat = _Orders(
+        {1: _order(is_booked=True, is_shipped=True), 2: _order(is_booked=True, is_shipped=True, is_invoiced=True)},
+        {2: {"number": 70, "is_booked": True}},
+    )
+    # WHEN the sweep looks at them
+    found = ready_refunds("c-1", table, rackbeat)  # type: ignore[arg-type]
+    # THEN the invoiced one and the gone one are sent on (the latter to end needs_attention saying why)
+    assert found.looked_at == 3
+    assert [refund for refund, _ in found.ready] == ["r2", "r3"]

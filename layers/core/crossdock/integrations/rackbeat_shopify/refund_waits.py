@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crossdock.connectors.rackbeat.client import RackbeatClient
+from crossdock.errors import PermanentError
 from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
 from crossdock.integrations.rackbeat_shopify.refund_reduction import RefundPath, current_state
 from crossdock.ports import DispatchPorts, InboundEvent
@@ -42,7 +43,13 @@ def ready_refunds(connection_id: str, table: Any, rackbeat: RackbeatClient) -> F
     found = Found()
     for waiting in waiting_refunds.oldest(table, connection_id, MAX_LOOKED_AT):
         found.looked_at += 1
-        if current_state(rackbeat, waiting.rackbeat_order).path is RefundPath.WAIT:
+        try:
+            waits = current_state(rackbeat, waiting.rackbeat_order).path is RefundPath.WAIT
+        except PermanentError:
+            # The order is gone from Rackbeat (or refused): sent on, so its workflow ends needs_attention saying so
+            # instead of this sweep failing on it every time.
+            waits = False
+        if waits:
             continue
         found.ready.append((waiting.refund_id, {"refund_id": waiting.refund_id}))
     return found
