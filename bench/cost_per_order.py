@@ -197,7 +197,7 @@ def run(order_count: int, seed: int) -> Run:
             table_reader = stack.aws.exclude_from_usage(boto3.client("dynamodb", region_name=stack.aws.region))
             settings = {**demo.demo_settings(target), **demo_catalog.catalog_settings()}
             settings["orders"] = {**settings["orders"], "refunds_as_credit_notes": True}
-            connection = stack.create_connection(settings)
+            connection = stack.create_connection(settings, rackbeat_seed=demo_catalog.seed_reference_data)
             stack.create_connection(settings, shop_domain=demo_catalog.OUTLET_DOMAIN, rackbeat_account=connection)
             demo_catalog.publish_catalog(stack, connection, demo.DEMO_SKUS, stock=10_000)
             stack.settle()

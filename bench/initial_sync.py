@@ -35,9 +35,12 @@ def main() -> None:
         # Paced at 99 % of the limit: the import runs alone here, with no order traffic to leave room for.
         with LocalStack(rackbeat_rate_limit=limit, rackbeat_pace=0.99, seed=5) as stack:
             settings = {**demo_settings(), "initial_sync": "enabled", "product_sync": {"default_product_group": 1}}
-            connection = stack.create_connection(settings, shop_domain="big-catalog.myshopify.com")
+            connection = stack.create_connection(
+                settings,
+                shop_domain="big-catalog.myshopify.com",
+                rackbeat_seed=lambda rackbeat, account: rackbeat.seed_product_group(account, 1, "Import"),
+            )
             account = connection.rackbeat_account_id
-            stack.rackbeat.seed_product_group(account, 1, "Import")
             stack.shopify.seed_catalog(
                 "big-catalog.myshopify.com", args.variants, variants_per_product=3, stock=lambda i: (i * 7) % 50
             )

@@ -1,4 +1,5 @@
-"""The operator's commands: `crossdock connections|events|dlq|orders|status …` (issue #5).
+"""The operator's commands: `crossdock connections|events|dlq|orders|status …` (issue #5), and the onboarding
+ones (`connections create|pause|resume|uninstall`, `settings`, `initial-sync`: `operator_onboarding`, issue 13).
 
 Each command works on a target stack: `--stack NAME` (with `--profile`/`--region`) for a deployed one, or `--local
 [STATE_FILE]` for the embedded stack of a running `crossdock serve`. Tables by default, `--json` for scripts. Exit
@@ -19,16 +20,14 @@ from crossdock.operations import connections, dead_letters, events, resync, stat
 from crossdock.operations.errors import OperatorError
 from crossdock.operations.target import DEAD_LETTER_QUEUE_NAMES, OperatorTarget
 from crossdock.store.events import EventStatus
+from crossdock_local import operator_onboarding
 from crossdock_local import operator_output as out
+from crossdock_local.operator_onboarding import UsageError
 from crossdock_local.operator_targets import DEFAULT_STATE_FILE, aws_target, local_target
 
 USAGE = 2
 REFUSED = 1
 Command = Callable[[OperatorTarget, argparse.Namespace], str]
-
-
-class UsageError(Exception):
-    """The command line asks for something that cannot be: exit code 2."""
 
 
 def add_commands(commands: Any) -> None:
@@ -52,12 +51,13 @@ def add_commands(commands: Any) -> None:
         parser.set_defaults(run=lambda args: operate(run, args), operate=run)
         return parser
 
-    connection_commands = commands.add_parser("connections", help="list and show connections").add_subparsers(
-        dest="action", required=True
-    )
+    connection_commands = commands.add_parser(
+        "connections", help="list, show, create and change connections"
+    ).add_subparsers(dest="action", required=True)
     command(connection_commands, "list", _connections_list, "every connection, its state and last event")
     show = command(connection_commands, "show", _connections_show, "one connection and its settings (no secrets)")
     show.add_argument("connection_id")
+    operator_onboarding.add_commands(commands, connection_commands, command)
 
     event_commands = commands.add_parser("events", help="list and retry events").add_subparsers(
         dest="action", required=True
@@ -116,7 +116,7 @@ def connect(args: argparse.Namespace) -> OperatorTarget:
             raise UsageError("--profile and --region go with --stack; --local uses the state file's endpoint")
         return local_target(args.local)
     if args.stack:
-        return aws_target(args.stack, args.profile, args.region)
+        return aws_target(args.stack, args.profile, args.region, onboarding=getattr(args, "onboarding", False))
     raise UsageError("which stack? give --local [STATE_FILE] or --stack NAME (with --profile/--region)")
 
 

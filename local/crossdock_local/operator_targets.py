@@ -12,15 +12,24 @@ from botocore.config import Config
 from botocore.exceptions import ProfileNotFound
 
 from crossdock.operations.errors import NotFound, OperatorError
-from crossdock.operations.target import OperatorTarget, stack_resources, target_from_resources
+from crossdock.operations.target import (
+    Onboarding,
+    OperatorTarget,
+    onboarding_from_resources,
+    stack_resources,
+    target_from_resources,
+)
 
 DEFAULT_STATE_FILE = ".crossdock-state.json"
 # An operator waits for a person; a few retries of a throttled call are better than a failed command.
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30)
 
 
-def aws_target(stack: str, profile: str | None = None, region: str | None = None) -> OperatorTarget:
-    """The deployed stack `stack`, with the credentials of `profile` (or the default chain)."""
+def aws_target(
+    stack: str, profile: str | None = None, region: str | None = None, *, onboarding: bool = False
+) -> OperatorTarget:
+    """The deployed stack `stack`, with the credentials of `profile` (or the default chain); with `onboarding`, also
+    its key, initial-sync workflow, poll schedules and webhook address (one DescribeStacks more)."""
     try:
         session = boto3.Session(profile_name=profile, region_name=region)
     except ProfileNotFound as missing:
@@ -30,12 +39,29 @@ def aws_target(stack: str, profile: str | None = None, region: str | None = None
     cloudformation: Any = session.client("cloudformation", config=_CONFIG)
     resources = stack_resources(cloudformation, stack)
     where = f"stack {stack} in {session.region_name}" + (f" (profile {profile})" if profile else "")
+    onboard = None
+    if onboarding:
+        clients = {name: session.client(name, config=_CONFIG) for name in ("kms", "stepfunctions", "scheduler")}
+        onboard = onboarding_from_resources(resources, clients, _webhook_base_url(cloudformation, stack), where)
     return target_from_resources(
         resources,
         session.resource("dynamodb", config=_CONFIG).Table,
         session.client("sqs", config=_CONFIG),
         where,
+        onboarding=onboard,
     )
+
+
+def _webhook_base_url(cloudformation: Any, stack: str) -> str:
+    """What the install function gives Shopify and Rackbeat as the webhook address: the stack's PublicBaseUrl
+    parameter, or, left empty, its API's URL (the ApiUrl output; template.yaml)."""
+    described = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
+    parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in described.get("Parameters", [])}
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+    base = parameters.get("PublicBaseUrl") or outputs.get("ApiUrl")
+    if not base:
+        raise OperatorError(f"stack {stack} has neither a PublicBaseUrl parameter nor an ApiUrl output")
+    return str(base)
 
 
 def local_target(state_file: str = DEFAULT_STATE_FILE) -> OperatorTarget:
@@ -44,8 +70,11 @@ def local_target(state_file: str = DEFAULT_STATE_FILE) -> OperatorTarget:
     if not path.exists():
         raise NotFound(f"no state file {path}: start `crossdock serve` (it writes one) or give its path to --local")
     try:
-        aws = json.loads(path.read_text())["aws"]
+        state = json.loads(path.read_text())
+        aws = state["aws"]
         endpoint_url, region, resources = aws["endpoint_url"], aws["region"], aws["resources"]
+        # `crossdock serve`'s own endpoint, where webhooks arrive: without it the target can look but not onboard.
+        base_url = state.get("base_url")
     except (ValueError, KeyError, TypeError) as unreadable:
         raise OperatorError(
             f"{path} has no AWS endpoint ({unreadable}): it was written by an older `crossdock serve`; restart it"
@@ -53,11 +82,22 @@ def local_target(state_file: str = DEFAULT_STATE_FILE) -> OperatorTarget:
     # moto accepts any credentials; these keep boto3 from looking for real ones (and never sending them).
     session = boto3.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=region)
     client_options: Any = {"endpoint_url": endpoint_url, "config": _CONFIG}
+    where = f"the embedded stack at {endpoint_url}"
+    clients = {name: session.client(name, **client_options) for name in ("kms", "stepfunctions", "scheduler")}
     return target_from_resources(
         resources,
         session.resource("dynamodb", **client_options).Table,
         session.client("sqs", **client_options),
-        f"the embedded stack at {endpoint_url}",
+        where,
         # Its SQS runs on the stack's virtual clock, which does not move while a long poll waits.
         poll_seconds=0,
+        onboarding=local_onboarding(resources, clients, str(base_url), where) if base_url else None,
     )
+
+
+def local_onboarding(resources: Any, clients: Any, base_url: str, description: str) -> Onboarding:
+    """The embedded stack's onboarding: webhooks come to `crossdock serve`'s endpoint, and connections created
+    there talk to the simulators it serves under `/_sim/<system>`."""
+    base = base_url.rstrip("/")
+    api_bases = {"shopify": f"{base}/_sim/shopify", "rackbeat": f"{base}/_sim/rackbeat/api/"}
+    return onboarding_from_resources(resources, clients, base, description, api_bases)

@@ -7,9 +7,9 @@ that runs; only the base URLs differ.
 
 from __future__ import annotations
 
-import json
+import dataclasses
 import secrets
-import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,24 +18,18 @@ import boto3
 import httpx
 
 from crossdock import pacing, services
-from crossdock.aws.schedules import ScheduleGroup, ScheduleTarget
-from crossdock.connections.model import Connection, ConnectionState
-from crossdock.connectors.rackbeat.account import RackbeatAccount
-from crossdock.connectors.rackbeat.secret_names import RACKBEAT_API_KEY, RACKBEAT_WEBHOOK_TOKENS
-from crossdock.connectors.shopify.account import ShopifyAccount
-from crossdock.connectors.shopify.secret_names import SHOPIFY_ACCESS_TOKEN, SHOPIFY_APP_SECRET
+from crossdock.connections.model import Connection
 from crossdock.connectors.shopify.tokens import load_stored
 from crossdock.flows.poll_schedules import PollSchedules
-from crossdock.integrations.clients import ConnectionClients
-from crossdock.integrations.rackbeat_shopify import activation, initial_sync
-from crossdock.integrations.rackbeat_shopify import settings_save as settings_flow
-from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyAccounts, RackbeatShopifyConnection
-from crossdock.integrations.rackbeat_shopify.settings import RackbeatShopifySettings
-from crossdock.registry import poll_streams
-from crossdock.store import connections, sync_progress
-from crossdock.store.events import received_stamp
+from crossdock.integrations.rackbeat_shopify.connection import KIND, RackbeatShopifyConnection
+from crossdock.operations import initial_sync as operations_initial_sync
+from crossdock.operations import onboarding, stack_access
+from crossdock.operations import settings as operations_settings
+from crossdock.operations.target import OperatorTarget, target_from_resources
+from crossdock.store import connections
 from crossdock.store.secrets import SecretStore
 from crossdock_local.aws.embedded import EmbeddedAws
+from crossdock_local.operator_targets import local_onboarding
 from crossdock_local.server import LocalEndpoint
 from crossdock_local.sims.rackbeat.simulator import RackbeatSimulator
 from crossdock_local.sims.shopify.simulator import ShopifySimulator
@@ -96,6 +90,7 @@ class LocalStack:
         rackbeat_pace: float = 0.95,
         seed: int = 7,
         log_level: str = "WARNING",
+        template: Path | None = None,
     ) -> None:
         self._port = port
         self._seed = seed
@@ -103,12 +98,13 @@ class LocalStack:
         # (the template's default, 456 of 480, is the same share).
         pace = max(1, int(rackbeat_rate_limit * rackbeat_pace))
         self.aws = EmbeddedAws(
-            template=PROJECT_ROOT / "template.yaml",
+            template=template or PROJECT_ROOT / "template.yaml",  # another: a test's changed copy
             parameters={"LogLevel": log_level, "RackbeatCallsPerMinute": str(pace)},
         )
         self._rackbeat_rate_limit = rackbeat_rate_limit
         self._real_clock = pacing.clock
         self.base_url = ""
+        self._operator: OperatorTarget | None = None
 
     def __enter__(self) -> LocalStack:
         # The functions' AWS clients are cached per process (per Lambda container in AWS); a new stack is a new
@@ -175,60 +171,51 @@ class LocalStack:
         *,
         shop_domain: str = "acme-dk.myshopify.com",
         rackbeat_account: LocalConnection | None = None,
+        rackbeat_seed: Callable[[RackbeatSimulator, int], object] | None = None,
     ) -> LocalConnection:
         """A Rackbeat account seeded with reference data (or the account of `rackbeat_account`, for a second
-        shop on it), a Shopify shop, and the connection between them stored and activated as an operator would:
-        settings validated, secrets KMS-encrypted, webhooks registered in both systems, the poll schedules
-        (reconciliation) made."""
-        validated = RackbeatShopifySettings.model_validate(settings)
-        local = LocalConnection(
-            connection_id=str(uuid.uuid4()),
+        shop on it) and a Shopify shop with the app registered — the harness's part —, then what production does:
+        the operator creates the connection (`crossdock.operations.onboarding`: the key tested against Rackbeat,
+        the settings and their references checked, the secrets KMS-encrypted, stored `installing`) and the shop
+        owner installs the app (OAuth through the stack's own routes: token stored, webhooks registered in both
+        systems, poll schedules made, connection active). The app issues tokens that do not expire, so a long
+        scenario does not depend on refreshes (tests/e2e/test_token_refresh.py covers those). `rackbeat_seed`
+        (the simulator, the account's id) adds reference data the settings name to the Rackbeat account before the
+        operator creates the connection, which looks the settings' references up in it."""
+        pending = self.begin_install(
+            settings,
             shop_domain=shop_domain,
-            app_secret=secrets.token_hex(16),
-            shopify_access_token="shpat_" + secrets.token_hex(16),
-            rackbeat_account_id=rackbeat_account.rackbeat_account_id if rackbeat_account else 0,
-            rackbeat_api_key=rackbeat_account.rackbeat_api_key if rackbeat_account else "rb_" + secrets.token_hex(20),
+            rackbeat_account=rackbeat_account,
+            rackbeat_seed=rackbeat_seed,
+            expiring_tokens=False,
         )
-        if rackbeat_account is None:
-            account = self.rackbeat.add_account(local.rackbeat_api_key)
-            local = LocalConnection(**{**local.__dict__, "rackbeat_account_id": account})
-            self._seed_rackbeat(account)
-        self.shopify.add_shop(shop_domain, local.app_secret, local.shopify_access_token)
-        connection = RackbeatShopifyConnection(
-            id=local.connection_id,
-            accounts=RackbeatShopifyAccounts(
-                shopify=ShopifyAccount(shop_domain=shop_domain, api_base=f"{self.base_url}/_sim/shopify"),
-                rackbeat=RackbeatAccount(
-                    account_id=local.rackbeat_account_id, api_base=f"{self.base_url}/_sim/rackbeat/api/"
-                ),
-            ),
-            settings=validated,
-        )
-        connections.save_connection(self.table, connection)
-        self.secrets.put(local.connection_id, SHOPIFY_APP_SECRET, local.app_secret)
-        self.secrets.put(local.connection_id, SHOPIFY_ACCESS_TOKEN, local.shopify_access_token)
-        self.secrets.put(local.connection_id, RACKBEAT_API_KEY, local.rackbeat_api_key)
-        self.secrets.put(local.connection_id, RACKBEAT_WEBHOOK_TOKENS, "[]")
-        clients = ConnectionClients(self.secrets, self.table)
-        activation.register_webhooks(
-            connection,
-            clients.rackbeat(connection, paced=False),
-            clients.shopify(connection),
-            self.secrets,
-            self.base_url,
-        )
-        self.poll_schedules().follow(connection, activating=True)
-        return local
+        return self.install(pending)
+
+    @property
+    def operator(self) -> OperatorTarget:
+        """This stack as an operator's command sees it (what `crossdock … --local` builds from the state file),
+        reaching the embedded AWS in-process."""
+        if self._operator is None:
+            resources = {logical_id: physical.ref for logical_id, physical in self.aws.resources.items()}
+            region = self.aws.region
+            clients: dict[str, Any] = {
+                "kms": boto3.client("kms", region_name=region),
+                "stepfunctions": boto3.client("stepfunctions", region_name=region),
+                "scheduler": boto3.client("scheduler", region_name=region),
+            }
+            self._operator = target_from_resources(
+                resources,
+                boto3.resource("dynamodb", region_name=self.aws.region).Table,
+                boto3.client("sqs", region_name=self.aws.region),
+                "the embedded stack",
+                poll_seconds=0,
+                onboarding=local_onboarding(resources, clients, self.base_url, "the embedded stack"),
+            )
+        return self._operator
 
     def poll_schedules(self) -> PollSchedules:
-        """The connections' poll schedules, configured as the install function gets them (template.yaml)."""
-        env = self.aws.function_env("ShopifyAppFunction")
-        target = ScheduleTarget(
-            env["POLL_FUNCTION_ARN"], env["POLL_SCHEDULE_ROLE_ARN"], env.get("POLL_DEAD_LETTER_ARN")
-        )
-        scheduler = boto3.client("scheduler", region_name=self.aws.region)
-        group = ScheduleGroup(scheduler, env["POLL_SCHEDULE_GROUP"], target)
-        return PollSchedules(self.table, group, poll_streams)
+        """The connections' poll schedules, as the install function and the operator's commands make them."""
+        return stack_access.poll_schedules(self.operator)
 
     def connection(self, local: LocalConnection) -> RackbeatShopifyConnection:
         found = connections.load_connection(self.table, local.connection_id)
@@ -236,17 +223,34 @@ class LocalStack:
         return RackbeatShopifyConnection.of(found)
 
     def start_initial_sync(self, local: LocalConnection) -> dict[str, Any]:
-        """What the operator's "run initial sync" does: claim it once and start its workflow."""
-        arn = self.aws.state_machine_arn("InitialSyncStateMachine")
-        sfn = boto3.client("stepfunctions", region_name=self.aws.region)
-
-        def start_workflow(name: str, data: dict[str, Any]) -> str:
-            return str(sfn.start_execution(stateMachineArn=arn, name=name, input=json.dumps(data))["executionArn"])
-
-        return initial_sync.start(self.connection(local), self.table, start_workflow, received_stamp())
+        """The operator's `initial-sync start` (`crossdock.operations.initial_sync`): claimed once, its workflow
+        started."""
+        return dataclasses.asdict(operations_initial_sync.start_initial_sync(self.operator, local.connection_id))
 
     def initial_sync_progress(self, local: LocalConnection) -> dict[str, Any] | None:
-        return sync_progress.load(self.table, local.connection_id)
+        progress = operations_initial_sync.initial_sync_progress(self.operator, local.connection_id)
+        return None if progress.status == "not started" else dataclasses.asdict(progress)
+
+    def new_rackbeat_account(self) -> tuple[int, str]:
+        """A Rackbeat account with the reference data the demo settings name: (account id, API key)."""
+        api_key = "rb_" + secrets.token_hex(20)
+        account = self.rackbeat.add_account(api_key)
+        self._seed_rackbeat(account)
+        return account, api_key
+
+    def new_shop(
+        self, shop_domain: str, client_id: str | None = None, *, expiring_tokens: bool = True
+    ) -> tuple[str, str]:
+        """A Shopify shop without the app, and the app in Shopify's Partner dashboard (`client_id`'s, or a new
+        one): (client id, client secret)."""
+        client_id = client_id or "crossdock-" + secrets.token_hex(6)
+        registered = self.shopify.apps.apps.get(client_id)
+        client_secret = registered.client_secret if registered else secrets.token_hex(16)
+        if registered is None:
+            self.shopify.register_app(client_id, client_secret, expiring_tokens=expiring_tokens)
+        # The merchant's own admin token: the shop exists, but nothing Crossdock holds opens it before the install.
+        self.shopify.add_shop(shop_domain, client_secret, "shpat_merchant_" + secrets.token_hex(16))
+        return client_id, client_secret
 
     def _seed_rackbeat(self, account: int) -> None:
         self.rackbeat.seed_location(account, "L1", "Lager København")
@@ -278,53 +282,50 @@ class LocalStack:
                 return delivered
 
     def update_settings(self, local: LocalConnection, settings: dict[str, Any]) -> Connection:
-        """What the operator's "save" does: the settings are validated, checked against the Rackbeat account and
-        stored as the next version (see `flows.settings`), then the webhooks are registered again, so Rackbeat's
-        follow the new Product tab (registering is an upsert, safe to repeat), and the poll schedules follow
-        the new interval (or go, when switched off)."""
+        """The operator's `settings set` (`crossdock.operations.settings`): validated, checked against the
+        Rackbeat account and stored as the next version, then the webhooks follow the Product tab and the poll
+        schedules the new interval (`settings_effects`). Refusals are `operations.errors.Rejected`, listing every
+        problem."""
         current = self.connection(local)
-        clients = ConnectionClients(self.secrets, self.table)
-        rackbeat = clients.rackbeat(current, paced=False)
-        updated = settings_flow.update_settings(
-            self.table, local.connection_id, settings, expected_version=current.settings_version, rackbeat=rackbeat
+        operations_settings.set_settings(
+            self.operator, local.connection_id, settings, expected_version=current.settings_version
         )
-        activation.register_webhooks(updated, rackbeat, clients.shopify(updated), self.secrets, self.base_url)
-        self.poll_schedules().follow(updated)
-        return updated
+        return self.connection(local)
 
     def begin_install(
-        self, settings: dict[str, Any], *, shop_domain: str, client_id: str | None = None
+        self,
+        settings: dict[str, Any],
+        *,
+        shop_domain: str,
+        client_id: str | None = None,
+        rackbeat_account: LocalConnection | None = None,
+        rackbeat_seed: Callable[[RackbeatSimulator, int], object] | None = None,
+        expiring_tokens: bool = True,
     ) -> LocalInstall:
-        """What the operator does before the shop owner installs the app: a seeded Rackbeat account, the app in
-        Shopify's Partner dashboard (`client_id`, or a new app), the shop without any token Crossdock knows, and the
-        connection stored `installing` with the app's client id and secret. `install` then runs the OAuth dance."""
-        validated = RackbeatShopifySettings.model_validate(settings)
-        client_id = client_id or "crossdock-" + secrets.token_hex(6)
-        registered = self.shopify.apps.apps.get(client_id)
-        client_secret = registered.client_secret if registered else secrets.token_hex(16)
-        if registered is None:
-            self.shopify.register_app(client_id, client_secret)
-        rackbeat_api_key = "rb_" + secrets.token_hex(20)
-        account = self.rackbeat.add_account(rackbeat_api_key)
-        self._seed_rackbeat(account)
-        # The merchant's own admin token: the shop exists, but nothing Crossdock holds opens it before the install.
-        self.shopify.add_shop(shop_domain, client_secret, "shpat_merchant_" + secrets.token_hex(16))
-        connection = RackbeatShopifyConnection(
-            id=str(uuid.uuid4()),
-            state=ConnectionState.INSTALLING,
-            accounts=RackbeatShopifyAccounts(
-                shopify=ShopifyAccount(
-                    shop_domain=shop_domain, api_base=f"{self.base_url}/_sim/shopify", client_id=client_id
-                ),
-                rackbeat=RackbeatAccount(account_id=account, api_base=f"{self.base_url}/_sim/rackbeat/api/"),
-            ),
-            settings=validated,
+        """What comes before the shop owner installs the app: a seeded Rackbeat account (or `rackbeat_account`'s),
+        the app in Shopify's Partner dashboard (`client_id`, or a new app), the shop without any token Crossdock
+        knows — and the operator's `connections create`, which stores the connection `installing` with the app's
+        client id and secret. `install` then runs the OAuth dance."""
+        client_id, client_secret = self.new_shop(shop_domain, client_id, expiring_tokens=expiring_tokens)
+        if rackbeat_account is None:
+            account, rackbeat_api_key = self.new_rackbeat_account()
+        else:
+            rackbeat_api_key, account = rackbeat_account.rackbeat_api_key, rackbeat_account.rackbeat_account_id
+        if rackbeat_seed is not None:
+            rackbeat_seed(self.rackbeat, account)
+        created = onboarding.create_connection(
+            self.operator,
+            KIND,
+            shop_domain=shop_domain,
+            rackbeat_api_key=rackbeat_api_key,
+            shopify_client_id=client_id,
+            shopify_client_secret=client_secret,
+            settings=settings,
         )
-        connections.save_connection(self.table, connection)
-        self.secrets.put(connection.id, SHOPIFY_APP_SECRET, client_secret)
-        self.secrets.put(connection.id, RACKBEAT_API_KEY, rackbeat_api_key)
-        self.secrets.put(connection.id, RACKBEAT_WEBHOOK_TOKENS, "[]")
-        return LocalInstall(connection.id, shop_domain, client_id, client_secret, account, rackbeat_api_key)
+        assert created.rackbeat_account_id is not None
+        return LocalInstall(
+            created.connection_id, shop_domain, client_id, client_secret, created.rackbeat_account_id, rackbeat_api_key
+        )
 
     def install(self, local: LocalInstall) -> LocalConnection:
         """The shop owner installs the app, through the stack's own HTTP routes as a browser would: Shopify's

@@ -15,7 +15,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from crossdock.store import events
 from crossdock_local import operator_cli
 from crossdock_local.aws.endpoint import AwsEndpoint, endpoint_state
 from crossdock_local.scenarios.demo import DEMO_SKUS, demo_settings
+from crossdock_local.sims.rackbeat.simulator import RackbeatSimulator
 from crossdock_local.sims.shopify.order_generator import varied_orders
 from crossdock_local.stack import LocalConnection, LocalStack
 
@@ -95,11 +96,15 @@ class Shop:
         return [o for o in state.orders.values() if o.get("other_reference") == reference]
 
 
-def new_shop(stack: LocalStack, **groups: dict[str, Any]) -> Shop:
+def new_shop(
+    stack: LocalStack, rackbeat_seed: Callable[[RackbeatSimulator, int], object] | None = None, **groups: dict[str, Any]
+) -> Shop:
     settings = demo_settings()
     for group, values in groups.items():
         settings[group] = {**settings.get(group, {}), **values}
-    connection = stack.create_connection(settings, shop_domain=f"operator-{next(_shops)}.myshopify.com")
+    connection = stack.create_connection(
+        settings, shop_domain=f"operator-{next(_shops)}.myshopify.com", rackbeat_seed=rackbeat_seed
+    )
     stack.seed_items(connection.rackbeat_account_id, DEMO_SKUS)
     return Shop(stack, connection)
 
@@ -346,8 +351,11 @@ def test_shop_command_dead_letters_keep_their_group_and_status_shows_the_backlog
     stack: LocalStack, target: OperatorTarget, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # GIVEN a shop that takes its products from Rackbeat, whose shop pushes keep failing (push paused)
-    shop = new_shop(stack, product_sync={"master": "rackbeat", "default_product_group": 10})
-    stack.rackbeat.seed_product_group(shop.connection.rackbeat_account_id, 10, "Sommerjakker")
+    shop = new_shop(
+        stack,
+        rackbeat_seed=lambda rackbeat, account: rackbeat.seed_product_group(account, 10, "Sommerjakker"),
+        product_sync={"master": "rackbeat", "default_product_group": 10},
+    )
     stack.aws.set_mapping_enabled("ShopifyPushFunction", False)
     _create_item_through_rackbeats_api(stack, shop, "JAKKE-2")
     stack.settle()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -19,6 +19,7 @@ import pytest
 from crossdock.store import events
 from crossdock_local.scenarios.demo import DEMO_SKUS, demo_settings, rackbeat_stage
 from crossdock_local.sims.base import Faults
+from crossdock_local.sims.rackbeat.simulator import RackbeatSimulator
 from crossdock_local.sims.shopify.order_generator import varied_orders
 from crossdock_local.stack import LocalConnection, LocalStack
 
@@ -148,11 +149,15 @@ class Merchant:
 
 @pytest.fixture
 def merchant_with(stack: LocalStack) -> Any:
-    def create(**settings: Any) -> Merchant:
+    def create(rackbeat_seed: Callable[[RackbeatSimulator, int], object] | None = None, **settings: Any) -> Merchant:
+        """A merchant with the demo settings changed by `settings` (group → values); `rackbeat_seed` adds what
+        they name to the Rackbeat account before the connection is created (its references are checked then)."""
         base = demo_settings()
         for group, values in settings.items():
             base[group] = {**base.get(group, {}), **values} if isinstance(values, dict) else values
-        connection = stack.create_connection(base, shop_domain=f"shop-{next(_shop_numbers)}.myshopify.com")
+        connection = stack.create_connection(
+            base, shop_domain=f"shop-{next(_shop_numbers)}.myshopify.com", rackbeat_seed=rackbeat_seed
+        )
         stack.seed_items(connection.rackbeat_account_id, DEMO_SKUS)
         return Merchant(stack, connection, base)
 

@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 
-from crossdock.errors import PermanentError
 from crossdock.integrations.rackbeat_shopify import initial_sync
-from crossdock.store.sync_progress import InitialSyncAlreadyClaimed
+from crossdock.operations.errors import Refused
 from crossdock_local.sims.base import Faults
 
 VARIANTS = 240
@@ -40,9 +39,11 @@ def stock_of(index: int) -> int:
 
 def syncing_merchant(merchant_with: Any) -> Any:
     merchant = merchant_with(
-        initial_sync="enabled", product_sync={"master": "none", "default_product_group": 10}, fulfillment={}
+        initial_sync="enabled",
+        product_sync={"master": "none", "default_product_group": 10},
+        fulfillment={},
+        rackbeat_seed=lambda rackbeat, account: rackbeat.seed_product_group(account, 10, "Import"),
     )
-    merchant.stack.rackbeat.seed_product_group(merchant.account, 10, "Import")
     merchant.stack.shopify.seed_catalog(merchant.domain, VARIANTS, variants_per_product=3, stock=stock_of, sku=sku_of)
     return merchant
 
@@ -77,10 +78,10 @@ def test_it_runs_once_and_only_when_enabled(merchant_with: Any) -> None:
     merchant = syncing_merchant(merchant_with)
     started = merchant.stack.start_initial_sync(merchant.connection)
     assert "can no longer be deleted or converted to BOMs" in started["warning"]
-    with pytest.raises(InitialSyncAlreadyClaimed):
+    with pytest.raises(Refused, match="the initial sync runs once"):
         merchant.stack.start_initial_sync(merchant.connection)
     disabled = merchant_with(initial_sync="disabled")
-    with pytest.raises(PermanentError, match="initial_sync is disabled"):
+    with pytest.raises(Refused, match="initial_sync is disabled"):
         disabled.stack.start_initial_sync(disabled.connection)
 
 

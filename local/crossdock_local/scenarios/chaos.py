@@ -181,7 +181,7 @@ def _converge(stack: LocalStack, started: float, clock_at_start: float) -> None:
 def _open_shops(stack: LocalStack, config: ChaosConfig) -> list[_Shop]:
     settings = {**demo_settings(TARGET), **demo_catalog.catalog_settings()}
     settings["orders"] = {**settings["orders"], "refunds_as_credit_notes": True}
-    first = stack.create_connection(settings)
+    first = stack.create_connection(settings, rackbeat_seed=demo_catalog.seed_reference_data)
     shops = [_Shop(first)]
     for index in range(1, config.shops):
         domain = f"chaos-{index}.myshopify.com"

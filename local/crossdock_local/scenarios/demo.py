@@ -165,7 +165,7 @@ def run_demo(
     ):
         settings = {**demo_settings(target), **demo_catalog.catalog_settings()}
         settings["orders"] = {**settings["orders"], "refunds_as_credit_notes": True}
-        connection = stack.create_connection(settings)
+        connection = stack.create_connection(settings, rackbeat_seed=demo_catalog.seed_reference_data)
         outlet = stack.create_connection(settings, shop_domain=demo_catalog.OUTLET_DOMAIN, rackbeat_account=connection)
         demo_catalog.publish_catalog(stack, connection, DEMO_SKUS, stock=10_000)
         stack.settle()

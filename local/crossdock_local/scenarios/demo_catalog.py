@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from crossdock_local.sims.rackbeat.simulator import RackbeatSimulator
 from crossdock_local.stack import LocalConnection, LocalStack
 
 PRODUCT_GROUP = 10
@@ -53,10 +54,15 @@ class CatalogAudit:
         )
 
 
+def seed_reference_data(rackbeat: RackbeatSimulator, account: int) -> None:
+    """What the catalog settings name, in the Rackbeat account before the connection is created (`connections
+    create` looks every reference up): the product group the items are in."""
+    rackbeat.seed_product_group(account, PRODUCT_GROUP, "Webshop")
+
+
 def publish_catalog(stack: LocalStack, connection: LocalConnection, skus: list[str], stock: int) -> None:
     """The merchant creates the items in Rackbeat and counts their stock at L1 (each sends Rackbeat's webhook)."""
     account = connection.rackbeat_account_id
-    stack.rackbeat.seed_product_group(account, PRODUCT_GROUP, "Webshop")
     with httpx.Client(
         base_url=f"{stack.base_url}/_sim/rackbeat/api/",
         headers={"Authorization": f"Bearer {connection.rackbeat_api_key}"},
@@ -103,8 +109,8 @@ def run_initial_sync(stack: LocalStack, settings: dict[str, Any], result: Catalo
     connection = stack.create_connection(
         {**settings, "initial_sync": "enabled", "product_sync": {"master": "none", "default_product_group": 1}},
         shop_domain=CATALOG_DOMAIN,
+        rackbeat_seed=lambda rackbeat, account: rackbeat.seed_product_group(account, 1, "Import"),
     )
-    stack.rackbeat.seed_product_group(connection.rackbeat_account_id, 1, "Import")
 
     def sku(index: int) -> str | None:
         return None if index % 97 == 13 else f"NO-{index % 2990:05d}"  # a few without SKU, ten SKUs used twice

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -35,9 +36,10 @@ def _claims(connection: Connection) -> list[tuple[str, str, str]]:
     return found
 
 
-def save_connection(table: Any, connection: Connection) -> None:
+def save_connection(table: Any, connection: Connection, *, with_items: Sequence[dict[str, Any]] = ()) -> None:
     """Stores the connection and claims its accounts, all in one transaction: an account claimed by another
-    connection of the kind is refused (AccountTaken) and nothing is written."""
+    connection of the kind is refused (AccountTaken) and nothing is written. `with_items` (its sealed secrets) are
+    put in the same transaction, so a new connection is never stored without them, nor they without it."""
     item = connection.model_dump(mode="json")
     listing = {keys.LISTED: keys.LISTED_CONNECTION, keys.LISTED_ID: connection.id}
     claims = _claims(connection)
@@ -57,6 +59,7 @@ def save_connection(table: Any, connection: Connection) -> None:
             )
     connection_item = {"pk": keys.connection_pk(connection.id), "sk": keys.META, **item, **listing}
     writes.append({"Put": {"TableName": table.name, "Item": connection_item}})
+    writes += [{"Put": {"TableName": table.name, "Item": dict(item)}} for item in with_items]
     try:
         table.meta.client.transact_write_items(TransactItems=writes)
     except table.meta.client.exceptions.TransactionCanceledException as cancelled:
@@ -192,6 +195,29 @@ def set_state(table: Any, connection_id: str, state: ConnectionState, changed_at
             ExpressionAttributeNames={"#state": "state"},
             ExpressionAttributeValues={":state": state.value, ":at": changed_at},
             # The whole item as it was: "updated attributes" may leave out one set to the value it already had.
+            ReturnValues="ALL_OLD",
+        )
+    except table.meta.client.exceptions.ConditionalCheckFailedException:
+        return None
+    return ConnectionState(answer["Attributes"]["state"])
+
+
+def change_state(
+    table: Any, connection_id: str, allowed: Collection[ConnectionState], state: ConnectionState, changed_at: str
+) -> ConnectionState | None:
+    """`set_state`, provided the connection is in one of the `allowed` states now (checked by the write itself, so
+    a concurrent uninstall is never undone by a resume); None when it is not, or does not exist."""
+    values: dict[str, Any] = {":state": state.value, ":at": changed_at}
+    values.update({f":from{index}": allowed_state.value for index, allowed_state in enumerate(allowed)})
+    try:
+        answer = table.update_item(
+            Key={"pk": keys.connection_pk(connection_id), "sk": keys.META},
+            UpdateExpression="SET #state = :state, state_changed_at = :at",
+            ConditionExpression="attribute_exists(pk) AND #state IN ("
+            + ", ".join(f":from{index}" for index in range(len(allowed)))
+            + ")",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues=values,
             ReturnValues="ALL_OLD",
         )
     except table.meta.client.exceptions.ConditionalCheckFailedException:

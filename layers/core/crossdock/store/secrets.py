@@ -24,15 +24,18 @@ class SecretStore:
         self._cache: dict[tuple[str, str], tuple[float, str]] = {}
 
     def put(self, connection_id: str, name: str, value: str) -> None:
+        self._table.put_item(Item=self.sealed(connection_id, name, value))
+        self._cache.pop((connection_id, name), None)
+
+    def sealed(self, connection_id: str, name: str, value: str) -> dict[str, Any]:
+        """The secret's table item, encrypted and not written: for a caller that stores it in one transaction with
+        what it belongs to (a new connection and its secrets, all or nothing)."""
         if not self._key_id:
             raise RuntimeError("KEY_ID is not configured: secrets cannot be encrypted")
         blob = self._kms.encrypt(
             KeyId=self._key_id, Plaintext=value.encode(), EncryptionContext={"connection_id": connection_id}
         )["CiphertextBlob"]
-        self._table.put_item(
-            Item={"pk": keys.connection_pk(connection_id), "sk": keys.secret_sk(name), "ciphertext": blob}
-        )
-        self._cache.pop((connection_id, name), None)
+        return {"pk": keys.connection_pk(connection_id), "sk": keys.secret_sk(name), "ciphertext": blob}
 
     def get(self, connection_id: str, name: str) -> str | None:
         cached = self._cache.get((connection_id, name))

@@ -1,4 +1,5 @@
-"""Webhook subscriptions through the Admin API: `webhookSubscriptions` and `webhookSubscriptionCreate`."""
+"""Webhook subscriptions through the Admin API: `webhookSubscriptions`, `webhookSubscriptionCreate` and
+`webhookSubscriptionDelete`."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ class WebhookSubscriptions:
         self.sim = sim
         sim.resolvers["webhookSubscriptions"] = by_args(self._resolve_subscriptions)
         sim.resolvers["webhookSubscriptionCreate"] = by_args(self._resolve_subscription_create)
+        sim.resolvers["webhookSubscriptionDelete"] = by_args(self._resolve_subscription_delete)
 
     def _resolve_subscriptions(self, shop: Shop, args: dict[str, Any]) -> dict[str, Any]:
         topics = args.get("topics")
@@ -54,3 +56,17 @@ class WebhookSubscriptions:
             return _user_error(["webhookSubscription", "callbackUrl"], "Address for this topic has already been taken")
         subscription = self.sim.subscribe(shop.domain, topic, uri)
         return {"webhookSubscription": _gql_subscription(subscription), "userErrors": []}
+
+    def _resolve_subscription_delete(self, shop: Shop, args: dict[str, Any]) -> dict[str, Any]:
+        gid = str(args.get("id"))
+        with self.sim.lock:
+            found = next((s for s in shop.subscriptions if s.gid == gid), None)
+            if found is not None:
+                shop.subscriptions.remove(found)
+        if found is None:
+            # Guess: the wording Shopify uses for an id of another shop or one deleted already.
+            return {
+                "deletedWebhookSubscriptionId": None,
+                "userErrors": [{"field": ["id"], "message": "Webhook subscription does not exist"}],
+            }
+        return {"deletedWebhookSubscriptionId": gid, "userErrors": []}

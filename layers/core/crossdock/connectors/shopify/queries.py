@@ -162,3 +162,12 @@ mutation CreateWebhookSubscription($topic: WebhookSubscriptionTopic!, $uri: Stri
   }
 }
 """
+
+DELETE_WEBHOOK_SUBSCRIPTION: Final = """
+mutation DeleteWebhookSubscription($id: ID!) {
+  webhookSubscriptionDelete(id: $id) {
+    deletedWebhookSubscriptionId
+    userErrors { field message }
+  }
+}
+"""

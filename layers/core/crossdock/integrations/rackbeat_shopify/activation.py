@@ -119,7 +119,7 @@ def repair_shopify_subscriptions(
     """Creates the subscriptions to our address that the settings need and the shop lacks; returns their topics
     (when none is missing, the listing is the only call)."""
     uri = shopify_webhook_uri(webhook_base_url)
-    existing = {(node["topic"], node["uri"]) for node in _subscriptions(shopify)}
+    existing = {(node["topic"], node["uri"]) for node in shopify_subscriptions(shopify)}
     created = []
     for topic in shopify_topics(connection):
         if (_topic_enum(topic), uri) in existing:
@@ -144,7 +144,7 @@ def _taken(user_error: dict[str, str]) -> bool:
     return "already been taken" in user_error.get("message", "")
 
 
-def _subscriptions(shopify: ShopifyAdmin) -> list[dict[str, str]]:
+def shopify_subscriptions(shopify: ShopifyAdmin) -> list[dict[str, str]]:
     nodes: list[dict[str, str]] = []
     after = None
     while True:

@@ -1,0 +1,67 @@
+"""Removing a connection's webhooks from both systems: what an operator's uninstall does first, and what a settings
+save does for a Rackbeat event no setting needs any more.
+
+Only our own webhooks go: Rackbeat's those whose URL is this connection's (`/webhooks/rackbeat/<connection id>`;
+other shops on the account keep theirs), Shopify's those pointing at this stack's address. When Shopify uninstalls
+the app itself (`app/uninstalled`) it drops the app's subscriptions on its own; an operator's uninstall leaves the
+app installed in the shop, so its subscriptions are deleted here, before the token goes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Set
+
+from crossdock.connectors.rackbeat.client import NotFound, RackbeatClient
+from crossdock.connectors.shopify import queries
+from crossdock.connectors.shopify.graphql import ShopifyAdmin
+from crossdock.errors import FailureClass, PermanentError
+from crossdock.integrations.rackbeat_shopify import activation
+from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
+
+
+def rackbeat_webhook_url(connection: RackbeatShopifyConnection, webhook_base_url: str) -> str:
+    return f"{webhook_base_url.rstrip('/')}/webhooks/rackbeat/{connection.id}"
+
+
+def remove_rackbeat_webhooks(
+    connection: RackbeatShopifyConnection,
+    rackbeat: RackbeatClient,
+    webhook_base_url: str,
+    keep: Set[str] = frozenset(),
+) -> list[str]:
+    """Deletes the connection's Rackbeat webhooks but those of the `keep` events; returns the events removed. One
+    gone meanwhile (404) is what was wanted."""
+    url = rackbeat_webhook_url(connection, webhook_base_url)
+    ours = [hook for hook in rackbeat.iterate("webhooks", "webhooks") if hook.get("url") == url]
+    removed = []
+    for hook in ours:
+        if hook.get("event") in keep:
+            continue
+        with contextlib.suppress(NotFound):
+            rackbeat.delete(f"webhooks/{hook['id']}")
+        removed.append(str(hook.get("event")))
+    return sorted(removed)
+
+
+def remove_shopify_subscriptions(
+    connection: RackbeatShopifyConnection, shopify: ShopifyAdmin, webhook_base_url: str
+) -> list[str]:
+    """Deletes the shop's subscriptions to this stack's address; returns their topics."""
+    uri = activation.shopify_webhook_uri(webhook_base_url)
+    removed = []
+    for node in activation.shopify_subscriptions(shopify):
+        if node.get("uri") != uri:
+            continue
+        answer = shopify.run(queries.DELETE_WEBHOOK_SUBSCRIPTION, {"id": node["id"]})["webhookSubscriptionDelete"]
+        problems = [
+            error["message"] for error in answer.get("userErrors") or [] if "does not exist" not in error["message"]
+        ]
+        if problems:
+            raise PermanentError(
+                f"Shopify refused to delete the {node['topic']} subscription of {connection.shop_domain}: "
+                + "; ".join(problems),
+                FailureClass.BUG,
+            )
+        removed.append(str(node["topic"]))
+    return sorted(removed)

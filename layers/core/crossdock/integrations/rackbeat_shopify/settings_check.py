@@ -1,0 +1,80 @@
+"""Every problem of a settings document at once: the model's, the rules', and the Rackbeat references'.
+
+Saving checks the model first and the references only of a valid document (`settings_save`), so a document with a
+wrong type and a missing location would be refused twice, one problem at a time. Here the references are checked
+even then, on the document with the broken settings put back as they are now (or left to their defaults), so an
+operator gets the whole list from one `settings validate`.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from pydantic import ValidationError
+
+from crossdock.connectors.rackbeat.client import RackbeatClient
+from crossdock.integrations.rackbeat_shopify import settings_save
+from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
+from crossdock.integrations.rackbeat_shopify.settings import (
+    RackbeatShopifySettings,
+    SettingProblem,
+    settings_problems,
+)
+
+
+def settings_problems_of(
+    new_settings: dict[str, Any],
+    rackbeat: RackbeatClient | None,
+    current: RackbeatShopifyConnection | None = None,
+) -> tuple[RackbeatShopifySettings | None, list[SettingProblem]]:
+    """(the settings, if valid; every problem). `current` is the connection the settings are for (its state
+    decides whether `initial_sync` may still change), None for a new one; without `rackbeat` the references are
+    not looked up."""
+    settings: RackbeatShopifySettings | None = None
+    problems: list[SettingProblem] = []
+    try:
+        settings = (
+            RackbeatShopifySettings.model_validate(new_settings)
+            if current is None
+            # The save's own rules (initial_sync chosen once), in the save's own words.
+            else settings_save._validated(current, new_settings)
+        )
+    except ValidationError as invalid:
+        problems = settings_problems(invalid)
+    except settings_save.SettingsRejected as rejected:
+        problems = list(rejected.problems)
+    if rackbeat is None:
+        return settings, problems
+    checked = settings or _salvaged(new_settings, problems, current)
+    if checked is not None:
+        listed = {problem.field for problem in problems}
+        problems += [p for p in settings_save.check_references(checked, rackbeat) if p.field not in listed]
+    return (settings if not problems else None), problems
+
+
+def _salvaged(
+    new_settings: dict[str, Any], problems: list[SettingProblem], current: RackbeatShopifyConnection | None
+) -> RackbeatShopifySettings | None:
+    """The document with each broken setting as it is now (or at its default), if that makes it valid."""
+    document = copy.deepcopy(new_settings)
+    now = current.settings.model_dump(mode="json") if current is not None else {}
+    for problem in problems:
+        _put_back(document, problem.field.split("."), now)
+    try:
+        return RackbeatShopifySettings.model_validate(document)
+    except ValidationError:
+        return None
+
+
+def _put_back(document: dict[str, Any], path: list[str], now: dict[str, Any]) -> None:
+    *parents, last = path
+    for name in parents:
+        inner, now_inner = document.get(name), now.get(name) if isinstance(now, dict) else None
+        if not isinstance(inner, dict):
+            return
+        document, now = inner, now_inner if isinstance(now_inner, dict) else {}
+    if isinstance(now, dict) and last in now:
+        document[last] = now[last]
+    else:
+        document.pop(last, None)

@@ -1,0 +1,119 @@
+"""Creating a connection (issue 13): checked against Rackbeat, stored `installing` with its secrets encrypted, and
+the Shopify install link the shop owner opens.
+
+Nothing is stored until everything has been checked: the shop domain, the app's credentials, the settings and
+their Rackbeat references, and the API key, with Rackbeat itself. The secrets are encrypted with the stack's KMS
+key under the connection id as encryption context (`store.secrets`, what every function decrypts with) before
+anything is written; then the connection, its claim on the shop and its secrets go into the table in one
+transaction. A refusal, or a failure anywhere before that write, leaves the table as it was.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from crossdock.connectors.rackbeat.account import RACKBEAT_API
+from crossdock.connectors.rackbeat.client import RackbeatClient
+from crossdock.integrations.rackbeat_shopify import onboarding
+from crossdock.integrations.rackbeat_shopify.connection import KIND
+from crossdock.operations import stack_access
+from crossdock.operations.errors import Refused, Rejected
+from crossdock.operations.target import OperatorTarget
+from crossdock.store import connections
+
+# An operator waits at a prompt; Rackbeat's answer to GET /self and a few reference lists comes quickly or not at all.
+_RACKBEAT_TIMEOUT_SECONDS = 20.0
+
+
+@dataclass(frozen=True)
+class CreatedConnection:
+    connection_id: str
+    kind: str
+    shop_domain: str
+    state: str
+    rackbeat_account_id: int | None
+    settings_version: int
+    install_link: str  # for the shop owner
+    app_url: str  # the app's configuration in Shopify's Partner dashboard: App URL …
+    redirect_url: str  # … and an allowed redirection URL
+    secret_names: list[str]  # stored encrypted; their values are never shown
+
+
+def create_connection(
+    target: OperatorTarget,
+    kind: str,
+    *,
+    shop_domain: str,
+    rackbeat_api_key: str,
+    shopify_client_id: str,
+    shopify_client_secret: str,
+    settings: dict[str, Any] | None = None,
+) -> CreatedConnection:
+    """Stores a new connection `installing`; refuses (`Rejected`, every problem listed) and stores nothing when the
+    input is wrong or Rackbeat refuses the key."""
+    if kind not in stack_access.ONBOARDED_KINDS:
+        raise Refused(f"kind {kind!r}: connections of kind {', '.join(stack_access.ONBOARDED_KINDS)} can be created")
+    stack = target.onboard()
+    new = onboarding.NewConnection(
+        shop_domain=shop_domain,
+        shopify_client_id=shopify_client_id,
+        shopify_client_secret=shopify_client_secret,
+        rackbeat_api_key=rackbeat_api_key,
+        settings=settings or {},
+        shopify_api_base=stack.api_bases.get("shopify"),
+        rackbeat_api_base=stack.api_bases.get("rackbeat", RACKBEAT_API),
+    )
+    connection_id = str(uuid.uuid4())
+    rackbeat = RackbeatClient(
+        new.rackbeat_api_base, new.rackbeat_api_key.strip() or "-", timeout_seconds=_RACKBEAT_TIMEOUT_SECONDS
+    )
+    try:
+        with stack_access.platform_calls("asking Rackbeat about the API key; nothing was saved"):
+            prepared = onboarding.prepare(connection_id, new, rackbeat)
+    except onboarding.ConnectionRefused as refused:
+        raise Rejected("the connection was not created, nothing was saved", refused.problems) from None
+    finally:
+        rackbeat.close()
+    secrets = stack_access.secret_store(target)
+    sealed = [secrets.sealed(connection_id, name, value) for name, value in prepared.secrets.items()]
+    connection = prepared.connection
+    try:
+        connections.save_connection(target.table, connection, with_items=sealed)
+    except connections.AccountTaken as taken:
+        existing = connections.connection_for_account(target.table, KIND, taken.system, taken.identity)
+        raise Refused(
+            f"{taken.system} account {taken.identity} already has a connection ({existing}); nothing was saved"
+        ) from None
+    links = onboarding.install_links(connection, stack.webhook_base_url)
+    return CreatedConnection(
+        connection_id=connection.id,
+        kind=connection.kind,
+        shop_domain=connection.shop_domain,
+        state=connection.state.value,
+        rackbeat_account_id=connection.accounts.rackbeat.account_id,
+        settings_version=connection.settings_version,
+        install_link=links.install_link,
+        app_url=links.app_url,
+        redirect_url=links.redirect_url,
+        secret_names=sorted(prepared.secrets),
+    )
+
+
+def install_link(target: OperatorTarget, connection_id: str) -> CreatedConnection:
+    """The install link of a connection created before (it is the same whenever it is asked for)."""
+    connection = stack_access.load(target, connection_id)
+    links = onboarding.install_links(connection, target.onboard().webhook_base_url)
+    return CreatedConnection(
+        connection_id=connection.id,
+        kind=connection.kind,
+        shop_domain=connection.shop_domain,
+        state=connection.state.value,
+        rackbeat_account_id=connection.accounts.rackbeat.account_id,
+        settings_version=connection.settings_version,
+        install_link=links.install_link,
+        app_url=links.app_url,
+        redirect_url=links.redirect_url,
+        secret_names=connections.stored_secret_names(target.table, connection_id),
+    )

@@ -1,0 +1,59 @@
+"""What the onboarding operations build from a target: its secret store, the connections' API clients, the poll
+schedules, and a connection loaded as its kind's own.
+
+The operator's process talks to Rackbeat and Shopify itself for these operations (a key is tested, references are
+looked up, webhooks registered), with the connection's secrets decrypted through the stack's KMS key, exactly as
+the functions read them. Failures of those calls (`CrossdockError`) become refusals that say what failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from crossdock import registry
+from crossdock.errors import CrossdockError
+from crossdock.flows.poll_schedules import PollSchedules
+from crossdock.integrations.clients import ConnectionClients
+from crossdock.integrations.rackbeat_shopify.connection import KIND, RackbeatShopifyConnection
+from crossdock.operations.errors import NotFound, Refused
+from crossdock.operations.target import OperatorTarget
+from crossdock.store import connections
+from crossdock.store.secrets import SecretStore
+
+# The kinds these operations can onboard; another kind's connection is refused by name.
+ONBOARDED_KINDS = (KIND,)
+
+
+def secret_store(target: OperatorTarget) -> SecretStore:
+    onboarding = target.onboard()
+    return SecretStore(target.table, onboarding.kms, onboarding.key_id)
+
+
+def connection_clients(target: OperatorTarget, secrets: SecretStore) -> ConnectionClients:
+    return ConnectionClients(secrets, target.table)
+
+
+def poll_schedules(target: OperatorTarget) -> PollSchedules:
+    """The connections' poll schedules, made as the install function makes them."""
+    return PollSchedules(target.table, target.onboard().poll_schedules(), registry.poll_streams)
+
+
+def load(target: OperatorTarget, connection_id: str) -> RackbeatShopifyConnection:
+    found = connections.load_connection(target.table, connection_id)
+    if found is None:
+        raise NotFound(f"no connection {connection_id}")
+    if not isinstance(found, RackbeatShopifyConnection):
+        raise Refused(
+            f"connection {connection_id} is {found.kind}: only {', '.join(ONBOARDED_KINDS)} is onboarded here"
+        )
+    return found
+
+
+@contextmanager
+def platform_calls(doing: str) -> Iterator[None]:
+    """A Rackbeat, Shopify or Scheduler call that failed, as a refusal naming what was being done."""
+    try:
+        yield
+    except CrossdockError as failed:
+        raise Refused(f"{doing} failed: {failed.reason}") from failed

@@ -1,0 +1,340 @@
+"""The operator's onboarding commands (issue 13): `connections create|install-link|pause|resume|uninstall`,
+`settings show|validate|set`, `initial-sync start|progress`.
+
+They act on the same targets as the looking commands (`--stack` and `--local`), through `crossdock.operations`;
+with `--stack` the target also gets the stack's KMS key, initial-sync workflow, poll schedule group and webhook
+address (`aws_target(onboarding=True)`). Secrets are never taken as arguments, where shell history and `ps` would
+show them: from a file (`--rackbeat-api-key-file`), an environment variable (`CROSSDOCK_RACKBEAT_API_KEY`,
+`CROSSDOCK_SHOPIFY_CLIENT_SECRET`), or typed at a prompt that does not echo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+from crossdock.integrations.rackbeat_shopify.connection import KIND
+from crossdock.operations import initial_sync, lifecycle, onboarding, settings_input
+from crossdock.operations import settings as connection_settings
+from crossdock.operations.initial_sync import InitialSyncProgress
+from crossdock.operations.target import OperatorTarget
+from crossdock_local import operator_output as out
+
+Command = Callable[[OperatorTarget, argparse.Namespace], str]
+AddCommand = Callable[[Any, str, Command, str], argparse.ArgumentParser]
+RACKBEAT_API_KEY_ENV = "CROSSDOCK_RACKBEAT_API_KEY"
+SHOPIFY_CLIENT_SECRET_ENV = "CROSSDOCK_SHOPIFY_CLIENT_SECRET"
+BAR_WIDTH = 30
+
+
+class UsageError(Exception):
+    """The command line asks for something that cannot be: exit code 2 (operator_cli maps it)."""
+
+
+def add_commands(commands: Any, connection_commands: Any, command: AddCommand) -> None:
+    """Adds the onboarding commands: to `connections` (its subparsers) and as the `settings` and `initial-sync`
+    groups of `commands`. `command` is operator_cli's: it gives a parser the target options and runs it."""
+
+    def onboarding_command(group: Any, name: str, run: Command, help_text: str) -> argparse.ArgumentParser:
+        parser = command(group, name, run, help_text)
+        parser.set_defaults(onboarding=True)
+        return parser
+
+    create = onboarding_command(connection_commands, "create", _create, "a new connection, waiting for the install")
+    create.add_argument("--kind", default=KIND, help=f"the connection's kind (default {KIND})")
+    create.add_argument("--shop", required=True, help="the shop's *.myshopify.com domain")
+    create.add_argument("--shopify-client-id", required=True, help="the Shopify app's client id")
+    create.add_argument(
+        "--shopify-client-secret-file",
+        type=Path,
+        help=f"file holding the app's client secret (default: ${SHOPIFY_CLIENT_SECRET_ENV}, or asked for)",
+    )
+    create.add_argument(
+        "--rackbeat-api-key-file",
+        type=Path,
+        help=f"file holding the merchant's Rackbeat API key (default: ${RACKBEAT_API_KEY_ENV}, or asked for)",
+    )
+    _settings_input(create)
+    for name, run, help_text in (
+        ("install-link", _install_link, "the Shopify install link of a connection created before"),
+        ("pause", _pause, "stop working for a connection: its events are skipped until resumed"),
+        ("resume", _resume, "work for a paused connection again"),
+        ("uninstall", _uninstall, "as Shopify's app/uninstalled: webhooks, schedules and Shopify tokens go"),
+    ):
+        onboarding_command(connection_commands, name, run, help_text).add_argument("connection_id")
+
+    settings_commands = commands.add_parser("settings", help="a connection's settings").add_subparsers(
+        dest="action", required=True
+    )
+    show = onboarding_command(settings_commands, "show", _settings_show, "the settings in force and their version")
+    show.add_argument("connection_id")
+    show.add_argument("--document", action="store_true", help="only the settings, as a JSON document to edit")
+    for name, run, help_text in (
+        ("validate", _settings_validate, "check settings as a save would, against the Rackbeat account; save nothing"),
+        ("set", _settings_set, "save settings as the next version, then register webhooks and move schedules"),
+    ):
+        parser = onboarding_command(settings_commands, name, run, help_text)
+        parser.add_argument("connection_id")
+        parser.add_argument(
+            "--expected-version", type=int, help="refuse unless this is the version stored now (default: as read)"
+        )
+        _settings_input(parser, base="the settings in force")
+
+    sync_commands = commands.add_parser("initial-sync", help="the connection's one initial sync").add_subparsers(
+        dest="action", required=True
+    )
+    onboarding_command(
+        sync_commands, "start", _sync_start, "start the initial sync (once per connection)"
+    ).add_argument("connection_id")
+    progress = onboarding_command(sync_commands, "progress", _sync_progress, "how far the initial sync is")
+    progress.add_argument("connection_id")
+    progress.add_argument("--wait", action="store_true", help="follow it until it is done or has failed")
+    progress.add_argument("--every", type=float, default=5.0, help="seconds between looks with --wait (5)")
+
+
+def _settings_input(parser: argparse.ArgumentParser, base: str = "the defaults") -> None:
+    parser.add_argument("--file", type=Path, help=f"a JSON settings document (default: {base}); YAML is not read")
+    parser.add_argument("assignments", nargs="*", metavar="KEY=VALUE", help="settings on top, dotted keys")
+
+
+def _document(args: argparse.Namespace, base: dict[str, Any]) -> dict[str, Any]:
+    try:
+        document = base
+        if args.file is not None:
+            document = settings_input.read_document(_read(args.file), str(args.file))
+        return settings_input.apply_assignments(document, args.assignments)
+    except ValueError as wrong:
+        raise UsageError(str(wrong)) from None
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as unreadable:
+        raise UsageError(f"{path}: {unreadable.strerror}") from None
+
+
+def _secret(path: Path | None, variable: str, prompt: str) -> str:
+    if path is not None:
+        return _read(path).strip()
+    if os.environ.get(variable):
+        return os.environ[variable].strip()
+    if sys.stdin.isatty():
+        return getpass.getpass(f"{prompt}: ").strip()
+    raise UsageError(f"{prompt}: give a file, set ${variable}, or run on a terminal to type it")
+
+
+# -- connections ---------------------------------------------------------------------------------------------------
+
+
+def _create(target: OperatorTarget, args: argparse.Namespace) -> str:
+    created = onboarding.create_connection(
+        target,
+        args.kind,
+        shop_domain=args.shop,
+        shopify_client_id=args.shopify_client_id,
+        shopify_client_secret=_secret(
+            args.shopify_client_secret_file, SHOPIFY_CLIENT_SECRET_ENV, "the Shopify app's client secret"
+        ),
+        rackbeat_api_key=_secret(args.rackbeat_api_key_file, RACKBEAT_API_KEY_ENV, "the Rackbeat API key"),
+        settings=_document(args, {}),
+    )
+    if args.json:
+        return out.as_json(created)
+    return "\n".join(
+        [
+            f"connection {created.connection_id} created for {created.shop_domain} ({created.kind}): {created.state}",
+            f"rackbeat        account {created.rackbeat_account_id} (Rackbeat accepted the API key)",
+            f"settings        version {created.settings_version}",
+            f"secrets stored  {', '.join(created.secret_names)} (KMS-encrypted; names only)",
+            "",
+            *_links(created),
+        ]
+    )
+
+
+def _links(created: onboarding.CreatedConnection) -> list[str]:
+    return [
+        "The shop owner opens this link to install the app:",
+        f"  {created.install_link}",
+        "The app's configuration in Shopify's Partner dashboard must say:",
+        f"  App URL                  {created.app_url}",
+        f"  Allowed redirection URL  {created.redirect_url}",
+    ]
+
+
+def _install_link(target: OperatorTarget, args: argparse.Namespace) -> str:
+    created = onboarding.install_link(target, args.connection_id)
+    if args.json:
+        return out.as_json(created)
+    return "\n".join([f"connection {created.connection_id} ({created.shop_domain}): {created.state}", *_links(created)])
+
+
+def _pause(target: OperatorTarget, args: argparse.Namespace) -> str:
+    return _state_changed(lifecycle.pause(target, args.connection_id), args)
+
+
+def _resume(target: OperatorTarget, args: argparse.Namespace) -> str:
+    return _state_changed(lifecycle.resume(target, args.connection_id), args)
+
+
+def _state_changed(changed: lifecycle.StateChanged, args: argparse.Namespace) -> str:
+    if args.json:
+        return out.as_json(changed)
+    what = (
+        "events that arrive are skipped; reconciliation catches up once resumed"
+        if changed.state == "paused"
+        else "reconciliation's next sweep picks up what the pause skipped"
+    )
+    return f"connection {changed.connection_id} ({changed.shop_domain}): {changed.before} → {changed.state}; {what}"
+
+
+def _uninstall(target: OperatorTarget, args: argparse.Namespace) -> str:
+    done = lifecycle.uninstall(target, args.connection_id)
+    if args.json:
+        return out.as_json(done)
+    lines = [
+        f"connection {done.connection_id} ({done.shop_domain}): {done.before} → {done.state}",
+        f"shopify subscriptions removed  {', '.join(done.shopify_subscriptions_removed) or '-'}",
+        f"rackbeat webhooks removed      {', '.join(done.rackbeat_webhooks_removed) or '-'}",
+        f"outcome                        {done.outcome} (event {done.event_id})",
+        *done.notes,
+        "The app stays installed in the shop until its owner removes it; Shopify's app/uninstalled then changes "
+        "nothing.",
+    ]
+    return "\n".join(lines)
+
+
+# -- settings ------------------------------------------------------------------------------------------------------
+
+
+def _settings_show(target: OperatorTarget, args: argparse.Namespace) -> str:
+    view = connection_settings.show_settings(target, args.connection_id)
+    if args.document:
+        return out.as_json(view.settings)
+    if args.json:
+        return out.as_json(view)
+    saved = f", saved {view.saved_at}" if view.saved_at else ""
+    head = f"connection {view.connection_id} ({view.state}): settings version {view.version}{saved}"
+    return head + "\n" + out.as_json(view.settings)
+
+
+def _settings_validate(target: OperatorTarget, args: argparse.Namespace) -> str:
+    current = connection_settings.show_settings(target, args.connection_id)
+    checked = connection_settings.validate_settings(
+        target, args.connection_id, _document(args, current.settings), expected_version=args.expected_version
+    )
+    if args.json:
+        return out.as_json(checked)
+    return "\n".join(
+        [
+            f"the settings are valid for connection {checked.connection_id} (against version "
+            f"{checked.based_on_version} and its Rackbeat account); nothing was saved",
+            *_changes(checked.changes),
+        ]
+    )
+
+
+def _settings_set(target: OperatorTarget, args: argparse.Namespace) -> str:
+    current = connection_settings.show_settings(target, args.connection_id)
+    expected = args.expected_version if args.expected_version is not None else current.version
+    saved = connection_settings.set_settings(
+        target, args.connection_id, _document(args, current.settings), expected_version=expected
+    )
+    if args.json:
+        return out.as_json(saved)
+    applied = saved.applied
+    lines = [f"settings version {saved.version} saved for connection {saved.connection_id}", *_changes(saved.changes)]
+    if applied.not_applied:
+        lines.append(f"webhooks and schedules: not changed ({applied.not_applied})")
+    else:
+        lines += [
+            f"rackbeat webhooks   {', '.join(applied.rackbeat_events) or '-'}"
+            + (f" (removed: {', '.join(applied.rackbeat_events_removed)})" if applied.rackbeat_events_removed else ""),
+            f"shopify topics      created {', '.join(applied.shopify_topics_created) or 'none (all there)'}",
+            "poll schedules      " + ", ".join(f"{stream} {what}" for stream, what in applied.schedules.items()),
+        ]
+    return "\n".join(lines)
+
+
+def _changes(found: list[str]) -> list[str]:
+    return ["changes:", *(f"  {change}" for change in found)] if found else ["changes: none"]
+
+
+# -- initial sync --------------------------------------------------------------------------------------------------
+
+
+def _sync_start(target: OperatorTarget, args: argparse.Namespace) -> str:
+    started = initial_sync.start_initial_sync(target, args.connection_id)
+    if args.json:
+        return out.as_json(started)
+    return "\n".join(
+        [
+            f"initial sync of connection {started.connection_id}: {started.status} ({started.execution_arn})",
+            f"note: {started.warning}",
+            f"follow it with: crossdock initial-sync progress {started.connection_id} --wait",
+        ]
+    )
+
+
+def _sync_progress(target: OperatorTarget, args: argparse.Namespace) -> str:
+    progress = initial_sync.initial_sync_progress(target, args.connection_id)
+    if args.wait:
+        progress = follow(target, args.connection_id, progress, args.every, sys.stderr)
+    if args.json:
+        return out.as_json(progress)
+    return progress_line(progress)
+
+
+def follow(
+    target: OperatorTarget,
+    connection_id: str,
+    progress: InitialSyncProgress,
+    every: float,
+    stream: TextIO,
+    look: Callable[[OperatorTarget, str], InitialSyncProgress] = initial_sync.initial_sync_progress,
+) -> InitialSyncProgress:
+    """Looks again every `every` seconds until the sync has finished (or never started): a bar redrawn in place
+    on a terminal, a line per change otherwise. A person waits here, so the wait is real time."""
+    terminal = stream.isatty()
+    shown = ""
+    while True:
+        text = progress_bar(progress) if terminal else progress_line(progress)
+        if text != shown:
+            stream.write(("\r" + text) if terminal else text + "\n")
+            stream.flush()
+            shown = text
+        if progress.finished or progress.status == "not started":
+            if terminal:
+                stream.write("\n")
+            return progress
+        time.sleep(every)
+        progress = look(target, connection_id)
+
+
+def progress_line(progress: InitialSyncProgress) -> str:
+    total = "?" if progress.total is None else str(progress.total)
+    line = (
+        f"initial sync {progress.status}: {progress.done} of {total} variants "
+        f"({progress.created} created, {progress.existing} already in Rackbeat, {progress.skipped} skipped)"
+    )
+    if progress.error:
+        line += f"; error: {out.shorten(progress.error)}"
+    return line
+
+
+def progress_bar(progress: InitialSyncProgress, width: int = BAR_WIDTH) -> str:
+    """`[#########.....................]  30%  300/1000 importing`; no share until the export has been counted."""
+    if progress.total or progress.status == "done":
+        share = min(1.0, progress.done / progress.total) if progress.total else 1.0
+        filled = round(share * width)
+        return (
+            f"[{'#' * filled}{'.' * (width - filled)}] {share:4.0%}  {progress.done}/{progress.total} {progress.status}"
+        )
+    return f"[{'.' * width}]    -  {progress.status}"
