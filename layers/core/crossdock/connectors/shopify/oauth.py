@@ -50,7 +50,10 @@ def query_is_signed(params: Mapping[str, str], secrets: Iterable[str]) -> bool:
     valid = False
     for secret in secrets:
         # No early exit: the time taken must not reveal which secret matched.
-        valid |= hmac.compare_digest(query_signature(params, secret), given.lower())
+        # As bytes: compare_digest refuses a str with non-ASCII characters, and `hmac` is whatever the query says.
+        valid |= hmac.compare_digest(
+            query_signature(params, secret).encode(), given.lower().encode("utf-8", "surrogatepass")
+        )
     return valid
 
 

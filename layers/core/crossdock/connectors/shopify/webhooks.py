@@ -77,6 +77,7 @@ def signature_is_valid(raw_body: bytes, signature: str | None, secrets: Iterable
         return False
     valid = False
     for secret in secrets:
-        # No early exit: the time taken must not reveal which secret matched.
-        valid |= hmac.compare_digest(sign(raw_body, secret), signature)
+        # No early exit: the time taken must not reveal which secret matched. Compared as bytes: compare_digest
+        # refuses a str with non-ASCII characters (TypeError), and the header is whatever the sender wrote.
+        valid |= hmac.compare_digest(sign(raw_body, secret).encode(), signature.encode("utf-8", "surrogatepass"))
     return valid
