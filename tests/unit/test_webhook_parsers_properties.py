@@ -97,7 +97,8 @@ def test_an_install_querys_signature_check_answers_any_query(params: dict[str, s
 @pytest.fixture
 def ingest() -> Any:
     with registered(MadeUpKind()):
-        claims, secrets, queued = FakeClaims(), FakeSecrets(), []
+        claims, secrets = FakeClaims(), FakeSecrets()
+        queued: list[dict[str, Any]] = []
         claims.claim("c-1", "acme")
         secrets.put("c-1", SECRET_NAMES[0], "s3cret")
         deps = IngestDeps(
