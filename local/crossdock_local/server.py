@@ -104,6 +104,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive unless the client asks to close
+    # On a kept-alive connection the answer's head and body are two writes: with Nagle's algorithm the body waits
+    # for the client's delayed ACK of the head, 40 ms a call on loopback.
+    disable_nagle_algorithm = True
     server: _Server
 
     def _serve(self) -> None:
