@@ -273,3 +273,20 @@ def test_a_body_too_large_for_the_queue_is_413_where_there_is_no_bucket(harness:
     answer = harness.receive({"X-Account": "acme"}, body)
     assert answer.status == 413 and "does not fit a queued message" in answer.body["message"]
     assert harness.queued == []
+
+
+@pytest.mark.parametrize("character", ["\x01", "ø", "🦆", '"'])
+def test_a_message_queued_inline_never_exceeds_what_sqs_takes_whatever_the_text(
+    harness: Harness, character: str
+) -> None:
+    # GIVEN bodies of the worst characters to escape (a control byte, Danish letters, an emoji, a quote), from just
+    # below the size that is never measured to twice the SQS limit once escaped
+    for repeat in (1_000, 6_000, 20_000, 60_000):
+        body = json.dumps({"note": character * repeat}, ensure_ascii=False).encode()
+        harness.queued.clear()
+        # WHEN each arrives
+        assert harness.receive({"X-Account": "acme"}, body).status == 200
+        # THEN what is queued fits one SQS message: the payload inline when it fits, else its claim check
+        (message,) = harness.queued
+        assert len(json.dumps(message, separators=(",", ":")).encode()) <= SQS_MESSAGE_LIMIT
+        assert ("payload" in message) != ("payload_ref" in message)

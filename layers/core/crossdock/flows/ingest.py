@@ -39,8 +39,9 @@ CheckInBody = Callable[[str, str], str]
 # The largest body ingest takes. A REST API hands Lambda at most 6 MB of event, and the body travels in it base64-
 # encoded (template.yaml, BinaryMediaTypes): 4/3 of its size, next to the headers. Shopify's orders stay far below.
 MAX_BODY_BYTES = 4 * 1024 * 1024
-# JSON escaping grows a body at most sixfold (a control byte becomes `\u00XX`): below this a body always fits one
-# SQS message with its envelope, and its encoded size is not measured.
+# JSON escaping grows a body at most sixfold per UTF-8 byte (a control byte becomes `\u00XX`; `ø`, two bytes, and
+# an emoji, four, become 6 and 12): below this many bytes a body always fits one SQS message with its envelope, and
+# its encoded size is not measured.
 _ALWAYS_FITS = SQS_MESSAGE_LIMIT // 6 - 2048
 
 
@@ -86,8 +87,8 @@ def _readable_text(raw_body: bytes) -> str | IngestAnswer:
     return text
 
 
-def _fits_queue(message: dict[str, Any], body: str) -> bool:
-    if len(body) <= _ALWAYS_FITS:
+def _fits_queue(message: dict[str, Any], body_bytes: int) -> bool:
+    if body_bytes <= _ALWAYS_FITS:
         return True
     return len(json.dumps(message, separators=(",", ":"))) <= SQS_MESSAGE_LIMIT  # ASCII: its length is its size
 
@@ -140,7 +141,7 @@ def receive_webhook(
         "received_at": events.received_stamp(),
         "payload": body,
     }
-    if not _fits_queue(message, body):
+    if not _fits_queue(message, len(raw_body)):
         if deps.check_in is None:
             return _refuse(413, f"body of {len(raw_body)} bytes does not fit a queued message")
         # Raises on failure like the queue below: the sender retries, nothing was queued or claimed.
