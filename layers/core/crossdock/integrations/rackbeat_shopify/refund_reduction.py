@@ -34,6 +34,7 @@ from crossdock.integrations.rackbeat_shopify.settings import RackbeatStatus
 from crossdock.store import leases
 
 CANCELLED_NOTE = "refunded in full, order cancelled"
+REBOOKED_NOTE = "; reopened and booked again"
 # Longer than a reduction takes (a few Rackbeat calls); a crashed holder's lease lapses after it.
 LEASE_SECONDS = 120.0
 
@@ -200,12 +201,16 @@ def _reduce_once(
         lines = reduced_lines(order.get("lines") or [], refunded, items, order_name)
         # A rounding line alone is not an order: it only made the cents of the refunded lines meet.
         everything = not any(line["item_id"] != rounding_item for line in lines)
-        applied = f"{reference}: {CANCELLED_NOTE if everything else _summary(refunded, items)}"
+        # The note also says whether the order was booked, so a retry books it again even when the target is
+        # `draft` (the merchant booked it by hand) and the first attempt's reopening is all Rackbeat shows.
+        summary = CANCELLED_NOTE if everything else _summary(refunded, items)
+        booked = not everything and bool(order.get("is_booked"))
+        applied = f"{reference}: {summary}{REBOOKED_NOTE if booked else ''}"
         note = f"{order['note']}\n{applied}" if order.get("note") else applied
         if everything:
             order = order_edits.update(client, number, {"note": note})
         else:
-            if order.get("is_booked"):
+            if booked:
                 order_edits.reopen(client, number)
             order = order_edits.update(client, number, {"lines": lines, "note": note})
     # Whether this attempt made the change or an earlier one whose answer was lost: finish what it began.
@@ -213,11 +218,12 @@ def _reduce_once(
         if not order.get("is_cancelled"):
             rackbeat.cancel(client, number)
         return f"Rackbeat order {number} had no invoice yet and everything was refunded, so it was cancelled"
-    if target is not RackbeatStatus.DRAFT:
+    rebook = applied.endswith(REBOOKED_NOTE) or target is not RackbeatStatus.DRAFT
+    if rebook:
         rackbeat.book(client, number)
-    state = "draft" if target is RackbeatStatus.DRAFT else "booked again"
     total = rackbeat.order_total(order)
+    change = applied.split(": ", 1)[1].removesuffix(REBOOKED_NOTE)
     return (
-        f"Rackbeat order {number} had no invoice yet, so its lines were reduced ({applied.split(': ', 1)[1]}; "
-        f"{state}, total now {total})"
+        f"Rackbeat order {number} had no invoice yet, so its lines were reduced ({change}; "
+        f"{'booked again' if rebook else 'still a draft'}, total now {total})"
     )
