@@ -1,6 +1,7 @@
-"""A Shopify order payload with an implausible value is refused where it is parsed (connectors/shopify/order_values),
-naming the field, instead of being booked or failing later as a bug; and whatever a signed body holds, the order
-parser either reads it or refuses it with a `ValidationError`, never another exception (property-based)."""
+"""A Shopify order or refund payload with an implausible value is refused where it is parsed (connectors/shopify/
+order_values, refund_values), naming the field, instead of being booked or failing later as a bug; and whatever a
+signed body holds, the parsers either read it or refuse it with a `ValidationError`, never another exception
+(property-based)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from crossdock.connectors.shopify.orders import parse_order, to_canonical
-from crossdock.connectors.shopify.refunds import credit_lines, parse_refund
+from crossdock.connectors.shopify.refunds import credit_lines, credited_total, parse_refund
 from crossdock.store.outcome import first_error
 
 # Small and quick: a few hundred examples in all, no deadline (the suite's time, not a timing threshold).
@@ -98,6 +99,46 @@ def test_a_real_danish_order_with_every_value_at_its_edge_is_still_read(fixture_
     assert order.source_id == str(2**63 - 1) and order.currency == "DKK"
 
 
+@pytest.mark.parametrize(
+    ("path", "value", "reason"),
+    [
+        ("id", False, "id: Input should be a valid integer"),
+        ("order_id", -1, "order_id: Input should be greater than or equal to 1"),
+        ("refund_line_items.0.quantity", 1.5, "refund_line_items.0.quantity: Input should be a valid integer"),
+        (
+            "refund_line_items.0.quantity",
+            -1,
+            "refund_line_items.0.quantity: Input should be greater than or equal to 0",
+        ),
+        # once an InvalidOperation (class bug) when the unit price was worked out
+        ("refund_line_items.0.subtotal", "1e400", "refund_line_items.0.subtotal: Input should be less than or equal"),
+        ("refund_line_items.0.total_tax", "-2.00", "refund_line_items.0.total_tax: Input should be greater than or"),
+        ("refund_line_items.0.line_item.title", "Krus\x00", "refund_line_items.0.line_item.title: Value error, holds"),
+        ("transactions", [{"kind": "refund", "amount": "Infinity"}], "transactions.0.amount: Input should be a finite"),
+        ("order_adjustments", [{"kind": "shipping_refund", "amount": "1e400"}], "order_adjustments.0.amount: Input"),
+    ],
+)
+def test_an_implausible_refund_value_is_refused_naming_its_field(
+    shopify_payload: Any, path: str, value: Any, reason: str
+) -> None:
+    # GIVEN Shopify's example refund with one implausible value
+    payload = _set(shopify_payload("2025-01/refund_2.json")["refund"], path, value)
+    # WHEN it is parsed THEN it is refused, the first problem naming the field
+    with pytest.raises(ValidationError) as refused:
+        parse_refund(payload)
+    assert first_error(refused.value).startswith(reason)
+
+
+def test_a_refunds_signed_adjustments_and_a_zero_quantity_row_are_still_read(shopify_payload: Any) -> None:
+    # GIVEN a refund with a shipping adjustment (negative, from the order's side) and an amount-only row of 0 pieces
+    payload = shopify_payload("2025-01/refund_2.json")["refund"]
+    payload["order_adjustments"] = [{"kind": "shipping_refund", "amount": "-5.00", "tax_amount": "-1.25"}]
+    payload = _set(payload, "refund_line_items.0.quantity", 0)
+    # WHEN it is parsed and its credit worked out THEN nothing is refused
+    refund = parse_refund(payload)
+    assert any(line.is_shipping for line in credit_lines(refund, taxes_included=True))
+
+
 # ---- property-based: no value makes the parsers fail any other way ------------------------------------------------
 
 JSON_SCALARS = st.one_of(
@@ -165,7 +206,19 @@ def test_any_value_in_any_order_field_is_read_or_refused_never_a_crash(
     assert order.total.is_finite() and Decimal(0) <= order.total
 
 
-REFUND_FIELDS = ["id", "order_id", "refund_line_items", "transactions", "order_adjustments", "refund_shipping_lines"]
+REFUND_FIELDS = [
+    "id",
+    "order_id",
+    "refund_line_items",
+    "transactions",
+    "order_adjustments",
+    "refund_shipping_lines",
+    "refund_line_items.0.quantity",
+    "refund_line_items.0.subtotal",
+    "refund_line_items.0.total_tax",
+    "refund_line_items.0.line_item",
+    "refund_line_items.0.line_item.tax_lines",
+]
 
 
 @FUZZ
@@ -174,12 +227,17 @@ def test_any_value_in_a_refund_is_read_or_refused_never_a_crash(
     shopify_payload: Any, changes: list[tuple[str, Any]]
 ) -> None:
     # GIVEN Shopify's example refund with arbitrary JSON values in its fields
-    payload = shopify_payload("refund.json")["refund"]
+    payload = shopify_payload("2025-01/refund_2.json")["refund"]
     for path, value in changes:
-        payload[path] = value
+        try:
+            payload = _set(payload, path, value)
+        except (IndexError, KeyError, TypeError):  # a path through a value replaced before: leave it
+            continue
     # WHEN it is parsed and its credit worked out THEN it is read or refused with a ValidationError, nothing else
     try:
         refund = parse_refund(payload)
     except ValidationError:
         return
-    credit_lines(refund, taxes_included=True)
+    for taxes_included in (True, False):
+        credit_lines(refund, taxes_included)
+        credited_total(refund, taxes_included)

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from crossdock.connectors.shopify.orders import LineItem, unmapped_reason
+from crossdock.connectors.shopify.refund_values import check_refund_values
 
 PRICE_PLACES = Decimal("0.000001")
 NO_RESTOCK = "no_restock"
@@ -82,6 +83,7 @@ class ShopifyRefund(_Tolerant):
 def parse_refund(payload: dict[str, Any]) -> ShopifyRefund:
     if set(payload) == {"refund"}:  # the REST resource envelope, as in the fixtures
         payload = payload["refund"]
+    check_refund_values(payload)  # an implausible value is refused naming its field, before anything reads it
     return ShopifyRefund.model_validate(payload)
 
 
