@@ -8,6 +8,7 @@ provisioning order follows the references like CloudFormation's dependency graph
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -203,3 +204,20 @@ class Resolver:
         "Fn::Or": _or,
         "Condition": _condition_ref,
     }
+
+
+_CODE_LOCATIONS = ("CodeUri", "ContentUri", "DefinitionUri")
+
+
+def write_copy(template: dict[str, Any], original: Path, directory: Path) -> Path:
+    """Write a (changed) template into `directory` as JSON, its code locations still those of the template at
+    `original`: a test runs the stack with one thing changed (a statement removed) without copying the code."""
+    copied = json.loads(json.dumps(template))
+    for resource in copied["Resources"].values():
+        props = resource.get("Properties") or {}
+        for key in _CODE_LOCATIONS:
+            if isinstance(props.get(key), str):
+                props[key] = str((original.parent / props[key]).resolve())
+    path = directory / f"{original.stem}.json"
+    path.write_text(json.dumps(copied, indent=1), encoding="utf-8")
+    return path

@@ -1,0 +1,267 @@
+"""IAM on the embedded stack as on AWS, against template.yaml itself (issue 13, item 2): a statement taken out of
+the template makes the work that needs it fail as it would in AWS, and no statement is there for nothing.
+
+The least-privilege check replays, against each role with one statement removed, every distinct request the role
+made during a representative run (orders, a large one, stock, a redrive, the initial sync, the schedules, privacy
+webhooks, an uninstall): a statement whose removal denies none of them is a finding.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from crossdock.operations.target import target_from_resources
+from crossdock.store import events
+from crossdock_local import operator_cli
+from crossdock_local.aws.iam_evaluation import Statement
+from crossdock_local.aws.template import load_template, write_copy
+from crossdock_local.scenarios.demo import DEMO_SKUS, demo_settings
+from crossdock_local.sims.shopify.order_generator import varied_orders
+from crossdock_local.stack import PROJECT_ROOT, LocalConnection, LocalStack
+
+TEMPLATE = PROJECT_ROOT / "template.yaml"
+
+LOG_DELIVERY = tuple(
+    f"logs:{action}"
+    for action in (
+        "createlogdelivery",
+        "getlogdelivery",
+        "updatelogdelivery",
+        "deletelogdelivery",
+        "listlogdeliveries",
+        "putresourcepolicy",
+        "describeresourcepolicies",
+        "describeloggroups",
+    )
+)
+# Statements the representative run does not need, each for a reason that holds in AWS too; any other unused
+# statement fails the check. (role logical id, the statement's actions) → why it stays.
+NOT_EXERCISED = {
+    ("DispatchFunctionRole", ("kms:encrypt",)): "stores a refreshed Shopify token pair (expiring offline tokens)",
+    ("ShopifyPushFunctionRole", ("kms:encrypt",)): "stores a refreshed Shopify token pair (expiring offline tokens)",
+    ("InitialSyncFunctionRole", ("kms:encrypt",)): "stores a refreshed Shopify token pair (expiring offline tokens)",
+    ("SelfCheckFunctionRole", ("kms:encrypt",)): "stores a refreshed Shopify token pair (expiring offline tokens)",
+    ("PollFunctionRole", ("kms:encrypt",)): "stores a refreshed Shopify token pair (expiring offline tokens)",
+    ("SelfCheckScheduleRole", ("sqs:sendmessage",)): "the scheduler's dead letters (not sent by the embedded one)",
+    ("PollScheduleRole", ("sqs:sendmessage",)): "the scheduler's dead letters (not sent by the embedded one)",
+    ("SelfCheckFunctionRole", ("sqs:sendmessage",)): "EventInvokeConfig's OnFailure destination (async invokes)",
+    ("PollFunctionRole", ("sqs:sendmessage",)): "EventInvokeConfig's OnFailure destination (async invokes)",
+    ("ShopifyPushFunctionRole", ("sqs:sendmessage*",)): "a push continued in a new message (out of time, a burst)",
+    ("ShopifyPushFunctionRole", ("sqs:changemessagevisibility",)): "a push Shopify still throttles after its retries",
+    ("PollFunctionRole", ("scheduler:deleteschedule",)): "a run finding its connection gone before dispatch's cleanup",
+    ("OrderStateMachineRole", LOG_DELIVERY): "Step Functions sets up log delivery at deploy, not in executions",
+    ("InitialSyncStateMachineRole", LOG_DELIVERY): "Step Functions sets up log delivery at deploy, not in executions",
+}
+
+
+def without_statement(template: dict[str, Any], function: str, action: str) -> dict[str, Any]:
+    """The template with the inline statement of `function` that allows `action` taken out."""
+    policies = template["Resources"][function]["Properties"]["Policies"]
+    for policy in policies:
+        statements = policy.get("Statement") if isinstance(policy, dict) else None
+        if statements and any(action in _actions(statement) for statement in statements):
+            kept = [statement for statement in statements if action not in _actions(statement)]
+            policies.remove(policy)
+            if kept:
+                policies.append({"Statement": kept})
+            return template
+    raise AssertionError(f"{function} has no inline statement allowing {action}")
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    actions = statement.get("Action", [])
+    return [actions] if isinstance(actions, str) else list(actions)
+
+
+def new_connection(stack: LocalStack, name: str, **settings: Any) -> LocalConnection:
+    domain = f"{name}-{uuid.uuid4().hex[:6]}.myshopify.com"
+    connection = stack.create_connection({**demo_settings(), **settings}, shop_domain=domain)
+    stack.seed_items(connection.rackbeat_account_id, DEMO_SKUS)
+    return connection
+
+
+def an_order(index: int, **changes: Any) -> dict[str, Any]:
+    return {**varied_orders(index + 1, seed=5, skus=DEMO_SKUS)[index].order, **changes}
+
+
+def failed_order(stack: LocalStack, connection: LocalConnection) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A paid order whose first line's SKU Rackbeat does not know yet: it ends needs_attention."""
+    order = an_order(0)
+    order["line_items"][0]["sku"] = "LATE-ITEM"
+    placed: dict[str, Any] = stack.shopify.create_order(connection.shop_domain, order, paid=True)
+    stack.settle()
+    attention = [
+        e for e in events.list_events(stack.table, connection.connection_id) if e["status"] == "needs_attention"
+    ]
+    failed = [e for e in attention if "LATE-ITEM" in str(e.get("reason"))]
+    assert len(failed) == 1, [(e["topic"], e["reason"]) for e in attention]
+    return placed, failed[0]
+
+
+def operator_retry(stack: LocalStack, event_id: str) -> int:
+    resources = {logical_id: physical.ref for logical_id, physical in stack.aws.resources.items()}
+    target = target_from_resources(
+        resources,
+        boto3.resource("dynamodb", region_name=stack.aws.region).Table,
+        boto3.client("sqs", region_name=stack.aws.region),
+        "the test stack",
+        poll_seconds=0,
+    )
+    return operator_cli.run(["events", "retry", event_id], target, io.StringIO())
+
+
+def rackbeat_orders(stack: LocalStack, connection: LocalConnection, placed: dict[str, Any]) -> list[Any]:
+    reference = f"Shopify {placed['name']} ({placed['id']})"
+    state = stack.rackbeat.state(connection.rackbeat_account_id)
+    return [o for o in state.orders.values() if o.get("other_reference") == reference]
+
+
+@pytest.fixture
+def stack_without_describe_execution(tmp_path: Path) -> Iterator[LocalStack]:
+    # Its own stack, gone before the next one starts: moto's backends are one per process.
+    reduced = without_statement(load_template(TEMPLATE), "DispatchFunction", "states:DescribeExecution")
+    path = write_copy(reduced, TEMPLATE, tmp_path)
+    with LocalStack(seed=31, template=path) as running:
+        yield running
+
+
+def test_without_describe_execution_an_operators_retry_fails_with_access_denied(
+    stack_without_describe_execution: LocalStack,
+) -> None:
+    # GIVEN template.yaml without DispatchFunction's states:DescribeExecution, and an order that failed because
+    # Rackbeat did not know one of its items
+    stack = stack_without_describe_execution
+    lines: list[tuple[str, str]] = []
+    stack.aws.lambdas.log_listeners.append(lambda function, text: lines.append((function, text)))
+    connection = new_connection(stack, "no-describe")
+    placed, failed = failed_order(stack, connection)
+    # WHEN the merchant creates the item and the operator retries the event (`crossdock events retry`)
+    stack.seed_items(connection.rackbeat_account_id, ["LATE-ITEM"])
+    assert operator_retry(stack, str(failed["event_id"])) == 0
+    stack.settle()
+    # THEN dispatch is refused looking at the order's earlier execution, in AWS's words
+    denied = [
+        text
+        for function, text in lines
+        if function == "DispatchFunction" and "AccessDeniedException" in text and "DescribeExecution" in text
+    ]
+    assert denied, "dispatch was not refused"
+    assert (
+        "User: arn:aws:sts::123456789012:assumed-role/crossdock-DispatchFunctionRole/crossdock-dispatch is not "
+        "authorized to perform: states:DescribeExecution on resource: arn:aws:states:eu-west-1:123456789012:"
+        "execution:crossdock-OrderStateMachine:"
+    ) in denied[0]
+    # AND the order never reached Rackbeat: the retried message ended in the inbound dead-letter queue
+    assert rackbeat_orders(stack, connection, placed) == []
+    assert stack.aws.queue_depth("InboundDeadLetterQueue") == 1
+
+
+# -- least privilege ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def representative_run() -> Iterator[LocalStack]:
+    """A stack of its own through what Crossdock does for a merchant, once each."""
+    with LocalStack(seed=37) as stack:
+        connection = new_connection(stack, "representative", initial_sync="enabled", stock_sync={"enabled": True})
+        domain, connection_id = connection.shop_domain, connection.connection_id
+        webhooks = f"{stack.base_url}/webhooks/shopify"
+        # Orders, one of them too large for a queue message (checked in to S3)
+        note = "Kunden ønsker levering på bagtrappen. "
+        placed = [stack.shopify.create_order(domain, an_order(i), paid=True) for i in (1, 2)]
+        placed.append(stack.shopify.create_order(domain, an_order(3, note=note * 12_000), paid=True))
+        stack.settle()
+        # A cancellation
+        stack.shopify.cancel(domain, placed[1]["id"])
+        stack.settle()
+        # A stock change in Rackbeat, pushed to the shop
+        variant = {"title": "Default Title", "sku": DEMO_SKUS[0], "price": "100.00", "inventory_quantity": 3}
+        stack.shopify.create_product(domain, {"title": "Product", "variants": [variant]}, emit=False)
+        stack.rackbeat.set_stock(connection.rackbeat_account_id, DEMO_SKUS[0], 42, "L1")
+        stack.settle()
+        # A failed order retried by the operator once its item exists
+        _, failed = failed_order(stack, connection)
+        stack.seed_items(connection.rackbeat_account_id, ["LATE-ITEM"])
+        assert operator_retry(stack, str(failed["event_id"])) == 0
+        stack.settle()
+        # The initial sync
+        stack.start_initial_sync(connection)
+        stack.settle()
+        # The self-check repairs a subscription Shopify dropped; the connection's sweeps find an order whose
+        # webhooks were lost
+        stack.shopify.drop_subscriptions(domain, "orders/paid")
+        stack.shopify.create_order(domain, an_order(4), paid=True)
+        assert stack.shopify.lose_pending(domain) >= 1
+        stack.aws.fire_schedule("SelfCheckSchedule")
+        group = stack.aws.resources["PollScheduleGroup"].ref
+        for schedule_group, name in stack.aws.scheduler.scheduled(group):
+            stack.aws.scheduler.fire(name, schedule_group)
+        stack.settle()
+        # Nothing failed but what the merchant must look at: the cancellation of an invoiced order, and stock of
+        # items the shop does not sell (it sells one)
+        left = {e["topic"] for e in events.list_events(stack.table, connection_id) if e["status"] == "needs_attention"}
+        assert left <= {"orders/cancelled", "stock/push"}, left
+        # Privacy: a customer's data is redacted; the app is uninstalled, the shop redacted, its sweeps end
+        customer = placed[0]["customer"]["id"]
+        stack.shopify.redact_customer(domain, customer, [placed[0]["id"]], uri=webhooks)
+        stack.settle()
+        stack.shopify.uninstall(domain)
+        stack.settle()
+        stack.shopify.redact_shop(domain, uri=webhooks)
+        stack.settle()
+        for schedule_group, name in stack.aws.scheduler.scheduled(group):
+            stack.aws.scheduler.fire(name, schedule_group)
+        stack.settle()
+        yield stack
+
+
+def unneeded_statements(stack: LocalStack) -> dict[tuple[str, tuple[str, ...]], Statement]:
+    """Each role's statements (the template's, not AWS's managed ones) that allowed none of its requests alone."""
+    iam = stack.aws.iam
+    found = {}
+    for role, policies in iam.policies.items():
+        requests = iam.observed[role]
+        for statement in policies.statements:
+            if statement.managed or statement.effect != "Allow":
+                continue
+            reduced = policies.without(statement)
+            needed = any(
+                policies.decide(r.action, r.resource, r.context_map).allowed
+                and not reduced.decide(r.action, r.resource, r.context_map).allowed
+                for r in requests
+            )
+            if not needed:
+                found[(role, statement.actions)] = statement
+    return found
+
+
+def test_every_call_of_a_representative_run_is_allowed_and_every_statement_needed(
+    representative_run: LocalStack,
+) -> None:
+    # GIVEN every distinct request each role made in the representative run
+    iam = representative_run.aws.iam
+    # THEN every function, both workflows and both schedule roles called AWS, each as its own role
+    assert {role for role, requests in iam.observed.items() if requests} == set(iam.policies)
+    # AND each request was allowed by the caller's own role
+    denied = [
+        (role, request.action, request.resource)
+        for role, requests in iam.observed.items()
+        for request in requests
+        if not iam.decide(role, request).allowed
+    ]
+    assert denied == []
+    # WHEN each statement of the template is taken out of its role in turn
+    unneeded = unneeded_statements(representative_run)
+    # THEN each one denies at least one of those requests, except those that only serve what the run cannot do
+    findings = {key: statement.describe() for key, statement in unneeded.items() if key not in NOT_EXERCISED}
+    assert findings == {}, json.dumps(list(findings.values()), indent=1)
+    # AND every listed exception is still an unneeded statement of the template (the list cannot outlive its reasons)
+    assert set(NOT_EXERCISED) <= set(unneeded), set(NOT_EXERCISED) - set(unneeded)
