@@ -153,6 +153,10 @@ def _create(target: OperatorTarget, args: argparse.Namespace) -> str:
             f"rackbeat        account {created.rackbeat_account_id} (Rackbeat accepted the API key)",
             f"settings        version {created.settings_version}",
             f"secrets stored  {', '.join(created.secret_names)} (KMS-encrypted; names only)",
+            *(
+                f"warning: {missing} (yet); add it there or change the setting (settings set) before the install"
+                for missing in created.missing_references
+            ),
             "",
             *_links(created),
         ]

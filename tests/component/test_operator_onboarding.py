@@ -184,6 +184,20 @@ def test_a_key_rackbeat_refuses_is_refused_with_the_other_problems_and_nothing_i
     assert table_items(stack) == before
 
 
+def test_a_reference_the_new_account_lacks_is_reported_and_the_connection_created(
+    stack: LocalStack, target: OperatorTarget, merchant: Merchant, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN settings naming a location the merchant has not made in Rackbeat yet
+    args = merchant.create_args(*demo_assignments(**{"fulfillment.rackbeat_location": '"AARHUS"'}))
+    code, report, err = cli(capsys, target, *args)
+    # THEN the connection waits for the install, and the report says what to fix first
+    assert code == 0, err
+    assert "warning: fulfillment.rackbeat_location: location AARHUS does not exist in Rackbeat (yet)" in report
+    connection_id = report.split()[1]
+    code, _, err = cli(capsys, target, "settings", "validate", connection_id)
+    assert code == 1 and "location AARHUS does not exist in Rackbeat" in err
+
+
 def test_a_shop_that_has_a_connection_already_is_refused(
     stack: LocalStack, target: OperatorTarget, merchant: Merchant, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -40,7 +40,8 @@ def _replace_with_legacy_item(stack: LocalStack, merchant: Any) -> RackbeatShopi
         "rackbeat_account_id": current.accounts.rackbeat.account_id,
         "shopify_api_base": current.accounts.shopify.api_base,
         "rackbeat_api_base": current.accounts.rackbeat.api_base,
-        "shopify_client_id": None,
+        # Connections are created with their Shopify app (`connections create`) and installed through it.
+        "shopify_client_id": current.accounts.shopify.client_id,
         "settings": current.settings.model_dump(mode="json"),
         "settings_version": current.settings_version,
         "settings_saved_at": None,

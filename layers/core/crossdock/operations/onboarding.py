@@ -11,7 +11,7 @@ transaction. A refusal, or a failure anywhere before that write, leaves the tabl
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from crossdock.connectors.rackbeat.account import RACKBEAT_API
@@ -39,6 +39,8 @@ class CreatedConnection:
     app_url: str  # the app's configuration in Shopify's Partner dashboard: App URL …
     redirect_url: str  # … and an allowed redirection URL
     secret_names: list[str]  # stored encrypted; their values are never shown
+    # Rackbeat objects the settings name that the account does not have yet: fix them before the install.
+    missing_references: list[str] = field(default_factory=list)
 
 
 def create_connection(
@@ -98,6 +100,7 @@ def create_connection(
         app_url=links.app_url,
         redirect_url=links.redirect_url,
         secret_names=sorted(prepared.secrets),
+        missing_references=[str(problem) for problem in prepared.missing_references],
     )
 
 

@@ -4,7 +4,9 @@ The operator knows the shop's `*.myshopify.com` domain, the merchant's Rackbeat 
 id and secret. Everything is checked before anything is stored: the domain (a storefront domain such as
 `shop.example.com` is not a shop Shopify's API answers for), the settings (the model, and every Rackbeat object
 they name), and the key itself, with `GET /self` — which also tells the Rackbeat company the connection belongs to.
-The connection is then stored `installing`; the install (`install.py`) activates it once the owner approves.
+The connection is then stored `installing`; the install (`install.py`) activates it once the owner approves. The
+Rackbeat objects the settings name are looked up too; one the account lacks is reported, not refused, as the
+account may still be being set up (`settings validate` and every save check them again).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from crossdock.connectors.shopify import oauth
 from crossdock.connectors.shopify.account import ShopifyAccount
 from crossdock.connectors.shopify.secret_names import SHOPIFY_APP_SECRET
 from crossdock.errors import FailureClass, PermanentError
+from crossdock.integrations.rackbeat_shopify import settings_save
 from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyAccounts, RackbeatShopifyConnection
 from crossdock.integrations.rackbeat_shopify.install import CALLBACK_PATH
 from crossdock.integrations.rackbeat_shopify.settings import SettingProblem
@@ -56,6 +59,8 @@ class ConnectionRefused(Exception):
 class PreparedConnection:
     connection: RackbeatShopifyConnection
     secrets: dict[str, str]  # name → value, to be stored KMS-encrypted with the connection
+    # Rackbeat objects the settings name that the account does not have (yet).
+    missing_references: list[SettingProblem]
 
 
 def prepare(connection_id: str, new: NewConnection, rackbeat: RackbeatClient) -> PreparedConnection:
@@ -87,11 +92,13 @@ def prepare(connection_id: str, new: NewConnection, rackbeat: RackbeatClient) ->
             if refused.failure_class is not FailureClass.AUTH:
                 raise
             problems.append(SettingProblem("rackbeat_api_key", f"Rackbeat refused the key: {refused.reason}"))
-    # The references can be looked up only with a key Rackbeat accepts.
-    settings, setting_problems = settings_problems_of(new.settings, rackbeat if account_id is not None else None)
+    settings, setting_problems = settings_problems_of(new.settings, None)
     problems += setting_problems
     if problems or settings is None or account_id is None:
         raise ConnectionRefused(problems)
+    # A new merchant's Rackbeat account may still be being set up: what the settings name and it lacks is reported,
+    # not refused (as a save while installing leaves it to the next save); `settings validate` lists it again.
+    missing = settings_save.check_references(settings, rackbeat)
     connection = RackbeatShopifyConnection(
         id=connection_id,
         state=ConnectionState.INSTALLING,
@@ -108,7 +115,7 @@ def prepare(connection_id: str, new: NewConnection, rackbeat: RackbeatClient) ->
         RACKBEAT_API_KEY: new.rackbeat_api_key.strip(),
         RACKBEAT_WEBHOOK_TOKENS: json.dumps([]),
     }
-    return PreparedConnection(connection, secrets)
+    return PreparedConnection(connection, secrets, missing)
 
 
 @dataclass(frozen=True)
