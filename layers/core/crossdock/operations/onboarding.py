@@ -1,11 +1,12 @@
 """Creating a connection (issue 13): checked against Rackbeat, stored `installing` with its secrets encrypted, and
 the Shopify install link the shop owner opens.
 
-Nothing is stored until everything has been checked: the shop domain, the app's credentials, the settings and
-their Rackbeat references, and the API key, with Rackbeat itself. The secrets are encrypted with the stack's KMS
-key under the connection id as encryption context (`store.secrets`, what every function decrypts with) before
-anything is written; then the connection, its claim on the shop and its secrets go into the table in one
-transaction. A refusal, or a failure anywhere before that write, leaves the table as it was.
+Nothing is stored until everything has been checked: the shop domain, the app's credentials, the settings, and
+the API key, with Rackbeat itself (the settings' Rackbeat references are looked up too, and what the account lacks
+is reported with the new connection: see `integrations.rackbeat_shopify.onboarding`). The secrets are encrypted
+with the stack's KMS key under the connection id as encryption context (`store.secrets`, what every function
+decrypts with) before anything is written; then the connection, its claim on the shop and its secrets go into the
+table in one transaction. A refusal, or a failure anywhere before that write, leaves the table as it was.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ def create_connection(
     settings: dict[str, Any] | None = None,
 ) -> CreatedConnection:
     """Stores a new connection `installing`; refuses (`Rejected`, every problem listed) and stores nothing when the
-    input is wrong or Rackbeat refuses the key."""
+    input is wrong or Rackbeat refuses the key. Settings naming what the Rackbeat account lacks are stored, and
+    reported in `missing_references`."""
     if kind not in stack_access.ONBOARDED_KINDS:
         raise Refused(f"kind {kind!r}: connections of kind {', '.join(stack_access.ONBOARDED_KINDS)} can be created")
     stack = target.onboard()
