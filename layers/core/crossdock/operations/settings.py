@@ -75,7 +75,8 @@ def validate_settings(
     """Refuses (`Rejected`, every problem) what a save would refuse; writes nothing."""
     current = _current(target, connection_id, expected_version)
     secrets = stack_access.secret_store(target)
-    checked = _checked(current, document, stack_access.connection_clients(target, secrets), "the settings are refused")
+    clients = stack_access.connection_clients(target, secrets)
+    checked = _checked(target, current, document, clients, "the settings are refused")
     return SettingsValidated(current.id, current.settings_version, _changes(current, checked))
 
 
@@ -87,7 +88,7 @@ def set_settings(
     current = _current(target, connection_id, expected_version)
     secrets = stack_access.secret_store(target)
     clients = stack_access.connection_clients(target, secrets)
-    checked = _checked(current, document, clients, "the settings were not saved")
+    checked = _checked(target, current, document, clients, "the settings were not saved")
     try:
         # The references were looked up just now; the save checks its own rules again, and the version.
         updated = settings_save.update_settings(
@@ -120,11 +121,15 @@ def _current(target: OperatorTarget, connection_id: str, expected_version: int |
 
 
 def _checked(
-    current: RackbeatShopifyConnection, document: dict[str, Any], clients: ConnectionClients, refusal: str
+    target: OperatorTarget,
+    current: RackbeatShopifyConnection,
+    document: dict[str, Any],
+    clients: ConnectionClients,
+    refusal: str,
 ) -> RackbeatShopifySettings:
     with stack_access.platform_calls("looking up the settings' references in Rackbeat; nothing was saved"):
         rackbeat = clients.rackbeat(current, paced=False)
-        settings, problems = settings_problems_of(document, rackbeat, current)
+        settings, problems = settings_problems_of(document, rackbeat, current, target.table)
     if problems or settings is None:
         raise SettingsRefused(refusal, problems)
     return settings

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from crossdock.connectors.rackbeat.client import RackbeatClient
-from crossdock.integrations.rackbeat_shopify import settings_save
+from crossdock.integrations.rackbeat_shopify import numbering, settings_save
 from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
 from crossdock.integrations.rackbeat_shopify.settings import (
     RackbeatShopifySettings,
@@ -27,10 +27,12 @@ def settings_problems_of(
     new_settings: dict[str, Any],
     rackbeat: RackbeatClient | None,
     current: RackbeatShopifyConnection | None = None,
+    table: Any = None,
 ) -> tuple[RackbeatShopifySettings | None, list[SettingProblem]]:
     """(the settings, if valid; every problem). `current` is the connection the settings are for (its state
     decides whether `initial_sync` may still change), None for a new one; without `rackbeat` the references are
-    not looked up."""
+    not looked up; with `table` (and `current`), the order numbers are held against the other shops on the
+    Rackbeat account, as a save does (`numbering`)."""
     settings: RackbeatShopifySettings | None = None
     problems: list[SettingProblem] = []
     try:
@@ -44,8 +46,10 @@ def settings_problems_of(
         problems = settings_problems(invalid)
     except settings_save.SettingsRejected as rejected:
         problems = list(rejected.problems)
+    if settings is not None and current is not None and table is not None:
+        problems += numbering.numbering_clashes(table, current, settings)
     if rackbeat is None:
-        return settings, problems
+        return (settings if not problems else None), problems
     checked = settings or _salvaged(new_settings, problems, current)
     if checked is not None:
         listed = {problem.field for problem in problems}
