@@ -19,6 +19,7 @@ from typing import Any
 
 import boto3
 from moto.iam.aws_managed_policies import aws_managed_policies_data
+from samtranslator.metrics.metrics import DummyMetricsPublisher, Metrics
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 
@@ -103,8 +104,10 @@ def _transform(
     }
     # A session only to tell the transform its region; it makes no call (the managed-policy map is given).
     session = boto3.Session(region_name=region, aws_access_key_id="unused", aws_secret_access_key="unused")
-    translator = Translator({}, Parser(), boto_session=session)
+    metrics = Metrics("ServerlessTransform", DummyMetricsPublisher())
+    translator = Translator({}, Parser(), boto_session=session, metrics=metrics)
     transformed: dict[str, Any] = translator.translate(
         sam_template, parameter_values={**parameters, **pseudo}, get_managed_policy_map=dict
     )
+    metrics.publish()  # to nowhere; unpublished metrics make the transform complain on stdout when collected
     return transformed
