@@ -147,6 +147,9 @@ def test_create_stores_the_connection_installing_with_encrypted_secrets_and_prin
     assert plain.decode() == merchant.api_key
     with pytest.raises(kms.exceptions.InvalidCiphertextException):
         kms.decrypt(CiphertextBlob=blob, EncryptionContext={"connection_id": "another-connection"})
+    # AND the link can be asked for again
+    code, again, err = cli(capsys, target, "connections", "install-link", connection_id)
+    assert code == 0 and f"install?client_id={merchant.client_id}" in again, err
     # AND the shop owner's install through Shopify activates it
     installed = merchant.install(connection_id)
     active = connections.load_connection(stack.table, installed.connection_id)
