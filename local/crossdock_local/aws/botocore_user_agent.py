@@ -26,9 +26,7 @@ _STRINGS = "_crossdock_user_agent_strings"  # the builder's cache, in its own __
 
 
 def _key(builder: Any) -> Hashable:
-    fields = tuple(
-        (name, value) for name, value in vars(builder).items() if name not in (_STRINGS, "_client_features")
-    )
+    fields = tuple((name, value) for name, value in vars(builder).items() if name not in (_STRINGS, "_client_features"))
     context = get_context()
     features = frozenset(builder._client_features or ()) | frozenset(context.features if context else ())
     return fields, features
