@@ -112,13 +112,13 @@ def test_a_line_on_the_fallback_item_is_found_by_its_title() -> None:
 
 
 class _WaitingTable:
-    """The waiting refunds' items, as a query of their prefix returns them."""
+    """The connection's waiting-refunds item, as GetItem returns it."""
 
-    def __init__(self, items: list[dict[str, Any]]) -> None:
-        self.items = items
+    def __init__(self, entries: dict[str, dict[str, Any]]) -> None:
+        self.entries = entries
 
-    def query(self, **_: Any) -> dict[str, Any]:
-        return {"Items": self.items}
+    def get_item(self, **_: Any) -> dict[str, Any]:
+        return {"Item": {"waiting": self.entries}}
 
 
 class _Orders:
@@ -142,16 +142,17 @@ class _Orders:
 def test_the_sweep_sends_on_only_refunds_whose_order_can_take_them_now() -> None:
     # GIVEN three waiting refunds: one whose order is still shipped without invoice, one whose invoice is now
     # booked, and one whose order is gone from Rackbeat
-    def waiting(refund: str, order: int) -> dict[str, Any]:
-        return {"refund_id": refund, "order_id": "9", "rackbeat_order": order, "event_sk": "EVT#x", "since": 0}
+    def waiting(since: int, order: int) -> dict[str, Any]:
+        return {"order_id": "9", "rackbeat_order": order, "event_sk": "EVT#x", "since": since}
 
-    table = _WaitingTable([waiting("r1", 1), waiting("r2", 2), waiting("r3", 3)])
+    table = _WaitingTable({"r3": waiting(30, 3), "r1": waiting(10, 1), "r2": waiting(20, 2)})
     rackbeat = _Orders(
         {1: _order(is_booked=True, is_shipped=True), 2: _order(is_booked=True, is_shipped=True, is_invoiced=True)},
         {2: {"number": 70, "is_booked": True}},
     )
     # WHEN the sweep looks at them
     found = ready_refunds("c-1", table, rackbeat)  # type: ignore[arg-type]
-    # THEN the invoiced one and the gone one are sent on (the latter to end needs_attention saying why)
+    # THEN the invoiced one and the gone one are sent on, longest waiting first (the gone one to end needs_attention
+    # saying why)
     assert found.looked_at == 3
     assert [refund for refund, _ in found.ready] == ["r2", "r3"]

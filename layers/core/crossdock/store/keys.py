@@ -63,12 +63,8 @@ def oauth_state_pk(state_digest: str) -> str:
     return f"OAUTHSTATE#{state_digest}"
 
 
-# Refunds that wait for their order's invoice (`store.waiting_refunds`), one item each, gone once credited.
-WAITING_REFUND_PREFIX = "WAITREFUND#"
-
-
-def waiting_refund_sk(refund_id: str) -> str:
-    return f"{WAITING_REFUND_PREFIX}{refund_id}"
+# Refunds that wait for their order's invoice (`store.waiting_refunds`): one item per connection, a map by refund.
+WAITING_REFUNDS = "WAITREFUNDS"
 
 
 def attempt_sk(first_execution_name: str) -> str:
