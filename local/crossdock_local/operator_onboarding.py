@@ -99,7 +99,7 @@ def add_commands(commands: Any, connection_commands: Any, command: AddCommand) -
 
 
 def _settings_input(parser: argparse.ArgumentParser, base: str = "the defaults") -> None:
-    parser.add_argument("--file", type=Path, help=f"a JSON settings document (default: {base}); YAML is not read")
+    parser.add_argument("--file", type=Path, help=f"a JSON or YAML (.yaml/.yml) settings document (default: {base})")
     parser.add_argument("assignments", nargs="*", metavar="KEY=VALUE", help="settings on top, dotted keys")
 
 

@@ -315,9 +315,9 @@ def test_settings_set_from_a_json_file_refuses_a_stale_version_and_yaml(
     )
     assert code == 1 and "based on version 1, but version 2 is stored now" in err
     yaml = tmp_path / "settings.yaml"
-    yaml.write_text("employees:\n  web: 2\n")
+    yaml.write_text("employees:\n  web: 1\n  web: 2\n")
     code, _, err = cli(capsys, target, "settings", "set", shop.connection_id, "--file", str(yaml))
-    assert code == 2 and "YAML is not read" in err
+    assert code == 2 and "'web' is given twice" in err
     code, _, err = cli(capsys, target, "settings", "set", shop.connection_id, "stock_sync")
     assert code == 2 and "give a setting as key=value" in err
 

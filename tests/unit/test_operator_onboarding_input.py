@@ -48,8 +48,14 @@ def test_bad_pairs_and_documents_are_refused_naming_them() -> None:
         apply_assignments({}, ["stock_sync.enabled"])
     with pytest.raises(ValueError, match=re.escape("stock_sync.enabled is a setting, not a group")):
         apply_assignments({"stock_sync": {"enabled": True}}, ["stock_sync.enabled.x=1"])
-    with pytest.raises(ValueError, match="YAML is not read"):
-        read_document("a: 1", "settings.yml")
+    with pytest.raises(ValueError, match=re.escape("settings.yml: not YAML")):
+        read_document("a: [1", "settings.yml")
+    with pytest.raises(ValueError, match="must be a YAML mapping, not list"):
+        read_document("- 1", "settings.yml")
+    with pytest.raises(ValueError, match="'web' is given twice"):
+        read_document("employees:\n  web: 1\n  web: 2\n", "settings.yaml")
+    with pytest.raises(ValueError, match="'web' is given twice"):
+        read_document('{"employees": {"web": 1, "web": 2}}', "s.json")
     with pytest.raises(ValueError, match=re.escape("s.json: not JSON")):
         read_document("{", "s.json")
     with pytest.raises(ValueError, match="must be a JSON object, not list"):
@@ -80,3 +86,19 @@ def test_a_stack_without_the_onboarding_resources_is_refused_naming_them() -> No
     partial = {k: v for k, v in RESOURCES.items() if k != "SecretsKey"}
     with pytest.raises(OperatorError, match=re.escape("has no SecretsKey: deploy the current template.yaml")):
         onboarding_from_resources(partial, CLIENTS, "https://hub.example.com", "stack old")
+
+
+def test_a_yaml_document_reads_as_yaml_1_2_so_norway_stays_norway() -> None:
+    """GIVEN a YAML settings file with country codes, yes/no-like words and a date WHEN read THEN `NO` is Norway's
+    key (PyYAML's default YAML 1.1 would make it `false`), only true/false are booleans and the date stays text."""
+    document = read_document(
+        "advanced:\n  country_locations:\n    NO: L2\n    SE: L3\nstock_sync:\n  enabled: true\n"
+        "note: off\nsince: 2026-01-01\n",
+        "settings.yaml",
+    )
+    assert document == {
+        "advanced": {"country_locations": {"NO": "L2", "SE": "L3"}},
+        "stock_sync": {"enabled": True},
+        "note": "off",
+        "since": "2026-01-01",
+    }
