@@ -40,7 +40,7 @@ def settings_problems_of(
             RackbeatShopifySettings.model_validate(new_settings)
             if current is None
             # The save's own rules (initial_sync chosen once), in the save's own words.
-            else settings_save._validated(current, new_settings)
+            else settings_save.validated(current, new_settings)
         )
     except ValidationError as invalid:
         problems = settings_problems(invalid)

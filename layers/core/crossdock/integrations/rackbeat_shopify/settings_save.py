@@ -76,7 +76,7 @@ def update_settings(
     if current.settings_version != expected_version:
         # Checked again by the write itself; failing here spares the Rackbeat calls of a save that cannot succeed.
         raise SettingsConflict(connection_id, expected_version, current.settings_version)
-    settings = _validated(current, new_settings)
+    settings = validated(current, new_settings)
     problems = numbering.numbering_clashes(table, current, settings)
     if rackbeat is not None:
         problems += check_references(settings, rackbeat)
@@ -100,7 +100,9 @@ def settings_history(table: Any, connection_id: str) -> list[dict[str, Any]]:
     return connections.list_settings_versions(table, connection_id)
 
 
-def _validated(current: RackbeatShopifyConnection, new_settings: dict[str, Any]) -> RackbeatShopifySettings:
+def validated(current: RackbeatShopifyConnection, new_settings: dict[str, Any]) -> RackbeatShopifySettings:
+    """`new_settings` as the model, or `SettingsRejected` listing every problem of the document alone (types,
+    unknown keys, a changed initial sync) — the checks a save and `settings validate` share before Rackbeat's."""
     problems: list[SettingProblem] = []
     settings = None
     try:
