@@ -22,7 +22,7 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from typing import Generic
+from typing import Any, Generic
 
 # typing's own TypeVar takes a default from Python 3.13; pydantic already depends on typing_extensions.
 from typing_extensions import TypeVar
@@ -282,3 +282,34 @@ def _copy(delivery: D, delivery_id: str) -> D:
         in_flight=False,
         facts=dict(delivery.facts),
     )
+
+
+class OutboxSwitches:
+    """A simulator's outbox parts under the names its tests and the control API use: the sink it delivers to and
+    the delivery faults (`webhook_*` switches of `/_control/faults`). Mixed into a simulator that holds its
+    `WebhookOutbox` as `outbox`."""
+
+    @property
+    def outbox(self) -> WebhookOutbox[Any]:
+        raise NotImplementedError
+
+    @property
+    def webhook_sink(self) -> WebhookSink | None:
+        return self.outbox.sink
+
+    @webhook_sink.setter
+    def webhook_sink(self, sink: WebhookSink | None) -> None:
+        self.outbox.sink = sink
+
+    @property
+    def delivery_faults(self) -> DeliveryFaults:
+        """Duplicates, reordering, delays and losses on the way (the base's switches; all off unless set)."""
+        return self.outbox.faults
+
+    @delivery_faults.setter
+    def delivery_faults(self, faults: DeliveryFaults) -> None:
+        self.outbox.faults = faults
+
+    def webhook_faults(self) -> DeliveryFaults:
+        """The control API's `webhook_*` switches set the outbox's faults."""
+        return self.outbox.faults

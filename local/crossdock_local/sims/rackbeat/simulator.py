@@ -26,7 +26,7 @@ from crossdock_local.sims.base import (
     json_response,
 )
 from crossdock_local.sims.base.throttle import SlidingWindow, too_many_requests
-from crossdock_local.sims.base.webhooks import Attempt, DeliveryFaults, DeliveryReport, WebhookOutbox
+from crossdock_local.sims.base.webhooks import Attempt, DeliveryReport, OutboxSwitches, WebhookOutbox
 from crossdock_local.sims.rackbeat import (
     auth,
     credit_notes,
@@ -74,7 +74,7 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
-class RackbeatSimulator(Simulator):
+class RackbeatSimulator(OutboxSwitches, Simulator):
     """Rackbeat as the fact sheet describes it (see the package docstring). Control API: `add_account`,
     `add_api_key`, `seed_*`, `state`, `faults`, the webhooks' `deliver`, `pending`, `failed_deliveries`,
     `given_up_deliveries`, `delivery_faults`, `delivery_log` and `outbox`, `calls`, `calls_by_status`,
@@ -123,27 +123,6 @@ class RackbeatSimulator(Simulator):
     def outbox(self) -> WebhookOutbox[RackbeatDelivery]:
         """The shared base's outbox holding Rackbeat's deliveries (see `webhooks.Deliveries`)."""
         return self._webhooks.outbox
-
-    @property
-    def webhook_sink(self) -> WebhookSink | None:
-        return self.outbox.sink
-
-    @webhook_sink.setter
-    def webhook_sink(self, sink: WebhookSink | None) -> None:
-        self.outbox.sink = sink
-
-    @property
-    def delivery_faults(self) -> DeliveryFaults:
-        """Duplicates, reordering, delays and losses on the way (the base's switches; all off unless set)."""
-        return self.outbox.faults
-
-    @delivery_faults.setter
-    def delivery_faults(self, faults: DeliveryFaults) -> None:
-        self.outbox.faults = faults
-
-    def webhook_faults(self) -> DeliveryFaults:
-        """The control API's `webhook_*` switches set the outbox's faults."""
-        return self.outbox.faults
 
     @property
     def delivery_log(self) -> list[Attempt]:

@@ -25,7 +25,7 @@ from crossdock_local.sims.base import (
     WebhookSink,
     json_response,
 )
-from crossdock_local.sims.base.webhooks import DeliveryFaults, Dropped, WebhookOutbox
+from crossdock_local.sims.base.webhooks import Dropped, OutboxSwitches, WebhookOutbox
 from crossdock_local.sims.shopify.errors import INVALID_TOKEN
 from crossdock_local.sims.shopify.graphql_api import RootResolver
 from crossdock_local.sims.shopify.state import (
@@ -41,7 +41,7 @@ from crossdock_local.sims.shopify.state import (
 MAX_DELIVERY_RETRIES = 8  # fact sheet: "Retries: 8 times over 4 hours ... then the subscription is removed"
 
 
-class ShopCore(Simulator):
+class ShopCore(OutboxSwitches, Simulator):
     """Many shops in one simulator; an Admin API request's shop is the one owning its access token."""
 
     system = "shopify"
@@ -61,7 +61,7 @@ class ShopCore(Simulator):
         self.faults = Faults(seed=seed)
         # Separate streams, so switching a fault on does not change the ids an otherwise identical run assigns: the
         # outbox's fault stream ("delivery:"), the webhook ids ("webhook:") and every other id.
-        self.outbox: WebhookOutbox[PendingDelivery] = WebhookOutbox(
+        self._outbox: WebhookOutbox[PendingDelivery] = WebhookOutbox(
             webhook_sink,
             self.signed_headers,
             max_attempts=1 + MAX_DELIVERY_RETRIES,
@@ -94,25 +94,8 @@ class ShopCore(Simulator):
     # ---- the outbox's parts under the names they had before the outbox was the base's ------------------------------
 
     @property
-    def webhook_sink(self) -> WebhookSink | None:
-        return self.outbox.sink
-
-    @webhook_sink.setter
-    def webhook_sink(self, sink: WebhookSink | None) -> None:
-        self.outbox.sink = sink
-
-    @property
-    def delivery_faults(self) -> DeliveryFaults:
-        """Duplicates, reordering, delays and losses on the way (the base's switches)."""
-        return self.outbox.faults
-
-    @delivery_faults.setter
-    def delivery_faults(self, faults: DeliveryFaults) -> None:
-        self.outbox.faults = faults
-
-    def webhook_faults(self) -> DeliveryFaults:
-        """The control API's `webhook_*` switches set the outbox's faults."""
-        return self.outbox.faults
+    def outbox(self) -> WebhookOutbox[PendingDelivery]:
+        return self._outbox
 
     @property
     def delivery_log(self) -> list[DeliveryAttempt]:
