@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from crossdock.flows.poll_schedules import poll_event
 from crossdock.store import events
 from crossdock_local.scenarios.demo import DEMO_SKUS, demo_settings, rackbeat_stage
 from crossdock_local.sims.base import Faults
@@ -138,6 +139,16 @@ class Merchant:
 
     def events(self) -> list[dict[str, Any]]:
         return events.list_events(self.stack.table, self.connection.connection_id)
+
+    def poll(self, stream: str, *, settle: bool = False) -> dict[str, Any]:
+        """One run of the connection's `stream`, as its schedule invokes the poll function; with `settle`, what it
+        queued is worked off too."""
+        result = self.stack.aws.invoke("PollFunction", poll_event(self.connection.connection_id, stream))
+        assert result.error is None, result.error
+        if settle:
+            self.stack.settle()
+        report: dict[str, Any] = result.payload
+        return report
 
     def statuses(self) -> list[str]:
         return sorted(str(e["status"]) for e in self.events())

@@ -49,10 +49,7 @@ def _scheduled(merchant: Any, stream: str = ORDER_STREAM) -> bool:
 
 def _poll(merchant: Any, stream: str) -> dict[str, Any]:
     """One run of the stream, as its schedule invokes the poll function."""
-    event = poll_event(merchant.connection.connection_id, stream)
-    result = merchant.stack.aws.invoke("PollFunction", event)
-    assert result.error is None, result.error
-    payload: dict[str, Any] = result.payload
+    payload: dict[str, Any] = merchant.poll(stream)
     return payload
 
 

@@ -12,7 +12,6 @@ from typing import Any
 import boto3
 import pytest
 
-from crossdock.flows.poll_schedules import poll_event
 from crossdock.integrations.rackbeat_shopify.reconciliation import ORDER_STREAM, SWEEP_TOPIC
 from crossdock.integrations.rackbeat_shopify.self_check import SELF_CHECK_TOPIC
 from crossdock.operations.target import target_from_resources
@@ -29,10 +28,7 @@ def _webhook_address_published(stack: LocalStack) -> Iterator[None]:
 def _sweep_orders(merchant: Any) -> dict[str, Any]:
     """One run of the orders stream, as its schedule invokes the poll function, and what it queued worked off."""
     merchant.stack.aws.clock.advance(3)
-    result = merchant.stack.aws.invoke("PollFunction", poll_event(merchant.connection.connection_id, ORDER_STREAM))
-    assert result.error is None, result.error
-    merchant.stack.settle()
-    report: dict[str, Any] = result.payload
+    report: dict[str, Any] = merchant.poll(ORDER_STREAM, settle=True)
     return report
 
 

@@ -11,7 +11,6 @@ import copy
 from decimal import Decimal
 from typing import Any
 
-from crossdock.flows.poll_schedules import poll_event
 from crossdock.integrations.rackbeat_shopify.reconciliation import ORDER_STREAM
 from crossdock.integrations.rackbeat_shopify.refund_waits import CREDIT_TOPIC
 from crossdock_local.sims.base import Faults
@@ -96,10 +95,7 @@ def test_a_draft_refunded_in_full_is_cancelled(stack: LocalStack, merchant_with:
 def _sweep_orders(merchant: Any) -> dict[str, Any]:
     """One run of the orders sweep as its schedule invokes the poll function, and what it queued worked off."""
     merchant.stack.aws.clock.advance(3)
-    result = merchant.stack.aws.invoke("PollFunction", poll_event(merchant.connection.connection_id, ORDER_STREAM))
-    assert result.error is None, result.error
-    merchant.stack.settle()
-    report: dict[str, Any] = result.payload
+    report: dict[str, Any] = merchant.poll(ORDER_STREAM, settle=True)
     return report
 
 
