@@ -1,0 +1,334 @@
+"""`ShopboxSimulator`: the resource modules composed into one Shopbox, with its request pipeline and control API.
+
+The pipeline answers in the order a real API would: the path under `/api/v3` (anything else is 404), an outage
+and the injected faults (hang, throttle, 500) of the shared base's `FaultPlan`, then the route's guard — the token
+in the query string (401 when missing, unknown or expired), 5 requests a second per token (Guess; 429 with
+`Retry-After`), the client chosen by `client=` (403 for one the login cannot act for) — and the handler. The
+`/_control/...` calls (control.py) and the Python methods here work on the same state under the same lock.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, replace
+from typing import Any
+
+from crossdock_local.sims.base import FaultAnswers, FaultPlan, Faults, Router, SimRequest, SimResponse, Simulator
+from crossdock_local.sims.base.http import json_response
+from crossdock_local.sims.base.throttle import SlidingWindow, too_many_requests
+from crossdock_local.sims.shopbox import auth, baskets, branches, control, inventories, products, tags
+from crossdock_local.sims.shopbox.rules import ShopboxRules
+from crossdock_local.sims.shopbox.session import Access, Handler, Route, Session
+from crossdock_local.sims.shopbox.state import ClientState, Record, ShopboxState
+from crossdock_local.sims.shopbox.wire import Refused, error_body, render
+
+API_ROOT = "/api/v3"
+CONTROL_ROOT = "/_control/"
+WINDOW_SECONDS = 1.0
+FAULT_ANSWERS = FaultAnswers(
+    outage=error_body(503, "Service Unavailable"),
+    throttled=error_body(429, "Too Many Requests"),
+    # Seen S3: the sporadic failures are 500s.
+    server_error=error_body(500, "Internal server error"),
+    server_error_statuses=(500,),
+)
+ROUTES: tuple[Route, ...] = (
+    *auth.ROUTES,
+    *branches.ROUTES,
+    *tags.ROUTES,
+    *products.ROUTES,
+    *inventories.ROUTES,
+    *baskets.ROUTES,
+)
+
+
+class ShopboxSimulator(Simulator):
+    """Shopbox POS as the fact sheet describes it (see the package docstring).
+
+    Python control API: `seed_client`, `add_client`, `add_login`, `grant`, `add_api_token`, `add_branch`,
+    `add_tag`, `upsert_product`, `delete_product`, `set_stock`, `stock`, `sell`, `cancel_basket`, `basket`,
+    `baskets`, `expire_login_tokens`, `client`, `rules` (the guesses' switches), `faults`, `calls_by_route`.
+    `seed` seeds the faults' random source (also the sporadic 500 on `page=1`); `epoch` is the Unix time the
+    clock's present stands for (default: now), so `crdate` and `tstamp` move with a virtual or fake clock."""
+
+    system = "shopbox"
+
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        seed: int | None = None,
+        epoch: float | None = None,
+        rules: ShopboxRules | None = None,
+    ) -> None:
+        super().__init__(clock)
+        self.faults = Faults(seed=seed)
+        self.rules = rules or ShopboxRules()
+        self.state = ShopboxState()
+        self.calls_by_route: Counter[tuple[str, str]] = Counter()
+        self._limiter = SlidingWindow(self.rules.requests_per_second, WINDOW_SECONDS)
+        self._epoch = time.time() if epoch is None else epoch
+        self._clock_zero = clock()
+        self._control = Router()
+        for method, pattern, handler, access in ROUTES:
+            self._route(method, pattern, handler, access)
+        for method, pattern, handler in control.ROUTES:
+            self._control.add(method, pattern, self._control_call(handler))
+
+    def unix_now(self) -> int:
+        """Wall time in Unix seconds, moving with the simulator's clock."""
+        return int(self._epoch + self.clock() - self._clock_zero)
+
+    # ---- control API (Python side) -------------------------------------------------------------------------------
+
+    def seed_client(
+        self,
+        name: str,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        branches: dict[str, list[str]] | None = None,
+        tags: list[str] | tuple[str, ...] = (),
+    ) -> Record:
+        """A client with a login (when `username` is given), branches (name → its cash registers) and tags, as
+        `POST /_control/clients` makes it: answers its `uid`, `branches` (as the API shows them), `tags`, `login`."""
+        body: Record = {
+            "name": name,
+            "branches": [{"name": b, "cash_registers": regs} for b, regs in (branches or {}).items()],
+            "tags": list(tags),
+        }
+        if username is not None:
+            body["login"] = {"username": username, "password": password}
+        with self._session() as session:
+            return control.seed_client(session, body)
+
+    def add_client(self, name: str) -> int:
+        with self._session() as session:
+            return control.add_client(session, name).uid
+
+    def add_login(self, username: str, password: str, clients: list[int], **names: str) -> int:
+        """A login that may act for `clients` (several: the tenant choice of `GET /clients/myclients`)."""
+        with self._session() as session:
+            return control.add_login(session, username, password, clients, **names).uid
+
+    def grant(self, username: str, client_uid: int) -> None:
+        with self._session() as session:
+            control.grant(session, username, client_uid)
+
+    def add_api_token(self, client_uid: int) -> str:
+        """A long-lived `api-token` for one client (it never expires)."""
+        with self._session() as session:
+            return auth.issue_api_token(session.state, self.client(client_uid), session.clock).value
+
+    def add_branch(
+        self,
+        client_uid: int,
+        name: str,
+        registers: list[str] | tuple[str, ...] = ("Kasse 1",),
+        *,
+        city: str | None = None,
+        is_closed: bool = False,
+    ) -> Record:
+        with self._session(client_uid) as session:
+            return control.add_branch(session, name, list(registers), city=city, is_closed=is_closed)
+
+    def add_tag(self, client_uid: int, name: str) -> Record:
+        with self._session(client_uid) as session:
+            return render(control.add_tag(session, name))
+
+    def upsert_product(self, client_uid: int, body: Record) -> Record:
+        """What `POST /products/create-or-update` does, from Python (a user editing the catalogue in Shopbox)."""
+        with self._session(client_uid) as session:
+            product, _ = products.upsert(session, body)
+            return render(product)
+
+    def delete_product(self, client_uid: int, product_uid: int) -> None:
+        """A user removes a product in Shopbox's back office (its stock rows go with it); KeyError if unknown."""
+        with self._session(client_uid) as session:
+            products.delete(session.tenant, product_uid)
+
+    def set_stock(
+        self, client_uid: int, branch: int, product: int, quantity: int, variance: int | None = None
+    ) -> Record:
+        """Count (branch, product, variance) to `quantity` in Shopbox itself (not through the API)."""
+        with self._session(client_uid) as session:
+            key = inventories.stock_key(session.tenant, branch, product, variance)
+            return render(session.tenant.set_stock(key, quantity, session.next_uid))
+
+    def stock(self, client_uid: int, branch: int, product: int, variance: int | None = None) -> int:
+        with self._lock:
+            return self.client(client_uid).stock((branch, product, variance))
+
+    def sell(
+        self,
+        client_uid: int,
+        branch: int,
+        cash_register: int,
+        lines: list[Record],
+        *,
+        customer: Record | None = None,
+        made_at: float | None = None,
+        payments: list[Record] | None = None,
+    ) -> Record:
+        """Ring up a sale at the till; answers the basket as `GET /baskets/{uid}` shows it. `lines`:
+        `[{product, product_variance?, quantity, selling_price?, discount?, name?}]` (prices in øre)."""
+        body: Record = {"branch": branch, "cash_register": cash_register, "lines": lines, "customer": customer}
+        if made_at is not None:
+            body["made_at"] = made_at
+        if payments is not None:
+            body["payments"] = payments
+        with self._session(client_uid) as session:
+            return baskets.detail_view(session, baskets.sell(session, body))
+
+    def cancel_basket(self, basket_uid: int) -> Record:
+        """The sale is cancelled in Shopbox later: `canceled` flips and `tstamp` moves on."""
+        with self._session() as session:
+            found = session.state.basket(basket_uid)
+            if found is None:
+                raise KeyError(basket_uid)
+            client, basket = found
+            session.client = client
+            return baskets.detail_view(session, baskets.cancel(session, client, basket))
+
+    def basket(self, basket_uid: int) -> Record:
+        """A basket as its detail call shows it (listed yet or not); KeyError if unknown."""
+        with self._session() as session:
+            found = session.state.basket(basket_uid)
+            if found is None:
+                raise KeyError(basket_uid)
+            return baskets.detail_view(session, found[1])
+
+    def baskets(self, client_uid: int) -> list[Record]:
+        """Every basket of the client, oldest first, as detail calls show them (an audit's view)."""
+        with self._session(client_uid) as session:
+            rows = sorted(session.tenant.baskets.values(), key=lambda b: (b["crdate"], b["uid"]))
+            return [baskets.detail_view(session, basket) for basket in rows]
+
+    def expire_login_tokens(self) -> int:
+        """Every login token expires now (the next call with one is 401); API tokens are left alone."""
+        with self._session() as session:
+            return control.expire_login_tokens(session)
+
+    def client(self, client_uid: int) -> ClientState:
+        """The client's records, to read or change from Python; KeyError if unknown."""
+        return self.state.clients[client_uid]
+
+    def snapshot(self) -> dict[str, Any]:
+        """`GET /_control/state`: per client how many of each resource it holds, the logins, the tokens counted
+        by kind and the rules; never a token, a password or a username."""
+        with self._lock:
+            now = self.clock()
+            clients = [
+                {
+                    "uid": client.uid,
+                    "name": client.name,
+                    "counts": {
+                        "branches": len(client.branches),
+                        "cash_registers": len(client.registers),
+                        "tags": len(client.tags),
+                        "products": len(client.products),
+                        "variances": sum(len(p["product_variances"]) for p in client.products.values()),
+                        "inventories": len(client.inventories),
+                        "baskets": len(client.baskets),
+                        "baskets_canceled": sum(1 for b in client.baskets.values() if b["canceled"]),
+                        "baskets_not_yet_listed": sum(1 for b in client.baskets.values() if b["_listed_at"] > now),
+                    },
+                }
+                for client in self.state.clients.values()
+            ]
+            tokens = list(self.state.tokens.values())
+            return {
+                **super().snapshot(),
+                "clients": clients,
+                "logins": len(self.state.logins),
+                "tokens": {
+                    "login_live": sum(1 for t in tokens if t.kind == "login" and t.live(now)),
+                    "login_expired": sum(1 for t in tokens if t.kind == "login" and not t.live(now)),
+                    "api": sum(1 for t in tokens if t.kind == "api"),
+                },
+                "rules": asdict(self.rules),
+            }
+
+    # ---- request pipeline ----------------------------------------------------------------------------------------
+
+    def _handle_locked(self, request: SimRequest) -> SimResponse:
+        if request.path.startswith(CONTROL_ROOT):
+            return self._control.dispatch(request)
+        if request.path != API_ROOT and not request.path.startswith(API_ROOT + "/"):
+            return json_response(404, error_body(404, "Not found"))
+        plan = FaultPlan(self.faults, self.clock(), request.method, request.path, FAULT_ANSWERS)
+        early = plan.before()
+        if early is not None:
+            return early
+        response = self.router.dispatch(replace(request, path=request.path[len(API_ROOT) :] or "/"))
+        plan.after(response)
+        return response
+
+    def _new_session(self) -> Session:
+        return Session(self.state, self.rules, self.clock(), self.unix_now(), self.faults.roll)
+
+    @contextmanager
+    def _session(self, client_uid: int | None = None) -> Iterator[Session]:
+        """A change made from Python under the lock, with the handlers' rules: a refusal raises ValueError with
+        the API's error body."""
+        with self._lock:
+            session = self._new_session()
+            if client_uid is not None:
+                session.client = self.client(client_uid)
+            try:
+                yield session
+            except Refused as refusal:
+                raise ValueError(refusal.response.json()) from None
+
+    def _route(self, method: str, pattern: str, handler: Handler, access: Access) -> None:
+        key = (method, pattern)
+
+        def guarded(request: SimRequest, **params: str) -> SimResponse:
+            self.calls_by_route[key] += 1
+            session = self._new_session()
+            try:
+                if access == "public":
+                    refused = self._throttle("login:" + _username(request))
+                else:
+                    token = session.token = auth.caller(session, request)
+                    refused = self._throttle(token.value)
+                    if refused is None and access == "client":
+                        session.client = auth.choose_client(session, request, token)
+                if refused is not None:
+                    return refused
+                return handler(session, request, **params)
+            except Refused as refusal:
+                return refusal.response
+
+        self.router.add(method, pattern, guarded)
+
+    def _throttle(self, caller: str) -> SimResponse | None:
+        self._limiter.limit = self.rules.requests_per_second  # the rule may have changed since the last call
+        retry_after = self._limiter.admit(caller, self.clock())
+        if retry_after is None:
+            return None
+        return too_many_requests(retry_after, error_body(429, "Too Many Requests"))
+
+    def _control_call(self, handler: Handler) -> Handler:
+        def answered(request: SimRequest, **params: str) -> SimResponse:
+            try:
+                return handler(self._new_session(), request, **params)
+            except Refused as refusal:
+                return refusal.response
+
+        return answered
+
+
+def _username(request: SimRequest) -> str:
+    """Log-ins are limited per username (Guess: Shopbox would limit per address; locally every caller shares
+    one), so one connection's refreshes don't throttle another's."""
+    try:
+        body = json.loads(request.body or b"null")
+    except ValueError:
+        return ""
+    name = body.get("username") if isinstance(body, dict) else None
+    return name.strip().lower() if isinstance(name, str) else ""

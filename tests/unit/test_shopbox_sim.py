@@ -1,0 +1,631 @@
+"""The Shopbox simulator behaves as `shared/reference/shopbox.md` says, seen through a real httpx client: auth in the
+query string, tenant choice, token expiry, integer øre, the product upsert, stock per branch, rate limits, faults,
+the control API and a snapshot without secrets. Sales (baskets) are in test_shopbox_sim_baskets.py, which uses the
+`Till` built here."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from sim_fakes import FakeClock
+
+from crossdock_local.server import LocalEndpoint
+from crossdock_local.sims.base import transport
+from crossdock_local.sims.shopbox.rules import ShopboxRules
+from crossdock_local.sims.shopbox.simulator import ShopboxSimulator
+
+API = "https://api.shopbox.test/api/v3/"
+CONTROL = "https://api.shopbox.test/_control/"
+OWNER = "ejer@kaffebar.dk"
+PASSWORD = "hemmeligt-kodeord-42"
+EPOCH = 1_733_490_000  # the Unix time the fake clock's start stands for
+
+
+@dataclass
+class Till:
+    """A Shopbox client seeded as a merchant's would be: a login, two branches with registers, two tags, a mug
+    without variants and a T-shirt with two, stock of both in the first branch."""
+
+    sim: ShopboxSimulator
+    clock: FakeClock
+    http: httpx.Client
+    client: int
+    branch: int
+    register: int
+    other_branch: int
+    other_register: int
+    mugs: int  # tag ids
+    clothes: int
+    mug: dict[str, Any]
+    tee: dict[str, Any]
+
+    def login(self, username: str = OWNER, password: str = PASSWORD) -> str:
+        answer = self.http.post("authenticate/credentials", params={"lang": "da"}, json=credentials(username, password))
+        assert answer.status_code == 201, answer.text
+        token: str = answer.json()["accessToken"]
+        return token
+
+    def call(
+        self, method: str, path: str, token: str, *, client: int | None = None, api_token: bool = False, **kw: Any
+    ) -> httpx.Response:
+        """A call as Crossdock's client makes it: the token and the client in the query string, nothing else."""
+        params = {**kw.pop("params", {}), ("api-token" if api_token else "accessToken"): token}
+        params["client"] = str(self.client if client is None else client)
+        return self.http.request(method, path, params=params, **kw)
+
+    def get(self, path: str, token: str, **params: Any) -> httpx.Response:
+        return self.call("GET", path, token, params=params)
+
+    def data(self, path: str, token: str, **params: Any) -> Any:
+        answer = self.get(path, token, **params)
+        assert answer.status_code == 200, answer.text
+        return answer.json()["data"]
+
+    def control(self, method: str, path: str, body: Any = None) -> httpx.Response:
+        # Beside the API, not under /api/v3 (httpx would put a relative path under the base URL's).
+        return self.http.request(method, f"{CONTROL}{path}", json=body)
+
+
+def credentials(username: str, password: str) -> dict[str, Any]:
+    return {"username": username, "password": password, "remember_me": None}
+
+
+def open_till(**rules: Any) -> Till:
+    clock = FakeClock()
+    sim = ShopboxSimulator(clock=clock, seed=3, epoch=EPOCH, rules=ShopboxRules(**rules))
+    seeded = sim.seed_client(
+        "Kaffebar ApS",
+        username=OWNER,
+        password=PASSWORD,
+        branches={"Nørrebro": ["Kasse 1"], "Vesterbro": ["Kasse 1", "Kasse 2"]},
+        tags=["Krus", "Tøj"],
+    )
+    client = seeded["uid"]
+    first, second = seeded["branches"]
+    mugs, clothes = (tag["id"] for tag in seeded["tags"])
+    # The upsert body of the fact sheet (integer øre, VAT included).
+    mug = sim.upsert_product(
+        client,
+        {
+            "uid": None,
+            "name": "Mug",
+            "selling_price": 7900,
+            "stock_price": 3000,
+            "tag": mugs,
+            "code": "5701234567890",
+            "sku_code": "MUG-1",
+            "integration_number": "RB-MUG-1",
+            "integration_type": "rackbeat",
+            "inventory_on_variants": False,
+            "variants": [],
+        },
+    )
+    tee = sim.upsert_product(
+        client,
+        {
+            "uid": None,
+            "name": "T-shirt",
+            "selling_price": 19900,
+            "tag": clothes,
+            "sku_code": "TEE",
+            "inventory_on_variants": True,
+            "variants": [
+                {"name": "S", "sku_code": "TEE-S"},
+                {"name": "M", "sku_code": "TEE-M", "selling_price": 20900},
+            ],
+        },
+    )
+    sim.set_stock(client, first["uid"], mug["uid"], 10)
+    for variance in tee["product_variances"]:
+        sim.set_stock(client, first["uid"], tee["uid"], 4, variance["uid"])
+    http = httpx.Client(transport=transport(sim), base_url=API)
+    return Till(
+        sim,
+        clock,
+        http,
+        client,
+        first["uid"],
+        first["cash_registers"][0]["uid"],
+        second["uid"],
+        second["cash_registers"][1]["uid"],
+        mugs,
+        clothes,
+        mug,
+        tee,
+    )
+
+
+@pytest.fixture
+def till() -> Till:
+    return open_till()
+
+
+def error_of(answer: httpx.Response) -> dict[str, Any]:
+    error: dict[str, Any] = answer.json()["error"]
+    return error
+
+
+# --- logging in ------------------------------------------------------------------------------------------------
+
+
+def test_login_answers_an_access_token_and_the_account(till: Till) -> None:
+    # GIVEN the owner's e-mail and password
+    # WHEN the owner logs in
+    answer = till.http.post("authenticate/credentials", params={"lang": "da"}, json=credentials(OWNER, PASSWORD))
+    # THEN Shopbox answers 201 with a token, the account and Unix timestamps
+    assert answer.status_code == 201
+    body = answer.json()
+    assert body["accessToken"]
+    assert body["account"]["username"] == OWNER
+    assert set(body["account"]) == {"uid", "username", "first_name", "last_name", "lang"}
+    assert body["crdate"] == body["tstamp"] == EPOCH
+
+
+def test_a_wrong_password_or_unknown_user_is_401_in_the_error_envelope(till: Till) -> None:
+    # GIVEN a wrong password, and an e-mail Shopbox does not know
+    wrong = till.http.post("authenticate/credentials", json=credentials(OWNER, "forkert"))
+    unknown = till.http.post("authenticate/credentials", json=credentials("nobody@example.com", PASSWORD))
+    # THEN both are 401 with the same envelope, which repeats no password
+    assert wrong.status_code == unknown.status_code == 401
+    assert error_of(wrong) == error_of(unknown)
+    assert error_of(wrong) == {
+        "name": "Unauthorized",
+        "message": "Invalid username or password",
+        "code": 0,
+        "status": 401,
+    }
+    assert "forkert" not in wrong.text
+
+
+def test_a_login_without_a_username_is_422_naming_it(till: Till) -> None:
+    answer = till.http.post("authenticate/credentials", json={"password": PASSWORD})
+    assert answer.status_code == 422
+    assert error_of(answer)["errors"] == {"username": "is required"}
+
+
+def test_auth_travels_in_the_query_string_not_in_a_header(till: Till) -> None:
+    # GIVEN a valid token
+    token = till.login()
+    # WHEN it is sent as a bearer header instead of in the query string
+    header = till.http.get("branches", params={"client": till.client}, headers={"Authorization": f"Bearer {token}"})
+    # THEN Shopbox sees no token; in the query string it is accepted
+    assert header.status_code == 401
+    assert till.get("branches", token).status_code == 200
+
+
+def test_a_login_token_expires_after_24_hours_of_the_virtual_clock(till: Till) -> None:
+    # GIVEN a token issued now
+    token = till.login()
+    # WHEN a second less than a day has passed, THEN it still works
+    till.clock.advance(24 * 3600 - 1)
+    assert till.get("branches", token).status_code == 200
+    # WHEN the day is over, THEN it is 401 and a new login works
+    till.clock.advance(1)
+    expired = till.get("branches", token)
+    assert expired.status_code == 401
+    assert error_of(expired)["name"] == "Unauthorized"
+    assert till.get("branches", till.login()).status_code == 200
+
+
+def test_the_login_token_lifetime_is_configurable() -> None:
+    till = open_till(login_token_ttl_seconds=600)
+    token = till.login()
+    till.clock.advance(600)
+    assert till.get("branches", token).status_code == 401
+
+
+def test_an_api_token_never_expires_and_acts_for_its_own_client_only(till: Till) -> None:
+    # GIVEN a client's API token, and another client
+    api_token = till.sim.add_api_token(till.client)
+    other = till.sim.add_client("Anden butik ApS")
+    # WHEN a year passes
+    till.clock.advance(365 * 24 * 3600)
+    # THEN it still works for its client, and is 401 (a token of another client) for the other
+    assert till.call("GET", "branches", api_token, api_token=True).status_code == 200
+    assert till.call("GET", "branches", api_token, api_token=True, client=other).status_code == 401
+    # AND myclients lists its one client
+    mine = till.http.get("clients/myclients", params={"api-token": api_token}).json()["data"]
+    assert mine == [{"client": till.client, "client0": {"uid": till.client, "name": "Kaffebar ApS"}}]
+
+
+def test_expiring_login_tokens_from_the_control_api_leaves_api_tokens_alone(till: Till) -> None:
+    # GIVEN a login token and an API token
+    token, api_token = till.login(), till.sim.add_api_token(till.client)
+    # WHEN the control API expires the login tokens (what the chaos run does)
+    answer = till.control("POST", "tokens/expire")
+    # THEN the login token is 401, the API token still works
+    assert answer.json() == {"expired": 1}
+    assert till.get("branches", token).status_code == 401
+    assert till.call("GET", "branches", api_token, api_token=True).status_code == 200
+
+
+# --- choosing the tenant ---------------------------------------------------------------------------------------
+
+
+def test_myclients_lists_every_client_the_login_may_act_for(till: Till) -> None:
+    # GIVEN the owner may act for a second company too
+    second = till.sim.add_client("Kaffebar Aarhus ApS")
+    till.sim.grant(OWNER, second)
+    token = till.login()
+    # WHEN the owner lists their clients
+    rows = till.http.get("clients/myclients", params={"accessToken": token}).json()["data"]
+    # THEN both are offered, each with its uid and name
+    assert [(row["client"], row["client0"]["name"]) for row in rows] == [
+        (till.client, "Kaffebar ApS"),
+        (second, "Kaffebar Aarhus ApS"),
+    ]
+    # AND the keyword narrows them
+    narrowed = till.http.get("clients/myclients", params={"accessToken": token, "keyword": "aarhus"}).json()
+    assert [row["client"] for row in narrowed["data"]] == [second]
+    # AND the second client's branches are its own (none)
+    assert till.call("GET", "branches", token, client=second).json()["data"] == []
+
+
+def test_a_client_the_login_cannot_act_for_is_403(till: Till) -> None:
+    # GIVEN a company the owner has no access to
+    stranger = till.sim.add_client("Fremmed ApS")
+    token = till.login()
+    # WHEN the owner names it
+    answer = till.call("GET", "branches", token, client=stranger)
+    # THEN Shopbox answers 403; without any client it is 400 naming the parameter
+    assert answer.status_code == 403
+    assert error_of(answer)["name"] == "Forbidden"
+    missing = till.http.get("branches", params={"accessToken": token})
+    assert missing.status_code == 400
+    assert error_of(missing)["errors"] == {"client": "is required"}
+
+
+# --- branches, registers, tags ---------------------------------------------------------------------------------
+
+
+def test_branches_carry_their_cash_registers(till: Till) -> None:
+    token = till.login()
+    branches = till.data("branches", token)
+    assert [b["name"] for b in branches] == ["Nørrebro", "Vesterbro"]
+    assert branches[1]["is_closed"] is False
+    assert [r["name"] for r in branches[1]["cash_registers"]] == ["Kasse 1", "Kasse 2"]
+    assert set(branches[0]) == {"uid", "name", "is_closed", "address0", "cash_registers"}
+    # AND one branch and one register are read by uid, in `{"data": ...}`
+    assert till.data(f"branches/{till.branch}", token)["name"] == "Nørrebro"
+    register = till.data(f"cash-registers/{till.other_register}", token)
+    assert register == {"uid": till.other_register, "name": "Kasse 2", "branch": till.other_branch}
+
+
+def test_single_gets_can_answer_the_bare_object() -> None:
+    till = open_till(wrap_single=False)
+    answer = till.get(f"branches/{till.branch}", till.login()).json()
+    assert answer["uid"] == till.branch and "data" not in answer
+
+
+def test_an_unknown_branch_is_404_in_the_error_envelope(till: Till) -> None:
+    token = till.login()
+    for path in ("branches/999999", "branches/abc", f"cash-registers/{till.branch}"):
+        answer = till.get(path, token)
+        assert answer.status_code == 404, path
+        assert error_of(answer)["status"] == 404
+
+
+def test_tags_are_listed_with_id_and_name(till: Till) -> None:
+    assert till.data("tags", till.login()) == [{"id": till.mugs, "name": "Krus"}, {"id": till.clothes, "name": "Tøj"}]
+
+
+# --- products ----------------------------------------------------------------------------------------------------
+
+
+def test_create_or_update_with_uid_null_creates_with_variances(till: Till) -> None:
+    # GIVEN a new product with two variants
+    token = till.login()
+    body: dict[str, Any] = {"uid": None, "name": "Hue", "selling_price": 14900, "tag": till.clothes, "sku_code": "HUE"}
+    body["variants"] = [{"name": "Rød", "sku_code": "HUE-R"}, {"name": "Blå", "sku_code": "HUE-B"}]
+    # WHEN it is upserted
+    answer = till.call("POST", "products/create-or-update", token, json=body)
+    # THEN it is created, with its own uid and a uid per variance; a variant without a price takes the product's
+    assert answer.status_code == 201
+    product = answer.json()["data"]
+    assert product["uid"] and product["tstamp"] == EPOCH
+    variances = product["product_variances"]
+    assert [(v["name"], v["sku_code"], v["selling_price"]) for v in variances] == [
+        ("Rød", "HUE-R", 14900),
+        ("Blå", "HUE-B", 14900),
+    ]
+    assert len({product["uid"], *(v["uid"] for v in variances)}) == 3
+    assert till.data(f"products/{product['uid']}", token) == product
+
+
+def test_create_or_update_with_a_known_uid_updates_in_place(till: Till) -> None:
+    # GIVEN the T-shirt with variants S and M
+    token = till.login()
+    small, medium = till.tee["product_variances"]
+    till.clock.advance(60)
+    # WHEN it is upserted with its uid: a new price, S by uid, M by its SKU, and a new L
+    body = {
+        "uid": till.tee["uid"],
+        "selling_price": 17900,
+        "variants": [
+            {"uid": small["uid"], "name": "Small"},
+            {"name": "M", "sku_code": "TEE-M"},
+            {"name": "L", "sku_code": "TEE-L"},
+        ],
+    }
+    answer = till.call("POST", "products/create-or-update", token, json=body)
+    # THEN the same product is updated (200), its variances keep their uids, and L is new
+    assert answer.status_code == 200
+    product = answer.json()["data"]
+    assert product["uid"] == till.tee["uid"] and product["name"] == "T-shirt"
+    assert product["selling_price"] == 17900 and product["tstamp"] == EPOCH + 60
+    uids = [v["uid"] for v in product["product_variances"]]
+    assert uids[:2] == [small["uid"], medium["uid"]] and uids[2] not in uids[:2]
+    assert product["product_variances"][0]["name"] == "Small"
+    assert len(till.data("products", token)) == 2
+    # AND a variance left out of the list goes, with its stock
+    again = {"uid": till.tee["uid"], "variants": [{"uid": small["uid"], "name": "Small"}]}
+    till.call("POST", "products/create-or-update", token, json=again)
+    assert [v["uid"] for v in till.data(f"products/{till.tee['uid']}", token)["product_variances"]] == [small["uid"]]
+    assert till.sim.stock(till.client, till.branch, till.tee["uid"], medium["uid"]) == 0
+
+
+def test_create_or_update_with_an_unknown_uid_is_404(till: Till) -> None:
+    answer = till.call("POST", "products/create-or-update", till.login(), json={"uid": 424242, "name": "X"})
+    assert answer.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"selling_price": 79.5}, "selling_price"),
+        ({"selling_price": "7900"}, "selling_price"),
+        ({"stock_price": -1}, "stock_price"),
+        ({"tag": 999999}, "tag"),
+        ({"name": ""}, "name"),
+        ({"variants": [{"name": "S"}, {"name": "M", "selling_price": 1.5}]}, "variants[1].selling_price"),
+        ({"variants": [{"uid": 1, "name": "S"}]}, "variants[0].uid"),
+    ],
+)
+def test_an_upsert_that_is_not_whole_ore_or_names_nothing_is_422_and_writes_nothing(
+    till: Till, change: dict[str, Any], field: str
+) -> None:
+    # GIVEN an update of the mug with one wrong field
+    token = till.login()
+    before = till.data("products", token)
+    body = {"uid": till.mug["uid"], "name": "Mug", "selling_price": 8900, **change}
+    # WHEN it is upserted
+    answer = till.call("POST", "products/create-or-update", token, json=body)
+    # THEN it is 422 naming the field, and the catalogue is as it was
+    assert answer.status_code == 422
+    assert field in error_of(answer)["errors"]
+    assert till.data("products", token) == before
+
+
+def test_lists_page_with_per_page_and_minus_one_returns_everything(till: Till) -> None:
+    # GIVEN 30 more products (32 in all)
+    for number in range(30):
+        till.sim.upsert_product(till.client, {"uid": None, "name": f"Vare {number}", "selling_price": 100 + number})
+    token = till.login()
+    # WHEN the first page is read without a size, THEN it holds 25 and links the next
+    first = till.get("products", token).json()
+    assert len(first["data"]) == 25
+    assert first["meta"]["pagination"] == {
+        "total": 32,
+        "per_page": 25,
+        "current_page": 1,
+        "total_pages": 2,
+        "links": {"next": "/products?page=2"},
+    }
+    # AND the last page has no next link
+    last = till.get("products", token, page=2).json()
+    assert len(last["data"]) == 7 and last["meta"]["pagination"]["links"] == {}
+    # AND per-page=-1 answers all 32 on one page
+    everything = till.get("products", token, **{"per-page": -1}).json()
+    assert len(everything["data"]) == 32 and everything["meta"]["pagination"]["total_pages"] == 1
+    # AND a page size or page Shopbox would refuse is 422 naming the parameter
+    assert error_of(till.get("products", token, **{"per-page": 0}))["errors"] == {"per-page": ANY_TEXT}
+    assert error_of(till.get("products", token, page="x"))["errors"] == {"page": ANY_TEXT}
+
+
+class _AnyText:
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str) and bool(other)
+
+
+ANY_TEXT: Any = _AnyText()
+
+
+# --- stock per branch --------------------------------------------------------------------------------------------
+
+
+def test_posting_stock_sets_the_absolute_quantity_by_default(till: Till) -> None:
+    # GIVEN 10 mugs in the first branch
+    token = till.login()
+    row = {"branch": till.branch, "product": till.mug["uid"], "product_variance": None, "note": "count"}
+    # WHEN 7 is posted twice
+    for _ in range(2):
+        assert till.call("POST", "product-inventories", token, json={**row, "quantity": 7}).status_code == 201
+    # THEN the branch has 7 (absolute), the other branch none, and the row shows the SKU
+    rows = till.data("product-inventories", token, branch=till.branch, num_per_page=100)
+    mugs = [r for r in rows if r["product"] == till.mug["uid"]]
+    assert [(r["quantity"], r["sku_code"], r["product_variance"]) for r in mugs] == [(7, "MUG-1", None)]
+    assert till.data("product-inventories", token, branch=till.other_branch, num_per_page=100) == []
+
+
+def test_a_flag_makes_posted_stock_a_delta() -> None:
+    till = open_till(inventory_delta=True)
+    token = till.login()
+    row = {"branch": till.branch, "product": till.mug["uid"], "product_variance": None, "quantity": -3}
+    till.call("POST", "product-inventories", token, json=row)
+    assert till.sim.stock(till.client, till.branch, till.mug["uid"]) == 7
+
+
+def test_stock_of_a_product_kept_per_variant_needs_the_variant(till: Till) -> None:
+    token = till.login()
+    small = till.tee["product_variances"][0]["uid"]
+    base = {"branch": till.branch, "product": till.tee["uid"], "quantity": 2}
+    missing = till.call("POST", "product-inventories", token, json={**base, "product_variance": None})
+    assert missing.status_code == 422 and "product_variance" in error_of(missing)["errors"]
+    on_mug = till.call(
+        "POST", "product-inventories", token, json={**base, "product": till.mug["uid"], "product_variance": small}
+    )
+    assert on_mug.status_code == 422 and "product_variance" in error_of(on_mug)["errors"]
+    fine = till.call("POST", "product-inventories", token, json={**base, "product_variance": small})
+    assert fine.status_code == 201 and fine.json()["data"]["sku_code"] == "TEE-S"
+    wrong_branch = till.call(
+        "POST", "product-inventories", token, json={**base, "branch": 1, "product_variance": small}
+    )
+    assert wrong_branch.status_code == 422 and "branch" in error_of(wrong_branch)["errors"]
+
+
+# --- rate limit, faults, rules -----------------------------------------------------------------------------------
+
+
+def test_the_sixth_request_in_a_second_is_429_with_retry_after(till: Till) -> None:
+    # GIVEN two tokens of the same login
+    token, other = till.login(), till.login()
+    till.clock.advance(1)  # the logins' own second is over
+    # WHEN one token makes six requests in the same second
+    answers = [till.get("tags", token) for _ in range(6)]
+    # THEN five pass and the sixth is 429 with Retry-After, worded in the error envelope
+    assert [a.status_code for a in answers] == [200] * 5 + [429]
+    assert answers[-1].headers["Retry-After"] == "1"
+    assert error_of(answers[-1])["name"] == "TooManyRequests"
+    # AND the other token is not held back, and after the second the first passes again
+    assert till.get("tags", other).status_code == 200
+    till.clock.advance(1)
+    assert till.get("tags", token).status_code == 200
+
+
+def test_the_rate_limit_is_a_rule(till: Till) -> None:
+    token = till.login()
+    till.clock.advance(1)
+    assert till.control("PUT", "rules", {"requests_per_second": 10}).status_code == 200
+    assert [till.get("tags", token).status_code for _ in range(10)] == [200] * 10
+
+
+def test_fault_switches_turn_on_500s_for_the_api_but_not_the_control_api(till: Till) -> None:
+    token = till.login()
+    # WHEN every request is to fail
+    assert till.control("PUT", "faults", {"server_error_rate": 1.0}).status_code == 200
+    # THEN the API answers 500 in the error envelope; the control API still answers
+    answer = till.get("tags", token)
+    assert answer.status_code == 500 and error_of(answer)["status"] == 500
+    assert till.control("GET", "state").status_code == 200
+    till.control("PUT", "faults", {"server_error_rate": 0.0})
+    assert till.get("tags", token).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("switches", "named"),
+    [({"server_eror_rate": 0.5}, "server_eror_rate"), ({"server_error_rate": 2}, "server_error_rate")],
+)
+def test_an_unknown_or_out_of_range_fault_switch_is_400_and_changes_nothing(
+    till: Till, switches: dict[str, Any], named: str
+) -> None:
+    answer = till.control("PUT", "faults", {"latency_seconds": 0.5, **switches})
+    assert answer.status_code == 400 and named in answer.json()["errors"]
+    assert till.control("GET", "faults").json()["latency_seconds"] == 0.0
+
+
+def test_a_webhook_switch_is_refused_as_shopbox_sends_no_webhooks(till: Till) -> None:
+    answer = till.control("PUT", "faults", {"webhook_duplicate_rate": 0.5})
+    assert answer.status_code == 400 and "webhook_duplicate_rate" in answer.json()["errors"]
+
+
+@pytest.mark.parametrize(
+    ("rules", "named"),
+    [
+        ({"listing_delay": 5}, "listing_delay"),
+        ({"newest_first": "yes"}, "newest_first"),
+        ({"basket_lines_key": "rows"}, "basket_lines_key"),
+    ],
+)
+def test_an_unknown_or_invalid_rule_is_400_and_changes_nothing(till: Till, rules: dict[str, Any], named: str) -> None:
+    answer = till.control("PUT", "rules", {"listing_delay_seconds": 9, **rules})
+    assert answer.status_code == 400 and named in error_of(answer)["errors"]
+    assert till.control("GET", "rules").json()["listing_delay_seconds"] == 0.0
+
+
+def test_a_lost_answer_after_an_upsert_leaves_the_product_created(till: Till) -> None:
+    # GIVEN every write loses its answer
+    token = till.login()
+    till.sim.faults.drop_response_rate = 1.0
+    # WHEN a product is created, THEN the caller sees a transport error
+    with pytest.raises(httpx.ReadError):
+        till.call("POST", "products/create-or-update", token, json={"uid": None, "name": "Termokop"})
+    # AND the product exists nevertheless
+    till.sim.faults.drop_response_rate = 0.0
+    assert "Termokop" in [p["name"] for p in till.data("products", token, **{"per-page": -1})]
+
+
+# --- control API and snapshot ------------------------------------------------------------------------------------
+
+
+def test_a_client_is_seeded_over_the_control_api(till: Till) -> None:
+    # GIVEN a client made by control calls: a login, a branch with a register, a tag, a product and its stock
+    made = till.control(
+        "POST",
+        "clients",
+        {
+            "name": "Bageriet ApS",
+            "login": {"username": "bager@example.com", "password": "rugbrød-99"},
+            "branches": [{"name": "Torvet", "city": "Odense", "cash_registers": ["Kasse A"]}],
+            "tags": ["Brød"],
+        },
+    ).json()
+    client, branch = made["uid"], made["branches"][0]
+    product = till.control(
+        "POST", f"clients/{client}/products", {"uid": None, "name": "Rugbrød", "selling_price": 3500}
+    )
+    stock = {"branch": branch["uid"], "product": product.json()["uid"], "quantity": 12}
+    assert till.control("POST", f"clients/{client}/stock", stock).json()["quantity"] == 12
+    # WHEN the baker logs in through the API
+    token = till.login("bager@example.com", "rugbrød-99")
+    # THEN the API shows what was seeded
+    assert till.call("GET", "branches", token, client=client).json()["data"][0]["address0"] == {"city_name": "Odense"}
+    rows = till.call("GET", "product-inventories", token, client=client, params={"branch": branch["uid"]})
+    assert [r["quantity"] for r in rows.json()["data"]] == [12]
+
+
+def test_a_control_seed_with_a_bad_branch_is_422_and_makes_no_client(till: Till) -> None:
+    before = len(till.sim.state.clients)
+    answer = till.control("POST", "clients", {"name": "Halv ApS", "branches": [{"cash_registers": ["Kasse 1"]}]})
+    assert answer.status_code == 422 and error_of(answer)["errors"] == {"branches[0].name": "is required"}
+    assert len(till.sim.state.clients) == before
+
+
+def test_the_state_snapshot_counts_and_holds_no_secret(till: Till) -> None:
+    # GIVEN a login token and an API token in use
+    token, api_token = till.login(), till.sim.add_api_token(till.client)
+    till.get("tags", token)
+    # WHEN the state is read over the control API
+    snapshot = till.control("GET", "state").json()
+    # THEN it counts the client's records and the tokens by kind
+    counts = snapshot["clients"][0]["counts"]
+    assert counts["branches"] == 2 and counts["cash_registers"] == 3 and counts["products"] == 2
+    assert counts["variances"] == 2 and counts["inventories"] == 3
+    assert snapshot["tokens"] == {"login_live": 1, "login_expired": 0, "api": 1}
+    assert snapshot["calls_by_status"]["200"] == 1
+    # AND no token, password or username appears anywhere in it
+    text = json.dumps(snapshot)
+    for secret in (token, api_token, PASSWORD, OWNER):
+        assert secret not in text
+    assert token not in repr(till.sim.state.tokens[token])
+
+
+def test_served_under_the_local_endpoint_at_sim_shopbox(till: Till) -> None:
+    # GIVEN the simulator mounted as the local stack mounts it
+    endpoint = LocalEndpoint(lambda *call: (404, {}, b""), {"shopbox": (till.sim, "")})
+    base = endpoint.start()
+    try:
+        with httpx.Client(base_url=f"{base}/_sim/shopbox") as http:
+            # WHEN a client logs in and reads over real HTTP
+            login = http.post("/api/v3/authenticate/credentials", json=credentials(OWNER, PASSWORD))
+            token = login.json()["accessToken"]
+            tags = http.get("/api/v3/tags", params={"accessToken": token, "client": till.client})
+            state = http.get("/_control/state")
+        # THEN the API is under /api/v3 and the control API beside it
+        assert tags.status_code == 200 and len(tags.json()["data"]) == 2
+        assert state.json()["system"] == "shopbox"
+    finally:
+        endpoint.stop()
