@@ -1,0 +1,250 @@
+"""Settings of a `rackbeat_shopbox` connection: SPEC §2's keys, flat at the top, and the sales poll in `sales`.
+
+Keys are the names SPEC uses, so the settings API, the CLI and the code speak one language; unknown keys are
+rejected (a typo must not be silently ignored). Every rule the settings can be checked against without asking
+Rackbeat or Shopbox lives here; whether what they name exists in the two accounts is `settings_save`'s job.
+
+A broken rule is reported under its dotted key (`sales.customer_number`), and `settings_problems` lists every
+problem of a rejected save at once, so the operator can fix them all in one go.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from crossdock.connections.model import Settings
+
+# One problem of a settings document, as every kind reports it (`dotted.key: message`).
+from crossdock.integrations.rackbeat_shopify.settings import SettingProblem
+
+# The error type of a broken settings rule; its context carries the plain reason (and, for a rule that spans
+# several keys, the dotted key it is about, which the error's location alone cannot say).
+RULE = "setting_rule"
+
+__all__ = ["RackbeatShopboxSettings", "Sales", "SalesStatus", "SettingProblem", "settings_problems"]
+
+
+def _rule(reason: str, field: str | None = None) -> PydanticCustomError:
+    if field is None:
+        return PydanticCustomError(RULE, "{reason}", {"reason": reason})
+    return PydanticCustomError(RULE, "{field}: {reason}", {"field": field, "reason": reason})
+
+
+def _refuse(title: str, broken: list[SettingProblem]) -> None:
+    """Every broken rule of one model at once (pydantic would stop at a validator's first), each at its key."""
+    if broken:
+        raise ValidationError.from_exception_data(
+            title,
+            [
+                InitErrorDetails(
+                    type=_rule(problem.message, problem.field), loc=tuple(problem.field.split(".")), input=None
+                )
+                for problem in broken
+            ],
+        )
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise _rule("must not be blank")
+    return value.strip()
+
+
+def _positive(value: int) -> int:
+    if value <= 0:
+        raise _rule(f"must be a positive Rackbeat number, not {value}")
+    return value
+
+
+def _as_text(value: Any) -> Any:
+    """Ids may come as JSON numbers (Shopbox sends its uids as numbers, Rackbeat its field ids); kept as text, as
+    the mapping keys and field values name them."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _field_id(value: str) -> str:
+    if not re.fullmatch(r"[0-9]+", value) or int(value) == 0:
+        raise _rule(f"must be the id of a custom item field in Rackbeat (a positive number), not '{value}'")
+    return str(int(value))  # "007" and "7" name the same field
+
+
+def _shopbox_uid(value: str) -> str:
+    if not re.fullmatch(r"[0-9]+", value):
+        raise _rule(f"must be a Shopbox uid (digits), not '{value}'")
+    return str(int(value))
+
+
+Text = Annotated[str, BeforeValidator(_as_text), AfterValidator(_not_blank)]
+RackbeatNumber = Annotated[int, AfterValidator(_positive)]
+FieldId = Annotated[str, BeforeValidator(_as_text), AfterValidator(_field_id)]
+ShopboxUid = Annotated[str, BeforeValidator(_as_text), AfterValidator(_shopbox_uid)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SalesStatus(StrEnum):
+    """How far a Shopbox sale is processed in Rackbeat (SPEC §1.5's targets that fit a sale made at a till)."""
+
+    DRAFT = "draft"
+    BOOKED = "booked"
+    SHIPPED = "shipped"
+    INVOICED = "invoiced"
+    INVOICED_AND_SHIPPED = "invoiced_and_shipped"
+
+
+# The poll runs on EventBridge Scheduler, whose rates are whole minutes: every minute at most. Every two hours is
+# what Rackbeat's own integration does; a sale waiting longer than that is what this integration exists to avoid.
+MIN_POLL_MINUTES = 1
+MAX_POLL_MINUTES = 120
+# Shopbox lists a basket some seconds after it was made and may cancel it later; a day back catches a late listing
+# after any outage the schedule itself recovers from (the fact sheet's daily re-read covers cancellations).
+MAX_OVERLAP_MINUTES = 1440
+
+
+class Sales(_Strict):
+    """Shopbox baskets polled into Rackbeat orders (SPEC §2: every 5 minutes by default, down to every minute)."""
+
+    enabled: bool = True
+    poll_minutes: int = 5
+    overlap_minutes: int = 30
+    # A POS sale is paid and handed over at the till: invoiced and shipped is what happened.
+    rackbeat_status: SalesStatus = SalesStatus.INVOICED_AND_SHIPPED
+    # The Rackbeat customer of sales made without a customer (most sales at a till).
+    customer_number: RackbeatNumber | None = None
+    # The employee put on the orders as "our reference"; unset, Rackbeat's default.
+    employee_number: RackbeatNumber | None = None
+
+    @model_validator(mode="after")
+    def _a_sane_poll(self) -> Sales:
+        broken: list[SettingProblem] = []
+        if not MIN_POLL_MINUTES <= self.poll_minutes <= MAX_POLL_MINUTES:
+            broken.append(
+                SettingProblem(
+                    "sales.poll_minutes",
+                    f"must be between {MIN_POLL_MINUTES} and {MAX_POLL_MINUTES} minutes, not {self.poll_minutes}",
+                )
+            )
+        if not 0 <= self.overlap_minutes <= MAX_OVERLAP_MINUTES:
+            broken.append(
+                SettingProblem(
+                    "sales.overlap_minutes",
+                    f"must be between 0 and {MAX_OVERLAP_MINUTES} minutes, not {self.overlap_minutes}",
+                )
+            )
+        if self.enabled and self.customer_number is None:
+            # Guessing a customer would book every till sale on someone's account.
+            broken.append(
+                SettingProblem(
+                    "sales.customer_number", "required when sales.enabled is true (the Rackbeat customer of till sales)"
+                )
+            )
+        _refuse(type(self).__name__, broken)
+        return self
+
+
+ProductSync = Literal["rackbeat", "shopbox", "both", "off"]
+
+
+class RackbeatShopboxSettings(Settings, _Strict):
+    # Chosen once, when the connection is first activated (settings_save refuses a later change).
+    initial_sync: Literal["shopbox_to_rackbeat", "none"] = "none"
+    uid_field_id: FieldId | None = Field(
+        default=None, description="the id of the Rackbeat custom item field holding the Shopbox product UID"
+    )
+    variant_field_id: FieldId | None = Field(
+        default=None, description="the id of the Rackbeat custom item field holding the Shopbox variant UID"
+    )
+    product_sync: ProductSync = "off"
+    create_boms_in_shopbox: bool = False
+    add_vat: bool = True
+    # Shopbox branch uid → Rackbeat location number.
+    locations: dict[ShopboxUid, Text] = Field(default_factory=dict)
+    main_location_rackbeat: Text | None = None
+    main_location_shopbox: ShopboxUid | None = None
+    # Shopbox tag (category) id → Rackbeat product group number.
+    categories: dict[ShopboxUid, RackbeatNumber] = Field(default_factory=dict)
+    default_category_group: RackbeatNumber | None = None
+    sales: Sales = Field(default_factory=Sales)
+
+    @model_validator(mode="after")
+    def _rules_across_keys(self) -> RackbeatShopboxSettings:
+        _refuse(type(self).__name__, self._broken_rules())
+        return self
+
+    def _broken_rules(self) -> list[SettingProblem]:
+        broken = []
+        if self.create_boms_in_shopbox and self.product_sync not in ("rackbeat", "both"):
+            # BOMs are Rackbeat's; they reach Shopbox only when products flow from Rackbeat (seed 002).
+            broken.append(
+                SettingProblem(
+                    "create_boms_in_shopbox",
+                    f"only applies when product_sync is 'rackbeat' or 'both', not '{self.product_sync}'",
+                )
+            )
+        # Moving products either way, or copying them once, binds each Rackbeat item to its Shopbox product and
+        # variant through the two custom fields; without them a product would be created again on every sync.
+        moving = self._what_moves_products()
+        if moving is not None:
+            broken += [
+                SettingProblem(key, f"required when {moving}")
+                for key in ("uid_field_id", "variant_field_id")
+                if getattr(self, key) is None
+            ]
+        if self.uid_field_id is not None and self.uid_field_id == self.variant_field_id:
+            broken.append(
+                SettingProblem(
+                    "variant_field_id",
+                    f"must be another field than uid_field_id ({self.uid_field_id}): one holds the product's UID, "
+                    "the other the variant's",
+                )
+            )
+        # Items created in Rackbeat from Shopbox land in their category's group, else in this one; guessing a group
+        # would misfile them (and a group without stock would lose the initial sync's stock).
+        if self.default_category_group is None:
+            if self.initial_sync == "shopbox_to_rackbeat":
+                broken.append(
+                    SettingProblem("default_category_group", "required when initial_sync is 'shopbox_to_rackbeat'")
+                )
+            elif self.product_sync in ("shopbox", "both"):
+                broken.append(
+                    SettingProblem("default_category_group", f"required when product_sync is '{self.product_sync}'")
+                )
+        return broken
+
+    def _what_moves_products(self) -> str | None:
+        if self.initial_sync == "shopbox_to_rackbeat":
+            return "initial_sync is 'shopbox_to_rackbeat'"
+        if self.product_sync != "off":
+            return f"product_sync is '{self.product_sync}'"
+        return None
+
+    def rackbeat_location_of(self, branch_uid: str) -> str | None:
+        """The Rackbeat location a branch's sales draw stock from: its mapping, else `main_location_rackbeat`."""
+        return self.locations.get(str(branch_uid), self.main_location_rackbeat)
+
+
+def settings_problems(error: ValidationError) -> list[SettingProblem]:
+    """Every problem pydantic found, each under the setting's dotted key, in the words an operator needs."""
+    problems = []
+    for found in error.errors():
+        context = found.get("ctx") or {}
+        # A dict key's location ends in a "[key]" marker; the key itself already names the entry.
+        path = ".".join(str(part) for part in found["loc"] if part != "[key]")
+        field = str(context.get("field") or path or "settings")
+        problems.append(SettingProblem(field, _message(found["type"], found["msg"], context)))
+    return problems
+
+
+def _message(kind: str, text: str, context: dict[str, Any]) -> str:
+    if kind == RULE:
+        return str(context["reason"])
+    if kind == "extra_forbidden":
+        return "is not a setting of a rackbeat_shopbox connection (check the spelling and the section)"
+    return text
