@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 # kind → the module whose `INTEGRATION` describes it.
 INTEGRATIONS: dict[str, str] = {
     "rackbeat_shopify": "crossdock.integrations.rackbeat_shopify.integration",
+    "rackbeat_shopbox": "crossdock.integrations.rackbeat_shopbox.integration",
 }
 
 # system → the connector module whose `SOURCE` authenticates the system's webhooks (see `ports.WebhookSource`).

@@ -1,0 +1,15 @@
+"""`rackbeat_shopbox`: a Shopbox POS client's sales polled into Rackbeat orders, products in the direction the
+merchant chooses, Rackbeat's stock to the Shopbox branches (SPEC §2). What the rest of Crossdock knows of this kind."""
+
+from __future__ import annotations
+
+from crossdock.integration import Integration
+from crossdock.integrations.rackbeat_shopbox.connection import KIND, RackbeatShopboxConnection
+from crossdock.integrations.rackbeat_shopbox.settings import RackbeatShopboxSettings
+
+INTEGRATION = Integration(
+    kind=KIND,
+    connection_model=RackbeatShopboxConnection,
+    settings_model=RackbeatShopboxSettings,
+    routes=(),
+)
