@@ -32,6 +32,7 @@ from crossdock_local.aws.embedded import EmbeddedAws
 from crossdock_local.operator_targets import local_onboarding
 from crossdock_local.server import LocalEndpoint
 from crossdock_local.sims.rackbeat.simulator import RackbeatSimulator
+from crossdock_local.sims.shopbox.simulator import ShopboxSimulator
 from crossdock_local.sims.shopify.simulator import ShopifySimulator
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -120,8 +121,11 @@ class LocalStack:
                 seed=self._seed,
             )
             self.shopify = ShopifySimulator(clock=clock, webhook_sink=self.deliver_webhook, seed=self._seed)
+            # Shopbox sends no webhooks; its API is under /_sim/shopbox/api/v3, its control API beside it.
+            self.shopbox = ShopboxSimulator(clock=clock, seed=self._seed, epoch=self.aws.clock.time())
             self.endpoint = LocalEndpoint(
-                self._api_call, {"rackbeat": (self.rackbeat, "/api"), "shopify": (self.shopify, "")}
+                self._api_call,
+                {"rackbeat": (self.rackbeat, "/api"), "shopify": (self.shopify, ""), "shopbox": (self.shopbox, "")},
             )
             self.base_url = self.endpoint.start(port=self._port)
             self.publish_webhook_address()
@@ -147,6 +151,12 @@ class LocalStack:
     ) -> tuple[int, dict[str, str], bytes]:
         answer = self.aws.api_request(method, path, headers, body, query=dict(query))
         return answer.status, answer.headers, answer.body
+
+    @property
+    def shopbox_api(self) -> str:
+        """The Shopbox API's base URL on this stack (a connection's `api_base`); seed its clients with
+        `self.shopbox.seed_client`, `upsert_product`, `set_stock` and sell with `sell` (docs/simulators.md)."""
+        return f"{self.base_url}/_sim/shopbox/api/v3"
 
     def deliver_rackbeat_webhooks(self) -> int:
         """Send what Rackbeat's outbox holds, each after the API call that caused it has answered (the simulator
