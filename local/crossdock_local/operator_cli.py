@@ -16,7 +16,7 @@ from typing import Any, NoReturn, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from crossdock.operations import connections, dead_letters, events, resync, status
+from crossdock.operations import basket_sync, connections, dead_letters, events, resync, status
 from crossdock.operations.errors import OperatorError
 from crossdock.operations.target import DEAD_LETTER_QUEUE_NAMES, OperatorTarget
 from crossdock.store.events import EventStatus
@@ -85,6 +85,9 @@ def add_commands(commands: Any) -> None:
     resync_order = command(order_commands, "resync", _orders_resync, "have dispatch look at one Shopify order again")
     resync_order.add_argument("connection_id")
     resync_order.add_argument("order_id", help="Shopify's numeric order id (or gid://shopify/Order/…)")
+    sync_basket = command(order_commands, "sync", _orders_sync, "transfer one Shopbox sale (basket) missed by the poll")
+    sync_basket.add_argument("connection_id")
+    sync_basket.add_argument("basket", help="the Shopbox basket's uid")
 
     command(commands, "status", _status, "per connection: last event, backlog, failures; queue depths")
 
@@ -341,6 +344,23 @@ def _orders_resync(target: OperatorTarget, args: argparse.Namespace) -> str:
         f"queued {resync.RESYNC_TOPIC} of Shopify order {request.order_id} for connection {request.connection_id} "
         f"as event {request.event_id} (SQS message {request.message_id}); dispatch fetches the order from Shopify "
         "and skips it if it is already in Rackbeat"
+    )
+
+
+def _orders_sync(target: OperatorTarget, args: argparse.Namespace) -> str:
+    basket = _usage(basket_sync.parse_basket_uid, args.basket)
+    done = basket_sync.sync_basket(target, args.connection_id, basket)
+    if args.json:
+        return out.as_json(done)
+    if done.already_transferred:
+        return (
+            f"already transferred: Shopbox basket {done.basket_uid} is Rackbeat order {done.rackbeat_order} "
+            f"({done.status}); nothing sent"
+        )
+    return (
+        f"queued the transfer of Shopbox basket {done.basket_uid} for connection {done.connection_id} as event "
+        f"{done.event_id} (SQS message {done.message_id}); dispatch reads it from Shopbox and skips it if it is "
+        "already in Rackbeat"
     )
 
 

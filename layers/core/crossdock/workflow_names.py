@@ -22,3 +22,9 @@ def execution_name(connection_id: str, order_id: str, kind: str = "order") -> st
 def attempt_name(first: str, attempt: int) -> str:
     """The execution name of attempt `attempt` (0 is the first, started by the webhook itself)."""
     return first if attempt == 0 else f"{first}-r{attempt}"
+
+
+def sibling_execution(own_execution_arn: str, name: str) -> str:
+    """The ARN of another execution of the same state machine (`arn:…:execution:<machine>:<name>`): a cancellation
+    looks at its order's own workflow by it."""
+    return own_execution_arn.rsplit(":", 1)[0] + ":" + name

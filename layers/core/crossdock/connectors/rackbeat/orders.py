@@ -1,8 +1,9 @@
 """Rackbeat order documents built from the canonical order, and the look-ups that make every write idempotent.
 
 Every create is preceded by a look-up for what a lost response may already have created (customers: see
-`customers`): orders by their `other_reference` (which carries the Shopify order id), shipments by order, invoices by
-order number. That is what lets a workflow stage be replayed without a second customer, order, shipment or invoice.
+`customers`): orders by their `other_reference` (which carries the source's order: a Shopify order id, a Shopbox
+basket uid), shipments by order, invoices by order number. That is what lets a workflow stage be replayed without a
+second customer, order, shipment or invoice.
 """
 
 from __future__ import annotations
@@ -176,7 +177,13 @@ def address_fields(prefix: str, address: Address | None) -> dict[str, str]:
 
 
 def find_order(client: RackbeatClient, order: Order) -> dict[str, Any] | None:
-    return client.find_one("orders", "orders", "other_reference", order_reference(order))
+    return find_order_by_reference(client, order_reference(order))
+
+
+def find_order_by_reference(client: RackbeatClient, reference: str) -> dict[str, Any] | None:
+    """The order whose `other_reference` is exactly `reference` (each source keeps its own: a Shopify order, a
+    Shopbox basket), or None."""
+    return client.find_one("orders", "orders", "other_reference", reference)
 
 
 def create_draft(client: RackbeatClient, body: dict[str, Any]) -> dict[str, Any]:

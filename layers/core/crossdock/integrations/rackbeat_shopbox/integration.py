@@ -4,12 +4,16 @@ merchant chooses, Rackbeat's stock to the Shopbox branches (SPEC §2). What the 
 from __future__ import annotations
 
 from crossdock.integration import Integration
+from crossdock.integrations.rackbeat_shopbox import sales_inbound, sales_stream
 from crossdock.integrations.rackbeat_shopbox.connection import KIND, RackbeatShopboxConnection
+from crossdock.integrations.rackbeat_shopbox.order_workflow import ORDER_WORKFLOW
 from crossdock.integrations.rackbeat_shopbox.settings import RackbeatShopboxSettings
 
 INTEGRATION = Integration(
     kind=KIND,
     connection_model=RackbeatShopboxConnection,
     settings_model=RackbeatShopboxSettings,
-    routes=(),
+    routes=sales_inbound.ROUTES,
+    order_workflow=ORDER_WORKFLOW,
+    poll_streams=sales_stream.STREAMS,
 )

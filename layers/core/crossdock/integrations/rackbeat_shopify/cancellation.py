@@ -23,11 +23,6 @@ from crossdock.store.outcome import finish_event
 WorkflowStatus = Callable[[str], str | None]  # execution ARN → RUNNING / SUCCEEDED / … or None if never started
 
 
-def sibling_execution(own_execution_arn: str, name: str) -> str:
-    """The ARN of another execution of the same state machine (`arn:…:execution:<machine>:<name>`)."""
-    return own_execution_arn.rsplit(":", 1)[0] + ":" + name
-
-
 def _moved(order: dict[str, Any]) -> list[str]:
     states = [("is_shipped", "shipped"), ("is_partly_shipped", "partly shipped"), ("is_invoiced", "invoiced")]
     return [label for flag, label in states if order.get(flag)]

@@ -25,7 +25,7 @@ from crossdock.ports import StagePorts
 from crossdock.store import attempts, events, mappings
 from crossdock.store.events import EventStatus
 from crossdock.store.outcome import finish_event
-from crossdock.workflow_names import attempt_name, execution_name
+from crossdock.workflow_names import attempt_name, execution_name, sibling_execution
 
 # The stages after `transfer` that each target needs, in SPEC order (book → ship → invoice).
 STAGES_FOR_TARGET: dict[RackbeatStatus, tuple[str, ...]] = {
@@ -67,7 +67,7 @@ class RackbeatOrderWorkflow:
             # The order's own workflow may be on a later attempt (a redrive after it failed): wait for that one.
             first = execution_name(connection.id, context["order_id"])
             latest = attempt_name(first, attempts.current(ports.table, connection.id, first).latest)
-            order_execution = cancellation.sibling_execution(execution or "", latest)
+            order_execution = sibling_execution(execution or "", latest)
             return cancellation.cancel_stage(context, client, ports.table, ports.workflow_status, order_execution)
         target = RackbeatStatus(context["target"])
         if stage == "transfer":
