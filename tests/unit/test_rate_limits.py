@@ -1,9 +1,10 @@
 """One rate limiter per external account, shared through the table (store.rate_limits), and the pacers' protocol:
-spacing across limiters, a 429's back-off reaching every holder, lost conditional writes, the idle item's TTL, and
-the Rackbeat client telling its pacer about a 429."""
+spacing across limiters, leases of several slots per update, a 429's back-off reaching every holder, lost
+conditional writes, the idle item's TTL, and the Rackbeat client telling its pacer about a 429."""
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import threading
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.errors import RateLimited
 from crossdock.pacing import Pacer, PacerChain, RatePacer
 from crossdock.store import keys
-from crossdock.store.rate_limits import IDLE_SECONDS, AccountRateLimiter
+from crossdock.store.rate_limits import IDLE_SECONDS, LEASE_MAX, AccountRateLimiter
 from crossdock_local.aws.dynamodb_tables import atomic_item_writes
 from crossdock_local.aws.template import load_template
 
@@ -75,8 +76,8 @@ class CountingTable:
         return self._table.update_item(**request)
 
 
-def _limiter(table: Any, max_wait: float | None = None) -> AccountRateLimiter:
-    return AccountRateLimiter(table, PK, LIMIT, max_wait=max_wait)
+def _limiter(table: Any, max_wait: float | None = None, **options: Any) -> AccountRateLimiter:
+    return AccountRateLimiter(table, PK, LIMIT, max_wait=max_wait, **options)
 
 
 def _assert_spaced(slots: list[float]) -> None:
@@ -125,10 +126,13 @@ def _share_one_budget(table: Any, clock: SteppedClock) -> None:
     for thread in threads:
         thread.join()
     # THEN the 300 requests got 300 distinct slots spaced by the rate, and the account's next slot follows the last
+    # of what was claimed: the 300 granted and what the containers' leases still hold
     assert len(set(granted)) == 300
     _assert_spaced(granted)
+    held = sum(limiter.held for limiter in limiters)
+    assert held <= 3 * (LEASE_MAX - 1)
     item = table.get_item(Key={"pk": PK, "sk": keys.NO_SORT})["Item"]
-    assert float(item["next_slot"]) == pytest.approx(clock.now + 300 * STEP, abs=1e-3)
+    assert float(item["next_slot"]) == pytest.approx(clock.now + (300 + held) * STEP, abs=1e-3)
 
 
 def test_a_back_off_moves_the_next_slot_of_every_holder(table: Any, clock: SteppedClock) -> None:
@@ -159,11 +163,91 @@ def test_a_lost_conditional_write_is_retried_and_the_slots_stay_spaced(table: An
     # THEN its "idle" claim lost to the other's write and was retried as "busy": it got the slot after the other's
     assert counting.updates == 2
     assert slot == pytest.approx(clock.now + STEP, abs=1e-5)
-    # AND from then on it knows the account is busy: one update per call
+    # AND from then on it knows the account is busy: each update claims a lease, twice as long as the one used up
+    # before it (2, 4, then 8 slots for the next 10 calls), none of them a failed condition
     counting.updates = 0
     more = [stale.reserve() for _ in range(10)]
-    assert counting.updates == 10
+    assert counting.updates == 3
     _assert_spaced([clock.now, slot, *more])
+
+
+def test_two_containers_calling_at_once_never_put_more_than_the_limit_in_any_minute(
+    table: Any, clock: SteppedClock
+) -> None:
+    # GIVEN two containers on one account, each calling in bursts of 1 to 12 calls as fast as its slots come, the
+    # bursts interleaved (one container sleeps while the other holds a lease), with idle stretches in between
+    containers = [_limiter(table), _limiter(table)]
+    calls: list[float] = []
+    # WHEN they make 1,500 calls between them
+    for burst in itertools.count():
+        if len(calls) >= 1500:
+            break
+        for _ in range(1 + burst * 7 % 12):
+            containers[burst % 2].wait_turn()
+            calls.append(clock.now)  # the call goes out when its turn came
+        if burst % 23 == 0:
+            clock.now += 90.0
+    # THEN no 60-second window holds more calls than the limit, and no two calls are closer than the rate allows
+    calls.sort()
+    busiest = max(bisect.bisect_left(calls, start + 60.0) - index for index, start in enumerate(calls))
+    assert busiest <= LIMIT
+    _assert_spaced(calls)
+
+
+def test_a_429_pushes_back_every_holder_of_a_lease(table: Any, clock: SteppedClock) -> None:
+    # GIVEN two containers on one account that have each called in a burst, so that each holds a lease of slots
+    told, other = _limiter(table), _limiter(table)
+    for _ in range(5):
+        told.reserve()
+        other.reserve()
+    held = other.held
+    assert told.held > 0 and 0 < held < LEASE_MAX
+    # WHEN the first container is answered 429 with Retry-After: 30
+    told.back_off(30)
+    until = clock.now + 30
+    # THEN its own next call waits the 30 seconds: what it held is dropped
+    assert told.held == 0
+    assert told.reserve() >= until
+    # AND the other container uses no more than what it already held before its next claim
+    early = [slot for slot in (other.reserve() for _ in range(held + 1)) if slot < until]
+    assert len(early) == held
+    # AND its next claim, and every one after it, comes after the Retry-After
+    assert all(other.reserve() >= until for _ in range(2 * LEASE_MAX))
+
+
+def test_a_container_calling_slower_than_the_rate_takes_one_slot_per_update_and_wastes_none(
+    table: Any, clock: SteppedClock
+) -> None:
+    # GIVEN a container whose calls are half a second apart (Rackbeat's answers take that long), slower than the
+    # 0.13 s the rate allows; and one that called fast and then stopped, leaving slots of its lease unused
+    counting = CountingTable(table)
+    slow = _limiter(counting)
+    fast = _limiter(table)
+    for _ in range(4):
+        fast.reserve()
+    clock.now += 10
+    # WHEN the slow container makes 20 calls
+    for _ in range(20):
+        slow.wait_turn()
+        clock.now += 0.5
+    # THEN its leases stay one slot long: one update a call, nothing held, the account's next slot right after its
+    # last call; the fast container's unused slots are never used late
+    assert counting.updates == 20
+    assert slow.held == 0
+    item = table.get_item(Key={"pk": PK, "sk": keys.NO_SORT})["Item"]
+    assert float(item["next_slot"]) == pytest.approx(clock.now - 0.5 + STEP, abs=1e-5)
+    assert fast.reserve() >= clock.now
+
+
+def test_a_lease_of_one_slot_is_one_update_per_call(table: Any, clock: SteppedClock) -> None:
+    # GIVEN a limiter that may claim only one slot per update
+    counting = CountingTable(table)
+    single = _limiter(counting, lease_max=1)
+    # WHEN it is asked for 10 slots in a row
+    slots = [single.reserve() for _ in range(10)]
+    # THEN it made 10 updates, and the slots follow each other at the rate
+    assert counting.updates == 10
+    assert slots == pytest.approx([clock.now + n * STEP for n in range(10)], abs=1e-5)
 
 
 def test_an_idle_limiter_grants_no_burst_for_the_time_it_was_unused(table: Any, clock: SteppedClock) -> None:
@@ -200,6 +284,24 @@ def test_a_slot_further_than_max_wait_raises_rate_limited_instead_of_sleeping(ta
     # THEN it does not sleep but hands the wait to the workflow's backoff
     assert clock.sleeps == []
     assert refused.value.retry_after == pytest.approx(20, abs=1e-3)
+
+
+def test_a_refused_slot_is_kept_for_the_retry(table: Any, clock: SteppedClock) -> None:
+    # GIVEN an order stage's limiter (5 s at most) that was refused a slot 20 seconds away
+    counting = CountingTable(table)
+    _limiter(table).back_off(20)
+    impatient = _limiter(counting, max_wait=5)
+    with pytest.raises(RateLimited):
+        impatient.wait_turn()
+    refused_at = clock.now
+    counting.updates = 0
+    # WHEN the workflow retries the stage once the wait has passed
+    clock.now += 20
+    impatient.wait_turn()
+    # THEN the retry takes the slot it was refused (the account's budget loses nothing), without another update
+    assert counting.updates == 0
+    item = table.get_item(Key={"pk": PK, "sk": keys.NO_SORT})["Item"]
+    assert float(item["next_slot"]) == pytest.approx(refused_at + 20 + STEP, abs=1e-5)
 
 
 def test_both_pacers_satisfy_the_protocol_and_a_chain_backs_all_off(table: Any, clock: SteppedClock) -> None:

@@ -3,26 +3,34 @@
 A per-container pacer keeps one container inside a limit; three integrations on one Rackbeat account, each scaled
 out to several containers, would still send the account several times its 480 calls a minute. So the account's
 budget lives in one table item (`RATE#<system>#<account digest>`, `-`): `next_slot`, the epoch second of the next
-free call. Every caller claims a slot with one conditional update and sleeps (through `pacing.clock`) until it:
+free call. A container claims slots with one conditional update and sleeps (through `pacing.clock`) until each:
 
-- busy (`next_slot` ahead of now): `SET next_slot = next_slot + :step` if `next_slot >= :now`. DynamoDB does the
-  addition, so callers racing for the same item never lose a write to each other: each update gets the slot the
+- busy (`next_slot` ahead of now): `SET next_slot = next_slot + :lease` if `next_slot >= :now`. DynamoDB does the
+  addition, so callers racing for the same item never lose a write to each other: each update gets the slots the
   one before it left, and slots stay `:step` apart however many containers ask at once;
-- idle (`next_slot` behind now, or no item yet): `SET next_slot = :now + :step` if it is still behind now, so a
+- idle (`next_slot` behind now, or no item yet): `SET next_slot = :now + :lease` if it is still behind now, so a
   limiter that sat idle grants no burst for the time it was unused.
 
 A condition fails only when the limiter went from idle to busy (or back) under us; the failed answer carries the
 item (`ReturnValuesOnConditionCheckFailure`), and the other form is tried. Evenly spaced slots are what keep a
 sliding 60-second window (Rackbeat's) from ever seeing more than the rate (see `pacing.RatePacer`).
 
-A caller answered 429 moves `next_slot` to now + Retry-After (only ever forward), so every container backs off,
-not just the one that was told.
+A lease: one update claims `size` consecutive slots (`:lease` = size × step), which this container then uses one
+call at a time. Slots of different leases never overlap, so the account's calls stay `:step` apart whatever the
+leases' sizes: the limit stays exact across containers. The size adapts to how fast this container calls: it
+doubles (up to `lease_max`) when a lease was used up, and falls back to one as soon as a slot went by unused (a
+container that calls slower than the rate, as one on AWS waiting for Rackbeat's answers mostly does, takes one
+slot per update, as before, and wastes none of the account's budget). A slot that has passed is never used late.
 
-Cost: one UpdateItem per call to the target in both steady states (a small item: 1 write request unit, about
-$0.63 per million on demand, so $0.000063 per 100 calls; failed conditions are billed too and cost one more only
-at an idle/busy change). No read: the update returns the slot. At Rackbeat's 456 calls a minute one item takes
-~8 writes a second, far below a partition's 1,000, so reserving several slots per round trip would save little
-and would bunch calls; it is not done.
+A caller answered 429 moves `next_slot` to now + Retry-After (only ever forward) and drops what is left of its own
+lease, so none of its callers calls before the Retry-After has passed; every other container's next claim gets a
+slot after it. What another container still holds of a lease it claimed before the 429 (at most `lease_max` - 1
+slots, under a second at Rackbeat's rate) it still uses: seeing the 429 at once would take a read per call
+(docs/known-limits.md).
+
+Cost: one UpdateItem per lease (a small item: 1 write request unit, about $0.63 per million on demand); at one slot
+per lease, one per call. Failed conditions are billed too and cost one more only at an idle/busy change. No read:
+the update returns the slots.
 Clocks: slots are epoch seconds from each container's clock; Lambda hosts keep NTP time to a few milliseconds,
 which is the error this adds to the spacing.
 """
@@ -30,6 +38,7 @@ which is the error this adds to the spacing.
 from __future__ import annotations
 
 import contextlib
+import threading
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
@@ -42,6 +51,9 @@ from crossdock.store import keys
 IDLE_SECONDS = 3600
 # Each failed condition means another caller changed the limiter's state in between; a few in a row is plenty.
 ATTEMPTS = 8
+# The most slots one update claims: 8 slots are about a second at Rackbeat's 456 calls a minute, which bounds both
+# what a container holds when another is answered 429 and what a container that stops calling leaves unused.
+LEASE_MAX = 8
 _MICROS = Decimal("0.000001")
 
 
@@ -51,41 +63,55 @@ class AccountRateLimiter:
 
     `max_wait`: a caller whose slot is further away than this does not sleep but raises `RateLimited` with the wait
     as `retry_after`, so a Lambda hands a long wait (after a 429, or behind a deep queue) to its queue's or
-    workflow's backoff instead of sleeping into its timeout. The slot it reserved then goes unused."""
+    workflow's backoff instead of sleeping into its timeout. The slot goes back to the container's lease, where the
+    retry finds it if it comes in time.
+    `lease_max`: the most slots one update claims (1: an update per call)."""
 
     table: Any
     pk: str
     per_minute: float
     max_wait: float | None = None
+    lease_max: int = LEASE_MAX
 
     def __post_init__(self) -> None:
         self._key = {"pk": self.pk, "sk": keys.NO_SORT}
         # Rounded up to the microsecond the slots are stored in: never closer together than the rate allows.
         self._step = Decimal(repr(60.0 / self.per_minute)).quantize(_MICROS, rounding=ROUND_CEILING)
         self._seen = Decimal(0)  # the last `next_slot` this container saw: which form to try first
+        # The lease: `_held` slots from `_next` on, `_step` apart. The threads of one container share it.
+        self._next = Decimal(0)
+        self._held = 0
+        self._size = 1
+        self._dropped = True  # a slot of the current lease passed unused (none yet: the first lease is one slot)
+        self._lock = threading.Lock()
+
+    @property
+    def held(self) -> int:
+        """Slots this container has claimed and not used yet (some may have passed)."""
+        return self._held
 
     def wait_turn(self) -> None:
-        slot = self.reserve()
-        wait = slot - pacing.clock.time()
-        if self.max_wait is not None and wait > self.max_wait:
-            raise RateLimited(f"rate limit {self.pk}: next free slot in {wait:.1f} s", retry_after=wait)
+        with self._lock:
+            slot = self._take(_decimal(pacing.clock.time()))
+            wait = float(slot) - pacing.clock.time()
+            if self.max_wait is not None and wait > self.max_wait:
+                # Not used: it heads the lease again (it was the last one taken), for the retry.
+                self._next, self._held, self._dropped = slot, self._held + 1, True
+                raise RateLimited(f"rate limit {self.pk}: next free slot in {wait:.1f} s", retry_after=wait)
         if wait > 0:
             pacing.clock.sleep(wait)
 
     def reserve(self) -> float:
-        """Claims the next free slot and returns it (epoch seconds)."""
-        now = _decimal(pacing.clock.time())
-        busy = self._seen >= now
-        for _ in range(ATTEMPTS):
-            claimed = self._claim_busy(now) if busy else self._claim_idle(now)
-            if claimed is not None:
-                return float(claimed)
-            busy = not busy
-        raise RetryableError(f"rate limit {self.pk}: the slot kept changing under {ATTEMPTS} attempts")
+        """Takes the next free slot (from the lease, or claims a new lease) and returns it (epoch seconds)."""
+        with self._lock:
+            return float(self._take(_decimal(pacing.clock.time())))
 
     def back_off(self, seconds: float) -> None:
         now = pacing.clock.time()
         until = _decimal(now + seconds)
+        with self._lock:
+            # Nothing this container holds comes before `until`; the next lease starts at one slot again.
+            self._held, self._size, self._dropped = 0, 1, True
         # A failed condition: another caller already pushed the slot as far or further.
         with contextlib.suppress(self.table.meta.client.exceptions.ConditionalCheckFailedException):
             self.table.update_item(
@@ -94,15 +120,43 @@ class AccountRateLimiter:
                 ConditionExpression="attribute_not_exists(next_slot) OR next_slot < :until",
                 ExpressionAttributeValues={":until": until, ":ttl": int(now) + IDLE_SECONDS},
             )
-        self._seen = max(self._seen, until)
+        with self._lock:
+            self._seen = max(self._seen, until)
 
-    def _claim_busy(self, now: Decimal) -> Decimal | None:
+    def _take(self, now: Decimal) -> Decimal:
+        """The lease's next slot that has not passed, or the first of a new lease (under `_lock`)."""
+        while self._held:
+            slot = self._next
+            self._next, self._held = slot + self._step, self._held - 1
+            if slot >= now:
+                return slot
+            self._dropped = True
+        # A longer lease only when this one was used up and the slot after it would not have passed either: this
+        # container calls faster than the rate. Else one slot.
+        fast = not self._dropped and now <= self._next
+        self._size = min(self.lease_max, self._size * 2) if fast else 1
+        first = self._claim(now, self._size)
+        self._next, self._held, self._dropped = first + self._step, self._size - 1, False
+        return first
+
+    def _claim(self, now: Decimal, size: int) -> Decimal:
+        """Claims `size` consecutive slots and returns the first."""
+        lease = self._step * size
+        busy = self._seen >= now
+        for _ in range(ATTEMPTS):
+            claimed = self._claim_busy(now, lease) if busy else self._claim_idle(now, lease)
+            if claimed is not None:
+                return claimed
+            busy = not busy
+        raise RetryableError(f"rate limit {self.pk}: the slot kept changing under {ATTEMPTS} attempts")
+
+    def _claim_busy(self, now: Decimal, lease: Decimal) -> Decimal | None:
         try:
             answer = self.table.update_item(
                 Key=self._key,
-                UpdateExpression="SET next_slot = next_slot + :step, expires_at = :ttl",
+                UpdateExpression="SET next_slot = next_slot + :lease, expires_at = :ttl",
                 ConditionExpression="next_slot >= :now",
-                ExpressionAttributeValues={":step": self._step, ":now": now, ":ttl": int(now) + IDLE_SECONDS},
+                ExpressionAttributeValues={":lease": lease, ":now": now, ":ttl": int(now) + IDLE_SECONDS},
                 ReturnValues="UPDATED_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
@@ -110,21 +164,21 @@ class AccountRateLimiter:
             self._seen = _seen_in(lost)
             return None
         self._seen = Decimal(answer["Attributes"]["next_slot"])
-        return self._seen - self._step
+        return self._seen - lease
 
-    def _claim_idle(self, now: Decimal) -> Decimal | None:
+    def _claim_idle(self, now: Decimal, lease: Decimal) -> Decimal | None:
         try:
             self.table.update_item(
                 Key=self._key,
                 UpdateExpression="SET next_slot = :next, expires_at = :ttl",
                 ConditionExpression="attribute_not_exists(next_slot) OR next_slot < :now",
-                ExpressionAttributeValues={":next": now + self._step, ":now": now, ":ttl": int(now) + IDLE_SECONDS},
+                ExpressionAttributeValues={":next": now + lease, ":now": now, ":ttl": int(now) + IDLE_SECONDS},
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except self.table.meta.client.exceptions.ConditionalCheckFailedException as lost:
             self._seen = _seen_in(lost)
             return None
-        self._seen = now + self._step
+        self._seen = now + lease
         return now
 
 
