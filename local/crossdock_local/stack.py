@@ -121,8 +121,11 @@ class LocalStack:
                 seed=self._seed,
             )
             self.shopify = ShopifySimulator(clock=clock, webhook_sink=self.deliver_webhook, seed=self._seed)
-            # Shopbox sends no webhooks; its API is under /_sim/shopbox/api/v3, its control API beside it.
-            self.shopbox = ShopboxSimulator(clock=clock, seed=self._seed, epoch=self.aws.clock.time())
+            # Its API is under /_sim/shopbox/api/v3, its control API beside it; it pushes nothing unless a test
+            # gives a client a stock-push URL.
+            self.shopbox = ShopboxSimulator(
+                clock=clock, seed=self._seed, epoch=self.aws.clock.time(), webhook_sink=self.deliver_webhook
+            )
             self.endpoint = LocalEndpoint(
                 self._api_call,
                 {"rackbeat": (self.rackbeat, "/api"), "shopify": (self.shopify, ""), "shopbox": (self.shopbox, "")},

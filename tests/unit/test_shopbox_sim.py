@@ -527,11 +527,6 @@ def test_an_unknown_or_out_of_range_fault_switch_is_400_and_changes_nothing(
     assert till.control("GET", "faults").json()["latency_seconds"] == 0.0
 
 
-def test_a_webhook_switch_is_refused_as_shopbox_sends_no_webhooks(till: Till) -> None:
-    answer = till.control("PUT", "faults", {"webhook_duplicate_rate": 0.5})
-    assert answer.status_code == 400 and "webhook_duplicate_rate" in answer.json()["errors"]
-
-
 @pytest.mark.parametrize(
     ("rules", "named"),
     [

@@ -4,10 +4,14 @@ what the sales poller has to survive (fact sheet, "Incremental polling of sales"
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from sim_fakes import RecordingSink
 from test_shopbox_sim import EPOCH, Till, error_of, open_till
+
+PUSH_URL = "https://crossdock.example.com/shopbox/push?secret=s3cr3t-in-the-url"
 
 
 def mug_line(till: Till, quantity: int = 1, **extra: Any) -> dict[str, Any]:
@@ -254,3 +258,65 @@ def test_a_basket_of_another_client_is_404(till: Till) -> None:
     # THEN the first client's basket is not found through the second
     answer = till.call("GET", f"baskets/{basket['uid']}", till.login(), client=second)
     assert answer.status_code == 404
+
+
+# --- the optional stock-delta push -------------------------------------------------------------------------------
+
+
+def pushed(sink: RecordingSink) -> list[list[dict[str, Any]]]:
+    return [json.loads(body) for _, _, body in sink.calls]
+
+
+def test_no_push_is_sent_unless_a_url_is_set(till: Till) -> None:
+    sell(till, mug_line(till))
+    assert till.sim.pending() == []
+
+
+def test_a_sale_and_its_cancellation_push_the_quantities_sold_unsigned(till: Till) -> None:
+    # GIVEN the client pushes stock deltas to a URL with its secret in it
+    sink = RecordingSink()
+    till.sim.webhook_sink = sink
+    assert till.control("PUT", f"clients/{till.client}/stock-push", {"url": PUSH_URL}).status_code == 200
+    small = till.tee["product_variances"][0]["uid"]
+    # WHEN two mugs and a small T-shirt are sold, the sale is cancelled, and the pushes are delivered
+    basket = sell(till, mug_line(till, 2), {"product": till.tee["uid"], "product_variance": small, "quantity": 1})
+    till.sim.cancel_basket(basket["uid"])
+    report = till.sim.deliver()
+    # THEN two unsigned pushes went to the URL: what was sold, then the same negated
+    assert report.delivered == 2
+    sold = [
+        {"product_id": till.mug["uid"], "quantity": 2, "variance_id": None},
+        {"product_id": till.tee["uid"], "quantity": 1, "variance_id": small},
+    ]
+    assert pushed(sink) == [sold, [{**delta, "quantity": -delta["quantity"]} for delta in sold]]
+    url, headers, _ = sink.calls[0]
+    assert url == PUSH_URL
+    assert set(headers) == {"Content-Type", "User-Agent"}
+    # AND the state says a push is set, but not where (the URL carries a secret)
+    snapshot = json.dumps(till.control("GET", "state").json())
+    assert '"stock_push": true' in snapshot and "s3cr3t" not in snapshot
+
+
+def test_a_push_can_be_repeated_or_lost_and_a_refused_one_is_not_retried(till: Till) -> None:
+    sink = RecordingSink()
+    till.sim.webhook_sink = sink
+    till.sim.set_stock_push(till.client, PUSH_URL)
+    # WHEN every push is duplicated, THEN the receiver gets the same deltas twice
+    till.control("PUT", "faults", {"webhook_duplicate_rate": 1.0})
+    sell(till, mug_line(till))
+    till.sim.deliver()
+    assert len(pushed(sink)) == 2 and pushed(sink)[0] == pushed(sink)[1]
+    # WHEN every push is lost, THEN none arrives
+    till.control("PUT", "faults", {"webhook_duplicate_rate": 0.0, "webhook_lose_rate": 1.0})
+    sell(till, mug_line(till))
+    assert till.sim.pending() == [] and till.sim.deliver().delivered == 0
+    # WHEN the receiver refuses one, THEN it is gone after that one attempt
+    till.control("PUT", "faults", {"webhook_lose_rate": 0.0})
+    sink.status = 500
+    sell(till, mug_line(till))
+    assert till.sim.deliver().given_up == 1 and till.sim.pending() == []
+
+
+def test_a_push_url_must_be_http(till: Till) -> None:
+    answer = till.control("PUT", f"clients/{till.client}/stock-push", {"url": "ftp://example.com/x"})
+    assert answer.status_code == 422 and "url" in error_of(answer)["errors"]

@@ -65,6 +65,7 @@ def sell(session: Session, body: Record) -> Record:
     if basket["_drew_stock"]:
         _move_stock(session, client, basket, -1)
     client.baskets[basket["uid"]] = basket
+    session.sold(client, basket, +1)
     return basket
 
 
@@ -77,10 +78,11 @@ def cancel(session: Session, client: ClientState, basket: Record) -> Record:
     basket["tstamp"] = max(session.unix_now, basket["tstamp"] + 1)
     if basket["_drew_stock"]:
         _move_stock(session, client, basket, +1)
+    session.sold(client, basket, -1)
     return basket
 
 
-def listed(session: Session, basket: Record) -> bool:
+def _listed(session: Session, basket: Record) -> bool:
     return bool(basket["_listed_at"] <= session.clock)
 
 
@@ -179,7 +181,7 @@ def _move_stock(session: Session, client: ClientState, basket: Record, sign: int
 def _list(session: Session, request: SimRequest) -> SimResponse:
     if request.arg("page") == "1" and session.roll(session.rules.first_page_error_rate):
         raise refuse(500, "Internal server error")
-    baskets = [basket for basket in session.tenant.baskets.values() if listed(session, basket)]
+    baskets = [basket for basket in session.tenant.baskets.values() if _listed(session, basket)]
     baskets.sort(key=lambda basket: (basket["crdate"], basket["uid"]), reverse=session.rules.newest_first)
     return listing(request, "/baskets", baskets, session.rules, row_view)
 

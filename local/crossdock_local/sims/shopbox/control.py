@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from crossdock_local.sims.base import SimRequest, SimResponse, json_response
-from crossdock_local.sims.shopbox import auth, baskets, branches, inventories, products, tags
+from crossdock_local.sims.shopbox import auth, baskets, branches, inventories, products, push, tags
 from crossdock_local.sims.shopbox.rules import RulesUpdate
 from crossdock_local.sims.shopbox.session import Handler, Session
 from crossdock_local.sims.shopbox.state import ClientState, Login, Record
@@ -223,6 +223,12 @@ def _set_stock(session: Session, request: SimRequest, uid: str) -> SimResponse:
     return json_response(200, render(row))
 
 
+def _set_push(session: Session, request: SimRequest, uid: str) -> SimResponse:
+    client = _for_client(session, uid_param(uid, "Client")).tenant
+    push.set_push_url(client, body_of(request).get("url"))
+    return json_response(200, {"stock_push": client.push_url is not None})
+
+
 def _sell(session: Session, request: SimRequest) -> SimResponse:
     body = body_of(request)
     basket = baskets.sell(_for_client(session, body.get("client")), body)
@@ -261,6 +267,7 @@ ROUTES: list[ControlRoute] = [
     ("POST", "/_control/clients/{uid}/products", _upsert_product),
     ("DELETE", "/_control/clients/{uid}/products/{product}", _delete_product),
     ("POST", "/_control/clients/{uid}/stock", _set_stock),
+    ("PUT", "/_control/clients/{uid}/stock-push", _set_push),
     ("POST", "/_control/baskets", _sell),
     ("POST", "/_control/baskets/{uid}/cancel", _cancel),
     ("POST", "/_control/tokens/expire", _expire_tokens),

@@ -14,7 +14,14 @@ from typing import Literal
 
 from crossdock_local.sims.base import SimResponse
 from crossdock_local.sims.shopbox.rules import ShopboxRules
-from crossdock_local.sims.shopbox.state import ClientState, ShopboxState, Token
+from crossdock_local.sims.shopbox.state import ClientState, Record, ShopboxState, Token
+
+Sold = Callable[[ClientState, Record, int], None]
+"""Announce a sale (+1) or its cancellation (-1) of a basket: the optional stock-delta push (push.py)."""
+
+
+def _unannounced(client: ClientState, basket: Record, sign: int) -> None:
+    return None
 
 
 @dataclass
@@ -26,6 +33,7 @@ class Session:
     roll: Callable[[float], bool]  # True with the given probability, from the faults' seeded stream
     token: Token | None = None
     client: ClientState | None = None
+    sold: Sold = _unannounced
 
     @property
     def tenant(self) -> ClientState:

@@ -17,10 +17,20 @@ from contextlib import contextmanager
 from dataclasses import asdict, replace
 from typing import Any
 
-from crossdock_local.sims.base import FaultAnswers, FaultPlan, Faults, Router, SimRequest, SimResponse, Simulator
+from crossdock_local.sims.base import (
+    FaultAnswers,
+    FaultPlan,
+    Faults,
+    Router,
+    SimRequest,
+    SimResponse,
+    Simulator,
+    WebhookSink,
+)
 from crossdock_local.sims.base.http import json_response
 from crossdock_local.sims.base.throttle import SlidingWindow, too_many_requests
-from crossdock_local.sims.shopbox import auth, baskets, branches, control, inventories, products, tags
+from crossdock_local.sims.base.webhooks import Delivery, DeliveryReport, OutboxSwitches, WebhookOutbox
+from crossdock_local.sims.shopbox import auth, baskets, branches, control, inventories, products, push, tags
 from crossdock_local.sims.shopbox.rules import ShopboxRules
 from crossdock_local.sims.shopbox.session import Access, Handler, Route, Session
 from crossdock_local.sims.shopbox.state import ClientState, Record, ShopboxState
@@ -46,14 +56,16 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
-class ShopboxSimulator(Simulator):
+class ShopboxSimulator(OutboxSwitches, Simulator):
     """Shopbox POS as the fact sheet describes it (see the package docstring).
 
     Python control API: `seed_client`, `add_client`, `add_login`, `grant`, `add_api_token`, `add_branch`,
     `add_tag`, `upsert_product`, `delete_product`, `set_stock`, `stock`, `sell`, `cancel_basket`, `basket`,
-    `baskets`, `expire_login_tokens`, `client`, `rules` (the guesses' switches), `faults`, `calls_by_route`.
-    `seed` seeds the faults' random source (also the sporadic 500 on `page=1`); `epoch` is the Unix time the
-    clock's present stands for (default: now), so `crdate` and `tstamp` move with a virtual or fake clock."""
+    `baskets`, `expire_login_tokens`, `client`, `rules` (the guesses' switches), `faults`, `calls_by_route`, and
+    the optional stock-delta push's `set_stock_push`, `deliver`, `pending`, `delivery_log`.
+    `seed` seeds the faults' random source (also the sporadic 500 on `page=1`) and the push's delivery faults
+    (`delivery:<seed>`); `epoch` is the Unix time the clock's present stands for (default: now), so `crdate` and
+    `tstamp` move with a virtual or fake clock."""
 
     system = "shopbox"
 
@@ -64,8 +76,15 @@ class ShopboxSimulator(Simulator):
         seed: int | None = None,
         epoch: float | None = None,
         rules: ShopboxRules | None = None,
+        webhook_sink: WebhookSink | None = None,
     ) -> None:
         super().__init__(clock)
+        self._outbox = WebhookOutbox[Delivery](
+            webhook_sink,
+            push.headers,
+            max_attempts=push.MAX_ATTEMPTS,
+            seed=None if seed is None else f"delivery:{seed}",
+        )
         self.faults = Faults(seed=seed)
         self.rules = rules or ShopboxRules()
         self.state = ShopboxState()
@@ -82,6 +101,29 @@ class ShopboxSimulator(Simulator):
     def unix_now(self) -> int:
         """Wall time in Unix seconds, moving with the simulator's clock."""
         return int(self._epoch + self.clock() - self._clock_zero)
+
+    # ---- the optional stock-delta push ----------------------------------------------------------------------------
+
+    @property
+    def outbox(self) -> WebhookOutbox[Delivery]:
+        return self._outbox
+
+    @property
+    def delivery_log(self) -> list[Any]:
+        """Every push attempt, in order: delivery and event id, client, URL, status or error."""
+        return self.outbox.log
+
+    def pending(self) -> list[Delivery]:
+        return self.outbox.pending()
+
+    def deliver(self, limit: int | None = None) -> DeliveryReport:
+        """Send the pushes waiting, without the simulator's lock (the receiver may call Shopbox back)."""
+        return self.outbox.deliver(limit)
+
+    def set_stock_push(self, client_uid: int, url: str | None) -> None:
+        """Switch the client's stock-delta push on (to `url`) or off (None)."""
+        with self._session(client_uid) as session:
+            push.set_push_url(session.tenant, url)
 
     # ---- control API (Python side) -------------------------------------------------------------------------------
 
@@ -237,6 +279,7 @@ class ShopboxSimulator(Simulator):
                         "baskets_canceled": sum(1 for b in client.baskets.values() if b["canceled"]),
                         "baskets_not_yet_listed": sum(1 for b in client.baskets.values() if b["_listed_at"] > now),
                     },
+                    "stock_push": client.push_url is not None,
                 }
                 for client in self.state.clients.values()
             ]
@@ -251,6 +294,7 @@ class ShopboxSimulator(Simulator):
                     "api": sum(1 for t in tokens if t.kind == "api"),
                 },
                 "rules": asdict(self.rules),
+                "stock_push": {"pending": len(self.pending()), "attempts": len(self.delivery_log)},
             }
 
     # ---- request pipeline ----------------------------------------------------------------------------------------
@@ -269,7 +313,10 @@ class ShopboxSimulator(Simulator):
         return response
 
     def _new_session(self) -> Session:
-        return Session(self.state, self.rules, self.clock(), self.unix_now(), self.faults.roll)
+        return Session(self.state, self.rules, self.clock(), self.unix_now(), self.faults.roll, sold=self._sold)
+
+    def _sold(self, client: ClientState, basket: Record, sign: int) -> None:
+        push.queue_sale(self._outbox, client, basket, sign)
 
     @contextmanager
     def _session(self, client_uid: int | None = None) -> Iterator[Session]:

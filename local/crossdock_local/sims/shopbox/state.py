@@ -68,6 +68,8 @@ class ClientState:
     products: dict[int, Record] = field(default_factory=dict)
     inventories: dict[StockKey, Record] = field(default_factory=dict)
     baskets: dict[int, Record] = field(default_factory=dict)
+    # Where the optional stock-delta push goes (push.py); its secret travels in the URL, so never shown.
+    push_url: str | None = field(default=None, repr=False)
 
     def stock(self, key: StockKey) -> int:
         """The quantity of (branch, product, variance); 0 where it never had a row."""
@@ -95,14 +97,6 @@ class ClientState:
                 sku: str | None = variance.get("sku_code")
                 return sku
         return product.get("sku_code")
-
-    def variance(self, uid: int) -> tuple[Record, Record] | None:
-        """(product, variance) for a variance uid, or None."""
-        for product in self.products.values():
-            for variance in product["product_variances"]:
-                if variance["uid"] == uid:
-                    return product, variance
-        return None
 
 
 @dataclass
