@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import uuid
+import weakref
 from collections.abc import Collection, Sequence
 from decimal import Decimal
 from typing import Any
@@ -57,7 +60,8 @@ def save_connection(table: Any, connection: Connection, *, with_items: Sequence[
             writes.append(
                 {"Put": {"TableName": table.name, "Item": {**key, "connection_id": connection.id}, **condition}}
             )
-    connection_item = {"pk": keys.connection_pk(connection.id), "sk": keys.META, **item, **listing}
+    stored = {STORED_AS: uuid.uuid4().hex}
+    connection_item = {"pk": keys.connection_pk(connection.id), "sk": keys.META, **item, **listing, **stored}
     writes.append({"Put": {"TableName": table.name, "Item": connection_item}})
     writes += [{"Put": {"TableName": table.name, "Item": dict(item)}} for item in with_items]
     try:
@@ -75,13 +79,76 @@ def _connection(item: dict[str, Any]) -> Connection:
     return registry.parse_connection(_plain(fields))
 
 
+# A token each `save_connection` writes anew: a connection item put again under the same id (a test's, or an
+# operator's repair) is never taken for the one a container kept (`load_connection`).
+STORED_AS = "stored_as"
 # Attributes of a connection item that are where it is stored and how it is found, not part of the connection.
-_STORAGE_ATTRIBUTES = frozenset({"pk", "sk", keys.LISTED, keys.LISTED_ID})
+_STORAGE_ATTRIBUTES = frozenset({"pk", "sk", keys.LISTED, keys.LISTED_ID, STORED_AS})
 
 
 def load_connection(table: Any, connection_id: str) -> Connection | None:
-    item = table.get_item(Key={"pk": keys.connection_pk(connection_id), "sk": keys.META}).get("Item")
-    return None if item is None else _connection(item)
+    """The connection as stored now. A container keeps the connections it loaded and reads only their state,
+    settings version and `stored_as` token again: every write of the connection item changes one of the three
+    (`save_connection` a new token, `save_settings` the version, `set_state`/`change_state` the state), so a kept
+    connection whose three match is the stored one."""
+    key = {"pk": keys.connection_pk(connection_id), "sk": keys.META}
+    kept = _known.get(table, connection_id)
+    if kept is not None:
+        item = table.get_item(Key=key, **_VERSION_READ).get("Item")
+        if item is None:
+            _known.forget(table, connection_id)
+            return None
+        token, connection = kept
+        if item.get(STORED_AS) == token and int(item["settings_version"]) == connection.settings_version:
+            state = ConnectionState(item["state"])
+            return connection if state is connection.state else connection.model_copy(update={"state": state})
+    item = table.get_item(Key=key).get("Item")
+    if item is None:
+        return None
+    connection = _connection(item)
+    _known.keep(table, item.get(STORED_AS), connection)
+    return connection
+
+
+# What tells a kept connection from the stored one. Only these come back (a projection): the item's settings are
+# most of its size, and reading and parsing them again for every event and every order stage was about a tenth of
+# a busy stack's work (docs/measurements.md, issue 12).
+_VERSION_READ: dict[str, Any] = {
+    "ProjectionExpression": "#state, settings_version, " + STORED_AS,
+    "ExpressionAttributeNames": {"#state": "state"},
+}
+
+
+class _KnownConnections:
+    """The connections this container loaded, per table object (a container's `services.table()`; a test's own
+    table starts with nothing kept) and id, with the token they were stored with. A few hundred at most: a
+    container serves the connections whose work reaches it, and starts afresh when full."""
+
+    LIMIT = 512
+
+    def __init__(self) -> None:
+        self._tables: weakref.WeakKeyDictionary[Any, dict[str, tuple[str | None, Connection]]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()
+
+    def get(self, table: Any, connection_id: str) -> tuple[str | None, Connection] | None:
+        with self._lock:
+            return self._tables.get(table, {}).get(connection_id)
+
+    def keep(self, table: Any, token: str | None, connection: Connection) -> None:
+        with self._lock:
+            kept = self._tables.setdefault(table, {})
+            if len(kept) >= self.LIMIT:
+                kept.clear()
+            kept[connection.id] = (token, connection)
+
+    def forget(self, table: Any, connection_id: str) -> None:
+        with self._lock:
+            self._tables.get(table, {}).pop(connection_id, None)
+
+
+_known = _KnownConnections()
 
 
 def save_settings(table: Any, connection: Connection, *, expected_version: int, saved_at: str) -> bool:
