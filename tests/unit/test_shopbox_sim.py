@@ -574,6 +574,7 @@ def test_a_client_is_seeded_over_the_control_api(till: Till) -> None:
     )
     stock = {"branch": branch["uid"], "product": product.json()["uid"], "quantity": 12}
     assert till.control("POST", f"clients/{client}/stock", stock).json()["quantity"] == 12
+    assert till.control("GET", "state").json()["calls"] == 0  # control calls are not Shopbox's
     # WHEN the baker logs in through the API
     token = till.login("bager@example.com", "rugbrød-99")
     # THEN the API shows what was seeded

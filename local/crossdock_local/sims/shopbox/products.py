@@ -12,8 +12,6 @@ written, so a refusal leaves the product as it was.
 
 from __future__ import annotations
 
-from typing import Any
-
 from crossdock_local.sims.base import SimRequest, SimResponse
 from crossdock_local.sims.shopbox.paging import listing
 from crossdock_local.sims.shopbox.session import Route, Session
@@ -34,7 +32,8 @@ def upsert(session: Session, body: Record) -> tuple[Record, bool]:
         if existing is None:
             raise not_found("Product")
     fields = _product_fields(client, body, creating=existing is None)
-    variants = _variants(body, existing, fields.get("selling_price", existing and existing["selling_price"]))
+    price: int = fields["selling_price"] if "selling_price" in fields else (existing or {}).get("selling_price", 0)
+    variants = _variants(body, existing, price)
     if existing is None:
         product: Record = {
             "uid": session.next_uid(),
@@ -45,12 +44,15 @@ def upsert(session: Session, body: Record) -> tuple[Record, bool]:
             **{name: None for name in TEXT_FIELDS},
             "inventory_on_variants": False,
             "crdate": session.unix_now,
+            "tstamp": session.unix_now,
             "product_variances": [],
         }
         client.products[product["uid"]] = product
     else:
         product = existing
-    product.update(fields, tstamp=max(session.unix_now, product.get("tstamp", 0) + (existing is not None)))
+        # An update always moves `tstamp` on, within the same second too, so whoever compares it sees the change.
+        product["tstamp"] = max(session.unix_now, product["tstamp"] + 1)
+    product.update(fields)
     if variants is not None:
         _replace_variances(session, client, product, variants)
     return product, existing is None
@@ -87,50 +89,51 @@ def _product_fields(client: ClientState, body: Record, *, creating: bool) -> Rec
     return fields
 
 
-def _variants(body: Record, existing: Record | None, default_price: Any) -> list[Record] | None:
-    """The variants the body lists, checked (each with `uid` of the one it updates, or None), or None if absent."""
-    if "variants" not in body or body["variants"] is None:
+def _variants(body: Record, existing: Record | None, default_price: int) -> list[Record] | None:
+    """The variants the body lists, checked (each with the `uid` of the variance it updates, or None for a new
+    one), or None when the body lists none."""
+    if body.get("variants") is None:
         return None
     raw = body["variants"]
     if not isinstance(raw, list):
         raise invalid("variants", "must be a list")
     known = {v["uid"]: v for v in existing["product_variances"]} if existing else {}
-    by_sku = {v["sku_code"]: v for v in known.values() if v.get("sku_code")}
+    by_sku = {v["sku_code"]: v["uid"] for v in known.values() if v.get("sku_code")}
     checked: list[Record] = []
-    taken: set[int] = set()
     for index, variant in enumerate(raw):
         where = f"variants[{index}]"
         if not isinstance(variant, dict):
             raise invalid(where, "must be an object")
-        uid: int | None = None
-        if variant.get("uid") is not None:
-            uid = integer(variant["uid"], f"{where}.uid")
-            if uid not in known:
-                raise invalid(f"{where}.uid", "is not a variant of this product")
         sku = text(variant.get("sku_code"), f"{where}.sku_code")
-        if uid is None and sku and sku in by_sku:
-            uid = by_sku[sku]["uid"]
-        if uid is not None and uid in taken:
+        uid = _variance_uid(variant, where, known, by_sku.get(sku or ""))
+        if uid is not None and uid in {v["uid"] for v in checked}:
             raise invalid(where, "names a variant already listed")
-        if uid is not None:
-            taken.add(uid)
-        previous = known.get(uid) if uid is not None else None
+        previous: Record = known.get(uid, {}) if uid is not None else {}
         price = variant.get("selling_price")
         checked.append(
             {
                 "uid": uid,
-                "name": text(variant.get("name"), f"{where}.name", required=previous is None)
-                or (previous or {}).get("name"),
-                "sku_code": sku if "sku_code" in variant else (previous or {}).get("sku_code"),
-                "code": text(variant.get("code"), f"{where}.code")
-                if "code" in variant
-                else (previous or {}).get("code"),
-                "selling_price": integer(price, f"{where}.selling_price", minimum=0)
-                if price is not None
-                else (previous["selling_price"] if previous else default_price or 0),
+                "name": text(variant.get("name"), f"{where}.name", required=not previous) or previous.get("name"),
+                "sku_code": sku if "sku_code" in variant else previous.get("sku_code"),
+                "code": text(variant.get("code"), f"{where}.code") if "code" in variant else previous.get("code"),
+                # A variant without a price of its own keeps the one it had, a new one takes the product's.
+                "selling_price": previous.get("selling_price", default_price)
+                if price is None
+                else integer(price, f"{where}.selling_price", minimum=0),
             }
         )
     return checked
+
+
+def _variance_uid(variant: Record, where: str, known: dict[int, Record], same_sku: int | None) -> int | None:
+    """The variance a listed variant updates: the one its `uid` names (which must be the product's), else the one
+    with its SKU (Guess), else none (a new one)."""
+    if variant.get("uid") is None:
+        return same_sku
+    uid = integer(variant["uid"], f"{where}.uid")
+    if uid not in known:
+        raise invalid(f"{where}.uid", "is not a variant of this product")
+    return uid
 
 
 def _replace_variances(session: Session, client: ClientState, product: Record, variants: list[Record]) -> None:

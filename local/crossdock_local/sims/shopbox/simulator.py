@@ -27,6 +27,7 @@ from crossdock_local.sims.base import (
     Simulator,
     WebhookSink,
 )
+from crossdock_local.sims.base import control as control_api
 from crossdock_local.sims.base.http import json_response
 from crossdock_local.sims.base.throttle import SlidingWindow, too_many_requests
 from crossdock_local.sims.base.webhooks import Delivery, DeliveryReport, OutboxSwitches, WebhookOutbox
@@ -299,9 +300,14 @@ class ShopboxSimulator(OutboxSwitches, Simulator):
 
     # ---- request pipeline ----------------------------------------------------------------------------------------
 
+    def handle(self, request: SimRequest) -> SimResponse:
+        if request.path.startswith(CONTROL_ROOT) and not control_api.answers_control(request):
+            # Shopbox's own control calls, like the base's: no faults, no token, not counted among its calls.
+            with self._lock:
+                return self._control.dispatch(request)
+        return super().handle(request)
+
     def _handle_locked(self, request: SimRequest) -> SimResponse:
-        if request.path.startswith(CONTROL_ROOT):
-            return self._control.dispatch(request)
         if request.path != API_ROOT and not request.path.startswith(API_ROOT + "/"):
             return json_response(404, error_body(404, "Not found"))
         plan = FaultPlan(self.faults, self.clock(), request.method, request.path, FAULT_ANSWERS)
