@@ -541,6 +541,27 @@ def test_an_unknown_or_invalid_rule_is_400_and_changes_nothing(till: Till, rules
     assert till.control("GET", "rules").json()["listing_delay_seconds"] == 0.0
 
 
+def test_an_unknown_path_or_method_is_answered_in_the_error_envelope(till: Till) -> None:
+    token = till.login()
+    unknown, wrong_method = till.get("registers", token), till.call("DELETE", "branches", token)
+    assert (unknown.status_code, error_of(unknown)["name"]) == (404, "NotFound")
+    assert (wrong_method.status_code, error_of(wrong_method)["name"]) == (405, "MethodNotAllowed")
+
+
+@pytest.mark.parametrize(("shape", "key"), [("message", "message"), ("error_text", "error")])
+def test_the_other_error_shapes_are_a_rule(shape: str, key: str) -> None:
+    # GIVEN Shopbox words its errors as `{"message": ...}` or `{"error": "text"}`
+    till = open_till(error_shape=shape)
+    # WHEN a login fails, and a fault answers 500
+    refused = till.http.post("authenticate/credentials", json=credentials(OWNER, "forkert"))
+    token = till.login()
+    till.sim.faults.server_error_rate = 1.0
+    failed = till.get("tags", token)
+    # THEN both carry the message alone, under the chosen key
+    assert refused.status_code == 401 and refused.json() == {key: "Invalid username or password"}
+    assert failed.status_code == 500 and failed.json() == {key: "Internal server error"}
+
+
 def test_a_lost_answer_after_an_upsert_leaves_the_product_created(till: Till) -> None:
     # GIVEN every write loses its answer
     token = till.login()

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 DAY = 24 * 3600.0
 LineKey = Literal["sales", "products", "items", "lines", "basket_products"]
+ErrorShape = Literal["error_object", "message", "error_text"]
 
 
 @dataclass
@@ -43,6 +44,9 @@ class ShopboxRules:
     # Guess: the VAT rate shown on basket lines (Danish VAT), and the currency of baskets.
     vat_rate: int = 25
     currency: str = "DKK"
+    # The three error shapes seen (S1): `{"error": {"name", "message", "code", "status"}}` (the default),
+    # `{"message": "…"}` and `{"error": "…"}`; every refusal, injected faults' included, is worded in the one chosen.
+    error_shape: ErrorShape = "error_object"
 
 
 class RulesUpdate(BaseModel):
@@ -63,6 +67,7 @@ class RulesUpdate(BaseModel):
     max_per_page: int | None = Field(default=None, ge=1, le=100_000)
     vat_rate: int | None = Field(default=None, ge=0, le=100)
     currency: str | None = Field(default=None, min_length=3, max_length=3)
+    error_shape: ErrorShape | None = None
 
 
 RULE_NAMES = tuple(f.name for f in fields(ShopboxRules))

@@ -35,7 +35,7 @@ from crossdock_local.sims.shopbox import auth, baskets, branches, control, inven
 from crossdock_local.sims.shopbox.rules import ShopboxRules
 from crossdock_local.sims.shopbox.session import Access, Handler, Route, Session
 from crossdock_local.sims.shopbox.state import ClientState, Record, ShopboxState
-from crossdock_local.sims.shopbox.wire import Refused, error_body, render
+from crossdock_local.sims.shopbox.wire import Refused, error_body, render, reshaped
 
 API_ROOT = "/api/v3"
 CONTROL_ROOT = "/_control/"
@@ -309,12 +309,14 @@ class ShopboxSimulator(OutboxSwitches, Simulator):
 
     def _handle_locked(self, request: SimRequest) -> SimResponse:
         if request.path != API_ROOT and not request.path.startswith(API_ROOT + "/"):
-            return json_response(404, error_body(404, "Not found"))
+            return reshaped(json_response(404, error_body(404, "Not found")), self.rules)
         plan = FaultPlan(self.faults, self.clock(), request.method, request.path, FAULT_ANSWERS)
         early = plan.before()
         if early is not None:
-            return early
-        response = self.router.dispatch(replace(request, path=request.path[len(API_ROOT) :] or "/"))
+            return reshaped(early, self.rules)
+        response = reshaped(
+            self.router.dispatch(replace(request, path=request.path[len(API_ROOT) :] or "/")), self.rules
+        )
         plan.after(response)
         return response
 

@@ -44,6 +44,29 @@ def error_body(status: int, message: str, errors: dict[str, str] | None = None) 
     return {"error": error}
 
 
+def reshaped(response: SimResponse, rules: ShopboxRules) -> SimResponse:
+    """A refusal worded in `rules.error_shape`; the router's own 404 and 405 (`{"message"}`) are worded so too."""
+    if response.status < 400:
+        return response
+    try:
+        body = response.json()
+    except ValueError:
+        return response
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        message = str(error.get("message", ""))
+    elif isinstance(body, dict) and isinstance(body.get("message"), str):
+        message = body["message"]
+    else:
+        return response
+    if rules.error_shape == "error_object":
+        if isinstance(error, dict):
+            return response
+        return json_response(response.status, error_body(response.status, message), response.headers)
+    key = "message" if rules.error_shape == "message" else "error"
+    return json_response(response.status, {key: message}, response.headers)
+
+
 def refuse(status: int, message: str, errors: dict[str, str] | None = None) -> Refused:
     return Refused(json_response(status, error_body(status, message, errors)))
 
