@@ -279,6 +279,19 @@ def test_a_client_the_login_cannot_act_for_is_403(till: Till) -> None:
     assert error_of(missing)["errors"] == {"client": "is required"}
 
 
+def test_a_revoked_client_is_403_and_a_changed_password_no_longer_logs_in(till: Till) -> None:
+    # GIVEN a token of the owner
+    token = till.login()
+    # WHEN the owner loses access to the client, THEN calls naming it are 403
+    till.sim.revoke(OWNER, till.client)
+    assert till.get("branches", token).status_code == 403
+    # WHEN the owner changes the password, THEN the old one is refused and the new one logs in
+    till.sim.set_password(OWNER, "nyt-kodeord-7")
+    refused = till.http.post("authenticate/credentials", json=credentials(OWNER, PASSWORD))
+    assert refused.status_code == 401
+    assert till.login(password="nyt-kodeord-7")
+
+
 # --- branches, registers, tags ---------------------------------------------------------------------------------
 
 

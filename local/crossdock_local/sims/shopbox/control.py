@@ -57,13 +57,33 @@ def add_login(
 
 def grant(session: Session, username: str, client_uid: int) -> None:
     """Let an existing login act for one more client as well."""
-    login = session.state.logins.get(username.strip().lower())
-    if login is None:
-        raise not_found("Login")
+    login = _login(session, username)
     if client_uid not in session.state.clients:
         raise invalid("client", "is not a client")
     if client_uid not in login.clients:
         login.clients.append(client_uid)
+
+
+def revoke(session: Session, username: str, client_uid: int) -> None:
+    """The login may no longer act for the client (its next call naming it is 403); its tokens stay valid."""
+    login = _login(session, username)
+    if client_uid in login.clients:
+        login.clients.remove(client_uid)
+
+
+def set_password(session: Session, username: str, password: str) -> None:
+    """The user changes their password in Shopbox: the stored one stops logging in (Guess: tokens already issued
+    stay valid until they expire)."""
+    if not password:
+        raise invalid("password", "is required")
+    _login(session, username).password = password
+
+
+def _login(session: Session, username: str) -> Login:
+    login = session.state.logins.get(username.strip().lower())
+    if login is None:
+        raise not_found("Login")
+    return login
 
 
 def add_branch(

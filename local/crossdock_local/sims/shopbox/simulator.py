@@ -60,7 +60,8 @@ ROUTES: tuple[Route, ...] = (
 class ShopboxSimulator(OutboxSwitches, Simulator):
     """Shopbox POS as the fact sheet describes it (see the package docstring).
 
-    Python control API: `seed_client`, `add_client`, `add_login`, `grant`, `add_api_token`, `add_branch`,
+    Python control API: `seed_client`, `add_client`, `add_login`, `grant`, `revoke`, `set_password`,
+    `add_api_token`, `add_branch`,
     `add_tag`, `upsert_product`, `delete_product`, `set_stock`, `stock`, `sell`, `cancel_basket`, `basket`,
     `baskets`, `expire_login_tokens`, `client`, `rules` (the guesses' switches), `faults`, `calls_by_route`, and
     the optional stock-delta push's `set_stock_push`, `deliver`, `pending`, `delivery_log`.
@@ -161,6 +162,16 @@ class ShopboxSimulator(OutboxSwitches, Simulator):
     def grant(self, username: str, client_uid: int) -> None:
         with self._session() as session:
             control.grant(session, username, client_uid)
+
+    def revoke(self, username: str, client_uid: int) -> None:
+        """The login may no longer act for the client: its calls naming it answer 403."""
+        with self._session() as session:
+            control.revoke(session, username, client_uid)
+
+    def set_password(self, username: str, password: str) -> None:
+        """The user changes their password in Shopbox; a log-in with the old one is 401."""
+        with self._session() as session:
+            control.set_password(session, username, password)
 
     def add_api_token(self, client_uid: int) -> str:
         """A long-lived `api-token` for one client (it never expires)."""
