@@ -66,6 +66,7 @@ from crossdock_local.aws.lambda_runtime import (
 from crossdock_local.aws.moto_dispatch import find_handlers_by_name
 from crossdock_local.aws.moto_version import require_patched_moto
 from crossdock_local.aws.provisioning import TemplateProvisioning
+from crossdock_local.aws.request_signing import skip_signatures
 from crossdock_local.aws.scheduler import EmbeddedScheduler, ScheduledRun, following_api_schedules
 from crossdock_local.aws.sqs import SqsPoller
 from crossdock_local.aws.sqs_attributes import read_queue_attributes_lazily
@@ -199,6 +200,7 @@ class EmbeddedAws(TemplateProvisioning):
         find_messages_directly(stack)
         find_handlers_by_name(stack)
         build_user_agents_once(stack)
+        skip_signatures(stack)
         # moto makes a new boto3 client for every Lambda task of every execution (tens of milliseconds each, and
         # under the runtime's lock, see below); its clients differ by region and service only (fixed test
         # credentials, whatever the state's), and botocore clients are safe to share between threads, so one per
