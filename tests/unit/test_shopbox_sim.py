@@ -575,6 +575,29 @@ def test_the_other_error_shapes_are_a_rule(shape: str, key: str) -> None:
     assert failed.status_code == 500 and failed.json() == {key: "Internal server error"}
 
 
+def test_a_hung_request_is_cut_without_an_answer(till: Till) -> None:
+    token = till.login()
+    till.control("PUT", "faults", {"timeout_rate": 1.0, "hang_seconds": 0})
+    with pytest.raises(httpx.ReadTimeout):
+        till.get("tags", token)
+
+
+def test_one_clients_records_are_not_anothers(till: Till) -> None:
+    # GIVEN a second client of the same login, with a product of its own
+    second = till.sim.seed_client("Kaffebar Aarhus ApS", branches={"Aarhus C": ["Kasse 1"]})["uid"]
+    till.sim.grant(OWNER, second)
+    own = till.sim.upsert_product(second, {"uid": None, "name": "Aarhus-krus", "selling_price": 9900})
+    token = till.login()
+    # THEN each client lists only its own products, and reads the other's by uid as unknown
+    assert [p["uid"] for p in till.call("GET", "products", token, client=second).json()["data"]] == [own["uid"]]
+    assert own["uid"] not in [p["uid"] for p in till.data("products", token)]
+    assert till.get(f"products/{own['uid']}", token).status_code == 404
+    # AND a stock write naming the other client's product is refused
+    row = {"branch": till.branch, "product": own["uid"], "product_variance": None, "quantity": 1}
+    refused = till.call("POST", "product-inventories", token, json=row)
+    assert refused.status_code == 422 and "product" in error_of(refused)["errors"]
+
+
 def test_a_lost_answer_after_an_upsert_leaves_the_product_created(till: Till) -> None:
     # GIVEN every write loses its answer
     token = till.login()
