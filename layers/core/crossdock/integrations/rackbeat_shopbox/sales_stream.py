@@ -138,7 +138,8 @@ def poll_baskets(connection: Connection, since: str | None, until: str, ports: P
     started = _epoch(until)
     # A first run (just activated) looks back one interval and the overlap: to about when its schedule was made.
     window_start = _epoch(since) if since is not None else started - sales.poll_minutes * 60 - overlap
-    cursor = window_start + overlap  # where the run started from, on Shopbox's clock
+    # Where the run started from (on Shopbox's clock); a first run has none and starts from what it sees.
+    cursor = window_start + overlap if since is not None else None
     daily = since is not None and daily_reread(started, sales.poll_minutes)
     reach = window_start - DAY if daily else window_start
     shopbox = ports.clients.shopbox(connection)
@@ -159,11 +160,13 @@ def poll_baskets(connection: Connection, since: str | None, until: str, ports: P
             messages.append(basket_message(connection.id, SOLD_TOPIC, row))
             sold.append(uid)
     newest = max((row.tstamp for row in reading.baskets.values()), default=None)
-    if reading.complete:
-        position = max(cursor, newest) if newest is not None else (cursor if since is not None else started)
-    else:
+    if not reading.complete:
         # Newest first, the baskets between `reach` and where it stopped are unread: the next run starts here again.
-        position = cursor
+        position = cursor if cursor is not None else reach + overlap
+    elif newest is None:
+        position = cursor if cursor is not None else started
+    else:
+        position = max(cursor, newest) if cursor is not None else newest
     report: dict[str, Any] = {
         "reach": _position(reach),
         "daily_reread": daily,
