@@ -84,19 +84,22 @@ class ShopboxOrderWorkflow:
         return {**context, "next": following}
 
     def on_failure(self, context: dict[str, Any], reason: str, failure_class: str, table: Any) -> None:
-        """A basket whose workflow failed for good after its order was made keeps the order's number, marked
-        `needs_attention`: the poll does not send it again, and a manual sync names the order."""
+        """A basket whose workflow failed for good is marked `needs_attention` in the mapping, with its Rackbeat
+        order when one was made: the poll stops sending it (its workflow would refuse it anyway), and a manual sync
+        names the order, or starts the next attempt when there is none."""
+        if context.get("kind", "order") != "order":
+            return  # a failed cancellation leaves the order's own mapping as it is
         number = context.get("rackbeat_order")
-        if number is not None and context.get("kind", "order") == "order":
-            mappings.put_mapping(
-                table,
-                context["connection_id"],
-                "order",
-                SYSTEM,
-                context["order_id"],
-                str(number),
-                status="needs_attention",
-            )
+        mappings.put_mapping(
+            table,
+            context["connection_id"],
+            "order",
+            SYSTEM,
+            context["order_id"],
+            "" if number is None else str(number),
+            status="needs_attention",
+            failure_class=failure_class,
+        )
 
 
 def transfer(
