@@ -320,3 +320,33 @@ def test_a_push_can_be_repeated_or_lost_and_a_refused_one_is_not_retried(till: T
 def test_a_push_url_must_be_http(till: Till) -> None:
     answer = till.control("PUT", f"clients/{till.client}/stock-push", {"url": "ftp://example.com/x"})
     assert answer.status_code == 422 and "url" in error_of(answer)["errors"]
+
+
+# --- varied sales ------------------------------------------------------------------------------------------------
+
+
+def test_varied_sales_add_up_draw_stock_and_replay_for_a_seed() -> None:
+    # GIVEN two tills alike (same seed), the second branch closed
+    tills = [open_till(), open_till()]
+    for till in tills:
+        till.sim.client(till.client).branches[till.other_branch]["is_closed"] = True
+    # WHEN each rings up 200 varied sales, returns included
+    runs = [till.sim.sell_varied(till.client, 200, returns=True) for till in tills]
+    sales, till = runs[0], tills[0]
+    # THEN both rang up the same lines
+    assert [s["sales"] for s in runs[0]] == [s["sales"] for s in runs[1]]
+    # AND every total is exactly its lines, paid in full, at the open branch only
+    for sale in sales:
+        lines = sale["sales"]
+        assert sale["total"] == sum(line["quantity"] * line["selling_price"] - line["discount"] for line in lines)
+        assert sum(payment["amount"] for payment in sale["payments"]) == sale["total"]
+        assert sale["branch"] == till.branch
+        assert len({line["product"] for line in lines}) == len(lines)
+    every = [line for sale in sales for line in sale["sales"]]
+    # AND the sales vary: variants, discounts, returns, known customers
+    assert any(line["product_variance"] for line in every) and any(line["discount"] for line in every)
+    assert any(line["quantity"] < 0 for line in every)
+    assert 0 < sum(1 for sale in sales if sale["customer"]) < len(sales)
+    # AND the mugs sold are gone from the branch's stock
+    mugs = sum(line["quantity"] for line in every if line["product"] == till.mug["uid"])
+    assert till.sim.stock(till.client, till.branch, till.mug["uid"]) == 10 - mugs

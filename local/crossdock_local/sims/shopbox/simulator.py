@@ -10,6 +10,7 @@ in the query string (401 when missing, unknown or expired), 5 requests a second 
 from __future__ import annotations
 
 import json
+import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -33,6 +34,7 @@ from crossdock_local.sims.base.throttle import SlidingWindow, too_many_requests
 from crossdock_local.sims.base.webhooks import Delivery, DeliveryReport, OutboxSwitches, WebhookOutbox
 from crossdock_local.sims.shopbox import auth, baskets, branches, control, inventories, products, push, tags
 from crossdock_local.sims.shopbox.rules import ShopboxRules
+from crossdock_local.sims.shopbox.sale_generator import varied_sale
 from crossdock_local.sims.shopbox.session import Access, Handler, Route, Session
 from crossdock_local.sims.shopbox.state import ClientState, Record, ShopboxState
 from crossdock_local.sims.shopbox.wire import Refused, error_body, render, reshaped
@@ -61,13 +63,13 @@ class ShopboxSimulator(OutboxSwitches, Simulator):
     """Shopbox POS as the fact sheet describes it (see the package docstring).
 
     Python control API: `seed_client`, `add_client`, `add_login`, `grant`, `revoke`, `set_password`,
-    `add_api_token`, `add_branch`,
-    `add_tag`, `upsert_product`, `delete_product`, `set_stock`, `stock`, `sell`, `cancel_basket`, `basket`,
-    `baskets`, `expire_login_tokens`, `client`, `rules` (the guesses' switches), `faults`, `calls_by_route`, and
-    the optional stock-delta push's `set_stock_push`, `deliver`, `pending`, `delivery_log`.
-    `seed` seeds the faults' random source (also the sporadic 500 on `page=1`) and the push's delivery faults
-    (`delivery:<seed>`); `epoch` is the Unix time the clock's present stands for (default: now), so `crdate` and
-    `tstamp` move with a virtual or fake clock."""
+    `add_api_token`, `add_branch`, `add_tag`, `upsert_product`, `delete_product`, `set_stock`, `stock`, `sell`,
+    `sell_varied`, `cancel_basket`, `basket`, `baskets`, `expire_login_tokens`, `client`, `rules` (the guesses'
+    switches), `faults`, `calls_by_route`, and the optional stock-delta push's `set_stock_push`, `deliver`,
+    `pending`, `delivery_log`.
+    `seed` seeds the faults' random source (also the sporadic 500 on `page=1`), the push's delivery faults
+    (`delivery:<seed>`) and the varied sales (`sales:<seed>`); `epoch` is the Unix time the clock's present stands
+    for (default: now), so `crdate` and `tstamp` move with a virtual or fake clock."""
 
     system = "shopbox"
 
@@ -91,6 +93,8 @@ class ShopboxSimulator(OutboxSwitches, Simulator):
         self.rules = rules or ShopboxRules()
         self.state = ShopboxState()
         self.calls_by_route: Counter[tuple[str, str]] = Counter()
+        # Its own stream, so varied sales replay for a seed whatever faults are switched on.
+        self._sales_rng = random.Random(None if seed is None else f"sales:{seed}")
         self._limiter = SlidingWindow(self.rules.requests_per_second, WINDOW_SECONDS)
         self._epoch = time.time() if epoch is None else epoch
         self._clock_zero = clock()
@@ -237,6 +241,15 @@ class ShopboxSimulator(OutboxSwitches, Simulator):
             body["payments"] = payments
         with self._session(client_uid) as session:
             return baskets.detail_view(session, baskets.sell(session, body))
+
+    def sell_varied(self, client_uid: int, count: int = 1, *, returns: bool = False) -> list[Record]:
+        """`count` varied sales at the client's open tills (sale_generator.py), each as `sell` answers it."""
+        with self._session(client_uid) as session:
+            sales = [
+                baskets.sell(session, varied_sale(self._sales_rng, session.tenant, returns=returns))
+                for _ in range(count)
+            ]
+            return [baskets.detail_view(session, basket) for basket in sales]
 
     def cancel_basket(self, basket_uid: int) -> Record:
         """The sale is cancelled in Shopbox later: `canceled` flips and `tstamp` moves on."""
