@@ -7,7 +7,8 @@ do, integer øre, products with `product_variances` and the create-or-update ups
 lists in `{"data": [...], "meta": {"pagination": ...}}`. Whatever the sheet marks as a guess carries a "Guess:"
 comment and, where a client could meet another answer, is a switch of `ShopboxRules`.
 
-The package is layered (an import-linter contract holds it): `rules` and `state` at the bottom; `wire`, `session`
-and `paging`; one module per API resource, none importing another (`auth`, `branches`, `tags`, `products`,
-`inventories`, `baskets`); `control` (the `/_control/...` calls a test or the demo makes); `simulator` on top.
+The package is layered (an import-linter contract holds it): `rules` and `state` at the bottom; `wire` and
+`session`; `paging` and `sale_generator` (varied sales); one module per API resource, none importing another
+(`auth`, `branches`, `tags`, `products`, `inventories`, `baskets`, and `push`, the optional stock-delta push);
+`control` (the `/_control/...` calls a test or the demo makes); `simulator` on top.
 """
