@@ -326,6 +326,14 @@ def test_tags_are_listed_with_id_and_name(till: Till) -> None:
     assert till.data("tags", till.login()) == [{"id": till.mugs, "name": "Krus"}, {"id": till.clothes, "name": "Tøj"}]
 
 
+def test_a_tags_products_are_listed_for_a_register(till: Till) -> None:
+    token = till.login()
+    clothes = till.data(f"tags/{till.clothes}/products", token, cashRegister=till.register, **{"per-page": -1})
+    assert [p["uid"] for p in clothes] == [till.tee["uid"]]
+    assert till.get(f"tags/{till.clothes}/products", token, cashRegister=1).status_code == 422
+    assert till.get("tags/999999/products", token).status_code == 404
+
+
 # --- rate limit, faults, rules -----------------------------------------------------------------------------------
 
 
