@@ -64,6 +64,7 @@ def choose_client(session: Session, request: SimRequest, token: Token) -> Client
     its own is 401, as a token of another client is (fact sheet, behaviour 1)."""
     raw = request.arg(CLIENT)
     if not raw:
+        # Guess: a call without `client=` is refused as bad input (the sheet says only that every call carries it).
         raise refuse(400, "client: the client parameter is required", {CLIENT: "is required"})
     client = session.state.clients.get(int(raw)) if raw.isdigit() else None
     if token.kind == "api":

@@ -143,6 +143,7 @@ def _customer(session: Session, raw: Any) -> Record | None:
         raise invalid("customer", "must be an object or null")
     uid = raw.get("uid")
     return {
+        # Guess: a customer rung up without a uid of their own is given one, as a new customer record would be.
         "uid": session.next_uid() if uid is None else integer(uid, "customer.uid"),
         "name": text(raw.get("name"), "customer.name", required=True),
         "email": text(raw.get("email"), "customer.email"),
@@ -182,6 +183,7 @@ def _list(session: Session, request: SimRequest) -> SimResponse:
     if request.arg("page") == "1" and session.roll(session.rules.first_page_error_rate):
         raise refuse(500, "Internal server error")
     baskets = [basket for basket in session.tenant.baskets.values() if _listed(session, basket)]
+    # Guess: ordered by when the sale was made, a later cancellation does not move it; same second, by uid.
     baskets.sort(key=lambda basket: (basket["crdate"], basket["uid"]), reverse=session.rules.newest_first)
     return listing(request, "/baskets", baskets, session.rules, row_view)
 
@@ -194,6 +196,7 @@ def _find(session: Session, uid: str) -> Record:
 
 
 def _get(session: Session, request: SimRequest, uid: str) -> SimResponse:
+    # Guess: the detail answers as soon as the sale is made; only the listing lags.
     return single(session.rules, detail_view(session, _find(session, uid)))
 
 

@@ -20,6 +20,7 @@ def new_branch(client: ClientState, uid: int, name: str, city: str | None, is_cl
 
 
 def new_register(client: ClientState, uid: int, branch: int, name: str) -> Record:
+    # Guess: a register read by uid names its branch (S2 reads one; the sheet lists no fields).
     register: Record = {"uid": uid, "name": name, "branch": branch}
     client.registers[uid] = register
     return register

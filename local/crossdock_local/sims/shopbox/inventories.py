@@ -44,6 +44,7 @@ def _list(session: Session, request: SimRequest) -> SimResponse:
     rows = list(client.inventories.values())
     raw_branch = request.arg("branch")
     if raw_branch:
+        # Guess: a filter naming no branch of the client is refused rather than answered with nothing.
         if not raw_branch.isdigit() or int(raw_branch) not in client.branches:
             raise invalid("branch", "is not a branch of this client")
         rows = [row for row in rows if row["branch"] == int(raw_branch)]
@@ -60,6 +61,7 @@ def _set(session: Session, request: SimRequest) -> SimResponse:
     if session.rules.inventory_delta:
         quantity += client.stock(key)
     row: Record = client.set_stock(key, quantity, session.next_uid)
+    # Guess: the write answers 201 with the row as it now is (the client re-reads anyway).
     return single(session.rules, row, 201)
 
 

@@ -63,6 +63,7 @@ def listing(
         links["next"] = f"{path}?{urlencode({'page': page.page + 1})}"
     pagination = {
         "total": page.total,
+        # Guess: `per-page=-1` is echoed as asked, not as the number of rows it turned out to be.
         "per_page": size if size == ALL else page.limit,
         "current_page": page.page,
         "total_pages": page.pages,

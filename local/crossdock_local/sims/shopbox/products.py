@@ -35,6 +35,7 @@ def upsert(session: Session, body: Record) -> tuple[Record, bool]:
     price: int = fields["selling_price"] if "selling_price" in fields else (existing or {}).get("selling_price", 0)
     variants = _variants(body, existing, price)
     if existing is None:
+        # Guess: what a new product's body leaves out starts empty (no prices, no tag, stock on the product).
         product: Record = {
             "uid": session.next_uid(),
             "name": "",
@@ -78,6 +79,7 @@ def _product_fields(client: ClientState, body: Record, *, creating: bool) -> Rec
             fields[name] = text(body[name], name)
     if "tag" in body:
         tag = body["tag"]
+        # Guess: a tag that is not the client's is refused, not stored dangling.
         if tag is not None and integer(tag, "tag") not in client.tags:
             raise invalid("tag", "is not a tag of this client")
         fields["tag"] = tag
@@ -163,6 +165,7 @@ def _get(session: Session, request: SimRequest, uid: str) -> SimResponse:
 
 def _create_or_update(session: Session, request: SimRequest) -> SimResponse:
     product, created = upsert(session, body_of(request))
+    # Guess: 201 for a product made, 200 for one updated (the client takes any 2xx).
     return single(session.rules, product, 201 if created else 200)
 
 
