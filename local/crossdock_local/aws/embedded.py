@@ -53,6 +53,7 @@ from crossdock_local.aws.botocore_user_agent import build_user_agents_once
 from crossdock_local.aws.clock import VirtualClock
 from crossdock_local.aws.dynamodb_answers import write_item_answers_directly
 from crossdock_local.aws.dynamodb_expressions import parse_update_expressions_once
+from crossdock_local.aws.dynamodb_projection import project_scalars_directly
 from crossdock_local.aws.dynamodb_tables import atomic_item_writes, partition_queries
 from crossdock_local.aws.iam_enforcement import IamEnforcement
 from crossdock_local.aws.iam_stack import StackRoles, container_state_per_function
@@ -196,6 +197,7 @@ class EmbeddedAws(TemplateProvisioning):
         partition_queries(stack)
         write_item_answers_directly(stack)
         parse_update_expressions_once(stack)
+        project_scalars_directly(stack)
         read_queue_attributes_lazily(stack)
         find_messages_directly(stack)
         find_handlers_by_name(stack)

@@ -1,7 +1,8 @@
 """The moto release this runtime's patches were written against, and a check that it is the one installed.
 
 The patches replace moto internals, not its public API: `DynamoDBBackend` and `DynamoHandler` item writes and
-`Table.query` (`dynamodb_tables`), `DynamoResult.execute_result` (`dynamodb_answers`), a queue's attribute dict
+`Table.query` (`dynamodb_tables`), `DynamoResult.execute_result` (`dynamodb_answers`), `Item.project`
+(`dynamodb_projection`), a queue's attribute dict
 (`sqs_attributes`), the Lambda backend's `invoke` that the ASL interpreter calls (`embedded`), and the scheduler's
 stored schedules (`scheduler`). Their shapes change between moto releases, so a different moto must fail at once,
 with what to do, rather than as a strange error deep in a run. `requirements.lock` pins this release; a test holds
