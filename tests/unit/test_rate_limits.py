@@ -77,7 +77,9 @@ class CountingTable:
 
 
 def _limiter(table: Any, max_wait: float | None = None, **options: Any) -> AccountRateLimiter:
-    return AccountRateLimiter(table, PK, LIMIT, max_wait=max_wait, **options)
+    """A limiter in a container of its own: each container has its own table object (its `services.table()`),
+    and the limiters of one account on one table object share their lease."""
+    return AccountRateLimiter(CountingTable(table), PK, LIMIT, max_wait=max_wait, **options)
 
 
 def _assert_spaced(slots: list[float]) -> None:
@@ -237,6 +239,21 @@ def test_a_container_calling_slower_than_the_rate_takes_one_slot_per_update_and_
     item = table.get_item(Key={"pk": PK, "sk": keys.NO_SORT})["Item"]
     assert float(item["next_slot"]) == pytest.approx(clock.now - 0.5 + STEP, abs=1e-5)
     assert fast.reserve() >= clock.now
+
+
+def test_the_limiters_of_one_account_in_one_container_share_their_lease(table: Any, clock: SteppedClock) -> None:
+    # GIVEN one container (one table object) with two limiters on one account: its bulk work's (10 s at most) and
+    # its order stages' (5 s at most)
+    counting = CountingTable(table)
+    bulk = AccountRateLimiter(counting, PK, LIMIT, max_wait=10)
+    stages = AccountRateLimiter(counting, PK, LIMIT, max_wait=5)
+    # WHEN they take turns for 10 calls
+    slots = [(bulk if n % 2 else stages).reserve() for n in range(10)]
+    # THEN they take their slots from one lease, growing as one limiter's would (1, 2, 4, then 8 slots: 4 updates),
+    # and the slots follow each other at the rate
+    assert counting.updates == 4
+    assert bulk.held == stages.held == 15 - 10
+    assert slots == pytest.approx([clock.now + n * STEP for n in range(10)], abs=1e-5)
 
 
 def test_a_lease_of_one_slot_is_one_update_per_call(table: Any, clock: SteppedClock) -> None:

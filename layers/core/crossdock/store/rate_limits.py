@@ -16,7 +16,8 @@ item (`ReturnValuesOnConditionCheckFailure`), and the other form is tried. Evenl
 sliding 60-second window (Rackbeat's) from ever seeing more than the rate (see `pacing.RatePacer`).
 
 A lease: one update claims `size` consecutive slots (`:lease` = size × step), which this container then uses one
-call at a time. Slots of different leases never overlap, so the account's calls stay `:step` apart whatever the
+call at a time (every limiter of the account in the container shares it: a connection's paced and unpaced clients,
+and the other connections on the account). Slots of different leases never overlap, so the account's calls stay `:step` apart whatever the
 leases' sizes: the limit stays exact across containers. The size adapts to how fast this container calls: it
 doubles (up to `lease_max`) when a lease was used up, and falls back to one as soon as a slot went by unused (a
 container that calls slower than the rate, as one on AWS waiting for Rackbeat's answers mostly does, takes one
@@ -39,7 +40,8 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
@@ -55,6 +57,38 @@ ATTEMPTS = 8
 # what a container holds when another is answered 429 and what a container that stops calling leaves unused.
 LEASE_MAX = 8
 _MICROS = Decimal("0.000001")
+
+
+@dataclass
+class _Lease:
+    """What one container knows of an account's limiter: `held` slots from `next` on, a step apart; the size of its
+    next claim; the last `next_slot` it saw (`seen`: which form to try first). Shared by every limiter of the
+    account in the container (the paced and the unpaced client of each connection on it) and by their threads."""
+
+    next: Decimal = Decimal(0)
+    held: int = 0
+    size: int = 1
+    dropped: bool = True  # a slot of the current lease passed unused (none yet: the first lease is one slot)
+    seen: Decimal = Decimal(0)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class _Leases:
+    """The container's leases, per table object (a container's `services.table()`; another table object is
+    another container, as in the tests) and account item, step and most slots per claim."""
+
+    def __init__(self) -> None:
+        self._tables: weakref.WeakKeyDictionary[Any, dict[tuple[str, Decimal, int], _Lease]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()
+
+    def of(self, table: Any, pk: str, step: Decimal, lease_max: int) -> _Lease:
+        with self._lock:
+            return self._tables.setdefault(table, {}).setdefault((pk, step, lease_max), _Lease())
+
+
+_leases = _Leases()
 
 
 @dataclass
@@ -77,41 +111,37 @@ class AccountRateLimiter:
         self._key = {"pk": self.pk, "sk": keys.NO_SORT}
         # Rounded up to the microsecond the slots are stored in: never closer together than the rate allows.
         self._step = Decimal(repr(60.0 / self.per_minute)).quantize(_MICROS, rounding=ROUND_CEILING)
-        self._seen = Decimal(0)  # the last `next_slot` this container saw: which form to try first
-        # The lease: `_held` slots from `_next` on, `_step` apart. The threads of one container share it.
-        self._next = Decimal(0)
-        self._held = 0
-        self._size = 1
-        self._dropped = True  # a slot of the current lease passed unused (none yet: the first lease is one slot)
-        self._lock = threading.Lock()
+        self._lease = _leases.of(self.table, self.pk, self._step, self.lease_max)
 
     @property
     def held(self) -> int:
         """Slots this container has claimed and not used yet (some may have passed)."""
-        return self._held
+        return self._lease.held
 
     def wait_turn(self) -> None:
-        with self._lock:
+        lease = self._lease
+        with lease.lock:
             slot = self._take(_decimal(pacing.clock.time()))
             wait = float(slot) - pacing.clock.time()
             if self.max_wait is not None and wait > self.max_wait:
                 # Not used: it heads the lease again (it was the last one taken), for the retry.
-                self._next, self._held, self._dropped = slot, self._held + 1, True
+                lease.next, lease.held, lease.dropped = slot, lease.held + 1, True
                 raise RateLimited(f"rate limit {self.pk}: next free slot in {wait:.1f} s", retry_after=wait)
         if wait > 0:
             pacing.clock.sleep(wait)
 
     def reserve(self) -> float:
         """Takes the next free slot (from the lease, or claims a new lease) and returns it (epoch seconds)."""
-        with self._lock:
+        with self._lease.lock:
             return float(self._take(_decimal(pacing.clock.time())))
 
     def back_off(self, seconds: float) -> None:
         now = pacing.clock.time()
         until = _decimal(now + seconds)
-        with self._lock:
+        lease = self._lease
+        with lease.lock:
             # Nothing this container holds comes before `until`; the next lease starts at one slot again.
-            self._held, self._size, self._dropped = 0, 1, True
+            lease.held, lease.size, lease.dropped = 0, 1, True
         # A failed condition: another caller already pushed the slot as far or further.
         with contextlib.suppress(self.table.meta.client.exceptions.ConditionalCheckFailedException):
             self.table.update_item(
@@ -120,29 +150,30 @@ class AccountRateLimiter:
                 ConditionExpression="attribute_not_exists(next_slot) OR next_slot < :until",
                 ExpressionAttributeValues={":until": until, ":ttl": int(now) + IDLE_SECONDS},
             )
-        with self._lock:
-            self._seen = max(self._seen, until)
+        with lease.lock:
+            lease.seen = max(lease.seen, until)
 
     def _take(self, now: Decimal) -> Decimal:
-        """The lease's next slot that has not passed, or the first of a new lease (under `_lock`)."""
-        while self._held:
-            slot = self._next
-            self._next, self._held = slot + self._step, self._held - 1
+        """The lease's next slot that has not passed, or the first of a new lease (under the lease's lock)."""
+        lease = self._lease
+        while lease.held:
+            slot = lease.next
+            lease.next, lease.held = slot + self._step, lease.held - 1
             if slot >= now:
                 return slot
-            self._dropped = True
+            lease.dropped = True
         # A longer lease only when this one was used up and the slot after it would not have passed either: this
         # container calls faster than the rate. Else one slot.
-        fast = not self._dropped and now <= self._next
-        self._size = min(self.lease_max, self._size * 2) if fast else 1
-        first = self._claim(now, self._size)
-        self._next, self._held, self._dropped = first + self._step, self._size - 1, False
+        fast = not lease.dropped and now <= lease.next
+        lease.size = min(self.lease_max, lease.size * 2) if fast else 1
+        first = self._claim(now, lease.size)
+        lease.next, lease.held, lease.dropped = first + self._step, lease.size - 1, False
         return first
 
     def _claim(self, now: Decimal, size: int) -> Decimal:
         """Claims `size` consecutive slots and returns the first."""
         lease = self._step * size
-        busy = self._seen >= now
+        busy = self._lease.seen >= now
         for _ in range(ATTEMPTS):
             claimed = self._claim_busy(now, lease) if busy else self._claim_idle(now, lease)
             if claimed is not None:
@@ -161,10 +192,10 @@ class AccountRateLimiter:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except self.table.meta.client.exceptions.ConditionalCheckFailedException as lost:
-            self._seen = _seen_in(lost)
+            self._lease.seen = _seen_in(lost)
             return None
-        self._seen = Decimal(answer["Attributes"]["next_slot"])
-        return self._seen - lease
+        self._lease.seen = Decimal(answer["Attributes"]["next_slot"])
+        return self._lease.seen - lease
 
     def _claim_idle(self, now: Decimal, lease: Decimal) -> Decimal | None:
         try:
@@ -176,9 +207,9 @@ class AccountRateLimiter:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except self.table.meta.client.exceptions.ConditionalCheckFailedException as lost:
-            self._seen = _seen_in(lost)
+            self._lease.seen = _seen_in(lost)
             return None
-        self._seen = now + lease
+        self._lease.seen = now + lease
         return now
 
 
