@@ -122,11 +122,13 @@ def test_a_flag_lists_the_oldest_first() -> None:
 
 
 def test_a_sale_made_earlier_is_placed_by_its_crdate(till: Till) -> None:
-    # GIVEN a sale now, and one reported as made an hour ago
+    # GIVEN a sale now, and one reported as made an hour ago (the simulator's Unix time moves with its clock)
+    till.clock.advance(7200)
+    assert till.sim.unix_now == EPOCH + 7200
     now = sell(till, mug_line(till))["uid"]
-    earlier = sell(till, mug_line(till), made_at=EPOCH - 3600)
+    earlier = sell(till, mug_line(till), made_at=till.sim.unix_now - 3600)
     # THEN it carries that time and lists after the newer one
-    assert earlier["crdate"] == EPOCH - 3600
+    assert earlier["crdate"] == EPOCH + 3600
     assert listed_uids(till, till.login()) == [now, earlier["uid"]]
 
 

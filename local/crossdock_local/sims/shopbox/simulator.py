@@ -104,8 +104,9 @@ class ShopboxSimulator(OutboxSwitches, Simulator):
         for method, pattern, handler in control.ROUTES:
             self._control.add(method, pattern, self._control_call(handler))
 
+    @property
     def unix_now(self) -> int:
-        """Wall time in Unix seconds, moving with the simulator's clock."""
+        """Wall time in Unix seconds, moving with the simulator's clock (what `crdate` and `tstamp` carry)."""
         return int(self._epoch + self.clock() - self._clock_zero)
 
     # ---- the optional stock-delta push ----------------------------------------------------------------------------
@@ -345,7 +346,7 @@ class ShopboxSimulator(OutboxSwitches, Simulator):
         return response
 
     def _new_session(self) -> Session:
-        return Session(self.state, self.rules, self.clock(), self.unix_now(), self.faults.roll, sold=self._sold)
+        return Session(self.state, self.rules, self.clock(), self.unix_now, self.faults.roll, sold=self._sold)
 
     def _sold(self, client: ClientState, basket: Record, sign: int) -> None:
         push.queue_sale(self._outbox, client, basket, sign)
