@@ -24,6 +24,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from crossdock_local.sims.base import ResponseDropped, ResponseHung, SimRequest, Simulator
 
 SIM_PREFIX = "/_sim/"
+CONTROL_PREFIX = "_control/"
 _log = logging.getLogger(__name__)
 
 ApiCall = Callable[[str, str, dict[str, str], bytes, dict[str, list[str]]], tuple[int, dict[str, str], bytes]]
@@ -62,7 +63,8 @@ class LocalEndpoint:
             return self._api(method, unquote(path), headers, body, query)
         system, _, rest = path[len(SIM_PREFIX) :].partition("/")
         mounted = self._simulators.get(system)
-        root = mounted[1] if mounted else ""
+        # The control API is the simulator's own, beside the platform's API rather than under its root.
+        root = mounted[1] if mounted and not rest.startswith(CONTROL_PREFIX) else ""
         if mounted is None or not ("/" + rest).startswith(root):
             return 404, {"Content-Type": "application/json"}, b'{"message": "no such simulator"}'
         try:

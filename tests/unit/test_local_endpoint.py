@@ -121,3 +121,17 @@ def test_an_unknown_simulator_is_404(served: tuple[str, Echo, list[tuple[str, st
     base_url, _, _ = served
     answer = httpx.get(f"{base_url}/_sim/nobody/api/items/A", timeout=5)
     assert answer.status_code == 404 and answer.json() == {"message": "no such simulator"}
+
+
+def test_a_simulators_control_api_is_reached_beside_its_platform_api(
+    served: tuple[str, Echo, list[tuple[str, str]]],
+) -> None:
+    # GIVEN a simulator whose platform API lives under /api
+    base_url, sim, _ = served
+    with httpx.Client(base_url=base_url) as client:
+        # WHEN its control API is asked, beside that root, and a platform path outside the root
+        state = client.get("/_sim/echo/_control/state")
+        outside = client.get("/_sim/echo/items/1")
+    # THEN the control API answers with the simulator's snapshot, and the path outside the root is not the simulator's
+    assert state.status_code == 200 and state.json()["system"] == sim.snapshot()["system"]
+    assert outside.status_code == 404
