@@ -65,6 +65,7 @@ from crossdock_local.aws.lambda_runtime import (
     restore_environment,
 )
 from crossdock_local.aws.moto_dispatch import find_handlers_by_name
+from crossdock_local.aws.moto_requests import build_request_environs_directly
 from crossdock_local.aws.moto_version import require_patched_moto
 from crossdock_local.aws.provisioning import TemplateProvisioning
 from crossdock_local.aws.request_signing import skip_signatures
@@ -201,6 +202,7 @@ class EmbeddedAws(TemplateProvisioning):
         read_queue_attributes_lazily(stack)
         find_messages_directly(stack)
         find_handlers_by_name(stack)
+        build_request_environs_directly(stack)
         build_user_agents_once(stack)
         skip_signatures(stack)
         # moto makes a new boto3 client for every Lambda task of every execution (tens of milliseconds each, and
