@@ -1,4 +1,5 @@
-"""Initial sync steps: one step of the initial-sync workflow per invocation (export, check, import a chunk)."""
+"""Initial sync steps: one step of the initial-sync workflow per invocation (read the catalogue, check, import a
+chunk), run by the connection's kind (`flows.initial_sync`)."""
 
 from __future__ import annotations
 
@@ -12,23 +13,18 @@ from crossdock import services
 from crossdock.aws.observability import logger, metrics, trace_outbound_http, tracer
 from crossdock.environment import FunctionEnvironment
 from crossdock.errors import CrossdockError
-from crossdock.integrations.rackbeat_shopify.initial_sync import SyncDeps, run_step
+from crossdock.flows.initial_sync import run_step
+from crossdock.integration import InitialSyncDeps
 from crossdock.store.events import received_stamp
 
 ENV = FunctionEnvironment.read(os.environ)
 services.configure(ENV)
 
-trace_outbound_http()  # Rackbeat's and Shopify's answers, timed in X-Ray
+trace_outbound_http()  # Rackbeat's and the source's (Shopify's, Shopbox's) answers, timed in X-Ray
 
 
-def _deps() -> SyncDeps:
-    clients = services.clients(ENV)
-    return SyncDeps(
-        table=services.table(),
-        rackbeat=clients.rackbeat,
-        shopify=clients.shopify,
-        now_text=received_stamp,
-    )
+def _deps() -> InitialSyncDeps:
+    return InitialSyncDeps(table=services.table(), clients=services.clients(ENV), now_text=received_stamp)
 
 
 @logger.inject_lambda_context

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from crossdock.connections.model import Connection, Settings
 from crossdock.ports import CommandPorts, DispatchPorts, InboundEvent, OrderWorkflow, StockSync, StreamHandler
@@ -33,6 +33,40 @@ class Route:
 
 
 @dataclass(frozen=True)
+class InitialSyncDeps:
+    """What the initial-sync function offers a kind's steps: the table, the connection's API clients
+    (`integrations.clients.ConnectionClients`) and the clock's stamp."""
+
+    table: Any
+    clients: Any
+    now_text: Callable[[], str]
+
+
+class InitialSync(Protocol):
+    """A kind's one-time initial sync, run by the initial-sync workflow (statemachines/initial_sync.asl.json): its
+    steps `start_export` (read the source's catalogue), `check_export` (until it is read) and `import_chunk` (until
+    finished), each resumable from the progress it stores (`store.sync_progress`)."""
+
+    # What the operator is told when the sync starts (what it does to the target that cannot be undone).
+    warning: str
+
+    def execution_name(self, connection_id: str) -> str: ...
+
+    def start(
+        self,
+        connection: Connection,
+        table: Any,
+        start_workflow: Callable[[str, dict[str, Any]], str],
+        now_text: str,
+    ) -> dict[str, Any]:
+        """Claims the connection's one sync and starts its workflow; `PermanentError` when the settings did not
+        choose one."""
+        ...
+
+    def run_step(self, step: str, connection: Connection, deps: InitialSyncDeps) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
 class Integration:
     kind: str
     connection_model: type[Connection]
@@ -44,6 +78,8 @@ class Integration:
     poll_streams: Mapping[str, StreamHandler] = field(default_factory=dict)
     # The kind's stock push (`flows.stock_push`): its source and target; None for a kind that pushes no stock.
     stock: StockSync | None = None
+    # The kind's one-time initial sync (`functions/initial_sync`, `operations.initial_sync`); None for a kind without.
+    initial_sync: InitialSync | None = None
     # Anything else a kind keeps for its own functions (install, initial sync …) stays in its package.
 
     def route(self, source: str, topic: str) -> Route | None:

@@ -12,9 +12,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from crossdock import registry
 from crossdock.connections.model import ConnectionState
 from crossdock.errors import PermanentError
-from crossdock.integrations.rackbeat_shopify import initial_sync
 from crossdock.operations import stack_access
 from crossdock.operations.errors import Refused
 from crossdock.operations.target import Onboarding, OperatorTarget
@@ -28,9 +28,9 @@ _STARTING = "starting"  # claimed; the workflow's first step has not reported ye
 @dataclass(frozen=True)
 class InitialSyncProgress:
     connection_id: str
-    status: str  # not started, starting, exporting, importing, done, failed
+    status: str  # not started, starting, exporting (reading the source's catalogue), importing, done, failed
     done: int
-    total: int | None  # variants in Shopify's export; None until the export is read
+    total: int | None  # variants in the source's catalogue; None until it is read
     created: int
     existing: int  # already in Rackbeat: left as they are
     skipped: int
@@ -39,6 +39,8 @@ class InitialSyncProgress:
     error: str | None
     warning: str | None = None  # on start: what registering stock does in Rackbeat (SPEC §1.2)
     execution_arn: str | None = None
+    # The variants (and stock) not synced, each with the reason (the first `MAX_REPORTED` of the kind's sync).
+    not_synced: tuple[str, ...] = ()
 
     @property
     def finished(self) -> bool:
@@ -52,6 +54,9 @@ def start_initial_sync(target: OperatorTarget, connection_id: str) -> InitialSyn
             f"connection {connection_id} is {connection.state.value}: the initial sync runs on an active connection "
             "(once the shop has installed the app, and not while paused)"
         )
+    initial_sync = registry.integration(connection.kind).initial_sync
+    if initial_sync is None:
+        raise Refused(f"connection {connection_id}: a {connection.kind} connection has no initial sync")
     stack = target.onboard()
     started: list[str] = []
 
@@ -80,7 +85,7 @@ def start_initial_sync(target: OperatorTarget, connection_id: str) -> InitialSyn
                 f"{claimed.progress.get('started_at')} ({claimed.progress.get('status')}); see `initial-sync progress`"
             ) from None
         start_workflow(name, {"connection_id": connection.id})
-        progress = {**claimed.progress, "warning": initial_sync.STOCK_WARNING}
+        progress = {**claimed.progress, "warning": initial_sync.warning}
     return _progress(connection_id, progress, started[-1] if started else None)
 
 
@@ -119,4 +124,5 @@ def _progress(connection_id: str, found: dict[str, Any], execution_arn: str | No
         error=found.get("error"),
         warning=found.get("warning"),
         execution_arn=execution_arn,
+        not_synced=tuple(str(reason) for reason in found.get("skipped_variants") or ()),
     )

@@ -4,7 +4,7 @@ merchant chooses, Rackbeat's stock to the Shopbox branches (SPEC §2). What the 
 from __future__ import annotations
 
 from crossdock.integration import Integration
-from crossdock.integrations.rackbeat_shopbox import sales_inbound, sales_stream
+from crossdock.integrations.rackbeat_shopbox import initial_sync, sales_inbound, sales_stream
 from crossdock.integrations.rackbeat_shopbox.connection import KIND, RackbeatShopboxConnection
 from crossdock.integrations.rackbeat_shopbox.order_workflow import ORDER_WORKFLOW
 from crossdock.integrations.rackbeat_shopbox.settings import RackbeatShopboxSettings
@@ -16,4 +16,5 @@ INTEGRATION = Integration(
     routes=sales_inbound.ROUTES,
     order_workflow=ORDER_WORKFLOW,
     poll_streams=sales_stream.STREAMS,
+    initial_sync=initial_sync.INITIAL_SYNC,
 )

@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 import httpx
 
 from crossdock import pacing, retry_after
+from crossdock.connections.model import Connection
 from crossdock.connectors.rackbeat import products as rackbeat_products
 from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.connectors.shopify import queries
@@ -36,9 +37,10 @@ from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.connectors.shopify.inventory import location_gid
 from crossdock.connectors.shopify.products import plain_text, variant_name
 from crossdock.errors import FailureClass, PermanentError, RateLimited, RetryableError
+from crossdock.integration import InitialSyncDeps
 from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
 from crossdock.model.product import CatalogItem, money
-from crossdock.store import connections, sync_progress
+from crossdock.store import sync_progress
 
 CHUNK = 1000  # variants per workflow step: ~2 minutes at 480 calls/min, well inside a Lambda's 15
 WORKERS = 4  # concurrent creates; the shared pacer keeps them at Rackbeat's rate
@@ -80,18 +82,38 @@ def start(
     return {**progress, "warning": STOCK_WARNING}
 
 
-def run_step(step: str, connection_id: str, deps: SyncDeps, error: dict[str, Any] | None = None) -> dict[str, Any]:
-    if step == "failed":
-        cause = str((error or {}).get("Cause") or (error or {}).get("Error") or "unknown")[:1000]
-        sync_progress.update(deps.table, connection_id, status="failed", error=cause, finished_at=deps.now_text())
-        return {}
-    connection = connections.load_connection(deps.table, connection_id)
-    if connection is None:
-        raise PermanentError(f"connection {connection_id} does not exist", FailureClass.VALIDATION)
+def run_step(step: str, connection: Connection, deps: SyncDeps) -> dict[str, Any]:
     steps = {"start_export": start_export, "check_export": check_export, "import_chunk": import_chunk}
     if step not in steps:
         raise PermanentError(f"unknown initial sync step {step!r}", FailureClass.BUG)
     return steps[step](RackbeatShopifyConnection.of(connection), deps)
+
+
+class ShopifyInitialSync:
+    """This kind's initial sync as `integration.InitialSync` (the initial-sync function and operations ask the
+    registry for it)."""
+
+    warning = STOCK_WARNING
+
+    def execution_name(self, connection_id: str) -> str:
+        return execution_name(connection_id)
+
+    def start(
+        self,
+        connection: Connection,
+        table: Any,
+        start_workflow: Callable[[str, dict[str, Any]], str],
+        now_text: str,
+    ) -> dict[str, Any]:
+        return start(RackbeatShopifyConnection.of(connection), table, start_workflow, now_text)
+
+    def run_step(self, step: str, connection: Connection, deps: InitialSyncDeps) -> dict[str, Any]:
+        return run_step(
+            step, connection, SyncDeps(deps.table, deps.clients.rackbeat, deps.clients.shopify, deps.now_text)
+        )
+
+
+INITIAL_SYNC = ShopifyInitialSync()
 
 
 def start_export(connection: RackbeatShopifyConnection, deps: SyncDeps) -> dict[str, Any]:
