@@ -16,12 +16,13 @@ item (`ReturnValuesOnConditionCheckFailure`), and the other form is tried. Evenl
 sliding 60-second window (Rackbeat's) from ever seeing more than the rate (see `pacing.RatePacer`).
 
 A lease: one update claims `size` consecutive slots (`:lease` = size × step), which this container then uses one
-call at a time (every limiter of the account in the container shares it: a connection's paced and unpaced clients,
-and the other connections on the account). Slots of different leases never overlap, so the account's calls stay `:step` apart whatever the
-leases' sizes: the limit stays exact across containers. The size adapts to how fast this container calls: it
-doubles (up to `lease_max`) when a lease was used up, and falls back to one as soon as a slot went by unused (a
-container that calls slower than the rate, as one on AWS waiting for Rackbeat's answers mostly does, takes one
-slot per update, as before, and wastes none of the account's budget). A slot that has passed is never used late.
+call at a time (every limiter of the account in the container shares it: a connection's paced and unpaced
+clients, and the other connections on the account). Slots of different leases never overlap, so the account's
+calls stay `:step` apart whatever the leases' sizes: the limit stays exact across containers. The size adapts to
+how fast this container calls: it doubles (up to `lease_max`) when a lease was used up and the slot after it had
+not passed yet, and falls back to one as soon as a slot went by unused (a container that calls slower than the
+rate, as one on AWS waiting for Rackbeat's answers mostly does, takes one slot per update, as before, and wastes
+none of the account's budget). A slot that has passed is never used late.
 
 A caller answered 429 moves `next_slot` to now + Retry-After (only ever forward) and drops what is left of its own
 lease, so none of its callers calls before the Retry-After has passed; every other container's next claim gets a
