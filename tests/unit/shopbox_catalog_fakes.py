@@ -87,7 +87,8 @@ def cafe_stock() -> dict[str, list[StockRow]]:
 
 @dataclass
 class FakeShopbox:
-    """Answers `products()`, `branches()` and `inventories(branch)` as the connector's `ShopboxClient` does."""
+    """Answers `products()`, `product(uid)`, `branches()` and `inventories(branch)` as the connector's `ShopboxClient`
+    does."""
 
     catalogue: list[Product]
     stock: dict[str, list[StockRow]]
@@ -104,6 +105,10 @@ class FakeShopbox:
     def inventories(self, branch_uid: str) -> list[StockRow]:
         self.calls += 1
         return list(self.stock[str(branch_uid)])
+
+    def product(self, uid: str) -> Product | None:
+        self.calls += 1
+        return next((p for p in self.catalogue if str(p.uid) == str(uid)), None)
 
 
 def settings(**changes: Any) -> RackbeatShopboxSettings:

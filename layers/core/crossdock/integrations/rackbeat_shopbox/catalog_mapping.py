@@ -169,6 +169,54 @@ def group_of(tag: Any, settings: RackbeatShopboxSettings) -> int | None:
     return settings.default_category_group
 
 
+@dataclass(frozen=True)
+class Unit:
+    """One sellable unit of a Shopbox product as Shopbox shows it: the product itself, or one of its variants."""
+
+    product_uid: str
+    variant_uid: str | None
+    sku: str
+    name: str
+    price_ore: int
+    barcode: str | None
+
+    @property
+    def key(self) -> str:
+        return shopbox_key(self.product_uid, self.variant_uid)
+
+    def fingerprint(self) -> str:
+        return fingerprint(self.sku, self.name, self.price_ore, self.barcode)
+
+
+def units(product: ShopboxProduct) -> list[Unit]:
+    """The product's units: each variant (named "product - variant", its own price or the product's), or the
+    product itself when it has none."""
+    name = (product.name or "").strip() or f"Shopbox product {product.uid}"
+    variances = list(product.product_variances or [])
+    if not variances:
+        return [
+            Unit(
+                str(product.uid),
+                None,
+                (product.sku_code or "").strip(),
+                name,
+                int(product.selling_price or 0),
+                (product.code or "").strip() or None,
+            )
+        ]
+    return [
+        Unit(
+            str(product.uid),
+            str(v.uid),
+            (v.sku_code or "").strip(),
+            variant_name(name, (v.name or "").strip()),
+            int(v.selling_price if v.selling_price is not None else (product.selling_price or 0)),
+            (v.code or "").strip() or None,
+        )
+        for v in variances
+    ]
+
+
 def product_entries(
     product: ShopboxProduct, settings: RackbeatShopboxSettings, taken: set[str] | None = None
 ) -> CatalogMap:
@@ -176,43 +224,31 @@ def product_entries(
     earlier products used (a SKU is one Rackbeat item; the second product or variant carrying it is listed)."""
     found = CatalogMap()
     seen = taken if taken is not None else set()
-    name = (product.name or "").strip() or f"Shopbox product {product.uid}"
     group = group_of(product.tag, settings)
-    variances = list(product.product_variances or [])
-    units: list[tuple[str | None, str | None, str, int | None, str | None]] = (
-        [
-            (str(v.uid), v.sku_code, variant_name(name, (v.name or "").strip()), v.selling_price, v.code)
-            for v in variances
-        ]
-        if variances
-        else [(None, product.sku_code, name, product.selling_price, product.code)]
-    )
-    for variant_uid, sku, unit_name, price, barcode in units:
-        where = f"product {product.uid}" + (f" variant {variant_uid}" if variant_uid else "")
-        number = (sku or "").strip()
-        if not number:
-            found.unmapped.append(f"{where} ({unit_name}): no SKU (sku_code), so no Rackbeat item number")
+    for unit in units(product):
+        where = f"product {unit.product_uid}" + (f" variant {unit.variant_uid}" if unit.variant_uid else "")
+        if not unit.sku:
+            found.unmapped.append(f"{where} ({unit.name}): no SKU (sku_code), so no Rackbeat item number")
             continue
-        if number in seen:
-            found.unmapped.append(f"{where} ({unit_name}): SKU {number} is used by an earlier product or variant")
+        if unit.sku in seen:
+            found.unmapped.append(f"{where} ({unit.name}): SKU {unit.sku} is used by an earlier product or variant")
             continue
         if group is None:
             found.unmapped.append(
-                f"{where} ({unit_name}): tag {product.tag} has no product group in `categories` and there is no "
+                f"{where} ({unit.name}): tag {product.tag} has no product group in `categories` and there is no "
                 "`default_category_group`"
             )
             continue
-        seen.add(number)
-        price_ore = price if price is not None else (product.selling_price or 0)
+        seen.add(unit.sku)
         found.entries.append(
             CatalogEntry(
-                number=number,
-                name=unit_name,
-                price_ore=int(price_ore),
-                barcode=(barcode or "").strip() or None,
+                number=unit.sku,
+                name=unit.name,
+                price_ore=unit.price_ore,
+                barcode=unit.barcode,
                 group=group,
-                product_uid=str(product.uid),
-                variant_uid=variant_uid,
+                product_uid=unit.product_uid,
+                variant_uid=unit.variant_uid,
             )
         )
     return found
@@ -280,19 +316,25 @@ def stock_by_location(
 # ---- the mapping rows -------------------------------------------------------------------------------------------
 
 
-def bind(table: Any, connection_id: str, entry: CatalogEntry, fingerprint_now: str | None = None) -> None:
+def bind(table: Any, connection_id: str, entry: CatalogEntry) -> None:
     """Both rows of an item's binding, with the fingerprint both systems now agree on."""
-    agreed = fingerprint_now or entry.fingerprint()
-    mappings.put_mapping(table, connection_id, ITEM, SHOPBOX, entry.shopbox_key, entry.number, fingerprint=agreed)
+    bind_item(table, connection_id, entry.number, entry.product_uid, entry.variant_uid, entry.fingerprint())
+
+
+def bind_item(
+    table: Any, connection_id: str, number: str, product_uid: str, variant_uid: str | None, agreed: str
+) -> None:
+    key = shopbox_key(product_uid, variant_uid)
+    mappings.put_mapping(table, connection_id, ITEM, SHOPBOX, key, number, fingerprint=agreed)
     mappings.put_mapping(
         table,
         connection_id,
         ITEM,
         RACKBEAT,
-        entry.number,
-        entry.shopbox_key,
-        product_uid=entry.product_uid,
-        variant_uid=entry.variant_uid,
+        number,
+        key,
+        product_uid=product_uid,
+        variant_uid=variant_uid,
         fingerprint=agreed,
     )
 

@@ -4,7 +4,14 @@ merchant chooses, Rackbeat's stock to the Shopbox branches (SPEC §2). What the 
 from __future__ import annotations
 
 from crossdock.integration import Integration
-from crossdock.integrations.rackbeat_shopbox import initial_sync, sales_inbound, sales_stream
+from crossdock.integrations.rackbeat_shopbox import (
+    initial_sync,
+    product_push,
+    product_stream,
+    products,
+    sales_inbound,
+    sales_stream,
+)
 from crossdock.integrations.rackbeat_shopbox.connection import KIND, RackbeatShopboxConnection
 from crossdock.integrations.rackbeat_shopbox.order_workflow import ORDER_WORKFLOW
 from crossdock.integrations.rackbeat_shopbox.settings import RackbeatShopboxSettings
@@ -13,8 +20,9 @@ INTEGRATION = Integration(
     kind=KIND,
     connection_model=RackbeatShopboxConnection,
     settings_model=RackbeatShopboxSettings,
-    routes=sales_inbound.ROUTES,
+    routes=sales_inbound.ROUTES + products.ROUTES,
+    commands=product_push.COMMANDS,
     order_workflow=ORDER_WORKFLOW,
-    poll_streams=sales_stream.STREAMS,
+    poll_streams={**sales_stream.STREAMS, **product_stream.STREAMS},
     initial_sync=initial_sync.INITIAL_SYNC,
 )
