@@ -52,6 +52,10 @@ class InitialSync(Protocol):
 
     def execution_name(self, connection_id: str) -> str: ...
 
+    def chosen(self, connection: Connection) -> bool:
+        """Whether the connection's settings ask for the sync (it may still have run already)."""
+        ...
+
     def start(
         self,
         connection: Connection,

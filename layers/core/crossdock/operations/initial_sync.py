@@ -89,6 +89,19 @@ def start_initial_sync(target: OperatorTarget, connection_id: str) -> InitialSyn
     return _progress(connection_id, progress, started[-1] if started else None)
 
 
+def start_chosen_initial_sync(target: OperatorTarget, connection_id: str) -> InitialSyncProgress | None:
+    """What activating a connection does last (SPEC §2: a Shopbox connection's `initial_sync` runs "once, at
+    activation"): the sync its settings chose, started; None when they chose none, or it was started before (a
+    second activation after a pause must not be refused for it)."""
+    connection = stack_access.load(target, connection_id)
+    initial_sync = registry.integration(connection.kind).initial_sync
+    if initial_sync is None or not initial_sync.chosen(connection):
+        return None
+    if sync_progress.load(target.table, connection_id) is not None:
+        return None
+    return start_initial_sync(target, connection_id)
+
+
 def _execution_arn(stack: Onboarding, name: str) -> str:
     return stack.initial_sync_state_machine_arn.replace(":stateMachine:", ":execution:", 1) + f":{name}"
 

@@ -87,6 +87,9 @@ class ShopboxInitialSync:
     def execution_name(self, connection_id: str) -> str:
         return execution_name(connection_id)
 
+    def chosen(self, connection: Connection) -> bool:
+        return RackbeatShopboxConnection.of(connection).settings.initial_sync == CHOSEN
+
     def start(
         self,
         connection: Connection,

@@ -98,6 +98,9 @@ class ShopifyInitialSync:
     def execution_name(self, connection_id: str) -> str:
         return execution_name(connection_id)
 
+    def chosen(self, connection: Connection) -> bool:
+        return RackbeatShopifyConnection.of(connection).settings.initial_sync == "enabled"
+
     def start(
         self,
         connection: Connection,
