@@ -63,7 +63,12 @@ def push_item(connection: RackbeatShopboxConnection, number: str, kind: ItemKind
         action = f"updated variant {variant_uid} of Shopbox product {written.uid}"
     elif product is not None:
         variant_uid = None
-        written = _upsert(shopbox, {"uid": product.uid, **_product_fields(item, price)})
+        if product.product_variances:
+            raise PermanentError(
+                f"item {number}: Shopbox product {product.uid} has variants now; bind each variant to its own item"
+                " (the item is not pushed onto the whole product)"
+            )
+        written = _upsert(shopbox, {**_as_it_is(product), **_product_fields(item, price), "variants": []})
         action = f"updated Shopbox product {written.uid}"
     else:
         variant_uid = None
@@ -76,8 +81,10 @@ def push_item(connection: RackbeatShopboxConnection, number: str, kind: ItemKind
             "variants": [],
         }
         written = _upsert(shopbox, body)
-        _write_uid_field(rackbeat, connection, number, str(written.uid))
         action = f"created Shopbox product {written.uid}"
+    if not binding.get("product_uid") or str(binding["product_uid"]) != str(written.uid):
+        # Newly bound (made now, or found after a lost answer): the item names its Shopbox product from now on.
+        _write_uid_field(rackbeat, connection, number, str(written.uid))
     agreed = _agreed(written, variant_uid, wanted)
     catalog_mapping.bind_item(ports.table, connection.id, number, str(written.uid), variant_uid, agreed)
     return Outcome.done(f"item {number}: {action}")
@@ -124,7 +131,24 @@ def _variant_body(product: Any, variant_uid: str, item: dict[str, Any], price: i
         raise PermanentError(
             f"item {item['number']}: Shopbox product {product.uid} has no variant {variant_uid} any more"
         )
-    return {"uid": product.uid, "variants": variants}
+    return {**_as_it_is(product), "variants": variants}
+
+
+def _as_it_is(product: Any) -> dict[str, Any]:
+    """The product's own fields as Shopbox has them: an upsert carries them all (the connector's body names every
+    field), so what the push does not change is sent back unchanged."""
+    return {
+        "uid": product.uid,
+        "name": product.name,
+        "selling_price": product.selling_price,
+        "stock_price": product.stock_price,
+        "tag": product.tag,
+        "code": product.code,
+        "sku_code": product.sku_code,
+        "integration_number": product.integration_number,
+        "integration_type": product.integration_type,
+        "inventory_on_variants": product.inventory_on_variants,
+    }
 
 
 def _tag_of(item: dict[str, Any], connection: RackbeatShopboxConnection) -> int | None:
