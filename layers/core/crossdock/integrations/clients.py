@@ -18,6 +18,9 @@ from crossdock.connections.model import Connection
 from crossdock.connectors.rackbeat.account import RackbeatAccount
 from crossdock.connectors.rackbeat.client import DEFAULT_READ_TIMEOUT, RackbeatClient
 from crossdock.connectors.rackbeat.secret_names import RACKBEAT_API_KEY
+from crossdock.connectors.shopbox.account import ShopboxAccount
+from crossdock.connectors.shopbox.client import ShopboxClient
+from crossdock.connectors.shopbox.tokens import ShopboxTokens
 from crossdock.connectors.shopify.account import ShopifyAccount
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.connectors.shopify.tokens import ShopifyTokens
@@ -36,6 +39,9 @@ DEFAULT_RACKBEAT_CALLS_PER_MINUTE = 456.0
 # The longest a caller sleeps for its slot before it hands the wait to its queue's or workflow's backoff (raising
 # RateLimited): bulk work may wait behind a deep queue; an order stage waits less, in a 30-second Lambda.
 PACED_MAX_WAIT_SECONDS = 10.0
+# Shopbox publishes no limit [guess: 5 calls a second per token, as the simulator answers]; one client per
+# connection and container keeps a little under it.
+SHOPBOX_CALLS_PER_SECOND = 4.5
 ORDER_STAGE_MAX_WAIT_SECONDS = 5.0
 
 
@@ -54,6 +60,7 @@ class ConnectionClients:
         self._holder = uuid.uuid4().hex  # this container, as the holder of token refresh leases
         self._rackbeat: dict[tuple[str, bool], RackbeatClient] = {}
         self._shopify: dict[str, ShopifyAdmin] = {}
+        self._shopbox: dict[str, ShopboxClient] = {}
         self._pacers: dict[str, RatePacer] = {}
         self._rackbeat_rate = rackbeat_calls_per_minute or DEFAULT_RACKBEAT_CALLS_PER_MINUTE
         self._rackbeat_account_rate = rackbeat_account_calls_per_minute or self._rackbeat_rate
@@ -90,6 +97,15 @@ class ConnectionClients:
             tokens = ShopifyTokens(connection.id, shop, self._secrets, TableLeases(self._table), holder=self._holder)
             tokens.load()  # a connection without a token fails here, before any call is attempted
             client = self._shopify[connection.id] = ShopifyAdmin(shop.base_url, shop.shop_domain, tokens)
+        return client
+
+    def shopbox(self, connection: Connection) -> ShopboxClient:
+        client = self._shopbox.get(connection.id)
+        if client is None:
+            account = _account(connection, "shopbox", ShopboxAccount)
+            tokens = ShopboxTokens(connection.id, account, self._secrets, TableLeases(self._table), holder=self._holder)
+            client = ShopboxClient(account, tokens, pacer=RatePacer(SHOPBOX_CALLS_PER_SECOND * 60))
+            self._shopbox[connection.id] = client
         return client
 
     def _secret(self, connection: Connection, name: str) -> str:
