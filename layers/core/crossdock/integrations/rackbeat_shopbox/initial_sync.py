@@ -26,6 +26,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import Any, TypeVar
 
 from crossdock import pacing, retry_after
@@ -39,7 +40,7 @@ from crossdock.integrations.rackbeat_shopbox.catalog_mapping import CatalogEntry
 from crossdock.integrations.rackbeat_shopbox.connection import RackbeatShopboxConnection
 from crossdock.store import sync_progress
 
-CHUNK = 500  # items per workflow step: ~1,250 Rackbeat calls, under 3 minutes at 480 calls/min
+CHUNK = 500  # items per workflow step: ~1,500 Rackbeat calls, about 3 minutes at 480 calls/min
 WORKERS = 4  # concurrent items; the account's shared pacer keeps them at Rackbeat's rate
 PATIENCE = 6
 MAX_REPORTED = 50  # items (and stock) not synced, listed with the reason; beyond that only counted
@@ -182,7 +183,7 @@ def import_chunk(connection: RackbeatShopboxConnection, deps: InitialSyncDeps) -
 
     def place(pair: tuple[CatalogEntry, dict[str, int]]) -> _Placed:
         entry, wanted = pair
-        return _patiently(lambda: _place(rackbeat, connection, entry, wanted, resumed=resumed, stock_done=stock_done))
+        return _place(rackbeat, connection, entry, wanted, resumed=resumed, stock_done=stock_done)
 
     with ThreadPoolExecutor(WORKERS) as pool:
         placed = list(pool.map(place, entries))
@@ -221,25 +222,28 @@ def _place(
 ) -> _Placed:
     """The item made (or found), its UID fields written, and the stock lines that bring it to Shopbox's counts."""
     settings = connection.settings
-    if resumed and rackbeat_products.read_item(rackbeat, entry.number) is not None:
+    # Each call is waited out on its own, so a field value that meets a 5xx does not repeat the create.
+    if resumed and _patiently(lambda: rackbeat_products.read_item(rackbeat, entry.number)) is not None:
         created = False
     else:
-        created = _create(rackbeat, entry, settings.add_vat)
+        created = _patiently(lambda: _create(rackbeat, entry, settings.add_vat))
     for field_id, value in ((settings.uid_field_id, entry.product_uid), (settings.variant_field_id, entry.variant_uid)):
         if field_id is not None and value is not None:
-            rackbeat.put(
-                f"products/{item_path(entry.number)}/fields/{field_id}", {"value": value}, **rackbeat_products.SUPPRESS
-            )
+            _patiently(partial(_set_field, rackbeat, entry.number, field_id, value))
     if stock_done or not wanted:
         return _Placed(created, [])
     # A new item holds nothing anywhere; one that was there (or made by a step that crashed) may hold stock.
-    current = {} if created and not resumed else _stock_at_locations(rackbeat, entry.number)
+    current = {} if created and not resumed else _patiently(lambda: _stock_at_locations(rackbeat, entry.number))
     lines = [
         (entry.number, quantity - current.get(location, 0), location)
         for location, quantity in sorted(wanted.items())
         if quantity != current.get(location, 0)
     ]
     return _Placed(created, lines)
+
+
+def _set_field(rackbeat: RackbeatClient, number: str, field_id: str, value: str) -> None:
+    rackbeat.put(f"products/{item_path(number)}/fields/{field_id}", {"value": value}, **rackbeat_products.SUPPRESS)
 
 
 def _create(rackbeat: RackbeatClient, entry: CatalogEntry, add_vat: bool) -> bool:
