@@ -51,6 +51,7 @@ class ShopboxClient:
         self._account = account
         self._tokens = tokens
         self._pacer = pacer
+        wire.guard_httpx_log()  # the credential travels in the URL, which httpx logs
         self._http = httpx.Client(
             base_url=account.api_base.rstrip("/") + "/",
             transport=transport,

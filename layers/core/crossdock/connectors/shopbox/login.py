@@ -22,6 +22,7 @@ class LoginRefused(PermanentError):
 
 
 def _http(api_base: str, transport: httpx.BaseTransport | None) -> httpx.Client:
+    wire.guard_httpx_log()  # `my_clients` sends the token in the URL, which httpx logs
     return httpx.Client(
         base_url=api_base.rstrip("/") + "/",
         transport=transport,
@@ -77,7 +78,8 @@ def my_clients(
             try:
                 response = http.get("clients/myclients", params={**credential, "page": page, "per-page": 100})
             except httpx.TransportError as lost:
-                raise RetryableError(f"Shopbox could not be reached: {type(lost).__name__}") from lost
+                # `from None`: the request URL (which httpx may name) carries the token.
+                raise RetryableError(f"Shopbox could not be reached: {type(lost).__name__}") from None
             if response.status_code != 200:
                 raise _failed("the list of clients", response)
             answer = wire.body(response)

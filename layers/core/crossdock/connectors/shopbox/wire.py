@@ -4,6 +4,7 @@ three error shapes, and scrubbing the credentials that travel in the query strin
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -19,6 +20,26 @@ _SECRET_PARAMS = re.compile(r"(accessToken|api-token|password)=[^&\s]*", re.IGNO
 def scrub(text: str) -> str:
     """`text` with every query-string credential replaced by `***`."""
     return _SECRET_PARAMS.sub(lambda match: f"{match.group(1)}=***", text)
+
+
+class ScrubCredentials(logging.Filter):
+    """httpx logs every request at INFO with its full URL (`HTTP Request: GET https://…?accessToken=…`); with a
+    Shopbox URL that line would carry the credential into the function's logs. The filter rewrites the record
+    before any handler sees it; other URLs pass unchanged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        scrubbed = scrub(message)
+        if scrubbed != message:
+            record.msg, record.args = scrubbed, ()
+        return True
+
+
+def guard_httpx_log() -> None:
+    """Puts `ScrubCredentials` on httpx's logger, once (the client calls it when it is made)."""
+    logger = logging.getLogger("httpx")
+    if not any(isinstance(existing, ScrubCredentials) for existing in logger.filters):
+        logger.addFilter(ScrubCredentials())
 
 
 def body(response: httpx.Response) -> Any:
