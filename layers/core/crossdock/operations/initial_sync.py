@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from crossdock import registry
-from crossdock.connections.model import ConnectionState
+from crossdock.connections.model import Connection, ConnectionState
 from crossdock.errors import PermanentError
-from crossdock.operations import stack_access
-from crossdock.operations.errors import Refused
+from crossdock.operations.errors import NotFound, Refused
 from crossdock.operations.target import Onboarding, OperatorTarget
-from crossdock.store import sync_progress
+from crossdock.store import connections, sync_progress
 from crossdock.store.events import received_stamp
 
 FINISHED = frozenset({"done", "failed"})
@@ -48,7 +47,7 @@ class InitialSyncProgress:
 
 
 def start_initial_sync(target: OperatorTarget, connection_id: str) -> InitialSyncProgress:
-    connection = stack_access.load(target, connection_id)
+    connection = _connection(target, connection_id)
     if connection.state is not ConnectionState.ACTIVE:
         raise Refused(
             f"connection {connection_id} is {connection.state.value}: the initial sync runs on an active connection "
@@ -93,13 +92,21 @@ def start_chosen_initial_sync(target: OperatorTarget, connection_id: str) -> Ini
     """What activating a connection does last (SPEC §2: a Shopbox connection's `initial_sync` runs "once, at
     activation"): the sync its settings chose, started; None when they chose none, or it was started before (a
     second activation after a pause must not be refused for it)."""
-    connection = stack_access.load(target, connection_id)
+    connection = _connection(target, connection_id)
     initial_sync = registry.integration(connection.kind).initial_sync
     if initial_sync is None or not initial_sync.chosen(connection):
         return None
     if sync_progress.load(target.table, connection_id) is not None:
         return None
     return start_initial_sync(target, connection_id)
+
+
+def _connection(target: OperatorTarget, connection_id: str) -> Connection:
+    """The connection, of whichever kind: each kind's own sync decides what it needs."""
+    found = connections.load_connection(target.table, connection_id)
+    if found is None:
+        raise NotFound(f"no connection {connection_id}")
+    return found
 
 
 def _execution_arn(stack: Onboarding, name: str) -> str:
@@ -117,7 +124,7 @@ def _execution_exists(stack: Onboarding, name: str) -> bool:
 
 
 def initial_sync_progress(target: OperatorTarget, connection_id: str) -> InitialSyncProgress:
-    stack_access.load(target, connection_id)
+    _connection(target, connection_id)
     found = sync_progress.load(target.table, connection_id)
     return _progress(connection_id, found or {"status": "not started"}, None)
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from crossdock.integrations.rackbeat_shopbox.settings import RackbeatShopboxSettings
 
 ITEM = "item"  # mapping entity: a Rackbeat item ⇄ a Shopbox product or variant
+PRODUCT = "product"  # mapping entity: a Shopbox product → its items' numbers, as the products poll last read it
 SHOPBOX = "shopbox"
 RACKBEAT = "rackbeat"
 # Rackbeat's price without VAT is the till's × 0.8 (Danish VAT 25 %): exact for any øre at three decimals.
@@ -215,6 +216,12 @@ def units(product: ShopboxProduct) -> list[Unit]:
         )
         for v in variances
     ]
+
+
+def product_fingerprint(product: ShopboxProduct) -> str:
+    """The product as a products sync reads it (its units and its tag): equal, and there is nothing new to do."""
+    fields = [str(product.tag or ""), *(f"{unit.key}:{unit.fingerprint()}" for unit in units(product))]
+    return hashlib.sha256(json.dumps(fields).encode()).hexdigest()[:32]
 
 
 def product_entries(

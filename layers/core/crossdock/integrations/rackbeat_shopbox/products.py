@@ -7,7 +7,7 @@
   category's group with its UIDs in the two custom fields, or its name, price and barcode updated. A unit whose
   fingerprint equals the one the mapping keeps (our own push read back, or nothing that moves) is left alone: that
   is what keeps `both` from echoing. A unit that cannot be an item (no SKU, no group) is listed, and the event
-  ends `needs_attention` with the reasons.
+  ends `needs_attention` with the reasons — once: a product read again as it was last read is skipped.
 
 Rackbeat writes carry `suppress_webhooks`, so a change made here does not come back as a Rackbeat webhook.
 """
@@ -30,6 +30,7 @@ from crossdock.integrations.rackbeat_shopbox.catalog_mapping import CatalogEntry
 from crossdock.integrations.rackbeat_shopbox.connection import RackbeatShopboxConnection
 from crossdock.integrations.rackbeat_shopbox.product_push import FROM_RACKBEAT, PUSH
 from crossdock.ports import DispatchPorts, InboundEvent
+from crossdock.store import mappings
 from crossdock.store.events import EventStatus
 from crossdock.store.outcome import Outcome, first_error
 
@@ -78,6 +79,12 @@ def shopbox_product_changed(event: InboundEvent, ports: DispatchPorts) -> Outcom
     product = ports.clients.shopbox(connection).product(uid)
     if product is None:
         return Outcome.skipped(f"Shopbox product {uid} no longer exists; its Rackbeat items are kept")
+    # The poll's overlap reads a product again and again; what was read before (a product without SKU included,
+    # reported once) is not looked at again.
+    read = catalog_mapping.product_fingerprint(product)
+    last = mappings.get_mapping(ports.table, connection.id, catalog_mapping.PRODUCT, SOURCE, uid) or {}
+    if last.get("fingerprint") == read:
+        return Outcome.skipped(f"Shopbox product {uid} is as it was last read")
     found = catalog_mapping.product_entries(product, settings)
     rackbeat = ports.clients.rackbeat(connection)
     counts = {"created": 0, "updated": 0, "unchanged": 0}
@@ -93,6 +100,11 @@ def shopbox_product_changed(event: InboundEvent, ports: DispatchPorts) -> Outcom
             refused.append(f"{entry.number}: {problem.reason}")
             continue
         catalog_mapping.bind(ports.table, connection.id, entry)
+    if not refused:  # a product Rackbeat refused is tried again when it is next read
+        numbers = ",".join(entry.number for entry in found.entries)
+        mappings.put_mapping(
+            ports.table, connection.id, catalog_mapping.PRODUCT, SOURCE, uid, numbers, fingerprint=read
+        )
     summary = ", ".join(f"{n} {what}" for what, n in counts.items() if n) or "no items"
     problems = refused + found.unmapped
     if problems:
