@@ -114,10 +114,17 @@ class ProductUpsert(_Shape):
     variants: list[VariantUpsert] = Field(default_factory=list)
 
     def body(self) -> dict[str, Any]:
+        """The JSON body, every uid (the product's, its tag's, each variant's) back as the number Shopbox sent: the
+        simulator refuses a uid in quotes, and nothing says Shopbox takes one."""
         body = self.model_dump(exclude_none=False)
-        if body.get("uid") is not None:
-            body["uid"] = int(body["uid"]) if str(body["uid"]).isdigit() else body["uid"]
+        body["uid"] = _wire_uid(body["uid"])
+        body["tag"] = _wire_uid(body["tag"])
+        body["variants"] = [{**variant, "uid": _wire_uid(variant["uid"])} for variant in body["variants"]]
         return body
+
+
+def _wire_uid(uid: str | None) -> int | str | None:
+    return int(uid) if uid is not None and uid.isdigit() else uid
 
 
 class InventoryRow(_Shape):
