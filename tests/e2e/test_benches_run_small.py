@@ -86,6 +86,12 @@ def test_initial_sync_runs_small() -> None:
     assert "300/300 done" in printed and _functions_log(printed)
 
 
+def test_shopbox_initial_sync_runs_small() -> None:
+    printed = _run("shopbox_initial_sync.py", "--variants", "60")
+    assert "Rackbeat calls per item:" in printed and "share of Rackbeat's rate limit used:" in printed
+    assert ": done, 60/60 done, 60 items created (60 in Rackbeat)" in printed and _functions_log(printed)
+
+
 def test_cost_per_order_runs_small_and_its_audit_passes() -> None:
     printed = _run("cost_per_order.py", "--orders", "5")
     assert "audit: every paid order reached its target once" in printed
