@@ -14,7 +14,16 @@ import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from crossdock.connections.model import Settings
@@ -25,6 +34,8 @@ from crossdock.integrations.rackbeat_shopify.settings import SettingProblem
 # The error type of a broken settings rule; its context carries the plain reason (and, for a rule that spans
 # several keys, the dotted key it is about, which the error's location alone cannot say).
 RULE = "setting_rule"
+SKIP_RULES = "skip_rules"
+WITHOUT_RULES = {SKIP_RULES: True}
 
 __all__ = ["RackbeatShopboxSettings", "Sales", "SalesStatus", "SettingProblem", "settings_problems"]
 
@@ -47,6 +58,12 @@ def _refuse(title: str, broken: list[SettingProblem]) -> None:
                 for problem in broken
             ],
         )
+
+
+def _rules_skipped(info: ValidationInfo) -> bool:
+    """Validated with `WITHOUT_RULES` as context: only the values' types and forms, so the references of a document
+    that breaks a rule can still be looked up (`settings_check`). Never for a document that is saved."""
+    return bool(info.context and info.context.get(SKIP_RULES))
 
 
 def _not_blank(value: str) -> str:
@@ -122,7 +139,12 @@ class Sales(_Strict):
     employee_number: RackbeatNumber | None = None
 
     @model_validator(mode="after")
-    def _a_sane_poll(self) -> Sales:
+    def _a_sane_poll(self, info: ValidationInfo) -> Sales:
+        if not _rules_skipped(info):
+            _refuse(type(self).__name__, self.broken_rules())
+        return self
+
+    def broken_rules(self) -> list[SettingProblem]:
         broken: list[SettingProblem] = []
         if not MIN_POLL_MINUTES <= self.poll_minutes <= MAX_POLL_MINUTES:
             broken.append(
@@ -145,8 +167,7 @@ class Sales(_Strict):
                     "sales.customer_number", "required when sales.enabled is true (the Rackbeat customer of till sales)"
                 )
             )
-        _refuse(type(self).__name__, broken)
-        return self
+        return broken
 
 
 ProductSync = Literal["rackbeat", "shopbox", "both", "off"]
@@ -174,12 +195,15 @@ class RackbeatShopboxSettings(Settings, _Strict):
     sales: Sales = Field(default_factory=Sales)
 
     @model_validator(mode="after")
-    def _rules_across_keys(self) -> RackbeatShopboxSettings:
-        _refuse(type(self).__name__, self._broken_rules())
+    def _rules_across_keys(self, info: ValidationInfo) -> RackbeatShopboxSettings:
+        if not _rules_skipped(info):
+            _refuse(type(self).__name__, self.broken_rules(with_sales=False))
         return self
 
-    def _broken_rules(self) -> list[SettingProblem]:
-        broken = []
+    def broken_rules(self, *, with_sales: bool = True) -> list[SettingProblem]:
+        """Every rule across keys the settings break (`with_sales`: the sales section's too, which pydantic
+        checks on its own, before these)."""
+        broken = self.sales.broken_rules() if with_sales else []
         if self.create_boms_in_shopbox and self.product_sync not in ("rackbeat", "both"):
             # BOMs are Rackbeat's; they reach Shopbox only when products flow from Rackbeat (seed 002).
             broken.append(
