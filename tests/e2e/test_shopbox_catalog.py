@@ -22,7 +22,7 @@ from crossdock.connectors.rackbeat.secret_names import RACKBEAT_API_KEY
 from crossdock.connectors.shopbox.account import ShopboxAccount
 from crossdock.connectors.shopbox.secret_names import SHOPBOX_API_TOKEN
 from crossdock.flows.poll_schedules import poll_event
-from crossdock.integrations.rackbeat_shopbox import initial_sync
+from crossdock.integrations.rackbeat_shopbox import initial_sync, product_push
 from crossdock.integrations.rackbeat_shopbox.connection import RackbeatShopboxAccounts, RackbeatShopboxConnection
 from crossdock.integrations.rackbeat_shopbox.product_stream import STREAM as PRODUCT_STREAM
 from crossdock.integrations.rackbeat_shopbox.settings import RackbeatShopboxSettings
@@ -30,6 +30,7 @@ from crossdock.operations import initial_sync as operations_initial_sync
 from crossdock.operations import stack_access
 from crossdock.operations.errors import Refused
 from crossdock.store import connections, events
+from crossdock.store.events import EventStatus
 from crossdock_local import operator_cli
 from crossdock_local.sims.base import Faults
 from crossdock_local.stack import LocalStack
@@ -244,3 +245,39 @@ def test_a_product_changed_in_shopbox_reaches_its_rackbeat_item_at_the_next_prod
     changed = [e for e in events.list_events(stack.table, shop.connection_id) if e["topic"] == "products/changed"]
     attention = [e["reason"] for e in changed if e["status"] == "needs_attention"]
     assert len(attention) == 1 and "(Kage): no SKU (sku_code)" in attention[0]
+
+
+@dataclass(frozen=True)
+class PushPorts:
+    """What the Shopbox push function hands a command: the table and the connection's clients (the stack's own)."""
+
+    table: Any
+    clients: Any
+
+
+def test_in_both_directions_a_rackbeat_change_reaches_shopbox_and_is_not_written_back(stack: LocalStack) -> None:
+    # GIVEN products both ways, the catalogue copied by the initial sync, the products poll started
+    shop = bakery(stack, product_sync="both")
+    shop.sync()
+    shop.poll_products()
+    ports = PushPorts(
+        stack.table, stack_access.connection_clients(stack.operator, stack_access.secret_store(stack.operator))
+    )
+    connection = RackbeatShopboxConnection.of(connections.load_connection(stack.table, shop.connection_id))
+    # WHEN the mug's price is raised to 72.00 in Rackbeat and its push runs (what the Shopbox outbound queue runs)
+    stack.rackbeat.state(shop.account).products["MUG-1"]["sales_price"] = Decimal("72.00")
+    pushed = product_push.push_item(connection, "MUG-1", "product", ports)  # type: ignore[arg-type]
+    # THEN the mug costs 90.00 at the till
+    assert pushed.status is EventStatus.DONE, pushed.reason
+    mug = stack.shopbox.client(shop.client).products[shop.mug]
+    assert mug["selling_price"] == 9000 and mug["integration_number"] == "MUG-1"
+    # AND the next products poll reads the mug back (its tstamp moved) and writes nothing to Rackbeat
+    calls = stack.rackbeat.calls
+    run = shop.poll_products()
+    assert str(shop.mug) in run["changed"]
+    assert stack.rackbeat.calls == calls
+    mug_events = [e for e in events.list_events(stack.table, shop.connection_id) if e["topic"] == "products/changed"]
+    assert mug_events[-1]["status"] == "skipped" and "our own write" in mug_events[-1]["reason"]
+    # AND a second push of the unchanged item does nothing either
+    again = product_push.push_item(connection, "MUG-1", "product", ports)  # type: ignore[arg-type]
+    assert again.status is EventStatus.SKIPPED
