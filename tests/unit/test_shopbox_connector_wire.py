@@ -16,12 +16,13 @@ import httpx
 import pytest
 from flow_fakes import FakeSecrets
 
+from crossdock import pacing
 from crossdock.connectors.shopbox.account import ShopboxAccount
 from crossdock.connectors.shopbox.client import ShopboxClient
 from crossdock.connectors.shopbox.login import LoginRefused, authenticate, my_clients
 from crossdock.connectors.shopbox.secret_names import SHOPBOX_ACCESS_TOKEN, SHOPBOX_API_TOKEN, SHOPBOX_PASSWORD
 from crossdock.connectors.shopbox.shapes import ProductUpsert
-from crossdock.connectors.shopbox.tokens import ShopboxTokens
+from crossdock.connectors.shopbox.tokens import LEASE_SECONDS, WAIT_LIMIT, ShopboxTokens
 from crossdock.errors import CrossdockError, FailureClass, PermanentError, RateLimited, RetryableError
 
 API = "https://api.shopbox.com/api/v3"
@@ -519,3 +520,37 @@ def test_the_credential_is_not_in_the_tokens_repr(accepted: FakeSecrets, shopbox
     account = ShopboxAccount(api_base=API, client_uid=CLIENT, username=EMAIL)
     credential = ShopboxTokens("c-1", account, accepted, RecordingLeases(), holder="a").current()
     assert credential.value == NEW and NEW not in repr(credential)
+
+
+class SteppedClock:
+    """`pacing.clock` whose time moves only when a caller sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def time(self) -> float:
+        return 1_733_490_000.0 + self.now
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += max(0.0, seconds)
+
+
+def test_a_login_held_elsewhere_too_long_is_retryable_later_without_a_second_login(
+    shopbox: FakeShopbox, secrets: FakeSecrets, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN an expired token, and another container holding the login lease that never stores a new token
+    clock = SteppedClock()
+    monkeypatch.setattr(pacing, "clock", clock)
+    leases = RecordingLeases(holders={"shopbox-token#c-1": "container-stuck"})
+    shopbox.routes[("GET", "tags")] = lambda request: page([])
+    # WHEN a call meets the 401
+    with pytest.raises(RetryableError) as waiting:
+        client_for(shopbox, secrets, leases=leases).tags()
+    # THEN after the wait limit it is retryable (auth) after the lease's length, and this container never logged in
+    assert waiting.value.failure_class is FailureClass.AUTH
+    assert waiting.value.retry_after == LEASE_SECONDS
+    assert shopbox.logins == 0
+    assert WAIT_LIMIT <= clock.now < WAIT_LIMIT + 1

@@ -28,7 +28,7 @@ from crossdock.connectors.shopbox.shapes import (
     Tag,
 )
 from crossdock.connectors.shopbox.tokens import Credential, ShopboxTokens
-from crossdock.errors import FailureClass, PermanentError, RateLimited, RetryableError, repeat_transient
+from crossdock.errors import FailureClass, PermanentError, RateLimited, RetryableError
 from crossdock.pacing import Pacer
 
 DEFAULT_TIMEOUT_SECONDS = 10.0
@@ -67,7 +67,18 @@ class ShopboxClient:
 
     def request(self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None) -> Any:
         attempts = READ_ATTEMPTS if method == "GET" else 1
-        return repeat_transient(lambda: self._authorised(method, path, params or {}, json), attempts)
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._authorised(method, path, params or {}, json)
+            except RateLimited:
+                raise  # repeated at once it would only meet the limit again
+            except RetryableError as failed:
+                # Only Shopbox's own passing failures are repeated here. A new login being made by another
+                # container has been waited for up to its limit already; waiting again would double that inside
+                # one Lambda invocation.
+                if attempt == attempts or failed.failure_class is not FailureClass.TARGET_DOWN:
+                    raise
+        raise AssertionError("unreachable")
 
     def _authorised(self, method: str, path: str, params: dict[str, Any], json: Any) -> Any:
         credential = self._tokens.current()
