@@ -212,3 +212,15 @@ def test_the_products_poll_runs_only_when_products_flow_from_shopbox() -> None:
     assert stream.schedule(connection(product_sync="off")) is None
     schedule = stream.schedule(connection(product_sync="both"))
     assert schedule is not None and schedule.expression == "rate(15 minutes)"
+
+
+def test_the_rackbeat_webhooks_products_need_follow_the_direction() -> None:
+    # GIVEN each direction
+    # THEN product events only when products flow from Rackbeat, BOM events too when BOMs become Shopbox products
+    assert products.rackbeat_webhooks(connection(product_sync="shopbox").settings) == frozenset()
+    assert products.rackbeat_webhooks(connection(product_sync="rackbeat").settings) == {
+        "product.created",
+        "product.updated",
+    }
+    both = connection(product_sync="both", create_boms_in_shopbox=True).settings
+    assert products.rackbeat_webhooks(both) == {"product.created", "product.updated", "lot.created", "lot.updated"}

@@ -29,6 +29,7 @@ from crossdock.integrations.rackbeat_shopbox import catalog_mapping
 from crossdock.integrations.rackbeat_shopbox.catalog_mapping import CatalogEntry
 from crossdock.integrations.rackbeat_shopbox.connection import RackbeatShopboxConnection
 from crossdock.integrations.rackbeat_shopbox.product_push import FROM_RACKBEAT, PUSH
+from crossdock.integrations.rackbeat_shopbox.settings import RackbeatShopboxSettings
 from crossdock.ports import DispatchPorts, InboundEvent
 from crossdock.store import mappings
 from crossdock.store.events import EventStatus
@@ -38,6 +39,18 @@ SOURCE = "shopbox"
 CHANGED_TOPIC = "products/changed"
 FROM_SHOPBOX = frozenset({"shopbox", "both"})
 OUTBOUND = "shopbox"  # the outbound queue the push runs on
+
+
+PRODUCT_EVENTS = frozenset(event for event, kind in ITEM_EVENTS.items() if kind == "product")
+BOM_EVENTS = frozenset(event for event, kind in ITEM_EVENTS.items() if kind == "lot")
+
+
+def rackbeat_webhooks(settings: RackbeatShopboxSettings) -> frozenset[str]:
+    """The Rackbeat webhooks the products of these settings need (beside stock's): product events when products
+    flow from Rackbeat, BOM (lot) events too with `create_boms_in_shopbox`; none otherwise."""
+    if settings.product_sync not in FROM_RACKBEAT:
+        return frozenset()
+    return PRODUCT_EVENTS | (BOM_EVENTS if settings.create_boms_in_shopbox else frozenset())
 
 
 def rackbeat_item_event(event: InboundEvent, ports: DispatchPorts) -> Outcome:
