@@ -299,6 +299,16 @@ def test_a_404_on_a_single_read_is_none(shopbox: FakeShopbox, accepted: FakeSecr
     assert (client.product("5"), client.basket("5"), client.cash_register("5")) == (None, None, None)
 
 
+def test_a_404_on_a_write_is_refused_not_taken_for_success(shopbox: FakeShopbox, accepted: FakeSecrets) -> None:
+    # GIVEN an update of a product Shopbox no longer has
+    shopbox.routes[("POST", "products/create-or-update")] = lambda request: error(404, "Product not found")
+    # WHEN it is upserted by its uid  THEN it is a VALIDATION failure with Shopbox's reason (not None, not a retry)
+    with pytest.raises(PermanentError) as refused:
+        client_for(shopbox, accepted).upsert_product(ProductUpsert(uid="812", name="Krus", selling_price=7900))
+    assert refused.value.failure_class is FailureClass.VALIDATION and "Product not found" in str(refused.value)
+    assert json.loads(shopbox.requests[0].content)["uid"] == 812
+
+
 def test_a_429_is_rate_limited_with_the_seconds_of_retry_after_and_holds_the_pacer_back(
     shopbox: FakeShopbox, accepted: FakeSecrets
 ) -> None:

@@ -125,8 +125,8 @@ class ShopboxClient:
                 f"{wire.error_message(response)}",
                 FailureClass.AUTH,
             )
-        if status == 404:
-            return None
+        if status == 404 and method == "GET":
+            return None  # a single read of something Shopbox does not have (a write naming it is refused below)
         if status >= 400:
             raise PermanentError(f"Shopbox refused {method} {path} ({status}): {wire.error_message(response)}")
         return wire.body(response)
