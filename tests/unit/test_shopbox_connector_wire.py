@@ -470,6 +470,29 @@ def test_the_lines_of_a_basket_are_read_under_each_candidate_key(
     assert [(line.product, line.quantity, line.selling_price) for line in basket.lines] == [("812", 1, 7900)]
 
 
+def test_an_answer_in_an_unknown_shape_is_refused_naming_the_field_not_quoting_it(
+    shopbox: FakeShopbox, accepted: FakeSecrets
+) -> None:
+    # GIVEN a basket whose second line's quantity is text, and a list row without uid
+    lines = [
+        {"product": 8, "quantity": 1, "selling_price": 100},
+        {"product": 9, "quantity": "zwei", "selling_price": 1},
+    ]
+    shopbox.routes[("GET", "baskets/991")] = lambda request: httpx.Response(
+        200, json={"data": {"uid": 991, "crdate": 1, "tstamp": 1, "items": lines}}
+    )
+    shopbox.routes[("GET", "baskets")] = lambda request: page([{"crdate": 1, "tstamp": 1}], 1, 1)
+    client = client_for(shopbox, accepted)
+    # WHEN each is read  THEN each is a VALIDATION failure naming the field, without the value Shopbox sent
+    with pytest.raises(PermanentError) as detail:
+        client.basket("991")
+    assert detail.value.failure_class is FailureClass.VALIDATION
+    assert "Basket" in str(detail.value) and "lines[1].quantity" in str(detail.value)
+    assert "zwei" not in str(detail.value)
+    with pytest.raises(PermanentError, match=r"BasketRow that is not as expected: uid: Field required"):
+        next(client.basket_pages())
+
+
 # ---- no credential anywhere -----------------------------------------------------------------------------------------
 
 

@@ -11,9 +11,10 @@ queries [seen S3]), other 4xx → `PermanentError` with Shopbox's own message.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
 from crossdock.connectors.shopbox import wire
 from crossdock.connectors.shopbox.account import ShopboxAccount
@@ -151,22 +152,22 @@ class ShopboxClient:
     # ---- resources -----------------------------------------------------------------------------------------------
 
     def branches(self) -> list[Branch]:
-        return [Branch.model_validate(row) for row in self._all("branches")]
+        return [_read(Branch, row) for row in self._all("branches")]
 
     def cash_register(self, uid: str) -> CashRegister | None:
         found = wire.unwrap(self.request("GET", f"cash-registers/{uid}"))
-        return None if found is None else CashRegister.model_validate(found)
+        return None if found is None else _read(CashRegister, found)
 
     def tags(self) -> list[Tag]:
-        return [Tag.model_validate(row) for row in self._all("tags")]
+        return [_read(Tag, row) for row in self._all("tags")]
 
     def products(self) -> Iterator[Product]:
         for page in self._pages("products"):
-            yield from (Product.model_validate(row) for row in page)
+            yield from (_read(Product, row) for row in page)
 
     def product(self, uid: str) -> Product | None:
         found = wire.unwrap(self.request("GET", f"products/{uid}"))
-        return None if found is None else Product.model_validate(found)
+        return None if found is None else _read(Product, found)
 
     def upsert_product(self, upsert: ProductUpsert) -> Product:
         """`create-or-update`: a known uid updates, none creates [seen S6]. A create whose answer is lost may have
@@ -174,10 +175,10 @@ class ShopboxClient:
         answer = wire.unwrap(self.request("POST", "products/create-or-update", json=upsert.body()))
         if not isinstance(answer, dict):
             raise RetryableError("Shopbox's create-or-update answer carried no product")
-        return Product.model_validate(answer)
+        return _read(Product, answer)
 
     def inventories(self, branch_uid: str) -> list[InventoryRow]:
-        return [InventoryRow.model_validate(row) for row in self._all("product-inventories", {"branch": branch_uid})]
+        return [_read(InventoryRow, row) for row in self._all("product-inventories", {"branch": branch_uid})]
 
     def set_inventory(
         self, branch_uid: str, product_uid: str, variance_uid: str | None, quantity: int, note: str
@@ -200,11 +201,28 @@ class ShopboxClient:
         """The sales list page by page from the first, lazily: the poller stops once it has read far enough back.
         [guess] newest first; no date filter is known [seen S3]."""
         for page in self._pages("baskets", per_page=per_page):
-            yield [BasketRow.model_validate(row) for row in page]
+            yield [_read(BasketRow, row) for row in page]
 
     def basket(self, uid: str) -> Basket | None:
         found = wire.unwrap(self.request("GET", f"baskets/{uid}"))
-        return None if found is None else Basket.model_validate(found)
+        return None if found is None else _read(Basket, found)
+
+
+_Shape = TypeVar("_Shape", bound=BaseModel)
+
+
+def _read(shape: type[_Shape], value: Any) -> _Shape:
+    """`value` as `shape`; an answer Shopbox shaped otherwise than the fact sheet says is a `PermanentError` naming
+    the field (`lines[0].quantity: …`), not a pydantic error surfacing as a bug. Only the field and pydantic's
+    reason are quoted, never the value (it could be anything Shopbox sent)."""
+    try:
+        return shape.model_validate(value)
+    except ValidationError as unexpected:
+        first = unexpected.errors()[0]
+        where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"]).lstrip(".")
+        raise PermanentError(
+            f"Shopbox sent a {shape.__name__} that is not as expected: {where or 'the record'}: {first['msg']}"
+        ) from None
 
 
 def _number(uid: str) -> int | str:
