@@ -124,6 +124,7 @@ def main() -> None:
             rackbeat_calls = stack.rackbeat.calls - rackbeat_before
             throttled = stack.rackbeat.calls_by_status.get(429, 0) - throttled_before
             items = sum(1 for number in stack.rackbeat.state(account).products if number.startswith("SB-"))
+            shopbox_rate = stack.shopbox.rules.requests_per_second
     placed = progress.created + progress.existing
     rate = rackbeat_calls / max(clock_seconds / 60, 1e-9)
     print(
@@ -137,6 +138,13 @@ def main() -> None:
     )
     print(
         f"share of Rackbeat's rate limit used: {rate:,.0f} / {limit:,} per minute = {rate / limit:.2f} (target ≥ 0.9)"
+    )
+    # Estimated, not timed: the catalogue read's Shopbox calls at Shopbox's own limit, while Rackbeat is not called.
+    reading = shopbox_calls / shopbox_rate
+    importing = rackbeat_calls / max((clock_seconds - reading) / 60, 1e-9)
+    print(
+        f"  while importing (about {reading:.0f} s of reading Shopbox at {shopbox_rate}/s left out): "
+        f"{importing / limit:.2f}"
     )
     print(
         f"Rackbeat 429 / calls:               {throttled} / {rackbeat_calls:,} = "
