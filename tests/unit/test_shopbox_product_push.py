@@ -189,3 +189,24 @@ def test_a_bom_is_pushed_only_with_create_boms_in_shopbox(shop: Shop) -> None:
         EventStatus.SKIPPED,
         "create_boms_in_shopbox is off: BOMs stay in Rackbeat",
     )
+
+
+def test_a_bom_becomes_a_shopbox_product_when_boms_are_created_in_shopbox(shop: Shop) -> None:
+    # GIVEN a gift box BOM (lot) in Rackbeat, made of the mug, at 120.00 without VAT
+    shop.ports.clients.rackbeat_client.post(
+        "lots",
+        {
+            "number": "GAVE-1",
+            "name": "Gaveæske",
+            "sales_price": "120.00",
+            "lines": [{"item_id": "MUG-1", "quantity": 2}],
+        },
+    )
+    chosen = connection(CONNECTION, product_sync="both", create_boms_in_shopbox=True)
+    # WHEN its push runs
+    outcome = product_push.push_item(chosen, "GAVE-1", "lot", shop.ports)  # type: ignore[arg-type]
+    # THEN it is a Shopbox product at 150.00 incl. VAT, bound to the BOM in the mapping
+    (product,) = shop.shopbox.products()
+    assert outcome.status is EventStatus.DONE
+    assert (product.name, product.selling_price, product.integration_number) == ("Gaveæske", 15000, "GAVE-1")
+    assert (catalog_mapping.shopbox_of(shop.ports.table, CONNECTION, "GAVE-1") or {})["product_uid"] == str(product.uid)

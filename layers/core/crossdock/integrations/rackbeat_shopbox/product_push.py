@@ -82,8 +82,10 @@ def push_item(connection: RackbeatShopboxConnection, number: str, kind: ItemKind
         }
         written = _upsert(shopbox, body)
         action = f"created Shopbox product {written.uid}"
-    if not binding.get("product_uid") or str(binding["product_uid"]) != str(written.uid):
-        # Newly bound (made now, or found after a lost answer): the item names its Shopbox product from now on.
+    newly_bound = not binding.get("product_uid") or str(binding["product_uid"]) != str(written.uid)
+    if newly_bound and kind == "product":
+        # Made now, or found after a lost answer: the item names its Shopbox product from now on. (Custom field
+        # values are a product's: a BOM's binding is the mapping's, and a sale finds it by its number.)
         _write_uid_field(rackbeat, connection, number, str(written.uid))
     agreed = _agreed(written, variant_uid, wanted)
     catalog_mapping.bind_item(ports.table, connection.id, number, str(written.uid), variant_uid, agreed)
