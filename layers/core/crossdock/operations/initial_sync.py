@@ -38,7 +38,8 @@ class InitialSyncProgress:
     error: str | None
     warning: str | None = None  # on start: what registering stock does in Rackbeat (SPEC §1.2)
     execution_arn: str | None = None
-    # The variants (and stock) not synced, each with the reason (the first `MAX_REPORTED` of the kind's sync).
+    # The variants not synced, then the stock not synced (a kind that reports it), each with the reason (the first
+    # few of each: the kind's sync keeps a bounded list, and counts the rest).
     not_synced: tuple[str, ...] = ()
 
     @property
@@ -144,5 +145,7 @@ def _progress(connection_id: str, found: dict[str, Any], execution_arn: str | No
         error=found.get("error"),
         warning=found.get("warning"),
         execution_arn=execution_arn,
-        not_synced=tuple(str(reason) for reason in found.get("skipped_variants") or ()),
+        not_synced=tuple(
+            str(reason) for key in ("skipped_variants", "stock_not_synced") for reason in found.get(key) or ()
+        ),
     )

@@ -190,9 +190,7 @@ def import_chunk(connection: RackbeatShopboxConnection, deps: InitialSyncDeps) -
     for entry, _ in entries:
         catalog_mapping.bind(deps.table, connection.id, entry)
     lines = [line for one in placed for line in one.stock_lines]
-    if not stock_done and lines:
-        refused = _patiently(lambda: _register_stock(rackbeat, reason, lines))
-        not_synced += refused
+    refused = _patiently(lambda: _register_stock(rackbeat, reason, lines)) if not stock_done and lines else []
     created = sum(one.created for one in placed)
     done = offset + len(records)
     listed = list(progress.get("skipped_variants") or [])
@@ -204,7 +202,9 @@ def import_chunk(connection: RackbeatShopboxConnection, deps: InitialSyncDeps) -
         existing=int(progress.get("existing", 0)) + len(placed) - created,
         skipped=int(progress.get("skipped", 0)) + len(not_synced),
         skipped_variants=(listed + not_synced)[:MAX_REPORTED],
-        stock_lines=int(progress.get("stock_lines", 0)) + (0 if stock_done else len(lines)),
+        stock_lines=int(progress.get("stock_lines", 0)) + (0 if stock_done else len(lines) - len(refused)),
+        stock_not_synced=(list(progress.get("stock_not_synced") or []) + refused)[:MAX_REPORTED],
+        stock_not_synced_count=int(progress.get("stock_not_synced_count", 0)) + len(refused),
         status="importing" if done < total else "done",
         **({"finished_at": deps.now_text()} if done >= total else {}),
     )
