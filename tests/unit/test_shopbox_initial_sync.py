@@ -176,3 +176,15 @@ def test_the_sync_starts_only_when_the_settings_chose_it(table: Any) -> None:
     with pytest.raises(PermanentError, match="initial_sync is 'none'"):
         initial_sync.start(chosen, table, start_workflow, "now")
     assert started == [] and sync_progress.load(table, chosen.id) is None
+
+
+def test_stock_rackbeat_refuses_is_listed_and_the_rest_of_the_chunk_registered(cafe: Cafe) -> None:
+    # GIVEN the merchant's large coffee in Rackbeat keeps no inventory
+    cafe.item("COF-L")["inventory_enabled"] = False
+    # WHEN the initial sync runs
+    progress = cafe.sync()
+    # THEN its stock is listed as refused, and every other item's stock is registered
+    refused = [reason for reason in progress["stock_not_synced"] if "Rackbeat refused" in reason]
+    assert len(refused) == 1 and refused[0].startswith("stock of item COF-L at location L1: Rackbeat refused it")
+    assert cafe.stock("MUG-1") == {"L1": 12, "L2": 3} and cafe.stock("COF-S") == {"L1": 40}
+    assert progress["stock_lines"] == 3 and progress["skipped"] == 2
