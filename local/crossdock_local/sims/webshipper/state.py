@@ -59,6 +59,8 @@ class AccountState:
     users: dict[str, User] = field(default_factory=dict)  # by lower-cased e-mail
     records: dict[str, dict[int, Record]] = field(default_factory=lambda: {t: {} for t in RESOURCE_TYPES})
     webhook_failures: list[Record] = field(default_factory=list)
+    # webhook id → its signing secret; apart from the records and out of `repr`, so it is never rendered or logged
+    webhook_secrets: dict[int, str] = field(default_factory=dict, repr=False)
     last_ids: dict[str, int] = field(default_factory=dict)
 
     def next_id(self, kind: str) -> int:

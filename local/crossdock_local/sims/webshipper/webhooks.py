@@ -40,6 +40,7 @@ TOPICS = tuple(
 FILTERS: Filterable = {"id": by_id("_id"), "topic": by_text("topic")}
 CONTENT_TYPE = "application/vnd.api+json;charset=utf-8"
 MAX_ATTEMPTS = 6
+SECRET = "secret"  # taken out of the attributes into `AccountState.webhook_secrets`
 
 
 def _attributes(attributes: Record, current: Record | None) -> Record:
@@ -58,7 +59,7 @@ def _attributes(attributes: Record, current: Record | None) -> Record:
     if "enabled" in attributes:
         chosen["enabled"] = bool(flag(attributes["enabled"], "/data/attributes/enabled"))
     if creating or "secret" in attributes:
-        chosen["_secret"] = text(attributes.get("secret"), "/data/attributes/secret", max_length=500) or ""
+        chosen[SECRET] = text(attributes.get("secret"), "/data/attributes/secret", max_length=500) or ""
     if "condition" in attributes:
         if attributes["condition"] is not None and not isinstance(attributes["condition"], dict):
             raise invalid("/data/attributes/condition", "must be an object")
@@ -69,6 +70,7 @@ def _attributes(attributes: Record, current: Record | None) -> Record:
 def register(session: Session, request: SimRequest) -> SimResponse:
     attributes, _ = resource_of(request, "webhooks")
     chosen = _attributes(attributes, None)
+    secret = chosen.pop(SECRET)
     record: Record = {
         "_id": session.account.next_id("webhooks"),
         "enabled": True,
@@ -78,6 +80,7 @@ def register(session: Session, request: SimRequest) -> SimResponse:
         **chosen,
     }
     session.account.of("webhooks")[record["_id"]] = record
+    session.account.webhook_secrets[record["_id"]] = secret
     return jsonapi(201, document(session, "webhooks", record))
 
 
@@ -99,12 +102,17 @@ def show_webhook(session: Session, request: SimRequest, id: str) -> SimResponse:
 def patch_webhook(session: Session, request: SimRequest, id: str) -> SimResponse:
     record = webhook(session, id)
     attributes, _ = resource_of(request, "webhooks")
-    record.update(_attributes(attributes, record))
+    chosen = _attributes(attributes, record)
+    if SECRET in chosen:
+        session.account.webhook_secrets[record["_id"]] = chosen.pop(SECRET)
+    record.update(chosen)
     return jsonapi(200, document(session, "webhooks", record))
 
 
 def delete_webhook(session: Session, request: SimRequest, id: str) -> SimResponse:
-    del session.account.of("webhooks")[webhook(session, id)["_id"]]
+    gone = webhook(session, id)["_id"]
+    del session.account.of("webhooks")[gone]
+    session.account.webhook_secrets.pop(gone, None)
     return jsonapi(204, None)
 
 
@@ -139,8 +147,8 @@ def queue(outbox: WebhookOutbox[Delivery], session: Session, topic: str, kind: s
 
 def headers(state: WebshipperState, delivery: Delivery) -> dict[str, str]:
     account = state.accounts.get(delivery.tenant)
-    hook = account.of("webhooks").get(int(delivery.subscription)) if account else None
-    secret = hook["_secret"] if hook is not None else ""
+    # Signed at send time with the webhook's secret as it is now; a webhook deleted meanwhile signs with nothing.
+    secret = account.webhook_secrets.get(int(delivery.subscription), "") if account else ""
     return {
         "Content-Type": CONTENT_TYPE,
         "User-Agent": "Webshipper",
