@@ -34,6 +34,7 @@ from crossdock_local.server import LocalEndpoint
 from crossdock_local.sims.rackbeat.simulator import RackbeatSimulator
 from crossdock_local.sims.shopbox.simulator import ShopboxSimulator
 from crossdock_local.sims.shopify.simulator import ShopifySimulator
+from crossdock_local.sims.webshipper.simulator import WebshipperSimulator
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SHIPPING_ITEM = "FRAGT"
@@ -126,13 +127,23 @@ class LocalStack:
             self.shopbox = ShopboxSimulator(
                 clock=clock, seed=self._seed, epoch=self.aws.clock.time(), webhook_sink=self.deliver_webhook
             )
+            # Its API is under /_sim/webshipper/<account>/v2 (the account is the real API's subdomain).
+            self.webshipper = WebshipperSimulator(
+                clock=clock, seed=self._seed, epoch=self.aws.clock.time(), webhook_sink=self.deliver_webhook
+            )
             self.endpoint = LocalEndpoint(
                 self._api_call,
-                {"rackbeat": (self.rackbeat, "/api"), "shopify": (self.shopify, ""), "shopbox": (self.shopbox, "")},
+                {
+                    "rackbeat": (self.rackbeat, "/api"),
+                    "shopify": (self.shopify, ""),
+                    "shopbox": (self.shopbox, ""),
+                    "webshipper": (self.webshipper, ""),
+                },
             )
             self.base_url = self.endpoint.start(port=self._port)
             self.publish_webhook_address()
             self.shopify.public_url = f"{self.base_url}/_sim/shopify"
+            self.webshipper.public_url = f"{self.base_url}/_sim/webshipper"
             # Waits for rate limits pass on the stack's virtual clock, like SQS delays and workflow backoff.
             pacing.clock = self.aws.clock
             self.table = boto3.resource("dynamodb", region_name=self.aws.region).Table(self.aws.table_name("Table"))
@@ -160,6 +171,11 @@ class LocalStack:
         """The Shopbox API's base URL on this stack (a connection's `api_base`); seed its clients with
         `self.shopbox.seed_client`, `upsert_product`, `set_stock` and sell with `sell` (docs/simulators.md)."""
         return f"{self.base_url}/_sim/shopbox/api/v3"
+
+    def webshipper_api(self, account: str) -> str:
+        """The Webshipper API's base URL of `account` on this stack (what `https://<account>.api.webshipper.io/v2`
+        is in production); seed it with `self.webshipper.seed_account`, ship with `ship` (docs/simulators.md)."""
+        return f"{self.base_url}/_sim/webshipper/{account}/v2"
 
     def deliver_rackbeat_webhooks(self) -> int:
         """Send what Rackbeat's outbox holds, each after the API call that caused it has answered (the simulator

@@ -14,6 +14,7 @@ import httpx
 import pytest
 from sim_fakes import FakeClock, RecordingSink
 
+from crossdock_local.server import LocalEndpoint
 from crossdock_local.sims.base import transport
 from crossdock_local.sims.webshipper.simulator import WebshipperSimulator
 
@@ -574,3 +575,27 @@ def test_the_snapshot_counts_everything_and_shows_no_secret(account: Account) ->
         assert secret not in state.text
     for secret in (token, api_token, PASSWORD, "webhook-secret-123"):
         assert secret not in repr(account.sim.state)
+
+
+def test_served_under_the_local_endpoint_at_sim_webshipper(account: Account) -> None:
+    # GIVEN the simulator mounted as the local stack mounts it, its links built on the mounted address
+    endpoint = LocalEndpoint(lambda *call: (404, {}, b""), {"webshipper": (account.sim, "")})
+    base = endpoint.start()
+    account.sim.public_url = f"{base}/_sim/webshipper"
+    try:
+        with httpx.Client(base_url=f"{base}/_sim/webshipper") as http:
+            # WHEN a client takes a token and follows a link over real HTTP
+            grant = http.post(
+                f"/{ACCOUNT}/v2/oauth/token",
+                params={"grant_type": "password", "username": EMAIL, "password": PASSWORD},
+            )
+            headers = {"Authorization": f"Bearer {grant.json()['access_token']}", "Accept": JSONAPI}
+            rates = http.get(f"/{ACCOUNT}/v2/shipping_rates", headers=headers)
+            carrier = http.get(rates.json()["data"][0]["relationships"]["carrier"]["links"]["related"], headers=headers)
+            state = http.get("/_control/state")
+        # THEN the API is under /<account>/v2, every link resolves, and the control API is beside it
+        assert rates.status_code == 200 and len(rates.json()["data"]) == 2
+        assert carrier.json()["data"]["attributes"]["alias"] == "gls"
+        assert state.json()["system"] == "webshipper"
+    finally:
+        endpoint.stop()
