@@ -64,6 +64,17 @@ def test_oauth_callback_query_keeps_the_shop_and_masks_code_and_hmac() -> None:
     assert "shop=acme.myshopify.com" in masked and "timestamp=1" in masked
 
 
+def test_a_shopbox_url_keeps_its_client_and_masks_its_query_string_credentials() -> None:
+    # GIVEN a Shopbox call's URL as httpx logs it, with a login token and an API token in the query string
+    line = (
+        'HTTP Request: GET https://api.shopbox.com/api/v3/tags?accessToken=eyQ7tok3n&client=4711&api-token=9f8e7d "200"'
+    )
+    # WHEN it is redacted THEN neither credential is left and the client (not a secret) is
+    masked = redact_text(line)
+    _secretless(masked, "eyQ7tok3n", "9f8e7d")
+    assert "client=4711" in masked
+
+
 def test_token_exchange_form_and_answer_are_masked() -> None:
     form = urlencode({"client_id": "crossdock-1", "client_secret": APP_SECRET, "code": OAUTH_CODE})
     answer = json.dumps({"access_token": ACCESS_TOKEN, "scope": "read_orders", "refresh_token": REFRESH_TOKEN})
@@ -141,7 +152,10 @@ def test_other_objects_become_their_redacted_text() -> None:
         ("shopify_refresh_token", True),
         ("client_secret", True),
         ("code", True),
+        ("accessToken", True),
+        ("api-token", True),
         ("shopify_access_token_expires_at", False),
+        ("client", False),
         ("X-Shopify-Topic", False),
         ("shop", False),
         ("state", False),

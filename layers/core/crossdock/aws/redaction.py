@@ -45,6 +45,7 @@ _SENSITIVE_NAMES = frozenset(
 )
 _SENSITIVE_SUFFIXES = ("_secret", "_token", "_tokens", "_password", "_api_key", "_apikey", "_hmac", "_signature")
 _SENSITIVE_PARTS = ("secret", "password", "hmac_sha256")
+_CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 _SHOPIFY_TOKEN = r"(?<![A-Za-z0-9])shp[a-z]{2,3}_[A-Za-z0-9_\-]+"
 _BEARER = r"(?i:\bbearer)\s+[A-Za-z0-9\-._~+/]+=*"
@@ -65,7 +66,8 @@ _VALUE = re.compile(r"(?!\d+(?![A-Za-z0-9_\-])|" + re.escape(MASK) + r")(?i:(?:b
 
 def is_sensitive_name(name: str) -> bool:
     """Whether a value under this name (header, field, key) is a secret."""
-    normal = name.strip().lower().replace("-", "_").replace(" ", "_")
+    # camelCase splits into words first: Shopbox's `accessToken` is an `access_token` (its query-string credential).
+    normal = _CAMEL_HUMP.sub("_", name.strip()).lower().replace("-", "_").replace(" ", "_")
     return (
         normal in _SENSITIVE_NAMES
         or normal.endswith(_SENSITIVE_SUFFIXES)
