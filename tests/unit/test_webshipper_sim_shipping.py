@@ -306,3 +306,36 @@ def test_the_webhook_fault_switches_of_the_control_api_reach_the_outbox(account:
     control = account.http.put(f"{API.rsplit('/', 3)[0]}/_control/faults", json={"webhook_reorder": True})
     assert control.status_code == 200 and control.json()["webhook_reorder"] is True
     assert account.sim.delivery_faults.reorder is True
+
+
+# ---- tracking events ----------------------------------------------------------------------------------------------
+
+
+def test_a_carrier_scan_is_a_tracking_event_on_the_shipment_and_is_announced(account: Account) -> None:
+    token = account.login()
+    register(account, token, "trackingevent/created")
+    register(account, token, "shipment/updated")
+    order = account.create_order(token)
+    shipment = ship(account, token, order["id"]).json()["data"]
+    number = shipment["attributes"]["tracking_links"][0]["number"]
+    # WHEN the carrier reports the parcel in transit, then delivered
+    account.sim.track(ACCOUNT_NAME, int(shipment["id"]), "in_transit")
+    account.clock.advance(3600)
+    delivered_event = account.sim.track(ACCOUNT_NAME, int(shipment["id"]), "delivered", "Afleveret")["data"]
+    # THEN both are listed, filterable by status and tracking number, linked to the shipment
+    events = account.call("GET", "tracking_events", token, params={"filter[tracking_number]": number}).json()["data"]
+    assert [e["attributes"]["status"] for e in events] == ["in_transit", "delivered"]
+    only = account.call("GET", "tracking_events", token, params={"filter[status]": "delivered"}).json()["data"]
+    assert [e["id"] for e in only] == [delivered_event["id"]]
+    assert only[0]["relationships"]["shipment"]["links"]["related"] == f"{API}shipments/{shipment['id']}"
+    # AND the shipment shows the latest event
+    now = account.call("GET", f"shipments/{shipment['id']}", token).json()["data"]["attributes"]
+    assert now["tracking_links"][0]["latest_transit_event"]["status"] == "delivered"
+    # AND each scan was announced as a tracking event and a shipment update
+    account.sim.deliver()
+    assert [topic for topic, _ in delivered(account)] == ["trackingevent/created", "shipment/updated"] * 2
+    # AND a status the carrier does not report, or a shipment that does not exist, is refused naming it
+    with pytest.raises(ValueError, match="status"):
+        account.sim.track(ACCOUNT_NAME, int(shipment["id"]), "lost_in_space")
+    with pytest.raises(ValueError, match="shipment_id"):
+        account.sim.track(ACCOUNT_NAME, 1, "delivered")

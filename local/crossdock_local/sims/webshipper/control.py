@@ -1,7 +1,7 @@
-"""What a test, the demo or an operator does in Webshipper outside its API: set up an account (users, carriers,
-order channels, shipping rates, drop points), issue an API token, place an order from another channel, ship an
-order (a shipment with carrier, tracking number and URL), delete a user, expire tokens, change the rules. Not part
-of Webshipper.
+"""What a test, the demo or an operator does in Webshipper outside its API: set up an account (users, carriers, order
+channels, shipping rates, drop points), issue an API token, place an order from another channel, ship an order (a
+shipment with carrier, tracking number and URL), report a parcel's progress (tracking events), delete a user, expire
+tokens, change the rules. Not part of Webshipper.
 
 The functions work on the state through a `Session` (the simulator's Python methods call them under its lock);
 the `/_control/...` routes parse a JSON body and call the same functions, so a change made either way follows the
@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from crossdock_local.sims.base import SimRequest, SimResponse, json_response
-from crossdock_local.sims.webshipper import auth, orders, shipments
+from crossdock_local.sims.webshipper import auth, orders, shipments, tracking
 from crossdock_local.sims.webshipper.rules import RulesUpdate
 from crossdock_local.sims.webshipper.session import Handler, Session
 from crossdock_local.sims.webshipper.state import AccountState, Record, User
@@ -151,6 +151,16 @@ def ship(session: Session, order_id: int, body: Record) -> Record:
     return document(session, "shipments", shipments.create(session, attributes, relationships))
 
 
+def track(session: Session, shipment_id: int, status: str, description: str | None = None) -> Record:
+    """The carrier reports on a shipment: a tracking event, announced like Webshipper's own."""
+    return document(session, "tracking_events", tracking.track(session, shipment_id, status, description))
+
+
+class TrackSeed(_Strict):
+    status: str
+    description: str | None = None
+
+
 def _add_carrier(account: AccountState, seed: CarrierSeed) -> int:
     record: Record = {
         "_id": account.next_id("carriers"),
@@ -228,6 +238,12 @@ def post_ship(session: Session, request: SimRequest, name: str, id: str) -> SimR
     return json_response(201, ship(_account(session, name), order_id, body_of(request)))
 
 
+def post_track(session: Session, request: SimRequest, name: str, id: str) -> SimResponse:
+    seed = _parsed(TrackSeed, body_of(request))
+    shipment_id = id_param(id, "shipments")
+    return json_response(201, track(_account(session, name), shipment_id, seed.status, seed.description))
+
+
 def delete_user_route(session: Session, request: SimRequest, name: str, email: str) -> SimResponse:
     delete_user(_account(session, name), email)
     return json_response(204, {})
@@ -253,6 +269,7 @@ ROUTES: tuple[ControlRoute, ...] = (
     ("POST", "/_control/accounts/{name}/api-tokens", post_api_token),
     ("POST", "/_control/accounts/{name}/orders", post_order),
     ("POST", "/_control/accounts/{name}/orders/{id}/ship", post_ship),
+    ("POST", "/_control/accounts/{name}/shipments/{id}/track", post_track),
     ("DELETE", "/_control/accounts/{name}/users/{email}", delete_user_route),
     ("POST", "/_control/accounts/{name}/expire-tokens", post_expire),
     ("PUT", "/_control/rules", put_rules),

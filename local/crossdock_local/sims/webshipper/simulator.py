@@ -39,6 +39,7 @@ from crossdock_local.sims.webshipper import (
     orders,
     rates,
     shipments,
+    tracking,
     views,
     webhooks,
 )
@@ -63,6 +64,7 @@ ROUTES: tuple[Route, ...] = (
     *orders.ROUTES,
     *shipments.ROUTES,
     *drop_points.ROUTES,
+    *tracking.ROUTES,
     *webhooks.ROUTES,
 )
 
@@ -70,7 +72,7 @@ ROUTES: tuple[Route, ...] = (
 class WebshipperSimulator(OutboxSwitches, Simulator):
     """Webshipper API v2 as the fact sheet describes it (see the package docstring).
 
-    Python control API: `seed_account`, `add_api_token`, `delete_user`, `expire_tokens`, `place_order`, `ship`,
+    Python control API: `seed_account`, `add_api_token`, `delete_user`, `expire_tokens`, `place_order`, `ship`, `track`,
     `order`, `shipment`, `account`, `rules` (the guesses' switches), `faults`, `delivery_faults`, `deliver`,
     `pending`, `delivery_log`, `calls_by_route`. `seed` seeds the faults' random source and the webhooks' delivery
     faults (`delivery:<seed>`); `epoch` is the Unix time the clock's present stands for (default: now), so
@@ -193,6 +195,11 @@ class WebshipperSimulator(OutboxSwitches, Simulator):
             body["order_line_ids"] = order_line_ids
         with self._session(account) as session:
             return control.ship(session, order_id, body)
+
+    def track(self, account: str, shipment_id: int, status: str, description: str | None = None) -> Record:
+        """The carrier scans the shipment's parcel (`in_transit`, `delivered`, `returned`, …); answers the event."""
+        with self._session(account) as session:
+            return control.track(session, shipment_id, status, description)
 
     def order(self, account: str, order_id: int) -> Record:
         """An order as `GET /orders/{id}` shows it; KeyError if unknown."""

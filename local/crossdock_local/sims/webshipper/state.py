@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Record = dict[str, Any]
-RESOURCE_TYPES = ("order_channels", "carriers", "shipping_rates", "orders", "shipments", "webhooks")
+RESOURCE_TYPES = (
+    "order_channels",
+    "carriers",
+    "shipping_rates",
+    "orders",
+    "shipments",
+    "tracking_events",
+    "webhooks",
+)
 ID_STARTS = {
     "order_channels": 100,
     "carriers": 200,
@@ -21,6 +29,7 @@ ID_STARTS = {
     "orders": 1000,
     "order_lines": 5000,
     "shipments": 7000,
+    "tracking_events": 8000,
 }
 
 

@@ -40,6 +40,7 @@ RELATIONSHIPS: dict[str, tuple[ToOne | ToMany, ...]] = {
         ToOne("order_channel", "order_channels", "_order_channel"),
     ),
     "order_channels": (ToMany("shipping_rates", "shipping_rates"),),
+    "tracking_events": (ToOne("shipment", "shipments", "shipment_id"),),
     "carriers": (),
     "webhooks": (),
     "oauth_access_tokens": (),
