@@ -239,6 +239,22 @@ def test_expired_tokens_show_in_oauth_access_tokens_without_their_value(account:
     assert token not in answer.text and api_token not in answer.text
 
 
+def test_a_revoked_token_is_401_and_stays_listed_with_its_revoked_at(account: Account) -> None:
+    # GIVEN two tokens of the account
+    api_token = account.sim.add_api_token(ACCOUNT)
+    token = account.login()
+    listed = account.call("GET", "oauth_access_tokens", api_token).json()["data"]
+    grant_id = listed[1]["id"]
+    # WHEN the grant token is revoked THEN it is 401, the other token still works
+    assert account.call("DELETE", f"oauth_access_tokens/{grant_id}", api_token).status_code == 204
+    assert account.call("GET", "orders", token).status_code == 401
+    assert account.call("GET", "orders", api_token).status_code == 200
+    # AND it is listed with the moment it was revoked; an unknown token is 404
+    rows = account.call("GET", "oauth_access_tokens", api_token, params={"filter[id]": grant_id}).json()["data"]
+    assert rows[0]["attributes"]["revoked_at"].endswith("Z")
+    assert account.call("DELETE", "oauth_access_tokens/99999", api_token).status_code == 404
+
+
 # ---- JSON:API -----------------------------------------------------------------------------------------------------
 
 

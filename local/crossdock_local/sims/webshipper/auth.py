@@ -11,14 +11,13 @@ user since deleted (seed 003: deleting the user breaks the link) — see `caller
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
 from crossdock_local.sims.base import SimRequest, SimResponse, json_response
 from crossdock_local.sims.webshipper.listing import by_id, listing
 from crossdock_local.sims.webshipper.session import Route, Session
 from crossdock_local.sims.webshipper.state import AccountState, Record, Token, WebshipperState
-from crossdock_local.sims.webshipper.wire import refuse
+from crossdock_local.sims.webshipper.wire import id_param, jsonapi, not_found, refuse
 
 
 def issue(
@@ -78,6 +77,17 @@ def caller(session: Session, request: SimRequest) -> Token:
     return token
 
 
+def revoke(session: Session, request: SimRequest, id: str) -> SimResponse:
+    """Guess: `DELETE /oauth_access_tokens/{id}` revokes a token of the account (the spec shows `revoked_at`, not how
+    it is set); the token answers 401 from then on and stays listed with its `revoked_at`."""
+    wanted = id_param(id, "oauth_access_tokens")
+    for token in session.state.tokens.values():
+        if token.account == session.account_name and token.id == wanted:
+            token.revoked_at = token.revoked_at or session.timestamp()
+            return jsonapi(204, None)
+    raise not_found("oauth_access_tokens", id)
+
+
 def list_tokens(session: Session, request: SimRequest) -> SimResponse:
     """Doc W1: `expires_in` (an epoch), `scopes`, `revoked_at`; never the token itself."""
     rows = [_token_record(session, t) for t in session.state.tokens.values() if t.account == session.account_name]
@@ -92,7 +102,7 @@ def _token_record(session: Session, token: Token) -> Record:
         "_id": token.id,
         "expires_in": None if token.expires_at is None else epoch(token.expires_at),
         "scopes": [],  # Guess: the spec names scopes but no values; a grant's token may do everything
-        "revoked_at": None if not token.revoked else datetime.fromtimestamp(session.unix_now, UTC).isoformat(),
+        "revoked_at": token.revoked_at,
         "token_type": token.kind,
     }
 
@@ -104,4 +114,5 @@ def _oauth_error(error: str, description: str) -> SimResponse:
 ROUTES: tuple[Route, ...] = (
     ("POST", "/oauth/token", password_grant, "public"),
     ("GET", "/oauth_access_tokens", list_tokens, "token"),
+    ("DELETE", "/oauth_access_tokens/{id}", revoke, "token"),
 )

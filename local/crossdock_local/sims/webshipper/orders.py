@@ -4,8 +4,9 @@ Doc W1: `order_channel` is required (the attribute `order_channel_id` is depreca
 unique per order channel (422 for a second one; the same `ext_ref` in another channel is fine). The status follows
 the rate (behaviour 4): no rate or an unknown one is `missing_rate`; a rate that requires a drop point without one
 is `error` with `error_message`. `PATCH status=dispatched` from outside marks every line dispatched (seen W4);
-`cancelled` or `DELETE` cancels (doc W1 lists both). Every change is announced (`order/created|updated|deleted`),
-our own writes included: no suppress flag is known. A refused write changes nothing.
+`cancelled` or `DELETE` cancels (doc W1 lists both; Guess: `DELETE` removes the order, and is 422 once it has
+shipments). Every change is announced (`order/created|updated|deleted`), our own writes included: no suppress flag
+is known. A refused write changes nothing.
 """
 
 from __future__ import annotations

@@ -56,10 +56,10 @@ class Token:
     user: int | None  # the user an oauth token logged in as
     issued_at: float
     expires_at: float | None  # on the simulator's clock; None never expires
-    revoked: bool = False
+    revoked_at: str | None = None  # ISO 8601, as `GET /oauth_access_tokens` shows it
 
     def live(self, now: float) -> bool:
-        return not self.revoked and (self.expires_at is None or now < self.expires_at)
+        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
 
 
 @dataclass
