@@ -462,6 +462,16 @@ def test_filters_plain_and_with_operators(account: Account) -> None:
     live_format = since[:19] + ".0Z"
     assert ids(**{"filter[updated_at][value]": live_format, "filter[updated_at][operator]": "gt"}) == [third["id"]]
     assert ids(**{"filter[id][value]": first["id"], "filter[id][operator]": "lte"}) == [first["id"]]
+    # an offset reads as one, also when its `+` arrived as a space (sent unencoded)
+    one_hour_ahead = f"{since[:11]}{int(since[11:13]) + 1:02d}{since[13:19]}+01:00"
+    assert ids(**{"filter[updated_at][value]": one_hour_ahead, "filter[updated_at][operator]": "gte"}) == [
+        second["id"],
+        third["id"],
+    ]
+    assert (
+        account.call("GET", f"orders?filter[updated_at]={since[:19]}+00:00", token).json()["data"][0]["id"]
+        == (second["id"])
+    )
     # an unknown field, operator or an uncomparable value is a 400 naming it
     for params in (
         {"filter[colour]": "red"},

@@ -38,7 +38,9 @@ Filterable = dict[str, tuple[Getter, Callable[[str], Any]]]
 
 def parse_time(raw: str) -> datetime | None:
     """ISO 8601 read leniently: `…T14:01:18.000Z` (spec), `…T08:00:08.0Z` (seen live), a date alone."""
-    value = raw.strip().replace("Z", "+00:00").replace(" ", "+", 1) if raw else ""
+    value = raw.strip().replace("Z", "+00:00") if raw else ""
+    # An offset's `+` sent unencoded in a query string arrives as a space.
+    value = re.sub(r" (\d\d:?\d\d)$", r"+\1", value)
     match = re.match(r"^(.*T\d\d:\d\d:\d\d)\.(\d+)(.*)$", value)
     if match:  # fromisoformat wants 3 or 6 fraction digits in 3.11
         value = f"{match[1]}.{match[2][:6].ljust(6, '0')}{match[3]}"

@@ -95,7 +95,7 @@ class WebshipperSimulator(OutboxSwitches, Simulator):
         self.state = WebshipperState()
         self._outbox = WebhookOutbox[Delivery](
             webhook_sink,
-            lambda delivery: webhooks.headers(self.state, delivery),
+            self._delivery_headers,
             max_attempts=webhooks.MAX_ATTEMPTS,
             on_give_up=self._gave_up,
             seed=None if seed is None else f"delivery:{seed}",
@@ -135,6 +135,10 @@ class WebshipperSimulator(OutboxSwitches, Simulator):
     def deliver(self, limit: int | None = None) -> DeliveryReport:
         """Send the webhooks waiting, without the simulator's lock (the receiver may call Webshipper back)."""
         return self.outbox.deliver(limit)
+
+    def _delivery_headers(self, delivery: Delivery) -> dict[str, str]:
+        with self._lock:  # the secret as it is now, read under the lock like every other access to the state
+            return webhooks.headers(self.state, delivery)
 
     def _gave_up(self, delivery: Delivery) -> None:
         last = next((a for a in reversed(self.outbox.log) if a.delivery_id == delivery.delivery_id), None)
