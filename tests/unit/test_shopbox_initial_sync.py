@@ -13,7 +13,7 @@ import pytest
 from shopbox_catalog_fakes import UID_FIELD, VARIANT_FIELD, FakeShopbox, cafe_catalogue, cafe_stock, connection
 
 from crossdock.connectors.rackbeat.client import RackbeatClient
-from crossdock.errors import PermanentError
+from crossdock.errors import PermanentError, RetryableError
 from crossdock.integration import InitialSyncDeps
 from crossdock.integrations.rackbeat_shopbox import catalog_mapping, initial_sync
 from crossdock.integrations.rackbeat_shopbox.connection import RackbeatShopboxConnection
@@ -188,3 +188,26 @@ def test_stock_rackbeat_refuses_is_listed_and_the_rest_of_the_chunk_registered(c
     assert len(refused) == 1 and refused[0].startswith("stock of item COF-L at location L1: Rackbeat refused it")
     assert cafe.stock("MUG-1") == {"L1": 12, "L2": 3} and cafe.stock("COF-S") == {"L1": 40}
     assert progress["stock_lines"] == 3 and progress["skipped"] == 2
+
+
+def test_a_booking_whose_answer_was_lost_is_not_a_failure(cafe: Cafe, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN Rackbeat books the chunk's adjustment and the answer is lost on the way back
+    client = cafe.deps.clients.rackbeat_client
+    real_post = client.post
+    lost: list[str] = []
+
+    def post(path: str, body: Any = None, **params: Any) -> Any:
+        answer = real_post(path, body, **params)
+        if path.endswith("/book") and not lost:
+            lost.append(path)
+            raise RetryableError(f"Rackbeat connection failed on POST {path}: ReadError")
+        return answer
+
+    monkeypatch.setattr(client, "post", post)
+    monkeypatch.setattr(initial_sync.pacing.clock, "sleep", lambda seconds: None)
+    # WHEN the initial sync runs (the booking is tried again, and Rackbeat says it is booked already)
+    progress = cafe.sync()
+    # THEN the sync is done with the stock registered once
+    assert lost and progress["status"] == "done"
+    assert [a["is_booked"] for a in cafe.sim.state(cafe.account).adjustments.values()] == [True]
+    assert cafe.stock("MUG-1") == {"L1": 12, "L2": 3}

@@ -268,8 +268,19 @@ def _stock_registered(rackbeat: RackbeatClient, reason: str) -> bool:
     if found is None:
         return False
     if not found.get("is_booked"):
-        _patiently(lambda: rackbeat.post(f"inventory-adjustments/{found['id']}/book", {}, **rackbeat_products.SUPPRESS))
+        _patiently(lambda: _book(rackbeat, found["id"], reason))
     return True
+
+
+def _book(rackbeat: RackbeatClient, adjustment_id: Any, reason: str) -> None:
+    """Book the adjustment; a booking repeated after its answer was lost is refused as booked already, which is
+    what was wanted."""
+    try:
+        rackbeat.post(f"inventory-adjustments/{adjustment_id}/book", {}, **rackbeat_products.SUPPRESS)
+    except Unprocessable:
+        found = rackbeat_products.find_adjustment(rackbeat, reason)
+        if found is None or not found.get("is_booked"):
+            raise
 
 
 def _register_stock(rackbeat: RackbeatClient, reason: str, lines: list[tuple[str, int, str]]) -> list[str]:
@@ -297,7 +308,7 @@ def _register_stock(rackbeat: RackbeatClient, reason: str, lines: list[tuple[str
             ]
             wanted = [line for i, line in enumerate(wanted) if i not in bad]
             continue
-        rackbeat.post(f"inventory-adjustments/{made['id']}/book", {}, **rackbeat_products.SUPPRESS)
+        _book(rackbeat, made["id"], reason)
         break
     return refused
 
