@@ -7,9 +7,16 @@ reads each item's current quantity from the source and has the target set every 
 quantity is read when the push runs, duplicated or reordered webhooks cannot make an old quantity win, and 10,000
 changes over 2,000 items become ⌈2,000 / batch⌉ batches. Source and target are the integration's
 (`ports.StockSync`).
+
+A source that can share its reads between connections of one stock-master account (`SharedReadSource`) is asked
+with the time of the connection's latest change of the item: it may answer from a read that started after that
+change (another connection's, moments ago) instead of calling the master again, never from an earlier one.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
 
 from crossdock.connections.model import Connection
 from crossdock.model.product import StockLevel
@@ -21,6 +28,15 @@ STOCK_PUSH = "stock.push"
 QUIET_SECONDS = 3.0
 MAX_HOLD_SECONDS = 60.0
 SECONDS_PER_BATCH_RESERVE = 45.0  # stop starting batches when less Lambda time than this is left
+
+
+@runtime_checkable
+class SharedReadSource(Protocol):
+    """A `ports.StockSource` whose reads serve every connection on the same stock-master account."""
+
+    def quantity_after(self, number: str, changed_at: float, table: Any, now: Callable[[], float]) -> int | None:
+        """As `quantity`, from a read that started at or after `changed_at` (a kept one, or a new one)."""
+        ...
 
 
 def push_stock(connection: Connection, sync: StockSync, ports: CommandPorts) -> StockPushReport:
@@ -75,7 +91,10 @@ def _push_batch(
 ) -> None:
     wanted: dict[str, StockLevel] = {}
     for item in batch:
-        quantity = source.quantity(item.number)
+        if isinstance(source, SharedReadSource):
+            quantity = source.quantity_after(item.number, item.last_dirty_at, ports.table, ports.now)
+        else:
+            quantity = source.quantity(item.number)
         if quantity is None:
             report.problems.append(f"{item.number}: {source.missing}")
             continue

@@ -11,6 +11,8 @@ from crossdock.integrations.rackbeat_shopbox import (
     products,
     sales_inbound,
     sales_stream,
+    stock,
+    stock_inbound,
 )
 from crossdock.integrations.rackbeat_shopbox.connection import KIND, RackbeatShopboxConnection
 from crossdock.integrations.rackbeat_shopbox.order_workflow import ORDER_WORKFLOW
@@ -20,9 +22,10 @@ INTEGRATION = Integration(
     kind=KIND,
     connection_model=RackbeatShopboxConnection,
     settings_model=RackbeatShopboxSettings,
-    routes=sales_inbound.ROUTES + products.ROUTES,
+    routes=sales_inbound.ROUTES + products.ROUTES + stock_inbound.ROUTES,
     commands=product_push.COMMANDS,
     order_workflow=ORDER_WORKFLOW,
     poll_streams={**sales_stream.STREAMS, **product_stream.STREAMS},
     initial_sync=initial_sync.INITIAL_SYNC,
+    stock=stock.STOCK,
 )
