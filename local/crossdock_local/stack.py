@@ -185,7 +185,7 @@ class LocalStack:
 
     def webhooks_waiting(self) -> int:
         """Webhooks the simulators hold for Crossdock and have not sent yet (refused ones waiting for a retry too)."""
-        return len(self.rackbeat.pending()) + len(self.shopify.pending())
+        return len(self.rackbeat.pending()) + len(self.shopify.pending()) + len(self.webshipper.pending())
 
     def deliver_webhook(self, url: str, headers: dict[str, str], body: bytes) -> int:
         """How the simulators reach Crossdock: our own routes in-process (as API Gateway would invoke them),
@@ -302,11 +302,13 @@ class LocalStack:
         longer than `execution_timeout` real seconds is an error (long jobs such as an initial sync pass more)."""
         delivered = 0
         while True:
-            # Both simulators' outboxes: what the last round's work made them announce, and retries of refusals.
+            # The simulators' outboxes: what the last round's work made them announce, and retries of refusals.
             shopify, rackbeat = self.shopify.deliver(), self.rackbeat.deliver()
+            webshipper = self.webshipper.deliver()  # gives up after its 6 attempts, so a refusing route ends too
             processed = self.aws.drain(max_rounds=max_rounds, execution_timeout=execution_timeout)
             delivered += processed
             attempted = shopify.delivered + shopify.failed + rackbeat.delivered + rackbeat.failed
+            attempted += webshipper.delivered + webshipper.failed
             if not (attempted or processed) and not self.webhooks_waiting():
                 return delivered
 
