@@ -18,8 +18,17 @@ from typing import Any
 import boto3
 import pytest
 
+from crossdock.connectors.rackbeat.account import RackbeatAccount
+from crossdock.connectors.rackbeat.client import RackbeatClient
+from crossdock.connectors.rackbeat.secret_names import RACKBEAT_API_KEY
+from crossdock.connectors.shopbox.account import ShopboxAccount
+from crossdock.connectors.shopbox.secret_names import SHOPBOX_API_TOKEN
+from crossdock.integrations.rackbeat_shopbox import catalog_mapping, rackbeat_webhooks
+from crossdock.integrations.rackbeat_shopbox.connection import RackbeatShopboxAccounts, RackbeatShopboxConnection
+from crossdock.integrations.rackbeat_shopbox.settings import RackbeatShopboxSettings
+from crossdock.operations import stack_access
 from crossdock.operations.target import target_from_resources
-from crossdock.store import events
+from crossdock.store import connections, events
 from crossdock_local import operator_cli
 from crossdock_local.aws.iam_evaluation import Statement
 from crossdock_local.aws.template import load_template, write_copy
@@ -57,6 +66,12 @@ NOT_EXERCISED = {
     ("ShopifyPushFunctionRole", ("sqs:sendmessage*",)): "a push continued in a new message (out of time, a burst)",
     ("ShopifyPushFunctionRole", ("sqs:changemessagevisibility",)): "a push Shopify still throttles after its retries",
     ("PollFunctionRole", ("scheduler:deleteschedule",)): "a run finding its connection gone before dispatch's cleanup",
+    (
+        "ShopboxPushFunctionRole",
+        ("kms:encrypt",),
+    ): "stores a new Shopbox login token (the run's client has an API token)",
+    ("ShopboxPushFunctionRole", ("sqs:sendmessage*",)): "a push continued in a new message (out of time, a burst)",
+    ("ShopboxPushFunctionRole", ("sqs:changemessagevisibility",)): "a push Shopbox throttled (after its Retry-After)",
     ("OrderStateMachineRole", LOG_DELIVERY): "Step Functions sets up log delivery at deploy, not in executions",
     ("InitialSyncStateMachineRole", LOG_DELIVERY): "Step Functions sets up log delivery at deploy, not in executions",
 }
@@ -192,6 +207,8 @@ def representative_run() -> Iterator[LocalStack]:
         stack.shopify.create_product(domain, {"title": "Product", "variants": [variant]}, emit=False)
         stack.rackbeat.set_stock(connection.rackbeat_account_id, DEMO_SKUS[0], 42, "L1")
         stack.settle()
+        # A stock count in Rackbeat pushed to a Shopbox client's branch (the Shopbox queue and its push function)
+        shopbox_stock_change(stack)
         # A failed order retried by the operator once its item exists
         _, failed = failed_order(stack, connection)
         stack.seed_items(connection.rackbeat_account_id, ["LATE-ITEM"])
@@ -231,6 +248,36 @@ def representative_run() -> Iterator[LocalStack]:
             stack.aws.scheduler.fire(name, schedule_group)
         stack.settle()
         yield stack
+
+
+def shopbox_stock_change(stack: LocalStack) -> None:
+    """A Shopbox connection on a Rackbeat account of its own, its stock webhook registered as activation does, and a
+    count of its one item in Rackbeat, settled; the branch shows the count."""
+    account, api_key = stack.new_rackbeat_account()
+    stack.rackbeat.seed_product(account, "MUG-1", "Krus", "63.20")
+    seeded = stack.shopbox.seed_client("Kaffebaren ApS", branches={"Strøget": ["Kasse 1"]})
+    client, branch = int(seeded["uid"]), int(seeded["branches"][0]["uid"])
+    mug = int(stack.shopbox.upsert_product(client, {"uid": None, "name": "Krus", "sku_code": "MUG-1"})["uid"])
+    rackbeat_base = f"{stack.base_url}/_sim/rackbeat/api/"
+    connection = RackbeatShopboxConnection(
+        id=str(uuid.uuid4()),
+        accounts=RackbeatShopboxAccounts(
+            rackbeat=RackbeatAccount(account_id=account, api_base=rackbeat_base),
+            shopbox=ShopboxAccount(api_base=stack.shopbox_api, client_uid=str(client)),
+        ),
+        settings=RackbeatShopboxSettings.model_validate(
+            {"locations": {str(branch): "L1"}, "sales": {"enabled": False}}
+        ),
+    )
+    connections.save_connection(stack.table, connection)
+    secrets = stack_access.secret_store(stack.operator)
+    secrets.put(connection.id, RACKBEAT_API_KEY, api_key)
+    secrets.put(connection.id, SHOPBOX_API_TOKEN, stack.shopbox.add_api_token(client))
+    catalog_mapping.bind_item(stack.table, connection.id, "MUG-1", str(mug), None, "initial sync")
+    rackbeat_webhooks.register(connection, RackbeatClient(rackbeat_base, api_key), secrets, stack.base_url)
+    stack.rackbeat.set_stock(account, "MUG-1", 12, "L1")
+    stack.settle()
+    assert stack.shopbox.stock(client, branch, mug) == 12
 
 
 def unneeded_statements(stack: LocalStack) -> dict[tuple[str, tuple[str, ...]], Statement]:

@@ -41,7 +41,7 @@ ONBOARDING_LOGICAL_IDS = (
 # are the names of this release's template (what `crossdock dlq --queue` offers, and the order they are shown in);
 # tests/component/test_dead_letter_queues.py holds them to template.yaml.
 DEAD_LETTER_SUFFIX = "DeadLetterQueue"
-DEAD_LETTER_QUEUE_NAMES = ("inbound", "shopify-outbound", "self-check", "poll")
+DEAD_LETTER_QUEUE_NAMES = ("inbound", "shopify-outbound", "shopbox-outbound", "self-check", "poll")
 INBOUND_DEAD_LETTER_QUEUE = "InboundDeadLetterQueue"
 
 

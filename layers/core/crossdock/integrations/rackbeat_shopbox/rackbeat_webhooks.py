@@ -1,0 +1,65 @@
+"""The Rackbeat webhooks a Shopbox connection needs, and registering them: stock events when a branch shows
+Rackbeat's stock (`stock.branch_plan`), product (and BOM) events when products flow from Rackbeat
+(`products.rackbeat_webhooks`). Activation registers them; the self-check re-creates the ones that went missing.
+
+Rackbeat issues a token per webhook, shown only when it is created; the tokens are kept with the connection's
+secrets (`RACKBEAT_WEBHOOK_TOKENS`, as for every kind) so ingest can authenticate the deliveries to
+`/webhooks/rackbeat/<connection id>`. Several connections on one Rackbeat account each register their own.
+"""
+
+from __future__ import annotations
+
+import json
+
+from crossdock.connectors.rackbeat.client import RackbeatClient
+from crossdock.connectors.rackbeat.products import STOCK_EVENTS
+from crossdock.connectors.rackbeat.secret_names import RACKBEAT_WEBHOOK_TOKENS
+from crossdock.integrations.rackbeat_shopbox import products, stock
+from crossdock.integrations.rackbeat_shopbox.connection import RackbeatShopboxConnection
+from crossdock.integrations.rackbeat_shopbox.settings import RackbeatShopboxSettings
+from crossdock.store.secrets import SecretStore
+
+
+def rackbeat_events(settings: RackbeatShopboxSettings) -> list[str]:
+    """Every Rackbeat event these settings need, sorted."""
+    wanted = set(products.rackbeat_webhooks(settings))
+    if stock.branch_plan(settings):
+        wanted |= STOCK_EVENTS
+    return sorted(wanted)
+
+
+def webhook_url(webhook_base_url: str, connection_id: str) -> str:
+    return f"{webhook_base_url.rstrip('/')}/webhooks/rackbeat/{connection_id}"
+
+
+def register(
+    connection: RackbeatShopboxConnection, rackbeat: RackbeatClient, secrets: SecretStore, webhook_base_url: str
+) -> list[str]:
+    """Registers what the settings need and the account lacks (`repair`): at activation nothing is there yet, so
+    that is every event; returns the events registered."""
+    return repair(connection, rackbeat, secrets, webhook_base_url)
+
+
+def repair(
+    connection: RackbeatShopboxConnection, rackbeat: RackbeatClient, secrets: SecretStore, webhook_base_url: str
+) -> list[str]:
+    """Registers the needed webhooks to our address that are missing or switched off; returns their events. The
+    account's list is compared first: a healthy connection costs one listing and gains no token (each creation
+    issues a new one, which ingest would then have to accept for good)."""
+    url = webhook_url(webhook_base_url, connection.id)
+    active = {
+        str(hook.get("event"))
+        for hook in rackbeat.iterate("webhooks", "webhooks")
+        if hook.get("url") == url and hook.get("is_active", True)
+    }
+    missing = [event for event in rackbeat_events(connection.settings) if event not in active]
+    if not missing:
+        return []
+    tokens: list[str] = json.loads(secrets.get(connection.id, RACKBEAT_WEBHOOK_TOKENS) or "[]")
+    for event in missing:
+        token = rackbeat.post("webhooks", {"event": event, "url": url, "is_active": True})["webhook"].get("token")
+        if token and token not in tokens:
+            tokens.append(token)
+        # Kept after each creation: a failure on the next event must not lose a token Rackbeat will send with.
+        secrets.put(connection.id, RACKBEAT_WEBHOOK_TOKENS, json.dumps(tokens))
+    return missing
