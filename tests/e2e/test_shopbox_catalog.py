@@ -18,11 +18,12 @@ from typing import Any
 import pytest
 
 from crossdock.connectors.rackbeat.account import RackbeatAccount
+from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.connectors.rackbeat.secret_names import RACKBEAT_API_KEY
 from crossdock.connectors.shopbox.account import ShopboxAccount
 from crossdock.connectors.shopbox.secret_names import SHOPBOX_API_TOKEN
 from crossdock.flows.poll_schedules import poll_event
-from crossdock.integrations.rackbeat_shopbox import initial_sync, product_push
+from crossdock.integrations.rackbeat_shopbox import initial_sync, product_push, rackbeat_webhooks
 from crossdock.integrations.rackbeat_shopbox.connection import RackbeatShopboxAccounts, RackbeatShopboxConnection
 from crossdock.integrations.rackbeat_shopbox.product_stream import STREAM as PRODUCT_STREAM
 from crossdock.integrations.rackbeat_shopbox.settings import RackbeatShopboxSettings
@@ -57,6 +58,10 @@ class Bakery:
     branches: list[int]
     mug: int  # Shopbox uid of the mug (no variants, SKU MUG-1)
     coffees: list[dict[str, Any]]  # the coffee products as Shopbox shows them
+    api_key: str  # the Rackbeat account's
+
+    def rackbeat_api(self) -> RackbeatClient:
+        return RackbeatClient(f"{self.stack.base_url}/_sim/rackbeat/api/", self.api_key)
 
     def item(self, number: str) -> dict[str, Any]:
         found: dict[str, Any] = self.stack.rackbeat.state(self.account).products[number]
@@ -160,7 +165,7 @@ def bakery(stack: LocalStack, **settings: Any) -> Bakery:
             **settings,
         },
     )
-    return Bakery(stack, connection_id, account, client, branches, int(mug["uid"]), coffees)
+    return Bakery(stack, connection_id, account, client, branches, int(mug["uid"]), coffees, api_key)
 
 
 def expected_items(shop: Bakery) -> dict[str, tuple[str, str | None, int]]:
@@ -282,3 +287,28 @@ def test_in_both_directions_a_rackbeat_change_reaches_shopbox_and_is_not_written
     # AND a second push of the unchanged item does nothing either
     again = product_push.push_item(connection, "MUG-1", "product", ports)  # type: ignore[arg-type]
     assert again.status is EventStatus.SKIPPED
+
+
+def test_a_new_rackbeat_item_becomes_a_shopbox_product_through_its_webhook_and_the_shopbox_queue(
+    stack: LocalStack,
+) -> None:
+    # GIVEN products flowing from Rackbeat, the connection's Rackbeat webhooks registered (as activation does)
+    shop = bakery(stack, product_sync="rackbeat", initial_sync="none")
+    connection = RackbeatShopboxConnection.of(connections.load_connection(stack.table, shop.connection_id))
+    secrets = stack_access.secret_store(stack.operator)
+    registered = rackbeat_webhooks.register(
+        connection, shop.rackbeat_api(), secrets, stack.operator.onboard().webhook_base_url
+    )
+    assert {"product.created", "product.updated"} <= set(registered)
+    # WHEN a tea is made in Rackbeat at 20.00 without VAT
+    body = {"number": "TEA-9", "name": "Te", "sales_price": "20.00", "barcode": "5701234560009", "group": {"number": 1}}
+    shop.rackbeat_api().post("products", body)
+    stack.settle()
+    # THEN its webhook went through ingest, dispatch and the Shopbox queue: Shopbox has it at 25.00 incl. VAT
+    made = [p for p in stack.shopbox.client(shop.client).products.values() if p.get("integration_number") == "TEA-9"]
+    assert len(made) == 1
+    assert (made[0]["name"], made[0]["selling_price"], made[0]["sku_code"]) == ("Te", 2500, "TEA-9")
+    # AND the item names its Shopbox product in the UID field, and the event ended done
+    assert shop.item("TEA-9")["_field_values"] == {UID_FIELD: str(made[0]["uid"])}
+    created = [e for e in events.list_events(stack.table, shop.connection_id) if e["topic"] == "product.created"]
+    assert [e["status"] for e in created] == ["done"], [e["reason"] for e in created]
