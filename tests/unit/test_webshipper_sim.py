@@ -294,6 +294,13 @@ def test_relationship_data_is_a_switch_and_plain_json_is_accepted(account: Accou
         "type": "shipping_rates",
         "id": str(account.home),
     }
+    # AND a to-many relationship carries its linkage too, as its relationship route shows it
+    order_id = answer.json()["data"]["id"]
+    account.sim.ship(ACCOUNT, int(order_id))
+    shown = account.call("GET", f"orders/{order_id}", token).json()["data"]["relationships"]["shipments"]
+    (shipment,) = account.sim.shipments(ACCOUNT)
+    assert shown["data"] == [{"type": "shipments", "id": shipment["id"]}]
+    assert account.call("GET", shown["links"]["self"], token).json() == {"data": shown["data"]}
     # BUT a form body is 415
     form = account.http.post("orders", headers={"Authorization": f"Bearer {token}"}, data={"ext_ref": "x"})
     assert form.status_code == 415

@@ -26,20 +26,21 @@ class ToOne:
 class ToMany:
     name: str
     kind: str
+    key: str  # the related records' private key holding this record's id
 
 
 RELATIONSHIPS: dict[str, tuple[ToOne | ToMany, ...]] = {
     "orders": (
         ToOne("order_channel", "order_channels", "_order_channel"),
         ToOne("shipping_rate", "shipping_rates", "_shipping_rate"),
-        ToMany("shipments", "shipments"),
+        ToMany("shipments", "shipments", "_order"),
     ),
     "shipments": (ToOne("order", "orders", "_order"), ToOne("carrier", "carriers", "_carrier")),
     "shipping_rates": (
         ToOne("carrier", "carriers", "_carrier"),
         ToOne("order_channel", "order_channels", "_order_channel"),
     ),
-    "order_channels": (ToMany("shipping_rates", "shipping_rates"),),
+    "order_channels": (ToMany("shipping_rates", "shipping_rates", "_order_channel"),),
     "tracking_events": (ToOne("shipment", "shipments", "shipment_id"),),
     "carriers": (),
     "webhooks": (),
@@ -67,7 +68,7 @@ def linkage(session: Session, kind: str, record: Record, name: str) -> Record | 
             continue
         if isinstance(spec, ToOne):
             return {"data": _identifier(spec.kind, record.get(spec.key))}
-        rows = _to_many(session, kind, record, spec)
+        rows = _to_many(session, record, spec)
         return {"data": [_identifier(spec.kind, row["_id"]) for row in rows]}
     return None
 
@@ -85,14 +86,13 @@ def _relationship(session: Session, own: str, spec: ToOne | ToMany, record: Reco
     links["related"] = f"{own}/{spec.name}"
     shown = {"links": links}
     if session.rules.relationship_data:
-        shown["data"] = [_identifier(spec.kind, row["_id"]) for row in _to_many(session, "", record, spec)]
+        shown["data"] = [_identifier(spec.kind, row["_id"]) for row in _to_many(session, record, spec)]
     return shown
 
 
-def _to_many(session: Session, kind: str, record: Record, spec: ToMany) -> list[Record]:
-    # orders → shipments (by `_order`), order_channels → shipping_rates (by `_order_channel`).
-    key = "_order" if spec.kind == "shipments" else "_order_channel"
-    return [row for row in session.account.of(spec.kind).values() if row.get(key) == record["_id"]]
+def _to_many(session: Session, record: Record, spec: ToMany) -> list[Record]:
+    rows = session.account.of(spec.kind).values()
+    return sorted((row for row in rows if row.get(spec.key) == record["_id"]), key=lambda row: int(row["_id"]))
 
 
 def _identifier(kind: str, related: object) -> Record | None:
