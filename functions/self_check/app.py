@@ -13,7 +13,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from crossdock import services
 from crossdock.aws.observability import logger, metrics, trace_outbound_http, tracer
 from crossdock.environment import FunctionEnvironment
-from crossdock.integrations.rackbeat_shopify.self_check import SelfCheckDeps, run_self_check
+from crossdock.integrations.rackbeat_shopbox import rackbeat_webhooks
+from crossdock.integrations.rackbeat_shopify.self_check import CheckFailure, SelfCheckDeps, run_self_check
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,6 +42,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         secrets=services.secrets(),
     )
     report = run_self_check(deps)
+    # Shopbox connections: their Rackbeat webhooks only (Shopbox sends none), in the same report.
+    checked, repaired, failed = rackbeat_webhooks.run_self_check(
+        deps.table, clients.rackbeat, deps.secrets, ENV.webhook_base_url
+    )
+    report.checked += checked
+    report.repaired.update(repaired)
+    report.failed.extend(CheckFailure(*failure) for failure in failed)
     metrics.add_metric(name="self_check_connections", unit=MetricUnit.Count, value=report.checked)
     metrics.add_metric(name="self_check_repaired", unit=MetricUnit.Count, value=len(report.repaired))
     for failure in report.failed:

@@ -164,3 +164,25 @@ def test_a_push_shopbox_throttled_returns_after_its_retry_after(stack: LocalStac
     (refused_at, _), (written_at, status) = answers[0], answers[1]
     assert status == 201 and SHOPBOX_RETRY_AFTER <= written_at - refused_at < SHOPBOX_RETRY_AFTER + 30
     assert shop.shown() == (8, 0)
+
+
+def test_the_self_check_re_registers_a_stock_webhook_deleted_in_rackbeat(stack: LocalStack) -> None:
+    # GIVEN the café, whose stock webhook a Rackbeat user deleted
+    account, api_key = rackbeat_account(stack)
+    shop = cafe(stack, account, api_key)
+    rackbeat = RackbeatClient(f"{stack.base_url}/_sim/rackbeat/api/", api_key)
+    url = rackbeat_webhooks.webhook_url(stack.base_url, shop.connection_id)
+    (hook,) = [h for h in rackbeat.iterate("webhooks", "webhooks") if h.get("url") == url]
+    rackbeat.delete(f"webhooks/{hook['id']}")
+    stack.rackbeat.set_stock(account, "MUG-1", 4, "L1")
+    stack.settle()
+    assert shop.shown() == (0, 0)  # nobody heard of that count
+    # WHEN the scheduled self-check runs
+    stack.aws.fire_schedule("SelfCheckSchedule")
+    stack.settle()
+    # THEN it re-registered the webhook and recorded so, and the next count reaches Strøget
+    repaired = [e for e in shop.events() if e["topic"] == rackbeat_webhooks.SELF_CHECK_TOPIC]
+    assert len(repaired) == 1 and "product.stock_changed" in repaired[0]["reason"]
+    stack.rackbeat.set_stock(account, "MUG-1", 6, "L1")
+    stack.settle()
+    assert shop.shown() == (6, 0)

@@ -17,7 +17,7 @@ from shopbox_catalog_fakes import AARHUS, ODENSE, STROGET, UID_FIELD, VARIANT_FI
 
 from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.flows import stock_push
-from crossdock.integrations.rackbeat_shopbox import catalog_mapping, stock
+from crossdock.integrations.rackbeat_shopbox import catalog_mapping, rackbeat_webhooks, stock
 from crossdock.integrations.rackbeat_shopbox.connection import RackbeatShopboxConnection
 from crossdock.ports import StockPushReport
 from crossdock.store import stock as stock_marks
@@ -293,3 +293,15 @@ def test_a_read_older_than_the_connections_latest_change_is_never_used(world: Wo
     world.push(first)
     assert world.rackbeat_reads() == 2
     assert [w[3] for w in world.shopbox.writes[-2:]] == [7, 3] or [w[3] for w in world.shopbox.writes[-2:]] == [3, 7]
+
+
+def test_the_rackbeat_webhooks_follow_the_branch_plan_and_the_product_direction() -> None:
+    # GIVEN settings with mapped branches and products staying in Shopbox: only the stock event
+    assert rackbeat_webhooks.rackbeat_events(connection(product_sync="off").settings) == ["product.stock_changed"]
+    # AND with no branch showing Rackbeat's stock, no stock event
+    assert "product.stock_changed" not in rackbeat_webhooks.rackbeat_events(
+        connection(locations={}, product_sync="off").settings
+    )
+    # AND products from Rackbeat add the product events (beside stock's)
+    both = rackbeat_webhooks.rackbeat_events(connection(product_sync="rackbeat").settings)
+    assert "product.stock_changed" in both and "product.updated" in both

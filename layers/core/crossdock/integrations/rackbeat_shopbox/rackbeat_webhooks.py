@@ -10,14 +10,23 @@ secrets (`RACKBEAT_WEBHOOK_TOKENS`, as for every kind) so ingest can authenticat
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Callable
+from typing import Any
 
+from crossdock.connections.model import Connection, ConnectionState
 from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.connectors.rackbeat.products import STOCK_EVENTS
 from crossdock.connectors.rackbeat.secret_names import RACKBEAT_WEBHOOK_TOKENS
+from crossdock.errors import CrossdockError
 from crossdock.integrations.rackbeat_shopbox import products, stock
-from crossdock.integrations.rackbeat_shopbox.connection import RackbeatShopboxConnection
+from crossdock.integrations.rackbeat_shopbox.connection import KIND, RackbeatShopboxConnection
 from crossdock.integrations.rackbeat_shopbox.settings import RackbeatShopboxSettings
+from crossdock.store import connections, events
+from crossdock.store.events import EventStatus
+from crossdock.store.outcome import finish_event
 from crossdock.store.secrets import SecretStore
+from crossdock.topics import CROSSDOCK_SOURCE
 
 
 def rackbeat_events(settings: RackbeatShopboxSettings) -> list[str]:
@@ -63,3 +72,54 @@ def repair(
         # Kept after each creation: a failure on the next event must not lose a token Rackbeat will send with.
         secrets.put(connection.id, RACKBEAT_WEBHOOK_TOKENS, json.dumps(tokens))
     return missing
+
+
+# The event the self-check records when it repaired a Shopbox connection's webhooks (the Shopify kind's is
+# `shopify/self_check`): only then, so a healthy hour leaves no trace.
+SELF_CHECK_TOPIC = "rackbeat/self_check"
+
+
+def check_connection(
+    connection: RackbeatShopboxConnection,
+    rackbeat: RackbeatClient,
+    secrets: SecretStore,
+    webhook_base_url: str,
+    table: Any,
+) -> list[str]:
+    """The self-check of a Shopbox connection: re-creates its missing Rackbeat webhooks and records what it did;
+    returns them as `rackbeat:<event>`."""
+    hooks = repair(connection, rackbeat, secrets, webhook_base_url)
+    if hooks:
+        sk = events.record_received(
+            table,
+            connection.id,
+            str(uuid.uuid4()),
+            CROSSDOCK_SOURCE,
+            SELF_CHECK_TOPIC,
+            json.dumps({"rackbeat_webhooks": hooks}),
+            events.received_stamp(),
+        )
+        reason = f"re-registered Rackbeat webhooks that were missing or switched off: {', '.join(hooks)}"
+        finish_event(table, connection.id, sk, EventStatus.DONE, reason)
+    return [f"rackbeat:{event}" for event in hooks]
+
+
+def run_self_check(
+    table: Any, rackbeat: Callable[[Connection], RackbeatClient], secrets: SecretStore, webhook_base_url: str
+) -> tuple[int, dict[str, list[str]], list[tuple[str, str, str]]]:
+    """Every active Shopbox connection checked: (how many, connection id → what was re-created, failures as
+    (connection id, failure class, reason)). One connection failing does not stop the others."""
+    checked, repaired, failed = 0, {}, []
+    for connection in connections.list_connections(table):
+        if connection.state is not ConnectionState.ACTIVE or connection.kind != KIND:
+            continue
+        checked += 1
+        try:
+            own = RackbeatShopboxConnection.of(connection)
+            recreated = check_connection(own, rackbeat(own), secrets, webhook_base_url, table)
+        except CrossdockError as failure:
+            failed.append((connection.id, failure.failure_class.value, failure.reason))
+            continue
+        if recreated:
+            repaired[connection.id] = recreated
+    return checked, repaired, failed
