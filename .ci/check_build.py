@@ -1,4 +1,5 @@
-"""Checks what `make build` produced is deployable to Lambda on arm64: every function of the template was built, the
+"""Checks what `make build` produced is deployable to Lambda on arm64: every function of the template was built (and
+every function directory under functions/ is one of them, so a new function left out of the template fails), the
 layer holds the crossdock package and the pinned libraries, every native extension is for aarch64 (none for x86_64,
 which would import-fail on Graviton only once deployed), and functions plus layer stay under Lambda's 250 MB
 unzipped limit."""
@@ -11,11 +12,32 @@ from pathlib import Path
 import yaml
 
 BUILD = Path(".aws-sam/build")
+SOURCE_TEMPLATE = Path("template.yaml")
+FUNCTIONS = Path("functions")
 UNZIPPED_LIMIT = 250 * 1024 * 1024  # Lambda: function and all its layers, unzipped
 
 
 def _size(path: Path) -> int:
     return sum(file.stat().st_size for file in path.rglob("*") if file.is_file())
+
+
+def _unlisted_function_dirs() -> list[str]:
+    """Directories under functions/ with a handler that no function of the source template builds (CodeUri)."""
+
+    class _Loader(yaml.SafeLoader):
+        pass
+
+    # The source template has CloudFormation's short tags (!Ref, !Sub …); only CodeUri is needed, so any tag reads
+    # as its plain value.
+    _Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+    resources = yaml.load(SOURCE_TEMPLATE.read_text(), Loader=_Loader)["Resources"]
+    listed = {
+        str(res["Properties"].get("CodeUri", "")).rstrip("/")
+        for res in resources.values()
+        if res["Type"] == "AWS::Serverless::Function"
+    }
+    on_disk = sorted(path.parent.name for path in FUNCTIONS.glob("*/app.py"))
+    return [name for name in on_disk if f"functions/{name}" not in listed]
 
 
 def main() -> int:
@@ -24,6 +46,7 @@ def main() -> int:
     functions = [name for name, res in resources.items() if res["Type"] == "AWS::Serverless::Function"]
     layers = [name for name, res in resources.items() if res["Type"] == "AWS::Serverless::LayerVersion"]
     problems = [f"{name}: not built" for name in functions + layers if not (BUILD / name).is_dir()]
+    problems += [f"functions/{name}: not a function of template.yaml" for name in _unlisted_function_dirs()]
     layer_bytes = 0
     for layer in layers:
         python = BUILD / layer / "python"
