@@ -18,13 +18,14 @@ from typing import Any
 
 from crossdock.integrations.rackbeat_shopify.settings import RackbeatStatus
 from crossdock.store import events
-from crossdock_local.scenarios import demo_catalog, demo_orders
+from crossdock_local.scenarios import demo_catalog, demo_orders, demo_shopbox
 from crossdock_local.scenarios.demo_catalog import CatalogAudit
 from crossdock_local.sims.shopify.order_generator import varied_orders
 from crossdock_local.stack import ROUNDING_ITEM, SHIPPING_ITEM, LocalStack
 
 DEMO_LOG = Path(tempfile.gettempdir()) / "crossdock-demo.log"
 DEMO_SKUS = [f"SKU-{n:03d}" for n in range(1, 41)]
+SHOPBOX_ITEMS, SHOPBOX_SALES = 12, 60
 
 
 def demo_settings(
@@ -68,12 +69,13 @@ class Audit:
     wall_seconds: float = 0.0
     catalog: CatalogAudit = field(default_factory=CatalogAudit)
     after_sales: demo_orders.AfterSalesAudit = field(default_factory=demo_orders.AfterSalesAudit)
+    shopbox: demo_shopbox.ShopboxAudit = field(default_factory=demo_shopbox.ShopboxAudit)
 
     @property
     def ok(self) -> bool:
         problems = (self.missing, self.duplicated, self.unexpected, self.wrong_stage, self.total_mismatch)
         orders_ok = not any(problems) and self.rackbeat_orders == self.expected_in_rackbeat
-        return orders_ok and not self.needs_attention and self.catalog.ok and self.after_sales.ok
+        return orders_ok and not self.needs_attention and self.catalog.ok and self.after_sales.ok and self.shopbox.ok
 
 
 def rackbeat_stage(order: dict[str, Any], shipments: list[dict[str, Any]], invoice: dict[str, Any] | None) -> str:
@@ -179,6 +181,10 @@ def run_demo(
         result = audit(stack, connection.rackbeat_account_id, connection.shop_domain, connection.connection_id, target)
         result.after_sales = after_sales
         demo_catalog.audit_shops(stack, [connection, outlet], DEMO_SKUS, result.catalog)
+        # A Shopbox café on the same Rackbeat account, after the Shopify audit so it leaves that one alone.
+        result.shopbox = demo_shopbox.run(
+            stack, connection, DEMO_SKUS[:SHOPBOX_ITEMS], demo_catalog.PRODUCT_GROUP, SHOPBOX_SALES, rackbeat_stage
+        )
         demo_catalog.run_initial_sync(stack, demo_settings(target), result.catalog)
         result.api_calls = {
             "rackbeat": stack.rackbeat.calls,
@@ -209,12 +215,13 @@ def render(result: Audit) -> str:
         *[(f"API calls: {system}", str(n)) for system, n in result.api_calls.items()],
         *demo_orders.render(result.after_sales),
         *demo_catalog.render(result.catalog),
+        *demo_shopbox.render(result.shopbox),
         ("Rackbeat 429 answers", str(result.http_429)),
         ("wall time", f"{result.wall_seconds:.1f} s"),
         (
             "RESULT",
             "OK: every paid order reached its target once, totals equal; refunds credited once; products, stock "
-            "and initial sync match"
+            "and initial sync match; every Shopbox sale once at its target, stock equal per branch"
             if result.ok
             else "FAILED",
         ),
@@ -231,4 +238,5 @@ def render(result: Audit) -> str:
         lines.extend(f"{title}: {item}" for item in items[:10])
     lines.extend(f"catalog: {problem}" for problem in demo_catalog.problems(result.catalog))
     lines.extend(f"after sales: {problem}" for problem in result.after_sales.problems[:10])
+    lines.extend(f"shopbox: {problem}" for problem in result.shopbox.problems[:10])
     return "\n".join(lines)

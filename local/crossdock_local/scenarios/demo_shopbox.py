@@ -1,0 +1,232 @@
+"""The demo's Shopbox part: a café with two branches on the demo's Rackbeat account, its till sales polled into
+Rackbeat, then an audit printed beside the Shopify one.
+
+The client is onboarded as production onboards it (`crossdock.operations.onboarding.create_shopbox_connection`:
+the Rackbeat key and the Shopbox login tested, the settings checked, the secrets stored), with a location map (each
+branch draws from its own Rackbeat location) and a category map. Sales are rung up at both tills with the
+simulator's `sell_varied`, and the `sales#baskets` stream runs on the virtual clock every `poll_minutes`, as its
+schedule would. The audit reads the simulators' state, not Crossdock's: every basket once in Rackbeat, at the
+target, with the basket's total; and per branch, Shopbox's count of each product equal to its Rackbeat location's.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from crossdock.flows.poll_schedules import poll_event
+from crossdock.integrations.rackbeat_shopbox.install import ShopboxCredentials
+from crossdock.integrations.rackbeat_shopbox.sales_order import basket_reference
+from crossdock.integrations.rackbeat_shopbox.sales_stream import STREAM
+from crossdock.operations import onboarding
+from crossdock.store import events
+from crossdock_local.stack import LocalConnection, LocalStack
+
+USERNAME = "ejer@kaffebaren.dk"
+PASSWORD = "kaffe-og-kage-2026"  # the simulator's login, made up for the demo
+POS_CUSTOMER = 900
+BRANCHES = {"Strøget": ("L1", "Kasse 1"), "Aarhus C": ("L2", "Kasse 1")}  # branch → (Rackbeat location, register)
+TARGET = "invoiced_and_shipped"
+POLL_MINUTES = 5
+STOCK_PER_BRANCH = 500
+
+StageOf = Callable[[dict[str, Any], list[dict[str, Any]], dict[str, Any] | None], str]
+
+
+@dataclass
+class ShopboxAudit:
+    """What the Shopbox part produced, checked against what Shopbox holds."""
+
+    branches: int = 0
+    sales: int = 0
+    polls: int = 0
+    rackbeat_orders: int = 0
+    per_branch: Counter[str] = field(default_factory=Counter)
+    per_stage: Counter[str] = field(default_factory=Counter)
+    missing: list[str] = field(default_factory=list)
+    duplicated: list[str] = field(default_factory=list)
+    wrong_stage: list[str] = field(default_factory=list)
+    wrong_location: list[str] = field(default_factory=list)
+    total_mismatch: list[str] = field(default_factory=list)
+    stock_compared: int = 0
+    stock_wrong: list[str] = field(default_factory=list)
+    needs_attention: Counter[str] = field(default_factory=Counter)
+    shopbox_calls: int = 0
+
+    @property
+    def problems(self) -> list[str]:
+        found = [
+            *(f"missing: {x}" for x in self.missing),
+            *(f"duplicated: {x}" for x in self.duplicated),
+            *(f"wrong stage: {x}" for x in self.wrong_stage),
+            *(f"wrong location: {x}" for x in self.wrong_location),
+            *(f"total mismatch: {x}" for x in self.total_mismatch),
+            *(f"stock: {x}" for x in self.stock_wrong),
+            *(f"needs attention: {reason} ×{n}" for reason, n in self.needs_attention.items()),
+        ]
+        return found
+
+    @property
+    def ok(self) -> bool:
+        return self.sales > 0 and not self.problems and self.rackbeat_orders == self.sales
+
+
+@dataclass
+class Cafe:
+    """The Shopbox client as the demo set it up: its connection, branches and the products it sells."""
+
+    connection_id: str
+    client: int
+    account: int
+    branches: dict[int, str]  # branch uid → its Rackbeat location
+    products: dict[int, str]  # Shopbox product uid → Rackbeat item number (its SKU)
+
+
+def set_up(stack: LocalStack, rackbeat: LocalConnection, skus: list[str], group: int) -> Cafe:
+    """A Shopbox client on `rackbeat`'s account: two branches with a till each, a tag mapped to `group`, the
+    items of `skus` as Shopbox products at their Rackbeat price with VAT, counted alike in Shopbox and Rackbeat;
+    then the connection, through the operator's onboarding."""
+    account = rackbeat.rackbeat_account_id
+    sim = stack.rackbeat
+    sim.seed_location(account, "L2", "Butik Aarhus")
+    sim.seed_customer(account, POS_CUSTOMER, "Butikssalg")
+    seeded = stack.shopbox.seed_client(
+        "Kaffebaren ApS",
+        username=USERNAME,
+        password=PASSWORD,
+        branches={name: [register] for name, (_, register) in BRANCHES.items()},
+        tags=["Kaffe"],
+    )
+    client = int(seeded["uid"])
+    tag = int(seeded["tags"][0]["id"])
+    branches = {int(b["uid"]): BRANCHES[b["name"]][0] for b in seeded["branches"]}
+    products: dict[int, str] = {}
+    items = sim.state(account).products
+    for sku in skus:
+        # The demo's items are priced without VAT in Rackbeat; Shopbox shows the till price, VAT included.
+        price = int(Decimal(str(items[sku]["sales_price"])) * 125)
+        product = stack.shopbox.upsert_product(
+            client, {"uid": None, "name": f"Vare {sku}", "selling_price": price, "sku_code": sku, "tag": tag}
+        )
+        products[int(product["uid"])] = sku
+        for branch, location in branches.items():
+            sim.set_stock(account, sku, STOCK_PER_BRANCH, location)
+            stack.shopbox.set_stock(client, branch, int(product["uid"]), STOCK_PER_BRANCH)
+    created = onboarding.create_shopbox_connection(
+        stack.operator,
+        rackbeat_api_key=rackbeat.rackbeat_api_key,
+        shopbox=ShopboxCredentials(username=USERNAME, password=PASSWORD),
+        settings={
+            "locations": {str(branch): location for branch, location in branches.items()},
+            "categories": {str(tag): group},
+            "default_category_group": group,
+            "sales": {"customer_number": POS_CUSTOMER, "poll_minutes": POLL_MINUTES, "rackbeat_status": TARGET},
+        },
+    )
+    if created.state != "active":
+        raise RuntimeError(f"the Shopbox connection is {created.state}: {created.missing_references}")
+    stack.settle()
+    return Cafe(created.connection_id, client, account, branches, products)
+
+
+def poll(stack: LocalStack, cafe: Cafe) -> dict[str, Any]:
+    """One run of the sales stream `poll_minutes` on (as its schedule would), and what it queued worked off."""
+    stack.aws.clock.advance(POLL_MINUTES * 60)
+    result = stack.aws.invoke("PollFunction", poll_event(cafe.connection_id, STREAM))
+    if result.error is not None:
+        raise RuntimeError(f"the Shopbox sales poll failed: {result.error}")
+    stack.settle()
+    payload: dict[str, Any] = result.payload
+    return payload
+
+
+def run_sales(stack: LocalStack, cafe: Cafe, sales: int, rounds: int = 4) -> int:
+    """`sales` varied sales at both tills, spread over `rounds` poll intervals, then one more run for the last."""
+    polls = 0
+    for n in range(rounds):
+        stack.shopbox.sell_varied(cafe.client, sales // rounds + (n < sales % rounds))
+        poll(stack, cafe)
+        polls += 1
+    poll(stack, cafe)
+    return polls + 1
+
+
+def audit(stack: LocalStack, cafe: Cafe, stage_of: StageOf, result: ShopboxAudit) -> ShopboxAudit:
+    state = stack.rackbeat.state(cafe.account)
+    by_reference: dict[str, list[dict[str, Any]]] = {}
+    for order in state.orders.values():
+        by_reference.setdefault(str(order.get("other_reference", "")), []).append(order)
+    baskets = stack.shopbox.baskets(cafe.client)
+    result.branches = len(cafe.branches)
+    result.sales = len(baskets)
+    for basket in baskets:
+        reference = basket_reference(str(basket["uid"]), str(cafe.client))
+        found = by_reference.get(reference, [])
+        result.per_branch[cafe.branches[int(basket["branch"])]] += 1
+        if not found:
+            result.missing.append(reference)
+            continue
+        result.rackbeat_orders += 1
+        if len(found) > 1:
+            result.duplicated.append(reference)
+        _audit_order(result, state, found[0], basket, cafe, stage_of)
+    for branch, location in cafe.branches.items():
+        for product, sku in cafe.products.items():
+            result.stock_compared += 1
+            shopbox = stack.shopbox.stock(cafe.client, branch, product)
+            rackbeat = stack.rackbeat.product_stock(cafe.account, sku, location)
+            if Decimal(shopbox) != rackbeat:
+                result.stock_wrong.append(f"{sku} at {location}: Shopbox {shopbox}, Rackbeat {rackbeat}")
+    for event in events.list_events(stack.table, cafe.connection_id):
+        if event["status"] == "needs_attention":
+            result.needs_attention[str(event.get("reason", ""))[:110]] += 1
+    result.shopbox_calls = sum(stack.shopbox.calls_by_route.values())
+    return result
+
+
+def _audit_order(
+    result: ShopboxAudit, state: Any, order: dict[str, Any], basket: dict[str, Any], cafe: Cafe, stage_of: StageOf
+) -> None:
+    reference = str(order.get("other_reference"))
+    shipments = [s for s in state.shipments.values() if s.get("order_number") == order["number"]]
+    invoices = [i for i in state.invoices.values() if i.get("order_number") == order["number"]]
+    stage = stage_of(order, shipments, invoices[0] if invoices else None)
+    result.per_stage[stage] += 1
+    if stage != TARGET:
+        result.wrong_stage.append(f"{reference}: {stage}")
+    location = cafe.branches[int(basket["branch"])]
+    if any(line.get("location_id") != location for line in order.get("lines", [])):
+        result.wrong_location.append(f"{reference}: not all lines from {location}")
+    total = Decimal(int(basket["total"])) / 100
+    if Decimal(str(order["total"])) != total:
+        result.total_mismatch.append(f"{reference}: Rackbeat {order['total']} vs Shopbox {total}")
+
+
+def run(
+    stack: LocalStack, rackbeat: LocalConnection, skus: list[str], group: int, sales: int, stage_of: StageOf
+) -> ShopboxAudit:
+    """The whole Shopbox part on the demo's running stack."""
+    cafe = set_up(stack, rackbeat, skus, group)
+    result = ShopboxAudit()
+    result.polls = run_sales(stack, cafe, sales)
+    return audit(stack, cafe, stage_of, result)
+
+
+def render(result: ShopboxAudit) -> list[tuple[str, str]]:
+    return [
+        ("shopbox: branches / sales rung up", f"{result.branches} / {result.sales}"),
+        ("  sales per location", ", ".join(f"{k} {v}" for k, v in sorted(result.per_branch.items()))),
+        ("  poll runs / Rackbeat orders", f"{result.polls} / {result.rackbeat_orders}"),
+        *[(f"  at stage {stage}", str(n)) for stage, n in sorted(result.per_stage.items())],
+        (
+            "  missing / duplicated / wrong stage",
+            f"{len(result.missing)} / {len(result.duplicated)} / {len(result.wrong_stage)}",
+        ),
+        ("  wrong location / total mismatch", f"{len(result.wrong_location)} / {len(result.total_mismatch)}"),
+        ("  stock compared / wrong", f"{result.stock_compared} / {len(result.stock_wrong)}"),
+        ("  needs attention", str(sum(result.needs_attention.values()))),
+        ("  API calls: shopbox", str(result.shopbox_calls)),
+    ]
