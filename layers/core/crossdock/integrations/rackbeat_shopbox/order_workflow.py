@@ -3,25 +3,29 @@ invoice as far as `sales.rackbeat_status` says; and the cancellation of a basket
 
 The workflow is the order workflow every kind shares (`statemachines/order.asl.json`, `flows.order_stages`), named
 after connection + basket uid by dispatch, so a basket the poll sends twice starts it once. Each stage is idempotent:
-`transfer` looks for the order by the basket's reference before it reads the basket and creates one (a retry after
-Rackbeat committed and the response was lost finds it), and book, ship and invoice are the Rackbeat connector's own
-idempotent steps (`connectors.rackbeat.orders`), shared with the Shopify kind.
+`transfer` looks for the order by the basket's reference before it creates one from the basket's detail (which
+dispatch read from Shopbox into the event), so a retry after Rackbeat committed and the response was lost finds
+it; book, ship and invoice are the Rackbeat connector's own idempotent steps (`connectors.rackbeat.orders`), shared
+with the Shopify kind.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
+
 from crossdock.connections.model import Connection
 from crossdock.connectors.rackbeat import orders as rackbeat
+from crossdock.connectors.shopbox.shapes import Basket
 from crossdock.errors import FailureClass, PermanentError
 from crossdock.integrations.rackbeat_shopbox import cancellation, sales_order
 from crossdock.integrations.rackbeat_shopbox.connection import RackbeatShopboxConnection
 from crossdock.integrations.rackbeat_shopbox.settings import RackbeatShopboxSettings
 from crossdock.ports import StagePorts
-from crossdock.store import attempts, mappings
+from crossdock.store import attempts, events, mappings
 from crossdock.store.events import EventStatus
-from crossdock.store.outcome import finish_event
+from crossdock.store.outcome import finish_event, first_error
 from crossdock.workflow_names import attempt_name, execution_name, sibling_execution
 
 SYSTEM = "shopbox"  # the mapping table's system of a basket: `MAP#order#shopbox#<basket uid>`
@@ -117,19 +121,27 @@ def transfer(
     reference = sales_order.basket_reference(uid, client_uid(connection))
     existing = rackbeat.find_order_by_reference(client, reference)
     if existing is None:
-        basket = ports.clients.shopbox(connection).basket(uid)
-        if basket is None:
-            raise PermanentError(f"basket {uid}: Shopbox has no such basket (deleted?)", FailureClass.VALIDATION)
-        if basket.canceled:
-            mappings.mark_cancelled_if_unmapped(table, connection.id, "order", SYSTEM, uid)
-            reason = f"Shopbox basket {uid} is cancelled; it is not transferred"
-            return _settle(context, EventStatus.SKIPPED, reason, ports)
+        basket = _basket(context, ports)
         items = sales_order.RackbeatItems(client, settings.uid_field_id, settings.variant_field_id)
         sale = sales_order.read_sale(basket, client_uid(connection), settings, items)
         existing = rackbeat.create_draft(client, sales_order.order_body(sale, settings))
     number = int(existing["number"])
     mappings.put_mapping(table, connection.id, "order", SYSTEM, uid, str(number), status="transferred")
     return {**context, "rackbeat_order": number}
+
+
+def _basket(context: dict[str, Any], ports: StagePorts) -> Basket:
+    """The basket's detail as dispatch read it from Shopbox into the event."""
+    event = events.load_event(ports.table, context["connection_id"], context["event_sk"])
+    if event is None:
+        raise PermanentError(f"event {context['event_sk']} is gone from the event log", FailureClass.BUG)
+    try:
+        return Basket.model_validate_json(event["payload"])
+    except ValidationError as invalid:
+        raise PermanentError(
+            f"basket {context['order_id']}: the event holds no basket detail ({first_error(invalid)})",
+            FailureClass.VALIDATION,
+        ) from None
 
 
 def record_done(context: dict[str, Any], target: str, ports: StagePorts) -> None:

@@ -10,6 +10,7 @@ ended without a result, never a second order of one that has one.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -20,7 +21,7 @@ from crossdock.integrations.rackbeat_shopbox.order_workflow import SYSTEM
 from crossdock.integrations.rackbeat_shopbox.sales_stream import CANCELLED_TOPIC, SOLD_TOPIC, SOURCE
 from crossdock.integrations.rackbeat_shopbox.settings import RackbeatShopboxSettings
 from crossdock.ports import DispatchPorts, InboundEvent
-from crossdock.store import mappings
+from crossdock.store import events, mappings
 from crossdock.store.outcome import Outcome, first_error
 from crossdock.topics import CROSSDOCK_SOURCE
 from crossdock.workflow_names import execution_name
@@ -59,12 +60,23 @@ def _already(event: InboundEvent, uid: str, ports: DispatchPorts) -> Outcome | N
 
 
 def _start_order(event: InboundEvent, uid: str, ports: DispatchPorts, redrive: str | None) -> Outcome:
+    """Reads the basket's detail from Shopbox (its lines: list rows have none) into the event's payload, where the
+    workflow's transfer reads it, and starts the basket's workflow. Read here, not in the workflow: dispatch may
+    refresh an expired Shopbox login (it stores the new token), the order steps only decrypt."""
     settings = _settings(event)
     if settings.sales.customer_number is None:
         return Outcome.needs_attention(
             f"Shopbox basket {uid}: sales.customer_number: no Rackbeat customer for sales at the till"
         )
+    if ports.clients is None:
+        return Outcome.needs_attention(f"{event.topic} cannot be handled here: no Shopbox reader", FailureClass.BUG)
     connection = event.connection
+    basket = ports.clients.shopbox(connection).basket(uid)
+    if basket is None:
+        return Outcome.skipped(f"Shopbox has no basket {uid} (deleted, or another client's uid)")
+    if basket.canceled:
+        return Outcome.skipped(f"Shopbox basket {uid} is cancelled; a cancelled sale is not transferred")
+    events.replace_payload(ports.table, connection.id, event.sk, json.dumps(basket.model_dump(mode="json")))
     workflow_input = {
         "kind": "order",  # the workflow's first state routes on it (order, refund, cancel)
         "connection_id": connection.id,
@@ -110,23 +122,13 @@ def basket_cancelled(event: InboundEvent, ports: DispatchPorts) -> Outcome:
 
 
 def basket_sync(event: InboundEvent, ports: DispatchPorts) -> Outcome:
-    """An operator's manual sync: the basket is read from Shopbox as it is now, then transferred unless it is in
-    Rackbeat already or cancelled."""
+    """An operator's manual sync: transferred unless it is in Rackbeat already, or cancelled, or unknown to
+    Shopbox."""
     try:
         uid = _uid(event.payload, "basket_uid")
     except ValueError as invalid:
         return Outcome.needs_attention(f"{SYNC_TOPIC} payload is invalid: {first_error(invalid)}")
-    already = _already(event, uid, ports)
-    if already is not None:
-        return already
-    if ports.clients is None:
-        return Outcome.needs_attention(f"{SYNC_TOPIC} cannot be handled here: no Shopbox reader", FailureClass.BUG)
-    basket = ports.clients.shopbox(event.connection).basket(uid)
-    if basket is None:
-        return Outcome.skipped(f"Shopbox has no basket {uid} (deleted, or another client's uid)")
-    if basket.canceled:
-        return Outcome.skipped(f"Shopbox basket {uid} is cancelled; a cancelled sale is not transferred")
-    return _start_order(event, uid, ports, event.redrive or "operator")
+    return _already(event, uid, ports) or _start_order(event, uid, ports, event.redrive or "operator")
 
 
 ROUTES = (
