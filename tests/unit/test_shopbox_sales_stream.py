@@ -389,3 +389,13 @@ def test_two_polls_at_once_are_excluded_by_the_lease(till: Till) -> None:
     # THEN the second was skipped without reading, and the sale was sent once
     assert second[0].skipped is not None and "being polled by another run" in second[0].skipped
     assert first.failure is None and till.sent() == ["970"]
+
+
+def test_a_first_run_that_sees_only_older_sales_does_not_set_the_cursor_back(till: Till) -> None:
+    # GIVEN a till whose only sale was made two days ago
+    till.shopbox.add(wire_basket(980, T0 - 2 * 86_400))
+    # WHEN the stream is polled for the first time
+    till.poll()
+    # THEN nothing is sent, and the cursor is not before the window it read (the next run must not reach back to it)
+    assert till.queued == []
+    assert moment(till.cursor or "") >= T0 - 35 * MINUTE

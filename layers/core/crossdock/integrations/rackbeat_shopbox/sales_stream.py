@@ -138,8 +138,9 @@ def poll_baskets(connection: Connection, since: str | None, until: str, ports: P
     started = _epoch(until)
     # A first run (just activated) looks back one interval and the overlap: to about when its schedule was made.
     window_start = _epoch(since) if since is not None else started - sales.poll_minutes * 60 - overlap
-    # Where the run started from (on Shopbox's clock); a first run has none and starts from what it sees.
-    cursor = window_start + overlap if since is not None else None
+    # Where the run started from (on Shopbox's clock); a first run has none: its window's start is its floor, so a
+    # till whose newest basket is older never sets the cursor back before what was read.
+    cursor = window_start + overlap if since is not None else window_start
     daily = since is not None and daily_reread(started, sales.poll_minutes)
     reach = window_start - DAY if daily else window_start
     shopbox = ports.clients.shopbox(connection)
@@ -162,11 +163,11 @@ def poll_baskets(connection: Connection, since: str | None, until: str, ports: P
     newest = max((row.tstamp for row in reading.baskets.values()), default=None)
     if not reading.complete:
         # Newest first, the baskets between `reach` and where it stopped are unread: the next run starts here again.
-        position = cursor if cursor is not None else reach + overlap
+        position = cursor if since is not None else window_start + overlap
     elif newest is None:
-        position = cursor if cursor is not None else started
+        position = cursor if since is not None else started
     else:
-        position = max(cursor, newest) if cursor is not None else newest
+        position = max(cursor, newest)
     report: dict[str, Any] = {
         "reach": _position(reach),
         "daily_reread": daily,
