@@ -45,9 +45,12 @@ serve: $(STAMP)
 # cold import of the ingest handler, and AWS cost per 1,000 orders (~5 minutes for its 200 orders).
 # The full chaos run (issue 5): 2,000 orders with refunds and stock changes under faults; prints the figures and
 # fails unless nothing was lost, duplicated or mismatched. `make test` runs a small one (tests/chaos).
+# Then Shopbox's (issue 14): till sales at two branches polled into Rackbeat under Shopbox's and Rackbeat's faults.
 CHAOS_ORDERS ?= 2000
+CHAOS_SHOPBOX_SALES ?= 1000
 chaos: $(STAMP)
 	$(BIN)/crossdock chaos --orders $(CHAOS_ORDERS)
+	$(BIN)/crossdock chaos-shopbox --sales $(CHAOS_SHOPBOX_SALES)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest_work.py

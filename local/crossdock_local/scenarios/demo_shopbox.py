@@ -85,11 +85,10 @@ class Cafe:
     products: dict[int, str]  # Shopbox product uid → Rackbeat item number (its SKU)
 
 
-def set_up(stack: LocalStack, rackbeat: LocalConnection, skus: list[str], group: int) -> Cafe:
-    """A Shopbox client on `rackbeat`'s account: two branches with a till each, a tag mapped to `group`, the
-    items of `skus` as Shopbox products at their Rackbeat price with VAT, counted alike in Shopbox and Rackbeat;
-    then the connection, through the operator's onboarding."""
-    account = rackbeat.rackbeat_account_id
+def set_up(stack: LocalStack, account: int, api_key: str, skus: list[str], group: int) -> Cafe:
+    """A Shopbox client on the Rackbeat `account` (whose key is `api_key`): two branches with a till each, a tag
+    mapped to `group`, the items of `skus` as Shopbox products at their Rackbeat price with VAT, counted alike in
+    Shopbox and Rackbeat; then the connection, through the operator's onboarding."""
     sim = stack.rackbeat
     sim.seed_location(account, "L2", "Butik Aarhus")
     sim.seed_customer(account, POS_CUSTOMER, "Butikssalg")
@@ -117,7 +116,7 @@ def set_up(stack: LocalStack, rackbeat: LocalConnection, skus: list[str], group:
             stack.shopbox.set_stock(client, branch, int(product["uid"]), STOCK_PER_BRANCH)
     created = onboarding.create_shopbox_connection(
         stack.operator,
-        rackbeat_api_key=rackbeat.rackbeat_api_key,
+        rackbeat_api_key=api_key,
         shopbox=ShopboxCredentials(username=USERNAME, password=PASSWORD),
         settings={
             "locations": {str(branch): location for branch, location in branches.items()},
@@ -209,7 +208,7 @@ def run(
     stack: LocalStack, rackbeat: LocalConnection, skus: list[str], group: int, sales: int, stage_of: StageOf
 ) -> ShopboxAudit:
     """The whole Shopbox part on the demo's running stack."""
-    cafe = set_up(stack, rackbeat, skus, group)
+    cafe = set_up(stack, rackbeat.rackbeat_account_id, rackbeat.rackbeat_api_key, skus, group)
     result = ShopboxAudit()
     result.polls = run_sales(stack, cafe, sales)
     return audit(stack, cafe, stage_of, result)
