@@ -92,6 +92,12 @@ def test_shopbox_initial_sync_runs_small() -> None:
     assert ": done, 60/60 done, 60 items created (60 in Rackbeat)" in printed and _functions_log(printed)
 
 
+def test_shopbox_sales_runs_small_and_its_audit_passes() -> None:
+    printed = _run("shopbox_sales.py", "--sales", "20")
+    assert "sale-to-Rackbeat delay p50 / poll interval:" in printed and "Rackbeat calls per sale:" in printed
+    assert "Shopbox sales: 20 at two branches" in printed and "audit: OK" in printed and _functions_log(printed)
+
+
 def test_cost_per_order_runs_small_and_its_audit_passes() -> None:
     printed = _run("cost_per_order.py", "--orders", "5")
     assert "audit: every paid order reached its target once" in printed

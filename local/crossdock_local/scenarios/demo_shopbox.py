@@ -131,9 +131,9 @@ def set_up(stack: LocalStack, account: int, api_key: str, skus: list[str], group
     return Cafe(created.connection_id, client, account, branches, products)
 
 
-def poll(stack: LocalStack, cafe: Cafe) -> dict[str, Any]:
+def poll(stack: LocalStack, cafe: Cafe, advance_seconds: float = POLL_MINUTES * 60) -> dict[str, Any]:
     """One run of the sales stream `poll_minutes` on (as its schedule would), and what it queued worked off."""
-    stack.aws.clock.advance(POLL_MINUTES * 60)
+    stack.aws.clock.advance(advance_seconds)
     result = stack.aws.invoke("PollFunction", poll_event(cafe.connection_id, STREAM))
     if result.error is not None:
         raise RuntimeError(f"the Shopbox sales poll failed: {result.error}")
