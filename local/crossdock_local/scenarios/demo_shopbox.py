@@ -32,6 +32,7 @@ BRANCHES = {"Strøget": ("L1", "Kasse 1"), "Aarhus C": ("L2", "Kasse 1")}  # bra
 TARGET = "invoiced_and_shipped"
 POLL_MINUTES = 5
 STOCK_PER_BRANCH = 500
+UID_FIELD, VARIANT_FIELD = 71, 72  # the Rackbeat custom item fields holding the Shopbox UIDs (SPEC §2)
 
 StageOf = Callable[[dict[str, Any], list[dict[str, Any]], dict[str, Any] | None], str]
 
@@ -92,6 +93,8 @@ def set_up(stack: LocalStack, account: int, api_key: str, skus: list[str], group
     sim = stack.rackbeat
     sim.seed_location(account, "L2", "Butik Aarhus")
     sim.seed_customer(account, POS_CUSTOMER, "Butikssalg")
+    sim.seed_field(account, UID_FIELD, "Shopbox UID felt ID", type="text")
+    sim.seed_field(account, VARIANT_FIELD, "Shopbox variasjonsfelt ID", type="text")
     seeded = stack.shopbox.seed_client(
         "Kaffebaren ApS",
         username=USERNAME,
@@ -111,6 +114,8 @@ def set_up(stack: LocalStack, account: int, api_key: str, skus: list[str], group
             client, {"uid": None, "name": f"Vare {sku}", "selling_price": price, "sku_code": sku, "tag": tag}
         )
         products[int(product["uid"])] = sku
+        # The merchant's own link of item and product: a stock push finds the Shopbox product by it.
+        sim.set_field_value(account, sku, UID_FIELD, str(product["uid"]), emit=False)
         for branch, location in branches.items():
             sim.set_stock(account, sku, STOCK_PER_BRANCH, location)
             stack.shopbox.set_stock(client, branch, int(product["uid"]), STOCK_PER_BRANCH)
@@ -119,6 +124,8 @@ def set_up(stack: LocalStack, account: int, api_key: str, skus: list[str], group
         rackbeat_api_key=api_key,
         shopbox=ShopboxCredentials(username=USERNAME, password=PASSWORD),
         settings={
+            "uid_field_id": str(UID_FIELD),
+            "variant_field_id": str(VARIANT_FIELD),
             "locations": {str(branch): location for branch, location in branches.items()},
             "categories": {str(tag): group},
             "default_category_group": group,
