@@ -494,7 +494,13 @@ def test_status_counts_failures_by_class_per_connection(
     (mine,) = [c for c in report["connections"] if c["connection_id"] == shop.id]
     assert (mine["state"], mine["backlog"], mine["failures"]) == ("active", 0, {"unmapped": 1})
     assert report["inbound"]["waiting"] == 2
-    assert [q["name"] for q in report["dead_letters"]] == ["inbound", "shopify-outbound", "self-check", "poll"]
+    assert [q["name"] for q in report["dead_letters"]] == [
+        "inbound",
+        "shopify-outbound",
+        "shopbox-outbound",
+        "self-check",
+        "poll",
+    ]
     code, table, _ = cli(capsys, target, "status")
     assert code == 0 and "1 (unmapped 1)" in table and "inbound queue: 2 waiting" in table
 

@@ -118,7 +118,7 @@ def test_every_dead_letter_queue_shows_in_dlq_and_status(stack: LocalStack) -> N
     assert operator_cli.run(["dlq", "show", "--json"], target, shown) == 0
     assert operator_cli.run(["status", "--json"], target, status) == 0
     # THEN each of them is there with its message
-    expected = {"inbound", "shopify-outbound", "self-check", "poll"}
+    expected = {"inbound", "shopify-outbound", "shopbox-outbound", "self-check", "poll"}
     assert len(dead_letter_ids) == len(expected)
     assert {report["queue"]: report["waiting"] for report in json.loads(shown.getvalue())} == dict.fromkeys(expected, 1)
     assert {q["name"]: q["waiting"] for q in json.loads(status.getvalue())["dead_letters"]} == dict.fromkeys(
