@@ -34,7 +34,7 @@ from crossdock_local.stack import LocalConnection, LocalStack
 
 _shops = itertools.count(1)
 INBOUND_MAX_RECEIVES = 5  # template.yaml, InboundQueue's RedrivePolicy
-OUTBOUND_MAX_RECEIVES = 10  # template.yaml, ShopifyOutboundQueue's RedrivePolicy
+OUTBOUND_MAX_RECEIVES = 30  # template.yaml, ShopifyOutboundQueue's RedrivePolicy
 
 
 @pytest.fixture(scope="module")
@@ -366,7 +366,7 @@ def test_shop_command_dead_letters_keep_their_group_and_status_shows_the_backlog
     (mine,) = [c for c in report["connections"] if c["connection_id"] == shop.id]
     assert (mine["backlog"], mine["failures"]) == (1, {})
     assert mine["last_event"]["event_id"] == waiting["event_id"]
-    # WHEN the push fails ten times, the command lands in the FIFO dead-letter queue
+    # WHEN the push fails as many times as the queue allows, the command lands in the FIFO dead-letter queue
     keep_failing(stack, "ShopifyOutboundQueue", OUTBOUND_MAX_RECEIVES)
     (report_dlq,) = cli_json(capsys, target, "dlq", "show", "--queue", "shopify-outbound")
     (letter,) = report_dlq["messages"]
