@@ -5,7 +5,9 @@ They act on the same targets as the looking commands (`--stack` and `--local`), 
 with `--stack` the target also gets the stack's KMS key, initial-sync workflow, poll schedule group and webhook
 address (`aws_target(onboarding=True)`). Secrets are never taken as arguments, where shell history and `ps` would
 show them: from a file (`--rackbeat-api-key-file`), an environment variable (`CROSSDOCK_RACKBEAT_API_KEY`,
-`CROSSDOCK_SHOPIFY_CLIENT_SECRET`), or typed at a prompt that does not echo.
+`CROSSDOCK_SHOPIFY_CLIENT_SECRET`, `CROSSDOCK_SHOPBOX_PASSWORD`, `CROSSDOCK_SHOPBOX_API_TOKEN`), or typed at a
+prompt that does not echo. `connections create --kind rackbeat_shopbox` takes the Shopbox login (`--shopbox-user`,
+the password as a secret) or `--shopbox-api-token-file`, and `--shopbox-client` when the login acts for several.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from crossdock.integrations.rackbeat_shopbox.activation import Applied as ShopboxApplied
+from crossdock.integrations.rackbeat_shopbox.connection import KIND as SHOPBOX_KIND
+from crossdock.integrations.rackbeat_shopbox.install import ShopboxCredentials
 from crossdock.integrations.rackbeat_shopify.connection import KIND
 from crossdock.operations import initial_sync, lifecycle, onboarding, settings_input
 from crossdock.operations import settings as connection_settings
@@ -30,6 +35,8 @@ Command = Callable[[OperatorTarget, argparse.Namespace], str]
 AddCommand = Callable[[Any, str, Command, str], argparse.ArgumentParser]
 RACKBEAT_API_KEY_ENV = "CROSSDOCK_RACKBEAT_API_KEY"
 SHOPIFY_CLIENT_SECRET_ENV = "CROSSDOCK_SHOPIFY_CLIENT_SECRET"
+SHOPBOX_PASSWORD_ENV = "CROSSDOCK_SHOPBOX_PASSWORD"
+SHOPBOX_API_TOKEN_ENV = "CROSSDOCK_SHOPBOX_API_TOKEN"
 BAR_WIDTH = 30
 
 
@@ -47,9 +54,11 @@ def add_commands(commands: Any, connection_commands: Any, command: AddCommand) -
         return parser
 
     create = onboarding_command(connection_commands, "create", _create, "a new connection, waiting for the install")
-    create.add_argument("--kind", default=KIND, help=f"the connection's kind (default {KIND})")
-    create.add_argument("--shop", required=True, help="the shop's *.myshopify.com domain")
-    create.add_argument("--shopify-client-id", required=True, help="the Shopify app's client id")
+    create.add_argument(
+        "--kind", default=KIND, choices=(KIND, SHOPBOX_KIND), help=f"the connection's kind (default {KIND})"
+    )
+    create.add_argument("--shop", help=f"{KIND}: the shop's *.myshopify.com domain")
+    create.add_argument("--shopify-client-id", help=f"{KIND}: the Shopify app's client id")
     create.add_argument(
         "--shopify-client-secret-file",
         type=Path,
@@ -59,6 +68,20 @@ def add_commands(commands: Any, connection_commands: Any, command: AddCommand) -
         "--rackbeat-api-key-file",
         type=Path,
         help=f"file holding the merchant's Rackbeat API key (default: ${RACKBEAT_API_KEY_ENV}, or asked for)",
+    )
+    create.add_argument("--shopbox-user", help=f"{SHOPBOX_KIND}: the Shopbox login's e-mail (its password is a secret)")
+    create.add_argument(
+        "--shopbox-password-file",
+        type=Path,
+        help=f"{SHOPBOX_KIND}: file holding the login's password (default: ${SHOPBOX_PASSWORD_ENV}, or asked for)",
+    )
+    create.add_argument(
+        "--shopbox-api-token-file",
+        type=Path,
+        help=f"{SHOPBOX_KIND}: file holding a Shopbox API token, instead of a login (or ${SHOPBOX_API_TOKEN_ENV})",
+    )
+    create.add_argument(
+        "--shopbox-client", help=f"{SHOPBOX_KIND}: the Shopbox client (company) uid, when the login acts for several"
     )
     _settings_input(create)
     for name, run, help_text in (
@@ -134,6 +157,15 @@ def _secret(path: Path | None, variable: str, prompt: str) -> str:
 
 
 def _create(target: OperatorTarget, args: argparse.Namespace) -> str:
+    if args.kind == SHOPBOX_KIND:
+        return _create_shopbox(target, args)
+    missing = [
+        option
+        for option, value in (("--shop", args.shop), ("--shopify-client-id", args.shopify_client_id))
+        if not value
+    ]
+    if missing:
+        raise UsageError(f"a {KIND} connection needs {' and '.join(missing)}")
     created = onboarding.create_connection(
         target,
         args.kind,
@@ -161,6 +193,46 @@ def _create(target: OperatorTarget, args: argparse.Namespace) -> str:
             *_links(created),
         ]
     )
+
+
+def _create_shopbox(target: OperatorTarget, args: argparse.Namespace) -> str:
+    if args.shop or args.shopify_client_id:
+        raise UsageError(f"--shop and --shopify-client-id are for {KIND} connections, not {SHOPBOX_KIND}")
+    created = onboarding.create_shopbox_connection(
+        target,
+        rackbeat_api_key=_secret(args.rackbeat_api_key_file, RACKBEAT_API_KEY_ENV, "the Rackbeat API key"),
+        shopbox=_shopbox_credentials(args),
+        settings=_document(args, {}),
+    )
+    if args.json:
+        return out.as_json(created)
+    login = f"login {created.shopbox_username}" if created.shopbox_username else "an API token"
+    name = f" ({created.shopbox_client_name})" if created.shopbox_client_name else ""
+    lines = [
+        f"connection {created.connection_id} created ({created.kind}): {created.state}",
+        f"rackbeat        account {created.rackbeat_account_id} (Rackbeat accepted the API key)",
+        f"shopbox         client {created.shopbox_client_uid}{name} with {login}; {created.shopbox_branches} branches",
+        f"settings        version {created.settings_version}",
+        f"secrets stored  {', '.join(created.secret_names)} (KMS-encrypted; names only)",
+    ]
+    if created.schedules:
+        lines.append("poll schedules  " + ", ".join(f"{stream} {what}" for stream, what in created.schedules.items()))
+    lines += [f"missing: {missing}" for missing in created.missing_references]
+    if created.missing_references:
+        lines.append("Add what is missing (or change the settings) and run `settings set`: that activates it.")
+    return "\n".join(lines)
+
+
+def _shopbox_credentials(args: argparse.Namespace) -> ShopboxCredentials:
+    if args.shopbox_api_token_file is not None or (not args.shopbox_user and os.environ.get(SHOPBOX_API_TOKEN_ENV)):
+        if args.shopbox_user:
+            raise UsageError("give either --shopbox-user (and its password) or a Shopbox API token, not both")
+        token = _secret(args.shopbox_api_token_file, SHOPBOX_API_TOKEN_ENV, "the Shopbox API token")
+        return ShopboxCredentials(api_token=token, client_uid=args.shopbox_client)
+    if not args.shopbox_user:
+        raise UsageError(f"a {SHOPBOX_KIND} connection needs --shopbox-user (or --shopbox-api-token-file)")
+    password = _secret(args.shopbox_password_file, SHOPBOX_PASSWORD_ENV, f"the Shopbox password of {args.shopbox_user}")
+    return ShopboxCredentials(username=args.shopbox_user, password=password, client_uid=args.shopbox_client)
 
 
 def _links(created: onboarding.CreatedConnection) -> list[str]:
@@ -239,7 +311,7 @@ def _settings_validate(target: OperatorTarget, args: argparse.Namespace) -> str:
     return "\n".join(
         [
             f"the settings are valid for connection {checked.connection_id} (against version "
-            f"{checked.based_on_version} and its Rackbeat account); nothing was saved",
+            f"{checked.based_on_version} and its accounts); nothing was saved",
             *_changes(checked.changes),
         ]
     )
@@ -255,6 +327,8 @@ def _settings_set(target: OperatorTarget, args: argparse.Namespace) -> str:
         return out.as_json(saved)
     applied = saved.applied
     lines = [f"settings version {saved.version} saved for connection {saved.connection_id}", *_changes(saved.changes)]
+    if isinstance(applied, ShopboxApplied):
+        return "\n".join(lines + _shopbox_applied(applied))
     if applied.not_applied:
         lines.append(f"webhooks and schedules: not changed ({applied.not_applied})")
     else:
@@ -265,6 +339,13 @@ def _settings_set(target: OperatorTarget, args: argparse.Namespace) -> str:
             "poll schedules      " + ", ".join(f"{stream} {what}" for stream, what in applied.schedules.items()),
         ]
     return "\n".join(lines)
+
+
+def _shopbox_applied(applied: ShopboxApplied) -> list[str]:
+    if applied.not_applied:
+        return [f"schedules: not changed ({applied.not_applied})"]
+    schedules = ", ".join(f"{stream} {what}" for stream, what in applied.schedules.items()) or "-"
+    return [*(["connection activated"] if applied.activated else []), f"poll schedules      {schedules}"]
 
 
 def _changes(found: list[str]) -> list[str]:

@@ -99,5 +99,9 @@ def local_onboarding(resources: Any, clients: Any, base_url: str, description: s
     """The embedded stack's onboarding: webhooks come to `crossdock serve`'s endpoint, and connections created
     there talk to the simulators it serves under `/_sim/<system>`."""
     base = base_url.rstrip("/")
-    api_bases = {"shopify": f"{base}/_sim/shopify", "rackbeat": f"{base}/_sim/rackbeat/api/"}
+    api_bases = {
+        "shopify": f"{base}/_sim/shopify",
+        "rackbeat": f"{base}/_sim/rackbeat/api/",
+        "shopbox": f"{base}/_sim/shopbox/api/v3",
+    }
     return onboarding_from_resources(resources, clients, base, description, api_bases)

@@ -1,5 +1,6 @@
 """Creating a connection (issue 13): checked against Rackbeat, stored `installing` with its secrets encrypted, and
-the Shopify install link the shop owner opens.
+the Shopify install link the shop owner opens; or, for a Shopbox POS (issue 14), checked against Rackbeat and
+Shopbox, stored, and activated at once (`create_shopbox_connection`: it has no install to wait for).
 
 Nothing is stored until everything has been checked: the shop domain, the app's credentials, the settings, and
 the API key, with Rackbeat itself (the settings' Rackbeat references are looked up too, and what the account lacks
@@ -15,8 +16,15 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from crossdock.connections.model import ConnectionState
 from crossdock.connectors.rackbeat.account import RACKBEAT_API
 from crossdock.connectors.rackbeat.client import RackbeatClient
+from crossdock.connectors.shopbox.account import SHOPBOX_API
+from crossdock.integrations.rackbeat_shopbox import activation as shopbox_activation
+from crossdock.integrations.rackbeat_shopbox import install as shopbox_install
+from crossdock.integrations.rackbeat_shopbox import onboarding as shopbox_onboarding
+from crossdock.integrations.rackbeat_shopbox.connection import KIND as SHOPBOX_KIND
+from crossdock.integrations.rackbeat_shopbox.install import ShopboxCredentials
 from crossdock.integrations.rackbeat_shopify import onboarding
 from crossdock.integrations.rackbeat_shopify.connection import KIND
 from crossdock.operations import stack_access
@@ -59,6 +67,9 @@ def create_connection(
     reported in `missing_references`."""
     if kind not in stack_access.ONBOARDED_KINDS:
         raise Refused(f"kind {kind!r}: connections of kind {', '.join(stack_access.ONBOARDED_KINDS)} can be created")
+    if kind != KIND:
+        # Each kind asks for its own accounts; a Shopbox POS is created with its login (`create_shopbox_connection`).
+        raise Refused(f"kind {kind!r}: a shop's domain and Shopify app are for {KIND} connections")
     stack = target.onboard()
     new = onboarding.NewConnection(
         shop_domain=shop_domain,
@@ -102,6 +113,89 @@ def create_connection(
         app_url=links.app_url,
         redirect_url=links.redirect_url,
         secret_names=sorted(prepared.secrets),
+        missing_references=[str(problem) for problem in prepared.missing_references],
+    )
+
+
+@dataclass(frozen=True)
+class CreatedShopboxConnection:
+    connection_id: str
+    kind: str
+    state: str  # active, or installing while the settings name what an account lacks
+    rackbeat_account_id: int | None
+    shopbox_client_uid: str
+    shopbox_client_name: str | None
+    shopbox_username: str | None  # None: an API token
+    shopbox_branches: int  # read with the chosen client, the connection's last test
+    settings_version: int
+    secret_names: list[str]  # stored encrypted; their values are never shown
+    schedules: dict[str, str] = field(default_factory=dict)  # poll stream → created (when activated)
+    # What the settings name that an account lacks: fix it there or in the settings (settings set activates).
+    missing_references: list[str] = field(default_factory=list)
+
+
+def create_shopbox_connection(
+    target: OperatorTarget,
+    *,
+    rackbeat_api_key: str,
+    shopbox: ShopboxCredentials,
+    settings: dict[str, Any] | None = None,
+) -> CreatedShopboxConnection:
+    """Stores a new `rackbeat_shopbox` connection and activates it when its settings' references all exist.
+    Refuses (`Rejected`, every problem listed: a wrong password, a Shopbox client to choose with the choices, the
+    settings' rules) and stores nothing when the input is wrong or either platform refuses it."""
+    stack = target.onboard()
+    new = shopbox_onboarding.NewShopboxConnection(
+        rackbeat_api_key=rackbeat_api_key,
+        shopbox=shopbox,
+        settings=settings or {},
+        rackbeat_api_base=stack.api_bases.get("rackbeat", RACKBEAT_API),
+        shopbox_api_base=stack.api_bases.get("shopbox", SHOPBOX_API),
+    )
+    connection_id = str(uuid.uuid4())
+    rackbeat = RackbeatClient(
+        new.rackbeat_api_base, new.rackbeat_api_key.strip() or "-", timeout_seconds=_RACKBEAT_TIMEOUT_SECONDS
+    )
+    sign_in = shopbox_install.ConnectorSignIn(new.shopbox_api_base, timeout_seconds=_RACKBEAT_TIMEOUT_SECONDS)
+    try:
+        with stack_access.platform_calls("testing the Rackbeat key and the Shopbox login; nothing was saved"):
+            prepared = shopbox_onboarding.prepare(connection_id, new, rackbeat, sign_in)
+    except shopbox_onboarding.ConnectionRefused as refused:
+        raise Rejected("the connection was not created, nothing was saved", refused.problems) from None
+    finally:
+        rackbeat.close()
+        sign_in.close()
+    secrets = stack_access.secret_store(target)
+    sealed = [secrets.sealed(connection_id, name, value) for name, value in prepared.secrets.items()]
+    connection = prepared.connection
+    try:
+        connections.save_connection(target.table, connection, with_items=sealed)
+    except connections.AccountTaken as taken:
+        existing = connections.connection_for_account(target.table, SHOPBOX_KIND, taken.system, taken.identity)
+        raise Refused(
+            f"{taken.system} client {taken.identity} already has a connection ({existing}); nothing was saved"
+        ) from None
+    state, schedules = connection.state, {}
+    if prepared.ready:
+        with stack_access.platform_calls(
+            f"connection {connection.id} is saved (installing), but making its poll schedules "
+            "(run `settings set` without changes to activate it)"
+        ):
+            applied = shopbox_activation.activate(target.table, connection, stack_access.poll_schedules(target))
+        state, schedules = ConnectionState.ACTIVE, applied.schedules
+    shopbox_account = connection.accounts.shopbox
+    return CreatedShopboxConnection(
+        connection_id=connection.id,
+        kind=connection.kind,
+        state=state.value,
+        rackbeat_account_id=connection.accounts.rackbeat.account_id,
+        shopbox_client_uid=shopbox_account.client_uid,
+        shopbox_client_name=shopbox_account.client_name,
+        shopbox_username=shopbox_account.username,
+        shopbox_branches=prepared.branch_count,
+        settings_version=connection.settings_version,
+        secret_names=sorted(prepared.secrets),
+        schedules=schedules,
         missing_references=[str(problem) for problem in prepared.missing_references],
     )
 

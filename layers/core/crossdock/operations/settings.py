@@ -5,6 +5,10 @@ name, looked up in the connection's Rackbeat account — and lists every problem
 `set` runs the same checks, stores the next version with optimistic concurrency (a save based on a version that is
 no longer the stored one is refused, `settings_save.SettingsConflict`), then brings the connection's webhooks and
 poll schedules in line (`settings_effects`): that part is the product's, here only called.
+
+Each kind brings its own checks, save and effects; a `rackbeat_shopbox` connection's references are looked up in
+Rackbeat and Shopbox, and its save moves its poll schedules (or, while it is still installing, activates it:
+`integrations.rackbeat_shopbox.activation`).
 """
 
 from __future__ import annotations
@@ -13,14 +17,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crossdock.integrations.clients import ConnectionClients
+from crossdock.integrations.rackbeat_shopbox import activation as shopbox_activation
+from crossdock.integrations.rackbeat_shopbox import settings_check as shopbox_check
+from crossdock.integrations.rackbeat_shopbox import settings_save as shopbox_save
+from crossdock.integrations.rackbeat_shopbox.connection import RackbeatShopboxConnection
+from crossdock.integrations.rackbeat_shopbox.settings import RackbeatShopboxSettings
 from crossdock.integrations.rackbeat_shopify import settings_effects, settings_save
-from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
 from crossdock.integrations.rackbeat_shopify.settings import RackbeatShopifySettings, SettingProblem
 from crossdock.integrations.rackbeat_shopify.settings_check import settings_problems_of
 from crossdock.operations import stack_access
 from crossdock.operations.errors import Refused, Rejected, refusal
 from crossdock.operations.settings_input import changes
+from crossdock.operations.stack_access import OnboardedConnection
 from crossdock.operations.target import OperatorTarget
+
+# What a save set in motion: the Shopify kind's webhooks and schedules, or the Shopbox kind's schedules.
+Applied = settings_effects.SettingsApplied | shopbox_activation.Applied
 
 
 class SettingsRefused(Rejected, settings_save.SettingsRejected):  # type: ignore[misc]  # both keep `problems`
@@ -55,11 +67,11 @@ class SettingsSaved:
     version: int
     saved_at: str | None
     changes: list[str]
-    applied: settings_effects.SettingsApplied = field(default_factory=settings_effects.SettingsApplied)
+    applied: Applied = field(default_factory=settings_effects.SettingsApplied)
 
 
 def show_settings(target: OperatorTarget, connection_id: str) -> SettingsView:
-    connection = stack_access.load(target, connection_id)
+    connection = stack_access.load_onboarded(target, connection_id)
     return SettingsView(
         connection.id,
         connection.state.value,
@@ -89,6 +101,8 @@ def set_settings(
     secrets = stack_access.secret_store(target)
     clients = stack_access.connection_clients(target, secrets)
     checked = _checked(target, current, document, clients, "the settings were not saved")
+    if isinstance(current, RackbeatShopboxConnection):
+        return _set_shopbox(target, current, document, checked)
     try:
         # The references were looked up just now; the save checks its own rules again, and the version.
         updated = settings_save.update_settings(
@@ -113,8 +127,39 @@ def set_settings(
     return SettingsSaved(saved.connection_id, saved.version, saved.saved_at, saved.changes, applied)
 
 
-def _current(target: OperatorTarget, connection_id: str, expected_version: int | None) -> RackbeatShopifyConnection:
-    current = stack_access.load(target, connection_id)
+def _set_shopbox(
+    target: OperatorTarget,
+    current: RackbeatShopboxConnection,
+    document: dict[str, Any],
+    checked: RackbeatShopifySettings | RackbeatShopboxSettings,
+) -> SettingsSaved:
+    try:
+        # Both accounts' references were looked up just now; the save checks its own rules again, and the version.
+        updated = shopbox_save.update_settings(
+            target.table,
+            current.id,
+            document,
+            expected_version=current.settings_version,
+            rackbeat=None,
+            shopbox=None,
+        )
+    except shopbox_save.SettingsRejected as rejected:
+        raise SettingsRefused("the settings were not saved", rejected.problems) from None
+    except shopbox_save.SettingsConflict as conflict:
+        raise Refused(str(conflict)) from None
+    with stack_access.platform_calls(
+        f"settings version {updated.settings_version} is saved, but "
+        + ("activating the connection" if current.state.value == "installing" else "moving its poll schedules")
+        + " (run `settings set` again without changes to retry)"
+    ):
+        applied = shopbox_activation.apply_saved_settings(target.table, updated, stack_access.poll_schedules(target))
+    return SettingsSaved(
+        updated.id, updated.settings_version, updated.settings_saved_at, _changes(current, checked), applied
+    )
+
+
+def _current(target: OperatorTarget, connection_id: str, expected_version: int | None) -> OnboardedConnection:
+    current = stack_access.load_onboarded(target, connection_id)
     if expected_version is not None and expected_version != current.settings_version:
         raise Refused(str(settings_save.SettingsConflict(current.id, expected_version, current.settings_version)))
     return current
@@ -122,18 +167,27 @@ def _current(target: OperatorTarget, connection_id: str, expected_version: int |
 
 def _checked(
     target: OperatorTarget,
-    current: RackbeatShopifyConnection,
+    current: OnboardedConnection,
     document: dict[str, Any],
     clients: ConnectionClients,
     refusal: str,
-) -> RackbeatShopifySettings:
-    with stack_access.platform_calls("looking up the settings' references in Rackbeat; nothing was saved"):
-        rackbeat = clients.rackbeat(current, paced=False)
-        settings, problems = settings_problems_of(document, rackbeat, current, target.table)
+) -> RackbeatShopifySettings | RackbeatShopboxSettings:
+    settings: RackbeatShopifySettings | RackbeatShopboxSettings | None
+    if isinstance(current, RackbeatShopboxConnection):
+        with stack_access.platform_calls(
+            "looking up the settings' references in Rackbeat and Shopbox; nothing was saved"
+        ):
+            settings, problems = shopbox_check.settings_problems_of(
+                document, clients.rackbeat(current, paced=False), clients.shopbox(current), current
+            )
+    else:
+        with stack_access.platform_calls("looking up the settings' references in Rackbeat; nothing was saved"):
+            rackbeat = clients.rackbeat(current, paced=False)
+            settings, problems = settings_problems_of(document, rackbeat, current, target.table)
     if problems or settings is None:
         raise SettingsRefused(refusal, problems)
     return settings
 
 
-def _changes(current: RackbeatShopifyConnection, wanted: RackbeatShopifySettings) -> list[str]:
+def _changes(current: OnboardedConnection, wanted: RackbeatShopifySettings | RackbeatShopboxSettings) -> list[str]:
     return changes(current.settings.model_dump(mode="json"), wanted.model_dump(mode="json"))

@@ -15,6 +15,8 @@ from crossdock import registry
 from crossdock.errors import CrossdockError
 from crossdock.flows.poll_schedules import PollSchedules
 from crossdock.integrations.clients import ConnectionClients
+from crossdock.integrations.rackbeat_shopbox.connection import KIND as SHOPBOX_KIND
+from crossdock.integrations.rackbeat_shopbox.connection import RackbeatShopboxConnection
 from crossdock.integrations.rackbeat_shopify.connection import KIND, RackbeatShopifyConnection
 from crossdock.operations.errors import NotFound, Refused
 from crossdock.operations.target import OperatorTarget
@@ -22,7 +24,9 @@ from crossdock.store import connections
 from crossdock.store.secrets import SecretStore
 
 # The kinds these operations can onboard; another kind's connection is refused by name.
-ONBOARDED_KINDS = (KIND,)
+ONBOARDED_KINDS = (KIND, SHOPBOX_KIND)
+# A connection of one of them, as its kind's own (the settings commands take either).
+OnboardedConnection = RackbeatShopifyConnection | RackbeatShopboxConnection
 
 
 def secret_store(target: OperatorTarget) -> SecretStore:
@@ -40,10 +44,18 @@ def poll_schedules(target: OperatorTarget) -> PollSchedules:
 
 
 def load(target: OperatorTarget, connection_id: str) -> RackbeatShopifyConnection:
+    """A `rackbeat_shopify` connection, for the commands only that kind has (install link, initial sync, pause …)."""
+    found = load_onboarded(target, connection_id)
+    if not isinstance(found, RackbeatShopifyConnection):
+        raise Refused(f"connection {connection_id} is {found.kind}: this command is for {KIND} connections only")
+    return found
+
+
+def load_onboarded(target: OperatorTarget, connection_id: str) -> OnboardedConnection:
     found = connections.load_connection(target.table, connection_id)
     if found is None:
         raise NotFound(f"no connection {connection_id}")
-    if not isinstance(found, RackbeatShopifyConnection):
+    if not isinstance(found, RackbeatShopifyConnection | RackbeatShopboxConnection):
         raise Refused(
             f"connection {connection_id} is {found.kind}: only {', '.join(ONBOARDED_KINDS)} is onboarded here"
         )

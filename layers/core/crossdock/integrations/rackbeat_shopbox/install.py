@@ -14,7 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import httpx
+
+from crossdock.connectors.shopbox import login
 from crossdock.connectors.shopbox.account import ShopboxAccount
+from crossdock.connectors.shopbox.client import ShopboxClient
+from crossdock.connectors.shopbox.secret_names import SHOPBOX_ACCESS_TOKEN, SHOPBOX_API_TOKEN, SHOPBOX_PASSWORD
+from crossdock.connectors.shopbox.shapes import ClientChoice, Login
+from crossdock.connectors.shopbox.tokens import ShopboxTokens
 from crossdock.errors import FailureClass, PermanentError
 from crossdock.integrations.rackbeat_shopbox.settings import SettingProblem
 from crossdock.integrations.rackbeat_shopbox.settings_save import ShopboxCatalog
@@ -30,7 +37,7 @@ class _ClientChoice(Protocol):
     def uid(self) -> str: ...
 
     @property
-    def name(self) -> str: ...
+    def name(self) -> str | None: ...
 
 
 class ShopboxSignIn(Protocol):
@@ -41,6 +48,73 @@ class ShopboxSignIn(Protocol):
     def clients(self, token: str, *, api_token: bool) -> Sequence[_ClientChoice]: ...
 
     def catalog(self, account: ShopboxAccount, token: str, *, api_token: bool) -> ShopboxCatalog: ...
+
+
+class ConnectorSignIn:
+    """`ShopboxSignIn` over the connector: `login.authenticate`, `login.my_clients`, and a `ShopboxClient` whose
+    credential lives in memory only (nothing is stored before everything has been tested). One per install."""
+
+    def __init__(self, api_base: str, *, timeout_seconds: float, transport: httpx.BaseTransport | None = None) -> None:
+        self._api_base = api_base
+        self._timeout = timeout_seconds
+        self._transport = transport
+        self._password: str | None = None
+        self._clients: list[ShopboxClient] = []
+
+    def login(self, username: str, password: str) -> Login:
+        self._password = password  # a login token that expires during the install is renewed with it
+        return login.authenticate(self._api_base, username, password, transport=self._transport)
+
+    def clients(self, token: str, *, api_token: bool) -> list[ClientChoice]:
+        return login.my_clients(self._api_base, token, api_token=api_token, transport=self._transport)
+
+    def catalog(self, account: ShopboxAccount, token: str, *, api_token: bool) -> ShopboxClient:
+        unsaved = _Unsaved({SHOPBOX_API_TOKEN: token} if api_token else {SHOPBOX_ACCESS_TOKEN: token})
+        if self._password is not None and not api_token:
+            unsaved.put(_INSTALLING, SHOPBOX_PASSWORD, self._password)
+        tokens = ShopboxTokens(
+            _INSTALLING, account, unsaved, _OnlyHolder(), holder=_INSTALLING, transport=self._transport
+        )
+        client = ShopboxClient(account, tokens, transport=self._transport, timeout_seconds=self._timeout)
+        self._clients.append(client)
+        return client
+
+    def close(self) -> None:
+        for client in self._clients:
+            client.close()
+
+
+# The connection has no id Shopbox's calls would name yet; the credential is kept under this one, in memory.
+_INSTALLING = "installing"
+
+
+class _Unsaved:
+    """`ports.Secrets` in memory, for the one install that holds it."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        self._values = dict(values)
+
+    def get(self, connection_id: str, name: str) -> str | None:
+        return self._values.get(name)
+
+    def fresh(self, connection_id: str, name: str) -> str | None:
+        return self._values.get(name)
+
+    def put(self, connection_id: str, name: str, value: str) -> None:
+        self._values[name] = value
+
+    def delete(self, connection_id: str, name: str) -> None:
+        self._values.pop(name, None)
+
+
+class _OnlyHolder:
+    """`ports.Leases` for a credential no other container knows: its one holder always has the lease."""
+
+    def claim(self, name: str, holder: str, now: float, seconds: float) -> bool:
+        return True
+
+    def release(self, name: str, holder: str) -> None:
+        return None
 
 
 @dataclass(frozen=True)
@@ -151,11 +225,11 @@ def _choices(shopbox: ShopboxSignIn, token: str, uses_api_token: bool) -> list[t
         raise SignInRefused(
             [SettingProblem("shopbox_password", f"Shopbox refused the login: {refused.reason}")]
         ) from None
-    return [(str(choice.uid), choice.name) for choice in found]
+    return [(str(choice.uid), choice.name or "") for choice in found]
 
 
 def _chosen(wanted: str | None, choices: list[tuple[str, str]]) -> tuple[str, str]:
-    listed = ", ".join(f"{uid} ({name})" for uid, name in choices)
+    listed = ", ".join(f"{uid} ({name or 'no name'})" for uid, name in choices)
     if wanted is not None:
         for uid, name in choices:
             if uid == wanted:
