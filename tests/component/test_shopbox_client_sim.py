@@ -271,11 +271,17 @@ def test_the_pacer_keeps_the_client_under_the_simulators_limit(till: Till) -> No
     unpaced, paced = till.client(), till.client(paced=True)
     unpaced.tags()  # the login, once, for both (they share the stored token)
     # WHEN an unpaced client makes 10 calls in the same virtual instant
+    before = till.clock.now
+    for _ in range(10):
+        unpaced.tags()
+    # THEN Shopbox's short Retry-After was waited out (the clock moved by it) instead of failing the caller
+    assert till.clock.now - before >= 1
+    # AND WHEN Shopbox throttles the call again after the wait THEN the 429 reaches the caller with its hint
+    till.sim.faults.throttle_rate = 1.0
     with pytest.raises(RateLimited) as throttled:
-        for _ in range(10):
-            unpaced.tags()
-    # THEN Shopbox's Retry-After comes back as the error's hint
+        unpaced.tags()
     assert throttled.value.retry_after is not None and throttled.value.retry_after > 0
+    till.sim.faults.throttle_rate = 0.0
     # AND WHEN, once the window has passed, the paced client makes 45 calls  THEN none is throttled, and they took
     # the virtual seconds 4.5 a second asks for
     till.clock.sleep(2)

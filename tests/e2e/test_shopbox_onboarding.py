@@ -204,12 +204,12 @@ def test_settings_saves_are_versions_that_move_the_poll_and_bad_references_are_l
     saved = connection_settings.set_settings(
         stack.operator, connection_id, merchant.settings(sales={"customer_number": TILL_CUSTOMER, "poll_minutes": 2})
     )
-    # THEN version 2 is stored, the first kept in the history, and the schedule moved
+    # THEN version 2 is stored, both versions are in the history (as for every kind), and the schedule moved
     assert saved.version == 2
     assert "sales.poll_minutes: 5 → 2" in saved.changes
     assert poll_schedule(stack, connection_id) == "rate(2 minutes)"
     history = connections.list_settings_versions(stack.table, connection_id)
-    assert [version["version"] for version in history] == [1]
+    assert [version["version"] for version in history] == [1, 2]
     # WHEN a document names a branch, a category and a field that are not there, and changes the initial sync
     wrong = merchant.settings(
         locations={"999999": "L1"},

@@ -587,3 +587,35 @@ def test_a_login_held_elsewhere_too_long_is_retryable_later_without_a_second_log
     assert waiting.value.retry_after == LEASE_SECONDS
     assert shopbox.logins == 0
     assert WAIT_LIMIT <= clock.now < WAIT_LIMIT + 1
+
+
+@dataclass
+class StoppedClock:
+    """`pacing.Clock` that only moves when slept on, and keeps the sleeps."""
+
+    now: float = 1_000.0
+    sleeps: list[float] = field(default_factory=list)
+
+    def time(self) -> float:
+        return self.now
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_a_short_retry_after_is_waited_out_once_then_the_call_goes_on(
+    shopbox: FakeShopbox, accepted: FakeSecrets, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN Shopbox throttling the first read of the tags with Retry-After: 1, then answering
+    answers = iter([httpx.Response(429, headers={"Retry-After": "1"}, json={}), httpx.Response(200, json={"data": []})])
+    shopbox.routes[("GET", "tags")] = lambda request: next(answers)
+    clock = StoppedClock()
+    monkeypatch.setattr(pacing, "clock", clock)
+    # WHEN the tags are read
+    tags = client_for(shopbox, accepted).tags()
+    # THEN the client waited the second Shopbox named and asked again, and the caller saw no failure
+    assert tags == [] and clock.sleeps == [1.0] and len(shopbox.requests) == 2

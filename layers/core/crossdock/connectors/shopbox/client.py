@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from crossdock import pacing
 from crossdock.connectors.shopbox import wire
 from crossdock.connectors.shopbox.account import ShopboxAccount
 from crossdock.connectors.shopbox.shapes import (
@@ -36,6 +37,8 @@ DEFAULT_TIMEOUT_SECONDS = 10.0
 # A 429 without Retry-After still holds this client's callers back this long [guess: the sheet knows no limit].
 DEFAULT_BACK_OFF_SECONDS = 1.0
 READ_ATTEMPTS = 2
+# A 429 naming at most this many seconds is waited out here, once.
+SHORT_WAIT_SECONDS = 2.0
 LIST_PAGE = 100
 
 
@@ -68,18 +71,27 @@ class ShopboxClient:
 
     def request(self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None) -> Any:
         attempts = READ_ATTEMPTS if method == "GET" else 1
-        for attempt in range(1, attempts + 1):
+        attempt, throttle_waits = 1, 1
+        while True:
             try:
                 return self._authorised(method, path, params or {}, json)
-            except RateLimited:
-                raise  # repeated at once it would only meet the limit again
+            except RateLimited as throttled:
+                # Shopbox's limit is per second [guess]: a wait of a second or two is cheaper than handing the
+                # whole stage or command back to its queue, and an operator's command should not fail on it. A 429
+                # refuses before any work, so the call is repeated once after it, writes too. A longer wait (or a
+                # second 429) is the caller's backoff; repeated at once it would only meet the limit again.
+                hint = throttled.retry_after
+                if throttle_waits == 0 or hint is None or hint > SHORT_WAIT_SECONDS:
+                    raise
+                throttle_waits -= 1
+                pacing.clock.sleep(hint)
             except RetryableError as failed:
                 # Only Shopbox's own passing failures are repeated here. A new login being made by another
                 # container has been waited for up to its limit already; waiting again would double that inside
                 # one Lambda invocation.
-                if attempt == attempts or failed.failure_class is not FailureClass.TARGET_DOWN:
+                if attempt >= attempts or failed.failure_class is not FailureClass.TARGET_DOWN:
                     raise
-        raise AssertionError("unreachable")
+                attempt += 1
 
     def _authorised(self, method: str, path: str, params: dict[str, Any], json: Any) -> Any:
         credential = self._tokens.current()
