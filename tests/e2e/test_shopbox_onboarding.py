@@ -156,6 +156,12 @@ def test_a_shopbox_pos_is_tested_stored_encrypted_and_active_with_its_sales_poll
     stored = connections.load_connection(stack.table, created.connection_id)
     assert stored is not None and stored.state.value == "active"
     assert stored.claims() == {"shopbox": merchant.client_uid}
+    # AND Rackbeat sends it the stock changes its branches follow, to the connection's own address
+    assert created.rackbeat_webhooks is not None and "product.stock_changed" in created.rackbeat_webhooks
+    hooks = stack.rackbeat.state(merchant.rackbeat_account).webhooks.values()
+    assert any(hook["event"] == "product.stock_changed" and created.connection_id in hook["url"] for hook in hooks)
+    # AND with no initial sync chosen, none was started
+    assert created.initial_sync == "none chosen"
 
 
 def test_a_wrong_password_is_refused_and_nothing_is_written(stack: LocalStack, merchant: ShopboxMerchant) -> None:
@@ -248,8 +254,9 @@ def test_a_connection_naming_what_rackbeat_lacks_waits_installing_until_a_save_p
     saved = connection_settings.set_settings(
         stack.operator, created.connection_id, merchant.settings(initial_sync="shopbox_to_rackbeat")
     )
-    # THEN the save activates the connection with its poll
+    # THEN the save activates the connection with its poll, and starts the initial sync it chose
     assert getattr(saved.applied, "activated", False) is True
+    assert str(getattr(saved.applied, "initial_sync", "")).startswith("started")
     assert connection_settings.show_settings(stack.operator, created.connection_id).state == "active"
     assert poll_schedule(stack, created.connection_id) == "rate(5 minutes)"
 

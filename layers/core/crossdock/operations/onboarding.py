@@ -27,6 +27,7 @@ from crossdock.integrations.rackbeat_shopbox.connection import KIND as SHOPBOX_K
 from crossdock.integrations.rackbeat_shopbox.install import ShopboxCredentials
 from crossdock.integrations.rackbeat_shopify import onboarding
 from crossdock.integrations.rackbeat_shopify.connection import KIND
+from crossdock.operations import shopbox_activation as shopbox_follow_up
 from crossdock.operations import stack_access
 from crossdock.operations.errors import Refused, Rejected
 from crossdock.operations.target import OperatorTarget
@@ -132,6 +133,9 @@ class CreatedShopboxConnection:
     schedules: dict[str, str] = field(default_factory=dict)  # poll stream → created (when activated)
     # What the settings name that an account lacks: fix it there or in the settings (settings set activates).
     missing_references: list[str] = field(default_factory=list)
+    # At activation: the Rackbeat webhooks registered, the initial sync started (`operations.shopbox_activation`).
+    rackbeat_webhooks: str | None = None
+    initial_sync: str | None = None
 
 
 def create_shopbox_connection(
@@ -176,13 +180,17 @@ def create_shopbox_connection(
             f"{taken.system} client {taken.identity} already has a connection ({existing}); nothing was saved"
         ) from None
     state, schedules = connection.state, {}
+    webhooks: str | None = None
+    initial_sync: str | None = None
     if prepared.ready:
         with stack_access.platform_calls(
             f"connection {connection.id} is saved (installing), but making its poll schedules "
             "(run `settings set` without changes to activate it)"
         ):
             applied = shopbox_activation.activate(target.table, connection, stack_access.poll_schedules(target))
+        applied = shopbox_follow_up.follow_up(target, connection, applied)
         state, schedules = ConnectionState.ACTIVE, applied.schedules
+        webhooks, initial_sync = applied.webhooks, applied.initial_sync
     shopbox_account = connection.accounts.shopbox
     return CreatedShopboxConnection(
         connection_id=connection.id,
@@ -197,6 +205,8 @@ def create_shopbox_connection(
         secret_names=sorted(prepared.secrets),
         schedules=schedules,
         missing_references=[str(problem) for problem in prepared.missing_references],
+        rackbeat_webhooks=webhooks,
+        initial_sync=initial_sync,
     )
 
 

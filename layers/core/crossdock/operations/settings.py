@@ -25,6 +25,7 @@ from crossdock.integrations.rackbeat_shopbox.settings import RackbeatShopboxSett
 from crossdock.integrations.rackbeat_shopify import settings_effects, settings_save
 from crossdock.integrations.rackbeat_shopify.settings import RackbeatShopifySettings, SettingProblem
 from crossdock.integrations.rackbeat_shopify.settings_check import settings_problems_of
+from crossdock.operations import shopbox_activation as shopbox_follow_up
 from crossdock.operations import stack_access
 from crossdock.operations.errors import Refused, Rejected, refusal
 from crossdock.operations.settings_input import changes
@@ -153,6 +154,7 @@ def _set_shopbox(
         + " (run `settings set` again without changes to retry)"
     ):
         applied = shopbox_activation.apply_saved_settings(target.table, updated, stack_access.poll_schedules(target))
+    applied = shopbox_follow_up.follow_up(target, updated, applied)
     return SettingsSaved(
         updated.id, updated.settings_version, updated.settings_saved_at, _changes(current, checked), applied
     )

@@ -31,6 +31,9 @@ class Applied:
     schedules: dict[str, str] = field(default_factory=dict)
     activated: bool = False
     not_applied: str | None = None
+    # What the operations did next (`operations.shopbox_activation`): the Rackbeat webhooks, the initial sync.
+    webhooks: str | None = None
+    initial_sync: str | None = None
 
 
 def activate(table: Any, connection: RackbeatShopboxConnection, schedules: ConnectionSchedules) -> Applied:
