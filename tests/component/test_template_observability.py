@@ -367,11 +367,13 @@ def _check_metric(
 
 
 def _own_metric_names() -> list[re.Pattern[str]]:
-    """What the code emits: the outcome metrics, and every `add_metric(name=...)` of the functions, a formatted
-    failure class standing for each class and any other formatted value for a name part."""
+    """What the code emits: the outcome metrics, and every `add_metric(name=...)` of the functions and of the
+    layer they share (the push consumer's), a formatted failure class standing for each class and any other
+    formatted value for a name part."""
     classes = "|".join(re.escape(c.value) for c in FailureClass)
     patterns = [re.compile(re.escape(name)) for name in OUTCOME_METRICS.values()]
-    for source in sorted((ROOT / "functions").glob("*/app.py")):
+    sources = sorted((ROOT / "functions").glob("*/app.py")) + sorted((ROOT / "layers/core/crossdock").rglob("*.py"))
+    for source in sources:
         for node in ast.walk(ast.parse(source.read_text())):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
                 continue
@@ -390,7 +392,7 @@ def _own_metric_names() -> list[re.Pattern[str]]:
                     for part in name.values
                 ]
                 patterns.append(re.compile("".join(parts)))
-    assert len(patterns) > len(OUTCOME_METRICS), "no add_metric found in functions/*/app.py"
+    assert len(patterns) > len(OUTCOME_METRICS), "no add_metric found in the functions or the layer"
     return patterns
 
 
