@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from crossdock import pacing
+from crossdock import single_flight
 from crossdock.connectors.shopbox.account import ShopboxAccount
 from crossdock.connectors.shopbox.login import LoginRefused, authenticate
 from crossdock.connectors.shopbox.secret_names import SHOPBOX_ACCESS_TOKEN, SHOPBOX_API_TOKEN, SHOPBOX_PASSWORD
-from crossdock.errors import FailureClass, PermanentError, RetryableError
+from crossdock.errors import FailureClass, PermanentError
 from crossdock.ports import Leases, Secrets
 
 LEASE_SECONDS = 30.0  # longer than a login takes (its timeout + an encrypted write)
@@ -93,26 +93,21 @@ class ShopboxTokens:
         raise PermanentError(f"connection {self._connection_id} has no Shopbox credentials", FailureClass.AUTH)
 
     def _renewed(self, seen: str | None) -> Credential:
-        started = pacing.clock.monotonic()
-        tick = 0
-        while True:
-            tick += 1
+        def renewed_elsewhere() -> Credential | None:
             stored = self._secrets.fresh(self._connection_id, SHOPBOX_ACCESS_TOKEN)
-            if stored and stored != seen:
-                return Credential("accessToken", stored)
-            if self._leases.claim(self._lease_name, self._holder, pacing.clock.time(), LEASE_SECONDS):
-                try:
-                    return self._log_in_holding_lease(seen)
-                finally:
-                    self._leases.release(self._lease_name, self._holder)
-            waited = pacing.clock.monotonic() - started
-            if waited >= WAIT_LIMIT:
-                raise RetryableError(
-                    f"the Shopbox login of client {self._account.client_uid} is being renewed elsewhere",
-                    FailureClass.AUTH,
-                    retry_after=LEASE_SECONDS,
-                )
-            pacing.clock.sleep(max(0.0, tick * WAIT_POLL - waited))
+            return Credential("accessToken", stored) if stored and stored != seen else None
+
+        return single_flight.renew_once(
+            self._leases,
+            self._lease_name,
+            self._holder,
+            renewed_elsewhere=renewed_elsewhere,
+            renew=lambda: self._log_in_holding_lease(seen),
+            lease_seconds=LEASE_SECONDS,
+            poll_seconds=WAIT_POLL,
+            wait_limit=WAIT_LIMIT,
+            busy=f"the Shopbox login of client {self._account.client_uid} is being renewed elsewhere",
+        )
 
     def _log_in_holding_lease(self, seen: str | None) -> Credential:
         # Read again under the lease: the previous holder may have stored its token after our last read.

@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from crossdock import pacing
+from crossdock import pacing, single_flight
 from crossdock.connectors.shopify.account import ShopifyAccount
 from crossdock.connectors.shopify.oauth import GrantRefused, ShopifyOAuth, TokenGrant
 from crossdock.connectors.shopify.secret_names import (
@@ -29,7 +29,7 @@ from crossdock.connectors.shopify.secret_names import (
     SHOPIFY_APP_SECRET,
     SHOPIFY_REFRESH_TOKEN,
 )
-from crossdock.errors import FailureClass, PermanentError, RetryableError
+from crossdock.errors import FailureClass, PermanentError
 from crossdock.ports import Leases, Secrets
 
 REFRESH_MARGIN = 300.0  # refresh a token that expires within 5 minutes, before a long job meets the expiry
@@ -131,28 +131,23 @@ class ShopifyTokens:
     def _refreshed(self, seen: str) -> StoredToken | None:
         """A token other than `seen`: the one someone else stored meanwhile, or one refreshed here. None when
         `seen` is still the stored token and there is no refresh token to replace it with."""
-        started = pacing.clock.monotonic()
-        tick = 0
-        while True:
-            tick += 1
+
+        def renewed_elsewhere() -> StoredToken | None:
             # A poll reads the access token alone: it is stored last, so once it changed the rest has too.
-            if _read_fresh(self._secrets, self._connection_id, SHOPIFY_ACCESS_TOKEN) != seen:
-                return self._stored()
-            if self._leases.claim(self._lease_name, self._holder, pacing.clock.time(), LEASE_SECONDS):
-                try:
-                    return self._refresh_holding_lease(seen)
-                finally:
-                    self._leases.release(self._lease_name, self._holder)
-            waited = pacing.clock.monotonic() - started
-            if waited >= WAIT_LIMIT:
-                raise RetryableError(
-                    f"the Shopify token of {self._account.shop_domain} is being refreshed elsewhere",
-                    FailureClass.AUTH,
-                    retry_after=LEASE_SECONDS,
-                )
-            # Polls keep to ticks counted from the start of the wait (a slow poll is followed at once by the next),
-            # so the wait's length is set by the clock alone, however long each poll takes.
-            pacing.clock.sleep(max(0.0, tick * WAIT_POLL - waited))
+            changed = _read_fresh(self._secrets, self._connection_id, SHOPIFY_ACCESS_TOKEN) != seen
+            return self._stored() if changed else None
+
+        return single_flight.renew_once(
+            self._leases,
+            self._lease_name,
+            self._holder,
+            renewed_elsewhere=renewed_elsewhere,
+            renew=lambda: self._refresh_holding_lease(seen),
+            lease_seconds=LEASE_SECONDS,
+            poll_seconds=WAIT_POLL,
+            wait_limit=WAIT_LIMIT,
+            busy=f"the Shopify token of {self._account.shop_domain} is being refreshed elsewhere",
+        )
 
     def _refresh_holding_lease(self, seen: str) -> StoredToken | None:
         # Read again under the lease: the previous holder may have stored its new token after our last read.
