@@ -29,7 +29,7 @@ from typing import Any
 
 from crossdock_local.sims.shopify.errors import ApiError
 from crossdock_local.sims.shopify.graphql_api import GqlField
-from crossdock_local.sims.shopify.order_views import gql_order, gql_refund
+from crossdock_local.sims.shopify.order_views import gql_refund
 from crossdock_local.sims.shopify.paging import connection_page, first_or_last
 from crossdock_local.sims.shopify.search import Getter, matching, parse_search
 from crossdock_local.sims.shopify.state import Shop
@@ -133,7 +133,7 @@ class OrderSearch:
             ordered = [order for order in ordered if (key(order) > mark if reverse else key(order) < mark)]
         more_before = bool(args.get("after"))
         window = first_or_last(ordered, args)
-        edges = [{"cursor": _cursor(order, sort_key), "node": gql_order(order)} for order in window]
+        edges = [{"cursor": _cursor(order, sort_key), "node": self.sim.order_view(shop, order)} for order in window]
         return connection_page(
             edges,
             has_next_page=bool(window) and window[-1] is not ordered[-1],

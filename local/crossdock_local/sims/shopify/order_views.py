@@ -180,6 +180,11 @@ def _gql_customer(customer: dict[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
+def gql_line_item_of(order: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+    """The GraphQL `LineItem` of one of the order's lines (what a fulfillment order line points at)."""
+    return _gql_line_item(item, order.get("discount_applications") or [], _currencies(order))
+
+
 _FULFILLMENT_DISPLAY = {None: "UNFULFILLED", "partial": "PARTIALLY_FULFILLED", "fulfilled": "FULFILLED"}
 
 

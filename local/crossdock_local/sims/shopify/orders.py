@@ -7,7 +7,6 @@ import re
 from typing import Any
 
 from crossdock_local.sims.shopify.errors import ApiError
-from crossdock_local.sims.shopify.order_views import gql_order
 from crossdock_local.sims.shopify.state import Shop, UnknownOrder
 from crossdock_local.sims.shopify.values import gid, order_legacy_id
 from crossdock_local.sims.shopify.webhooks import WebhookDelivery
@@ -154,4 +153,4 @@ class OrderBook(WebhookDelivery):
         if match is None:
             raise ApiError(f"Invalid global id '{args.get('id')}'", "argumentLiteralsIncompatible")
         order = shop.orders.get(int(match.group(1)))
-        return gql_order(order) if order is not None else None
+        return self.order_view(shop, order) if order is not None else None

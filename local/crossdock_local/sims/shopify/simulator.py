@@ -18,6 +18,7 @@ Follows the fact sheet `../shared/reference/shopify.md`:
   `inventorySetQuantities` with the 2026-04 rules (`changeFromQuantity`, mandatory `@idempotent`) and
   `bulkOperationRunQuery` with its JSONL result live in the catalog's modules (catalog → catalog_views →
   inventory → products → bulk).
+- `shopify_wms.md` "Writes" (fulfil with tracking): fulfillment orders and `fulfillmentCreate` (fulfillments.py).
 
 GraphQL runs on graphql-core against the SDL schema `schema.graphql` (the Admin API subset Crossdock uses, with
 Shopify's names); `graphql_api.py` executes it, `validation.py` words its refusals as Shopify's and `cost.py`
@@ -60,6 +61,7 @@ from crossdock_local.sims.shopify.bulk import Catalog
 from crossdock_local.sims.shopify.control import ControlApi
 from crossdock_local.sims.shopify.cost import MAX_SINGLE_QUERY_COST, actual_cost, requested_cost
 from crossdock_local.sims.shopify.errors import INVALID_TOKEN, ApiError
+from crossdock_local.sims.shopify.fulfillments import Fulfillments
 from crossdock_local.sims.shopify.graphql_api import Document, Refused, Request, by_args, coerce_variables, prepare, run
 from crossdock_local.sims.shopify.order_search import OrderSearch
 from crossdock_local.sims.shopify.orders import OrderBook
@@ -88,6 +90,7 @@ class ShopifySimulator(OrderBook):
         self.catalog = Catalog(self)
         self.apps = AppInstalls(self, seed)
         self.refunds = Refunds(self)
+        self.fulfillments = Fulfillments(self)
         self.order_search = OrderSearch(self)
         self.control = ControlApi(self, self.catalog)
         self.publications = Publications(self.catalog)
@@ -123,6 +126,9 @@ class ShopifySimulator(OrderBook):
 
     def admit_token(self, token: str) -> bool:
         return self.apps.admit(token)
+
+    def order_view(self, shop: Shop, order: dict[str, Any]) -> dict[str, Any]:
+        return {**super().order_view(shop, order), **self.fulfillments.order_fields(shop, order)}
 
     def snapshot(self) -> dict[str, Any]:
         """`GET /_control/state`: per shop its domain, whether the app is installed, how many of each resource it

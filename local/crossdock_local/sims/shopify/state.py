@@ -248,6 +248,25 @@ class ShopCatalog:
         return {pid for pid in PUBLICATIONS if pid != ONLINE_STORE_PUBLICATION or product.get("published_at")}
 
 
+# ---- fulfillment orders ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class FulfillmentOrderRecord:
+    """An order's fulfillment order: its ids and location. How much of each line is left is the order line's own
+    `fulfillable_quantity`, so refunds, cancellations and fulfilments all move one number."""
+
+    id: int
+    order_id: int
+    location_id: int
+    line_ids: dict[int, int]  # order line item id → fulfillment order line item id
+    created_at: str
+
+    @property
+    def gid(self) -> str:
+        return f"gid://shopify/FulfillmentOrder/{self.id}"
+
+
 # ---- shops ----------------------------------------------------------------------------------------------------------
 
 
@@ -262,6 +281,7 @@ class Shop:
     subscriptions: list[Subscription] = field(default_factory=list)
     orders: dict[int, dict[str, Any]] = field(default_factory=dict)
     customer_ids: dict[str, int] = field(default_factory=dict)  # email → id, so returning customers keep their id
+    fulfillment_orders: dict[int, FulfillmentOrderRecord] = field(default_factory=dict)  # by order id (fulfillments.py)
     next_order_number: int = 1001
     # The app installed through OAuth (app.py); kept after uninstall, as shop/redact still goes to that app.
     app_client_id: str | None = None

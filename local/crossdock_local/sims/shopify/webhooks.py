@@ -19,6 +19,7 @@ from typing import Any
 from crossdock_local.sims.base.webhooks import Dropped, sign_base64
 from crossdock_local.sims.shopify.core import MAX_DELIVERY_RETRIES as MAX_DELIVERY_RETRIES  # its old home
 from crossdock_local.sims.shopify.core import ShopCore
+from crossdock_local.sims.shopify.order_views import gql_order
 from crossdock_local.sims.shopify.state import DeliveryReport, PendingDelivery, Shop, Subscription
 
 # Webhook topics of the fact sheet, GraphQL enum → REST topic. An explicit table because the split between
@@ -79,6 +80,11 @@ def valid_callback(uri: str) -> bool:
 
 class WebhookDelivery(ShopCore):
     """Subscriptions, events and their delivery: the base outbox (`self.outbox`) with Shopify's headers and rules."""
+
+    def order_view(self, shop: Shop, order: dict[str, Any]) -> dict[str, Any]:
+        """The GraphQL `Order` of a stored order, wherever one is answered (`order`, `orders`); the simulator adds
+        what its other parts keep about the order (its fulfillment orders)."""
+        return gql_order(order)
 
     def subscribe(self, domain: str, topic: str, uri: str) -> Subscription:
         """Subscribe `uri` to `topic` ("orders/create" or "ORDERS_CREATE"); an existing identical one is returned."""
