@@ -72,3 +72,12 @@ class Connection(BaseModel):
             for system, account in self.accounts.by_system().items()
             if system in self.accounts.claimed and account.identity is not None
         }
+
+    def shared_accounts(self) -> dict[str, str]:
+        """(system → account identity) of the accounts it shares with other connections of its kind (the Rackbeat
+        account of several shops): what `store.connection_lookup.connections_on_account` finds it by."""
+        return {
+            system: account.identity
+            for system, account in self.accounts.by_system().items()
+            if system not in self.accounts.claimed and account.identity is not None
+        }

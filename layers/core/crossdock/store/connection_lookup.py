@@ -22,6 +22,25 @@ def connection_for_account(table: Any, kind: str, system: str, identity: str) ->
     return str(item["connection_id"]) if item else None
 
 
+def connections_on_account(table: Any, kind: str, system: str, identity: str) -> list[str]:
+    """The ids of the connections of `kind` that share the account (e.g. every `rackbeat_shopify` connection of one
+    Rackbeat account), whatever their state: one Query of the account's membership partition, written with each
+    connection (`store.connections.save_connection`). A connection last saved by a release before memberships is not
+    among them until it is saved again (docs/known-limits.md)."""
+    query: dict[str, Any] = {
+        "KeyConditionExpression": "pk = :pk",
+        "ExpressionAttributeValues": {":pk": keys.member_pk(kind, system, identity)},
+        "ProjectionExpression": "connection_id",
+    }
+    found: list[str] = []
+    while True:
+        page = table.query(**query)
+        found += [str(item["connection_id"]) for item in page["Items"]]
+        if "LastEvaluatedKey" not in page:
+            return found
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
 def connection_exists(table: Any, connection_id: str) -> bool:
     """True when the connection is stored (an erased one leaves only a tombstone, which does not count)."""
     key = {"pk": keys.connection_pk(connection_id), "sk": keys.META}

@@ -60,6 +60,9 @@ def save_connection(table: Any, connection: Connection, *, with_items: Sequence[
             writes.append(
                 {"Put": {"TableName": table.name, "Item": {**key, "connection_id": connection.id}, **condition}}
             )
+    for pk in _memberships(connection):
+        member = {"pk": pk, "sk": keys.connection_sk(connection.id), "connection_id": connection.id}
+        writes.append({"Put": {"TableName": table.name, "Item": member}})
     stored = {STORED_AS: uuid.uuid4().hex}
     connection_item = {"pk": keys.connection_pk(connection.id), "sk": keys.META, **item, **listing, **stored}
     writes.append({"Put": {"TableName": table.name, "Item": connection_item}})
@@ -72,6 +75,14 @@ def save_connection(table: Any, connection: Connection, *, with_items: Sequence[
             if reason.get("Code") == "ConditionalCheckFailed":
                 raise AccountTaken(system, identity) from cancelled
         raise
+
+
+def _memberships(connection: Connection) -> list[str]:
+    """The membership partitions of the accounts the connection shares with others of its kind."""
+    return [
+        keys.member_pk(connection.kind, system, identity)
+        for system, identity in sorted(connection.shared_accounts().items())
+    ]
 
 
 def _connection(item: dict[str, Any]) -> Connection:
@@ -357,7 +368,10 @@ def replace_with_tombstone(table: Any, connection: Connection, redacted_at: str)
 
 
 def release_accounts(table: Any, connection: Connection) -> None:
-    """Deletes the connection's claims on its accounts; a claim that names another connection now stays."""
+    """Deletes the connection's claims on its accounts (a claim that names another connection now stays) and its
+    memberships of the accounts it shares."""
+    for pk in _memberships(connection):
+        table.delete_item(Key={"pk": pk, "sk": keys.connection_sk(connection.id)})
     for _, _, pk in _claims(connection):
         try:
             table.delete_item(

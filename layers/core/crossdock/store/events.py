@@ -91,6 +91,17 @@ def record_received(
     return sk
 
 
+def count_attempt(table: Any, connection_id: str, sk: str) -> int:
+    """One more attempt at the event's work (it had one when received); returns how many it has had now."""
+    answer = table.update_item(
+        Key={"pk": keys.connection_pk(connection_id), "sk": sk},
+        UpdateExpression="ADD attempts :one",
+        ExpressionAttributeValues={":one": 1},
+        ReturnValues="UPDATED_NEW",
+    )
+    return int(answer["Attributes"]["attempts"])
+
+
 def open_key(connection_id: str, sk: str) -> str:
     """`<connection id>#<received_at>#<event id>`: the event's key in the open-events index."""
     return f"{connection_id}#{sk.removeprefix(keys.EVENT_PREFIX)}"

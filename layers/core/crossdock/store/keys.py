@@ -16,6 +16,16 @@ def claim_pk(kind: str, system: str, identity: str) -> str:
     return f"CLAIM#{kind}#{system}#{identity.lower()}"
 
 
+def member_pk(kind: str, system: str, identity: str) -> str:
+    """The connections of a kind that share an account (the Rackbeat account of several shops): one item each, sort
+    key `connection_sk`, so they are found with one Query of the partition."""
+    return f"MEMBER#{kind}#{system}#{identity.lower()}"
+
+
+def connection_sk(connection_id: str) -> str:
+    return f"CONN#{connection_id}"
+
+
 def shop_pk(shop_domain: str) -> str:
     """The claim releases before the generic connection wrote: a shop's, for the one kind there was."""
     return f"SHOP#{shop_domain.lower()}"

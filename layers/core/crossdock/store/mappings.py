@@ -29,6 +29,22 @@ def get_mapping(table: Any, connection_id: str, entity: str, system: str, extern
     return item
 
 
+def claim_mapping(
+    table: Any, connection_id: str, entity: str, system: str, external_id: str, target_id: str, **details: Any
+) -> dict[str, Any] | None:
+    """Puts the mapping only where none exists yet: None when this call put it, else the mapping already there
+    (a repeat of work that was bound before keeps the first binding)."""
+    key = {"pk": keys.connection_pk(connection_id), "sk": keys.mapping_sk(entity, system, external_id)}
+    try:
+        table.put_item(
+            Item={**key, "target_id": target_id, "synced_at": int(time.time()), **details},
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+    except table.meta.client.exceptions.ConditionalCheckFailedException:
+        return get_mapping(table, connection_id, entity, system, external_id) or {}
+    return None
+
+
 def mark_cancelled_if_unmapped(table: Any, connection_id: str, entity: str, system: str, external_id: str) -> bool:
     """Puts a "cancelled" mark (no target) where no mapping exists yet; True if it did. A transfer that finds the
     mark skips, so a cancellation that overtakes its order cannot be followed by the order appearing in the ERP."""

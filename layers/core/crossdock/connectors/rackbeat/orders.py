@@ -8,6 +8,7 @@ second customer, order, shipment or invoice.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -39,6 +40,16 @@ class OrderDefaults:
 def order_reference(order: Order) -> str:
     """Unique across shops (Shopify order ids are global) and readable for the merchant."""
     return f"Shopify {order.name} ({order.source_id})"
+
+
+_SHOPIFY_REFERENCE = re.compile(r"Shopify .* \((\d+)\)")
+
+
+def shopify_order_id(other_reference: str | None) -> str | None:
+    """The Shopify order id an order's `other_reference` names (`order_reference`'s inverse), or None when the order
+    did not come from a Shopify order."""
+    match = _SHOPIFY_REFERENCE.fullmatch((other_reference or "").strip())
+    return match.group(1) if match else None
 
 
 def _discount_percentage(line: OrderLine) -> Decimal:

@@ -202,6 +202,10 @@ class Orders(_Strict):
 class Fulfillment(_Strict):
     rackbeat_location: Text | None = None
     shopify_location: Text | None = None
+    # Whether Shopify e-mails the customer when a carrier's tracking becomes a fulfilment of the order (a
+    # Webshipper shipment, `rackbeat_webshipper`'s `tracking_to_shopify`). Off, as in Shopify's own API: Crossdock
+    # writes to a merchant's customers only when the merchant says so.
+    notify_customer: bool = False
 
 
 class Pos(_Strict):
