@@ -1,0 +1,291 @@
+"""A Rackbeat order (or one of its shipments) as the Webshipper order it becomes: whether it goes at all, its
+`ext_ref`, lines, shipping rate and addresses (SPEC §3, issue 15 item 3). Pure: the caller reads Rackbeat and
+writes Webshipper (`order_export`).
+
+Ends, each with a reason an operator can act on: `Skip` for what the settings or the markers say is not ours to
+send (the customer's group is excluded, transfers run the other way, the order came from Webshipper, no line is
+left after `line_location_filter`), `PermanentError` for what needs a person (a delivery term without a rate, an
+address Webshipper cannot label, a quantity Webshipper cannot count). Nothing is half-sent: the whole order is
+worked out before anything is written.
+
+Rackbeat fields read (the simulator's shapes, reference/rackbeat.md): `number, currency, delivery_terms,
+other_reference, note, customer{number, company_name, contact_email}`, the `address_*` (invoice) and
+`delivery_address_*` parts `name, street, zipcode, city, country`, and lines `id, item_id, name, quantity,
+line_price, discount_percentage, vat_percentage, location_id`. A Rackbeat order keeps no pickup (drop point)
+address: neither the fact sheet nor the simulator has a field for one, so none is sent (docs/webshipper.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from crossdock.errors import FailureClass, PermanentError, Skip
+from crossdock.integrations.rackbeat_webshipper.settings import RackbeatWebshipperSettings
+
+# Loop prevention (docs/webshipper.md): what we create in Webshipper carries `rackbeat-…` as its `ext_ref`; a
+# Rackbeat order INBOUND made from Webshipper carries `webshipper-<id>` as its `other_reference`, and a Rackbeat
+# order INBOUND marked shipped from a Webshipper shipment has a note line `webshipper-shipment-<id>: …`.
+EXT_REF_PREFIX = "rackbeat-"
+FROM_WEBSHIPPER_PREFIX = "webshipper-"
+SHIPPED_FROM_WEBSHIPPER_PREFIX = "webshipper-shipment-"
+ALL_LOCATIONS = "all"
+CENT = Decimal("0.01")
+
+# An item number → its default location number in Rackbeat (None when it has none): read only for lines that
+# name no location of their own, and only when `line_location_filter` is not `all`.
+DefaultLocation = Callable[[str], "str | None"]
+
+
+@dataclass(frozen=True)
+class ExportLine:
+    sku: str
+    description: str
+    quantity: int
+    unit_price: Decimal  # excluding VAT, before the line's discount (Rackbeat's `line_price`)
+    discounted_unit_price: Decimal
+    vat_percent: Decimal
+    ext_ref: str  # the Rackbeat order line id
+    location: str | None
+
+
+@dataclass(frozen=True)
+class ExportAddress:
+    """In Webshipper's words; `att_contact` or `company_name` is always set (Webshipper needs one for a label)."""
+
+    att_contact: str | None
+    company_name: str | None
+    address_1: str | None
+    zip: str | None
+    city: str | None
+    country_code: str
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class ExportOrder:
+    """Everything the Webshipper order is made of."""
+
+    ext_ref: str
+    visible_ref: str
+    channel_id: str
+    rate_id: str
+    currency: str
+    delivery_address: ExportAddress
+    billing_address: ExportAddress | None
+    lines: tuple[ExportLine, ...]
+
+
+def export_reference(number: int | str, shipment_id: int | str | None = None) -> str:
+    """`rackbeat-<order number>`, or `rackbeat-<order number>-<shipment id>` for one shipment of it."""
+    return f"{EXT_REF_PREFIX}{number}" if shipment_id is None else f"{EXT_REF_PREFIX}{number}-{shipment_id}"
+
+
+def came_from_webshipper(order: dict[str, Any]) -> bool:
+    return str(order.get("other_reference") or "").strip().startswith(FROM_WEBSHIPPER_PREFIX)
+
+
+def shipped_from_webshipper(order: dict[str, Any]) -> bool:
+    """Whether INBOUND marked the order shipped from a Webshipper shipment (its note line)."""
+    lines = str(order.get("note") or "").splitlines()
+    return any(line.strip().startswith(SHIPPED_FROM_WEBSHIPPER_PREFIX) for line in lines)
+
+
+def transfer_refusal(settings: RackbeatWebshipperSettings) -> str | None:
+    if settings.order_transfer == "webshipper_to_rackbeat":
+        return "order_transfer is 'webshipper_to_rackbeat': Rackbeat orders are not sent to Webshipper"
+    return None
+
+
+def excluded_group(settings: RackbeatWebshipperSettings, customer: dict[str, Any] | None) -> str | None:
+    """Why the customer's group keeps the order out of Webshipper, or None."""
+    group = (customer or {}).get("customer_group_id")
+    if group is None or not str(group).strip().isdigit():
+        return None
+    if int(str(group)) in settings.excluded_customer_groups:
+        number = (customer or {}).get("number")
+        return f"customer {number} is in customer group {int(str(group))}, which excluded_customer_groups leaves out"
+    return None
+
+
+def plan_export(
+    order: dict[str, Any],
+    settings: RackbeatWebshipperSettings,
+    default_location: DefaultLocation,
+    *,
+    shipment: dict[str, Any] | None = None,
+    customer: dict[str, Any] | None = None,
+) -> ExportOrder:
+    """The Webshipper order for `order` (or for `shipment` of it). Raises `Skip` or `PermanentError` (see above);
+    `customer` is the Rackbeat customer when it was read (to see its group)."""
+    number = order.get("number")
+    refusal = transfer_refusal(settings)
+    if refusal:
+        raise Skip(refusal)
+    if came_from_webshipper(order):
+        raise Skip(f"Rackbeat order {number} came from Webshipper ({order.get('other_reference')})")
+    excluded = excluded_group(settings, customer)
+    if excluded:
+        raise Skip(f"Rackbeat order {number}: {excluded}")
+    if settings.order_channel is None:  # the settings' own rule: only with order_transfer webshipper_to_rackbeat
+        raise PermanentError("order_channel is not set: no Webshipper channel to create the order in")
+    lines = export_lines(order, settings.line_location_filter, default_location, shipment)
+    if not lines:
+        where = "" if shipment is None else f" shipment {shipment.get('id')} of"
+        raise Skip(
+            f"Rackbeat{where} order {number}: no line is from location {settings.line_location_filter} "
+            "(line_location_filter)"
+        )
+    delivery = delivery_address(order)
+    return ExportOrder(
+        ext_ref=export_reference(str(number), None if shipment is None else str(shipment.get("id"))),
+        visible_ref=str(number),
+        channel_id=settings.order_channel,
+        rate_id=shipping_rate(order, settings),
+        currency=str(order.get("currency") or "DKK"),
+        delivery_address=delivery,
+        billing_address=billing_address(order) if settings.send_addresses else None,
+        lines=tuple(lines),
+    )
+
+
+def export_lines(
+    order: dict[str, Any],
+    location_filter: str,
+    default_location: DefaultLocation,
+    shipment: dict[str, Any] | None = None,
+) -> list[ExportLine]:
+    """The order's lines (or, for a shipment, the shipment's quantities of them) from the filter's location; a line
+    without a location of its own is drawn from its item's default location, so that is the one compared."""
+    order_lines = [line for line in order.get("lines") or [] if isinstance(line, dict)]
+    if shipment is not None:
+        by_id = {str(line.get("id")): line for line in order_lines}
+        wanted = []
+        for part in shipment.get("lines") or []:
+            line = by_id.get(str(part.get("line_id")))
+            if line is None:
+                raise PermanentError(
+                    f"Rackbeat shipment {shipment.get('id')} names line {part.get('line_id')}, which order "
+                    f"{order.get('number')} does not have"
+                )
+            wanted.append({**line, "quantity": part.get("quantity"), "location_id": part.get("location_id")})
+        order_lines = wanted
+    chosen = []
+    for index, line in enumerate(order_lines):
+        location = _text(line.get("location_id"))
+        if location_filter != ALL_LOCATIONS:
+            drawn_from = location or default_location(str(line.get("item_id")))
+            if drawn_from != location_filter:
+                continue
+        chosen.append(_line(order, index, line, location))
+    return chosen
+
+
+def _line(order: dict[str, Any], index: int, line: dict[str, Any], location: str | None) -> ExportLine:
+    sku = _text(line.get("item_id"))
+    where = f"Rackbeat order {order.get('number')} line {index + 1}"
+    if sku is None:
+        raise PermanentError(f"{where}: item_id is missing")
+    quantity = _decimal(line.get("quantity"), f"{where} ({sku}): quantity")
+    if quantity != quantity.to_integral_value() or quantity < 1:
+        raise PermanentError(
+            f"{where} ({sku}): quantity {quantity.normalize()} is not a whole number of at least 1, and Webshipper "
+            "counts whole units"
+        )
+    price = _decimal(line.get("line_price") or 0, f"{where} ({sku}): line_price")
+    discount = _decimal(line.get("discount_percentage") or 0, f"{where} ({sku}): discount_percentage")
+    return ExportLine(
+        sku=sku,
+        description=_text(line.get("name")) or sku,
+        quantity=int(quantity),
+        unit_price=price,
+        discounted_unit_price=(price * (1 - discount / 100)).quantize(CENT),
+        vat_percent=_decimal(line.get("vat_percentage") or 0, f"{where} ({sku}): vat_percentage"),
+        ext_ref=str(line.get("id")),
+        location=location,
+    )
+
+
+def shipping_rate(order: dict[str, Any], settings: RackbeatWebshipperSettings) -> str:
+    """The Webshipper rate `delivery_term_rates` maps the order's delivery term to."""
+    term = order.get("delivery_terms")
+    if isinstance(term, dict):  # tolerated: an expanded reference
+        term = term.get("id", term.get("number"))
+    term_id = _text(term)
+    number = order.get("number")
+    if term_id is None:
+        raise PermanentError(
+            f"Rackbeat order {number} has no delivery term, so delivery_term_rates names no Webshipper shipping rate",
+            FailureClass.UNMAPPED,
+        )
+    rate = settings.delivery_term_rates.get(str(int(term_id)) if term_id.isdigit() else term_id)
+    if rate is None:
+        raise PermanentError(
+            f"Rackbeat order {number}: delivery term {term_id} has no Webshipper shipping rate in delivery_term_rates",
+            FailureClass.UNMAPPED,
+        )
+    return rate
+
+
+def delivery_address(order: dict[str, Any]) -> ExportAddress:
+    """The order's delivery address; an order without one is delivered to its invoice address, as Rackbeat
+    prints it."""
+    prefix = "delivery_address_" if _text(order.get("delivery_address_street")) else "address_"
+    found = _address(order, prefix)
+    if found is None:
+        raise PermanentError(
+            f"Rackbeat order {order.get('number')}: the delivery address has no street (delivery_address_street, "
+            "address_street)"
+        )
+    return found
+
+
+def billing_address(order: dict[str, Any]) -> ExportAddress | None:
+    """The invoice address (`address_*`) when the order has one."""
+    return _address(order, "address_") if _text(order.get("address_street")) else None
+
+
+def _address(order: dict[str, Any], prefix: str) -> ExportAddress | None:
+    if not _text(order.get(f"{prefix}street")):
+        return None
+    found_customer = order.get("customer")
+    customer: dict[str, Any] = found_customer if isinstance(found_customer, dict) else {}
+    contact = _text(order.get(f"{prefix}name"))
+    company = _text(customer.get("company_name"))
+    where = f"Rackbeat order {order.get('number')}"
+    if contact is None and company is None:
+        raise PermanentError(
+            f"{where}: the address has neither a contact ({prefix}name) nor a company (the customer's company_name); "
+            "Webshipper needs one of them on the label"
+        )
+    country = _text(order.get(f"{prefix}country"))
+    if country is None or len(country) != 2 or not country.isalpha():
+        raise PermanentError(f"{where}: {prefix}country {country!r} is not a two-letter country code (ISO 3166)")
+    return ExportAddress(
+        att_contact=contact,
+        company_name=company if company != contact else None,
+        address_1=_text(order.get(f"{prefix}street")),
+        zip=_text(order.get(f"{prefix}zipcode")),
+        city=_text(order.get(f"{prefix}city")),
+        country_code=country.upper(),
+        email=_text(customer.get("contact_email")),
+    )
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, bool):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _decimal(value: Any, what: str) -> Decimal:
+    try:
+        found = Decimal(str(value))
+    except InvalidOperation:
+        raise PermanentError(f"{what} {value!r} is not a number") from None
+    if not found.is_finite():
+        raise PermanentError(f"{what} {value!r} is not a number")
+    return found
