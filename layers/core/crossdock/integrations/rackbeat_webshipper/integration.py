@@ -1,0 +1,15 @@
+"""`rackbeat_webshipper`: Rackbeat orders sent to Webshipper for shipping, Webshipper's orders and shipments back
+to Rackbeat (SPEC §3). What the rest of Crossdock knows of this kind; each part's routes are added as it lands."""
+
+from __future__ import annotations
+
+from crossdock.integration import Integration
+from crossdock.integrations.rackbeat_webshipper.connection import KIND, RackbeatWebshipperConnection
+from crossdock.integrations.rackbeat_webshipper.settings import RackbeatWebshipperSettings
+
+INTEGRATION = Integration(
+    kind=KIND,
+    connection_model=RackbeatWebshipperConnection,
+    settings_model=RackbeatWebshipperSettings,
+    routes=(),
+)
