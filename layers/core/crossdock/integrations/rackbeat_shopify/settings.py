@@ -11,7 +11,6 @@ every problem of a rejected save at once, so the operator can fix them all in on
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -19,6 +18,9 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from crossdock.connections.model import Settings
+
+# One problem of a settings document, as every kind reports it (`dotted.key: message`); kept importable from here.
+from crossdock.connections.settings_rules import SettingProblem as SettingProblem
 
 # The error type of a broken settings rule; its context carries the plain reason (and, for a rule that spans a
 # tab, the dotted key it is about, which the error's location alone cannot say).
@@ -276,17 +278,6 @@ class RackbeatShopifySettings(Settings, _Strict):
     pos: Pos = Field(default_factory=Pos)
     advanced: Advanced = Field(default_factory=Advanced)
     reconciliation: Reconciliation = Field(default_factory=Reconciliation)
-
-
-@dataclass(frozen=True)
-class SettingProblem:
-    """One reason a save is refused: the dotted key of the setting and what is wrong with it."""
-
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.message}"
 
 
 def settings_problems(error: ValidationError) -> list[SettingProblem]:

@@ -17,6 +17,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from crossdock.connections.model import ConnectionState
+
+# The refusals every kind's save raises, kept importable from here.
+from crossdock.connections.settings_rules import ConnectionNotFound as ConnectionNotFound
+from crossdock.connections.settings_rules import SettingsConflict as SettingsConflict
+from crossdock.connections.settings_rules import SettingsRejected as SettingsRejected
 from crossdock.connectors.rackbeat.client import NotFound, RackbeatClient, item_path
 from crossdock.integrations.rackbeat_shopify import numbering
 from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
@@ -30,30 +35,6 @@ from crossdock.store import connections
 from crossdock.store.events import received_stamp
 
 CHECKBOX = "checkbox"
-
-
-class SettingsRejected(Exception):
-    """The settings break a rule or name something the Rackbeat account does not have; nothing was saved."""
-
-    def __init__(self, problems: list[SettingProblem]) -> None:
-        super().__init__("settings rejected:\n" + "\n".join(str(problem) for problem in problems))
-        self.problems = problems
-
-
-class SettingsConflict(Exception):
-    """Someone saved the settings since the version this save was based on; nothing was saved."""
-
-    def __init__(self, connection_id: str, expected_version: int, stored_version: int | None) -> None:
-        super().__init__(
-            f"connection {connection_id}: the settings were changed by someone else (this save was based on "
-            f"version {expected_version}, but version {stored_version} is stored now); reload them and save again"
-        )
-        self.expected_version = expected_version
-        self.stored_version = stored_version
-
-
-class ConnectionNotFound(LookupError):
-    """No connection has this id."""
 
 
 def update_settings(

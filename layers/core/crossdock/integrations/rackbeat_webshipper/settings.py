@@ -8,7 +8,7 @@ the settings name exists in Rackbeat or Webshipper is `settings_save`'s job.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -19,52 +19,34 @@ from pydantic import (
     ValidationInfo,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from crossdock.connections.model import Settings
-
-# One problem of a settings document, as every kind reports it (`dotted.key: message`).
-from crossdock.integrations.rackbeat_shopify.settings import SettingProblem
-
-RULE = "setting_rule"
-SKIP_RULES = "skip_rules"
-WITHOUT_RULES = {SKIP_RULES: True}
+from crossdock.connections.settings_rules import (
+    WITHOUT_RULES,
+    RackbeatNumber,
+    SettingProblem,
+    Text,
+    as_text,
+    plain_message,
+    problems_of,
+    refuse,
+    rule,
+    rules_skipped,
+)
 
 __all__ = ["WITHOUT_RULES", "RackbeatWebshipperSettings", "SettingProblem", "settings_problems"]
 
-
-def _rule(reason: str, field: str | None = None) -> PydanticCustomError:
-    if field is None:
-        return PydanticCustomError(RULE, "{reason}", {"reason": reason})
-    return PydanticCustomError(RULE, "{field}: {reason}", {"field": field, "reason": reason})
-
-
-def _as_text(value: Any) -> Any:
-    """Webshipper's ids and Rackbeat's delivery term ids may come as JSON numbers; kept as text, as mappings do."""
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+UNKNOWN_KEY = "is not a setting of a rackbeat_webshipper connection (check the spelling)"
 
 
 def _id(value: str) -> str:
     if not re.fullmatch(r"[0-9]+", value.strip()) or int(value) == 0:
-        raise _rule(f"must be an id (a positive number), not '{value}'")
+        raise rule(f"must be an id (a positive number), not '{value}'")
     return str(int(value))  # "007" and "7" name the same record
 
 
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise _rule("must not be blank")
-    return value.strip()
-
-
-def _positive(value: int) -> int:
-    if value <= 0:
-        raise _rule(f"must be a positive Rackbeat number, not {value}")
-    return value
-
-
-Id = Annotated[str, BeforeValidator(_as_text), AfterValidator(_id)]
-Text = Annotated[str, BeforeValidator(_as_text), AfterValidator(_not_blank)]
-RackbeatNumber = Annotated[int, AfterValidator(_positive)]
+# A Webshipper id, or a Rackbeat delivery term's, as text.
+Id = Annotated[str, BeforeValidator(as_text), AfterValidator(_id)]
 
 
 class RackbeatWebshipperSettings(Settings):
@@ -94,17 +76,8 @@ class RackbeatWebshipperSettings(Settings):
 
     @model_validator(mode="after")
     def _rules_across_keys(self, info: ValidationInfo) -> RackbeatWebshipperSettings:
-        if info.context and info.context.get(SKIP_RULES):
-            return self
-        broken = self.broken_rules()
-        if broken:
-            raise ValidationError.from_exception_data(
-                type(self).__name__,
-                [
-                    InitErrorDetails(type=_rule(p.message, p.field), loc=tuple(p.field.split(".")), input=None)
-                    for p in broken
-                ],
-            )
+        if not rules_skipped(info):
+            refuse(type(self).__name__, self.broken_rules())
         return self
 
     def broken_rules(self) -> list[SettingProblem]:
@@ -128,16 +101,4 @@ class RackbeatWebshipperSettings(Settings):
 
 def settings_problems(error: ValidationError) -> list[SettingProblem]:
     """Every problem pydantic found, each under the setting's dotted key, in the words an operator needs."""
-    problems = []
-    for found in error.errors():
-        context = found.get("ctx") or {}
-        path = ".".join(str(part) for part in found["loc"] if part != "[key]")
-        field = str(context.get("field") or path or "settings")
-        if found["type"] == RULE:
-            message = str(context["reason"])
-        elif found["type"] == "extra_forbidden":
-            message = "is not a setting of a rackbeat_webshipper connection (check the spelling)"
-        else:
-            message = found["msg"]
-        problems.append(SettingProblem(field, message))
-    return problems
+    return problems_of(error, lambda found: plain_message(found, UNKNOWN_KEY))

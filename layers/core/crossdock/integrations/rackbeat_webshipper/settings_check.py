@@ -1,0 +1,41 @@
+"""Every problem of a `rackbeat_webshipper` settings document at once: the model's, the rules', and the references'.
+
+pydantic checks the rules across keys only of a document whose values are all valid, and a save looks up the
+references only of a valid document, so a document with a wrong type, a broken rule and a missing channel would be
+refused three times, one problem at a time. Here the broken values are put back as they are now (or left to their
+defaults), the rules across keys are checked on what is left, and its references are looked up, so an operator
+gets the whole list from one `settings validate` (`connections.settings_rules.salvaged`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crossdock.connections.settings_rules import SettingsRejected, only_new, salvaged
+from crossdock.connectors.rackbeat.client import RackbeatClient
+from crossdock.integrations.rackbeat_webshipper import settings_save
+from crossdock.integrations.rackbeat_webshipper.connection import RackbeatWebshipperConnection
+from crossdock.integrations.rackbeat_webshipper.settings import RackbeatWebshipperSettings, SettingProblem
+from crossdock.integrations.rackbeat_webshipper.settings_save import WebshipperCatalog
+
+
+def settings_problems_of(
+    new_settings: dict[str, Any],
+    rackbeat: RackbeatClient | None,
+    webshipper: WebshipperCatalog | None,
+    current: RackbeatWebshipperConnection | None = None,
+) -> tuple[RackbeatWebshipperSettings | None, list[SettingProblem]]:
+    """(the settings, if valid; every problem). `current` is the connection the settings are for (its settings are
+    what a broken value falls back to), None for a new one; a None client leaves that account unasked."""
+    try:
+        settings = settings_save.validated(new_settings)
+    except SettingsRejected as rejected:
+        problems = list(rejected.problems)
+        now = current.settings.model_dump(mode="json") if current is not None else {}
+        checked = salvaged(RackbeatWebshipperSettings, new_settings, problems, now)
+        if checked is not None:
+            problems += only_new(checked.broken_rules(), problems)
+            problems += only_new(settings_save.check_references(checked, rackbeat, webshipper), problems)
+        return None, problems
+    problems = settings_save.check_references(settings, rackbeat, webshipper)
+    return (settings if not problems else None), problems
