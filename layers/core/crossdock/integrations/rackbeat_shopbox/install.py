@@ -23,6 +23,7 @@ from crossdock.connectors.shopbox.secret_names import SHOPBOX_ACCESS_TOKEN, SHOP
 from crossdock.connectors.shopbox.shapes import ClientChoice, Login
 from crossdock.connectors.shopbox.tokens import ShopboxTokens
 from crossdock.errors import FailureClass, PermanentError
+from crossdock.integrations.install_credentials import INSTALLING, OnlyHolder, UnsavedSecrets
 from crossdock.integrations.rackbeat_shopbox.settings import SettingProblem
 from crossdock.integrations.rackbeat_shopbox.settings_save import ShopboxCatalog
 
@@ -69,12 +70,10 @@ class ConnectorSignIn:
         return login.my_clients(self._api_base, token, api_token=api_token, transport=self._transport)
 
     def catalog(self, account: ShopboxAccount, token: str, *, api_token: bool) -> ShopboxClient:
-        unsaved = _Unsaved({SHOPBOX_API_TOKEN: token} if api_token else {SHOPBOX_ACCESS_TOKEN: token})
+        unsaved = UnsavedSecrets({SHOPBOX_API_TOKEN: token} if api_token else {SHOPBOX_ACCESS_TOKEN: token})
         if self._password is not None and not api_token:
-            unsaved.put(_INSTALLING, SHOPBOX_PASSWORD, self._password)
-        tokens = ShopboxTokens(
-            _INSTALLING, account, unsaved, _OnlyHolder(), holder=_INSTALLING, transport=self._transport
-        )
+            unsaved.put(INSTALLING, SHOPBOX_PASSWORD, self._password)
+        tokens = ShopboxTokens(INSTALLING, account, unsaved, OnlyHolder(), holder=INSTALLING, transport=self._transport)
         client = ShopboxClient(account, tokens, transport=self._transport, timeout_seconds=self._timeout)
         self._clients.append(client)
         return client
@@ -82,39 +81,6 @@ class ConnectorSignIn:
     def close(self) -> None:
         for client in self._clients:
             client.close()
-
-
-# The connection has no id Shopbox's calls would name yet; the credential is kept under this one, in memory.
-_INSTALLING = "installing"
-
-
-class _Unsaved:
-    """`ports.Secrets` in memory, for the one install that holds it."""
-
-    def __init__(self, values: dict[str, str]) -> None:
-        self._values = dict(values)
-
-    def get(self, connection_id: str, name: str) -> str | None:
-        return self._values.get(name)
-
-    def fresh(self, connection_id: str, name: str) -> str | None:
-        return self._values.get(name)
-
-    def put(self, connection_id: str, name: str, value: str) -> None:
-        self._values[name] = value
-
-    def delete(self, connection_id: str, name: str) -> None:
-        self._values.pop(name, None)
-
-
-class _OnlyHolder:
-    """`ports.Leases` for a credential no other container knows: its one holder always has the lease."""
-
-    def claim(self, name: str, holder: str, now: float, seconds: float) -> bool:
-        return True
-
-    def release(self, name: str, holder: str) -> None:
-        return None
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crossdock.connections.model import ConnectionState
-from crossdock.connectors.rackbeat import identity
 from crossdock.connectors.rackbeat.account import RACKBEAT_API, RackbeatAccount
 from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.connectors.rackbeat.secret_names import RACKBEAT_API_KEY, RACKBEAT_WEBHOOK_TOKENS
 from crossdock.connectors.shopbox.account import SHOPBOX_API
 from crossdock.connectors.shopbox.secret_names import SHOPBOX_ACCESS_TOKEN, SHOPBOX_API_TOKEN, SHOPBOX_PASSWORD
-from crossdock.errors import FailureClass, PermanentError
+from crossdock.integrations import rackbeat_key
 from crossdock.integrations.rackbeat_shopbox import settings_save
 from crossdock.integrations.rackbeat_shopbox.connection import RackbeatShopboxAccounts, RackbeatShopboxConnection
 from crossdock.integrations.rackbeat_shopbox.install import ShopboxCredentials, ShopboxSignIn, SignInRefused, sign_in
@@ -77,7 +76,7 @@ def prepare(
         settings = settings_save.validated(None, new.settings)
     except settings_save.SettingsRejected as rejected:
         problems += rejected.problems
-    account_id = _rackbeat_account(new.rackbeat_api_key, rackbeat, problems)
+    account_id = rackbeat_key.tested_account(new.rackbeat_api_key, rackbeat, problems)
     credentials_wrong = new.shopbox.problems()
     problems += credentials_wrong
     signed_in, choices = None, None
@@ -108,15 +107,3 @@ def prepare(
         secrets[SHOPBOX_ACCESS_TOKEN] = signed_in.access_token
     return PreparedConnection(connection, secrets, missing, signed_in.branch_count)
 
-
-def _rackbeat_account(api_key: str, rackbeat: RackbeatClient, problems: list[SettingProblem]) -> int | None:
-    if not api_key.strip():
-        problems.append(SettingProblem("rackbeat_api_key", "is empty"))
-        return None
-    try:
-        return identity.account_id(rackbeat)
-    except PermanentError as refused:
-        if refused.failure_class is not FailureClass.AUTH:
-            raise
-        problems.append(SettingProblem("rackbeat_api_key", f"Rackbeat refused the key: {refused.reason}"))
-        return None
