@@ -1,5 +1,5 @@
-"""The connection's Webshipper account: which account (the subdomain of its web UI and API), and where its API
-answers."""
+"""The connection's Webshipper account: which account (the subdomain of its web UI and API), where its API answers,
+and the user whose password grant the client uses (reference/webshipper.md "Auth")."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ class WebshipperAccount(Account):
     account: str
     # Per connection so the same client talks to the real service, its staging or a simulator.
     api_base: str
+    # The user's e-mail for the password grant (None with a stored API token, which needs no user).
+    username: str | None = None
 
     @property
     def identity(self) -> str:
