@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from crossdock.connectors.rackbeat.client import RackbeatClient
+from crossdock.connectors.webshipper.shapes import Address
 from crossdock.errors import FailureClass, PermanentError, Skip
 from crossdock.integrations.rackbeat_webshipper.export_mapping import (
-    ExportAddress,
     came_from_webshipper,
     export_reference,
     plan_export,
@@ -122,7 +122,7 @@ def test_a_booked_order_becomes_one_webshipper_order_with_its_lines_rate_and_add
     assert (mug.sku, mug.description, mug.quantity, mug.ext_ref) == ("MUG-1", "Krus blå", 2, ids[0])
     assert (mug.unit_price, mug.discounted_unit_price, mug.vat_percent) == (Decimal(80), Decimal("72.00"), Decimal(25))
     assert (tee.sku, tee.quantity, tee.location, tee.ext_ref) == ("TEE-M", 1, SHOP, ids[1])
-    assert planned.delivery_address == ExportAddress(
+    assert planned.delivery_address == Address(
         att_contact="Anna Jensen",
         company_name="Jensen Cykler ApS",
         address_1="Vestergade 12",

@@ -18,10 +18,10 @@ address: neither the fact sheet nor the simulator has a field for one, so none i
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from crossdock.connectors.webshipper.shapes import Address, OrderDraft, OrderLineDraft
 from crossdock.errors import FailureClass, PermanentError, Skip
 from crossdock.integrations.rackbeat_webshipper.settings import RackbeatWebshipperSettings
 
@@ -37,45 +37,6 @@ CENT = Decimal("0.01")
 # An item number → its default location number in Rackbeat (None when it has none): read only for lines that
 # name no location of their own, and only when `line_location_filter` is not `all`.
 DefaultLocation = Callable[[str], "str | None"]
-
-
-@dataclass(frozen=True)
-class ExportLine:
-    sku: str
-    description: str
-    quantity: int
-    unit_price: Decimal  # excluding VAT, before the line's discount (Rackbeat's `line_price`)
-    discounted_unit_price: Decimal
-    vat_percent: Decimal
-    ext_ref: str  # the Rackbeat order line id
-    location: str | None
-
-
-@dataclass(frozen=True)
-class ExportAddress:
-    """In Webshipper's words; `att_contact` or `company_name` is always set (Webshipper needs one for a label)."""
-
-    att_contact: str | None
-    company_name: str | None
-    address_1: str | None
-    zip: str | None
-    city: str | None
-    country_code: str
-    email: str | None = None
-
-
-@dataclass(frozen=True)
-class ExportOrder:
-    """Everything the Webshipper order is made of."""
-
-    ext_ref: str
-    visible_ref: str
-    channel_id: str
-    rate_id: str
-    currency: str
-    delivery_address: ExportAddress
-    billing_address: ExportAddress | None
-    lines: tuple[ExportLine, ...]
 
 
 def export_reference(number: int | str, shipment_id: int | str | None = None) -> str:
@@ -117,7 +78,7 @@ def plan_export(
     *,
     shipment: dict[str, Any] | None = None,
     customer: dict[str, Any] | None = None,
-) -> ExportOrder:
+) -> OrderDraft:
     """The Webshipper order for `order` (or for `shipment` of it). Raises `Skip` or `PermanentError` (see above);
     `customer` is the Rackbeat customer when it was read (to see its group)."""
     number = order.get("number")
@@ -139,7 +100,7 @@ def plan_export(
             "(line_location_filter)"
         )
     delivery = delivery_address(order)
-    return ExportOrder(
+    return OrderDraft(
         ext_ref=export_reference(str(number), None if shipment is None else str(shipment.get("id"))),
         visible_ref=str(number),
         channel_id=settings.order_channel,
@@ -156,7 +117,7 @@ def export_lines(
     location_filter: str,
     default_location: DefaultLocation,
     shipment: dict[str, Any] | None = None,
-) -> list[ExportLine]:
+) -> list[OrderLineDraft]:
     """The order's lines (or, for a shipment, the shipment's quantities of them) from the filter's location; a line
     without a location of its own is drawn from its item's default location, so that is the one compared."""
     order_lines = [line for line in order.get("lines") or [] if isinstance(line, dict)]
@@ -183,7 +144,7 @@ def export_lines(
     return chosen
 
 
-def _line(order: dict[str, Any], index: int, line: dict[str, Any], location: str | None) -> ExportLine:
+def _line(order: dict[str, Any], index: int, line: dict[str, Any], location: str | None) -> OrderLineDraft:
     sku = _text(line.get("item_id"))
     where = f"Rackbeat order {order.get('number')} line {index + 1}"
     if sku is None:
@@ -196,7 +157,7 @@ def _line(order: dict[str, Any], index: int, line: dict[str, Any], location: str
         )
     price = _decimal(line.get("line_price") or 0, f"{where} ({sku}): line_price")
     discount = _decimal(line.get("discount_percentage") or 0, f"{where} ({sku}): discount_percentage")
-    return ExportLine(
+    return OrderLineDraft(
         sku=sku,
         description=_text(line.get("name")) or sku,
         quantity=int(quantity),
@@ -229,7 +190,7 @@ def shipping_rate(order: dict[str, Any], settings: RackbeatWebshipperSettings) -
     return rate
 
 
-def delivery_address(order: dict[str, Any]) -> ExportAddress:
+def delivery_address(order: dict[str, Any]) -> Address:
     """The order's delivery address; an order without one is delivered to its invoice address, as Rackbeat
     prints it."""
     prefix = "delivery_address_" if _text(order.get("delivery_address_street")) else "address_"
@@ -242,12 +203,12 @@ def delivery_address(order: dict[str, Any]) -> ExportAddress:
     return found
 
 
-def billing_address(order: dict[str, Any]) -> ExportAddress | None:
+def billing_address(order: dict[str, Any]) -> Address | None:
     """The invoice address (`address_*`) when the order has one."""
     return _address(order, "address_") if _text(order.get("address_street")) else None
 
 
-def _address(order: dict[str, Any], prefix: str) -> ExportAddress | None:
+def _address(order: dict[str, Any], prefix: str) -> Address | None:
     if not _text(order.get(f"{prefix}street")):
         return None
     found_customer = order.get("customer")
@@ -263,7 +224,7 @@ def _address(order: dict[str, Any], prefix: str) -> ExportAddress | None:
     country = _text(order.get(f"{prefix}country"))
     if country is None or len(country) != 2 or not country.isalpha():
         raise PermanentError(f"{where}: {prefix}country {country!r} is not a two-letter country code (ISO 3166)")
-    return ExportAddress(
+    return Address(
         att_contact=contact,
         company_name=company if company != contact else None,
         address_1=_text(order.get(f"{prefix}street")),
