@@ -4,6 +4,7 @@ to Rackbeat (SPEC §3). What the rest of Crossdock knows of this kind; each part
 from __future__ import annotations
 
 from crossdock.integration import Integration
+from crossdock.integrations.rackbeat_webshipper import rackbeat_webhooks
 from crossdock.integrations.rackbeat_webshipper.connection import KIND, RackbeatWebshipperConnection
 from crossdock.integrations.rackbeat_webshipper.settings import RackbeatWebshipperSettings
 
@@ -11,5 +12,5 @@ INTEGRATION = Integration(
     kind=KIND,
     connection_model=RackbeatWebshipperConnection,
     settings_model=RackbeatWebshipperSettings,
-    routes=(),
+    routes=rackbeat_webhooks.ROUTES,
 )
