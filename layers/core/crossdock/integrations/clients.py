@@ -4,6 +4,8 @@ Rackbeat limits per account, so every Rackbeat client of one API key, in every c
 its calls from one limiter kept in the table (`store.rate_limits`): three shops on one Rackbeat account, each
 scaled out, stay inside the account's limit together.
 
+Webshipper limits per account [guess] too: its clients share one table limiter per account at about a call a second.
+
 Shopify clients take their token from a `ShopifyTokens` source, which refreshes expiring tokens (single-flight
 across containers through a lease in the table) and picks up a token another container refreshed.
 """
@@ -24,6 +26,9 @@ from crossdock.connectors.shopbox.tokens import ShopboxTokens
 from crossdock.connectors.shopify.account import ShopifyAccount
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.connectors.shopify.tokens import ShopifyTokens
+from crossdock.connectors.webshipper.account import WebshipperAccount
+from crossdock.connectors.webshipper.client import WebshipperClient
+from crossdock.connectors.webshipper.tokens import WebshipperTokens
 from crossdock.errors import FailureClass, PermanentError
 from crossdock.pacing import Pacer, PacerChain, RatePacer
 from crossdock.store import keys, rate_limits
@@ -43,6 +48,10 @@ PACED_MAX_WAIT_SECONDS = 10.0
 # connection and container keeps a little under it.
 SHOPBOX_CALLS_PER_SECOND = 4.5
 ORDER_STAGE_MAX_WAIT_SECONDS = 5.0
+# Webshipper publishes no limit (reference/webshipper.md "Rate limits" [guess: the simulator's 2 a second, burst
+# 40]); the sheet's client keeps ~1 a second per account. Shared by every container through the table, as
+# Rackbeat's budget is: the import, the export and the tracking all call the same account.
+WEBSHIPPER_CALLS_PER_MINUTE = 60.0
 
 
 class ConnectionClients:
@@ -61,6 +70,7 @@ class ConnectionClients:
         self._rackbeat: dict[tuple[str, bool], RackbeatClient] = {}
         self._shopify: dict[str, ShopifyAdmin] = {}
         self._shopbox: dict[str, ShopboxClient] = {}
+        self._webshipper: dict[str, WebshipperClient] = {}
         self._pacers: dict[str, RatePacer] = {}
         self._rackbeat_rate = rackbeat_calls_per_minute or DEFAULT_RACKBEAT_CALLS_PER_MINUTE
         self._rackbeat_account_rate = rackbeat_account_calls_per_minute or self._rackbeat_rate
@@ -106,6 +116,23 @@ class ConnectionClients:
             tokens = ShopboxTokens(connection.id, account, self._secrets, TableLeases(self._table), holder=self._holder)
             client = ShopboxClient(account, tokens, pacer=RatePacer(SHOPBOX_CALLS_PER_SECOND * 60))
             self._shopbox[connection.id] = client
+        return client
+
+    def webshipper(self, connection: Connection) -> WebshipperClient:
+        """The connection's Webshipper client: its token renewed single-flight across containers (`tokens`), its
+        calls paced per Webshipper account (the account's name is no secret; it is digested like an API key)."""
+        client = self._webshipper.get(connection.id)
+        if client is None:
+            account = _account(connection, "webshipper", WebshipperAccount)
+            leases = TableLeases(self._table)
+            tokens = WebshipperTokens(connection.id, account, self._secrets, leases, holder=self._holder)
+            pacer = rate_limits.AccountRateLimiter(
+                self._table,
+                keys.rate_limit_pk("webshipper", hashlib.sha256(account.account.encode()).hexdigest()),
+                WEBSHIPPER_CALLS_PER_MINUTE,
+                max_wait=PACED_MAX_WAIT_SECONDS,
+            )
+            client = self._webshipper[connection.id] = WebshipperClient(account, tokens, pacer=pacer)
         return client
 
     def _secret(self, connection: Connection, name: str) -> str:

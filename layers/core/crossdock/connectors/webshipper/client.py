@@ -79,7 +79,7 @@ class WebshipperClient:
     ) -> None:
         self.account = account
         self._tokens = tokens
-        self._pacer = pacer
+        self.pacer = pacer  # shared with every client of the account (`ConnectionClients.webshipper`)
         wire.guard_httpx_log()
         self._http = httpx.Client(
             base_url=account.api_base.rstrip("/") + "/",
@@ -158,8 +158,8 @@ class WebshipperClient:
         return self._answer(method, path, response)
 
     def _send(self, method: str, path: str, params: dict[str, Any], json: Any, token: Token) -> httpx.Response:
-        if self._pacer is not None:
-            self._pacer.wait_turn()
+        if self.pacer is not None:
+            self.pacer.wait_turn()
         self.calls += 1
         content = None if json is None else jsonlib.dumps(json).encode()
         try:
@@ -181,8 +181,8 @@ class WebshipperClient:
         where = f"{method} {path}"
         if status == 429:
             hint = wire.retry_after_seconds(response)
-            if self._pacer is not None:
-                self._pacer.back_off(hint if hint is not None else DEFAULT_WAIT_SECONDS)
+            if self.pacer is not None:
+                self.pacer.back_off(hint if hint is not None else DEFAULT_WAIT_SECONDS)
             raise RateLimited(f"Webshipper throttled {where}", hint)
         if status == 503:
             raise WebshipperUnavailable(
