@@ -106,4 +106,3 @@ def prepare(
         secrets[SHOPBOX_PASSWORD] = new.shopbox.password or ""
         secrets[SHOPBOX_ACCESS_TOKEN] = signed_in.access_token
     return PreparedConnection(connection, secrets, missing, signed_in.branch_count)
-
