@@ -7,3 +7,6 @@ CROSSDOCK_SOURCE = "crossdock"
 RESYNC_TOPIC = "orders/resync"
 # What a stock push could not set, recorded as an event of its own (flows.push).
 STOCK_PUSH_TOPIC = "stock/push"
+# A carrier's tracking handed to the shop an order came from (`rackbeat_webshipper`'s tracking step, payload the
+# shipment's hand-over detail): recorded by the step, and sent again through the inbound queue on an operator's retry.
+TRACKING_TOPIC = "tracking/shopify"

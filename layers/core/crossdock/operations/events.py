@@ -17,14 +17,16 @@ from crossdock.operations.target import OperatorTarget
 from crossdock.store import events as event_log
 from crossdock.store import keys
 from crossdock.store.events import EventStatus
+from crossdock.topics import RESYNC_TOPIC, TRACKING_TOPIC
 
 OPEN_STATUSES = (EventStatus.NEEDS_ATTENTION, EventStatus.RECEIVED)
 # What a listing reads of an event: everything but the payload (customer data, and most of the item's size).
 _LISTED = ("pk", "sk", "event_id", "source", "topic", "status", "reason", "failure_class", "finished_at", "attempts")
 # Events that came in as a message of the inbound queue and can be sent again; Crossdock's own records (stock
-# push problems, self-check repairs) were never a message.
+# push problems, self-check repairs) were never a message. Of Crossdock's own topics, those a route handles again:
+# a resync, and tracking to the shop (its route queues the Shopify fulfilment again).
 _RESENDABLE_SOURCES = frozenset({"shopify", "rackbeat"})
-_RESENDABLE_OWN_TOPICS = frozenset({"orders/resync"})
+_RESENDABLE_OWN_TOPICS = frozenset({RESYNC_TOPIC, TRACKING_TOPIC})
 
 
 @dataclass(frozen=True)
