@@ -263,27 +263,20 @@ def _resume(target: OperatorTarget, args: argparse.Namespace) -> str:
 def _state_changed(changed: lifecycle.StateChanged, args: argparse.Namespace) -> str:
     if args.json:
         return out.as_json(changed)
-    what = (
-        "events that arrive are skipped; reconciliation catches up once resumed"
-        if changed.state == "paused"
-        else "reconciliation's next sweep picks up what the pause skipped"
-    )
-    return f"connection {changed.connection_id} ({changed.shop_domain}): {changed.before} → {changed.state}; {what}"
+    head = f"connection {changed.connection_id} ({changed.account}): {changed.before} → {changed.state}"
+    return "\n".join([head, *(f"  {note}" for note in changed.notes)])
 
 
 def _uninstall(target: OperatorTarget, args: argparse.Namespace) -> str:
     done = lifecycle.uninstall(target, args.connection_id)
     if args.json:
         return out.as_json(done)
-    lines = [
-        f"connection {done.connection_id} ({done.shop_domain}): {done.before} → {done.state}",
-        f"shopify subscriptions removed  {', '.join(done.shopify_subscriptions_removed) or '-'}",
-        f"rackbeat webhooks removed      {', '.join(done.rackbeat_webhooks_removed) or '-'}",
-        f"outcome                        {done.outcome} (event {done.event_id})",
-        *done.notes,
-        "The app stays installed in the shop until its owner removes it; Shopify's app/uninstalled then changes "
-        "nothing.",
+    lines = [f"connection {done.connection_id} ({done.account}): {done.before} → {done.state}"]
+    lines += [
+        f"{system} webhooks removed".ljust(31) + (", ".join(hooks) or "-")
+        for system, hooks in sorted(done.webhooks_removed.items())
     ]
+    lines += [f"outcome                        {done.outcome} (event {done.event_id})", *done.notes]
     return "\n".join(lines)
 
 

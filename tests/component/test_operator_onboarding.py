@@ -379,9 +379,9 @@ def test_uninstall_removes_webhooks_schedules_and_shopify_tokens_and_keeps_the_a
     done = cli_json(capsys, target, "connections", "uninstall", shop.connection_id)
     # THEN the connection is uninstalled, its webhooks in both systems are gone, and so are its schedules
     assert (done["before"], done["state"]) == ("active", "uninstalled")
-    assert "app/uninstalled" in [t.lower().replace("_", "/", 1) for t in done["shopify_subscriptions_removed"]]
+    assert "app/uninstalled" in [t.lower().replace("_", "/", 1) for t in done["webhooks_removed"]["shopify"]]
     assert not [s for s in stack.shopify.shops[merchant.shop].subscriptions if s.uri == uri]
-    assert done["rackbeat_webhooks_removed"] == ["product.stock_changed"]
+    assert done["webhooks_removed"]["rackbeat"] == ["product.stock_changed"]
     hooks = stack.rackbeat.state(merchant.account).webhooks.values()
     assert not [h for h in hooks if h["url"].endswith(shop.connection_id)]
     scheduler = boto3.client("scheduler", region_name=stack.aws.region)

@@ -68,6 +68,11 @@ class Till:
 
 @pytest.fixture
 def till(stack: LocalStack) -> Till:
+    return connected_till(stack)
+
+
+def connected_till(stack: LocalStack) -> Till:
+    """A café's Shopbox client and Rackbeat account, connected and active (other modules' `till` fixture too)."""
     number = next(_tills)
     account, api_key = stack.new_rackbeat_account()
     rackbeat = stack.rackbeat

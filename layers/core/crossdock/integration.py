@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from crossdock.connections.model import Connection, Settings
-from crossdock.ports import CommandPorts, DispatchPorts, InboundEvent, OrderWorkflow, StockSync, StreamHandler
+from crossdock.ports import (
+    CommandPorts,
+    ConnectionSchedules,
+    DispatchPorts,
+    InboundEvent,
+    OrderWorkflow,
+    StockSync,
+    StreamHandler,
+)
 from crossdock.store.outcome import Outcome
 
 # An inbound event's handler: the event (with its connection, settings in force) and what dispatch offers.
@@ -71,6 +79,56 @@ class InitialSync(Protocol):
 
 
 @dataclass(frozen=True)
+class LifecycleDeps:
+    """What an operator's pause, resume or uninstall (`operations.lifecycle`) offers a kind: the table, the
+    connection's secrets (`store.secrets.SecretStore`) and API clients (`integrations.clients.ConnectionClients`),
+    its poll schedules and the address this stack's webhooks are registered at."""
+
+    table: Any
+    secrets: Any
+    clients: Any
+    schedules: ConnectionSchedules
+    webhook_base_url: str
+
+
+@dataclass(frozen=True)
+class WebhooksRemoved:
+    """What removing a connection's webhooks did: per system, the topics or events removed; notes for the operator
+    (a system that had dropped them already)."""
+
+    by_system: dict[str, list[str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+class Lifecycle(Protocol):
+    """How a kind is deactivated and reactivated by an operator. `operations.lifecycle` changes the connection's
+    state (conditionally, so a resume never undoes an uninstall that came in between), records the uninstall in the
+    event log, and turns a `CrossdockError` of these calls into a refusal naming what was being done."""
+
+    def account_name(self, connection: Connection) -> str:
+        """What names the connection to an operator (a shop domain, a Shopbox client)."""
+        ...
+
+    def paused(self, connection: Connection, deps: LifecycleDeps) -> list[str]:
+        """After the state became `paused`: what else the kind stops; returns lines for the operator."""
+        ...
+
+    def resuming(self, connection: Connection, deps: LifecycleDeps) -> list[str]:
+        """Before the state becomes `active` again: what the kind restores (a failure leaves it paused)."""
+        ...
+
+    def remove_webhooks(self, connection: Connection, deps: LifecycleDeps) -> WebhooksRemoved:
+        """The connection's webhooks in every system, removed before an uninstall: a failure stops the uninstall
+        before the state changes."""
+        ...
+
+    def uninstall(self, connection: Connection, deps: LifecycleDeps, event_sk: str) -> Outcome:
+        """State `uninstalled`, the secrets the kind no longer needs deleted, its poll schedules and cursors
+        removed; its history (events, mappings, settings versions) stays. `event_sk` is the uninstall's own entry."""
+        ...
+
+
+@dataclass(frozen=True)
 class Integration:
     kind: str
     connection_model: type[Connection]
@@ -84,6 +142,8 @@ class Integration:
     stock: StockSync | None = None
     # The kind's one-time initial sync (`functions/initial_sync`, `operations.initial_sync`); None for a kind without.
     initial_sync: InitialSync | None = None
+    # How an operator pauses, resumes and uninstalls a connection of the kind; None for a kind that cannot be.
+    lifecycle: Lifecycle | None = None
     # Anything else a kind keeps for its own functions (install, initial sync …) stays in its package.
 
     def route(self, source: str, topic: str) -> Route | None:

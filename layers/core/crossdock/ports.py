@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:  # ingest imports this module on its cold start: no pydantic, no Powertools
     from crossdock.connections.model import Connection
@@ -127,9 +127,20 @@ class WebhookSource(Protocol):
         ...
 
 
+@runtime_checkable
+class IdentifiedByBody(Protocol):
+    """A `WebhookSource` whose deliveries carry no id in their headers (Webshipper's): ingest asks it for the id
+    once the delivery is authentic and its body is a JSON object, so repeats are still queued once."""
+
+    def identify(self, body: Mapping[str, Any], delivery: Delivery, connection_id: str) -> Delivery:
+        """`delivery` with `delivery_id` (and `event_id`) from the signed body; raises `Refused` when the body
+        lacks what names it."""
+        ...
+
+
 @dataclass(frozen=True)
 class Delivery:
-    """What ingest reads from a webhook's headers."""
+    """What ingest reads from a webhook's headers (or, for an `IdentifiedByBody` source, its body)."""
 
     topic: str
     # The sender's delivery id (None when the system sends none: then nothing is deduplicated, see the source).
@@ -381,4 +392,8 @@ class ConnectionSchedules(Protocol):
 
     def stop(self, connection: Connection) -> bool:
         """Removes every schedule of the connection and forgets its cursors."""
+        ...
+
+    def suspend(self, connection: Connection) -> bool:
+        """Removes every schedule of the connection and keeps its cursors: `follow` later catches up from them."""
         ...

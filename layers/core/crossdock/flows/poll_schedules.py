@@ -7,7 +7,8 @@ firing as the stream says (`StreamHandler.schedule`) with `{"connection_id": …
 `LocalStack.create_connection`), brought in line whenever the settings are saved, and removed with the stream's
 cursor when the app is uninstalled or the stream is switched off: a later re-install or re-enable starts afresh
 instead of catching up on a time Crossdock was not looking after the connection. A paused connection keeps its
-schedules and cursors: its runs skip while it is paused and catch up once it is active again. A run that finds its
+cursors, and its schedules unless its kind suspends them (`suspend`, the Shopbox kind): its runs skip while it is
+paused and catch up once it is active again. A run that finds its
 stream has no business running removes its own schedule (`flows.poll`).
 """
 
@@ -68,6 +69,14 @@ class PollSchedules:
     def stop(self, connection: Connection) -> bool:
         """Removes every schedule of the connection and forgets its cursors; False when it had none."""
         removed = [self.stop_stream(connection.id, stream) for stream in self.streams(connection.kind)]
+        return any(removed)
+
+    def suspend(self, connection: Connection) -> bool:
+        """Removes every schedule of the connection and keeps its cursors (a kind that stops polling while
+        paused); `follow` once it is active again puts them back, and their runs catch up from the cursors."""
+        removed = [
+            self.schedules.delete(schedule_name(stream, connection.id)) for stream in self.streams(connection.kind)
+        ]
         return any(removed)
 
     def stop_stream(self, connection_id: str, stream: str) -> bool:

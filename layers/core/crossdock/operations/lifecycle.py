@@ -1,16 +1,18 @@
-"""Pausing, resuming and uninstalling a connection, as an operator (issue 13).
+"""Pausing, resuming and uninstalling a connection, as an operator (issue 13; issue 14 for Shopbox).
 
-`paused` (connections/model.py) is a state every flow already honours: dispatch and the order steps work only for
-an active connection, so events that arrive while paused end `skipped` with the reason; its poll schedules stay
-and their runs skip, so once resumed, reconciliation's next sweep catches up on the orders of the pause
-(`flows.poll_schedules`). Webhooks stay registered. Each change is conditional on the state it starts from, so a
-resume never undoes an uninstall that came in between.
+What each kind does beyond the state is its own (`integration.Lifecycle`, the `lifecycle` of its `Integration`):
+this module names no kind. It changes the state conditionally on the state it starts from, so a resume never undoes
+an uninstall that came in between; `paused` is a state every flow already honours (dispatch, the order steps and
+the poll runs work only for an active connection, so what arrives while paused ends `skipped`).
 
-Uninstall does what Shopify's `app/uninstalled` does (`integrations.rackbeat_shopify.lifecycle.uninstall`: state
-`uninstalled`, every Shopify token deleted, the app secret kept for the privacy webhooks still to come, the
-Rackbeat API key kept, poll schedules and cursors removed), after removing the webhooks: the app stays installed in
-the shop, so its Shopify subscriptions would keep coming, and Rackbeat's would keep sending stock changes.
-It is recorded in the connection's event log as `crossdock operator/uninstall`.
+- pause: the state, then the kind's `paused` (the Shopbox kind suspends its poll schedules);
+- resume: the kind's `resuming` first (schedules put back, webhooks repaired), then the state: a connection is
+  never active without what brings its work;
+- uninstall: the kind's webhooks removed first (a failure stops it before anything changed), then the event
+  `crossdock operator/uninstall` in the connection's log and the kind's `uninstall` (state, secrets, schedules;
+  the history stays).
+
+A kind without a `lifecycle` is refused by name.
 """
 
 from __future__ import annotations
@@ -19,16 +21,13 @@ import json
 import uuid
 from dataclasses import dataclass, field
 
-from crossdock.connections.model import ConnectionState
-from crossdock.errors import CrossdockError, FailureClass
-from crossdock.integrations.rackbeat_shopify import deactivation
-from crossdock.integrations.rackbeat_shopify import lifecycle as shop_lifecycle
-from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
+from crossdock import registry
+from crossdock.connections.model import Connection, ConnectionState
+from crossdock.integration import Lifecycle, LifecycleDeps
 from crossdock.operations import stack_access
 from crossdock.operations.errors import NotFound, Refused
 from crossdock.operations.target import OperatorTarget
 from crossdock.store import connections, events
-from crossdock.store.secrets import SecretStore
 
 OPERATOR_SOURCE = "crossdock"
 UNINSTALL_TOPIC = "operator/uninstall"
@@ -38,96 +37,110 @@ _WEBHOOKS_KEPT_BY = frozenset({ConnectionState.ACTIVE, ConnectionState.PAUSED})
 @dataclass(frozen=True)
 class StateChanged:
     connection_id: str
-    shop_domain: str
+    kind: str
+    account: str  # what names the connection: a shop domain, a Shopbox client
     before: str
     state: str
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class Uninstalled:
     connection_id: str
-    shop_domain: str
+    kind: str
+    account: str
     before: str
     state: str
     outcome: str
-    shopify_subscriptions_removed: list[str] = field(default_factory=list)
-    rackbeat_webhooks_removed: list[str] = field(default_factory=list)
+    # Per system, the webhook topics or events removed ("shopify", "rackbeat").
+    webhooks_removed: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     event_id: str | None = None
 
 
+def _lifecycle_of(target: OperatorTarget, connection_id: str) -> tuple[Connection, Lifecycle]:
+    found = connections.load_connection(target.table, connection_id)
+    if found is None:
+        raise NotFound(f"no connection {connection_id}")
+    lifecycle = registry.integration(found.kind).lifecycle
+    if lifecycle is None:
+        raise Refused(f"connection {connection_id} is {found.kind}: that kind cannot be paused or uninstalled yet")
+    return found, lifecycle
+
+
+def _deps(target: OperatorTarget) -> LifecycleDeps:
+    secrets = stack_access.secret_store(target)
+    return LifecycleDeps(
+        table=target.table,
+        secrets=secrets,
+        clients=stack_access.connection_clients(target, secrets),
+        schedules=stack_access.poll_schedules(target),
+        webhook_base_url=target.onboard().webhook_base_url,
+    )
+
+
 def pause(target: OperatorTarget, connection_id: str) -> StateChanged:
-    return _change(target, connection_id, ConnectionState.ACTIVE, ConnectionState.PAUSED, "an active", "paused")
+    connection, lifecycle = _lifecycle_of(target, connection_id)
+    before = _change(target, connection_id, ConnectionState.ACTIVE, ConnectionState.PAUSED, "an active", "paused")
+    with stack_access.platform_calls("pausing (the connection is paused)"):
+        notes = lifecycle.paused(connection, _deps(target))
+    account = lifecycle.account_name(connection)
+    return StateChanged(connection_id, connection.kind, account, before, ConnectionState.PAUSED.value, notes)
 
 
 def resume(target: OperatorTarget, connection_id: str) -> StateChanged:
-    return _change(target, connection_id, ConnectionState.PAUSED, ConnectionState.ACTIVE, "a paused", "resumed")
+    connection, lifecycle = _lifecycle_of(target, connection_id)
+    if connection.state is not ConnectionState.PAUSED:
+        raise Refused(
+            f"connection {connection_id} is {connection.state.value}: only a paused connection can be resumed"
+        )
+    with stack_access.platform_calls("resuming (the connection is still paused)"):
+        notes = lifecycle.resuming(connection, _deps(target))
+    before = _change(target, connection_id, ConnectionState.PAUSED, ConnectionState.ACTIVE, "a paused", "resumed")
+    account = lifecycle.account_name(connection)
+    return StateChanged(connection_id, connection.kind, account, before, ConnectionState.ACTIVE.value, notes)
 
 
 def _change(
     target: OperatorTarget, connection_id: str, start: ConnectionState, end: ConnectionState, which: str, done: str
-) -> StateChanged:
-    connection = stack_access.load(target, connection_id)
+) -> str:
     before = connections.change_state(target.table, connection_id, {start}, end, events.received_stamp())
     if before is None:
         now = connections.load_connection(target.table, connection_id)
         if now is None:
             raise NotFound(f"no connection {connection_id}")
         raise Refused(f"connection {connection_id} is {now.state.value}: only {which} connection can be {done}")
-    return StateChanged(connection_id, connection.shop_domain, before.value, end.value)
+    return before.value
 
 
 def uninstall(target: OperatorTarget, connection_id: str) -> Uninstalled:
-    connection = stack_access.load(target, connection_id)
+    connection, lifecycle = _lifecycle_of(target, connection_id)
     if connection.state is ConnectionState.UNINSTALLED:
         raise Refused(f"connection {connection_id} is uninstalled already")
-    secrets = stack_access.secret_store(target)
-    removed_topics: list[str] = []
-    removed_events: list[str] = []
+    deps = _deps(target)
+    removed: dict[str, list[str]] = {}
     notes: list[str] = []
     if connection.state in _WEBHOOKS_KEPT_BY:
-        removed_topics, removed_events, notes = _remove_webhooks(target, connection, secrets)
+        with stack_access.platform_calls(f"removing the webhooks (the connection is still {connection.state.value})"):
+            webhooks = lifecycle.remove_webhooks(connection, deps)
+        removed, notes = webhooks.by_system, webhooks.notes
     event_id = f"operator-uninstall-{uuid.uuid4()}"
     now = events.received_stamp()
     event_sk = events.record_received(
         target.table, connection.id, event_id, OPERATOR_SOURCE, UNINSTALL_TOPIC, json.dumps({}), now
     )
     with stack_access.platform_calls("removing the poll schedules"):
-        outcome = shop_lifecycle.uninstall(
-            target.table, secrets, connection, event_sk, stack_access.poll_schedules(target)
-        )
+        outcome = lifecycle.uninstall(connection, deps, event_sk)
     # The log only: the functions' metrics count what the functions did, not an operator's process.
     events.finish_event(target.table, connection.id, event_sk, outcome.status, outcome.reason)
     return Uninstalled(
         connection_id=connection.id,
-        shop_domain=connection.shop_domain,
+        kind=connection.kind,
+        account=lifecycle.account_name(connection),
         before=connection.state.value,
         state=ConnectionState.UNINSTALLED.value,
         outcome=outcome.reason,
-        shopify_subscriptions_removed=removed_topics,
-        rackbeat_webhooks_removed=removed_events,
+        webhooks_removed=removed,
         notes=notes,
         event_id=event_id,
     )
-
-
-def _remove_webhooks(
-    target: OperatorTarget, connection: RackbeatShopifyConnection, secrets: SecretStore
-) -> tuple[list[str], list[str], list[str]]:
-    """Both systems' webhooks of the connection. A Shopify token refused means the shop removed the app already,
-    and its subscriptions went with it; anything else stops the uninstall before the state changes."""
-    base = target.onboard().webhook_base_url
-    clients = stack_access.connection_clients(target, secrets)
-    notes = []
-    topics: list[str] = []
-    try:
-        topics = deactivation.remove_shopify_subscriptions(connection, clients.shopify(connection), base)
-    except CrossdockError as failed:
-        if failed.failure_class is not FailureClass.AUTH:
-            raise Refused(f"removing the Shopify subscriptions failed ({failed.reason}); nothing changed") from failed
-        notes.append(f"Shopify refused the shop's token ({failed.reason}): the app's subscriptions went with it")
-    with stack_access.platform_calls("removing the Rackbeat webhooks; the connection is still " + connection.state):
-        rackbeat_events = deactivation.remove_rackbeat_webhooks(
-            connection, clients.rackbeat(connection, paced=False), base
-        )
-    return topics, rackbeat_events, notes

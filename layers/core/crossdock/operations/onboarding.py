@@ -211,7 +211,14 @@ def create_shopbox_connection(
 
 
 def install_link(target: OperatorTarget, connection_id: str) -> CreatedConnection:
-    """The install link of a connection created before (it is the same whenever it is asked for)."""
+    """The install link of a connection created before (it is the same whenever it is asked for). Only a Shopify
+    app is installed by a link: a connection of another kind is refused saying how it becomes active."""
+    found = connections.load_connection(target.table, connection_id)
+    if found is not None and found.kind != KIND:
+        raise Refused(
+            f"connection {connection_id} is {found.kind}: an install link is a Shopify app's, and this kind has none "
+            f"(it is active once its settings' references exist: `crossdock settings set {connection_id} …`)"
+        )
     connection = stack_access.load(target, connection_id)
     links = onboarding.install_links(connection, target.onboard().webhook_base_url)
     return CreatedConnection(

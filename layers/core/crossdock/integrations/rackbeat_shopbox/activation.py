@@ -6,8 +6,9 @@ its poll schedules first (`sales#baskets` every `sales.poll_minutes`: the sales 
 scratch) and only then marks it `active`, as the Shopify install does: a connection is never active without the
 poll that brings its sales. If the schedules cannot be made, it stays `installing` and the next save tries again.
 
-Once active (or paused), every save moves the schedules to the new interval, or removes them when sales are
-switched off (`ConnectionSchedules.follow`).
+Once active, every save moves the schedules to the new interval, or removes them when sales are switched off
+(`ConnectionSchedules.follow`); a paused connection has none (`lifecycle`), and gets them from its settings as they
+are when it is resumed.
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ from crossdock.connections.model import ConnectionState
 from crossdock.integrations.rackbeat_shopbox.connection import RackbeatShopboxConnection
 from crossdock.ports import ConnectionSchedules
 from crossdock.store import connections, events
-
-FOLLOWS_SETTINGS = frozenset({ConnectionState.ACTIVE, ConnectionState.PAUSED})
 
 
 @dataclass(frozen=True)
@@ -48,6 +47,9 @@ def apply_saved_settings(table: Any, connection: RackbeatShopboxConnection, sche
     one's schedules follow the new settings; an uninstalled one has none."""
     if connection.state is ConnectionState.INSTALLING:
         return activate(table, connection, schedules)
-    if connection.state not in FOLLOWS_SETTINGS:
+    if connection.state is ConnectionState.PAUSED:
+        # Its schedules were suspended with the pause (`lifecycle`); the resume makes them from these settings.
+        return Applied(not_applied="connection is paused: its schedules follow the settings when it is resumed")
+    if connection.state is not ConnectionState.ACTIVE:
         return Applied(not_applied=f"connection is {connection.state.value}: it has no schedules")
     return Applied(schedules=schedules.follow(connection))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from crossdock.integration import Integration
 from crossdock.integrations.rackbeat_shopbox import (
     initial_sync,
+    lifecycle,
     product_push,
     product_stream,
     products,
@@ -28,4 +29,5 @@ INTEGRATION = Integration(
     poll_streams={**sales_stream.STREAMS, **product_stream.STREAMS},
     initial_sync=initial_sync.INITIAL_SYNC,
     stock=stock.STOCK,
+    lifecycle=lifecycle.LIFECYCLE,
 )

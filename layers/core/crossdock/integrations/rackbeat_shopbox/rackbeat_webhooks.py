@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from crossdock.connections.model import Connection, ConnectionState
+from crossdock.connectors.rackbeat import own_webhooks
 from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.connectors.rackbeat.products import STOCK_EVENTS
 from crossdock.connectors.rackbeat.secret_names import RACKBEAT_WEBHOOK_TOKENS
@@ -38,7 +39,12 @@ def rackbeat_events(settings: RackbeatShopboxSettings) -> list[str]:
 
 
 def webhook_url(webhook_base_url: str, connection_id: str) -> str:
-    return f"{webhook_base_url.rstrip('/')}/webhooks/rackbeat/{connection_id}"
+    return own_webhooks.connection_webhook_url(webhook_base_url, connection_id)
+
+
+def remove(connection: RackbeatShopboxConnection, rackbeat: RackbeatClient, webhook_base_url: str) -> list[str]:
+    """Deletes every Rackbeat webhook of the connection (its uninstall); returns the events removed."""
+    return own_webhooks.remove(rackbeat, webhook_url(webhook_base_url, connection.id))
 
 
 def register(

@@ -9,10 +9,10 @@ app installed in the shop, so its subscriptions are deleted here, before the tok
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Set
 
-from crossdock.connectors.rackbeat.client import NotFound, RackbeatClient
+from crossdock.connectors.rackbeat import own_webhooks
+from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.connectors.shopify import queries
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.errors import FailureClass, PermanentError
@@ -21,7 +21,7 @@ from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyCo
 
 
 def rackbeat_webhook_url(connection: RackbeatShopifyConnection, webhook_base_url: str) -> str:
-    return f"{webhook_base_url.rstrip('/')}/webhooks/rackbeat/{connection.id}"
+    return own_webhooks.connection_webhook_url(webhook_base_url, connection.id)
 
 
 def remove_rackbeat_webhooks(
@@ -30,18 +30,8 @@ def remove_rackbeat_webhooks(
     webhook_base_url: str,
     keep: Set[str] = frozenset(),
 ) -> list[str]:
-    """Deletes the connection's Rackbeat webhooks but those of the `keep` events; returns the events removed. One
-    gone meanwhile (404) is what was wanted."""
-    url = rackbeat_webhook_url(connection, webhook_base_url)
-    ours = [hook for hook in rackbeat.iterate("webhooks", "webhooks") if hook.get("url") == url]
-    removed = []
-    for hook in ours:
-        if hook.get("event") in keep:
-            continue
-        with contextlib.suppress(NotFound):
-            rackbeat.delete(f"webhooks/{hook['id']}")
-        removed.append(str(hook.get("event")))
-    return sorted(removed)
+    """Deletes the connection's Rackbeat webhooks but those of the `keep` events; returns the events removed."""
+    return own_webhooks.remove(rackbeat, rackbeat_webhook_url(connection, webhook_base_url), keep)
 
 
 def remove_shopify_subscriptions(

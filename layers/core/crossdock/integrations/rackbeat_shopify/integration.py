@@ -4,7 +4,14 @@ the merchant chooses, Rackbeat's stock to the shop (SPEC §1). What the rest of 
 from __future__ import annotations
 
 from crossdock.integration import Integration
-from crossdock.integrations.rackbeat_shopify import inbound, initial_sync, push, reconciliation, stock
+from crossdock.integrations.rackbeat_shopify import (
+    inbound,
+    initial_sync,
+    operator_lifecycle,
+    push,
+    reconciliation,
+    stock,
+)
 from crossdock.integrations.rackbeat_shopify.connection import KIND, RackbeatShopifyConnection
 from crossdock.integrations.rackbeat_shopify.order_workflow import ORDER_WORKFLOW
 from crossdock.integrations.rackbeat_shopify.settings import RackbeatShopifySettings
@@ -19,4 +26,5 @@ INTEGRATION = Integration(
     poll_streams=reconciliation.STREAMS,
     stock=stock.STOCK,
     initial_sync=initial_sync.INITIAL_SYNC,
+    lifecycle=operator_lifecycle.LIFECYCLE,
 )
