@@ -161,7 +161,9 @@ def dispatch_event(message: dict[str, Any], deps: DispatchDeps) -> Outcome:
     )
     outcome = _route(inbound, sk, deps)
     if outcome.status is not EventStatus.RECEIVED:
-        details = {"failure_class": outcome.failure_class.value} if outcome.failure_class else {}
+        details = {**outcome.details}
+        if outcome.failure_class:
+            details["failure_class"] = outcome.failure_class.value
         deps.events.finish(inbound.connection_id, sk, outcome.status, outcome.reason, **details)
     return outcome
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -18,10 +19,12 @@ class Outcome:
     status: EventStatus
     reason: str
     failure_class: FailureClass | None = None
+    # Recorded with the event's outcome for whoever reads it next (a follow-up step, an operator).
+    details: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def done(cls, reason: str) -> Outcome:
-        return cls(EventStatus.DONE, reason)
+    def done(cls, reason: str, **details: str) -> Outcome:
+        return cls(EventStatus.DONE, reason, details=details)
 
     @classmethod
     def skipped(cls, reason: str) -> Outcome:
