@@ -11,6 +11,7 @@ Rackbeat order carries the `other_reference` rackbeat_shopify writes.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -320,6 +321,23 @@ def test_a_shipment_without_tracking_number_or_with_a_broken_hand_over_is_not_qu
     assert "has no tracking number" in no_number
     assert "rackbeat_order" in broken
     assert world.queued == []
+
+
+def test_a_queue_failure_in_the_hand_over_is_a_note_not_a_failure_of_the_shipment(world: World) -> None:
+    # GIVEN the outbound queue refuses the command
+    ports = world.dispatch_ports()
+
+    def refusing(system: str, message: dict[str, Any], group: str, dedupe: str) -> None:
+        raise ConnectionError("SQS is unreachable")
+
+    handed = {"rackbeat_order": str(world.rackbeat_order), "shipment_id": "9004", **GLS}
+    # WHEN INBOUND hands the shipment over
+    note = tracking.hand_over(world.shipment_event(), handed, dataclasses.replace(ports, send_outbound=refusing))
+    # THEN the shipment's handler gets a note naming the failure (it does not raise), and the tracking event stays
+    # open for an operator's retry
+    assert "NOT handed to the shop (ConnectionError" in note and "tracking-9004" in note
+    (event,) = world.tracking_events()
+    assert event["status"] == "received"
 
 
 def test_an_order_the_merchant_fulfilled_already_is_skipped(world: World) -> None:

@@ -28,9 +28,11 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from crossdock.aws.observability import logger
 from crossdock.connections.model import Connection
-from crossdock.errors import FailureClass, PermanentError, RetryableError
+from crossdock.errors import CrossdockError, FailureClass, PermanentError, RetryableError
 from crossdock.integration import CommandHandler, Route
 from crossdock.integrations.rackbeat_webshipper.connection import RackbeatWebshipperConnection
 from crossdock.integrations.rackbeat_webshipper.tracking_shop import Shipped, find_shop_order, fulfil
@@ -62,6 +64,21 @@ def hand_over(event: InboundEvent, detail: Mapping[str, Any], ports: DispatchPor
         return f"no Shopify fulfilment: the hand-over is invalid ({invalid})"
     if not shipped.tracking_number:
         return f"shipment {shipped.shipment_id} has no tracking number: no Shopify fulfilment"
+    try:
+        return _record_and_queue(event, connection, shipped, ports)
+    # The table's or the queue's failure (AWS answered an error, or could not be reached): the shipment's event ends
+    # with its Rackbeat side all the same; the shop's part never undoes or repeats it.
+    except (ClientError, BotoCoreError, OSError, CrossdockError) as failed:
+        logger.exception("tracking hand-over failed", extra={"shipment_id": shipped.shipment_id})
+        return (
+            f"tracking NOT handed to the shop ({type(failed).__name__}, see the log): retry event "
+            f"tracking-{shipped.shipment_id} once the cause is fixed"
+        )
+
+
+def _record_and_queue(
+    event: InboundEvent, connection: RackbeatWebshipperConnection, shipped: Shipped, ports: DispatchPorts
+) -> str:
     # One event per delivery of the shipment event (a retried message records the same one); a repeated delivery
     # makes a new one, which the shipment's claim then skips.
     payload = json.dumps(shipped.detail(), separators=(",", ":"))
