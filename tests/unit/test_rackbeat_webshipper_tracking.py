@@ -313,6 +313,15 @@ def test_an_order_that_did_not_come_from_a_shop_is_skipped(table: Any, shopify_p
     assert not any(asked.startswith("shopify:") for asked in world.clients.asked)
 
 
+def test_a_rackbeat_order_that_is_gone_is_skipped(world: World) -> None:
+    # GIVEN a hand-over naming a Rackbeat order the account does not have
+    world.hand_over(rackbeat_order=world.rackbeat_order + 100)
+    world.run_queued()
+    # THEN its event is skipped, naming the order
+    (event,) = world.tracking_events()
+    assert event["status"] == "skipped" and f"{world.rackbeat_order + 100} is gone" in event["reason"]
+
+
 def test_a_shipment_without_tracking_number_or_with_a_broken_hand_over_is_not_queued(world: World) -> None:
     # GIVEN a shipment with no tracking number, and a hand-over without the Rackbeat order
     no_number = world.hand_over(tracking_number=None)

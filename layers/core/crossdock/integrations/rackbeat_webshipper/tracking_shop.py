@@ -19,6 +19,7 @@ from typing import Any
 
 from crossdock.connections.model import ConnectionState
 from crossdock.connectors.rackbeat import orders as rackbeat_orders
+from crossdock.connectors.rackbeat.client import NotFound
 from crossdock.connectors.shopify import fulfillments
 from crossdock.integrations.rackbeat_shopify.connection import KIND as SHOPIFY_KIND
 from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
@@ -88,8 +89,10 @@ def find_shop_order(
 ) -> ShopOrder | Outcome:
     """The Shopify order (and its shop's connection) the shipped Rackbeat order came from, or the outcome saying why
     there is none (skipped: not a shop's order; needs_attention: the shop cannot be reached)."""
-    rackbeat = clients.rackbeat(connection)
-    order = rackbeat_orders.get_order(rackbeat, shipped.rackbeat_order)
+    try:
+        order = rackbeat_orders.get_order(clients.rackbeat(connection), shipped.rackbeat_order)
+    except NotFound:
+        return Outcome.skipped(f"Rackbeat order {shipped.rackbeat_order} is gone (deleted in Rackbeat)")
     order_id = rackbeat_orders.shopify_order_id(order.get("other_reference"))
     if order_id is None:
         return Outcome.skipped(f"Rackbeat order {shipped.rackbeat_order} did not come from a Shopify order")
