@@ -103,5 +103,7 @@ def local_onboarding(resources: Any, clients: Any, base_url: str, description: s
         "shopify": f"{base}/_sim/shopify",
         "rackbeat": f"{base}/_sim/rackbeat/api/",
         "shopbox": f"{base}/_sim/shopbox/api/v3",
+        # Webshipper's API answers per account (`https://<account>.api.webshipper.io/v2`): a template.
+        "webshipper": f"{base}/_sim/webshipper/{{account}}/v2",
     }
     return onboarding_from_resources(resources, clients, base, description, api_bases)

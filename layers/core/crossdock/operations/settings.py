@@ -8,7 +8,8 @@ poll schedules in line (`settings_effects`): that part is the product's, here on
 
 Each kind brings its own checks, save and effects; a `rackbeat_shopbox` connection's references are looked up in
 Rackbeat and Shopbox, and its save moves its poll schedules (or, while it is still installing, activates it:
-`integrations.rackbeat_shopbox.activation`).
+`integrations.rackbeat_shopbox.activation`); a `rackbeat_webshipper` connection's in Rackbeat and Webshipper, and its
+save registers the webhooks the new settings need in both (or activates it: `rackbeat_webshipper.activation`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ from crossdock.integrations.rackbeat_shopbox.settings import RackbeatShopboxSett
 from crossdock.integrations.rackbeat_shopify import settings_effects, settings_save
 from crossdock.integrations.rackbeat_shopify.settings import RackbeatShopifySettings, SettingProblem
 from crossdock.integrations.rackbeat_shopify.settings_check import settings_problems_of
+from crossdock.integrations.rackbeat_webshipper import activation as webshipper_activation
+from crossdock.integrations.rackbeat_webshipper import settings_check as webshipper_check
+from crossdock.integrations.rackbeat_webshipper import settings_save as webshipper_save
+from crossdock.integrations.rackbeat_webshipper.connection import RackbeatWebshipperConnection
+from crossdock.integrations.rackbeat_webshipper.install import ConnectorCatalog
+from crossdock.integrations.rackbeat_webshipper.settings import RackbeatWebshipperSettings
 from crossdock.operations import shopbox_activation as shopbox_follow_up
 from crossdock.operations import stack_access
 from crossdock.operations.errors import Refused, Rejected, refusal
@@ -32,8 +39,11 @@ from crossdock.operations.settings_input import changes
 from crossdock.operations.stack_access import OnboardedConnection
 from crossdock.operations.target import OperatorTarget
 
-# What a save set in motion: the Shopify kind's webhooks and schedules, or the Shopbox kind's schedules.
-Applied = settings_effects.SettingsApplied | shopbox_activation.Applied
+# What a save set in motion: the Shopify kind's webhooks and schedules, the Shopbox kind's schedules, or the
+# Webshipper kind's webhooks in both systems.
+Applied = settings_effects.SettingsApplied | shopbox_activation.Applied | webshipper_activation.Applied
+# A kind's settings, checked.
+CheckedSettings = RackbeatShopifySettings | RackbeatShopboxSettings | RackbeatWebshipperSettings
 
 
 class SettingsRefused(Rejected, settings_save.SettingsRejected):  # type: ignore[misc]  # both keep `problems`
@@ -104,6 +114,8 @@ def set_settings(
     checked = _checked(target, current, document, clients, "the settings were not saved")
     if isinstance(current, RackbeatShopboxConnection):
         return _set_shopbox(target, current, document, checked)
+    if isinstance(current, RackbeatWebshipperConnection):
+        return _set_webshipper(target, current, document, checked)
     try:
         # The references were looked up just now; the save checks its own rules again, and the version.
         updated = settings_save.update_settings(
@@ -132,7 +144,7 @@ def _set_shopbox(
     target: OperatorTarget,
     current: RackbeatShopboxConnection,
     document: dict[str, Any],
-    checked: RackbeatShopifySettings | RackbeatShopboxSettings,
+    checked: CheckedSettings,
 ) -> SettingsSaved:
     try:
         # Both accounts' references were looked up just now; the save checks its own rules again, and the version.
@@ -160,6 +172,44 @@ def _set_shopbox(
     )
 
 
+def _set_webshipper(
+    target: OperatorTarget,
+    current: RackbeatWebshipperConnection,
+    document: dict[str, Any],
+    checked: CheckedSettings,
+) -> SettingsSaved:
+    try:
+        # Both accounts' references were looked up just now; the save checks its own rules again, and the version.
+        updated = webshipper_save.update_settings(
+            target.table,
+            current.id,
+            document,
+            expected_version=current.settings_version,
+            rackbeat=None,
+            webshipper=None,
+        )
+    except webshipper_save.SettingsRejected as rejected:
+        raise SettingsRefused("the settings were not saved", rejected.problems) from None
+    except webshipper_save.SettingsConflict as conflict:
+        raise Refused(str(conflict)) from None
+    secrets = stack_access.secret_store(target)
+    with stack_access.platform_calls(
+        f"settings version {updated.settings_version} is saved, but "
+        + ("activating the connection" if current.state.value == "installing" else "registering its webhooks")
+        + " (run `settings set` again without changes to retry)"
+    ):
+        applied = webshipper_activation.apply_saved_settings(
+            target.table,
+            updated,
+            stack_access.connection_clients(target, secrets),
+            secrets,
+            target.onboard().webhook_base_url,
+        )
+    return SettingsSaved(
+        updated.id, updated.settings_version, updated.settings_saved_at, _changes(current, checked), applied
+    )
+
+
 def _current(target: OperatorTarget, connection_id: str, expected_version: int | None) -> OnboardedConnection:
     current = stack_access.load_onboarded(target, connection_id)
     if expected_version is not None and expected_version != current.settings_version:
@@ -173,9 +223,19 @@ def _checked(
     document: dict[str, Any],
     clients: ConnectionClients,
     refusal: str,
-) -> RackbeatShopifySettings | RackbeatShopboxSettings:
-    settings: RackbeatShopifySettings | RackbeatShopboxSettings | None
-    if isinstance(current, RackbeatShopboxConnection):
+) -> CheckedSettings:
+    settings: CheckedSettings | None
+    if isinstance(current, RackbeatWebshipperConnection):
+        with stack_access.platform_calls(
+            "looking up the settings' references in Rackbeat and Webshipper; nothing was saved"
+        ):
+            settings, problems = webshipper_check.settings_problems_of(
+                document,
+                clients.rackbeat(current, paced=False),
+                ConnectorCatalog(clients.webshipper(current)),
+                current,
+            )
+    elif isinstance(current, RackbeatShopboxConnection):
         with stack_access.platform_calls(
             "looking up the settings' references in Rackbeat and Shopbox; nothing was saved"
         ):
@@ -191,5 +251,5 @@ def _checked(
     return settings
 
 
-def _changes(current: OnboardedConnection, wanted: RackbeatShopifySettings | RackbeatShopboxSettings) -> list[str]:
+def _changes(current: OnboardedConnection, wanted: CheckedSettings) -> list[str]:
     return changes(current.settings.model_dump(mode="json"), wanted.model_dump(mode="json"))

@@ -18,15 +18,17 @@ from crossdock.integrations.clients import ConnectionClients
 from crossdock.integrations.rackbeat_shopbox.connection import KIND as SHOPBOX_KIND
 from crossdock.integrations.rackbeat_shopbox.connection import RackbeatShopboxConnection
 from crossdock.integrations.rackbeat_shopify.connection import KIND, RackbeatShopifyConnection
+from crossdock.integrations.rackbeat_webshipper.connection import KIND as WEBSHIPPER_KIND
+from crossdock.integrations.rackbeat_webshipper.connection import RackbeatWebshipperConnection
 from crossdock.operations.errors import NotFound, Refused
 from crossdock.operations.target import OperatorTarget
 from crossdock.store import connections
 from crossdock.store.secrets import SecretStore
 
 # The kinds these operations can onboard; another kind's connection is refused by name.
-ONBOARDED_KINDS = (KIND, SHOPBOX_KIND)
-# A connection of one of them, as its kind's own (the settings commands take either).
-OnboardedConnection = RackbeatShopifyConnection | RackbeatShopboxConnection
+ONBOARDED_KINDS = (KIND, SHOPBOX_KIND, WEBSHIPPER_KIND)
+# A connection of one of them, as its kind's own (the settings commands take any).
+OnboardedConnection = RackbeatShopifyConnection | RackbeatShopboxConnection | RackbeatWebshipperConnection
 
 
 def secret_store(target: OperatorTarget) -> SecretStore:
@@ -55,7 +57,7 @@ def load_onboarded(target: OperatorTarget, connection_id: str) -> OnboardedConne
     found = connections.load_connection(target.table, connection_id)
     if found is None:
         raise NotFound(f"no connection {connection_id}")
-    if not isinstance(found, RackbeatShopifyConnection | RackbeatShopboxConnection):
+    if not isinstance(found, RackbeatShopifyConnection | RackbeatShopboxConnection | RackbeatWebshipperConnection):
         raise Refused(
             f"connection {connection_id} is {found.kind}: only {', '.join(ONBOARDED_KINDS)} is onboarded here"
         )

@@ -120,16 +120,23 @@ class ConnectorSignIn:
             client.close()
 
 
-class _ConnectorOpened:
-    def __init__(self, client: WebshipperClient, unsaved: UnsavedSecrets) -> None:
+class ConnectorCatalog:
+    """`WebshipperCatalog` over a connector client: the order channels and shipping rates, read when asked."""
+
+    def __init__(self, client: WebshipperClient) -> None:
         self._client = client
-        self._unsaved = unsaved
 
     def order_channels(self) -> list[OrderChannel]:
         return catalogue.order_channels(self._client)
 
     def shipping_rates(self) -> list[ShippingRate]:
         return catalogue.shipping_rates(self._client)
+
+
+class _ConnectorOpened(ConnectorCatalog):
+    def __init__(self, client: WebshipperClient, unsaved: UnsavedSecrets) -> None:
+        super().__init__(client)
+        self._unsaved = unsaved
 
     def secrets(self) -> dict[str, str]:
         return self._unsaved.values()
@@ -180,14 +187,22 @@ def sign_in(
     )
     try:
         opened = webshipper.open(account, credentials)
-        channels = [Choice(str(channel.id), channel.label or "") for channel in opened.order_channels()]
+        channels = channels_of(opened)
     except PermanentError as refused:
         raise SignInRefused([_refusal(credentials, refused)]) from None
-    rates = [
-        Choice(str(rate.id), rate.name or "", None if rate.channel_id is None else str(rate.channel_id))
-        for rate in opened.shipping_rates()
-    ]
+    rates = rates_of(opened)
     return SignedIn(account, opened.secrets(), opened, channels, rates)
+
+
+def channels_of(catalog: WebshipperCatalog) -> list[Choice]:
+    return [Choice(str(channel.id), channel.label or "") for channel in catalog.order_channels()]
+
+
+def rates_of(catalog: WebshipperCatalog) -> list[Choice]:
+    return [
+        Choice(str(rate.id), rate.name or "", None if rate.channel_id is None else str(rate.channel_id))
+        for rate in catalog.shipping_rates()
+    ]
 
 
 def _refusal(credentials: WebshipperCredentials, refused: PermanentError) -> SettingProblem:
