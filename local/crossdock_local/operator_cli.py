@@ -16,7 +16,7 @@ from typing import Any, NoReturn, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from crossdock.operations import basket_sync, connections, dead_letters, events, resync, status
+from crossdock.operations import connections, dead_letters, events, order_sync, resync, status
 from crossdock.operations.errors import OperatorError
 from crossdock.operations.target import DEAD_LETTER_QUEUE_NAMES, OperatorTarget
 from crossdock.store.events import EventStatus
@@ -85,9 +85,15 @@ def add_commands(commands: Any) -> None:
     resync_order = command(order_commands, "resync", _orders_resync, "have dispatch look at one Shopify order again")
     resync_order.add_argument("connection_id")
     resync_order.add_argument("order_id", help="Shopify's numeric order id (or gid://shopify/Order/…)")
-    sync_basket = command(order_commands, "sync", _orders_sync, "transfer one Shopbox sale (basket) missed by the poll")
-    sync_basket.add_argument("connection_id")
-    sync_basket.add_argument("basket", help="the Shopbox basket's uid")
+    sync_order = command(
+        order_commands, "sync", _orders_sync, "transfer one order a webhook or the poll missed, never twice"
+    )
+    sync_order.add_argument("connection_id")
+    sync_order.add_argument(
+        "order",
+        help="rackbeat_shopbox: the Shopbox basket's uid; rackbeat_webshipper: a Webshipper order id (1025) or a "
+        "Rackbeat order number (rackbeat:1021)",
+    )
 
     command(commands, "status", _status, "per connection: last event, backlog, failures; queue depths")
 
@@ -348,19 +354,17 @@ def _orders_resync(target: OperatorTarget, args: argparse.Namespace) -> str:
 
 
 def _orders_sync(target: OperatorTarget, args: argparse.Namespace) -> str:
-    basket = _usage(basket_sync.parse_basket_uid, args.basket)
-    done = basket_sync.sync_basket(target, args.connection_id, basket)
+    try:
+        done = order_sync.sync_order(target, args.connection_id, args.order)
+    except order_sync.InvalidId as wrong:
+        raise UsageError(str(wrong)) from wrong
     if args.json:
         return out.as_json(done)
     if done.already_transferred:
-        return (
-            f"already transferred: Shopbox basket {done.basket_uid} is Rackbeat order {done.rackbeat_order} "
-            f"({done.status}); nothing sent"
-        )
+        return f"already transferred: {done.described} is {done.transferred_as}; nothing sent"
     return (
-        f"queued the transfer of Shopbox basket {done.basket_uid} for connection {done.connection_id} as event "
-        f"{done.event_id} (SQS message {done.message_id}); dispatch reads it from Shopbox and skips it if it is "
-        "already in Rackbeat"
+        f"queued the transfer of {done.described} for connection {done.connection_id} as event {done.event_id} "
+        f"(SQS message {done.message_id}); dispatch reads it again and skips it if it is already transferred"
     )
 
 

@@ -17,7 +17,7 @@ from crossdock.flows.poll_schedules import poll_event
 from crossdock.integrations.rackbeat_shopbox.install import ShopboxCredentials
 from crossdock.integrations.rackbeat_shopbox.sales_order import basket_reference
 from crossdock.integrations.rackbeat_shopbox.sales_stream import STREAM
-from crossdock.operations import basket_sync, onboarding
+from crossdock.operations import onboarding, order_sync
 from crossdock.store import events
 from crossdock_local import operator_cli
 from crossdock_local.stack import LocalStack
@@ -159,8 +159,9 @@ def test_a_manual_sync_transfers_a_missed_basket_and_answers_already_transferred
     assert f"queued the transfer of Shopbox basket {basket}" in output.getvalue()
     order = till.only_order(basket)
     # AND a second sync answers "already transferred" with the order's number, and sends nothing
-    answer = basket_sync.sync_basket(stack.operator, till.connection_id, basket)
-    assert answer.already_transferred and answer.rackbeat_order == str(order["number"]) and answer.event_id is None
+    answer = order_sync.sync_order(stack.operator, till.connection_id, basket)
+    assert answer.already_transferred and answer.event_id is None
+    assert answer.transferred_as == f"Rackbeat order {order['number']} (done)"
     output = io.StringIO()
     assert operator_cli.run(["orders", "sync", till.connection_id, basket], stack.operator, output) == 0
     assert f"already transferred: Shopbox basket {basket} is Rackbeat order {order['number']}" in output.getvalue()

@@ -128,6 +128,35 @@ class Lifecycle(Protocol):
         ...
 
 
+class ManualSync(Protocol):
+    """An operator's sync of one order by its id (`crossdock orders sync <connection> <id>`, `operations.order_sync`):
+    what the id may be, whether the order is in both systems already (answered from the table at once, and then
+    nothing is sent), and the `crossdock` request the kind's route transfers it on (without duplicates: the route
+    looks in the target before it creates)."""
+
+    # What the id is, for the operator ("the Shopbox basket's uid").
+    what: str
+    # The topic of the request (source `crossdock`) the kind routes to its sync.
+    topic: str
+
+    def parse(self, text: str) -> str:
+        """The id as the kind keeps it; ValueError naming the problem."""
+        ...
+
+    def described(self, key: str) -> str:
+        """The order for a person ("Shopbox basket 81", "Webshipper order 1025")."""
+        ...
+
+    def already_transferred(self, connection: Connection, key: str, table: Any) -> str | None:
+        """What the order is in the other system when it is there already ("Rackbeat order 1021 (done)"), else
+        None."""
+        ...
+
+    def payload(self, key: str) -> str:
+        """The request's payload."""
+        ...
+
+
 @dataclass(frozen=True)
 class Integration:
     kind: str
@@ -144,6 +173,8 @@ class Integration:
     initial_sync: InitialSync | None = None
     # How an operator pauses, resumes and uninstalls a connection of the kind; None for a kind that cannot be.
     lifecycle: Lifecycle | None = None
+    # An operator's sync of one order by its id; None for a kind without.
+    manual_sync: ManualSync | None = None
     # Anything else a kind keeps for its own functions (install, initial sync …) stays in its package.
 
     def route(self, source: str, topic: str) -> Route | None:

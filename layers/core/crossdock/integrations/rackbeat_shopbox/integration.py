@@ -30,4 +30,5 @@ INTEGRATION = Integration(
     initial_sync=initial_sync.INITIAL_SYNC,
     stock=stock.STOCK,
     lifecycle=lifecycle.LIFECYCLE,
+    manual_sync=sales_inbound.MANUAL_SYNC,
 )

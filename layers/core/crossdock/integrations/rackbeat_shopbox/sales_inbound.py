@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from crossdock.bodies import json_object
+from crossdock.connections.model import Connection
 from crossdock.errors import FailureClass
 from crossdock.integration import Route
 from crossdock.integrations.rackbeat_shopbox.order_workflow import SYSTEM
@@ -26,8 +27,10 @@ from crossdock.store.outcome import Outcome, first_error
 from crossdock.topics import CROSSDOCK_SOURCE
 from crossdock.workflow_names import execution_name
 
-# An operator's request to transfer one basket (payload {"basket_uid": …}), `operations.basket_sync` sends it.
+# An operator's request to transfer one basket (payload {"basket_uid": …}), `operations.order_sync` sends it.
 SYNC_TOPIC = "baskets/sync"
+# Mapping states of a basket whose order exists in Rackbeat (`needs_attention`: made, a later stage failed).
+TRANSFERRED = frozenset({"transferred", "done", "needs_attention", "cancelled", "credited"})
 _UID = re.compile(r"[0-9]{1,19}")
 
 
@@ -130,6 +133,30 @@ def basket_sync(event: InboundEvent, ports: DispatchPorts) -> Outcome:
         return Outcome.needs_attention(f"{SYNC_TOPIC} payload is invalid: {first_error(invalid)}")
     return _already(event, uid, ports) or _start_order(event, uid, ports, event.redrive or "operator")
 
+
+class BasketManualSync:
+    """`integration.ManualSync` of this kind: one basket by its uid."""
+
+    what = "the Shopbox basket's uid"
+    topic = SYNC_TOPIC
+
+    def parse(self, text: str) -> str:
+        return parse_basket_uid(text)
+
+    def described(self, key: str) -> str:
+        return f"Shopbox basket {key}"
+
+    def already_transferred(self, connection: Connection, key: str, table: Any) -> str | None:
+        mapped = mappings.get_mapping(table, connection.id, "order", SYSTEM, key) or {}
+        if mapped.get("target_id") and mapped.get("status") in TRANSFERRED:
+            return f"Rackbeat order {mapped['target_id']} ({mapped['status']})"
+        return None
+
+    def payload(self, key: str) -> str:
+        return json.dumps({"basket_uid": key})
+
+
+MANUAL_SYNC = BasketManualSync()
 
 ROUTES = (
     Route(SOURCE, frozenset({SOLD_TOPIC}), basket_sold),
