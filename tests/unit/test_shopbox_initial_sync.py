@@ -174,7 +174,7 @@ def test_the_sync_starts_only_when_the_settings_chose_it(table: Any) -> None:
     # WHEN it is started
     # THEN it is refused, nothing claimed and no workflow started
     with pytest.raises(PermanentError, match="initial_sync is 'none'"):
-        initial_sync.start(chosen, table, start_workflow, "now")
+        initial_sync.INITIAL_SYNC.start(chosen, table, start_workflow, "now")
     assert started == [] and sync_progress.load(table, chosen.id) is None
 
 

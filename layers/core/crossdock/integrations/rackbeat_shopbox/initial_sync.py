@@ -35,6 +35,7 @@ from crossdock.connectors.rackbeat import products as rackbeat_products
 from crossdock.connectors.rackbeat.client import RackbeatClient, Unprocessable, item_path
 from crossdock.errors import FailureClass, PermanentError, RateLimited, RetryableError
 from crossdock.integration import InitialSyncDeps
+from crossdock.integrations.initial_sync_start import ClaimedInitialSync
 from crossdock.integrations.rackbeat_shopbox import catalog_mapping
 from crossdock.integrations.rackbeat_shopbox.catalog_mapping import CatalogEntry
 from crossdock.integrations.rackbeat_shopbox.connection import RackbeatShopboxConnection
@@ -53,26 +54,6 @@ WARNING = (
 T = TypeVar("T")
 
 
-def execution_name(connection_id: str) -> str:
-    return f"{connection_id}-initial-sync"[:80]
-
-
-def start(
-    connection: RackbeatShopboxConnection,
-    table: Any,
-    start_workflow: Callable[[str, dict[str, Any]], str],
-    now_text: str,
-) -> dict[str, Any]:
-    if connection.settings.initial_sync != CHOSEN:
-        raise PermanentError(
-            f"initial_sync is '{connection.settings.initial_sync}', not '{CHOSEN}', for this connection",
-            FailureClass.VALIDATION,
-        )
-    progress = sync_progress.claim(table, connection.id, now_text)
-    start_workflow(execution_name(connection.id), {"connection_id": connection.id})
-    return {**progress, "warning": WARNING}
-
-
 def run_step(step: str, connection: RackbeatShopboxConnection, deps: InitialSyncDeps) -> dict[str, Any]:
     steps = {"start_export": read_catalogue, "check_export": check_catalogue, "import_chunk": import_chunk}
     if step not in steps:
@@ -80,25 +61,17 @@ def run_step(step: str, connection: RackbeatShopboxConnection, deps: InitialSync
     return steps[step](connection, deps)
 
 
-class ShopboxInitialSync:
-    """This kind's initial sync as `integration.InitialSync`."""
+class ShopboxInitialSync(ClaimedInitialSync):
+    """This kind's initial sync as `integration.InitialSync` (the claim and start are `initial_sync_start`'s)."""
 
     warning = WARNING
-
-    def execution_name(self, connection_id: str) -> str:
-        return execution_name(connection_id)
 
     def chosen(self, connection: Connection) -> bool:
         return RackbeatShopboxConnection.of(connection).settings.initial_sync == CHOSEN
 
-    def start(
-        self,
-        connection: Connection,
-        table: Any,
-        start_workflow: Callable[[str, dict[str, Any]], str],
-        now_text: str,
-    ) -> dict[str, Any]:
-        return start(RackbeatShopboxConnection.of(connection), table, start_workflow, now_text)
+    def not_chosen(self, connection: Connection) -> str:
+        chosen = RackbeatShopboxConnection.of(connection).settings.initial_sync
+        return f"initial_sync is '{chosen}', not '{CHOSEN}', for this connection"
 
     def run_step(self, step: str, connection: Connection, deps: InitialSyncDeps) -> dict[str, Any]:
         return run_step(step, RackbeatShopboxConnection.of(connection), deps)

@@ -38,6 +38,7 @@ from crossdock.connectors.shopify.inventory import location_gid
 from crossdock.connectors.shopify.products import plain_text, variant_name
 from crossdock.errors import FailureClass, PermanentError, RateLimited, RetryableError
 from crossdock.integration import InitialSyncDeps
+from crossdock.integrations.initial_sync_start import ClaimedInitialSync
 from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
 from crossdock.model.product import CatalogItem, money
 from crossdock.store import sync_progress
@@ -63,25 +64,6 @@ class SyncDeps:
     now_text: Callable[[], str]
 
 
-def execution_name(connection_id: str) -> str:
-    return f"{connection_id}-initial-sync"[:80]
-
-
-def start(
-    connection: RackbeatShopifyConnection,
-    table: Any,
-    start_workflow: Callable[[str, dict[str, Any]], str],
-    now_text: str,
-) -> dict[str, Any]:
-    """Claim the connection's one initial sync and start its workflow; refuses when not enabled or run before
-    (`sync_progress.InitialSyncAlreadyClaimed`)."""
-    if connection.settings.initial_sync != "enabled":
-        raise PermanentError("initial_sync is disabled for this connection", FailureClass.VALIDATION)
-    progress = sync_progress.claim(table, connection.id, now_text)
-    start_workflow(execution_name(connection.id), {"connection_id": connection.id})
-    return {**progress, "warning": STOCK_WARNING}
-
-
 def run_step(step: str, connection: Connection, deps: SyncDeps) -> dict[str, Any]:
     steps = {"start_export": start_export, "check_export": check_export, "import_chunk": import_chunk}
     if step not in steps:
@@ -89,26 +71,17 @@ def run_step(step: str, connection: Connection, deps: SyncDeps) -> dict[str, Any
     return steps[step](RackbeatShopifyConnection.of(connection), deps)
 
 
-class ShopifyInitialSync:
+class ShopifyInitialSync(ClaimedInitialSync):
     """This kind's initial sync as `integration.InitialSync` (the initial-sync function and operations ask the
-    registry for it)."""
+    registry for it; the claim and start are `initial_sync_start`'s)."""
 
     warning = STOCK_WARNING
-
-    def execution_name(self, connection_id: str) -> str:
-        return execution_name(connection_id)
 
     def chosen(self, connection: Connection) -> bool:
         return RackbeatShopifyConnection.of(connection).settings.initial_sync == "enabled"
 
-    def start(
-        self,
-        connection: Connection,
-        table: Any,
-        start_workflow: Callable[[str, dict[str, Any]], str],
-        now_text: str,
-    ) -> dict[str, Any]:
-        return start(RackbeatShopifyConnection.of(connection), table, start_workflow, now_text)
+    def not_chosen(self, connection: Connection) -> str:
+        return "initial_sync is disabled for this connection"
 
     def run_step(self, step: str, connection: Connection, deps: InitialSyncDeps) -> dict[str, Any]:
         return run_step(
