@@ -7,7 +7,9 @@ address (`aws_target(onboarding=True)`). Secrets are never taken as arguments, w
 show them: from a file (`--rackbeat-api-key-file`), an environment variable (`CROSSDOCK_RACKBEAT_API_KEY`,
 `CROSSDOCK_SHOPIFY_CLIENT_SECRET`, `CROSSDOCK_SHOPBOX_PASSWORD`, `CROSSDOCK_SHOPBOX_API_TOKEN`), or typed at a
 prompt that does not echo. `connections create --kind rackbeat_shopbox` takes the Shopbox login (`--shopbox-user`,
-the password as a secret) or `--shopbox-api-token-file`, and `--shopbox-client` when the login acts for several.
+the password as a secret) or `--shopbox-api-token-file`, and `--shopbox-client` when the login acts for several;
+`--kind rackbeat_webshipper` takes `--webshipper-account` and `--webshipper-user` (or an API token), and `settings
+choices` lists its Webshipper channels and rates (`operator_webshipper`).
 """
 
 from __future__ import annotations
@@ -25,11 +27,14 @@ from crossdock.integrations.rackbeat_shopbox.activation import Applied as Shopbo
 from crossdock.integrations.rackbeat_shopbox.connection import KIND as SHOPBOX_KIND
 from crossdock.integrations.rackbeat_shopbox.install import ShopboxCredentials
 from crossdock.integrations.rackbeat_shopify.connection import KIND
+from crossdock.integrations.rackbeat_webshipper.activation import Applied as WebshipperApplied
+from crossdock.integrations.rackbeat_webshipper.connection import KIND as WEBSHIPPER_KIND
 from crossdock.operations import initial_sync, lifecycle, onboarding, settings_input
 from crossdock.operations import settings as connection_settings
 from crossdock.operations.initial_sync import InitialSyncProgress
 from crossdock.operations.target import OperatorTarget
 from crossdock_local import operator_output as out
+from crossdock_local import operator_webshipper
 
 Command = Callable[[OperatorTarget, argparse.Namespace], str]
 AddCommand = Callable[[Any, str, Command, str], argparse.ArgumentParser]
@@ -55,7 +60,10 @@ def add_commands(commands: Any, connection_commands: Any, command: AddCommand) -
 
     create = onboarding_command(connection_commands, "create", _create, "a new connection, waiting for the install")
     create.add_argument(
-        "--kind", default=KIND, choices=(KIND, SHOPBOX_KIND), help=f"the connection's kind (default {KIND})"
+        "--kind",
+        default=KIND,
+        choices=(KIND, SHOPBOX_KIND, WEBSHIPPER_KIND),
+        help=f"the connection's kind (default {KIND})",
     )
     create.add_argument("--shop", help=f"{KIND}: the shop's *.myshopify.com domain")
     create.add_argument("--shopify-client-id", help=f"{KIND}: the Shopify app's client id")
@@ -83,6 +91,7 @@ def add_commands(commands: Any, connection_commands: Any, command: AddCommand) -
     create.add_argument(
         "--shopbox-client", help=f"{SHOPBOX_KIND}: the Shopbox client (company) uid, when the login acts for several"
     )
+    operator_webshipper.add_create_options(create)
     _settings_input(create)
     for name, run, help_text in (
         ("install-link", _install_link, "the Shopify install link of a connection created before"),
@@ -98,6 +107,12 @@ def add_commands(commands: Any, connection_commands: Any, command: AddCommand) -
     show = onboarding_command(settings_commands, "show", _settings_show, "the settings in force and their version")
     show.add_argument("connection_id")
     show.add_argument("--document", action="store_true", help="only the settings, as a JSON document to edit")
+    onboarding_command(
+        settings_commands,
+        "choices",
+        operator_webshipper.choices,
+        f"{WEBSHIPPER_KIND}: the Webshipper order channels and shipping rates the settings choose from",
+    ).add_argument("connection_id")
     for name, run, help_text in (
         ("validate", _settings_validate, "check settings as a save would, against the Rackbeat account; save nothing"),
         ("set", _settings_set, "save settings as the next version, then register webhooks and move schedules"),
@@ -159,6 +174,15 @@ def _secret(path: Path | None, variable: str, prompt: str) -> str:
 def _create(target: OperatorTarget, args: argparse.Namespace) -> str:
     if args.kind == SHOPBOX_KIND:
         return _create_shopbox(target, args)
+    if args.kind == WEBSHIPPER_KIND:
+        return operator_webshipper.create(
+            target,
+            args,
+            rackbeat_api_key=_secret(args.rackbeat_api_key_file, RACKBEAT_API_KEY_ENV, "the Rackbeat API key"),
+            settings=_document(args, {}),
+            secret=_secret,
+            usage=UsageError,
+        )
     missing = [
         option
         for option, value in (("--shop", args.shop), ("--shopify-client-id", args.shopify_client_id))
@@ -322,6 +346,8 @@ def _settings_set(target: OperatorTarget, args: argparse.Namespace) -> str:
     lines = [f"settings version {saved.version} saved for connection {saved.connection_id}", *_changes(saved.changes)]
     if isinstance(applied, ShopboxApplied):
         return "\n".join(lines + _shopbox_applied(applied))
+    if isinstance(applied, WebshipperApplied):
+        return "\n".join(lines + operator_webshipper.applied_lines(applied))
     if applied.not_applied:
         lines.append(f"webhooks and schedules: not changed ({applied.not_applied})")
     else:

@@ -10,7 +10,9 @@ next version and register what they need; the scheduled self-check re-creates a 
 
 from __future__ import annotations
 
+import io
 import itertools
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +26,9 @@ from crossdock.operations import settings as connection_settings
 from crossdock.operations import webshipper_onboarding
 from crossdock.operations.errors import Rejected
 from crossdock.store import connections, keys
+from crossdock_local import operator_cli
+from crossdock_local.operator_onboarding import RACKBEAT_API_KEY_ENV
+from crossdock_local.operator_webshipper import WEBSHIPPER_PASSWORD_ENV
 from crossdock_local.stack import LocalStack
 
 _merchants = itertools.count(1)
@@ -220,3 +225,43 @@ def test_bad_references_are_all_listed_and_good_settings_are_the_next_version(
     assert shipper.rackbeat_hooks(created.connection_id) == ["order_shipment.shipped"]
     history = [entry["version"] for entry in connections.list_settings_versions(stack.table, created.connection_id)]
     assert history == [1, 2]
+
+
+def test_the_cli_creates_a_webshipper_connection_with_the_password_as_a_secret(
+    stack: LocalStack, shipper: Shipper, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN the secrets in the environment, never on the command line
+    monkeypatch.setenv(RACKBEAT_API_KEY_ENV, shipper.rackbeat_api_key)
+    monkeypatch.setenv(WEBSHIPPER_PASSWORD_ENV, shipper.password)
+    assignments = [f"{key}={json.dumps(value)}" for key, value in shipper.settings().items()]
+    # WHEN `crossdock connections create --kind rackbeat_webshipper --webshipper-account … --webshipper-user …` runs
+    report = io.StringIO()
+    argv = [
+        "connections",
+        "create",
+        "--kind",
+        "rackbeat_webshipper",
+        "--webshipper-account",
+        shipper.account,
+        "--webshipper-user",
+        shipper.email,
+        *assignments,
+    ]
+    code = operator_cli.run(argv, stack.operator, report)
+    # THEN it reports the active connection, the channels and rates, the webhooks, and no secret
+    assert code == 0, capsys.readouterr().err
+    text = report.getvalue()
+    assert "(rackbeat_webshipper): active" in text
+    assert f"webshipper      account {shipper.account} with user {shipper.email}" in text
+    assert f"{shipper.channel} Rackbeat" in text and "GLS Privat" in text
+    assert "webshipper webhooks registered  order/created, order/updated, shipment/created" in text
+    assert shipper.password not in text and shipper.rackbeat_api_key not in text
+    connection_id = text.split()[1]
+    # AND `settings choices` reads the channels with the rates each may use
+    shown = io.StringIO()
+    assert operator_cli.run(["settings", "choices", connection_id], stack.operator, shown) == 0
+    assert f"order channel {shipper.channel} Rackbeat\n  shipping rate {shipper.home} GLS Privat" in shown.getvalue()
+    # AND `settings set` reports what it registered
+    shown = io.StringIO()
+    assert operator_cli.run(["settings", "set", connection_id, "default_layout=1"], stack.operator, shown) == 0
+    assert "webshipper webhooks registered  none (all there)" in shown.getvalue()
