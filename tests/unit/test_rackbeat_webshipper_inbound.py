@@ -505,3 +505,20 @@ def test_sync_keys_name_their_system() -> None:
     assert (parse_key("rackbeat:#1021").system, parse_key("Rackbeat:1021").value) == ("rackbeat", "1021")
     with pytest.raises(ValueError, match="neither a Webshipper order id"):
         parse_key("WS-5001")
+
+
+def test_a_manual_sync_of_an_order_shipped_meanwhile_ships_it_in_rackbeat_too(world: World) -> None:
+    """GIVEN a webshop order shipped in Webshipper whose webhooks were all lost WHEN the operator syncs it THEN it
+    is imported and shipped in Rackbeat in the same request, and a second sync finds both done."""
+    connection = world.connection()
+    order_id = world.place()
+    world.webshipper_sim.ship(ACCOUNT, int(order_id), tracking_number="GLS55")
+    world.webhooks()
+
+    first = world.deliver(connection, "orders/sync", SYNC.payload(SYNC.parse(order_id)), "operator")
+    second = world.deliver(connection, "orders/sync", SYNC.payload(SYNC.parse(order_id)), "operator")
+
+    order = world.only_order(order_id)
+    assert first.status is EventStatus.DONE and "shipped in Rackbeat: Webshipper shipment" in first.reason
+    assert order["is_shipped"] and "GLS55" in order["note"]
+    assert second.reason.startswith("already transferred") and "shipped in Rackbeat" not in second.reason

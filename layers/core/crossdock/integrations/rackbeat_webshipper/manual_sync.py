@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,11 +38,13 @@ from crossdock.integrations.rackbeat_webshipper.order_import import (
     imported_number,
     read_order,
 )
-from crossdock.integrations.rackbeat_webshipper.shipped_to_rackbeat import ship_in_rackbeat
+from crossdock.integrations.rackbeat_webshipper.shipped_to_rackbeat import Shipped, ship_in_rackbeat
 from crossdock.ports import InboundEvent
 from crossdock.store.outcome import Outcome
 
 SYNC_TOPIC = "orders/sync"
+# What follows a shipment marked shipped in Rackbeat (TRACKING's hand-over); returns a note for the reason.
+AfterShipped = Callable[[Shipped], str]
 WEBSHIPPER_KEY, RACKBEAT_KEY = "webshipper_order", "rackbeat_order"
 _ID = re.compile(r"(?:(webshipper|rackbeat):)?\s*#?([0-9]{1,12})")
 
@@ -104,20 +107,24 @@ class WebshipperManualSync:
 SYNC = WebshipperManualSync()
 
 
-def run(connection: RackbeatWebshipperConnection, event: InboundEvent, systems: ImportSystems) -> Outcome:
-    """Dispatch's side of an `orders/sync` request."""
+def run(
+    connection: RackbeatWebshipperConnection, event: InboundEvent, systems: ImportSystems, after: AfterShipped
+) -> Outcome:
+    """Dispatch's side of an `orders/sync` request; `after` follows each shipment it ships in Rackbeat."""
     try:
         body = json_object(event.payload)
     except ValueError as invalid:
         raise PermanentError(f"{SYNC_TOPIC} payload is invalid: {invalid}") from None
     if body.get(WEBSHIPPER_KEY) is not None:
-        return sync_webshipper_order(connection, parse_key(str(body[WEBSHIPPER_KEY])).value, systems)
+        return sync_webshipper_order(connection, parse_key(str(body[WEBSHIPPER_KEY])).value, systems, after)
     if body.get(RACKBEAT_KEY) is not None:
-        return sync_rackbeat_order(connection, int(parse_key(str(body[RACKBEAT_KEY])).value), systems)
+        return sync_rackbeat_order(connection, int(parse_key(str(body[RACKBEAT_KEY])).value), systems, after)
     raise PermanentError(f"{SYNC_TOPIC} payload is invalid: names neither {WEBSHIPPER_KEY} nor {RACKBEAT_KEY}")
 
 
-def sync_webshipper_order(connection: RackbeatWebshipperConnection, order_id: str, systems: ImportSystems) -> Outcome:
+def sync_webshipper_order(
+    connection: RackbeatWebshipperConnection, order_id: str, systems: ImportSystems, after: AfterShipped
+) -> Outcome:
     order = read_order(systems.webshipper, order_id)
     if is_ours(order, connection.settings):
         raise Skip(f"{described(order)} is ours ({order.ext_ref}): it was sent from Rackbeat, not imported")
@@ -127,23 +134,27 @@ def sync_webshipper_order(connection: RackbeatWebshipperConnection, order_id: st
         if shipment.is_return:
             continue
         try:
-            shipped.append(ship_in_rackbeat(connection, shipment.id, systems).shipment_id)
+            done = ship_in_rackbeat(connection, shipment.id, systems)
         except Skip:
             continue  # shipped in Rackbeat already
+        note = after(done)
+        shipped.append(f"Webshipper shipment {done.shipment_id}" + (f" ({note})" if note else ""))
     reason = imported.summary if imported.created else f"already transferred: {imported.summary}"
     if shipped:
-        reason += f"; shipped in Rackbeat: Webshipper shipment {', '.join(shipped)}"
+        reason += f"; shipped in Rackbeat: {', '.join(shipped)}"
     return Outcome.done(reason, rackbeat_order=str(imported.rackbeat_order))
 
 
-def sync_rackbeat_order(connection: RackbeatWebshipperConnection, number: int, systems: ImportSystems) -> Outcome:
+def sync_rackbeat_order(
+    connection: RackbeatWebshipperConnection, number: int, systems: ImportSystems, after: AfterShipped
+) -> Outcome:
     try:
         order = rackbeat_orders.get_order(systems.rackbeat, number)
     except NotFound:
         raise Skip(f"Rackbeat has no order {number}") from None
     came_from = webshipper_id_of(order.get("other_reference"))
     if came_from is not None:
-        return sync_webshipper_order(connection, came_from, systems)
+        return sync_webshipper_order(connection, came_from, systems, after)
     if connection.settings.transfer_when != "order_booked":
         raise Skip(
             f"Rackbeat order {number}: transfer_when is 'shipment_shipped': its shipments go to Webshipper as they "

@@ -24,7 +24,7 @@ from crossdock.integrations.rackbeat_webshipper import manual_sync, tracking
 from crossdock.integrations.rackbeat_webshipper.connection import RackbeatWebshipperConnection
 from crossdock.integrations.rackbeat_webshipper.import_mapping import import_refusal
 from crossdock.integrations.rackbeat_webshipper.order_import import ImportSystems, import_order, read_order
-from crossdock.integrations.rackbeat_webshipper.shipped_to_rackbeat import ship_in_rackbeat
+from crossdock.integrations.rackbeat_webshipper.shipped_to_rackbeat import Shipped, ship_in_rackbeat
 from crossdock.ports import DispatchPorts, InboundEvent
 from crossdock.store.outcome import Outcome, first_error
 from crossdock.topics import CROSSDOCK_SOURCE
@@ -110,8 +110,11 @@ def shipment_created(event: InboundEvent, ports: DispatchPorts) -> Outcome:
 def order_sync(event: InboundEvent, ports: DispatchPorts) -> Outcome:
     """By Rackbeat order number the sync may export (OUTBOUND's side), so `order_transfer` is asked per direction."""
 
+    def hand_over(shipped: Shipped) -> str:
+        return tracking.hand_over(event, shipped.details(), ports)
+
     def work(connection: RackbeatWebshipperConnection) -> Outcome:
-        return manual_sync.run(connection, event, systems_of(connection, ports))
+        return manual_sync.run(connection, event, systems_of(connection, ports), hand_over)
 
     return handled(event, ports, work, importing=False)
 
