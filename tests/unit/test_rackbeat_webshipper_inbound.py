@@ -398,10 +398,16 @@ def test_a_shipment_ships_the_rackbeat_order_once_with_carrier_and_tracking_in_i
     deliveries = [(topic, body) for topic, body in world.webhooks() if topic == "shipment/created"]
     ((topic, body),) = deliveries
 
+    before = world.calls()
     first = world.deliver(connection, topic, body)
+    after = world.calls()
     again = world.deliver(connection, topic, body)
 
     assert first.status is EventStatus.DONE, first.reason
+    # Webshipper: the shipment, its carrier, its order; Rackbeat: the order, its note, the book check, its
+    # shipments, the create and the ship.
+    assert (after[0] - before[0], after[1] - before[1]) == (6, 3)
+    assert world.calls() == after  # the repeat: no call
     order = world.only_order(order_id)
     shipment_id = str(shipment["data"]["id"])
     assert order["is_shipped"]
