@@ -2,11 +2,12 @@
 order through the `rackbeat_shopify` connection; a `rackbeat_webshipper` connection on the same Rackbeat account
 hands over the Webshipper shipment of that order; the tracking reaches Shopify as exactly one fulfilment.
 
-The hand-over is the message the tracking step records (`crossdock` / `tracking/shopify`), put on the inbound queue
-as dispatch receives it: inbound queue → dispatch → the step's route → the Shopify outbound queue → the Shopify push
-function → the Shopify simulator. (INBOUND's `shipment/created` handling calls the same step in dispatch once it
-lands; until then the message stands for it.) The Webshipper connection is stored as its onboarding would store it,
-with the Rackbeat account's key, since its `connections create` was not committed when this was written.
+The first test ships the order in the Webshipper simulator: its signed `shipment/created` goes through ingest →
+the inbound queue → dispatch → INBOUND's handler (the Rackbeat order shipped) → the tracking step → the Shopify
+outbound queue → the Shopify push function → the Shopify simulator. The others put the step's own message
+(`crossdock` / `tracking/shopify`) on the inbound queue, to repeat and retry it. The Webshipper connection is put in
+place as activation leaves it (stored active, its secrets KMS-sealed, its Webshipper webhooks registered by the
+connector).
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ from typing import Any
 
 from crossdock.connections.model import ConnectionState
 from crossdock.connectors.rackbeat.secret_names import RACKBEAT_API_KEY
+from crossdock.connectors.webshipper import webhooks
 from crossdock.connectors.webshipper.account import WebshipperAccount
+from crossdock.connectors.webshipper.secret_names import API_TOKEN, WEBHOOK_SECRET
+from crossdock.integrations.clients import ConnectionClients
 from crossdock.integrations.rackbeat_webshipper.connection import (
     RackbeatWebshipperAccounts,
     RackbeatWebshipperConnection,
@@ -28,18 +32,26 @@ from crossdock.operations import events as operator_events
 from crossdock.operations import inbound
 from crossdock.store import connections, events
 from crossdock.topics import CROSSDOCK_SOURCE, TRACKING_TOPIC
+from crossdock_local.sims.base.webhooks import DeliveryFaults
 from crossdock_local.stack import LocalStack
 
 _accounts = itertools.count(1)
+RATE = "PostNord MyPack"
+SECRET = "webshipper-webhook-secret-tracking-0123"
 TRACKING = {"carrier": "PostNord", "tracking_number": "00370730253447781234"}
 TRACKING_URL = "https://tracking.postnord.com/da/?id=00370730253447781234"
 
 
 def webshipper_connection(stack: LocalStack, merchant: Any, **settings: Any) -> RackbeatWebshipperConnection:
-    """A Webshipper account connected to the merchant's Rackbeat account, active."""
-    number = next(_accounts)
-    account = f"lager-{number}"
-    stack.webshipper.seed_account(account)
+    """A Webshipper account connected to the merchant's Rackbeat account, as activation leaves it: active, its
+    secrets stored, its Webshipper webhooks registered by the connector to the connection's address."""
+    account = f"lager{next(_accounts)}{uuid.uuid4().hex[:6]}"
+    seeded = stack.webshipper.seed_account(
+        account,
+        carriers=[{"name": "PostNord", "alias": "postnord"}],
+        channels=[{"channel_label": "Rackbeat"}],
+        rates=[{"name": RATE, "carrier": "postnord", "channel": "Rackbeat"}],
+    )
     connection = RackbeatWebshipperConnection(
         id=f"ws-{uuid.uuid4().hex[:12]}",
         state=ConnectionState.ACTIVE,
@@ -47,11 +59,52 @@ def webshipper_connection(stack: LocalStack, merchant: Any, **settings: Any) -> 
             rackbeat=stack.connection(merchant.connection).accounts.rackbeat,
             webshipper=WebshipperAccount(account=account, api_base=stack.webshipper_api(account)),
         ),
-        settings=RackbeatWebshipperSettings.model_validate({"order_channel": "1", **settings}),
+        settings=RackbeatWebshipperSettings.model_validate(
+            {"order_channel": str(seeded["channels"]["Rackbeat"]), **settings}
+        ),
     )
     connections.save_connection(stack.table, connection)
     stack.secrets.put(connection.id, RACKBEAT_API_KEY, merchant.connection.rackbeat_api_key)
+    stack.secrets.put(connection.id, API_TOKEN, stack.webshipper.add_api_token(account))
+    stack.secrets.put(connection.id, WEBHOOK_SECRET, SECRET)
+    client = ConnectionClients(stack.secrets, stack.table).webshipper(connection)
+    for topic in webhooks.TOPICS:
+        webhooks.register_webhook(client, f"{stack.base_url}/webhooks/webshipper/{connection.id}", topic, SECRET)
+    _rates[connection.id] = int(seeded["rates"][RATE])
     return connection
+
+
+_rates: dict[str, int] = {}  # connection id → its account's shipping rate
+
+
+def exported_order(stack: LocalStack, connection: RackbeatWebshipperConnection, rackbeat: dict[str, Any]) -> int:
+    """The Webshipper order our export makes of the Rackbeat order (ext_ref rackbeat-<number> in order_channel, its
+    lines' items as SKUs)."""
+    channel = int(str(connection.settings.order_channel))
+    lines = [
+        {"sku": line["item_id"], "description": str(line["item_id"]), "quantity": int(float(line["quantity"])),
+         "unit_price": float(line["line_price"])}
+        for line in rackbeat["lines"]
+    ]  # fmt: skip
+    document = {
+        "data": {
+            "type": "orders",
+            "attributes": {
+                "ext_ref": f"rackbeat-{rackbeat['number']}",
+                "visible_ref": str(rackbeat["number"]),
+                "currency": "DKK",
+                "delivery_address": {"att_contact": "Anna Jensen", "address_1": "Vestergade 12", "zip": "8000",
+                                     "city": "Aarhus C", "country_code": "DK"},
+                "order_lines": lines,
+            },
+            "relationships": {
+                "order_channel": {"data": {"type": "order_channels", "id": channel}},
+                "shipping_rate": {"data": {"type": "shipping_rates", "id": _rates[connection.id]}},
+            },
+        }
+    }  # fmt: skip
+    placed = stack.webshipper.place_order(connection.accounts.webshipper.account, document)  # ours: not imported
+    return int(placed["data"]["id"])
 
 
 def hand_over(stack: LocalStack, connection_id: str, rackbeat_order: int, shipment: str) -> None:
@@ -73,6 +126,42 @@ def fulfilments(stack: LocalStack, merchant: Any, order: dict[str, Any]) -> list
 def tracking_events(stack: LocalStack, connection_id: str) -> list[dict[str, Any]]:
     found = [e for e in events.list_events(stack.table, connection_id) if e["topic"] == TRACKING_TOPIC]
     return sorted(found, key=lambda e: str(e["sk"]))
+
+
+def test_a_webshipper_shipment_of_a_shopify_order_becomes_one_fulfilment_of_it(
+    stack: LocalStack, merchant_with: Any
+) -> None:
+    # GIVEN a paid Shopify order booked in Rackbeat through the rackbeat_shopify connection
+    merchant = merchant_with(orders={"rackbeat_status": "booked"})
+    placed = stack.shopify.create_order(merchant.domain, merchant.order(3), paid=True)  # three lines to ship
+    stack.settle()
+    # AND a Webshipper connection on the same Rackbeat account, and the Webshipper order our export made of it
+    webshipper = webshipper_connection(stack, merchant)
+    order_id = exported_order(stack, webshipper, merchant.only_rackbeat_order(placed))
+    stack.settle()
+    # WHEN the warehouse ships it in Webshipper, and Webshipper delivers every webhook twice
+    stack.webshipper.delivery_faults = DeliveryFaults(duplicate_rate=1.0)
+    try:
+        stack.webshipper.ship(
+            webshipper.accounts.webshipper.account,
+            order_id,
+            tracking_number=TRACKING["tracking_number"],
+            tracking_url=TRACKING_URL,
+        )
+        stack.settle()
+    finally:
+        stack.webshipper.delivery_faults = DeliveryFaults()
+    # THEN the Rackbeat order is shipped with the tracking in its note (INBOUND's part)
+    shipped = merchant.only_rackbeat_order(placed)
+    assert TRACKING["tracking_number"] in str(shipped.get("note"))
+    # AND the Shopify order has exactly one fulfilment with Webshipper's carrier, tracking number and URL
+    (fulfilment,) = fulfilments(stack, merchant, placed)
+    assert fulfilment["tracking_company"] == "PostNord"
+    assert fulfilment["tracking_numbers"] == [TRACKING["tracking_number"]]
+    assert fulfilment["tracking_urls"] == [TRACKING_URL]
+    assert fulfilment["notify_customer"] is False  # fulfillment.notify_customer's default
+    (event,) = tracking_events(stack, webshipper.id)
+    assert event["status"] == "done" and placed["name"] in event["reason"]
 
 
 def test_a_shipment_of_a_shopify_order_becomes_one_fulfilment_however_often_it_arrives(
