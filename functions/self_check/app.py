@@ -1,5 +1,6 @@
-"""Self-check: run by the schedule, re-creates the Shopify webhook subscriptions Shopify removed and the Rackbeat
-webhooks that went missing, for every active connection. The schedule's input carries nothing the check needs."""
+"""Self-check: run by the schedule, re-creates the Shopify webhook subscriptions Shopify removed, and the Webshipper
+and Rackbeat webhooks that went missing, for every active connection. The schedule's input carries nothing the
+check needs."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from crossdock import services
 from crossdock.aws.observability import logger, metrics, trace_outbound_http, tracer
 from crossdock.environment import FunctionEnvironment
-from crossdock.integrations.rackbeat_shopbox import rackbeat_webhooks
+from crossdock.flows import webhook_self_check
 from crossdock.integrations.rackbeat_shopify.self_check import CheckFailure, SelfCheckDeps, run_self_check
 
 
@@ -42,9 +43,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         secrets=services.secrets(),
     )
     report = run_self_check(deps)
-    # Shopbox connections: their Rackbeat webhooks only (Shopbox sends none), in the same report.
-    checked, repaired, failed = rackbeat_webhooks.run_self_check(
-        deps.table, clients.rackbeat, deps.secrets, ENV.webhook_base_url
+    # The other kinds (Shopbox, Webshipper): each keeps its webhooks through the Integration seam, in the same report.
+    checked, repaired, failed = webhook_self_check.run_self_check(
+        deps.table, clients, deps.secrets, ENV.webhook_base_url
     )
     report.checked += checked
     report.repaired.update(repaired)

@@ -265,3 +265,46 @@ def test_the_cli_creates_a_webshipper_connection_with_the_password_as_a_secret(
     shown = io.StringIO()
     assert operator_cli.run(["settings", "set", connection_id, "default_layout=1"], stack.operator, shown) == 0
     assert "webshipper webhooks registered  none (all there)" in shown.getvalue()
+
+
+def test_the_self_check_re_creates_webhooks_deleted_in_both_systems(stack: LocalStack, shipper: Shipper) -> None:
+    # GIVEN an active connection whose shipment webhook a Webshipper user deleted and whose booked event was
+    # switched off in Rackbeat
+    created = shipper.create()
+    url = activation.webhook_url(stack.base_url, created.connection_id)
+    hooks = stack.webshipper.account(shipper.account).of("webhooks")
+    (shipment_hook,) = [
+        key for key, hook in hooks.items() if hook["url"] == url and hook["topic"] == "shipment/created"
+    ]
+    del hooks[shipment_hook]
+    for hook in stack.rackbeat.state(shipper.rackbeat_account).webhooks.values():
+        if created.connection_id in hook["url"] and hook["event"] == "order.booked":
+            hook["is_active"] = False
+    # WHEN the scheduled self-check runs
+    stack.aws.fire_schedule("SelfCheckSchedule")
+    stack.settle()
+    # THEN both are back, with the connection's one secret, and an event says what was re-created
+    topics = sorted(hook["topic"] for hook in hooks.values() if hook["url"] == url)
+    assert topics == ["order/created", "order/updated", "shipment/created"]
+    active = [
+        hook["event"]
+        for hook in stack.rackbeat.state(shipper.rackbeat_account).webhooks.values()
+        if created.connection_id in hook["url"] and hook.get("is_active", True)
+    ]
+    assert sorted(active) == ["order.booked", "order_shipment.shipped"]
+    recorded = self_checks(stack, created.connection_id)
+    assert len(recorded) == 1
+    assert "webshipper:shipment/created" in recorded[0]["reason"] and "rackbeat:order.booked" in recorded[0]["reason"]
+    # AND a second run finds everything there and records nothing more
+    stack.aws.fire_schedule("SelfCheckSchedule")
+    stack.settle()
+    assert sorted(hook["topic"] for hook in hooks.values() if hook["url"] == url) == topics
+    assert len(self_checks(stack, created.connection_id)) == 1
+
+
+def self_checks(stack: LocalStack, connection_id: str) -> list[dict[str, Any]]:
+    """The self-check events recorded for the connection."""
+    items = stack.table.query(
+        KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": keys.connection_pk(connection_id)}
+    )["Items"]
+    return [item for item in items if item.get("topic") == activation.SELF_CHECK_TOPIC]

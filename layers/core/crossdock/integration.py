@@ -157,6 +157,17 @@ class ManualSync(Protocol):
         ...
 
 
+class WebhookUpkeep(Protocol):
+    """A kind's webhooks in the systems that send them, kept registered: the scheduled self-check
+    (`flows.webhook_self_check`) asks each active connection of the kind to re-create what went missing."""
+
+    def check(self, connection: Connection, clients: Any, secrets: Any, webhook_base_url: str, table: Any) -> list[str]:
+        """Re-creates the connection's missing webhooks and records an event saying so (only then); returns what it
+        re-created as `<system>:<topic>`. `clients` is `integrations.clients.ConnectionClients`, `secrets` the
+        connection secrets (`store.secrets.SecretStore`)."""
+        ...
+
+
 @dataclass(frozen=True)
 class Integration:
     kind: str
@@ -175,6 +186,8 @@ class Integration:
     lifecycle: Lifecycle | None = None
     # An operator's sync of one order by its id; None for a kind without.
     manual_sync: ManualSync | None = None
+    # The kind's webhooks kept by the scheduled self-check; None for a kind whose self-check is its own (Shopify's).
+    webhooks: WebhookUpkeep | None = None
     # Anything else a kind keeps for its own functions (install, initial sync …) stays in its package.
 
     def route(self, source: str, topic: str) -> Route | None:

@@ -10,6 +10,7 @@ from crossdock.integrations.rackbeat_shopbox import (
     product_push,
     product_stream,
     products,
+    rackbeat_webhooks,
     sales_inbound,
     sales_stream,
     stock,
@@ -31,4 +32,5 @@ INTEGRATION = Integration(
     stock=stock.STOCK,
     lifecycle=lifecycle.LIFECYCLE,
     manual_sync=sales_inbound.MANUAL_SYNC,
+    webhooks=rackbeat_webhooks.UPKEEP,
 )

@@ -129,3 +129,15 @@ def run_self_check(
         if recreated:
             repaired[connection.id] = recreated
     return checked, repaired, failed
+
+
+class _Upkeep:
+    """This kind's webhooks through the Integration seam (`Integration.webhooks`): the self-check of a Shopbox
+    connection is its Rackbeat webhooks (Shopbox sends none)."""
+
+    def check(self, connection: Connection, clients: Any, secrets: Any, webhook_base_url: str, table: Any) -> list[str]:
+        own = RackbeatShopboxConnection.of(connection)
+        return check_connection(own, clients.rackbeat(own), secrets, webhook_base_url, table)
+
+
+UPKEEP = _Upkeep()

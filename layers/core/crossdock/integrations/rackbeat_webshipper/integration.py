@@ -4,7 +4,13 @@ to Rackbeat (SPEC §3). What the rest of Crossdock knows of this kind; each part
 from __future__ import annotations
 
 from crossdock.integration import Integration
-from crossdock.integrations.rackbeat_webshipper import manual_sync, rackbeat_webhooks, tracking, webshipper_webhooks
+from crossdock.integrations.rackbeat_webshipper import (
+    activation,
+    manual_sync,
+    rackbeat_webhooks,
+    tracking,
+    webshipper_webhooks,
+)
 from crossdock.integrations.rackbeat_webshipper.connection import KIND, RackbeatWebshipperConnection
 from crossdock.integrations.rackbeat_webshipper.settings import RackbeatWebshipperSettings
 
@@ -15,4 +21,5 @@ INTEGRATION = Integration(
     routes=rackbeat_webhooks.ROUTES + webshipper_webhooks.ROUTES + tracking.ROUTES,
     commands=tracking.COMMANDS,
     manual_sync=manual_sync.SYNC,
+    webhooks=activation.UPKEEP,
 )
