@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -21,13 +22,14 @@ import pytest
 
 from crossdock.connections.model import ConnectionState
 from crossdock.connectors.rackbeat.account import RackbeatAccount
-from crossdock.connectors.rackbeat.secret_names import RACKBEAT_API_KEY
+from crossdock.connectors.rackbeat.secret_names import RACKBEAT_API_KEY, RACKBEAT_WEBHOOK_TOKENS
 from crossdock.connectors.webshipper.account import WebshipperAccount
 from crossdock.connectors.webshipper.secret_names import API_TOKEN, WEBHOOK_SECRET
 from crossdock.integrations.rackbeat_webshipper.connection import (
     RackbeatWebshipperAccounts,
     RackbeatWebshipperConnection,
 )
+from crossdock.integrations.rackbeat_webshipper.rackbeat_webhooks import rackbeat_events
 from crossdock.integrations.rackbeat_webshipper.settings import RackbeatWebshipperSettings
 from crossdock.store import connections, events
 from crossdock_local import operator_cli
@@ -36,6 +38,7 @@ from crossdock_local.stack import LocalStack
 
 _accounts = itertools.count(1)
 NEW_ITEMS = 20
+HOME_TERM = 11
 TOPICS = ("order/created", "order/updated", "shipment/created")
 
 
@@ -49,6 +52,7 @@ class Shop:
     webshipper: str
     channels: dict[str, str]
     rate: str
+    api_key: str  # the Rackbeat account's
 
     def place(self, *lines: dict[str, Any]) -> str:
         """An order placed in the web shop channel (Webshipper reads the shop; Crossdock did not make it)."""
@@ -108,12 +112,17 @@ def connect(stack: LocalStack, **settings: Any) -> Shop:
         name,
         carriers=[{"name": "GLS", "alias": "gls"}],
         channels=[{"channel_label": "Rackbeat"}, {"channel_label": "Webshop"}],
-        rates=[{"name": "GLS Privat", "carrier": "gls", "channel": "Webshop"}],
+        rates=[
+            {"name": "GLS Privat", "carrier": "gls", "channel": "Webshop"},
+            {"name": "GLS Rackbeat", "carrier": "gls", "channel": "Rackbeat"},
+        ],
     )
+    stack.rackbeat.seed_delivery_terms(account, HOME_TERM, "GLS privat")
     channels = {label: str(number) for label, number in seeded["channels"].items()}
     chosen = RackbeatWebshipperSettings.model_validate(
         {
             "order_channel": channels["Rackbeat"],
+            "delivery_term_rates": {str(HOME_TERM): str(seeded["rates"]["GLS Rackbeat"])},
             "default_customer_group": 1,
             "default_employee": 1,
             "default_layout": 1,
@@ -146,7 +155,18 @@ def connect(stack: LocalStack, **settings: Any) -> Shop:
             timeout=10,
         )
         assert response.status_code == 201, response.text
-    return Shop(stack, connection.id, account, name, channels, str(seeded["rates"]["GLS Privat"]))
+    tokens = []
+    for event in rackbeat_events(chosen):
+        hook = {"event": event, "url": f"{stack.base_url}/webhooks/rackbeat/{connection.id}", "is_active": True}
+        made = httpx.post(
+            f"{stack.base_url}/_sim/rackbeat/api/webhooks",
+            json=hook,
+            headers={"Authorization": f"Bearer {api_key}"},
+            timeout=10,
+        )
+        tokens.append(made.json()["webhook"]["token"])
+    stack.secrets.put(connection.id, RACKBEAT_WEBHOOK_TOKENS, json.dumps(tokens))
+    return Shop(stack, connection.id, account, name, channels, str(seeded["rates"]["GLS Privat"]), api_key)
 
 
 @pytest.fixture(autouse=True)
@@ -249,3 +269,47 @@ def test_a_manual_sync_twice_answers_already_transferred(stack: LocalStack) -> N
     assert len(shop.rackbeat_orders(order_id)) == 1
     (synced,) = shop.events("orders/sync")
     assert synced["status"] == "done", synced
+
+
+def test_an_order_sent_from_rackbeat_and_shipped_in_webshipper_is_shipped_in_rackbeat_without_looping(
+    stack: LocalStack,
+) -> None:
+    """GIVEN an order booked in Rackbeat and sent to Webshipper (OUTBOUND) WHEN Webshipper ships it THEN the
+    Rackbeat order is shipped by one shipment with the note line; Rackbeat's `order_shipment.shipped` that follows
+    is skipped as shipped from Webshipper (nothing sent back), and no Rackbeat order is imported for the Webshipper
+    order we made."""
+    shop = connect(stack)
+    seeded = stack.rackbeat.seed_customer(shop.account, 100, "Jensen Cykler ApS", contact_email="ind@jensen.dk")
+    body = {
+        "customer_id": seeded["number"],
+        "delivery_terms": HOME_TERM,
+        "delivery_address_name": "Anna Jensen",
+        "delivery_address_street": "Vestergade 12",
+        "delivery_address_zipcode": "8000",
+        "delivery_address_city": "Aarhus C",
+        "delivery_address_country": "DK",
+        "lines": [{"item_id": "BELL-1", "quantity": 1, "line_price": "79.20"}],
+    }
+    response = httpx.post(
+        f"{stack.base_url}/_sim/rackbeat/api/orders",
+        json=body,
+        headers={"Authorization": f"Bearer {shop.api_key}"},
+        timeout=10,
+    )
+    number = response.json()["order"]["number"]
+    stack.settle()
+    (sent,) = [
+        o for o in stack.webshipper.orders(shop.webshipper) if o["attributes"]["ext_ref"] == f"rackbeat-{number}"
+    ]
+
+    stack.webshipper.ship(shop.webshipper, int(sent["id"]), tracking_number="GLS-2001")
+    stack.settle()
+
+    order = stack.rackbeat.state(shop.account).orders[number]
+    assert order["is_shipped"] and "GLS-2001" in order["note"]
+    assert len(shop.shipments(number)) == 1
+    (shipped,) = shop.events("shipment/created")
+    assert shipped["status"] == "done", shipped
+    (echo,) = shop.events("order_shipment.shipped")
+    assert echo["status"] == "skipped" and "shipped from Webshipper" in echo["reason"], echo
+    assert shop.rackbeat_orders(str(sent["id"])) == []
