@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import logging
 import os
 import re
 import time
@@ -238,6 +239,47 @@ def test_duplicate_execution_name_of_a_finished_execution_is_rejected(aws: Embed
         sfn.start_execution(stateMachineArn=arn, name="order-1", input="{}")
 
     assert raised.value.response["Error"]["Code"] == "ExecutionAlreadyExists"
+
+
+def test_a_choice_on_an_absent_field_takes_its_branch_without_logging_an_error(
+    aws: EmbeddedAws, caplog: pytest.LogCaptureFixture
+) -> None:
+    """GIVEN a Choice that asks IsPresent (then NumericGreaterThan) of a field, as the order workflow's Route asks of
+    wait_seconds; WHEN one execution carries the field and one does not; THEN each takes its branch, and moto's
+    interpreter logs no error for the absent one (it used to print NoSuchJsonPathError on stderr each time)."""
+    sfn = boto3.client("stepfunctions")
+    probe = {"Variable": "$.wait_seconds"}
+    definition = {
+        "StartAt": "Route",
+        "States": {
+            "Route": {
+                "Type": "Choice",
+                "Choices": [
+                    {
+                        "And": [{**probe, "IsPresent": True}, {**probe, "NumericGreaterThan": 0}],
+                        "Next": "Wait",
+                    }
+                ],
+                "Default": "Straight",
+            },
+            "Wait": {"Type": "Pass", "Result": "waited", "ResultPath": "$.branch", "End": True},
+            "Straight": {"Type": "Pass", "Result": "straight", "ResultPath": "$.branch", "End": True},
+        },
+    }
+    arn = sfn.create_state_machine(
+        name="choice-probe",
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/choice-probe",
+    )["stateMachineArn"]
+
+    with caplog.at_level(logging.DEBUG, logger="moto.stepfunctions"):
+        present = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"wait_seconds": 5}))
+        absent = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"next": "book"}))
+        aws.wait_for_executions(timeout=30)
+
+    outputs = [json.loads(sfn.describe_execution(executionArn=e["executionArn"])["output"]) for e in (present, absent)]
+    assert outputs == [{"wait_seconds": 5, "branch": "waited"}, {"next": "book", "branch": "straight"}]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 # -- the real template -------------------------------------------------------------------------------------------

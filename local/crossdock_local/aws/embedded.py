@@ -73,6 +73,7 @@ from crossdock_local.aws.scheduler import EmbeddedScheduler, ScheduledRun, follo
 from crossdock_local.aws.sqs import SqsPoller
 from crossdock_local.aws.sqs_attributes import read_queue_attributes_lazily
 from crossdock_local.aws.sqs_messages import find_messages_directly
+from crossdock_local.aws.step_functions_logging import quiet_absent_choice_variables
 from crossdock_local.aws.template import Physical, Resolver
 from crossdock_local.aws.usage import ApiCallCounter
 
@@ -194,6 +195,7 @@ class EmbeddedAws(TemplateProvisioning):
         stack.enter_context(mock.patch.object(ExecutionWorker, "start", self._pooled_execution_start()))
         stack.enter_context(mock.patch.object(StepFunctionsParserBackend, "start_execution", _named_start_execution()))
         stack.enter_context(mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(_parse_once())))
+        quiet_absent_choice_variables(stack)
         atomic_item_writes(stack)
         partition_queries(stack)
         write_item_answers_directly(stack)

@@ -3,7 +3,8 @@
 The patches replace moto internals, not its public API: `DynamoDBBackend` and `DynamoHandler` item writes and
 `Table.query` (`dynamodb_tables`), `DynamoResult.execute_result` (`dynamodb_answers`), `Item.project`
 (`dynamodb_projection`), a queue's attribute dict
-(`sqs_attributes`), the Lambda backend's `invoke` that the ASL interpreter calls (`embedded`), and the scheduler's
+(`sqs_attributes`), the Lambda backend's `invoke` that the ASL interpreter calls (`embedded`), a Choice rule
+`Variable`'s evaluation and the ASL interpreter's error log (`step_functions_logging`), and the scheduler's
 stored schedules (`scheduler`). Their shapes change between moto releases, so a different moto must fail at once,
 with what to do, rather than as a strange error deep in a run. `requirements.lock` pins this release; a test holds
 the two equal.
