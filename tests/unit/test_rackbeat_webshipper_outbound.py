@@ -326,3 +326,26 @@ def test_transfers_only_from_webshipper_register_and_send_nothing(world: World) 
     assert rackbeat_events(connection.settings) == []
     assert rackbeat_events(world.connection().settings) == [ORDER_BOOKED, SHIPMENT_SHIPPED]
     assert rackbeat_events(world.connection(transfer_when="shipment_shipped").settings) == [SHIPMENT_SHIPPED]
+
+
+def test_with_shipment_shipped_a_later_shipment_goes_after_webshipper_shipped_an_earlier_one(world: World) -> None:
+    """GIVEN `shipment_shipped`, a first partial shipment sent and shipped in Webshipper (INBOUND then writes its
+    note line on the Rackbeat order) WHEN the rest is shipped in Rackbeat THEN it still becomes a Webshipper order:
+    the note line stands for the earlier parcel, not this one."""
+    connection = world.connection(transfer_when="shipment_shipped")
+    number = world.book()
+    line = world.rackbeat.get(f"orders/{number}")["order"]["lines"][0]["id"]
+    first = world.rackbeat.post(f"orders/{number}/create-shipment", {"lines": [{"line_id": line, "quantity": 1}]})[
+        "order_shipment"
+    ]["id"]
+    world.rackbeat.post(f"orders/shipments/{first}/mark-shipped", {"pick": True})
+    world.deliver(connection, SHIPMENT_SHIPPED, first)
+    (sent,) = world.webshipper_orders(f"rackbeat-{number}-{first}")
+    world.webshipper_sim.ship(ACCOUNT, int(sent["id"]), tracking_number="00370712347")
+    world.rackbeat.put(f"orders/{number}", {"note": "webshipper-shipment-7001: GLS 00370712347"})
+    second = world.ship_in_rackbeat(number)
+
+    outcome = world.deliver(connection, SHIPMENT_SHIPPED, second)
+
+    assert outcome.status is EventStatus.DONE, outcome.reason
+    assert len(world.webshipper_orders(f"rackbeat-{number}-{second}")) == 1

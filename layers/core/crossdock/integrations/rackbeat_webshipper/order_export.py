@@ -30,7 +30,6 @@ from crossdock.integrations.rackbeat_webshipper.connection import RackbeatWebshi
 from crossdock.integrations.rackbeat_webshipper.export_mapping import (
     EXT_REF_PREFIX,
     plan_export,
-    shipped_from_webshipper,
 )
 from crossdock.store import mappings
 
@@ -92,9 +91,9 @@ def export_shipment(
     order = read_order(systems.rackbeat, number)
     if order is None:
         raise Skip(f"Rackbeat order {number} of shipment {shipment_id} no longer exists")
-    if shipped_from_webshipper(order):
-        # INBOUND shipped it from a Webshipper shipment: the parcel is in Webshipper already.
-        raise Skip(f"Rackbeat order {number} was shipped from Webshipper (its note's webshipper-shipment line)")
+    # The note's `webshipper-shipment-…` lines say nothing here: INBOUND writes one when Webshipper ships an earlier
+    # shipment's order, and makes no Rackbeat shipment for an order we sent (it is shipped already). An order that
+    # came from Webshipper, whose shipments INBOUND does make, is skipped by `plan_export`.
     return _send(connection, _plan(connection, order, shipment, systems), systems)
 
 
