@@ -167,3 +167,18 @@ def test_a_manual_sync_transfers_a_missed_basket_and_answers_already_transferred
     assert f"already transferred: Shopbox basket {basket} is Rackbeat order {order['number']}" in output.getvalue()
     stack.settle()
     assert len(till.orders(basket)) == 1
+
+
+def test_a_sale_to_a_known_customer_is_their_order_and_a_stranger_s_the_till_s(till: Till) -> None:
+    # GIVEN Rackbeat knows Mette by her e-mail and Søren by his phone
+    till.stack.rackbeat.seed_customer(till.account, 1042, "Mette Jensen", contact_email="mette@example.dk")
+    till.stack.rackbeat.seed_customer(till.account, 1043, "Søren Hansen", contact_phone="20 30 40 50")
+    # WHEN each of them, and a stranger, buys a mug at the till, and the sales stream runs
+    mette = till.sell(customer={"name": "Mette Jensen", "email": "mette@example.dk"})
+    soren = till.sell(customer={"name": "Søren Hansen", "phone": "+45 20304050"})
+    stranger = till.sell(customer={"name": "Anne Lund", "email": "anne@example.dk"})
+    till.poll()
+    # THEN Mette's and Søren's orders are theirs, the stranger's is the till customer's (sales.customer_number)
+    assert till.only_order(mette)["customer_id"] == 1042
+    assert till.only_order(soren)["customer_id"] == 1043
+    assert till.only_order(stranger)["customer_id"] == 900

@@ -311,3 +311,63 @@ def test_a_cancellation_waits_while_the_basket_is_still_being_transferred(
     # THEN it asks to be retried (the workflow's Retry waits) rather than deciding on half a picture
     with pytest.raises(RetryableError):
         ORDER_WORKFLOW.run("cancel", ctx, connection(), stages, "arn:aws:states:eu-west-1:1:execution:order:c")
+
+
+# ---- the POS customer -----------------------------------------------------------------------------------------------
+
+
+def basket_of(uid: int, customer: dict[str, Any] | None) -> dict[str, Any]:
+    return {**wire_basket(uid, T0), "customer": customer}
+
+
+def test_a_basket_naming_a_known_e_mail_is_an_order_of_that_rackbeat_customer(
+    sim: RackbeatSimulator, shopbox: PagedBaskets, stages: Stages
+) -> None:
+    # GIVEN Rackbeat knows Mette by her e-mail, and her sale names her in other letters
+    sim.seed_customer(1, 1042, "Mette Jensen", contact_email="mette.jensen@example.dk")
+    shopbox.add(basket_of(1101, {"uid": 77, "name": "Mette Jensen", "email": "Mette.Jensen@Example.dk"}))
+    # WHEN its workflow runs
+    run_all(stages, context(stages, 1101))
+    # THEN the order is hers, not the till's
+    (order,) = orders(sim)
+    assert order["customer_id"] == 1042
+
+
+def test_without_an_e_mail_match_the_phone_finds_the_customer_however_it_is_written(
+    sim: RackbeatSimulator, shopbox: PagedBaskets, stages: Stages
+) -> None:
+    # GIVEN Rackbeat knows Søren by his phone only; the till has another e-mail for him and writes the number +45
+    sim.seed_customer(1, 1043, "Søren Hansen", contact_phone="20 30 40 50")
+    customer = {"uid": 78, "name": "Søren Hansen", "email": "soren@other.dk", "phone": "+4520304050"}
+    shopbox.add(basket_of(1102, customer))
+    # WHEN its workflow runs
+    run_all(stages, context(stages, 1102))
+    # THEN the order is his (found by the phone's digits)
+    (order,) = orders(sim)
+    assert order["customer_id"] == 1043
+
+
+def test_a_customer_rackbeat_does_not_know_falls_back_to_the_till_customer_and_none_is_created(
+    sim: RackbeatSimulator, shopbox: PagedBaskets, stages: Stages
+) -> None:
+    # GIVEN a sale to a passer-by Rackbeat has never seen
+    before = set(sim.state(1).customers)
+    shopbox.add(basket_of(1103, {"uid": 79, "name": "Anne Lund", "email": "anne@example.dk", "phone": "31 41 51 61"}))
+    # WHEN its workflow runs
+    run_all(stages, context(stages, 1103))
+    # THEN the order is the till customer's (sales.customer_number), and no customer was made
+    (order,) = orders(sim)
+    assert order["customer_id"] == 900
+    assert set(sim.state(1).customers) == before
+
+
+def test_a_short_phone_matches_nobody() -> None:
+    # GIVEN a phone of four digits (a till's extension), WHEN compared THEN it is not looked up at all
+    from crossdock.connectors.rackbeat.customers import by_phone, phone_digits
+
+    class NoCalls:
+        def iterate(self, *args: Any, **kwargs: Any) -> Any:
+            raise AssertionError("a short phone must not be searched")
+
+    assert by_phone(NoCalls(), "12 34") is None  # type: ignore[arg-type]
+    assert phone_digits("+45 20 30 40 50") == phone_digits("0045-20304050") == "20304050"

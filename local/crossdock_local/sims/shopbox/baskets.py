@@ -147,6 +147,9 @@ def _customer(session: Session, raw: Any) -> Record | None:
         "uid": session.next_uid() if uid is None else integer(uid, "customer.uid"),
         "name": text(raw.get("name"), "customer.name", required=True),
         "email": text(raw.get("email"), "customer.email"),
+        # Guess: the phone's key (the fact sheet names no customer fields); the client reads `phone_number` and
+        # `mobile` too.
+        "phone": text(raw.get("phone"), "customer.phone"),
     }
 
 

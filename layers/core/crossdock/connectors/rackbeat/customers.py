@@ -16,6 +16,9 @@ from typing import Any
 from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.model.order import Address, Customer
 
+NATIONAL_DIGITS = 8
+MIN_PHONE_DIGITS = 6
+
 
 @dataclass(frozen=True)
 class CustomerDefaults:
@@ -66,6 +69,35 @@ def customer_body(
 def by_email(client: RackbeatClient, email: str) -> int | None:
     found = client.find_one("customers", "customers", "contact_email", email)
     return None if found is None else int(found["number"])
+
+
+def phone_digits(phone: str) -> str:
+    """A phone number as compared: its digits, the last eight of a longer one (a Danish number without +45/0045)."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    return digits[-NATIONAL_DIGITS:] if len(digits) > NATIONAL_DIGITS else digits
+
+
+def phone_spellings(phone: str) -> list[str]:
+    """How the number may stand in Rackbeat, for its free-text search: as given, as its digits, and a Danish
+    number in pairs ("20 30 40 50"), the way it is mostly written."""
+    wanted = phone_digits(phone)
+    pairs = " ".join(wanted[at : at + 2] for at in range(0, len(wanted), 2))
+    return list(dict.fromkeys([phone.strip(), wanted, pairs]))
+
+
+def by_phone(client: RackbeatClient, phone: str) -> int | None:
+    """The first customer whose `contact_phone` is this number, however either is written (spaces, +45). Rackbeat
+    does not filter on the phone (the fact sheet has it only among the free-text search fields): searched for each
+    spelling (`phone_spellings`) until one is found, compared on the digits. None for a number of fewer than six
+    digits, which would match too much."""
+    wanted = phone_digits(phone)
+    if len(wanted) < MIN_PHONE_DIGITS:
+        return None
+    for spelling in phone_spellings(phone):
+        for row in client.iterate("customers", "customers", search=spelling):
+            if phone_digits(str(row.get("contact_phone") or "")) == wanted:
+                return int(row["number"])
+    return None
 
 
 def get(client: RackbeatClient, number: int) -> dict[str, Any] | None:

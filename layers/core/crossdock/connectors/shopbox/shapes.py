@@ -138,9 +138,14 @@ class InventoryRow(_Shape):
 
 
 class Customer(_Shape):
+    """The basket's customer [guess: the fact sheet names no customer fields; `uid`, `name`, `email` as the
+    simulator answers, the phone under any of the names below]."""
+
     uid: Uid | None = None
     name: str | None = None
     email: str | None = None
+    # A number as digits (an int in JSON) is read as its text, like a uid.
+    phone: Uid | None = Field(default=None, validation_alias=AliasChoices("phone", "phone_number", "mobile"))
 
 
 class Payment(_Shape):

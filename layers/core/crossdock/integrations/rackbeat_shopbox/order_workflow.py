@@ -19,7 +19,7 @@ from crossdock.connections.model import Connection
 from crossdock.connectors.rackbeat import orders as rackbeat
 from crossdock.connectors.shopbox.shapes import Basket
 from crossdock.errors import FailureClass, PermanentError
-from crossdock.integrations.rackbeat_shopbox import cancellation, sales_order
+from crossdock.integrations.rackbeat_shopbox import cancellation, pos_customer, sales_order
 from crossdock.integrations.rackbeat_shopbox.connection import RackbeatShopboxConnection
 from crossdock.integrations.rackbeat_shopbox.settings import RackbeatShopboxSettings
 from crossdock.ports import StagePorts
@@ -124,7 +124,14 @@ def transfer(
         basket = _basket(context, ports)
         items = sales_order.RackbeatItems(client, settings.uid_field_id, settings.variant_field_id)
         sale = sales_order.read_sale(basket, client_uid(connection), settings, items)
-        existing = rackbeat.create_draft(client, sales_order.order_body(sale, settings))
+        till = settings.sales.customer_number
+        if till is None:
+            raise PermanentError(
+                f"Shopbox basket {uid}: sales.customer_number: no Rackbeat customer for sales at the till",
+                FailureClass.VALIDATION,
+            )
+        customer = pos_customer.rackbeat_customer(client, basket.customer, till)
+        existing = rackbeat.create_draft(client, sales_order.order_body(sale, settings, customer.number))
     number = int(existing["number"])
     mappings.put_mapping(table, connection.id, "order", SYSTEM, uid, str(number), status="transferred")
     return {**context, "rackbeat_order": number}

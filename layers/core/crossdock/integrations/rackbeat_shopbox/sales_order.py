@@ -186,9 +186,10 @@ def expected_total(sale: Sale, add_vat: bool) -> Decimal:
     return sum((line.gross_total / (1 + line.vat_rate / HUNDRED) for line in sale.lines), Decimal(0))
 
 
-def order_body(sale: Sale, settings: RackbeatShopboxSettings) -> dict[str, Any]:
-    """The draft order; refused when Rackbeat's arithmetic would not give the till's total within the half cent
-    per line that VAT rounding may move it."""
+def order_body(sale: Sale, settings: RackbeatShopboxSettings, customer: int | None = None) -> dict[str, Any]:
+    """The draft order, of `customer` (the POS customer, `pos_customer`) or else the till's; refused when
+    Rackbeat's arithmetic would not give the till's total within the half cent per line that VAT rounding may move
+    it."""
     lines = rackbeat_lines(sale, settings.add_vat)
     rackbeat_total = rackbeat.expected_total(lines)
     wanted = expected_total(sale, settings.add_vat)
@@ -199,7 +200,7 @@ def order_body(sale: Sale, settings: RackbeatShopboxSettings) -> dict[str, Any]:
             FailureClass.VALIDATION,
         )
     body: dict[str, Any] = {
-        "customer_id": settings.sales.customer_number,
+        "customer_id": settings.sales.customer_number if customer is None else customer,
         "currency": sale.currency,
         "other_reference": sale.reference,
         "heading": f"Shopbox sale {sale.uid}",
