@@ -1,9 +1,9 @@
 """Ingest: webhook routes behind API Gateway. Verifies, validates, dedupes, queues — and answers fast.
 
-API Gateway invokes this function only for the two routes template.yaml gives it, and names the route it matched in
+API Gateway invokes this function only for the routes template.yaml gives it, and names the route it matched in
 the event (`resource`, with the `pathParameters` it parsed), so the handler picks its route by that name. Powertools'
 APIGatewayRestResolver did this before, but importing it loads its whole `event_handler` package (AppSync, Bedrock,
-OpenAPI, asyncio, every event data class): some 70 ms of cold start for two fixed routes (bench/cold_import.py).
+OpenAPI, asyncio, every event data class): some 70 ms of cold start for a few fixed routes (bench/cold_import.py).
 """
 
 from __future__ import annotations
@@ -92,6 +92,7 @@ def connection_webhook(event: ProxyEvent) -> IngestAnswer:
 ROUTES: dict[tuple[str, str], tuple[Callable[[ProxyEvent], str], Callable[[ProxyEvent], IngestAnswer]]] = {
     ("POST", "/webhooks/shopify"): (lambda _: "shopify", shopify_app_webhook),
     ("POST", "/webhooks/rackbeat/{connection_id}"): (lambda _: "rackbeat", connection_webhook),
+    ("POST", "/webhooks/webshipper/{connection_id}"): (lambda _: "webshipper", connection_webhook),
     ("POST", "/webhooks/{kind}/{source}"): (_known_source, kind_webhook),
 }
 

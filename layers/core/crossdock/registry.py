@@ -30,6 +30,7 @@ INTEGRATIONS: dict[str, str] = {
 WEBHOOK_SOURCES: dict[str, str] = {
     "shopify": "crossdock.connectors.shopify.inbound",
     "rackbeat": "crossdock.connectors.rackbeat.inbound",
+    "webshipper": "crossdock.connectors.webshipper.inbound",
 }
 
 

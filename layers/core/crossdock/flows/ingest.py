@@ -26,7 +26,7 @@ from typing import Any
 
 from crossdock import registry
 from crossdock.bodies import UnreadableBody, json_object, utf8_text
-from crossdock.ports import AccountClaims, DeliveryLog, Refused, Secrets
+from crossdock.ports import AccountClaims, DeliveryLog, IdentifiedByBody, Refused, Secrets
 from crossdock.store import events
 from crossdock.store.claim_checks import SQS_MESSAGE_LIMIT
 from crossdock.store.connection_lookup import TableAccountClaims
@@ -75,16 +75,16 @@ def _refuse(status: int, message: str) -> IngestAnswer:
     return IngestAnswer(status, {"message": message})
 
 
-def _readable_text(raw_body: bytes) -> str | IngestAnswer:
-    """The body as text, once it is known to be a JSON object; else the 4xx that says why it is not."""
+def _readable_text(raw_body: bytes) -> tuple[str, dict[str, Any]] | IngestAnswer:
+    """The body as text and as the JSON object it is known to be; else the 4xx that says why it is not one."""
     if len(raw_body) > MAX_BODY_BYTES:
         return _refuse(413, f"body is {len(raw_body)} bytes; ingest takes at most {MAX_BODY_BYTES}")
     try:
         text = utf8_text(raw_body)
-        json_object(text)
+        parsed = json_object(text)
     except UnreadableBody as unreadable:
         return _refuse(400, str(unreadable))
-    return text
+    return text, parsed
 
 
 def _fits_queue(message: dict[str, Any], body_bytes: int) -> bool:
@@ -128,9 +128,16 @@ def receive_webhook(
         source.check(delivery)
     except Refused as incomplete:
         return _refuse(400, str(incomplete))
-    body = _readable_text(raw_body)
-    if isinstance(body, IngestAnswer):
-        return body
+    readable = _readable_text(raw_body)
+    if isinstance(readable, IngestAnswer):
+        return readable
+    body, parsed = readable
+    if isinstance(source, IdentifiedByBody):
+        # A system without delivery ids in its headers names the delivery in its signed body (Webshipper's).
+        try:
+            delivery = source.identify(parsed, delivery, connection_id)
+        except Refused as unnamed:
+            return _refuse(400, str(unnamed))
     if delivery.delivery_id and deps.deliveries.already_queued(source_name, delivery.delivery_id):
         return IngestAnswer(200, {"status": "duplicate"})
     message: dict[str, Any] = {
