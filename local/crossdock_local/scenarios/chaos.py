@@ -56,8 +56,12 @@ class ChaosConfig:
     refund_share: float = 0.05
     stock_changes_per_wave: int = 10
     rounds_per_wave: int = 40  # drain rounds a wave gets before the next one is placed
-    client_timeout_seconds: float = 1.0  # Rackbeat read timeout of the functions, shorter than a hang
-    hang_seconds: float = 1.5
+    # The functions' Rackbeat read timeout, and how long a hung request hangs: longer than the timeout, so the client
+    # gives up first, as it must. A hang costs the run this timeout in real time (the invocation holds the runtime's
+    # lock on the socket), so it is short; 0.2 s is still far above a loopback answer, even with the machine at load
+    # 6: 7 hangs gave 7 client timeouts in 200 orders, no more (docs/measurements.md, issue 12).
+    client_timeout_seconds: float = 0.2
+    hang_seconds: float = 0.3
 
 
 @dataclass
