@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -24,82 +24,55 @@ from pydantic import (
     ValidationInfo,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from crossdock.connections.model import Settings
 
-# One problem of a settings document, as every kind reports it (`dotted.key: message`).
-from crossdock.integrations.rackbeat_shopify.settings import SettingProblem
+# What every kind shares: a problem under its dotted key, a broken rule as a pydantic error, the value types.
+from crossdock.connections.settings_rules import (
+    RULE,
+    SKIP_RULES,
+    WITHOUT_RULES,
+    RackbeatNumber,
+    SettingProblem,
+    Text,
+    as_text,
+    plain_message,
+    problems_of,
+    refuse,
+    rule,
+    rules_skipped,
+)
 
-# The error type of a broken settings rule; its context carries the plain reason (and, for a rule that spans
-# several keys, the dotted key it is about, which the error's location alone cannot say).
-RULE = "setting_rule"
-SKIP_RULES = "skip_rules"
-WITHOUT_RULES = {SKIP_RULES: True}
+__all__ = [
+    "RULE",
+    "SKIP_RULES",
+    "WITHOUT_RULES",
+    "RackbeatShopboxSettings",
+    "Sales",
+    "SalesStatus",
+    "SettingProblem",
+    "settings_problems",
+]
 
-__all__ = ["RackbeatShopboxSettings", "Sales", "SalesStatus", "SettingProblem", "settings_problems"]
-
-
-def _rule(reason: str, field: str | None = None) -> PydanticCustomError:
-    if field is None:
-        return PydanticCustomError(RULE, "{reason}", {"reason": reason})
-    return PydanticCustomError(RULE, "{field}: {reason}", {"field": field, "reason": reason})
-
-
-def _refuse(title: str, broken: list[SettingProblem]) -> None:
-    """Every broken rule of one model at once (pydantic would stop at a validator's first), each at its key."""
-    if broken:
-        raise ValidationError.from_exception_data(
-            title,
-            [
-                InitErrorDetails(
-                    type=_rule(problem.message, problem.field), loc=tuple(problem.field.split(".")), input=None
-                )
-                for problem in broken
-            ],
-        )
-
-
-def _rules_skipped(info: ValidationInfo) -> bool:
-    """Validated with `WITHOUT_RULES` as context: only the values' types and forms, so the references of a document
-    that breaks a rule can still be looked up (`settings_check`). Never for a document that is saved."""
-    return bool(info.context and info.context.get(SKIP_RULES))
-
-
-def _not_blank(value: str) -> str:
-    if not value.strip():
-        raise _rule("must not be blank")
-    return value.strip()
-
-
-def _positive(value: int) -> int:
-    if value <= 0:
-        raise _rule(f"must be a positive Rackbeat number, not {value}")
-    return value
-
-
-def _as_text(value: Any) -> Any:
-    """Ids may come as JSON numbers (Shopbox sends its uids as numbers, Rackbeat its field ids); kept as text, as
-    the mapping keys and field values name them."""
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+UNKNOWN_KEY = "is not a setting of a rackbeat_shopbox connection (check the spelling and the section)"
 
 
 def _field_id(value: str) -> str:
     if not re.fullmatch(r"[0-9]+", value) or int(value) == 0:
-        raise _rule(f"must be the id of a custom item field in Rackbeat (a positive number), not '{value}'")
+        raise rule(f"must be the id of a custom item field in Rackbeat (a positive number), not '{value}'")
     return str(int(value))  # "007" and "7" name the same field
 
 
 def _shopbox_uid(value: str) -> str:
     if not re.fullmatch(r"[0-9]+", value):
-        raise _rule(f"must be a Shopbox uid (digits), not '{value}'")
+        raise rule(f"must be a Shopbox uid (digits), not '{value}'")
     return str(int(value))
 
 
-Text = Annotated[str, BeforeValidator(_as_text), AfterValidator(_not_blank)]
-RackbeatNumber = Annotated[int, AfterValidator(_positive)]
-FieldId = Annotated[str, BeforeValidator(_as_text), AfterValidator(_field_id)]
-ShopboxUid = Annotated[str, BeforeValidator(_as_text), AfterValidator(_shopbox_uid)]
+# Ids may come as JSON numbers (Shopbox sends its uids as numbers, Rackbeat its field ids); kept as text, as the
+# mapping keys and field values name them.
+FieldId = Annotated[str, BeforeValidator(as_text), AfterValidator(_field_id)]
+ShopboxUid = Annotated[str, BeforeValidator(as_text), AfterValidator(_shopbox_uid)]
 
 
 class _Strict(BaseModel):
@@ -140,8 +113,8 @@ class Sales(_Strict):
 
     @model_validator(mode="after")
     def _a_sane_poll(self, info: ValidationInfo) -> Sales:
-        if not _rules_skipped(info):
-            _refuse(type(self).__name__, self.broken_rules())
+        if not rules_skipped(info):
+            refuse(type(self).__name__, self.broken_rules())
         return self
 
     def broken_rules(self) -> list[SettingProblem]:
@@ -196,8 +169,8 @@ class RackbeatShopboxSettings(Settings, _Strict):
 
     @model_validator(mode="after")
     def _rules_across_keys(self, info: ValidationInfo) -> RackbeatShopboxSettings:
-        if not _rules_skipped(info):
-            _refuse(type(self).__name__, self.broken_rules(with_sales=False))
+        if not rules_skipped(info):
+            refuse(type(self).__name__, self.broken_rules(with_sales=False))
         return self
 
     def broken_rules(self, *, with_sales: bool = True) -> list[SettingProblem]:
@@ -256,19 +229,4 @@ class RackbeatShopboxSettings(Settings, _Strict):
 
 def settings_problems(error: ValidationError) -> list[SettingProblem]:
     """Every problem pydantic found, each under the setting's dotted key, in the words an operator needs."""
-    problems = []
-    for found in error.errors():
-        context = found.get("ctx") or {}
-        # A dict key's location ends in a "[key]" marker; the key itself already names the entry.
-        path = ".".join(str(part) for part in found["loc"] if part != "[key]")
-        field = str(context.get("field") or path or "settings")
-        problems.append(SettingProblem(field, _message(found["type"], found["msg"], context)))
-    return problems
-
-
-def _message(kind: str, text: str, context: dict[str, Any]) -> str:
-    if kind == RULE:
-        return str(context["reason"])
-    if kind == "extra_forbidden":
-        return "is not a setting of a rackbeat_shopbox connection (check the spelling and the section)"
-    return text
+    return problems_of(error, lambda found: plain_message(found, UNKNOWN_KEY))

@@ -11,23 +11,30 @@ settings name, each read once per save.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pydantic import ValidationError
 
 from crossdock.connections.model import ConnectionState
-from crossdock.connectors.rackbeat.client import NotFound, RackbeatClient
+from crossdock.connections.settings_rules import ConnectionNotFound, SettingsConflict, SettingsRejected
+from crossdock.connectors.rackbeat import reference_lists
+from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.connectors.rackbeat.fields import item_fields
+from crossdock.connectors.rackbeat.reference_lists import (
+    EMPLOYEES,
+    LOCATIONS,
+    PRODUCT_GROUPS,
+    Reference,
+    ReferenceList,
+)
+from crossdock.integrations import settings_versions
 from crossdock.integrations.rackbeat_shopbox.connection import RackbeatShopboxConnection
 from crossdock.integrations.rackbeat_shopbox.settings import (
     RackbeatShopboxSettings,
     SettingProblem,
     settings_problems,
 )
-from crossdock.integrations.rackbeat_shopify.settings_save import ConnectionNotFound, SettingsConflict, SettingsRejected
 from crossdock.store import connections
-from crossdock.store.events import received_stamp
 
 __all__ = [
     "ConnectionNotFound",
@@ -89,15 +96,7 @@ def update_settings(
     problems = check_references(settings, rackbeat, shopbox)
     if problems:
         raise SettingsRejected(problems)
-    saved_at = received_stamp()
-    updated = current.model_copy(
-        update={"settings": settings, "settings_version": expected_version + 1, "settings_saved_at": saved_at}
-    )
-    connections.record_settings_version(table, current, saved_at=current.settings_saved_at)
-    if not connections.save_settings(table, updated, expected_version=expected_version, saved_at=saved_at):
-        stored = connections.load_connection(table, connection_id)
-        raise SettingsConflict(connection_id, expected_version, stored.settings_version if stored else None)
-    return updated
+    return settings_versions.save_next_version(table, current, settings, expected_version=expected_version)
 
 
 def settings_history(table: Any, connection_id: str) -> list[dict[str, Any]]:
@@ -133,20 +132,6 @@ def validated(current: RackbeatShopboxConnection | None, new_settings: dict[str,
 # ---- references into the two accounts --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Listed:
-    """A Rackbeat list whose entries settings refer to, and the key the settings use for them."""
-
-    path: str
-    plural: str
-    noun: str
-
-
-PRODUCT_GROUPS = _Listed("product-groups", "product_groups", "product group")
-LOCATIONS = _Listed("locations", "locations", "location")
-EMPLOYEES = _Listed("employees", "employees", "employee")
-
-
 def check_references(
     settings: RackbeatShopboxSettings, rackbeat: RackbeatClient | None, shopbox: ShopboxCatalog | None
 ) -> list[SettingProblem]:
@@ -179,22 +164,19 @@ def _rackbeat_problems(settings: RackbeatShopboxSettings, client: RackbeatClient
                         key, f"custom item field {field_id} ({found.name}) is a {found.type} field, not a text field"
                     )
                 )
-    listed = list(_listed_references(settings))
-    entries = {kind: _numbers(client, kind) for kind in dict.fromkeys(kind for _, _, kind in listed)}
     problems += [
-        SettingProblem(key, f"{kind.noun} {value} does not exist in Rackbeat")
-        for key, value, kind in listed
-        if str(value) not in entries[kind]
+        SettingProblem(found.key, found.missing_message)
+        for found in reference_lists.missing(client, _listed_references(settings))
     ]
     customer = settings.sales.customer_number
-    if customer is not None and not _exists(client, f"customers/{customer}"):
+    if customer is not None and not reference_lists.exists(client, f"customers/{customer}"):
         problems.append(SettingProblem("sales.customer_number", f"customer {customer} does not exist in Rackbeat"))
     return problems
 
 
-def _listed_references(settings: RackbeatShopboxSettings) -> Iterator[tuple[str, int | str, _Listed]]:
+def _listed_references(settings: RackbeatShopboxSettings) -> Iterator[Reference]:
     """(dotted key, value, list it must be in) for every set setting that names an entry of a Rackbeat list."""
-    candidates: list[tuple[str, int | str | None, _Listed]] = [
+    candidates: list[tuple[str, int | str | None, ReferenceList]] = [
         *((f"locations.{branch}", location, LOCATIONS) for branch, location in settings.locations.items()),
         ("main_location_rackbeat", settings.main_location_rackbeat, LOCATIONS),
         *((f"categories.{tag}", group, PRODUCT_GROUPS) for tag, group in settings.categories.items()),
@@ -204,19 +186,6 @@ def _listed_references(settings: RackbeatShopboxSettings) -> Iterator[tuple[str,
     for key, value, kind in candidates:
         if value is not None:
             yield key, value, kind
-
-
-def _numbers(client: RackbeatClient, kind: _Listed) -> set[str]:
-    """The list's numbers as text: reference data comes keyed by number, some of it numeric, some not."""
-    return {str(row["number"]) for row in client.iterate(kind.path, kind.plural) if row.get("number") is not None}
-
-
-def _exists(client: RackbeatClient, path: str) -> bool:
-    try:
-        client.get(path)
-    except NotFound:
-        return False
-    return True
 
 
 def _shopbox_problems(settings: RackbeatShopboxSettings, client: ShopboxCatalog) -> list[SettingProblem]:

@@ -15,46 +15,36 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
-from pydantic_core import PydanticCustomError
 
 from crossdock.connections.model import Settings
 
-# One problem of a settings document, as every kind reports it (`dotted.key: message`); kept importable from here.
+# What every kind shares (kept importable from here): a problem under its dotted key (`dotted.key: message`), the
+# error type of a broken rule (its context carries the plain reason and, for a rule that spans a tab, the dotted
+# key it is about, which the error's location alone cannot say), the Rackbeat number type.
+from crossdock.connections.settings_rules import RULE as RULE
+from crossdock.connections.settings_rules import RackbeatNumber as RackbeatNumber
 from crossdock.connections.settings_rules import SettingProblem as SettingProblem
+from crossdock.connections.settings_rules import problems_of, rule
 
-# The error type of a broken settings rule; its context carries the plain reason (and, for a rule that spans a
-# tab, the dotted key it is about, which the error's location alone cannot say).
-RULE = "setting_rule"
 ALWAYS_ONLINE = "always_online"
 
 
-def _rule(reason: str, field: str | None = None) -> PydanticCustomError:
-    if field is None:
-        return PydanticCustomError(RULE, "{reason}", {"reason": reason})
-    return PydanticCustomError(RULE, "{field}: {reason}", {"field": field, "reason": reason})
-
-
 def _not_blank(value: str) -> str:
+    # Kept as given (this kind's numbers and names are not stripped; Shopbox's and Webshipper's `Text` are).
     if not value.strip():
-        raise _rule("must not be blank")
-    return value
-
-
-def _positive(value: int) -> int:
-    if value <= 0:
-        raise _rule(f"must be a positive Rackbeat number, not {value}")
+        raise rule("must not be blank")
     return value
 
 
 def _currency_code(value: str) -> str:
     if not re.fullmatch(r"[A-Z]{3}", value):
-        raise _rule(f"'{value}' is not an ISO 4217 currency code (three capital letters, e.g. DKK)")
+        raise rule(f"'{value}' is not an ISO 4217 currency code (three capital letters, e.g. DKK)")
     return value
 
 
 def _country_code(value: str) -> str:
     if not re.fullmatch(r"[A-Z]{2}", value):
-        raise _rule(f"'{value}' is not an ISO 3166 alpha-2 country code (two capital letters, e.g. DK)")
+        raise rule(f"'{value}' is not an ISO 3166 alpha-2 country code (two capital letters, e.g. DK)")
     return value
 
 
@@ -67,12 +57,11 @@ def _online_availability(value: str) -> str:
     if value == ALWAYS_ONLINE:
         return value
     if not re.fullmatch(r"[0-9]+", value) or int(value) == 0:
-        raise _rule(f"must be '{ALWAYS_ONLINE}' or the id of a checkbox custom field on items, not '{value}'")
+        raise rule(f"must be '{ALWAYS_ONLINE}' or the id of a checkbox custom field on items, not '{value}'")
     return str(int(value))  # "007" and "7" name the same field; item field values are matched on "7"
 
 
 Text = Annotated[str, AfterValidator(_not_blank)]
-RackbeatNumber = Annotated[int, AfterValidator(_positive)]
 CurrencyCode = Annotated[str, AfterValidator(_currency_code)]
 CountryCode = Annotated[str, AfterValidator(_country_code)]
 OnlineAvailability = Annotated[str, BeforeValidator(_field_id_as_text), AfterValidator(_online_availability)]
@@ -135,7 +124,7 @@ class ProductSync(_Strict):
     def _shopify_master_names_a_group(self) -> ProductSync:
         # Products created in Rackbeat from the shop need a group to land in; guessing one would misfile them.
         if self.master == "shopify" and self.default_product_group is None:
-            raise _rule("required when product_sync.master is 'shopify'", "product_sync.default_product_group")
+            raise rule("required when product_sync.master is 'shopify'", "product_sync.default_product_group")
         return self
 
 
@@ -170,7 +159,7 @@ class Orders(_Strict):
     @model_validator(mode="after")
     def _fallback_names_an_item(self) -> Orders:
         if self.unmapped_lines == "fallback" and self.fallback_product_number is None:
-            raise _rule("required when orders.unmapped_lines is 'fallback'", "orders.fallback_product_number")
+            raise rule("required when orders.unmapped_lines is 'fallback'", "orders.fallback_product_number")
         return self
 
     @model_validator(mode="after")
@@ -179,15 +168,15 @@ class Orders(_Strict):
             return self
         if self.numbering != "shopify":
             # Rackbeat's own series has no Shopify number to put after a prefix; ignoring it would mislead.
-            raise _rule("only applies when orders.numbering is 'shopify'", "orders.number_prefix")
+            raise rule("only applies when orders.numbering is 'shopify'", "orders.number_prefix")
         if not MIN_NUMBER_DIGITS <= self.number_digits <= MAX_NUMBER_DIGITS:
-            raise _rule(
+            raise rule(
                 f"must be between {MIN_NUMBER_DIGITS} and {MAX_NUMBER_DIGITS}, not {self.number_digits}",
                 "orders.number_digits",
             )
         highest = (self.number_prefix + 1) * 10**self.number_digits - 1
         if highest > MAX_RACKBEAT_NUMBER:
-            raise _rule(
+            raise rule(
                 f"{self.number_prefix} followed by {self.number_digits} digits makes numbers up to {highest}, over "
                 f"the largest Rackbeat order number ({MAX_RACKBEAT_NUMBER})",
                 "orders.number_prefix",
@@ -246,17 +235,17 @@ class Reconciliation(_Strict):
     @model_validator(mode="after")
     def _sane_window(self) -> Reconciliation:
         if not MIN_INTERVAL_MINUTES <= self.interval_minutes <= MAX_INTERVAL_MINUTES:
-            raise _rule(
+            raise rule(
                 f"must be between {MIN_INTERVAL_MINUTES} and {MAX_INTERVAL_MINUTES} minutes, "
                 f"not {self.interval_minutes}",
                 "reconciliation.interval_minutes",
             )
         if self.overlap_minutes < 0:
-            raise _rule(f"must not be negative, not {self.overlap_minutes}", "reconciliation.overlap_minutes")
+            raise rule(f"must not be negative, not {self.overlap_minutes}", "reconciliation.overlap_minutes")
         if self.overlap_minutes >= self.interval_minutes:
             # Shopify indexes an update within seconds or minutes; an overlap as long as the interval would re-read
             # every order in every sweep without catching anything more.
-            raise _rule(
+            raise rule(
                 f"must be shorter than reconciliation.interval_minutes ({self.interval_minutes}), "
                 f"not {self.overlap_minutes}",
                 "reconciliation.overlap_minutes",
@@ -282,14 +271,7 @@ class RackbeatShopifySettings(Settings, _Strict):
 
 def settings_problems(error: ValidationError) -> list[SettingProblem]:
     """Every problem pydantic found, each under the setting's dotted key, in the words an operator needs."""
-    problems = []
-    for found in error.errors():
-        context = found.get("ctx") or {}
-        # A dict key's location ends in a "[key]" marker; the key itself already names the entry.
-        path = ".".join(str(part) for part in found["loc"] if part != "[key]")
-        field = str(context.get("field") or path or "settings")
-        problems.append(SettingProblem(field, _message(found["type"], found["loc"], found["msg"], context)))
-    return problems
+    return problems_of(error, lambda found: _message(found["type"], found["loc"], found["msg"], found.get("ctx") or {}))
 
 
 def _message(kind: str, location: tuple[int | str, ...], text: str, context: dict[str, Any]) -> str:

@@ -8,11 +8,11 @@ operator gets the whole list from one `settings validate`.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from pydantic import ValidationError
 
+from crossdock.connections.settings_rules import only_new, salvaged
 from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.integrations.rackbeat_shopify import numbering, settings_save
 from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
@@ -50,35 +50,9 @@ def settings_problems_of(
         problems += numbering.numbering_clashes(table, current, settings)
     if rackbeat is None:
         return (settings if not problems else None), problems
-    checked = settings or _salvaged(new_settings, problems, current)
-    if checked is not None:
-        listed = {problem.field for problem in problems}
-        problems += [p for p in settings_save.check_references(checked, rackbeat) if p.field not in listed]
-    return (settings if not problems else None), problems
-
-
-def _salvaged(
-    new_settings: dict[str, Any], problems: list[SettingProblem], current: RackbeatShopifyConnection | None
-) -> RackbeatShopifySettings | None:
-    """The document with each broken setting as it is now (or at its default), if that makes it valid."""
-    document = copy.deepcopy(new_settings)
+    # This kind's model has no "types only" reading: its salvaged document must pass its rules too.
     now = current.settings.model_dump(mode="json") if current is not None else {}
-    for problem in problems:
-        _put_back(document, problem.field.split("."), now)
-    try:
-        return RackbeatShopifySettings.model_validate(document)
-    except ValidationError:
-        return None
-
-
-def _put_back(document: dict[str, Any], path: list[str], now: dict[str, Any]) -> None:
-    *parents, last = path
-    for name in parents:
-        inner, now_inner = document.get(name), now.get(name) if isinstance(now, dict) else None
-        if not isinstance(inner, dict):
-            return
-        document, now = inner, now_inner if isinstance(now_inner, dict) else {}
-    if isinstance(now, dict) and last in now:
-        document[last] = now[last]
-    else:
-        document.pop(last, None)
+    checked = settings or salvaged(RackbeatShopifySettings, new_settings, problems, now)
+    if checked is not None:
+        problems += only_new(settings_save.check_references(checked, rackbeat), problems)
+    return (settings if not problems else None), problems

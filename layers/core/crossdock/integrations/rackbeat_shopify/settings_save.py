@@ -11,7 +11,6 @@ Two people saving at once cannot overwrite each other: a save names the version 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -22,7 +21,20 @@ from crossdock.connections.model import ConnectionState
 from crossdock.connections.settings_rules import ConnectionNotFound as ConnectionNotFound
 from crossdock.connections.settings_rules import SettingsConflict as SettingsConflict
 from crossdock.connections.settings_rules import SettingsRejected as SettingsRejected
-from crossdock.connectors.rackbeat.client import NotFound, RackbeatClient, item_path
+from crossdock.connectors.rackbeat import reference_lists
+from crossdock.connectors.rackbeat.client import RackbeatClient, item_path
+from crossdock.connectors.rackbeat.reference_lists import (
+    CUSTOMER_GROUPS,
+    EMPLOYEES,
+    ITEM_FIELDS,
+    LAYOUTS,
+    LOCATIONS,
+    PAYMENT_TERMS,
+    PRODUCT_GROUPS,
+    Reference,
+    ReferenceList,
+)
+from crossdock.integrations import settings_versions
 from crossdock.integrations.rackbeat_shopify import numbering
 from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
 from crossdock.integrations.rackbeat_shopify.settings import (
@@ -32,7 +44,6 @@ from crossdock.integrations.rackbeat_shopify.settings import (
     settings_problems,
 )
 from crossdock.store import connections
-from crossdock.store.events import received_stamp
 
 CHECKBOX = "checkbox"
 
@@ -63,15 +74,7 @@ def update_settings(
         problems += check_references(settings, rackbeat)
     if problems:
         raise SettingsRejected(problems)
-    saved_at = received_stamp()
-    updated = current.model_copy(
-        update={"settings": settings, "settings_version": expected_version + 1, "settings_saved_at": saved_at}
-    )
-    connections.record_settings_version(table, current, saved_at=current.settings_saved_at)
-    if not connections.save_settings(table, updated, expected_version=expected_version, saved_at=saved_at):
-        stored = connections.load_connection(table, connection_id)
-        raise SettingsConflict(connection_id, expected_version, stored.settings_version if stored else None)
-    return updated
+    return settings_versions.save_next_version(table, current, settings, expected_version=expected_version)
 
 
 def settings_history(table: Any, connection_id: str) -> list[dict[str, Any]]:
@@ -102,37 +105,15 @@ def validated(current: RackbeatShopifyConnection, new_settings: dict[str, Any]) 
 # ---- references into the Rackbeat account ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Listed:
-    """A Rackbeat list whose entries settings refer to, and the key the settings use for them."""
-
-    path: str
-    plural: str
-    noun: str
-    key: str = "number"
-    params: tuple[tuple[str, str], ...] = ()
-
-
-CUSTOMER_GROUPS = _Listed("customer-groups", "customer_groups", "customer group")
-LAYOUTS = _Listed("layouts", "layouts", "layout")
-PAYMENT_TERMS = _Listed("payment-terms", "payment_terms", "payment terms")
-EMPLOYEES = _Listed("employees", "employees", "employee")
-PRODUCT_GROUPS = _Listed("product-groups", "product_groups", "product group")
-LOCATIONS = _Listed("locations", "locations", "location")
-ITEM_FIELDS = _Listed("fields", "fields", "item custom field", key="id", params=(("for", "item"),))
-
-
 def check_references(settings: RackbeatShopifySettings, client: RackbeatClient) -> list[SettingProblem]:
     """Every Rackbeat object the settings name must exist in the account; one problem per setting that names a
     missing one. Each list is read once (and only the lists some setting refers to); items and the POS and guest
     customers are looked up one by one, as those lists can be long."""
-    listed = list(_listed_references(settings))
-    entries = {kind: _entries(client, kind) for kind in dict.fromkeys(kind for _, _, kind in listed)}
     problems = []
-    for field, value, kind in listed:
-        entry = entries[kind].get(str(value))
+    for found in reference_lists.look_up(client, _listed_references(settings)):
+        field, value, kind, entry = found.key, found.value, found.kind, found.entry
         if entry is None:
-            problems.append(SettingProblem(field, f"{kind.noun} {value} does not exist in Rackbeat"))
+            problems.append(SettingProblem(field, found.missing_message))
         elif kind is ITEM_FIELDS and entry.get("type", CHECKBOX) != CHECKBOX:
             # Only a ticked checkbox says "publish"; the list may not say the type, and then it is taken on trust.
             problems.append(SettingProblem(field, f"{kind.noun} {value} is a {entry['type']} field, not a checkbox"))
@@ -141,20 +122,20 @@ def check_references(settings: RackbeatShopifySettings, client: RackbeatClient) 
         ("customer_defaults.guest_customer_number", settings.customer_defaults.guest_customer_number),
     )
     for field, customer in customers:
-        if customer is not None and not _exists(client, f"customers/{customer}"):
+        if customer is not None and not reference_lists.exists(client, f"customers/{customer}"):
             problems.append(SettingProblem(field, f"customer {customer} does not exist in Rackbeat"))
     for field, number in _item_references(settings):
-        if not _exists(client, f"products/{item_path(number)}"):
+        if not reference_lists.exists(client, f"products/{item_path(number)}"):
             problems.append(SettingProblem(field, f"item {number} does not exist in Rackbeat"))
     return problems
 
 
-def _listed_references(settings: RackbeatShopifySettings) -> Iterator[tuple[str, int | str, _Listed]]:
+def _listed_references(settings: RackbeatShopifySettings) -> Iterator[Reference]:
     """(dotted key, value, list it must be in) for every set setting that names an entry of a Rackbeat list."""
     defaults = settings.customer_defaults
     availability = settings.product_sync.online_availability
     field_id = None if availability == ALWAYS_ONLINE else availability
-    candidates: list[tuple[str, int | str | None, _Listed]] = [
+    candidates: list[tuple[str, int | str | None, ReferenceList]] = [
         ("customer_defaults.customer_group", defaults.customer_group, CUSTOMER_GROUPS),
         ("customer_defaults.layout", defaults.layout, LAYOUTS),
         ("customer_defaults.payment_terms", defaults.payment_terms, PAYMENT_TERMS),
@@ -183,17 +164,3 @@ def _item_references(settings: RackbeatShopifySettings) -> Iterator[tuple[str, s
     for field, number in candidates:
         if number is not None:
             yield field, number
-
-
-def _entries(client: RackbeatClient, kind: _Listed) -> dict[str, dict[str, Any]]:
-    """The list's entries by key as text: reference data comes keyed by number, some of it numeric, some not."""
-    rows = client.iterate(kind.path, kind.plural, **dict(kind.params))
-    return {str(row[kind.key]): row for row in rows if row.get(kind.key) is not None}
-
-
-def _exists(client: RackbeatClient, path: str) -> bool:
-    try:
-        client.get(path)
-    except NotFound:
-        return False
-    return True
