@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
+from crossdock.connectors.rackbeat import own_webhooks
 from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.connectors.rackbeat.secret_names import RACKBEAT_WEBHOOK_TOKENS
 from crossdock.ports import Secrets
 
 
 def webhook_url(webhook_base_url: str, connection_id: str) -> str:
-    return f"{webhook_base_url.rstrip('/')}/webhooks/rackbeat/{connection_id}"
+    return own_webhooks.connection_webhook_url(webhook_base_url, connection_id)
 
 
 def repair(

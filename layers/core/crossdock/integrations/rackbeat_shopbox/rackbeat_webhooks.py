@@ -18,8 +18,8 @@ from crossdock.connections.model import Connection, ConnectionState
 from crossdock.connectors.rackbeat import own_webhooks
 from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.connectors.rackbeat.products import STOCK_EVENTS
-from crossdock.connectors.rackbeat.secret_names import RACKBEAT_WEBHOOK_TOKENS
 from crossdock.errors import CrossdockError
+from crossdock.integrations import rackbeat_webhook_upkeep
 from crossdock.integrations.rackbeat_shopbox import products, stock
 from crossdock.integrations.rackbeat_shopbox.connection import KIND, RackbeatShopboxConnection
 from crossdock.integrations.rackbeat_shopbox.settings import RackbeatShopboxSettings
@@ -61,23 +61,9 @@ def repair(
     """Registers the needed webhooks to our address that are missing or switched off; returns their events. The
     account's list is compared first: a healthy connection costs one listing and gains no token (each creation
     issues a new one, which ingest would then have to accept for good)."""
-    url = webhook_url(webhook_base_url, connection.id)
-    active = {
-        str(hook.get("event"))
-        for hook in rackbeat.iterate("webhooks", "webhooks")
-        if hook.get("url") == url and hook.get("is_active", True)
-    }
-    missing = [event for event in rackbeat_events(connection.settings) if event not in active]
-    if not missing:
-        return []
-    tokens: list[str] = json.loads(secrets.get(connection.id, RACKBEAT_WEBHOOK_TOKENS) or "[]")
-    for event in missing:
-        token = rackbeat.post("webhooks", {"event": event, "url": url, "is_active": True})["webhook"].get("token")
-        if token and token not in tokens:
-            tokens.append(token)
-        # Kept after each creation: a failure on the next event must not lose a token Rackbeat will send with.
-        secrets.put(connection.id, RACKBEAT_WEBHOOK_TOKENS, json.dumps(tokens))
-    return missing
+    return rackbeat_webhook_upkeep.repair(
+        connection.id, rackbeat, secrets, webhook_base_url, rackbeat_events(connection.settings)
+    )
 
 
 # The event the self-check records when it repaired a Shopbox connection's webhooks (the Shopify kind's is
