@@ -17,9 +17,9 @@ make two), then the order.
 The order is booked at once: a Webshipper order is a sale to ship, and Rackbeat only ships a booked order. Its
 `order.booked` webhook reaches OUTBOUND's export, which skips it by the marker.
 
-Calls per order (tests/e2e/test_webshipper_to_rackbeat.py): Webshipper 1 read; Rackbeat 1 marker look-up + 1 item read
-per distinct SKU + 1 customer look-up by e-mail (+1 create for a new customer, +1 per item made) + 1 create + 1
-read and 1 book.
+Calls per order (counted in tests/unit/test_rackbeat_webshipper_inbound.py): Webshipper 1 read; Rackbeat 1 marker
+look-up + 1 item read per distinct SKU + 1 customer look-up by e-mail (+1 create for a new customer, +1 per item
+made) + 1 create + 1 read and 1 book.
 """
 
 from __future__ import annotations
