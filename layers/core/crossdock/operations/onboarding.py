@@ -7,34 +7,29 @@ the API key, with Rackbeat itself (the settings' Rackbeat references are looked 
 is reported with the new connection: see `integrations.rackbeat_shopify.onboarding`). The secrets are encrypted
 with the stack's KMS key under the connection id as encryption context (`store.secrets`, what every function
 decrypts with) before anything is written; then the connection, its claim on the shop and its secrets go into the
-table in one transaction. A refusal, or a failure anywhere before that write, leaves the table as it was.
+table in one transaction (`operations.new_connection`, every kind's). A refusal, or a failure anywhere before that
+write, leaves the table as it was.
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from crossdock.connections.model import ConnectionState
 from crossdock.connectors.rackbeat.account import RACKBEAT_API
-from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.connectors.shopbox.account import SHOPBOX_API
 from crossdock.integrations.rackbeat_shopbox import activation as shopbox_activation
 from crossdock.integrations.rackbeat_shopbox import install as shopbox_install
 from crossdock.integrations.rackbeat_shopbox import onboarding as shopbox_onboarding
-from crossdock.integrations.rackbeat_shopbox.connection import KIND as SHOPBOX_KIND
 from crossdock.integrations.rackbeat_shopbox.install import ShopboxCredentials
 from crossdock.integrations.rackbeat_shopify import onboarding
 from crossdock.integrations.rackbeat_shopify.connection import KIND
+from crossdock.operations import new_connection, stack_access
 from crossdock.operations import shopbox_activation as shopbox_follow_up
-from crossdock.operations import stack_access
-from crossdock.operations.errors import Refused, Rejected
+from crossdock.operations.errors import Refused
 from crossdock.operations.target import OperatorTarget
 from crossdock.store import connections
-
-# An operator waits at a prompt; Rackbeat's answer to GET /self and a few reference lists comes quickly or not at all.
-_RACKBEAT_TIMEOUT_SECONDS = 20.0
 
 
 @dataclass(frozen=True)
@@ -81,27 +76,16 @@ def create_connection(
         shopify_api_base=stack.api_bases.get("shopify"),
         rackbeat_api_base=stack.api_bases.get("rackbeat", RACKBEAT_API),
     )
-    connection_id = str(uuid.uuid4())
-    rackbeat = RackbeatClient(
-        new.rackbeat_api_base, new.rackbeat_api_key.strip() or "-", timeout_seconds=_RACKBEAT_TIMEOUT_SECONDS
+    connection_id = new_connection.new_connection_id()
+    prepared = new_connection.tested(
+        new.rackbeat_api_base,
+        new.rackbeat_api_key,
+        "asking Rackbeat about the API key",
+        lambda rackbeat: onboarding.prepare(connection_id, new, rackbeat),
+        onboarding.ConnectionRefused,
     )
-    try:
-        with stack_access.platform_calls("asking Rackbeat about the API key; nothing was saved"):
-            prepared = onboarding.prepare(connection_id, new, rackbeat)
-    except onboarding.ConnectionRefused as refused:
-        raise Rejected("the connection was not created, nothing was saved", refused.problems) from None
-    finally:
-        rackbeat.close()
-    secrets = stack_access.secret_store(target)
-    sealed = [secrets.sealed(connection_id, name, value) for name, value in prepared.secrets.items()]
+    new_connection.store(target, prepared)
     connection = prepared.connection
-    try:
-        connections.save_connection(target.table, connection, with_items=sealed)
-    except connections.AccountTaken as taken:
-        existing = connections.connection_for_account(target.table, KIND, taken.system, taken.identity)
-        raise Refused(
-            f"{taken.system} account {taken.identity} already has a connection ({existing}); nothing was saved"
-        ) from None
     links = onboarding.install_links(connection, stack.webhook_base_url)
     return CreatedConnection(
         connection_id=connection.id,
@@ -156,29 +140,22 @@ def create_shopbox_connection(
         rackbeat_api_base=stack.api_bases.get("rackbeat", RACKBEAT_API),
         shopbox_api_base=stack.api_bases.get("shopbox", SHOPBOX_API),
     )
-    connection_id = str(uuid.uuid4())
-    rackbeat = RackbeatClient(
-        new.rackbeat_api_base, new.rackbeat_api_key.strip() or "-", timeout_seconds=_RACKBEAT_TIMEOUT_SECONDS
+    connection_id = new_connection.new_connection_id()
+    sign_in = shopbox_install.ConnectorSignIn(
+        new.shopbox_api_base, timeout_seconds=new_connection.PLATFORM_TIMEOUT_SECONDS
     )
-    sign_in = shopbox_install.ConnectorSignIn(new.shopbox_api_base, timeout_seconds=_RACKBEAT_TIMEOUT_SECONDS)
     try:
-        with stack_access.platform_calls("testing the Rackbeat key and the Shopbox login; nothing was saved"):
-            prepared = shopbox_onboarding.prepare(connection_id, new, rackbeat, sign_in)
-    except shopbox_onboarding.ConnectionRefused as refused:
-        raise Rejected("the connection was not created, nothing was saved", refused.problems) from None
+        prepared = new_connection.tested(
+            new.rackbeat_api_base,
+            new.rackbeat_api_key,
+            "testing the Rackbeat key and the Shopbox login",
+            lambda rackbeat: shopbox_onboarding.prepare(connection_id, new, rackbeat, sign_in),
+            shopbox_onboarding.ConnectionRefused,
+        )
     finally:
-        rackbeat.close()
         sign_in.close()
-    secrets = stack_access.secret_store(target)
-    sealed = [secrets.sealed(connection_id, name, value) for name, value in prepared.secrets.items()]
+    new_connection.store(target, prepared, noun="client")
     connection = prepared.connection
-    try:
-        connections.save_connection(target.table, connection, with_items=sealed)
-    except connections.AccountTaken as taken:
-        existing = connections.connection_for_account(target.table, SHOPBOX_KIND, taken.system, taken.identity)
-        raise Refused(
-            f"{taken.system} client {taken.identity} already has a connection ({existing}); nothing was saved"
-        ) from None
     state, schedules = connection.state, {}
     webhooks: str | None = None
     initial_sync: str | None = None
