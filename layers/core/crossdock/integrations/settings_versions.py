@@ -7,14 +7,30 @@ and the optimistic concurrency are one piece of code (`store.connections` holds 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from crossdock.connections.model import Connection, Settings
-from crossdock.connections.settings_rules import SettingsConflict
+from crossdock.connections.settings_rules import ConnectionNotFound, SettingsConflict
 from crossdock.store import connections
 from crossdock.store.events import received_stamp
 
 _Connection = TypeVar("_Connection", bound=Connection)
+
+
+def current_for_save(
+    table: Any, connection_id: str, expected_version: int, own: Callable[[Connection], _Connection]
+) -> _Connection:
+    """The stored connection a save is based on, as its kind's own (`own`: the kind's `Connection.of`):
+    `ConnectionNotFound`, or `SettingsConflict` when it is no longer at `expected_version` — checked again by the
+    write itself; failing here spares the platform calls of a save that cannot succeed."""
+    loaded = connections.load_connection(table, connection_id)
+    if loaded is None:
+        raise ConnectionNotFound(connection_id)
+    current = own(loaded)
+    if current.settings_version != expected_version:
+        raise SettingsConflict(connection_id, expected_version, current.settings_version)
+    return current
 
 
 def save_next_version(table: Any, current: _Connection, settings: Settings, *, expected_version: int) -> _Connection:

@@ -5,8 +5,8 @@ activation").
 
 The connection is active (or saved) before either is attempted, so neither may undo that: a Rackbeat that fails
 while its webhooks are registered leaves them to the hourly self-check, which re-creates what is missing
-(`rackbeat_webhooks.run_self_check`), and the outcome says so; an initial sync that cannot be started is reported
-the same way and can be started with `crossdock initial-sync start`.
+(`rackbeat_webhooks.UPKEEP`, run by `flows.webhook_self_check`), and the outcome says so; an initial sync that
+cannot be started is reported the same way and can be started with `crossdock initial-sync start`.
 """
 
 from __future__ import annotations

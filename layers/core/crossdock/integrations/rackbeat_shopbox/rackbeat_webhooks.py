@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
 from typing import Any
 
-from crossdock.connections.model import Connection, ConnectionState
+from crossdock.connections.model import Connection
 from crossdock.connectors.rackbeat import own_webhooks
 from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.connectors.rackbeat.products import STOCK_EVENTS
-from crossdock.errors import CrossdockError
 from crossdock.integrations import rackbeat_webhook_upkeep
 from crossdock.integrations.rackbeat_shopbox import products, stock
-from crossdock.integrations.rackbeat_shopbox.connection import KIND, RackbeatShopboxConnection
+from crossdock.integrations.rackbeat_shopbox.connection import RackbeatShopboxConnection
 from crossdock.integrations.rackbeat_shopbox.settings import RackbeatShopboxSettings
-from crossdock.store import connections, events
+from crossdock.store import events
 from crossdock.store.events import EventStatus
 from crossdock.store.outcome import finish_event
 from crossdock.store.secrets import SecretStore
@@ -94,27 +92,6 @@ def check_connection(
         reason = f"re-registered Rackbeat webhooks that were missing or switched off: {', '.join(hooks)}"
         finish_event(table, connection.id, sk, EventStatus.DONE, reason)
     return [f"rackbeat:{event}" for event in hooks]
-
-
-def run_self_check(
-    table: Any, rackbeat: Callable[[Connection], RackbeatClient], secrets: SecretStore, webhook_base_url: str
-) -> tuple[int, dict[str, list[str]], list[tuple[str, str, str]]]:
-    """Every active Shopbox connection checked: (how many, connection id → what was re-created, failures as
-    (connection id, failure class, reason)). One connection failing does not stop the others."""
-    checked, repaired, failed = 0, {}, []
-    for connection in connections.list_connections(table):
-        if connection.state is not ConnectionState.ACTIVE or connection.kind != KIND:
-            continue
-        checked += 1
-        try:
-            own = RackbeatShopboxConnection.of(connection)
-            recreated = check_connection(own, rackbeat(own), secrets, webhook_base_url, table)
-        except CrossdockError as failure:
-            failed.append((connection.id, failure.failure_class.value, failure.reason))
-            continue
-        if recreated:
-            repaired[connection.id] = recreated
-    return checked, repaired, failed
 
 
 class _Upkeep:

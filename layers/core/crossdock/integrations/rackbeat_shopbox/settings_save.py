@@ -85,13 +85,7 @@ def update_settings(
 
     Without `rackbeat` and `shopbox` the references are not looked up (the caller has just done so). Raises
     `SettingsRejected` with every problem found, or `SettingsConflict`."""
-    loaded = connections.load_connection(table, connection_id)
-    if loaded is None:
-        raise ConnectionNotFound(connection_id)
-    current = RackbeatShopboxConnection.of(loaded)
-    if current.settings_version != expected_version:
-        # Checked again by the write itself; failing here spares the calls of a save that cannot succeed.
-        raise SettingsConflict(connection_id, expected_version, current.settings_version)
+    current = settings_versions.current_for_save(table, connection_id, expected_version, RackbeatShopboxConnection.of)
     settings = validated(current, new_settings)
     problems = check_references(settings, rackbeat, shopbox)
     if problems:

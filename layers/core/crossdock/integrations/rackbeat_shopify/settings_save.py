@@ -61,13 +61,7 @@ def update_settings(
     `rackbeat` is None where the account cannot be asked yet (while installing); the references are then checked
     at the next save. Raises `SettingsRejected` with every problem found, or `SettingsConflict`.
     """
-    loaded = connections.load_connection(table, connection_id)
-    if loaded is None:
-        raise ConnectionNotFound(connection_id)
-    current = RackbeatShopifyConnection.of(loaded)
-    if current.settings_version != expected_version:
-        # Checked again by the write itself; failing here spares the Rackbeat calls of a save that cannot succeed.
-        raise SettingsConflict(connection_id, expected_version, current.settings_version)
+    current = settings_versions.current_for_save(table, connection_id, expected_version, RackbeatShopifyConnection.of)
     settings = validated(current, new_settings)
     problems = numbering.numbering_clashes(table, current, settings)
     if rackbeat is not None:

@@ -93,13 +93,9 @@ def update_settings(
 
     Without `rackbeat` and `webshipper` the references are not looked up (the caller has just done so). Raises
     `SettingsRejected` with every problem found, or `SettingsConflict`."""
-    loaded = connections.load_connection(table, connection_id)
-    if loaded is None:
-        raise ConnectionNotFound(connection_id)
-    current = RackbeatWebshipperConnection.of(loaded)
-    if current.settings_version != expected_version:
-        # Checked again by the write itself; failing here spares the calls of a save that cannot succeed.
-        raise SettingsConflict(connection_id, expected_version, current.settings_version)
+    current = settings_versions.current_for_save(
+        table, connection_id, expected_version, RackbeatWebshipperConnection.of
+    )
     settings = validated(new_settings)
     problems = check_references(settings, rackbeat, webshipper)
     if problems:
