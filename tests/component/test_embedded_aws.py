@@ -315,6 +315,7 @@ def test_real_template_provisions() -> None:
         assert {(route.method, route.resource) for route in aws.routes} == {
             ("POST", "/webhooks/shopify"),
             ("POST", "/webhooks/rackbeat/{connection_id}"),
+            ("POST", "/webhooks/webshipper/{connection_id}"),
             ("POST", "/webhooks/{kind}/{source}"),
             ("GET", "/shopify/install"),
             ("GET", "/shopify/callback"),

@@ -119,7 +119,13 @@ def test_open_events_index_is_keyed_as_the_event_log_writes_it(resources: dict[s
 
 
 @pytest.mark.parametrize(
-    "path", ["/webhooks/shopify", "/webhooks/rackbeat/{connection_id}", "/webhooks/{kind}/{source}"]
+    "path",
+    [
+        "/webhooks/shopify",
+        "/webhooks/rackbeat/{connection_id}",
+        "/webhooks/webshipper/{connection_id}",
+        "/webhooks/{kind}/{source}",
+    ],
 )
 def test_webhook_route_goes_to_ingest(resources: dict[str, Any], path: str) -> None:
     routes = {
