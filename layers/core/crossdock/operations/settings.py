@@ -14,9 +14,12 @@ save registers the webhooks the new settings need in both (or activates it: `rac
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
+from crossdock.connections.model import Connection
+from crossdock.connections.settings_rules import SettingsConflict, SettingsRejected
 from crossdock.integrations.clients import ConnectionClients
 from crossdock.integrations.rackbeat_shopbox import activation as shopbox_activation
 from crossdock.integrations.rackbeat_shopbox import settings_check as shopbox_check
@@ -116,20 +119,14 @@ def set_settings(
         return _set_shopbox(target, current, document, checked)
     if isinstance(current, RackbeatWebshipperConnection):
         return _set_webshipper(target, current, document, checked)
-    try:
-        # The references were looked up just now; the save checks its own rules again, and the version.
-        updated = settings_save.update_settings(
+    # The references were looked up just now; the save checks its own rules again, and the version.
+    updated = _saved(
+        lambda: settings_save.update_settings(
             target.table, current.id, document, expected_version=current.settings_version, rackbeat=None
         )
-    except settings_save.SettingsRejected as rejected:
-        raise SettingsRefused("the settings were not saved", rejected.problems) from None
-    except settings_save.SettingsConflict as conflict:
-        raise Refused(str(conflict)) from None
+    )
     saved = SettingsSaved(updated.id, updated.settings_version, updated.settings_saved_at, _changes(current, checked))
-    with stack_access.platform_calls(
-        f"settings version {updated.settings_version} is saved, but bringing the webhooks and schedules in line "
-        "with it (run `settings set` again without changes to retry)"
-    ):
+    with stack_access.platform_calls(_saved_but(updated, "bringing the webhooks and schedules in line with it")):
         applied = settings_effects.apply_saved_settings(
             updated,
             clients,
@@ -146,25 +143,13 @@ def _set_shopbox(
     document: dict[str, Any],
     checked: CheckedSettings,
 ) -> SettingsSaved:
-    try:
-        # Both accounts' references were looked up just now; the save checks its own rules again, and the version.
-        updated = shopbox_save.update_settings(
-            target.table,
-            current.id,
-            document,
-            expected_version=current.settings_version,
-            rackbeat=None,
-            shopbox=None,
+    # Both accounts' references were looked up just now; the save checks its own rules again, and the version.
+    updated = _saved(
+        lambda: shopbox_save.update_settings(
+            target.table, current.id, document, expected_version=current.settings_version, rackbeat=None, shopbox=None
         )
-    except shopbox_save.SettingsRejected as rejected:
-        raise SettingsRefused("the settings were not saved", rejected.problems) from None
-    except shopbox_save.SettingsConflict as conflict:
-        raise Refused(str(conflict)) from None
-    with stack_access.platform_calls(
-        f"settings version {updated.settings_version} is saved, but "
-        + ("activating the connection" if current.state.value == "installing" else "moving its poll schedules")
-        + " (run `settings set` again without changes to retry)"
-    ):
+    )
+    with stack_access.platform_calls(_saved_but(updated, _activating(current, "moving its poll schedules"))):
         applied = shopbox_activation.apply_saved_settings(target.table, updated, stack_access.poll_schedules(target))
     applied = shopbox_follow_up.follow_up(target, updated, applied)
     return SettingsSaved(
@@ -178,9 +163,9 @@ def _set_webshipper(
     document: dict[str, Any],
     checked: CheckedSettings,
 ) -> SettingsSaved:
-    try:
-        # Both accounts' references were looked up just now; the save checks its own rules again, and the version.
-        updated = webshipper_save.update_settings(
+    # Both accounts' references were looked up just now; the save checks its own rules again, and the version.
+    updated = _saved(
+        lambda: webshipper_save.update_settings(
             target.table,
             current.id,
             document,
@@ -188,16 +173,9 @@ def _set_webshipper(
             rackbeat=None,
             webshipper=None,
         )
-    except webshipper_save.SettingsRejected as rejected:
-        raise SettingsRefused("the settings were not saved", rejected.problems) from None
-    except webshipper_save.SettingsConflict as conflict:
-        raise Refused(str(conflict)) from None
+    )
     secrets = stack_access.secret_store(target)
-    with stack_access.platform_calls(
-        f"settings version {updated.settings_version} is saved, but "
-        + ("activating the connection" if current.state.value == "installing" else "registering its webhooks")
-        + " (run `settings set` again without changes to retry)"
-    ):
+    with stack_access.platform_calls(_saved_but(updated, _activating(current, "registering its webhooks"))):
         applied = webshipper_activation.apply_saved_settings(
             target.table,
             updated,
@@ -208,6 +186,28 @@ def _set_webshipper(
     return SettingsSaved(
         updated.id, updated.settings_version, updated.settings_saved_at, _changes(current, checked), applied
     )
+
+
+_Saved = TypeVar("_Saved", bound=Connection)
+
+
+def _saved(save: Callable[[], _Saved]) -> _Saved:
+    """The kind's save, its refusals as the operator's (every kind's save raises the shared ones)."""
+    try:
+        return save()
+    except SettingsRejected as rejected:
+        raise SettingsRefused("the settings were not saved", rejected.problems) from None
+    except SettingsConflict as conflict:
+        raise Refused(str(conflict)) from None
+
+
+def _saved_but(updated: Connection, doing: str) -> str:
+    retry = "run `settings set` again without changes to retry"
+    return f"settings version {updated.settings_version} is saved, but {doing} ({retry})"
+
+
+def _activating(current: Connection, otherwise: str) -> str:
+    return "activating the connection" if current.state.value == "installing" else otherwise
 
 
 def _current(target: OperatorTarget, connection_id: str, expected_version: int | None) -> OnboardedConnection:
