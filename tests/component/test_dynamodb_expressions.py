@@ -6,12 +6,17 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import boto3
 import moto
 from botocore.exceptions import ClientError
 from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser  # type: ignore[attr-defined]
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
+from moto.dynamodb.parsing.validators import (
+    ActionCountValidator,
+    ExpressionAttributeValueProcessor,
+)
 
 from crossdock_local.aws.dynamodb_expressions import copy_tree
 from crossdock_local.aws.embedded import EmbeddedAws
@@ -45,6 +50,13 @@ UPDATES: list[tuple[str, dict[str, str], dict[str, Any], str | None]] = [
     ("SET #n = :missing", {"#n": "count"}, {}, None),  # a value not given: refused
     ("SET SET = :v", {}, {":v": {"S": "1"}}, None),  # not an expression: refused
     ("REMOVE #gone", {"#gone": "gone"}, {}, None),
+    # The same expressions with other names: what passed the checks of the expression alone with one set of names is
+    # refused with another (a key attribute, two actions on one path), and the other way round.
+    ("SET #a = :v", {"#a": "free"}, {":v": {"S": "1"}}, None),
+    ("SET #a = :v", {"#a": "pk"}, {":v": {"S": "1"}}, None),  # a key attribute through a name: refused
+    ("SET #a = :v, #b = :w", {"#a": "x", "#b": "y"}, {":v": {"S": "1"}, ":w": {"S": "2"}}, None),
+    ("SET #a = :v, #b = :w", {"#a": "x", "#b": "x"}, {":v": {"S": "1"}, ":w": {"S": "2"}}, None),  # one path twice
+    ("SET #a = :v, #b = :w", {"#a": "sk", "#b": "y"}, {":v": {"S": "1"}, ":w": {"S": "2"}}, None),  # the sort key
 ]
 
 
@@ -129,6 +141,53 @@ def test_a_kept_tree_is_shared_and_left_as_parsed() -> None:
         traverser.nodes_to_be_processed()
         traverser.nodes_to_be_processed()
         assert built == [1]
+
+
+def test_the_checks_of_the_expression_alone_walk_a_kept_tree_once_per_names() -> None:
+    """GIVEN the embedded stack; WHEN one expression is sent three times with the same names, then with other names,
+    then with names that make it update the key; THEN moto's validators of the expression alone (clause counts,
+    overlapping paths, key attributes) walk it once per set of names that passed them, and every time for the
+    refused one, while the validators that read the item and the values walk it for every request."""
+    walked: list[str] = []
+    values = ExpressionAttributeValueProcessor
+    originals: dict[type, Any] = {cls: cls.traverse for cls in (ActionCountValidator, values)}
+
+    def counting(cls: type) -> Any:
+        def traverse(traverser: Any, node: Any) -> Any:
+            walked.append(cls.__name__)
+            return originals[cls](traverser, node)
+
+        return traverse
+
+    with EmbeddedAws(template=APP):
+        client = boto3.client("dynamodb", region_name="eu-west-1")
+        client.create_table(
+            TableName="walks",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        client.put_item(TableName="walks", Item={"pk": {"S": "p"}})
+        with (
+            mock.patch.object(ActionCountValidator, "traverse", counting(ActionCountValidator)),
+            mock.patch.object(values, "traverse", counting(values)),
+        ):
+            refused = []
+            for names in [{"#a": "a"}] * 3 + [{"#a": "b"}] + [{"#a": "pk"}] * 2:
+                try:
+                    client.update_item(
+                        TableName="walks",
+                        Key={"pk": {"S": "p"}},
+                        UpdateExpression="SET #a = :v",
+                        ExpressionAttributeNames=names,
+                        ExpressionAttributeValues={":v": {"S": "1"}},
+                    )
+                except ClientError as error:
+                    refused.append(error.response["Error"]["Code"])
+
+    assert refused == ["ValidationException"] * 2
+    assert walked.count("ActionCountValidator") == 1 + 1 + 2  # #a=a once, #a=b once, #a=pk each time
+    assert walked.count("ExpressionAttributeValueProcessor") == 4  # every request that got past the key check
 
 
 def _shape(node: Any, parent: Any = None) -> Any:

@@ -16,7 +16,13 @@ its time went there. The expressions Crossdock sends are a handful of strings wi
   parent link pointing into the copy as deepcopy's memo makes it. Anything else (a value being list-appended, a
   node with other attributes) still goes to deepcopy.
 
-Validation itself runs as before for each request, against its own item, names and values.
+- the validators that look at nothing but the expression, its names and the table's key attributes (one SET,
+  REMOVE and ADD clause at most; no two actions on overlapping paths; no key attribute updated: moto's first three)
+  run once per kept tree, names and key attributes; a combination that passed them is not walked by them again (a
+  combination they refuse is never recorded, so it is refused again each time, with the same error). They were
+  three of the ten walks of every UpdateItem (and moto validates a new item's update twice).
+
+Every other validator runs as before for each request, against its own item, names and values.
 `tests/component/test_dynamodb_expressions.py` holds the answers to moto's without the patch.
 """
 
@@ -35,6 +41,12 @@ from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node  # type: i
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 
 _KEPT_EXPRESSIONS = 4096  # distinct expressions kept; an application sends a handful
+# moto's validators that read only the tree, the names and the table's key attributes, in the order moto runs them.
+_STATIC_VALIDATORS = (
+    moto_validators.ActionCountValidator,
+    moto_validators.OverlappingPathsValidator,
+    moto_validators.UpdateHashRangeKeyValidator,
+)
 _NODE_FIELDS = frozenset({"type", "children", "parent"})
 _LEAVES = (str, int)  # immutable (bool is an int); moto's parser puts nothing else under a node
 
@@ -76,6 +88,8 @@ def copy_tree(value: Any) -> Any:
 def parse_update_expressions_once(stack: ExitStack) -> None:
     original_make: Callable[[Any, str], Any] = UpdateExpressionParser.make.__func__
     parsed: dict[str, Any] = {}  # expression -> its tree (a moto Node)
+    # The ids of the kept trees. A kept tree stays in `parsed` for good, so no other object ever has its id.
+    kept_trees: set[int] = set()
     lock = threading.Lock()
 
     def make(cls: Any, expression: str) -> Any:
@@ -84,8 +98,9 @@ def parse_update_expressions_once(stack: ExitStack) -> None:
         if tree is None:
             tree = original_make(cls, expression)  # raises for an expression moto refuses: nothing is kept
             with lock:
-                if len(parsed) < _KEPT_EXPRESSIONS:
+                if len(parsed) < _KEPT_EXPRESSIONS and expression not in parsed:
                     parsed[expression] = tree
+                    kept_trees.add(id(tree))
         return tree
 
     def processing_map(traverser: Any) -> dict[type, Any]:
@@ -109,7 +124,41 @@ def parse_update_expressions_once(stack: ExitStack) -> None:
                 return processor(node)
         return None
 
+    # id(kept tree) -> the (names, key attributes) that passed the static validators with it.
+    statically_valid: dict[int, set[tuple[Any, ...]]] = {}
+    original_init = moto_validators.UpdateExpressionValidator.__init__
+
+    def init(validator: Any, expression: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(validator, expression, *args, **kwargs)
+        validator.__dict__["_embedded_expression"] = expression
+
+    def validate(validator: Any) -> Any:
+        processors = validator.processors
+        node = validator.node_to_validate
+        expression = validator.__dict__.get("_embedded_expression")
+        kept = id(expression) in kept_trees
+        static = tuple(type(processor) for processor in processors[: len(_STATIC_VALIDATORS)]) == _STATIC_VALIDATORS
+        if not (kept and static):
+            for processor in processors:
+                node = processor.traverse(node)
+            return node
+        names = validator.expression_attribute_names or {}
+        combination = (tuple(sorted(names.items())), tuple(validator.table.table_key_attrs))
+        with lock:
+            passed = statically_valid.setdefault(id(expression), set())
+            known = combination in passed
+        if not known:
+            for processor in processors[: len(_STATIC_VALIDATORS)]:
+                node = processor.traverse(node)  # raises for a combination they refuse: nothing is recorded
+            with lock:
+                passed.add(combination)
+        for processor in processors[len(_STATIC_VALIDATORS) :]:
+            node = processor.traverse(node)
+        return node
+
     stack.enter_context(mock.patch.object(UpdateExpressionParser, "make", classmethod(make)))
+    stack.enter_context(mock.patch.object(moto_validators.UpdateExpressionValidator, "__init__", init))
+    stack.enter_context(mock.patch.object(moto_validators.Validator, "validate", validate))
     stack.enter_context(mock.patch.object(DepthFirstTraverser, "nodes_to_be_processed", nodes_to_be_processed))
     stack.enter_context(mock.patch.object(DepthFirstTraverser, "process", process))
     stack.enter_context(mock.patch.object(moto_validators, "deepcopy", copy_tree))

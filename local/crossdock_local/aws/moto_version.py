@@ -1,7 +1,8 @@
 """The moto release this runtime's patches were written against, and a check that it is the one installed.
 
 The patches replace moto internals, not its public API: `DynamoDBBackend` and `DynamoHandler` item writes and
-`Table.query` (`dynamodb_tables`), `DynamoResult.execute_result` (`dynamodb_answers`), `Item.project`
+`Table.query` (`dynamodb_tables`), the update-expression parser and `Validator.validate` (`dynamodb_expressions`),
+`DynamoResult.execute_result` (`dynamodb_answers`), `Item.project`
 (`dynamodb_projection`), a queue's attribute dict
 (`sqs_attributes`), the Lambda backend's `invoke` that the ASL interpreter calls (`embedded`), a Choice rule
 `Variable`'s evaluation and the ASL interpreter's error log (`step_functions_logging`), and the scheduler's
