@@ -9,23 +9,17 @@ secrets (`RACKBEAT_WEBHOOK_TOKENS`, as for every kind) so ingest can authenticat
 
 from __future__ import annotations
 
-import json
-import uuid
 from typing import Any
 
 from crossdock.connections.model import Connection
 from crossdock.connectors.rackbeat import own_webhooks
 from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.connectors.rackbeat.products import STOCK_EVENTS
-from crossdock.integrations import rackbeat_webhook_upkeep
+from crossdock.integrations import rackbeat_webhook_upkeep, self_check_events
 from crossdock.integrations.rackbeat_shopbox import products, stock
 from crossdock.integrations.rackbeat_shopbox.connection import RackbeatShopboxConnection
 from crossdock.integrations.rackbeat_shopbox.settings import RackbeatShopboxSettings
-from crossdock.store import events
-from crossdock.store.events import EventStatus
-from crossdock.store.outcome import finish_event
 from crossdock.store.secrets import SecretStore
-from crossdock.topics import CROSSDOCK_SOURCE
 
 
 def rackbeat_events(settings: RackbeatShopboxSettings) -> list[str]:
@@ -80,17 +74,13 @@ def check_connection(
     returns them as `rackbeat:<event>`."""
     hooks = repair(connection, rackbeat, secrets, webhook_base_url)
     if hooks:
-        sk = events.record_received(
+        self_check_events.record_repair(
             table,
             connection.id,
-            str(uuid.uuid4()),
-            CROSSDOCK_SOURCE,
             SELF_CHECK_TOPIC,
-            json.dumps({"rackbeat_webhooks": hooks}),
-            events.received_stamp(),
+            {"rackbeat_webhooks": hooks},
+            f"re-registered Rackbeat webhooks that were missing or switched off: {', '.join(hooks)}",
         )
-        reason = f"re-registered Rackbeat webhooks that were missing or switched off: {', '.join(hooks)}"
-        finish_event(table, connection.id, sk, EventStatus.DONE, reason)
     return [f"rackbeat:{event}" for event in hooks]
 
 

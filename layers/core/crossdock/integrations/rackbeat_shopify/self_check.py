@@ -10,8 +10,6 @@ failing (a revoked token, a platform down) does not stop the others; its failure
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,11 +18,10 @@ from crossdock.connections.model import ConnectionState
 from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.errors import CrossdockError
+from crossdock.integrations import self_check_events
 from crossdock.integrations.rackbeat_shopify import activation
 from crossdock.integrations.rackbeat_shopify.connection import KIND, RackbeatShopifyConnection
-from crossdock.store import connections, events
-from crossdock.store.events import EventStatus
-from crossdock.store.outcome import finish_event
+from crossdock.store import connections
 from crossdock.store.secrets import SecretStore
 
 SELF_CHECK_TOPIC = "shopify/self_check"
@@ -91,15 +88,11 @@ def check_connection(connection: RackbeatShopifyConnection, deps: SelfCheckDeps)
             parts.append(f"re-created Shopify webhook subscriptions that Shopify had removed: {', '.join(topics)}")
         if hooks:
             parts.append(f"re-registered Rackbeat webhooks that were missing or switched off: {', '.join(hooks)}")
-        received_at = events.received_stamp()
-        sk = events.record_received(
+        self_check_events.record_repair(
             deps.table,
             connection.id,
-            str(uuid.uuid4()),
-            "crossdock",
             SELF_CHECK_TOPIC,
-            json.dumps({"recreated": topics, "rackbeat_webhooks": hooks}),
-            received_at,
+            {"recreated": topics, "rackbeat_webhooks": hooks},
+            "; ".join(parts),
         )
-        finish_event(deps.table, connection.id, sk, EventStatus.DONE, "; ".join(parts))
     return recreated

@@ -16,9 +16,7 @@ and registered anew (with the same secret), so no half-dead registration is left
 
 from __future__ import annotations
 
-import json
 import secrets as random_secrets
-import uuid
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -27,14 +25,11 @@ from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.connectors.webshipper import webhooks
 from crossdock.connectors.webshipper.client import WebshipperClient
 from crossdock.connectors.webshipper.secret_names import WEBHOOK_SECRET
-from crossdock.integrations import rackbeat_webhook_upkeep
+from crossdock.integrations import rackbeat_webhook_upkeep, self_check_events
 from crossdock.integrations.rackbeat_webshipper.connection import RackbeatWebshipperConnection
 from crossdock.integrations.rackbeat_webshipper.rackbeat_webhooks import rackbeat_events
 from crossdock.ports import Secrets
 from crossdock.store import connections, events
-from crossdock.store.events import EventStatus
-from crossdock.store.outcome import finish_event
-from crossdock.topics import CROSSDOCK_SOURCE
 
 FOLLOWS_SETTINGS = frozenset({ConnectionState.ACTIVE, ConnectionState.PAUSED})
 # The event the self-check records when it repaired a Webshipper connection's webhooks (only then).
@@ -135,22 +130,11 @@ def check_connection(
         f"rackbeat:{event}" for event in applied.rackbeat_events
     ]
     if recreated:
-        sk = events.record_received(
+        self_check_events.record_repair(
             table,
             connection.id,
-            str(uuid.uuid4()),
-            CROSSDOCK_SOURCE,
             SELF_CHECK_TOPIC,
-            json.dumps(
-                {"webshipper_webhooks": applied.webshipper_topics, "rackbeat_webhooks": applied.rackbeat_events}
-            ),
-            events.received_stamp(),
-        )
-        finish_event(
-            table,
-            connection.id,
-            sk,
-            EventStatus.DONE,
+            {"webshipper_webhooks": applied.webshipper_topics, "rackbeat_webhooks": applied.rackbeat_events},
             f"re-registered webhooks that were missing or switched off: {', '.join(recreated)}",
         )
     return recreated
