@@ -136,6 +136,31 @@ RackbeatNumber = Annotated[int, AfterValidator(positive)]
 _Model = TypeVar("_Model", bound=BaseModel)
 
 
+def every_problem(
+    model: type[_Model],
+    document: dict[str, Any],
+    validated: Callable[[dict[str, Any]], _Model],
+    rules: Callable[[_Model], list[SettingProblem]],
+    references: Callable[[_Model], list[SettingProblem]],
+    now: dict[str, Any],
+) -> tuple[_Model | None, list[SettingProblem]]:
+    """(the settings, if valid; every problem of `document` at once). pydantic checks the rules across keys only of
+    a document whose values are all valid, and the references are looked up only of a valid one; so a refused
+    document (`validated` raises `SettingsRejected`) is read again with its broken values as they are `now`, and
+    the `rules` and `references` of what is left are added, each key's first problem only."""
+    try:
+        settings = validated(document)
+    except SettingsRejected as rejected:
+        problems = list(rejected.problems)
+        checked = salvaged(model, document, problems, now)
+        if checked is not None:
+            problems += only_new(rules(checked), problems)
+            problems += only_new(references(checked), problems)
+        return None, problems
+    problems = references(settings)
+    return (settings if not problems else None), problems
+
+
 def salvaged(
     model: type[_Model], document: dict[str, Any], problems: list[SettingProblem], now: dict[str, Any]
 ) -> _Model | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crossdock.connections.settings_rules import only_new, salvaged
+from crossdock.connections.settings_rules import every_problem
 from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.integrations.rackbeat_shopbox import settings_save
 from crossdock.integrations.rackbeat_shopbox.connection import RackbeatShopboxConnection
@@ -27,15 +27,11 @@ def settings_problems_of(
 ) -> tuple[RackbeatShopboxSettings | None, list[SettingProblem]]:
     """(the settings, if valid; every problem). `current` is the connection the settings are for (its state decides
     whether `initial_sync` may still change), None for a new one; a None client leaves that account unasked."""
-    try:
-        settings = settings_save.validated(current, new_settings)
-    except settings_save.SettingsRejected as rejected:
-        problems = list(rejected.problems)
-        now = current.settings.model_dump(mode="json") if current is not None else {}
-        checked = salvaged(RackbeatShopboxSettings, new_settings, problems, now)
-        if checked is not None:
-            problems += only_new(checked.broken_rules(), problems)
-            problems += only_new(settings_save.check_references(checked, rackbeat, shopbox), problems)
-        return None, problems
-    problems = settings_save.check_references(settings, rackbeat, shopbox)
-    return (settings if not problems else None), problems
+    return every_problem(
+        RackbeatShopboxSettings,
+        new_settings,
+        lambda document: settings_save.validated(current, document),
+        lambda checked: checked.broken_rules(),
+        lambda checked: settings_save.check_references(checked, rackbeat, shopbox),
+        current.settings.model_dump(mode="json") if current is not None else {},
+    )

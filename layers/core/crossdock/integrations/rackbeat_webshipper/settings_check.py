@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crossdock.connections.settings_rules import SettingsRejected, only_new, salvaged
+from crossdock.connections.settings_rules import every_problem
 from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.integrations.rackbeat_webshipper import settings_save
 from crossdock.integrations.rackbeat_webshipper.connection import RackbeatWebshipperConnection
@@ -27,15 +27,11 @@ def settings_problems_of(
 ) -> tuple[RackbeatWebshipperSettings | None, list[SettingProblem]]:
     """(the settings, if valid; every problem). `current` is the connection the settings are for (its settings are
     what a broken value falls back to), None for a new one; a None client leaves that account unasked."""
-    try:
-        settings = settings_save.validated(new_settings)
-    except SettingsRejected as rejected:
-        problems = list(rejected.problems)
-        now = current.settings.model_dump(mode="json") if current is not None else {}
-        checked = salvaged(RackbeatWebshipperSettings, new_settings, problems, now)
-        if checked is not None:
-            problems += only_new(checked.broken_rules(), problems)
-            problems += only_new(settings_save.check_references(checked, rackbeat, webshipper), problems)
-        return None, problems
-    problems = settings_save.check_references(settings, rackbeat, webshipper)
-    return (settings if not problems else None), problems
+    return every_problem(
+        RackbeatWebshipperSettings,
+        new_settings,
+        settings_save.validated,
+        lambda checked: checked.broken_rules(),
+        lambda checked: settings_save.check_references(checked, rackbeat, webshipper),
+        current.settings.model_dump(mode="json") if current is not None else {},
+    )
