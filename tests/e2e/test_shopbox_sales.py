@@ -182,3 +182,25 @@ def test_a_sale_to_a_known_customer_is_their_order_and_a_stranger_s_the_till_s(t
     assert till.only_order(mette)["customer_id"] == 1042
     assert till.only_order(soren)["customer_id"] == 1043
     assert till.only_order(stranger)["customer_id"] == 900
+
+
+def test_a_mug_returned_at_the_till_against_its_receipt_is_credited_on_the_sale_s_invoice(till: Till) -> None:
+    # GIVEN two mugs sold and polled into Rackbeat (invoiced and shipped)
+    sale = till.sell(2)
+    till.poll()
+    order = till.only_order(sale)
+    # WHEN one is brought back against the receipt (a basket of -1, naming the sale: a guess of the shape)
+    uid, register = till.branches[0]
+    line = {"product": till.mug, "quantity": -1}
+    returned = str(till.stack.shopbox.sell(till.client, uid, register, [line], return_of=int(sale))["uid"])
+    run = till.poll()
+    # THEN the return becomes one booked credit note of the sale's invoice for one mug, not an order
+    assert returned in run["sold_enqueued"]
+    (note,) = till.stack.rackbeat.credit_notes(till.account)
+    assert note["is_booked"] and note["order_number"] == order["number"]
+    assert Decimal(str(note["total"])) == Decimal("79.00")
+    assert till.orders(returned) == []
+    (event,) = [e for e in till.events() if e["status"] == "done" and "return basket" in str(e.get("reason"))]
+    assert event["reason"].startswith(f"Shopbox return basket {returned} credited on Rackbeat order {order['number']}")
+    # AND the next run does not send it again
+    assert till.poll()["sold_enqueued"] == []

@@ -212,13 +212,27 @@ def test_a_branch_without_a_location_draws_from_main_location_rackbeat(
     ("basket", "field"),
     [
         (wire_basket(995, T0, lines=[sale_line(777, None, "NOPE", 1, 7900)]), "lines[0].product"),
-        (wire_basket(995, T0, lines=[sale_line(MUG, None, "MUG-1", -1, 7900)]), "lines[0].quantity"),
+        (wire_basket(995, T0, lines=[sale_line(MUG, None, "MUG-1", -1, 7900)]), "return_of"),
+        (
+            wire_basket(
+                995, T0, lines=[sale_line(MUG, None, "MUG-1", 1, 7900), sale_line(CARD, None, "CARD", -1, 100)]
+            ),
+            "lines",
+        ),
         (wire_basket(995, T0, branch=OTHER_BRANCH, register=OTHER_REGISTER), "branch"),
         (wire_basket(995, T0, total=8000), "total"),
         (wire_basket(995, T0, lines=[sale_line(MUG, None, "MUG-1", 1, 7900, discount=9000)]), "lines[0].discount"),
         (wire_basket(995, T0, lines=[]), "lines"),
     ],
-    ids=["unknown product", "negative quantity", "unmapped branch", "total off", "discount over price", "no lines"],
+    ids=[
+        "unknown product",
+        "a return naming no sale",
+        "an exchange",
+        "unmapped branch",
+        "total off",
+        "discount over price",
+        "no lines",
+    ],
 )
 def test_bad_input_is_refused_naming_the_field_and_nothing_is_written(
     sim: RackbeatSimulator, shopbox: PagedBaskets, stages: Stages, basket: dict[str, Any], field: str
@@ -371,3 +385,71 @@ def test_a_short_phone_matches_nobody() -> None:
 
     assert by_phone(NoCalls(), "12 34") is None  # type: ignore[arg-type]
     assert phone_digits("+45 20 30 40 50") == phone_digits("0045-20304050") == "20304050"
+
+
+# ---- returns at the till ------------------------------------------------------------------------------------------
+
+
+def a_return(uid: int, of: int, quantity: int = -1) -> dict[str, Any]:
+    """A return rung up against the receipt of basket `of`: negative quantities (a guess, as is `return_of`)."""
+    return {**wire_basket(uid, T0 + 3600, lines=[sale_line(MUG, None, "MUG-1", quantity, 7900)]), "return_of": of}
+
+
+def test_a_return_against_its_receipt_is_credited_once_on_the_original_invoice(
+    sim: RackbeatSimulator, shopbox: PagedBaskets, stages: Stages
+) -> None:
+    # GIVEN two mugs sold, invoiced and shipped from L1
+    shopbox.add(wire_basket(1201, T0, lines=[sale_line(MUG, None, "MUG-1", 2, 7900)]))
+    run_all(stages, context(stages, 1201))
+    (order,) = orders(sim)
+    drawn = sim.product_stock(1, "MUG-1", "L1")
+    # WHEN one is brought back against the receipt, and the return's workflow runs, then runs again (a replay)
+    shopbox.add(a_return(1202, of=1201))
+    ctx = run_all(stages, context(stages, 1202))
+    run_all(stages, context(stages, 1202))
+    # THEN one booked credit note of the original invoice credits one mug at its price, and the mug is back
+    (note,) = sim.credit_notes(1)
+    assert note["is_booked"] and note["order_number"] == order["number"]
+    assert Decimal(str(note["total"])) == Decimal("79.00")
+    assert [Decimal(str(line["quantity"])) for line in note["lines"]] == [1]
+    assert sim.product_stock(1, "MUG-1", "L1") == drawn + 1
+    # AND no order was made of the return; its mapping and event say what was done
+    assert len(orders(sim)) == 1
+    mapped = mappings.get_mapping(stages.table, ctx["connection_id"], "order", "shopbox", "1202")
+    assert mapped is not None and mapped["status"] == "credited" and mapped["return_of"] == "1201"
+    status, reason = event_reason(stages, ctx)
+    assert status == "done" and reason.startswith(
+        f"Shopbox return basket 1202 credited on Rackbeat order {order['number']}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("original", "returned", "field"),
+    [
+        (None, -1, "return_of: the original basket 1211 is not in Rackbeat"),
+        ("draft", -1, "is not invoiced"),
+        ("invoiced_and_shipped", -3, "lines[0].quantity: 3 returned, 2 sold"),
+    ],
+    ids=["original not in Rackbeat", "original not invoiced", "more returned than sold"],
+)
+def test_a_return_that_cannot_be_credited_is_refused_naming_why_and_nothing_is_written(
+    sim: RackbeatSimulator,
+    shopbox: PagedBaskets,
+    stages: Stages,
+    original: str | None,
+    returned: int,
+    field: str,
+) -> None:
+    # GIVEN a sale of two mugs (transferred to `original`'s target, or not at all) and a return against it
+    shopbox.add(wire_basket(1211, T0, lines=[sale_line(MUG, None, "MUG-1", 2, 7900)]))
+    if original is not None:
+        settings = {"sales": {"customer_number": 900, "rackbeat_status": original}}
+        run_all(stages, context(stages, 1211, **settings), **settings)
+    shopbox.add(a_return(1212, of=1211, quantity=returned))
+    # WHEN the return's transfer runs
+    with pytest.raises(PermanentError) as refused:
+        ORDER_WORKFLOW.run("transfer", context(stages, 1212), connection(), stages, None)
+    # THEN it is refused for good, saying why; no credit note, no order of the return
+    assert refused.value.reason.startswith("Shopbox return basket 1212: ") and field in refused.value.reason
+    assert sim.credit_notes(1) == []
+    assert len(orders(sim)) == (0 if original is None else 1)

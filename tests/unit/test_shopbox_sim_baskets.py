@@ -352,3 +352,35 @@ def test_varied_sales_add_up_draw_stock_and_replay_for_a_seed() -> None:
     # AND the mugs sold are gone from the branch's stock
     mugs = sum(line["quantity"] for line in every if line["product"] == till.mug["uid"])
     assert till.sim.stock(till.client, till.branch, till.mug["uid"]) == 10 - mugs
+
+
+def test_a_return_against_its_receipt_names_the_sale_under_the_key_the_rules_choose(till: Till) -> None:
+    # GIVEN two mugs sold, and one brought back against the receipt (negative quantity, `return_of`: a guess)
+    sale = sell(till, mug_line(till, 2))
+    returned = sell(till, mug_line(till, -1), return_of=sale["uid"])
+    token = till.login()
+    # WHEN the detail is read, THEN it names the sale under `return_of`
+    assert till.data(f"baskets/{returned['uid']}", token)["return_of"] == sale["uid"]
+    # AND with the rule set to another name, under that one
+    till.sim.rules.return_reference_key = "original_basket"
+    detail = till.data(f"baskets/{returned['uid']}", token)
+    assert detail["original_basket"] == sale["uid"] and "return_of" not in detail
+    # AND the sale itself names nothing
+    assert "return_of" not in till.data(f"baskets/{sale['uid']}", token)
+
+
+@pytest.mark.parametrize(
+    ("lines", "of", "message"),
+    [
+        ([{"quantity": 1}], "sale", "must all have negative quantities"),
+        ([{"quantity": -1}], 999999, "is not a basket of this client"),
+    ],
+    ids=["a sold line in a return", "an unknown original"],
+)
+def test_a_return_is_refused_naming_return_of(till: Till, lines: list[dict[str, Any]], of: Any, message: str) -> None:
+    sale = sell(till, mug_line(till, 2))
+    body = {"client": till.client, "branch": till.branch, "cash_register": till.register}
+    body["lines"] = [mug_line(till, line["quantity"]) for line in lines]
+    body["return_of"] = sale["uid"] if of == "sale" else of
+    answer = till.control("POST", "baskets", body)
+    assert answer.status_code == 422 and "return_of" in answer.text and message in answer.text

@@ -9,7 +9,9 @@ What a poller has to cope with is here on purpose:
 - list rows carry no lines; the detail call adds them under `rules.basket_lines_key` (Guess: `sales`), with the
   basket's `total`, `currency`, `customer` and `payments`;
 - `page=1` sometimes answers 500 (`rules.first_page_error_rate`) [seen S3];
-- a basket may later flip to `canceled: true` with a new `tstamp` [seen S3].
+- a basket may later flip to `canceled: true` with a new `tstamp` [seen S3];
+- a return at the till (Guess, the sheet says nothing) is a basket of negative quantities; one rung up against its
+  receipt names the sale under `rules.return_reference_key` (`return_of` by default) on the detail call.
 Money is integer øre including VAT: a line's `selling_price` per unit, its `discount` for the whole line (Guess),
 `vat_rate` in percent (Guess).
 """
@@ -42,6 +44,7 @@ def sell(session: Session, body: Record) -> Record:
         raise invalid("lines", "must be a non-empty list")
     lines = [_line(session, client, index, line) for index, line in enumerate(raw_lines)]
     total = sum(line["quantity"] * line["selling_price"] - line["discount"] for line in lines)
+    return_of = _return_of(client, body.get("return_of"), lines)
     made_at = body.get("made_at")
     if made_at is not None and (isinstance(made_at, bool) or not isinstance(made_at, int | float) or made_at < 0):
         raise invalid("made_at", "must be Unix seconds")
@@ -58,6 +61,7 @@ def sell(session: Session, body: Record) -> Record:
         "customer": _customer(session, body.get("customer")),
         "payments": _payments(body.get("payments"), total),
         "_lines": lines,
+        "_return_of": return_of,
         # On the simulator's clock: when the listing shows it, however far back `made_at` says it was made.
         "_listed_at": session.clock + session.rules.listing_delay_seconds,
         "_drew_stock": session.rules.sales_draw_stock,
@@ -93,7 +97,22 @@ def row_view(basket: Record) -> Record:
 def detail_view(session: Session, basket: Record) -> Record:
     shown = render(basket)
     shown[session.rules.basket_lines_key] = render({"lines": basket["_lines"]})["lines"]
+    if basket.get("_return_of") is not None:
+        shown[session.rules.return_reference_key] = basket["_return_of"]
     return shown
+
+
+def _return_of(client: ClientState, raw: Any, lines: list[Record]) -> int | None:
+    """The sale a return basket hands back (Guess: a return is rung up against its receipt, every line negative);
+    None for a sale, or for a return made without the receipt."""
+    if raw is None:
+        return None
+    original = integer(raw, "return_of")
+    if original not in client.baskets:
+        raise invalid("return_of", "is not a basket of this client")
+    if any(line["quantity"] > 0 for line in lines):
+        raise invalid("return_of", "a return's lines must all have negative quantities")
+    return original
 
 
 def _line(session: Session, client: ClientState, index: int, raw: Any) -> Record:

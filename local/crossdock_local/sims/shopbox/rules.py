@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 DAY = 24 * 3600.0
 LineKey = Literal["sales", "products", "items", "lines", "basket_products"]
 ErrorShape = Literal["error_object", "message", "error_text"]
+ReturnKey = Literal["return_of", "original_basket", "refund_of"]
 
 
 @dataclass
@@ -47,6 +48,9 @@ class ShopboxRules:
     # The three error shapes seen (S1): `{"error": {"name", "message", "code", "status"}}` (the default),
     # `{"message": "…"}` and `{"error": "…"}`; every refusal, injected faults' included, is worded in the one chosen.
     error_shape: ErrorShape = "error_object"
+    # Guess (the fact sheet says nothing of returns): a return at the till is a basket of negative quantities whose
+    # detail names the sale it returns under this key; the client reads each of these names.
+    return_reference_key: ReturnKey = "return_of"
 
 
 class RulesUpdate(BaseModel):
@@ -68,6 +72,7 @@ class RulesUpdate(BaseModel):
     vat_rate: int | None = Field(default=None, ge=0, le=100)
     currency: str | None = Field(default=None, min_length=3, max_length=3)
     error_shape: ErrorShape | None = None
+    return_reference_key: ReturnKey | None = None
 
 
 RULE_NAMES = tuple(f.name for f in fields(ShopboxRules))

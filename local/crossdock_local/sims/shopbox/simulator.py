@@ -232,10 +232,14 @@ class ShopboxSimulator(OutboxSwitches, Simulator):
         customer: Record | None = None,
         made_at: float | None = None,
         payments: list[Record] | None = None,
+        return_of: int | None = None,
     ) -> Record:
         """Ring up a sale at the till; answers the basket as `GET /baskets/{uid}` shows it. `lines`:
-        `[{product, product_variance?, quantity, selling_price?, discount?, name?}]` (prices in øre)."""
+        `[{product, product_variance?, quantity, selling_price?, discount?, name?}]` (prices in øre). A return
+        has negative quantities, and names the sale it hands back with `return_of` when rung up against it."""
         body: Record = {"branch": branch, "cash_register": cash_register, "lines": lines, "customer": customer}
+        if return_of is not None:
+            body["return_of"] = return_of
         if made_at is not None:
             body["made_at"] = made_at
         if payments is not None:

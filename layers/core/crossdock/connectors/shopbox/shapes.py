@@ -194,6 +194,16 @@ class Basket(BasketRow):
     currency: str = "DKK"
     customer: Customer | None = None
     payments: list[Payment] = Field(default_factory=list)
+    # [guess] A return at the till names the sale it hands back (the fact sheet says nothing of returns): read
+    # under any of the names the simulator can be set to use.
+    return_of: Uid | None = Field(
+        default=None, validation_alias=AliasChoices("return_of", "original_basket", "refund_of")
+    )
+
+    @property
+    def is_return(self) -> bool:
+        """Something handed back at the till: a line of negative quantity."""
+        return any(line.quantity < 0 for line in self.lines)
 
     @model_validator(mode="before")
     @classmethod

@@ -19,7 +19,7 @@ from crossdock.connections.model import Connection
 from crossdock.connectors.rackbeat import orders as rackbeat
 from crossdock.connectors.shopbox.shapes import Basket
 from crossdock.errors import FailureClass, PermanentError
-from crossdock.integrations.rackbeat_shopbox import cancellation, pos_customer, sales_order
+from crossdock.integrations.rackbeat_shopbox import cancellation, pos_customer, sales_order, till_returns
 from crossdock.integrations.rackbeat_shopbox.connection import RackbeatShopboxConnection
 from crossdock.integrations.rackbeat_shopbox.settings import RackbeatShopboxSettings
 from crossdock.ports import StagePorts
@@ -122,6 +122,9 @@ def transfer(
     existing = rackbeat.find_order_by_reference(client, reference)
     if existing is None:
         basket = _basket(context, ports)
+        if basket.is_return:
+            reason = till_returns.credit_return(basket, settings, client, table, connection.id)
+            return _settle(context, EventStatus.DONE, reason, ports)
         items = sales_order.RackbeatItems(client, settings.uid_field_id, settings.variant_field_id)
         sale = sales_order.read_sale(basket, client_uid(connection), settings, items)
         till = settings.sales.customer_number
