@@ -18,7 +18,7 @@ from typing import Any
 
 from crossdock.integrations.rackbeat_shopify.settings import RackbeatStatus
 from crossdock.store import events
-from crossdock_local.scenarios import demo_catalog, demo_orders, demo_shopbox
+from crossdock_local.scenarios import demo_catalog, demo_orders, demo_shopbox, demo_webshipper
 from crossdock_local.scenarios.demo_catalog import CatalogAudit
 from crossdock_local.sims.shopify.order_generator import varied_orders
 from crossdock_local.stack import ROUNDING_ITEM, SHIPPING_ITEM, LocalStack
@@ -70,12 +70,14 @@ class Audit:
     catalog: CatalogAudit = field(default_factory=CatalogAudit)
     after_sales: demo_orders.AfterSalesAudit = field(default_factory=demo_orders.AfterSalesAudit)
     shopbox: demo_shopbox.ShopboxAudit = field(default_factory=demo_shopbox.ShopboxAudit)
+    webshipper: demo_webshipper.WebshipperAudit = field(default_factory=demo_webshipper.WebshipperAudit)
 
     @property
     def ok(self) -> bool:
         problems = (self.missing, self.duplicated, self.unexpected, self.wrong_stage, self.total_mismatch)
         orders_ok = not any(problems) and self.rackbeat_orders == self.expected_in_rackbeat
-        return orders_ok and not self.needs_attention and self.catalog.ok and self.after_sales.ok and self.shopbox.ok
+        parts_ok = self.catalog.ok and self.after_sales.ok and self.shopbox.ok and self.webshipper.ok
+        return orders_ok and not self.needs_attention and parts_ok
 
 
 def rackbeat_stage(order: dict[str, Any], shipments: list[dict[str, Any]], invoice: dict[str, Any] | None) -> str:
@@ -185,11 +187,16 @@ def run_demo(
         result.shopbox = demo_shopbox.run(
             stack, connection, DEMO_SKUS[:SHOPBOX_ITEMS], demo_catalog.PRODUCT_GROUP, SHOPBOX_SALES, rackbeat_stage
         )
+        # A Webshipper warehouse on the same Rackbeat account (with a second shop whose orders it ships), also after.
+        result.webshipper = demo_webshipper.run(
+            stack, connection, demo_settings(target), DEMO_SKUS, demo_catalog.PRODUCT_GROUP, seed
+        )
         demo_catalog.run_initial_sync(stack, demo_settings(target), result.catalog)
         result.api_calls = {
             "rackbeat": stack.rackbeat.calls,
             "shopify (webhook deliveries)": len(stack.shopify.delivery_log),
             "shopify (Admin API)": stack.shopify.calls,
+            "webshipper": stack.webshipper.calls,
             **{f"aws {service}": sum(ops.values()) for service, ops in stack.aws.usage()["api_calls"].items()},
         }
         result.http_429 = stack.rackbeat.calls_by_status.get(429, 0)
@@ -216,12 +223,14 @@ def render(result: Audit) -> str:
         *demo_orders.render(result.after_sales),
         *demo_catalog.render(result.catalog),
         *demo_shopbox.render(result.shopbox),
+        *demo_webshipper.render(result.webshipper),
         ("Rackbeat 429 answers", str(result.http_429)),
         ("wall time", f"{result.wall_seconds:.1f} s"),
         (
             "RESULT",
             "OK: every paid order reached its target once, totals equal; refunds credited once; products, stock "
-            "and initial sync match; every Shopbox sale once at its target, stock equal per branch"
+            "and initial sync match; every Shopbox sale once at its target, stock equal per branch; every Webshipper "
+            "order sent, imported and shipped once, each Shopify one fulfilled once with its tracking"
             if result.ok
             else "FAILED",
         ),
@@ -239,4 +248,5 @@ def render(result: Audit) -> str:
     lines.extend(f"catalog: {problem}" for problem in demo_catalog.problems(result.catalog))
     lines.extend(f"after sales: {problem}" for problem in result.after_sales.problems[:10])
     lines.extend(f"shopbox: {problem}" for problem in result.shopbox.problems[:10])
+    lines.extend(f"webshipper: {problem}" for problem in result.webshipper.problems[:10])
     return "\n".join(lines)
