@@ -210,3 +210,19 @@ def test_a_bom_becomes_a_shopbox_product_when_boms_are_created_in_shopbox(shop: 
     assert outcome.status is EventStatus.DONE
     assert (product.name, product.selling_price, product.integration_number) == ("Gaveæske", 15000, "GAVE-1")
     assert (catalog_mapping.shopbox_of(shop.ports.table, CONNECTION, "GAVE-1") or {})["product_uid"] == str(product.uid)
+
+
+def test_an_item_whose_uid_field_names_its_shopbox_product_updates_that_product_and_makes_none(shop: Shop) -> None:
+    # GIVEN the merchant linked the mug to its Shopbox product by the UID field, with no push or sync before
+    made = shop.shopbox.sim.upsert_product(
+        shop.shopbox.client, {"uid": None, "name": "Kaffekrus", "selling_price": 7500, "sku_code": "MUG-1"}
+    )
+    shop.rackbeat.set_field_value(shop.account, "MUG-1", UID_FIELD, str(made["uid"]), emit=False)
+    # WHEN the mug's push runs
+    outcome = shop.push("MUG-1")
+    # THEN that product now says what Rackbeat says, and no second product was made
+    (product,) = shop.shopbox.products()
+    assert outcome.status is EventStatus.DONE and f"updated Shopbox product {made['uid']}" in outcome.reason
+    assert (product.uid, product.name, product.selling_price) == (str(made["uid"]), "Krus", 7900)
+    # AND the mapping binds them from now on
+    assert (catalog_mapping.shopbox_of(shop.ports.table, CONNECTION, "MUG-1") or {})["product_uid"] == str(made["uid"])

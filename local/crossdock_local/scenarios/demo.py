@@ -229,8 +229,9 @@ def render(result: Audit) -> str:
         (
             "RESULT",
             "OK: every paid order reached its target once, totals equal; refunds credited once; products, stock "
-            "and initial sync match; every Shopbox sale once at its target, stock equal per branch; every Webshipper "
-            "order sent, imported and shipped once, each Shopify one fulfilled once with its tracking"
+            "and initial sync match; every Shopbox sale once at its target, cancelled ones credited, products "
+            "equal, stock equal per branch; every Webshipper order sent, imported and shipped once, each Shopify "
+            "one fulfilled once with its tracking"
             if result.ok
             else "FAILED",
         ),

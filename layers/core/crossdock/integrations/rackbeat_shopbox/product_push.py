@@ -2,7 +2,8 @@
 of the Shopbox outbound queue, one per Rackbeat product (or BOM, with `create_boms_in_shopbox`) webhook.
 
 The push re-reads the item and upserts its Shopbox product with `create-or-update`:
-- an item bound to a Shopbox product (the mapping, written by the initial sync or an earlier push) updates it: name,
+- an item bound to a Shopbox product (the mapping, written by the initial sync or an earlier push; else the item's
+  own `uid_field_id` / `variant_field_id`, the merchant's link) updates it: name,
   price, SKU and barcode; one bound to a variant updates that variant inside its product (Shopbox takes a product's
   variants as its whole list, so the product is read first and every other variant sent as it is);
 - an unbound item becomes a new Shopbox product carrying `integration_number` (the item number) and
@@ -27,7 +28,7 @@ from crossdock.connectors.rackbeat.client import RackbeatClient, item_path
 from crossdock.connectors.rackbeat.products import ItemKind
 from crossdock.errors import PermanentError
 from crossdock.integration import CommandHandler
-from crossdock.integrations.rackbeat_shopbox import catalog_mapping
+from crossdock.integrations.rackbeat_shopbox import catalog_mapping, stock
 from crossdock.integrations.rackbeat_shopbox.catalog_mapping import RACKBEAT, shopbox_price
 from crossdock.integrations.rackbeat_shopbox.connection import RackbeatShopboxConnection
 from crossdock.ports import CommandPorts
@@ -52,6 +53,12 @@ def push_item(connection: RackbeatShopboxConnection, number: str, kind: ItemKind
         return Outcome.skipped(f"item {number} no longer exists in Rackbeat; its Shopbox product is left as it is")
     wanted = catalog_mapping.rackbeat_fingerprint(item, settings.add_vat)
     binding = catalog_mapping.shopbox_of(ports.table, connection.id, number) or {}
+    if not binding:
+        # Never pushed nor synced: the merchant's own link, the item's UID fields (seed 002), names its product,
+        # as for the stock push; only an item without one gets a product made.
+        place = stock.shopbox_place(ports.table, connection, number, rackbeat)
+        if place is not None:
+            binding = {"product_uid": place.product, "variant_uid": place.variance}
     if binding.get("fingerprint") == wanted:
         return Outcome.skipped(f"item {number} is as it was last synced (unchanged, or our own write)")
     shopbox = ports.clients.shopbox(connection)
