@@ -46,11 +46,14 @@ serve: $(STAMP)
 # The full chaos run (issue 5): 2,000 orders with refunds and stock changes under faults; prints the figures and
 # fails unless nothing was lost, duplicated or mismatched. `make test` runs a small one (tests/chaos).
 # Then Shopbox's (issue 14): till sales at two branches polled into Rackbeat under Shopbox's and Rackbeat's faults.
+# Then Webshipper's (issue 15): orders both ways, shipped, tracked to Shopify, under Webshipper's and Rackbeat's faults.
 CHAOS_ORDERS ?= 2000
 CHAOS_SHOPBOX_SALES ?= 1000
+CHAOS_WEBSHIPPER_ORDERS ?= 400
 chaos: $(STAMP)
 	$(BIN)/crossdock chaos --orders $(CHAOS_ORDERS)
 	$(BIN)/crossdock chaos-shopbox --sales $(CHAOS_SHOPBOX_SALES)
+	$(BIN)/crossdock chaos-webshipper --orders $(CHAOS_WEBSHIPPER_ORDERS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest_work.py

@@ -2,7 +2,7 @@
 
 # The operator's commands run with only the runtime dependencies installed (`pip install crossdock`, no `local`
 # extra): the local runtime (the stack, the embedded AWS on moto, the scenarios) is imported only by the commands
-# that run it, `demo`, `serve`, `chaos` and `chaos-shopbox`, and only when one of them is asked for.
+# that run it, `demo`, `serve`, `chaos`, `chaos-shopbox` and `chaos-webshipper`, and only when one of them is asked for.
 
 from __future__ import annotations
 
@@ -19,11 +19,12 @@ from crossdock_local import operator_cli
 if TYPE_CHECKING:
     from crossdock_local.stack import LocalStack
 
-LOCAL_COMMANDS = ("demo", "serve", "chaos", "chaos-shopbox")
+LOCAL_COMMANDS = ("demo", "serve", "chaos", "chaos-shopbox", "chaos-webshipper")
 
 # `crossdock chaos` defines its options in the scenario (`chaos.add_command`); other command lines show it by this.
 CHAOS_HELP = "run orders, refunds and stock changes under faults and audit them"
 CHAOS_SHOPBOX_HELP = "run Shopbox till sales into Rackbeat under faults and audit them"
+CHAOS_WEBSHIPPER_HELP = "run orders through Rackbeat ⇄ Webshipper under faults and audit them"
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -108,6 +109,12 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
         chaos_shopbox.add_command(commands)
     else:
         commands.add_parser("chaos-shopbox", help=CHAOS_SHOPBOX_HELP)
+    if _command_in(argv) == "chaos-webshipper":
+        from crossdock_local.scenarios import chaos_webshipper
+
+        chaos_webshipper.add_command(commands)
+    else:
+        commands.add_parser("chaos-webshipper", help=CHAOS_WEBSHIPPER_HELP)
     return parser
 
 

@@ -203,31 +203,52 @@ def connect(stack: LocalStack, rackbeat: LocalConnection, product_group: int, ac
     )
 
 
+def booked_settings(shop_settings: dict[str, Any]) -> dict[str, Any]:
+    """A shop's settings with its Rackbeat orders stopping at `booked`: the warehouse ships them."""
+    return {**shop_settings, "orders": {**shop_settings["orders"], "rackbeat_status": "booked"}}
+
+
 def shop_orders(
     stack: LocalStack, rackbeat: LocalConnection, shop_settings: dict[str, Any], skus: list[str], count: int, seed: int
 ) -> tuple[str, dict[int, int]]:
-    """A second shop of the merchant on the same Rackbeat account, its orders stopping at `booked` in Rackbeat (the
-    warehouse ships them); `count` paid orders with a shipping address. Answers the shop's connection and the
-    Rackbeat order number of each Shopify order."""
-    settings_booked = {**shop_settings, "orders": {**shop_settings["orders"], "rackbeat_status": "booked"}}
-    shop = stack.create_connection(settings_booked, shop_domain=SHOP_DOMAIN, rackbeat_account=rackbeat)
+    """A second shop of the merchant on the same Rackbeat account (`booked_settings`) and its paid orders.
+    Answers the shop's connection and `place_shop_orders`'s."""
+    shop = stack.create_connection(booked_settings(shop_settings), shop_domain=SHOP_DOMAIN, rackbeat_account=rackbeat)
+    return shop.connection_id, place_shop_orders(stack, rackbeat.rackbeat_account_id, skus, count, seed)
+
+
+def place_shop_orders(
+    stack: LocalStack, rackbeat_account: int, skus: list[str], count: int, seed: int
+) -> dict[int, int]:
+    """`count` paid orders at the shop, settled; answers `rackbeat_numbers` of them."""
+    placed = create_shop_orders(stack, skus, count, seed)
+    stack.settle()
+    return rackbeat_numbers(stack, rackbeat_account, placed)
+
+
+def create_shop_orders(stack: LocalStack, skus: list[str], count: int, seed: int) -> list[dict[str, Any]]:
+    """`count` varied orders paid at creation with a shipping address and only goods to ship, placed at the shop;
+    answers them as Shopify stored them."""
     plans = [
         plan
         for plan in varied_orders(count * 4, seed, skus)
         if plan.paid_at_creation and plan.order.get("shipping_address") and _all_lines_ship(plan.order)
     ][:count]
-    placed = [stack.shopify.create_order(SHOP_DOMAIN, plan.order, paid=True) for plan in plans]
-    stack.settle()
+    return [stack.shopify.create_order(SHOP_DOMAIN, plan.order, paid=True) for plan in plans]
+
+
+def rackbeat_numbers(stack: LocalStack, rackbeat_account: int, placed: list[dict[str, Any]]) -> dict[int, int]:
+    """The Rackbeat order number of each Shopify order of `placed` that is in Rackbeat → its Shopify id."""
     by_reference = {
         str(order.get("other_reference")): int(order["number"])
-        for order in stack.rackbeat.state(rackbeat.rackbeat_account_id).orders.values()
+        for order in stack.rackbeat.state(rackbeat_account).orders.values()
     }
     numbers: dict[int, int] = {}
     for order in placed:
         number = by_reference.get(f"Shopify {order['name']} ({order['id']})")
         if number is not None:
             numbers[number] = int(order["id"])
-    return shop.connection_id, numbers
+    return numbers
 
 
 def _all_lines_ship(order: dict[str, Any]) -> bool:
@@ -236,7 +257,7 @@ def _all_lines_ship(order: dict[str, Any]) -> bool:
     return bool(lines) and all(line.get("sku") and line.get("requires_shipping", True) for line in lines)
 
 
-def send_waiting_orders(stack: LocalStack, warehouse: Warehouse, numbers: list[int]) -> None:
+def send_waiting_orders(stack: LocalStack, warehouse: Warehouse, numbers: list[int], settle: bool = True) -> None:
     """The booked Shopify orders waiting in Rackbeat: a Rackbeat user gives each a delivery term, then the operator
     sends them to Webshipper (`crossdock orders sync <connection> rackbeat:<number>`)."""
     terms = sorted(warehouse.rates)
@@ -245,12 +266,15 @@ def send_waiting_orders(stack: LocalStack, warehouse: Warehouse, numbers: list[i
             rackbeat.put(f"orders/{number}", json={"delivery_terms": terms[index % len(terms)]}).raise_for_status()
     for number in numbers:
         order_sync.sync_order(stack.operator, warehouse.connection_id, f"rackbeat:{number}")
-    stack.settle()
+    if settle:
+        stack.settle()
 
 
-def book_rackbeat_orders(stack: LocalStack, warehouse: Warehouse, skus: list[str], count: int, seed: int) -> None:
+def book_rackbeat_orders(
+    stack: LocalStack, warehouse: Warehouse, skus: list[str], count: int, seed: int, settle: bool = True
+) -> None:
     """A sales person books `count` orders in Rackbeat for the sales customer, each with a delivery term."""
-    rng = random.Random(f"rackbeat-orders:{seed}")
+    rng = random.Random(f"rackbeat-orders:{seed}:{len(warehouse.rackbeat_born)}")
     terms = sorted(warehouse.rates)
     with warehouse.rackbeat() as rackbeat:
         for n in range(count):
@@ -271,13 +295,16 @@ def book_rackbeat_orders(stack: LocalStack, warehouse: Warehouse, skus: list[str
             answer = rackbeat.post("orders", json=body)
             answer.raise_for_status()
             warehouse.rackbeat_born.append(int(answer.json()["order"]["number"]))
-    stack.settle()
+    if settle:
+        stack.settle()
 
 
-def place_portal_orders(stack: LocalStack, warehouse: Warehouse, skus: list[str], count: int, seed: int) -> None:
+def place_portal_orders(
+    stack: LocalStack, warehouse: Warehouse, skus: list[str], count: int, seed: int, settle: bool = True
+) -> None:
     """`count` orders of the merchant's B2B portal, a channel Webshipper reads itself."""
-    rng = random.Random(f"portal-orders:{seed}")
-    for n in range(count):
+    rng = random.Random(f"portal-orders:{seed}:{len(warehouse.portal_born)}")
+    for n in range(len(warehouse.portal_born), len(warehouse.portal_born) + count):
         lines = [
             {"sku": sku, "description": f"Vare {sku}", "quantity": rng.randint(1, 5),
              "unit_price": float(80 + 4 * skus.index(sku)), "vat_percent": 25}
@@ -308,15 +335,17 @@ def place_portal_orders(stack: LocalStack, warehouse: Warehouse, skus: list[str]
         }
         placed = stack.webshipper.place_order(warehouse.account, document)
         warehouse.portal_born.append(str(placed["data"]["id"]))
-    stack.settle()
+    if settle:
+        stack.settle()
 
 
-def ship_everything(stack: LocalStack, account: str) -> int:
+def ship_waiting(stack: LocalStack, account: str, settle: bool = True) -> int:
     """The warehouse books a shipment of every order still waiting in Webshipper; answers how many."""
     waiting = [o for o in stack.webshipper.orders(account) if o["attributes"]["status"] == "pending"]
     for order in waiting:
         stack.webshipper.ship(account, int(order["id"]))
-    stack.settle()
+    if settle:
+        stack.settle()
     return len(waiting)
 
 
@@ -462,7 +491,7 @@ def run(
     send_waiting_orders(stack, warehouse, sorted(shopify_born))
     book_rackbeat_orders(stack, warehouse, skus, RACKBEAT_ORDERS, seed)
     place_portal_orders(stack, warehouse, skus, PORTAL_ORDERS, seed)
-    ship_everything(stack, warehouse.account)
+    ship_waiting(stack, warehouse.account)
     audit(stack, warehouse, result)
     result.wall_seconds = time.perf_counter() - started
     result.cpu_seconds = time.process_time() - cpu_started
