@@ -25,6 +25,8 @@ from hypothesis import strategies as st
 
 from crossdock.connectors.rackbeat.secret_names import RACKBEAT_WEBHOOK_TOKENS
 from crossdock.connectors.shopify.webhooks import sign
+from crossdock.connectors.webshipper.inbound import signature as webshipper_signature
+from crossdock.connectors.webshipper.secret_names import WEBHOOK_SECRET as WEBSHIPPER_WEBHOOK_SECRET
 from crossdock.store import events
 from crossdock_local.aws.log_capture import FunctionLogs, capture_function_logs
 from crossdock_local.aws.template import load_template
@@ -34,6 +36,7 @@ from crossdock_local.stack import LocalStack
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 EXAMPLE_ORDER = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "shopify" / "2025-01" / "order_0.json"
 RACKBEAT_TOKEN = "t" * 32
+WEBSHIPPER_SECRET = "w" * 32
 DEAD_LETTER_QUEUES = ("InboundDeadLetterQueue", "ShopifyOutboundDeadLetterQueue")
 FUZZ = settings(
     max_examples=150,
@@ -64,6 +67,7 @@ def target(stack: LocalStack) -> dict[str, Any]:
     connection = stack.create_connection(demo_settings(), shop_domain=f"fuzz-{uuid.uuid4().hex[:8]}.myshopify.com")
     stack.seed_items(connection.rackbeat_account_id, DEMO_SKUS)
     stack.secrets.put(connection.connection_id, RACKBEAT_WEBHOOK_TOKENS, json.dumps([RACKBEAT_TOKEN]))
+    stack.secrets.put(connection.connection_id, WEBSHIPPER_WEBHOOK_SECRET, WEBSHIPPER_SECRET)
     return {"connection": connection, "order": json.loads(EXAMPLE_ORDER.read_text())["order"]}
 
 
@@ -132,7 +136,7 @@ def requests(draw: st.DrawFn, target: dict[str, Any]) -> tuple[str, str, dict[st
     body = draw(bodies(target["order"]))
     headers = {"Content-Type": draw(st.sampled_from(["application/json", "text/plain", "", "image/png"]))}
     query: dict[str, str] = {}
-    made_as = draw(st.sampled_from(["shopify", "shopify", "shopify", "rackbeat", "install", "anything"]))
+    made_as = draw(st.sampled_from(["shopify", "shopify", "shopify", "rackbeat", "webshipper", "install", "anything"]))
     if made_as == "shopify":
         method, path = "POST", draw(st.sampled_from(["/webhooks/shopify", "/webhooks/rackbeat_shopify/shopify"]))
         headers |= {
@@ -148,6 +152,12 @@ def requests(draw: st.DrawFn, target: dict[str, Any]) -> tuple[str, str, dict[st
             "Rackbeat-Webhook-Token": RACKBEAT_TOKEN,
             "Rackbeat-Account-Id": draw(st.sampled_from([str(connection.rackbeat_account_id), "x", ""])),
         }
+    elif made_as == "webshipper":
+        method, path = "POST", f"/webhooks/webshipper/{connection.connection_id}"
+        headers |= {
+            "X-Webshipper-Topic": draw(st.sampled_from(["order/created", "order/updated", "shipment/created", "x"])),
+            "X-Webshipper-Hmac-Sha256": webshipper_signature(WEBSHIPPER_SECRET, body),
+        }
     elif made_as == "install":
         method, path = "GET", draw(st.sampled_from(["/shopify/install", "/shopify/callback"]))
         query = {key: _stringified(value) for key, value in draw(st.dictionaries(TEXT, SENDABLE, max_size=2)).items()}
@@ -159,7 +169,8 @@ def requests(draw: st.DrawFn, target: dict[str, Any]) -> tuple[str, str, dict[st
         method, resource = draw(st.sampled_from(ROUTES))
         method = draw(st.sampled_from([method, "GET", "POST", "PUT", "DELETE"]))
         path = re.sub(r"\{([^}]+)\}", lambda _: draw(st.text(alphabet="abcz_-.%0", min_size=1)), resource)
-        names = ["X-Shopify-Topic", "X-Shopify-Shop-Domain", "X-Shopify-Hmac-Sha256", "Rackbeat-Webhook-Token", "Host"]
+        names = ["X-Shopify-Topic", "X-Shopify-Shop-Domain", "X-Shopify-Hmac-Sha256", "Rackbeat-Webhook-Token",
+                 "X-Webshipper-Hmac-Sha256", "Host"]  # fmt: skip
         headers |= draw(st.dictionaries(st.sampled_from(names), SENDABLE))
         query = {key: _stringified(value) for key, value in draw(st.dictionaries(TEXT, SENDABLE, max_size=3)).items()}
     return method, path, headers, body, query
@@ -206,4 +217,4 @@ def test_no_request_to_any_route_gets_a_5xx_or_an_unhandled_exception(
 def test_the_fuzz_pass_covers_every_route_of_the_template() -> None:
     # The routes the fuzz draws from are read from template.yaml: a new route is fuzzed without touching this file.
     assert ("POST", "/webhooks/shopify") in ROUTES and ("GET", "/shopify/callback") in ROUTES
-    assert len(ROUTES) == 5, ROUTES
+    assert len(ROUTES) == 6, ROUTES

@@ -17,7 +17,7 @@ from crossdock import registry
 from crossdock.bodies import UnreadableBody, json_object
 from crossdock.connectors.shopify import oauth
 from crossdock.flows.ingest import IngestDeps, receive_webhook
-from crossdock.ports import Refused
+from crossdock.ports import IdentifiedByBody, Refused
 
 QUICK = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -41,11 +41,18 @@ HEADER_NAMES = [
     "Rackbeat-Webhook-Event",
     "Rackbeat-Webhook-Token",
     "Rackbeat-Account-Id",
+    "X-Webshipper-Topic",
+    "X-Webshipper-Hmac-Sha256",
     "x-shopify-topic",
     "Content-Type",
 ]
-# A connection's secret as the product stores it: Shopify's app secret, Rackbeat's list of webhook tokens.
-STORED_SECRETS = {"shopify": "a-secret-of-the-connection", "rackbeat": json.dumps(["t" * 32])}
+# A connection's secret as the product stores it: Shopify's app secret, Rackbeat's list of webhook tokens,
+# Webshipper's webhook secret.
+STORED_SECRETS = {
+    "shopify": "a-secret-of-the-connection",
+    "rackbeat": json.dumps(["t" * 32]),
+    "webshipper": "a-webhook-secret",
+}
 HEADERS = st.dictionaries(st.sampled_from(HEADER_NAMES), st.text(max_size=40), max_size=8)
 
 
@@ -84,6 +91,18 @@ def test_a_sources_reader_and_signature_check_accept_or_refuse_any_delivery(
         source.check(delivery)
     except Refused as incomplete:
         assert str(incomplete)
+    # AND a source that names its deliveries by their body names any JSON object's delivery or refuses it
+    if isinstance(source, IdentifiedByBody):
+        try:
+            body = json_object(raw)
+        except UnreadableBody:
+            return
+        try:
+            named = source.identify(body, delivery, "c-1")
+        except Refused as unnamed:
+            assert str(unnamed)
+            return
+        assert named.topic == delivery.topic and named.credential == delivery.credential
 
 
 @QUICK

@@ -16,8 +16,9 @@ from crossdock.errors import RetryableError
 
 MEDIA_TYPE = "application/vnd.api+json"
 # The password grant puts the e-mail and password in the query string [seen W5]; tokens travel as `Bearer …` and
-# come back as `access_token` in the grant's answer.
-_SECRET_PARAMS = re.compile(r"(password|username|access_token|secret)=[^&\s]*", re.IGNORECASE)
+# come back as `access_token` in the grant's answer. Only these: other names (`client_secret`, `code`) are left to
+# the functions' log redaction net (`crossdock.aws.redaction`), whose own mask must stay recognisable.
+_SECRET_PARAMS = re.compile(r"(?<![A-Za-z0-9_])(password|username)=[^&\s]*", re.IGNORECASE)
 _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
 _JSON_SECRETS = re.compile(r'("(?:access_token|password|secret)"\s*:\s*)"[^"]*"', re.IGNORECASE)
 DETAIL_LIMIT = 300
