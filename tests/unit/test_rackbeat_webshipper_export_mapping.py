@@ -45,6 +45,7 @@ def sim() -> RackbeatSimulator:
     sim.seed_product(account, "MUG-1", "Krus blå", "80", location_stock={HOME: 20})
     sim.seed_product(account, "TEE-M", "T-shirt M", "160", location_stock={SHOP: 5})
     sim.seed_product(account, "ROPE", "Reb (meter)", "12.50", location_stock={HOME: 100})
+    sim.seed_product(account, "ORE", "Rounding", "0")
     return sim
 
 
@@ -252,6 +253,16 @@ def test_an_order_that_came_from_webshipper_is_never_sent_back(rackbeat: Rackbea
     assert came_from_webshipper(order)
     with pytest.raises(Skip, match="came from Webshipper"):
         plan_export(order, settings(), no_default_location)
+
+
+def test_a_line_of_negative_price_is_left_out(rackbeat: RackbeatClient) -> None:
+    """GIVEN an order from a Shopify order with its rounding line (-0.01, as rackbeat_shopify writes it) THEN the
+    Webshipper order has only the goods: nothing to pick, and Webshipper refuses a negative unit price."""
+    order = booked_order(rackbeat, lines=[*LINES, {"item_id": "ORE", "quantity": 1, "line_price": "-0.01"}])
+
+    planned = plan_export(order, settings(), no_default_location)
+
+    assert [line.sku for line in planned.lines] == ["MUG-1", "TEE-M"]
 
 
 def test_a_fractional_quantity_needs_attention(rackbeat: RackbeatClient) -> None:

@@ -135,6 +135,8 @@ def export_lines(
         order_lines = wanted
     chosen = []
     for index, line in enumerate(order_lines):
+        if _is_credit_line(line):
+            continue
         location = _text(line.get("location_id"))
         if location_filter != ALL_LOCATIONS:
             drawn_from = location or default_location(str(line.get("item_id")))
@@ -142,6 +144,16 @@ def export_lines(
                 continue
         chosen.append(_line(order, index, line, location))
     return chosen
+
+
+def _is_credit_line(line: dict[str, Any]) -> bool:
+    """A line of negative price — the rounding or discount line a Shopify order brings into Rackbeat — is nothing
+    to pick, and Webshipper refuses a negative `unit_price` (422), so it is left out. Unreadable prices are left to
+    `_line` to name."""
+    try:
+        return Decimal(str(line.get("line_price") or 0)) < 0
+    except InvalidOperation:
+        return False
 
 
 def _line(order: dict[str, Any], index: int, line: dict[str, Any], location: str | None) -> OrderLineDraft:
