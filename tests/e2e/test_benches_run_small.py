@@ -98,6 +98,13 @@ def test_shopbox_sales_runs_small_and_its_audit_passes() -> None:
     assert "Shopbox sales: 20 at two branches" in printed and "audit: OK" in printed and _functions_log(printed)
 
 
+def test_webshipper_calls_runs_small_and_its_audit_passes() -> None:
+    printed = _run("webshipper_calls.py", "--orders", "2")
+    assert "Rackbeat ⇄ Webshipper calls per order (2 orders of each kind); audit: OK" in printed
+    assert "shipment with tracking → Shopify" in printed and "imported (order/created)" in printed
+    assert _functions_log(printed)
+
+
 def test_cost_per_order_runs_small_and_its_audit_passes() -> None:
     printed = _run("cost_per_order.py", "--orders", "5")
     assert "audit: every paid order reached its target once" in printed

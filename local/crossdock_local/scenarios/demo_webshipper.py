@@ -90,14 +90,18 @@ class WebshipperAudit:
         ]
 
     @property
-    def ok(self) -> bool:
-        counts = (
+    def counts_ok(self) -> bool:
+        """Every order made is in the other system, shipped in both, and each Shopify one fulfilled."""
+        return (
             self.exported == self.exported_expected > 0
             and self.imported == self.imported_expected > 0
             and self.fulfilments == self.fulfilments_expected > 0
             and self.shipped_in_rackbeat == self.shipped_in_webshipper == self.exported + self.imported
         )
-        return self.connection_state == "active" and counts and not self.problems
+
+    @property
+    def ok(self) -> bool:
+        return self.connection_state == "active" and self.counts_ok and not self.problems
 
 
 @dataclass
@@ -260,14 +264,24 @@ def _all_lines_ship(order: dict[str, Any]) -> bool:
 def send_waiting_orders(stack: LocalStack, warehouse: Warehouse, numbers: list[int], settle: bool = True) -> None:
     """The booked Shopify orders waiting in Rackbeat: a Rackbeat user gives each a delivery term, then the operator
     sends them to Webshipper (`crossdock orders sync <connection> rackbeat:<number>`)."""
+    give_delivery_terms(warehouse, numbers)
+    sync_orders(stack, warehouse, numbers)
+    if settle:
+        stack.settle()
+
+
+def give_delivery_terms(warehouse: Warehouse, numbers: list[int]) -> None:
+    """A Rackbeat user sets a delivery term on each order (the rate is chosen by it), taking turns."""
     terms = sorted(warehouse.rates)
     with warehouse.rackbeat() as rackbeat:
         for index, number in enumerate(numbers):
             rackbeat.put(f"orders/{number}", json={"delivery_terms": terms[index % len(terms)]}).raise_for_status()
+
+
+def sync_orders(stack: LocalStack, warehouse: Warehouse, numbers: list[int]) -> None:
+    """The operator's `crossdock orders sync <connection> rackbeat:<number>` for each order."""
     for number in numbers:
         order_sync.sync_order(stack.operator, warehouse.connection_id, f"rackbeat:{number}")
-    if settle:
-        stack.settle()
 
 
 def book_rackbeat_orders(
