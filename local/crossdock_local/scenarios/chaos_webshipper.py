@@ -130,9 +130,10 @@ def run_chaos_webshipper(config: WebshipperChaosConfig, log: io.TextIOBase | Non
         _faults_off(stack)
         stack.settle(execution_timeout=600, max_rounds=100_000)
         # What was still in flight at the last wave: sent, settled, shipped.
-        _send_shop_orders(stack, warehouse, shop_waiting, settle=True)
+        never_arrived = _send_shop_orders(stack, warehouse, shop_waiting, settle=True)
         demo_webshipper.ship_waiting(stack, warehouse.account)
         demo_webshipper.audit(stack, warehouse, figures.audit)
+        figures.audit.missing += [f"Shopify order {order['id']} in Rackbeat" for order in never_arrived]
         figures.unfinished = _in_flight(stack)
     figures.log_lines = len(logs.lines)
     secrets = {"Rackbeat API key": shop.rackbeat_api_key, "Webshipper password": demo_webshipper.PASSWORD}
