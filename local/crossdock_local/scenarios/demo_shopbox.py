@@ -93,12 +93,12 @@ class ShopboxAudit:
 
     @property
     def ok(self) -> bool:
+        # A run without cancellations (the bench, the chaos run) has none to credit.
         return (
             self.sales > 0
             and not self.problems
             and self.rackbeat_orders == self.sales
-            and self.credited == self.cancelled > 0
-            and self.products_compared > 0
+            and self.credited == self.cancelled
         )
 
 
