@@ -113,6 +113,19 @@ def test_the_overlap_reaches_back_at_most_a_day_and_never_forward() -> None:
         assert fields_of(problems_of(document)) == ["sales.overlap_minutes"]
 
 
+def test_late_cancellations_are_looked_for_1_to_31_days_back() -> None:
+    # GIVEN no choice, the daily re-read reaches one day back
+    assert RackbeatShopboxSettings.model_validate({"sales": {"customer_number": 900}}).sales.cancellation_days == 1
+    # WHEN a week is chosen THEN it is kept, and WHEN 0 or more than a month THEN it is refused naming the key
+    week = {"sales": {"customer_number": 900, "cancellation_days": 7}}
+    assert RackbeatShopboxSettings.model_validate(week).sales.cancellation_days == 7
+    for days in (0, 32):
+        document = {"sales": {"customer_number": 900, "cancellation_days": days}}
+        assert [str(p) for p in problems_of(document)] == [
+            f"sales.cancellation_days: must be between 1 and 31 days, not {days}"
+        ]
+
+
 def test_only_the_five_targets_of_a_till_sale_are_offered() -> None:
     # GIVEN a Shopify target that makes no sense for a sale handed over at the till
     problems = problems_of({"sales": {"customer_number": 900, "rackbeat_status": "ready_to_ship"}})

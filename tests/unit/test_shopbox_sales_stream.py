@@ -369,6 +369,35 @@ def test_the_daily_reread_reaches_a_cancellation_of_an_older_basket(till: Till) 
     assert till.sent(CANCELLED_TOPIC) == ["960"]
 
 
+@pytest.mark.parametrize(("cancellation_days", "reached"), [(1, False), (3, True)])
+def test_the_daily_reread_reaches_as_many_days_back_as_sales_cancellation_days(
+    till: Till, cancellation_days: int, reached: bool
+) -> None:
+    # GIVEN a till whose sales look back `cancellation_days` for late cancellations
+    till.settings = {"sales": {"customer_number": 900, "cancellation_days": cancellation_days}}
+    # AND a sale two days before midnight, transferred, then a page of sales the day after it, 200 sales yesterday,
+    # and a cursor at 23:58
+    midnight = T0 + 14 * 3600
+    old_sale = midnight - 2 * 24 * 3600 + 3600
+    till.shopbox.add(wire_basket(970, old_sale))
+    till.transferred(970)
+    for index in range(150):
+        till.shopbox.add(wire_basket(8000 + index, midnight - 40 * 3600 + index * 60))
+    for index in range(200):
+        till.shopbox.add(wire_basket(7000 + index, midnight - 24 * 3600 + index * 60))
+    till.clock[0] = midnight - 2 * MINUTE
+    till.poll()
+    # AND the two-day-old sale is cancelled a minute before midnight
+    till.shopbox.cancel(970, midnight - MINUTE)
+    till.queued.clear()
+    # WHEN the first run after midnight polls
+    till.clock[0] = midnight + 2 * MINUTE
+    run = till.poll()
+    # THEN the cancellation is sent only when the reach-back covers the sale's day
+    assert run.report["daily_reread"] is True
+    assert till.sent(CANCELLED_TOPIC) == (["970"] if reached else [])
+
+
 # ---- the lease ----------------------------------------------------------------------------------------------------
 
 

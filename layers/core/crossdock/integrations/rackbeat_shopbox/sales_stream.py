@@ -12,8 +12,9 @@ A run (`flows.poll` hands it `since` = cursor − `sales.overlap_minutes`, `unti
   `baskets/sold`, or `baskets/canceled` for one cancelled later (`canceled: true` with a new `tstamp`) whose order
   is not yet cancelled or credited. Dispatch names each workflow after connection + basket uid, so a message sent
   twice — the overlap, a crash between reading and queuing, a sale listed late — starts its workflow once;
-- once a day (the first run after midnight UTC) reaches back a day more, for cancellations of older baskets: a
-  cancelled basket keeps its place in the list (by `crdate`), which an ordinary run stops before;
+- once a day (the first run after midnight UTC) reaches back `sales.cancellation_days` more (default 1), for
+  cancellations of older baskets: a cancelled basket keeps its place in the list (by `crdate`), which an ordinary
+  run stops before;
 - returns the newest `tstamp` it saw as the position (Shopbox's clock, not ours), or, when it had to stop early to
   stay inside the Lambda's time, the cursor it started from, so the next run reads the same window again.
 
@@ -142,7 +143,7 @@ def poll_baskets(connection: Connection, since: str | None, until: str, ports: P
     # till whose newest basket is older never sets the cursor back before what was read.
     cursor = window_start + overlap if since is not None else window_start
     daily = since is not None and daily_reread(started, sales.poll_minutes)
-    reach = window_start - DAY if daily else window_start
+    reach = window_start - DAY * sales.cancellation_days if daily else window_start
     shopbox = ports.clients.shopbox(connection)
     reading = read_baskets(shopbox.basket_pages(per_page=PER_PAGE), reach, ports.seconds_left)
     sold: list[str] = []

@@ -96,6 +96,10 @@ MAX_POLL_MINUTES = 120
 # Shopbox lists a basket some seconds after it was made and may cancel it later; a day back catches a late listing
 # after any outage the schedule itself recovers from (the fact sheet's daily re-read covers cancellations).
 MAX_OVERLAP_MINUTES = 1440
+# The daily re-read reaches this many days behind the window for cancellations of older baskets. Each day costs
+# about sales-a-day / 100 extra list pages once a day; a month bounds it (Shopbox's list has no date filter, so a
+# longer reach reads the whole history every night).
+MAX_CANCELLATION_DAYS = 31
 
 
 class Sales(_Strict):
@@ -104,6 +108,8 @@ class Sales(_Strict):
     enabled: bool = True
     poll_minutes: int = 5
     overlap_minutes: int = 30
+    # How far back (days) the first run after midnight UTC looks for sales cancelled after the day they were made.
+    cancellation_days: int = 1
     # A POS sale is paid and handed over at the till: invoiced and shipped is what happened.
     rackbeat_status: SalesStatus = SalesStatus.INVOICED_AND_SHIPPED
     # The Rackbeat customer of sales made without a customer (most sales at a till).
@@ -131,6 +137,13 @@ class Sales(_Strict):
                 SettingProblem(
                     "sales.overlap_minutes",
                     f"must be between 0 and {MAX_OVERLAP_MINUTES} minutes, not {self.overlap_minutes}",
+                )
+            )
+        if not 1 <= self.cancellation_days <= MAX_CANCELLATION_DAYS:
+            broken.append(
+                SettingProblem(
+                    "sales.cancellation_days",
+                    f"must be between 1 and {MAX_CANCELLATION_DAYS} days, not {self.cancellation_days}",
                 )
             )
         if self.enabled and self.customer_number is None:
