@@ -22,8 +22,9 @@ from crossdock.connectors.shopbox.client import ShopboxClient
 from crossdock.connectors.shopbox.login import LoginRefused, authenticate, my_clients
 from crossdock.connectors.shopbox.secret_names import SHOPBOX_ACCESS_TOKEN, SHOPBOX_API_TOKEN, SHOPBOX_PASSWORD
 from crossdock.connectors.shopbox.shapes import ProductUpsert
-from crossdock.connectors.shopbox.tokens import LEASE_SECONDS, WAIT_LIMIT, ShopboxTokens
+from crossdock.connectors.shopbox.tokens import ShopboxTokens
 from crossdock.errors import CrossdockError, FailureClass, PermanentError, RateLimited, RetryableError
+from crossdock.login_tokens import LEASE_SECONDS, WAIT_LIMIT
 
 API = "https://api.shopbox.com/api/v3"
 CLIENT = "4711"
