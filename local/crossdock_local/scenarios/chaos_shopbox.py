@@ -19,7 +19,6 @@ import io
 import random
 import sys
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +26,14 @@ from crossdock.flows.poll_schedules import poll_event
 from crossdock.integrations.rackbeat_shopbox.sales_stream import STREAM
 from crossdock_local.aws.log_capture import capture_function_logs
 from crossdock_local.scenarios import demo_shopbox
+from crossdock_local.scenarios.chaos_verdict import (
+    ChaosVerdict,
+    count_failures,
+    render_verdict,
+    run_command,
+    verdict_rows,
+    work_in_flight,
+)
 from crossdock_local.scenarios.demo import rackbeat_stage
 from crossdock_local.scenarios.demo_shopbox import Cafe, ShopboxAudit
 from crossdock_local.sims.base.faults import Faults
@@ -57,16 +64,10 @@ class ShopboxChaosConfig:
 
 
 @dataclass
-class ShopboxChaosFigures:
+class ShopboxChaosFigures(ChaosVerdict):
     audit: ShopboxAudit = field(default_factory=ShopboxAudit)
     polls: int = 0
     failed_polls: int = 0
-    faults: Counter[str] = field(default_factory=Counter)
-    unfinished: list[str] = field(default_factory=list)
-    leaked_secrets: list[str] = field(default_factory=list)
-    log_lines: int = 0
-    wall_seconds: float = 0.0
-    cpu_seconds: float = 0.0
 
     @property
     def lost(self) -> list[str]:
@@ -119,7 +120,7 @@ def run_chaos_shopbox(config: ShopboxChaosConfig, log: io.TextIOBase | None = No
         stack.settle(execution_timeout=600, max_rounds=100_000)
         demo_shopbox.audit(stack, cafe, rackbeat_stage, figures.audit)
         figures.audit.polls = figures.polls
-        figures.unfinished = _in_flight(stack)
+        figures.unfinished = work_in_flight(stack)
     figures.log_lines = len(logs.lines)
     secrets = {"Rackbeat API key": api_key, "Shopbox password": demo_shopbox.PASSWORD}
     figures.leaked_secrets = [str(leak) for leak in logs.leaks(secrets)]
@@ -195,24 +196,10 @@ def _faults_off(stack: LocalStack) -> None:
 
 
 def _count_faults(stack: LocalStack, figures: ShopboxChaosFigures) -> None:
-    rackbeat = stack.rackbeat.calls_by_status
-    figures.faults["Rackbeat 5xx"] = sum(n for status, n in rackbeat.items() if status >= 500)
-    figures.faults["Rackbeat 429"] = rackbeat.get(429, 0)
-    shopbox = stack.shopbox.calls_by_status
-    figures.faults["Shopbox 5xx"] = sum(n for status, n in shopbox.items() if status >= 500)
-    figures.faults["Shopbox 429"] = shopbox.get(429, 0)
-    figures.faults["Shopbox 401 (token expired)"] = shopbox.get(401, 0)
+    count_failures(figures, "Rackbeat", stack.rackbeat.calls_by_status)
+    count_failures(figures, "Shopbox", stack.shopbox.calls_by_status)
+    figures.faults["Shopbox 401 (token expired)"] = stack.shopbox.calls_by_status.get(401, 0)
     figures.faults["Lambda crashes"] = stack.aws.lambdas.crash_faults.crashes
-
-
-def _in_flight(stack: LocalStack) -> list[str]:
-    left = []
-    for logical_id in stack.aws.resources:
-        if logical_id.endswith("Queue") and not logical_id.endswith("DeadLetterQueue"):
-            waiting = stack.aws.queue_depth(logical_id)
-            if waiting:
-                left.append(f"{logical_id}: {waiting} messages")
-    return left
 
 
 def render(config: ShopboxChaosConfig, figures: ShopboxChaosFigures) -> str:
@@ -220,26 +207,13 @@ def render(config: ShopboxChaosConfig, figures: ShopboxChaosFigures) -> str:
     rows: list[tuple[str, str]] = [
         ("Shopbox sales rung up", str(a.sales)),
         ("Rackbeat orders", str(a.rackbeat_orders)),
-        ("lost", str(len(figures.lost))),
-        ("duplicated", str(len(figures.duplicated))),
-        ("mismatched", str(len(figures.mismatched))),
         ("stock compared (product × branch)", str(a.stock_compared)),
-        ("left in flight", str(len(figures.unfinished))),
-        ("secrets found in log lines", f"{len(figures.leaked_secrets)} (of {figures.log_lines} lines searched)"),
+        *verdict_rows(figures),
         ("poll runs / failed or crashed", f"{figures.polls} / {figures.failed_polls}"),
         ("needs attention", str(sum(a.needs_attention.values()))),
-        *[(f"fault: {name}", str(n)) for name, n in figures.faults.items()],
-        ("wall time", f"{figures.wall_seconds:.0f} s"),
-        ("CPU time (this process)", f"{figures.cpu_seconds:.0f} s"),
     ]
-    width = max(len(label) for label, _ in rows)
-    out = [f"Shopbox chaos run: {config.sales} sales at two branches, seed {config.seed}"]
-    out += [f"  {label.ljust(width)}  {value}" for label, value in rows]
-    out += [f"  {problem}" for problem in a.problems[:20]]
-    out += [f"  unfinished: {item}" for item in figures.unfinished]
-    out += [f"  leak: {item}" for item in figures.leaked_secrets[:10]]
-    out.append("RESULT: " + ("all promises kept" if figures.ok else "PROMISES BROKEN"))
-    return "\n".join(out)
+    title = f"Shopbox chaos run: {config.sales} sales at two branches, seed {config.seed}"
+    return render_verdict(title, rows, figures, a.problems, figures.ok)
 
 
 def add_command(commands: Any) -> None:
@@ -255,10 +229,4 @@ def add_command(commands: Any) -> None:
 
 def _run_command(args: Any) -> int:
     config = ShopboxChaosConfig(sales=args.sales, wave=args.wave, seed=args.seed)
-    buffer = io.StringIO()
-    figures = run_chaos_shopbox(config, buffer)
-    with open(args.log, "w") as log:
-        log.write(buffer.getvalue())
-    print(render(config, figures))
-    print(f"function logs: {args.log}")
-    return 0 if figures.ok else 1
+    return run_command(config, run_chaos_shopbox, render, lambda figures: figures.ok, args.log)

@@ -27,13 +27,20 @@ import contextlib
 import io
 import sys
 import time
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from crossdock_local.aws.log_capture import capture_function_logs
 from crossdock_local.scenarios import demo_catalog, demo_webshipper
+from crossdock_local.scenarios.chaos_verdict import (
+    ChaosVerdict,
+    count_failures,
+    render_verdict,
+    run_command,
+    verdict_rows,
+    work_in_flight,
+)
 from crossdock_local.scenarios.demo import demo_settings
 from crossdock_local.scenarios.demo_webshipper import Warehouse, WebshipperAudit
 from crossdock_local.sims.base.faults import Faults
@@ -64,14 +71,8 @@ class WebshipperChaosConfig:
 
 
 @dataclass
-class WebshipperChaosFigures:
+class WebshipperChaosFigures(ChaosVerdict):
     audit: WebshipperAudit = field(default_factory=WebshipperAudit)
-    faults: Counter[str] = field(default_factory=Counter)
-    unfinished: list[str] = field(default_factory=list)
-    leaked_secrets: list[str] = field(default_factory=list)
-    log_lines: int = 0
-    wall_seconds: float = 0.0
-    cpu_seconds: float = 0.0
 
     @property
     def lost(self) -> list[str]:
@@ -134,7 +135,7 @@ def run_chaos_webshipper(config: WebshipperChaosConfig, log: io.TextIOBase | Non
         demo_webshipper.ship_waiting(stack, warehouse.account)
         demo_webshipper.audit(stack, warehouse, figures.audit)
         figures.audit.missing += [f"Shopify order {order['id']} in Rackbeat" for order in never_arrived]
-        figures.unfinished = _in_flight(stack)
+        figures.unfinished = work_in_flight(stack)
     figures.log_lines = len(logs.lines)
     secrets = {"Rackbeat API key": shop.rackbeat_api_key, "Webshipper password": demo_webshipper.PASSWORD}
     figures.leaked_secrets = [str(leak) for leak in logs.leaks(secrets)]
@@ -223,25 +224,11 @@ def _faults_off(stack: LocalStack) -> None:
 
 
 def _count_faults(stack: LocalStack, figures: WebshipperChaosFigures) -> None:
-    webshipper = stack.webshipper.calls_by_status
-    figures.faults["Webshipper 5xx"] = sum(n for status, n in webshipper.items() if status >= 500)
-    figures.faults["Webshipper 429"] = webshipper.get(429, 0)
-    figures.faults["Webshipper 401 (token expired)"] = webshipper.get(401, 0)
+    count_failures(figures, "Webshipper", stack.webshipper.calls_by_status)
+    figures.faults["Webshipper 401 (token expired)"] = stack.webshipper.calls_by_status.get(401, 0)
     figures.faults["Webshipper webhook deliveries"] = len(stack.webshipper.delivery_log)
-    rackbeat = stack.rackbeat.calls_by_status
-    figures.faults["Rackbeat 5xx"] = sum(n for status, n in rackbeat.items() if status >= 500)
-    figures.faults["Rackbeat 429"] = rackbeat.get(429, 0)
+    count_failures(figures, "Rackbeat", stack.rackbeat.calls_by_status)
     figures.faults["Lambda crashes"] = stack.aws.lambdas.crash_faults.crashes
-
-
-def _in_flight(stack: LocalStack) -> list[str]:
-    left = []
-    for logical_id in stack.aws.resources:
-        if logical_id.endswith("Queue") and not logical_id.endswith("DeadLetterQueue"):
-            waiting = stack.aws.queue_depth(logical_id)
-            if waiting:
-                left.append(f"{logical_id}: {waiting} messages")
-    return left
 
 
 def render(config: WebshipperChaosConfig, figures: WebshipperChaosFigures) -> str:
@@ -251,25 +238,12 @@ def render(config: WebshipperChaosConfig, figures: WebshipperChaosFigures) -> st
         ("in the other system", f"{a.exported} / {a.imported}"),
         ("shipped in Webshipper / in Rackbeat", f"{a.shipped_in_webshipper} / {a.shipped_in_rackbeat}"),
         ("Shopify-born / fulfilled with tracking", f"{a.fulfilments_expected} / {a.fulfilments}"),
-        ("lost", str(len(figures.lost))),
-        ("duplicated", str(len(figures.duplicated))),
-        ("mismatched", str(len(figures.mismatched))),
-        ("left in flight", str(len(figures.unfinished))),
-        ("secrets found in log lines", f"{len(figures.leaked_secrets)} (of {figures.log_lines} lines searched)"),
+        *verdict_rows(figures),
         ("needs attention", str(sum(a.needs_attention.values()))),
-        *[(f"fault: {name}", str(n)) for name, n in figures.faults.items()],
         ("API calls: webshipper", str(a.webshipper_calls)),
-        ("wall time", f"{figures.wall_seconds:.0f} s"),
-        ("CPU time (this process)", f"{figures.cpu_seconds:.0f} s"),
     ]
-    width = max(len(label) for label, _ in rows)
-    out = [f"Webshipper chaos run: {config.orders} orders, seed {config.seed}"]
-    out += [f"  {label.ljust(width)}  {value}" for label, value in rows]
-    out += [f"  {problem}" for problem in a.problems[:20]]
-    out += [f"  unfinished: {item}" for item in figures.unfinished]
-    out += [f"  leak: {item}" for item in figures.leaked_secrets[:10]]
-    out.append("RESULT: " + ("all promises kept" if figures.ok else "PROMISES BROKEN"))
-    return "\n".join(out)
+    title = f"Webshipper chaos run: {config.orders} orders, seed {config.seed}"
+    return render_verdict(title, rows, figures, a.problems, figures.ok)
 
 
 def add_command(commands: Any) -> None:
@@ -285,10 +259,4 @@ def add_command(commands: Any) -> None:
 
 def _run_command(args: Any) -> int:
     config = WebshipperChaosConfig(orders=args.orders, wave=args.wave, seed=args.seed)
-    buffer = io.StringIO()
-    figures = run_chaos_webshipper(config, buffer)
-    with open(args.log, "w") as log:
-        log.write(buffer.getvalue())
-    print(render(config, figures))
-    print(f"function logs: {args.log}")
-    return 0 if figures.ok else 1
+    return run_command(config, run_chaos_webshipper, render, lambda figures: figures.ok, args.log)
