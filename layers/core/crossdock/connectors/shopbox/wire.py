@@ -4,14 +4,12 @@ three error shapes, and scrubbing the credentials that travel in the query strin
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Any
 
 import httpx
 
-from crossdock import pacing, retry_after
-from crossdock.errors import RetryableError
+from crossdock import http_wire, pacing, retry_after
 
 # The query-string credentials (reference/shopbox.md "Auth" [seen S1, S2, S3]); S3 scrubs exactly these from its logs.
 _SECRET_PARAMS = re.compile(r"(accessToken|api-token|password)=[^&\s]*", re.IGNORECASE)
@@ -22,33 +20,13 @@ def scrub(text: str) -> str:
     return _SECRET_PARAMS.sub(lambda match: f"{match.group(1)}=***", text)
 
 
-class ScrubCredentials(logging.Filter):
-    """httpx logs every request at INFO with its full URL (`HTTP Request: GET https://…?accessToken=…`); with a
-    Shopbox URL that line would carry the credential into the function's logs. The filter rewrites the record
-    before any handler sees it; other URLs pass unchanged."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        scrubbed = scrub(message)
-        if scrubbed != message:
-            record.msg, record.args = scrubbed, ()
-        return True
-
-
 def guard_httpx_log() -> None:
-    """Puts `ScrubCredentials` on httpx's logger, once (the client calls it when it is made)."""
-    logger = logging.getLogger("httpx")
-    if not any(isinstance(existing, ScrubCredentials) for existing in logger.filters):
-        logger.addFilter(ScrubCredentials())
+    """Keeps Shopbox's credentials out of httpx's request log (`crossdock.http_wire`), once."""
+    http_wire.guard_httpx_log("Shopbox", scrub)
 
 
 def body(response: httpx.Response) -> Any:
-    if not response.content:
-        return None
-    try:
-        return response.json()
-    except ValueError as garbled:
-        raise RetryableError(f"Shopbox sent a body that is not JSON ({response.status_code})") from garbled
+    return http_wire.json_body(response, "Shopbox")
 
 
 def unwrap(answer: Any) -> Any:

@@ -5,14 +5,12 @@ that travel in the password grant's query string and in the bearer header scrubb
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Any
 
 import httpx
 
-from crossdock import pacing, retry_after
-from crossdock.errors import RetryableError
+from crossdock import http_wire, pacing, retry_after
 
 MEDIA_TYPE = "application/vnd.api+json"
 # The password grant puts the e-mail and password in the query string [seen W5]; tokens travel as `Bearer …` and
@@ -31,31 +29,13 @@ def scrub(text: str) -> str:
     return _JSON_SECRETS.sub(lambda match: f'{match.group(1)}"***"', text)
 
 
-class ScrubCredentials(logging.Filter):
-    """httpx logs every request at INFO with its full URL; the password grant's URL carries the password."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        scrubbed = scrub(message)
-        if scrubbed != message:
-            record.msg, record.args = scrubbed, ()
-        return True
-
-
 def guard_httpx_log() -> None:
-    """Puts `ScrubCredentials` on httpx's logger, once."""
-    logger = logging.getLogger("httpx")
-    if not any(isinstance(existing, ScrubCredentials) for existing in logger.filters):
-        logger.addFilter(ScrubCredentials())
+    """Keeps Webshipper's credentials out of httpx's request log (`crossdock.http_wire`), once."""
+    http_wire.guard_httpx_log("Webshipper", scrub)
 
 
 def body(response: httpx.Response) -> Any:
-    if not response.content:
-        return None
-    try:
-        return response.json()
-    except ValueError:
-        raise RetryableError(f"Webshipper sent a body that is not JSON ({response.status_code})") from None
+    return http_wire.json_body(response, "Webshipper")
 
 
 def errors(response: httpx.Response) -> list[dict[str, Any]]:
