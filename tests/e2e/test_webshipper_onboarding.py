@@ -92,6 +92,11 @@ class Shipper:
 
 @pytest.fixture
 def shipper(stack: LocalStack) -> Shipper:
+    return new_shipper(stack)
+
+
+def new_shipper(stack: LocalStack) -> Shipper:
+    """A new merchant in both simulators (a fresh Webshipper account name each time)."""
     number = next(_merchants)
     name, email, password = f"lager{number}", f"lager{number}@acme.dk", f"kodeord-{number}"
     ids = stack.webshipper.seed_account(

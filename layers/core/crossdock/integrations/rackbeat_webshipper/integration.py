@@ -6,6 +6,7 @@ from __future__ import annotations
 from crossdock.integration import Integration
 from crossdock.integrations.rackbeat_webshipper import (
     activation,
+    lifecycle,
     manual_sync,
     rackbeat_webhooks,
     tracking,
@@ -22,4 +23,5 @@ INTEGRATION = Integration(
     commands=tracking.COMMANDS,
     manual_sync=manual_sync.SYNC,
     webhooks=activation.UPKEEP,
+    lifecycle=lifecycle.LIFECYCLE,
 )

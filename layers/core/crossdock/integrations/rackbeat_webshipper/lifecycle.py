@@ -1,0 +1,78 @@
+"""How an operator pauses, resumes and uninstalls a `rackbeat_webshipper` connection (`integration.Lifecycle`, run
+by `operations.lifecycle`).
+
+- **pause**: nothing is removed. The webhooks in both systems stay registered; their deliveries end `skipped`
+  (dispatch handles events of active connections only). The kind has no poll, so what Webshipper and Rackbeat sent
+  during the pause is not replayed by resuming: the operator sends those orders with `crossdock orders sync`
+  (docs/known-limits.md), and resume says so.
+- **resume**: the webhooks in both systems are repaired first (one listing each; missing or switched-off ones
+  registered again with the connection's secret), then the state becomes active.
+- **uninstall**: the connection's webhooks are removed in Webshipper (those to its address) and in Rackbeat (those to
+  its address: another connection on the account keeps its own), then the state becomes `uninstalled` and every
+  stored secret is deleted (the Webshipper password, API token or grant token, the webhook secret, the Rackbeat
+  key). Its history — events, order mappings, settings versions — stays.
+"""
+
+from __future__ import annotations
+
+from crossdock.connections.model import Connection, ConnectionState
+from crossdock.connectors.rackbeat import own_webhooks
+from crossdock.connectors.webshipper import webhooks
+from crossdock.errors import CrossdockError
+from crossdock.integration import LifecycleDeps, WebhooksRemoved
+from crossdock.integrations.rackbeat_webshipper import activation
+from crossdock.integrations.rackbeat_webshipper.connection import RackbeatWebshipperConnection
+from crossdock.store import connections, events
+from crossdock.store.outcome import Outcome
+
+MISSED_DURING_PAUSE = (
+    "orders and shipments Webshipper or Rackbeat sent during the pause were skipped: send each with "
+    "`crossdock orders sync <connection> <Webshipper order id | rackbeat:<number>>`"
+)
+
+
+class WebshipperLifecycle:
+    def account_name(self, connection: Connection) -> str:
+        return f"Webshipper account {RackbeatWebshipperConnection.of(connection).accounts.webshipper.account}"
+
+    def paused(self, connection: Connection, deps: LifecycleDeps) -> list[str]:
+        return ["webhooks in Webshipper and Rackbeat stay registered; their deliveries are skipped while paused"]
+
+    def resuming(self, connection: Connection, deps: LifecycleDeps) -> list[str]:
+        own = RackbeatWebshipperConnection.of(connection)
+        try:
+            applied = activation.register_webhooks(own, deps.clients, deps.secrets, deps.webhook_base_url)
+            repaired = [f"webshipper:{topic}" for topic in applied.webshipper_topics] + [
+                f"rackbeat:{event}" for event in applied.rackbeat_events
+            ]
+            lines = [f"webhooks re-registered: {', '.join(repaired)}" if repaired else "webhooks all there"]
+        except CrossdockError as failed:
+            lines = [f"webhooks not checked ({failed.reason}); the hourly self-check repairs them"]
+        return [*lines, MISSED_DURING_PAUSE]
+
+    def remove_webhooks(self, connection: Connection, deps: LifecycleDeps) -> WebhooksRemoved:
+        own = RackbeatWebshipperConnection.of(connection)
+        webshipper = deps.clients.webshipper(own)
+        url = activation.webhook_url(deps.webhook_base_url, own.id)
+        removed = sorted(
+            hook.topic or hook.id
+            for hook in webhooks.list_webhooks(webshipper)
+            if hook.url == url and webhooks.delete_webhook(webshipper, hook.id)
+        )
+        rackbeat = own_webhooks.remove(
+            deps.clients.rackbeat(own, paced=False), own_webhooks.connection_webhook_url(deps.webhook_base_url, own.id)
+        )
+        return WebhooksRemoved({"webshipper": removed, "rackbeat": rackbeat})
+
+    def uninstall(self, connection: Connection, deps: LifecycleDeps, event_sk: str) -> Outcome:
+        own = RackbeatWebshipperConnection.of(connection)
+        previous = connections.set_state(deps.table, own.id, ConnectionState.UNINSTALLED, events.received_stamp())
+        if previous is None:
+            return Outcome.skipped(f"connection {own.id} no longer exists")
+        names = connections.stored_secret_names(deps.table, own.id)
+        for name in names:
+            deps.secrets.delete(own.id, name)
+        return Outcome.done(f"{self.account_name(own)} uninstalled: {len(names)} secrets deleted, history kept")
+
+
+LIFECYCLE = WebshipperLifecycle()
