@@ -1,0 +1,16 @@
+"""`peakwms_shopify`: a Shopify shop's products and orders into PeakWMS, PeakWMS's messages back to the shop
+(SPEC §4). What the rest of Crossdock knows of this kind; each part adds its routes here as it lands (the Shopify
+product and order webhooks, the PeakWMS webhooks)."""
+
+from __future__ import annotations
+
+from crossdock.integration import Integration
+from crossdock.integrations.peakwms_shopify.connection import KIND, PeakwmsShopifyConnection
+from crossdock.integrations.peakwms_shopify.settings import PeakwmsShopifySettings
+
+INTEGRATION = Integration(
+    kind=KIND,
+    connection_model=PeakwmsShopifyConnection,
+    settings_model=PeakwmsShopifySettings,
+    routes=(),
+)
