@@ -178,9 +178,9 @@ def test_a_country_that_is_not_an_iso_code_needs_attention(rackbeat: RackbeatCli
         plan_export(order, settings(), no_default_location)
 
 
-def test_a_delivery_term_without_a_rate_needs_attention_naming_the_term(rackbeat: RackbeatClient) -> None:
-    """GIVEN an order whose delivery term `delivery_term_rates` does not map, or with no delivery term, THEN it
-    needs attention (unmapped) naming the term."""
+def test_a_delivery_term_without_a_rate_needs_attention_naming_the_keys_to_set(rackbeat: RackbeatClient) -> None:
+    """GIVEN no default_shipping_rate and an order whose delivery term `delivery_term_rates` does not map, or with no
+    delivery term, THEN it needs attention (unmapped) naming the term and both keys a merchant can set."""
     unmapped = booked_order(rackbeat, delivery_terms=UNMAPPED_TERM)
     without = booked_order(rackbeat, delivery_terms=None)
 
@@ -190,8 +190,10 @@ def test_a_delivery_term_without_a_rate_needs_attention_naming_the_term(rackbeat
         plan_export(without, settings(), no_default_location)
 
     assert refused.value.failure_class is FailureClass.UNMAPPED
-    assert f"delivery term {UNMAPPED_TERM} has no Webshipper shipping rate" in refused.value.reason
+    assert f"has delivery term {UNMAPPED_TERM}, which delivery_term_rates does not map" in refused.value.reason
     assert "has no delivery term" in missing.value.reason
+    for reason in (refused.value.reason, missing.value.reason):
+        assert "set one in delivery_term_rates or default_shipping_rate" in reason
 
 
 def test_line_location_filter_keeps_the_lines_of_that_location(rackbeat: RackbeatClient) -> None:

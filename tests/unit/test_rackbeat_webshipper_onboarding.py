@@ -14,7 +14,12 @@ from crossdock.connections.model import ConnectionState
 from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.connectors.rackbeat.secret_names import RACKBEAT_API_KEY, RACKBEAT_WEBHOOK_TOKENS
 from crossdock.connectors.webshipper import secret_names
-from crossdock.integrations.rackbeat_webshipper.install import ConnectorSignIn, WebshipperCredentials
+from crossdock.integrations.rackbeat_webshipper.install import (
+    Choice,
+    ConnectorSignIn,
+    WebshipperCredentials,
+    channel_choices,
+)
 from crossdock.integrations.rackbeat_webshipper.onboarding import (
     ConnectionRefused,
     NewWebshipperConnection,
@@ -174,3 +179,26 @@ def test_credentials_given_wrong_are_refused_before_webshipper_is_asked(
         )
     assert {problem.field for problem in refused.value.problems} == {"webshipper_account", "webshipper_password"}
     assert sum(webshipper.sim.calls_by_route.values()) == before
+
+
+def test_the_choices_offer_every_rate_a_channel_may_use_and_mark_the_drop_point_ones() -> None:
+    """GIVEN our channel and another, a home rate of ours, a drop-point rate of ours, a rate of any channel and one
+    of the other channel WHEN the choices are listed (`settings choices`) THEN our channel offers its own rates and
+    the unbound one, the drop-point rate is marked as no default (a Rackbeat order carries no drop point)."""
+    channels = [Choice("101", "Rackbeat"), Choice("102", "Webshop")]
+    rates = [
+        Choice("301", "GLS Privat", "101"),
+        Choice("302", "PostNord Pakkeshop", "101", drop_point=True),
+        Choice("303", "DAO", None),
+        Choice("304", "Bring", "102"),
+    ]
+
+    lines = channel_choices(channels, rates)
+
+    assert lines[:4] == [
+        "order channel 101 Rackbeat",
+        "  shipping rate 301 GLS Privat",
+        "  shipping rate 302 PostNord Pakkeshop (requires a drop point: not for default_shipping_rate)",
+        "  shipping rate 303 DAO",
+    ]
+    assert "  shipping rate 304 Bring" in lines[4:] and "  shipping rate 301 GLS Privat" not in lines[4:]

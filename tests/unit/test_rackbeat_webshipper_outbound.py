@@ -159,6 +159,9 @@ def world(table: Any) -> Iterator[World]:
         rates=[
             {"name": "GLS Pakkeshop", "carrier": "gls", "channel": "Rackbeat"},
             {"name": "Privat", "carrier": "postnord", "channel": "Rackbeat"},
+            # For test_rackbeat_webshipper_shipping_rate: a rate that requires a drop point, one for a default.
+            {"name": "PostNord Pakkeshop", "carrier": "postnord", "channel": "Rackbeat", "require_drop_point": True},
+            {"name": "GLS Standard", "carrier": "gls", "channel": "Rackbeat"},
         ],
     )
     secrets = FakeSecrets()
@@ -239,7 +242,8 @@ def test_a_delivery_term_without_a_rate_needs_attention_and_sends_nothing(world:
     outcome = world.deliver(connection, ORDER_BOOKED, number)
 
     assert outcome.status is EventStatus.NEEDS_ATTENTION
-    assert f"delivery term {PICKUP_TERM} has no Webshipper shipping rate" in outcome.reason
+    assert f"has delivery term {PICKUP_TERM}, which delivery_term_rates does not map" in outcome.reason
+    assert "default_shipping_rate is not set" in outcome.reason
     assert world.webshipper_orders(f"rackbeat-{number}") == []
 
 

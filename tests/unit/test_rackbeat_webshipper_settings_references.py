@@ -41,6 +41,7 @@ class Rate:
     id: str
     name: str
     channel_id: str | None
+    require_drop_point: bool = False
 
 
 @dataclass
@@ -49,7 +50,12 @@ class WebshipperCatalog:
 
     channels: list[Channel] = field(default_factory=lambda: [Channel("3", "Rackbeat"), Channel("4", "Webshop")])
     rates: list[Rate] = field(
-        default_factory=lambda: [Rate("12", "GLS Pakkeshop", "3"), Rate("13", "PostNord", None), Rate("20", "DAO", "4")]
+        default_factory=lambda: [
+            Rate("12", "GLS Pakkeshop", "3", require_drop_point=True),
+            Rate("13", "PostNord", None),
+            Rate("20", "DAO", "4"),
+            Rate("21", "GLS Privat", "3"),
+        ]
     )
     calls: list[str] = field(default_factory=list)
 
@@ -150,6 +156,72 @@ def test_a_rate_of_another_channel_is_refused(rackbeat: RackbeatClient) -> None:
     assert [str(problem) for problem in problems] == [
         "delivery_term_rates.1: shipping rate 20 (DAO) belongs to order channel 4, not to order_channel 3"
     ]
+
+
+def test_the_shipping_method_and_default_rates_are_checked_as_the_delivery_term_rates_are(
+    rackbeat: RackbeatClient,
+) -> None:
+    """GIVEN a shipping method mapped to a rate Webshipper lacks, another to a rate of another channel, one to a
+    drop-point rate, and a default rate of another channel WHEN checked THEN each rate of the wrong kind is named
+    under its dotted key (the drop-point rate of a shipping line is the customer's own choice, so it passes), and
+    the rates are read once."""
+    catalog = WebshipperCatalog()
+    settings = RackbeatWebshipperSettings.model_validate(
+        {
+            "order_channel": "3",
+            "shipping_method_rates": {"Hurtig levering": "77", "DAO Pakkeshop": "20", "GLS Pakkeshop": "12"},
+            "default_shipping_rate": "20",
+        }
+    )
+
+    problems = [str(problem) for problem in settings_save.check_references(settings, rackbeat, catalog)]
+
+    assert problems == [
+        "shipping_method_rates.Hurtig levering: shipping rate 77 does not exist in Webshipper",
+        "shipping_method_rates.DAO Pakkeshop: shipping rate 20 (DAO) belongs to order channel 4, not to "
+        "order_channel 3",
+        "default_shipping_rate: shipping rate 20 (DAO) belongs to order channel 4, not to order_channel 3",
+    ]
+    assert catalog.calls == ["order_channels", "shipping_rates"]
+
+
+def test_a_default_rate_that_requires_a_drop_point_is_refused(rackbeat: RackbeatClient) -> None:
+    """GIVEN a default rate that requires a drop point WHEN checked THEN it is refused: a Rackbeat order carries no
+    drop point, so every order left to the default would need attention. A rate of no channel, or of ours, passes."""
+    pickup = RackbeatWebshipperSettings.model_validate({"order_channel": "3", "default_shipping_rate": "12"})
+    unbound = RackbeatWebshipperSettings.model_validate({"order_channel": "3", "default_shipping_rate": "13"})
+    ours = RackbeatWebshipperSettings.model_validate({"order_channel": "3", "default_shipping_rate": "21"})
+
+    refused = settings_save.check_references(pickup, rackbeat, WebshipperCatalog())
+
+    assert [problem.field for problem in refused] == ["default_shipping_rate"]
+    assert "shipping rate 12 (GLS Pakkeshop) requires a drop point" in refused[0].message
+    assert settings_save.check_references(unbound, rackbeat, WebshipperCatalog()) == []
+    assert settings_save.check_references(ours, rackbeat, WebshipperCatalog()) == []
+
+
+def test_every_rate_problem_of_a_document_is_listed_at_once(rackbeat: RackbeatClient) -> None:
+    """GIVEN a document with a blank shipping method, two titles naming one shipping line, a default rate that is
+    not an id, a delivery term rate Webshipper lacks and a shipping method rate of another channel WHEN validated
+    (`settings validate`) THEN nothing is valid and every problem is named at once, each under its key."""
+    document = {
+        "order_channel": "3",
+        "delivery_term_rates": {"1": "77"},
+        "shipping_method_rates": {" ": "21", "GLS Privat": "21", "gls  privat": "13", "DAO": "20"},
+        "default_shipping_rate": "GLS",
+    }
+
+    settings, problems = settings_problems_of(document, rackbeat, WebshipperCatalog())
+
+    assert settings is None
+    assert {str(problem) for problem in problems} >= {
+        "delivery_term_rates.1: shipping rate 77 does not exist in Webshipper",
+        "default_shipping_rate: must be an id (a positive number), not 'GLS'",
+        "shipping_method_rates.DAO: shipping rate 20 (DAO) belongs to order channel 4, not to order_channel 3",
+        "shipping_method_rates.gls  privat: names the same shipping line as 'GLS Privat' (titles are compared "
+        "without regard to case)",
+    }
+    assert any(problem.field.startswith("shipping_method_rates") and "blank" in problem.message for problem in problems)
 
 
 def test_no_client_leaves_that_account_unasked(rackbeat: RackbeatClient) -> None:

@@ -17,6 +17,15 @@ def shipping_rates(client: WebshipperClient) -> list[ShippingRate]:
     return [ShippingRate.parse(resource) for resource in client.pages("shipping_rates")]
 
 
+def shipping_rate(client: WebshipperClient, rate_id: str) -> ShippingRate | None:
+    """`GET /shipping_rates/{id}` [doc W1]; None when the account has no such rate."""
+    try:
+        answer = client.get(f"shipping_rates/{rate_id}")
+    except WebshipperNotFound:
+        return None
+    return ShippingRate.parse(answer.get("data") or {})
+
+
 def carrier_name(client: WebshipperClient, carrier_id: str) -> str | None:
     """[guess] `GET /carriers/{id}` with `name` (the spec names `carrier_id` and `include=carrier` [seen W7], not the
     route); None when the account does not answer it."""

@@ -23,7 +23,7 @@ from typing import Any
 
 from crossdock.connectors.webshipper.shapes import Address, OrderDraft, OrderLineDraft
 from crossdock.errors import FailureClass, PermanentError, Skip
-from crossdock.integrations.rackbeat_webshipper.settings import RackbeatWebshipperSettings
+from crossdock.integrations.rackbeat_webshipper.settings import RackbeatWebshipperSettings, shipping_method_key
 
 # Loop prevention (docs/webshipper.md): what we create in Webshipper carries `rackbeat-…` as its `ext_ref`; a
 # Rackbeat order INBOUND made from Webshipper carries `webshipper-<id>` as its `other_reference`, and a Rackbeat
@@ -33,6 +33,18 @@ FROM_WEBSHIPPER_PREFIX = "webshipper-"
 SHIPPED_FROM_WEBSHIPPER_PREFIX = "webshipper-shipment-"
 ALL_LOCATIONS = "all"
 CENT = Decimal("0.01")
+
+# The title of the Shopify shipping line a Rackbeat order made from a Shopify order carries (`shopify_origin`),
+# None for any other order; asked only when the order's delivery term names no rate.
+ShippingMethod = Callable[[], "str | None"]
+# A Webshipper rate id → whether the rate requires a drop point (asked only of the default rate).
+DropPointRule = Callable[[str], bool]
+
+
+def no_shipping_method() -> str | None:
+    """An order whose shipping line nobody looks for (not made from a Shopify order, or no shop to ask)."""
+    return None
+
 
 # An item number → its default location number in Rackbeat (None when it has none): read only for lines that
 # name no location of their own, and only when `line_location_filter` is not `all`.
@@ -78,9 +90,12 @@ def plan_export(
     *,
     shipment: dict[str, Any] | None = None,
     customer: dict[str, Any] | None = None,
+    shipping_method: ShippingMethod = no_shipping_method,
+    needs_drop_point: DropPointRule | None = None,
 ) -> OrderDraft:
     """The Webshipper order for `order` (or for `shipment` of it). Raises `Skip` or `PermanentError` (see above);
-    `customer` is the Rackbeat customer when it was read (to see its group)."""
+    `customer` is the Rackbeat customer when it was read (to see its group); `shipping_method` and
+    `needs_drop_point` are `shipping_rate`'s (None: the default rate's drop point is not asked)."""
     number = order.get("number")
     refusal = transfer_refusal(settings)
     if refusal:
@@ -104,7 +119,7 @@ def plan_export(
         ext_ref=export_reference(str(number), None if shipment is None else str(shipment.get("id"))),
         visible_ref=str(number),
         channel_id=settings.order_channel,
-        rate_id=shipping_rate(order, settings),
+        rate_id=shipping_rate(order, settings, shipping_method, needs_drop_point),
         currency=str(order.get("currency") or "DKK"),
         delivery_address=delivery,
         billing_address=billing_address(order) if settings.send_addresses else None,
@@ -181,25 +196,62 @@ def _line(order: dict[str, Any], index: int, line: dict[str, Any], location: str
     )
 
 
-def shipping_rate(order: dict[str, Any], settings: RackbeatWebshipperSettings) -> str:
-    """The Webshipper rate `delivery_term_rates` maps the order's delivery term to."""
+def shipping_rate(
+    order: dict[str, Any],
+    settings: RackbeatWebshipperSettings,
+    shipping_method: ShippingMethod = no_shipping_method,
+    needs_drop_point: DropPointRule | None = None,
+) -> str:
+    """The order's Webshipper rate, the first of (docs/webshipper.md "The shipping rate"): `delivery_term_rates`
+    for its delivery term; `shipping_method_rates` for the Shopify shipping line it came with (`shipping_method`,
+    asked only here); `default_shipping_rate`. The default is the rate nobody chose, so one that requires a drop
+    point (`needs_drop_point`, asked only then) is refused: a Rackbeat order carries none. Raises `PermanentError`
+    (class `unmapped`) naming every setting that could have given a rate."""
+    number = order.get("number")
+    term_id = delivery_term(order)
+    if term_id is not None:
+        rate = settings.delivery_term_rates.get(term_id)
+        if rate is not None:
+            return rate
+    unmapped = [
+        "has no delivery term (delivery_term_rates)"
+        if term_id is None
+        else f"has delivery term {term_id}, which delivery_term_rates does not map"
+    ]
+    title = shipping_method() if settings.shipping_method_rates else None
+    if title is not None:
+        wanted = shipping_method_key(title)
+        for method, rate in settings.shipping_method_rates.items():
+            if shipping_method_key(method) == wanted:
+                return rate
+        unmapped.append(f"its Shopify shipping line '{title}' is not in shipping_method_rates")
+    default = settings.default_shipping_rate
+    if default is None:
+        keys = "delivery_term_rates, shipping_method_rates or" if title is not None else "delivery_term_rates or"
+        raise PermanentError(
+            f"Rackbeat order {number} {' and '.join(unmapped)}, and default_shipping_rate is not set: no Webshipper "
+            f"shipping rate for it (set one in {keys} default_shipping_rate)",
+            FailureClass.UNMAPPED,
+        )
+    if needs_drop_point is not None and needs_drop_point(default):
+        raise PermanentError(
+            f"Rackbeat order {number} {' and '.join(unmapped)}; default_shipping_rate {default} requires a drop point "
+            "(drop_point), which a Rackbeat order does not carry: choose a default_shipping_rate without one, or "
+            "map the order's delivery term in delivery_term_rates",
+            FailureClass.UNMAPPED,
+        )
+    return default
+
+
+def delivery_term(order: dict[str, Any]) -> str | None:
+    """The order's delivery term id as `delivery_term_rates` keys it, or None."""
     term = order.get("delivery_terms")
     if isinstance(term, dict):  # tolerated: an expanded reference
         term = term.get("id", term.get("number"))
     term_id = _text(term)
-    number = order.get("number")
     if term_id is None:
-        raise PermanentError(
-            f"Rackbeat order {number} has no delivery term, so delivery_term_rates names no Webshipper shipping rate",
-            FailureClass.UNMAPPED,
-        )
-    rate = settings.delivery_term_rates.get(str(int(term_id)) if term_id.isdigit() else term_id)
-    if rate is None:
-        raise PermanentError(
-            f"Rackbeat order {number}: delivery term {term_id} has no Webshipper shipping rate in delivery_term_rates",
-            FailureClass.UNMAPPED,
-        )
-    return rate
+        return None
+    return str(int(term_id)) if term_id.isdigit() else term_id
 
 
 def delivery_address(order: dict[str, Any]) -> Address:

@@ -29,6 +29,8 @@ from crossdock.integrations.install_credentials import INSTALLING, OnlyHolder, U
 from crossdock.integrations.rackbeat_webshipper.settings_save import WebshipperCatalog
 
 # A Webshipper account name is a DNS label: the subdomain its web UI and API answer at.
+# How `channel_choices` marks a rate that requires a drop point (a Rackbeat order carries none).
+DROP_POINT_MARK = " (requires a drop point: not for default_shipping_rate)"
 _ACCOUNT_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
 
@@ -149,6 +151,7 @@ class Choice:
     id: str
     name: str
     channel_id: str | None = None  # a rate's channel (None: any channel)
+    drop_point: bool = False  # a rate that requires a drop point: not for `default_shipping_rate`
 
     def __str__(self) -> str:
         return f"{self.id} {self.name}" + (f" (channel {self.channel_id})" if self.channel_id else "")
@@ -200,7 +203,12 @@ def channels_of(catalog: WebshipperCatalog) -> list[Choice]:
 
 def rates_of(catalog: WebshipperCatalog) -> list[Choice]:
     return [
-        Choice(str(rate.id), rate.name or "", None if rate.channel_id is None else str(rate.channel_id))
+        Choice(
+            str(rate.id),
+            rate.name or "",
+            None if rate.channel_id is None else str(rate.channel_id),
+            rate.require_drop_point,
+        )
         for rate in catalog.shipping_rates()
     ]
 
@@ -222,11 +230,17 @@ def _refusal(credentials: WebshipperCredentials, refused: PermanentError) -> Set
 
 
 def channel_choices(channels: Sequence[Choice], rates: Sequence[Choice]) -> list[str]:
-    """What the operator chooses from, as lines: each channel, and the rates (of that channel or of any)."""
+    """What the operator chooses from, as lines: each channel (`order_channel`), and the rates of that channel or of
+    any — what `delivery_term_rates`, `shipping_method_rates` and `default_shipping_rate` name; a rate that requires
+    a drop point is marked, as the default may not be one."""
     lines = []
     for channel in channels:
         lines.append(f"order channel {channel}")
-        lines += [f"  shipping rate {rate.id} {rate.name}" for rate in rates if rate.channel_id in (None, channel.id)]
+        lines += [
+            f"  shipping rate {rate.id} {rate.name}" + (DROP_POINT_MARK if rate.drop_point else "")
+            for rate in rates
+            if rate.channel_id in (None, channel.id)
+        ]
     unbound = [
         rate for rate in rates if rate.channel_id is not None and rate.channel_id not in {c.id for c in channels}
     ]

@@ -10,11 +10,15 @@ ends `skipped` without a call to either system. An operator's retry (a redrive) 
 Calls per order (measured in tests/e2e/test_webshipper_outbound.py, docs/webshipper.md): Rackbeat 1 read of the
 order (+1 shipment read for `shipment_shipped`, +1 customer read when `excluded_customer_groups` is set, +1 item
 read per line without a location when `line_location_filter` is not `all`); Webshipper 1 look-up + 1 create (+1
-read after a 422).
+read after a 422). The shipping rate: for an order made from a Shopify order whose delivery term names no rate, the
+shop is found in the table (`shopify_origin`: one Query and two reads, no external call); an order left to
+`default_shipping_rate` reads that rate once per container and 10 minutes (+1 Webshipper call: its drop point).
 """
 
 from __future__ import annotations
 
+import time
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,10 +26,12 @@ from crossdock.connectors.rackbeat import customers as rackbeat_customers
 from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.connectors.rackbeat.order_events import read_order, read_shipment
 from crossdock.connectors.rackbeat.products import read_item
+from crossdock.connectors.webshipper import catalogue
 from crossdock.connectors.webshipper import orders as webshipper_orders
 from crossdock.connectors.webshipper.client import WebshipperClient
 from crossdock.connectors.webshipper.shapes import OrderDraft
-from crossdock.errors import Skip
+from crossdock.errors import FailureClass, PermanentError, Skip
+from crossdock.integrations.rackbeat_webshipper import shopify_origin
 from crossdock.integrations.rackbeat_webshipper.connection import RackbeatWebshipperConnection
 from crossdock.integrations.rackbeat_webshipper.export_mapping import (
     EXT_REF_PREFIX,
@@ -126,7 +132,39 @@ def _plan(
             locations[item] = None if place in (None, "") else str(place)
         return locations[item]
 
-    return plan_export(order, settings, default_location, shipment=shipment, customer=customer)
+    return plan_export(
+        order,
+        settings,
+        default_location,
+        shipment=shipment,
+        customer=customer,
+        shipping_method=lambda: shopify_origin.shipping_method(systems.table, connection, order),
+        needs_drop_point=lambda rate: _needs_drop_point(systems.webshipper, rate),
+    )
+
+
+# What Webshipper said of a rate's drop point, per client (one per connection and container), for `RATE_FACTS_TTL`
+# seconds: the default rate's fact is asked once per container instead of once per order. A rate changed in
+# Webshipper meanwhile is seen within that time; the settings' save checks it too.
+RATE_FACTS_TTL = 600.0
+_rate_facts: weakref.WeakKeyDictionary[WebshipperClient, dict[str, tuple[bool, float]]] = weakref.WeakKeyDictionary()
+
+
+def _needs_drop_point(client: WebshipperClient, rate_id: str) -> bool:
+    """Whether Webshipper's rate requires a drop point (`GET /shipping_rates/{id}`, remembered for a while). A rate
+    gone from Webshipper is a setting to fix, said so."""
+    facts = _rate_facts.setdefault(client, {})
+    known = facts.get(rate_id)
+    if known is not None and time.monotonic() - known[1] < RATE_FACTS_TTL:
+        return known[0]
+    rate = catalogue.shipping_rate(client, rate_id)
+    if rate is None:
+        raise PermanentError(
+            f"default_shipping_rate {rate_id} does not exist in Webshipper any more: choose another one",
+            FailureClass.UNMAPPED,
+        )
+    facts[rate_id] = (rate.require_drop_point, time.monotonic())
+    return rate.require_drop_point
 
 
 def _send(connection: RackbeatWebshipperConnection, planned: OrderDraft, systems: Systems) -> str:

@@ -54,8 +54,12 @@ class RackbeatWebshipperSettings(Settings):
 
     # The Webshipper channel orders from Rackbeat are created in; orders coming back are read from every channel.
     order_channel: Id | None = None
-    # Rackbeat delivery term id → Webshipper shipping rate id.
+    # The rate of an order, first found wins (docs/webshipper.md "The shipping rate"): its Rackbeat delivery term's
+    # (delivery term id → Webshipper shipping rate id); for an order made from a Shopify order, its Shopify shipping
+    # line's title (→ rate id, compared without regard to case); else the default rate.
     delivery_term_rates: dict[Id, Id] = Field(default_factory=dict)
+    shipping_method_rates: dict[Text, Id] = Field(default_factory=dict)
+    default_shipping_rate: Id | None = None
     send_addresses: bool = True
     default_payment_terms: RackbeatNumber | None = None
     default_customer_group: RackbeatNumber | None = None
@@ -88,6 +92,7 @@ class RackbeatWebshipperSettings(Settings):
             broken.append(SettingProblem("order_channel", f"required when order_transfer is '{self.order_transfer}'"))
         if not self.use_product_default_location and self.default_location is None:
             broken.append(SettingProblem("default_location", "required when use_product_default_location is false"))
+        broken += _same_shipping_methods(self.shipping_method_rates)
         if self.default_customer_group is not None and self.default_customer_group in self.excluded_customer_groups:
             broken.append(
                 SettingProblem(
@@ -97,6 +102,29 @@ class RackbeatWebshipperSettings(Settings):
                 )
             )
         return broken
+
+
+def shipping_method_key(title: str) -> str:
+    """How a Shopify shipping line's title is compared with the keys of `shipping_method_rates`: a merchant types
+    "gls pakkeshop" for the shop's "GLS Pakkeshop"."""
+    return " ".join(title.split()).casefold()
+
+
+def _same_shipping_methods(rates: dict[str, str]) -> list[SettingProblem]:
+    """Two keys that differ only in case or spacing would name one shipping line with two rates: refused rather
+    than one of them silently winning."""
+    seen: dict[str, str] = {}
+    broken = []
+    for title in rates:
+        first = seen.setdefault(shipping_method_key(title), title)
+        if first != title:
+            broken.append(
+                SettingProblem(
+                    f"shipping_method_rates.{title}",
+                    f"names the same shipping line as '{first}' (titles are compared without regard to case)",
+                )
+            )
+    return broken
 
 
 def settings_problems(error: ValidationError) -> list[SettingProblem]:

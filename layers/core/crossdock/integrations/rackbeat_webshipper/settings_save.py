@@ -2,11 +2,13 @@
 
 The versions, their history and the optimistic concurrency are every kind's (`integrations.settings_versions`), and
 so are the refusals (`SettingsRejected` with every problem, `SettingsConflict` when someone saved in between). What
-is this kind's own is the model and its references: in Webshipper the order channel and the shipping rates the
-delivery terms map to (a rate bound to another channel than `order_channel` is refused: Webshipper would leave the
-order `missing_rate`); in Rackbeat the delivery terms, payment terms, customer groups, product group, employee,
-layout and locations (the shared lists, `connectors.rackbeat.reference_lists`, each read once) and the default
-customer (looked up by its number). The VAT zone is one of Rackbeat's three fixed names, checked by the model.
+is this kind's own is the model and its references: in Webshipper the order channel and every shipping rate the
+settings name — `delivery_term_rates`, `shipping_method_rates`, `default_shipping_rate` (a rate bound to another
+channel than `order_channel` is refused: Webshipper would leave the order `missing_rate`; a default rate that
+requires a drop point is refused: a Rackbeat order carries none); in Rackbeat the delivery terms, payment terms,
+customer groups, product group, employee, layout and locations (the shared lists,
+`connectors.rackbeat.reference_lists`, each read once) and the default customer (looked up by its number). The VAT
+zone is one of Rackbeat's three fixed names, checked by the model.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ __all__ = [
 ]
 
 ALL_LOCATIONS = "all"
+DEFAULT_RATE = "default_shipping_rate"
 
 
 class _Channel(Protocol):
@@ -69,6 +72,9 @@ class _Rate(Protocol):
 
     @property
     def channel_id(self) -> str | None: ...
+
+    @property
+    def require_drop_point(self) -> bool: ...
 
 
 class WebshipperCatalog(Protocol):
@@ -136,11 +142,11 @@ def _webshipper_problems(settings: RackbeatWebshipperSettings, catalog: Webshipp
     if channel is not None and channel not in {str(found.id) for found in catalog.order_channels()}:
         problems.append(SettingProblem("order_channel", f"order channel {channel} does not exist in Webshipper"))
         channel = None  # the rates are not held against a channel that is not there: one problem says it
-    if not settings.delivery_term_rates:
+    named = _named_rates(settings)
+    if not named:
         return problems
     rates = {str(rate.id): rate for rate in catalog.shipping_rates()}
-    for term, rate_id in settings.delivery_term_rates.items():
-        key = f"delivery_term_rates.{term}"
+    for key, rate_id in named:
         rate = rates.get(rate_id)
         if rate is None:
             problems.append(SettingProblem(key, f"shipping rate {rate_id} does not exist in Webshipper"))
@@ -152,7 +158,27 @@ def _webshipper_problems(settings: RackbeatWebshipperSettings, catalog: Webshipp
                     f" not to order_channel {channel}",
                 )
             )
+        elif key == DEFAULT_RATE and rate.require_drop_point:
+            # The default is the rate of orders nobody chose a delivery for, and a Rackbeat order carries no drop
+            # point: every one of them would stop at needs_attention (a term's or a shipping line's drop-point rate
+            # is an explicit choice, and the merchant picks the point in Webshipper).
+            problems.append(
+                SettingProblem(
+                    key,
+                    f"shipping rate {rate_id} ({rate.name or 'no name'}) requires a drop point, which a Rackbeat "
+                    "order does not carry: every order left to the default would need attention",
+                )
+            )
     return problems
+
+
+def _named_rates(settings: RackbeatWebshipperSettings) -> list[tuple[str, str]]:
+    """(dotted key, Webshipper rate id) of every setting that names a shipping rate."""
+    return [
+        *((f"delivery_term_rates.{term}", rate) for term, rate in settings.delivery_term_rates.items()),
+        *((f"shipping_method_rates.{title}", rate) for title, rate in settings.shipping_method_rates.items()),
+        *([(DEFAULT_RATE, settings.default_shipping_rate)] if settings.default_shipping_rate is not None else []),
+    ]
 
 
 def _rackbeat_problems(settings: RackbeatWebshipperSettings, client: RackbeatClient) -> list[SettingProblem]:

@@ -24,8 +24,7 @@ from crossdock.connectors.shopify import fulfillments
 from crossdock.integrations.rackbeat_shopify.connection import KIND as SHOPIFY_KIND
 from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
 from crossdock.integrations.rackbeat_webshipper.connection import RackbeatWebshipperConnection
-from crossdock.store import connection_lookup, mappings
-from crossdock.store.connections import load_connection
+from crossdock.integrations.rackbeat_webshipper.shopify_origin import shop_that_made
 from crossdock.store.outcome import Outcome
 
 
@@ -99,15 +98,10 @@ def find_shop_order(
     account = connection.accounts.rackbeat.identity
     if account is None:
         return Outcome.skipped(f"connection {connection.id}'s Rackbeat account is not known yet")
-    for shop_id in connection_lookup.connections_on_account(table, SHOPIFY_KIND, "rackbeat", account):
-        mapped = mappings.get_mapping(table, shop_id, "order", "shopify", order_id) or {}
-        if mapped.get("target_id") != str(shipped.rackbeat_order):
-            continue
-        shop = load_connection(table, shop_id)
-        if shop is None:
-            continue
+    shop = shop_that_made(table, account, order_id, shipped.rackbeat_order)
+    if shop is not None:
         if shop.state is not ConnectionState.ACTIVE:
-            return Outcome.skipped(f"Shopify order {order_id}'s shop connection {shop_id} is {shop.state.value}")
+            return Outcome.skipped(f"Shopify order {order_id}'s shop connection {shop.id} is {shop.state.value}")
         return ShopOrder(RackbeatShopifyConnection.of(shop), order_id)
     return Outcome.skipped(
         f"Rackbeat order {shipped.rackbeat_order} names Shopify order {order_id}, but no {SHOPIFY_KIND} connection "
