@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -280,6 +280,18 @@ class LocalStack:
         # The merchant's own admin token: the shop exists, but nothing Crossdock holds opens it before the install.
         self.shopify.add_shop(shop_domain, client_secret, "shpat_merchant_" + secrets.token_hex(16))
         return client_id, client_secret
+
+    def new_custom_app(
+        self, shop_domain: str, scopes: Iterable[str] = (), *, currency: str = "DKK", name: str = ""
+    ) -> tuple[str, str]:
+        """A custom app the merchant made in the shop's admin (the shop is made first if the simulator does not
+        have it): its Admin API token has exactly `scopes`, and the webhooks it registers are signed with its API
+        secret. Returns (access token, API secret) — what the merchant copies into the connection."""
+        if shop_domain not in self.shopify.shops:
+            shop = self.shopify.add_shop(shop_domain, secrets.token_hex(16), "shpat_merchant_" + secrets.token_hex(16))
+            shop.currency, shop.name = currency, name
+        app = self.shopify.new_custom_app(shop_domain, scopes)
+        return app.access_token, app.api_secret
 
     def _seed_rackbeat(self, account: int) -> None:
         self.rackbeat.seed_location(account, "L1", "Lager København")

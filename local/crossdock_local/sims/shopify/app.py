@@ -296,6 +296,7 @@ class AppInstalls:
         record.used = True
         shop = self.sim.shop(record.domain)
         self._install(shop, app)
+        shop.app_scopes = record.scope  # what currentAppInstallation answers (custom_apps.py)
         return self._issue(shop, app, record.scope, online=record.online)
 
     def _install(self, shop: Shop, app: App) -> None:

@@ -30,6 +30,7 @@ from crossdock_local.sims.shopify.errors import INVALID_TOKEN
 from crossdock_local.sims.shopify.graphql_api import RootResolver
 from crossdock_local.sims.shopify.state import (
     CostBucket,
+    CustomApp,
     DeliveryAttempt,
     PendingDelivery,
     Shop,
@@ -90,6 +91,9 @@ class ShopCore(OutboxSwitches, Simulator):
         # commits the next N token grants and then loses their answers.
         self.token_requests: Counter[str] = Counter()
         self.drop_token_responses = 0
+        # Merchant-made custom apps (custom_apps.py): by API key, and access token → API key.
+        self.custom_apps: dict[str, CustomApp] = {}
+        self.custom_app_tokens: dict[str, str] = {}
 
     # ---- the outbox's parts under the names they had before the outbox was the base's ------------------------------
 
@@ -175,6 +179,11 @@ class ShopCore(OutboxSwitches, Simulator):
         if shop.domain != domain:
             return None, json_response(403, {"errors": "access token does not belong to this shop"})
         return shop, None
+
+    def custom_app_of(self, request: SimRequest) -> CustomApp | None:
+        """The custom app whose token made `request` (None: another kind of token)."""
+        app_id = self.custom_app_tokens.get(request.headers.get("x-shopify-access-token", ""))
+        return self.custom_apps.get(app_id) if app_id is not None else None
 
     @property
     def lock(self) -> threading.RLock:

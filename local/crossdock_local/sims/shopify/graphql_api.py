@@ -60,6 +60,7 @@ from graphql.utilities import coerce_input_literal, coerce_input_value
 from graphql.utilities.validate_input_value import validate_input_value
 
 from crossdock_local.sims.shopify.errors import ApiError
+from crossdock_local.sims.shopify.scopes import check as check_scope
 from crossdock_local.sims.shopify.validation import VALIDATION_RULES, syntax_error, validation_errors
 
 SCHEMA_FILE = Path(__file__).with_name("schema.graphql")
@@ -77,6 +78,7 @@ class GqlField:
     args: dict[str, Any] = field(default_factory=dict)
     selections: list[GqlField] = field(default_factory=list)
     directives: dict[str, dict[str, Any]] = field(default_factory=dict)  # name → arguments, e.g. idempotent → key
+    app: str | None = None  # the custom app whose token asked (custom_apps.py); None: the shop's installed app
 
     @property
     def key(self) -> str:
@@ -104,6 +106,8 @@ class Request:
     resolvers: Mapping[str, RootResolver]
     on_mutation: Callable[[str], None]
     static_selections: bool = False  # the document's selections do not depend on variables (see `Document`)
+    app: str | None = None  # the custom app whose token asked; None: the shop's installed app or its own token
+    scopes: frozenset[str] | None = None  # the token's effective scopes (scopes.py); None: not restricted
 
 
 @dataclass(frozen=True)
@@ -314,11 +318,12 @@ def _resolve_root(_root: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any
         definition = SCHEMA.get_directive(directive.name.value)
         if definition is not None:
             directives[directive.name.value] = get_directive_values(definition, node, info.variable_values) or {}
+    check_scope(info.field_name, request.scopes)  # refused before anything runs or is counted
     if info.parent_type is SCHEMA.mutation_type:
         request.on_mutation(info.field_name)
     alias = node.alias.value if node.alias else None
     return request.resolvers[info.field_name](
-        request.shop, GqlField(info.field_name, alias, args, [], directives), request.version
+        request.shop, GqlField(info.field_name, alias, args, [], directives, request.app), request.version
     )
 
 

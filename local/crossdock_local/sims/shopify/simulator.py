@@ -38,7 +38,7 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, cast
 
@@ -60,6 +60,7 @@ from crossdock_local.sims.shopify.app import AppInstalls
 from crossdock_local.sims.shopify.bulk import Catalog
 from crossdock_local.sims.shopify.control import ControlApi
 from crossdock_local.sims.shopify.cost import MAX_SINGLE_QUERY_COST, actual_cost, requested_cost
+from crossdock_local.sims.shopify.custom_apps import CustomApps
 from crossdock_local.sims.shopify.errors import INVALID_TOKEN, ApiError
 from crossdock_local.sims.shopify.fulfillments import Fulfillments
 from crossdock_local.sims.shopify.graphql_api import Document, Refused, Request, by_args, coerce_variables, prepare, run
@@ -67,7 +68,7 @@ from crossdock_local.sims.shopify.order_search import OrderSearch
 from crossdock_local.sims.shopify.orders import OrderBook
 from crossdock_local.sims.shopify.publications import Publications
 from crossdock_local.sims.shopify.refunds import Refunds
-from crossdock_local.sims.shopify.state import Shop, ShopCatalog
+from crossdock_local.sims.shopify.state import CustomApp, Shop, ShopCatalog
 from crossdock_local.sims.shopify.subscriptions import WebhookSubscriptions
 
 
@@ -89,6 +90,7 @@ class ShopifySimulator(OrderBook):
         self.subscriptions = WebhookSubscriptions(self)
         self.catalog = Catalog(self)
         self.apps = AppInstalls(self, seed)
+        self.custom_app_installs = CustomApps(self)
         self.refunds = Refunds(self)
         self.fulfillments = Fulfillments(self)
         self.order_search = OrderSearch(self)
@@ -258,6 +260,11 @@ class ShopifySimulator(OrderBook):
             redirect_uris=redirect_uris,
         )
 
+    def new_custom_app(self, domain: str, scopes: Iterable[str]) -> CustomApp:
+        """A custom app the merchant made and installed in `domain`: its token has exactly `scopes`, and the
+        webhooks it registers are signed with its API secret (custom_apps.py)."""
+        return self.custom_app_installs.new_custom_app(domain, scopes)
+
     def install_request(self, domain: str, client_id: str) -> dict[str, str]:
         """The signed query (`hmac`, `host`, `shop`, `timestamp`) Shopify appends when a merchant clicks install."""
         return self.apps.install_request(domain, client_id)
@@ -339,7 +346,9 @@ class ShopifySimulator(OrderBook):
             return json_response(200, {"errors": exc.errors, "extensions": self.cost_amount(shop, 0, 0)}, headers)
         except ApiError as exc:
             return json_response(200, {"errors": [exc.payload()], "extensions": self.cost_amount(shop, 0, 0)}, headers)
-        return self._run(shop, document, operation, (variables, bound, requested), headers, version)
+        app, scopes = self.custom_app_installs.access_of(self.custom_app_of(request))
+        caller = (app, scopes)
+        return self._run(shop, document, operation, (variables, bound, requested), headers, version, caller)
 
     def _run(
         self,
@@ -349,6 +358,7 @@ class ShopifySimulator(OrderBook):
         call: tuple[dict[str, Any], VariableValues, int],
         headers: dict[str, str],
         version: str,
+        caller: tuple[str | None, frozenset[str] | None] = (None, None),
     ) -> SimResponse:
         variables, bound, requested = call
         mutation = operation.operation.value == "mutation"
@@ -368,7 +378,9 @@ class ShopifySimulator(OrderBook):
             payload = {"errors": [throttled], "extensions": self.cost_amount(shop, requested, None)}
             return json_response(200, payload, headers)
         shop.bucket.currently_available -= requested
-        context = Request(shop, version, self.resolvers, self._count_mutation, document.static_selections)
+        context = Request(
+            shop, version, self.resolvers, self._count_mutation, document.static_selections, caller[0], caller[1]
+        )
         payload = run(document, operation, variables, context)
         data = cast(dict[str, Any] | None, payload.get("data"))
         actual = requested if mutation else actual_cost(operation, document.fragments, bound, data)

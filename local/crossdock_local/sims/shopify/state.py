@@ -58,6 +58,9 @@ class Subscription:
     topic: str  # REST form, "orders/create"
     uri: str
     created_at: str
+    # The merchant's custom app that registered it (custom_apps.py), whose API secret signs its deliveries; None:
+    # the shop's installed (OAuth) app, signed with `Shop.app_secret`. Each app sees only its own subscriptions.
+    app: str | None = None
 
     @property
     def gid(self) -> str:
@@ -286,6 +289,8 @@ class Shop:
     # The app installed through OAuth (app.py); kept after uninstall, as shop/redact still goes to that app.
     app_client_id: str | None = None
     uninstalled_at: str | None = None  # shop time of the last uninstall; None while installed
+    app_scopes: str | None = None  # what the merchant granted the installed app (comma-separated); None: not asked
+    name: str = ""  # the shop's name as the merchant set it ("" → derived from the domain: `shop_name`)
     # Locations, products, stock and bulk operations; set by add_shop (the catalog module owns the type).
     catalog: ShopCatalog = field(init=False, repr=False)
 
@@ -338,6 +343,24 @@ class AccessToken:
     expires_at: float | None  # None: a non-expiring offline token
     refresh_token: str | None  # issued together with this one; using this token puts that one in use
     revoked: bool = False
+
+
+@dataclass
+class CustomApp:
+    """An app the merchant made in the shop's admin (Settings → Apps → Develop apps): one Admin API token with exactly
+    the scopes ticked, and an API secret key that signs the webhooks the app registers."""
+
+    id: str  # the app's API key (public)
+    domain: str
+    access_token: str
+    api_secret: str
+    scopes: tuple[str, ...]  # as granted, in the order given
+    revoked: bool = False
+
+
+def shop_name(shop: Shop) -> str:
+    """The shop's name: what was set, else the domain's first label ("acme-dk.myshopify.com" → "acme-dk")."""
+    return shop.name or shop.domain.split(".", 1)[0]
 
 
 # ---- webhook deliveries ---------------------------------------------------------------------------------------------

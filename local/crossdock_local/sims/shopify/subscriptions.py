@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crossdock_local.sims.shopify.graphql_api import by_args
+from crossdock_local.sims.shopify.graphql_api import GqlField
 from crossdock_local.sims.shopify.paging import connection
 from crossdock_local.sims.shopify.state import Shop, Subscription
 from crossdock_local.sims.shopify.values import gql_datetime
@@ -36,31 +36,43 @@ class WebhookSubscriptions:
 
     def __init__(self, sim: WebhookDelivery) -> None:
         self.sim = sim
-        sim.resolvers["webhookSubscriptions"] = by_args(self._resolve_subscriptions)
-        sim.resolvers["webhookSubscriptionCreate"] = by_args(self._resolve_subscription_create)
-        sim.resolvers["webhookSubscriptionDelete"] = by_args(self._resolve_subscription_delete)
+        # Each app sees and changes only the subscriptions it made (`GqlField.app`: the asking custom app or None).
+        sim.resolvers["webhookSubscriptions"] = lambda shop, field, _v: self._resolve_subscriptions(shop, field)
+        sim.resolvers["webhookSubscriptionCreate"] = lambda shop, field, _v: self._resolve_subscription_create(
+            shop, field
+        )
+        sim.resolvers["webhookSubscriptionDelete"] = lambda shop, field, _v: self._resolve_subscription_delete(
+            shop, field
+        )
 
-    def _resolve_subscriptions(self, shop: Shop, args: dict[str, Any]) -> dict[str, Any]:
+    def _resolve_subscriptions(self, shop: Shop, field: GqlField) -> dict[str, Any]:
+        args = field.args
         topics = args.get("topics")
         wanted = {TOPICS.get(str(t), str(t)) for t in topics} if topics else None
-        items = [_gql_subscription(s) for s in shop.subscriptions if wanted is None or s.topic in wanted]
+        items = [
+            _gql_subscription(s)
+            for s in shop.subscriptions
+            if s.app == field.app and (wanted is None or s.topic in wanted)
+        ]
         return connection(items)(args)
 
-    def _resolve_subscription_create(self, shop: Shop, args: dict[str, Any]) -> dict[str, Any]:
+    def _resolve_subscription_create(self, shop: Shop, field: GqlField) -> dict[str, Any]:
+        args = field.args
         topic = str(args.get("topic"))  # a WebhookSubscriptionTopic: the schema refused any other value
         spec = args.get("webhookSubscription") or {}
         uri = spec.get("uri", spec.get("callbackUrl")) if isinstance(spec, dict) else None
         if not isinstance(uri, str) or not valid_callback(uri):
             return _user_error(["webhookSubscription", "callbackUrl"], "Address is invalid")
-        if any(s.topic == TOPICS[topic] and s.uri == uri for s in shop.subscriptions):
+        mine = [s for s in shop.subscriptions if s.app == field.app]
+        if any(s.topic == TOPICS[topic] and s.uri == uri for s in mine):
             return _user_error(["webhookSubscription", "callbackUrl"], "Address for this topic has already been taken")
-        subscription = self.sim.subscribe(shop.domain, topic, uri)
+        subscription = self.sim.subscribe(shop.domain, topic, uri, app=field.app)
         return {"webhookSubscription": _gql_subscription(subscription), "userErrors": []}
 
-    def _resolve_subscription_delete(self, shop: Shop, args: dict[str, Any]) -> dict[str, Any]:
-        gid = str(args.get("id"))
+    def _resolve_subscription_delete(self, shop: Shop, field: GqlField) -> dict[str, Any]:
+        gid = str(field.args.get("id"))
         with self.sim.lock:
-            found = next((s for s in shop.subscriptions if s.gid == gid), None)
+            found = next((s for s in shop.subscriptions if s.gid == gid and s.app == field.app), None)
             if found is not None:
                 shop.subscriptions.remove(found)
         if found is None:

@@ -86,15 +86,16 @@ class WebhookDelivery(ShopCore):
         what its other parts keep about the order (its fulfillment orders)."""
         return gql_order(order)
 
-    def subscribe(self, domain: str, topic: str, uri: str) -> Subscription:
-        """Subscribe `uri` to `topic` ("orders/create" or "ORDERS_CREATE"); an existing identical one is returned."""
+    def subscribe(self, domain: str, topic: str, uri: str, *, app: str | None = None) -> Subscription:
+        """Subscribe `uri` to `topic` ("orders/create" or "ORDERS_CREATE") for `app` (a custom app's API key, None:
+        the installed app); an existing identical one of that app is returned."""
         with self._lock:
             shop = self.shop(domain)
             rest_topic = normalise_topic(topic)
             for existing in shop.subscriptions:
-                if existing.topic == rest_topic and existing.uri == uri:
+                if existing.topic == rest_topic and existing.uri == uri and existing.app == app:
                     return existing
-            subscription = Subscription(self.new_id(), rest_topic, uri, self.shop_time(shop))
+            subscription = Subscription(self.new_id(), rest_topic, uri, self.shop_time(shop), app)
             shop.subscriptions.append(subscription)
             return subscription
 
@@ -115,18 +116,21 @@ class WebhookDelivery(ShopCore):
                     topic=topic,
                     url=subscription.uri,
                     body=body,
-                    facts=dict(facts),
+                    facts={**facts, "app": subscription.app or ""},
                 ),
                 duplicate=duplicate,
                 new_id=lambda: new_uuid(self.webhook_rng),
             )
 
     def webhook_headers(self, delivery: PendingDelivery) -> dict[str, str]:
-        """The headers of the fact sheet; the HMAC uses the shop's current secret (rotation shows up on retries)."""
+        """The headers of the fact sheet; the HMAC uses the subscribing app's current secret (a custom app's API
+        secret, else the shop's installed app's: rotation shows up on retries)."""
+        custom = self.custom_apps.get(delivery.facts.get("app") or "")
+        secret = custom.api_secret if custom is not None else self.shop(delivery.domain).app_secret
         return {
             "Content-Type": "application/json",
             "X-Shopify-Topic": delivery.topic,
-            "X-Shopify-Hmac-Sha256": sign(self.shop(delivery.domain).app_secret, delivery.body),
+            "X-Shopify-Hmac-Sha256": sign(secret, delivery.body),
             "X-Shopify-Shop-Domain": delivery.domain,
             "X-Shopify-API-Version": delivery.api_version,
             "X-Shopify-Webhook-Id": delivery.webhook_id,

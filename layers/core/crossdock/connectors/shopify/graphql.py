@@ -193,5 +193,8 @@ def _data(body: dict[str, Any]) -> Any:
         first = errors[0] if isinstance(errors, list) and errors else errors
         message = first.get("message") if isinstance(first, dict) else str(first)
         code = ((first.get("extensions") or {}).get("code")) if isinstance(first, dict) else None
+        if code == "ACCESS_DENIED":
+            # The token lacks a scope (a custom app the merchant made without ticking it): theirs to fix, not ours.
+            raise PermanentError(f"Shopify refused the request: {message} ({code})", FailureClass.AUTH)
         raise PermanentError(f"Shopify refused the request: {message} ({code})", FailureClass.BUG)
     return body.get("data")
