@@ -70,7 +70,10 @@ def create(
         f"shipping rates  {'; '.join(created.shipping_rates) or '-'}",
     ]
     if created.state == "active":
-        lines += applied_lines(Applied(created.webshipper_webhooks, created.rackbeat_webhooks, activated=True))
+        made = Applied(
+            created.webshipper_webhooks, created.rackbeat_webhooks, activated=True, schedules=created.schedules
+        )
+        lines += applied_lines(made)
     lines += [f"missing: {missing}" for missing in created.missing_references]
     if created.missing_references:
         lines.append("Add what is missing (or change the settings) and run `settings set`: that activates it.")
@@ -103,6 +106,11 @@ def applied_lines(applied: Applied) -> list[str]:
         *(["connection activated"] if applied.activated else []),
         f"webshipper webhooks registered  {', '.join(applied.webshipper_topics) or 'none (all there)'}",
         f"rackbeat webhooks registered    {', '.join(applied.rackbeat_events) or 'none (all there)'}",
+        *(
+            [f"poll schedules                 {', '.join(f'{s} {what}' for s, what in applied.schedules.items())}"]
+            if applied.schedules
+            else []
+        ),
     ]
 
 

@@ -6,7 +6,6 @@ the table in moto. What an import costs in calls to either system is counted her
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -161,7 +160,13 @@ class World:
 
 
 @pytest.fixture
-def world(table: Any) -> Iterator[World]:
+def world(table: Any) -> World:
+    return new_world(table)
+
+
+def new_world(table: Any) -> World:
+    """Both simulators seeded, the clients behind them, Webshipper's three topics registered (the poll's tests
+    start from here too)."""
     rackbeat_sim = RackbeatSimulator()
     account = rackbeat_sim.add_account(RACKBEAT_KEY)
     rackbeat_sim.seed_location(account, "L1", "Lager Aarhus")
@@ -202,7 +207,7 @@ def world(table: Any) -> Iterator[World]:
     rackbeat = RackbeatClient("https://app.rackbeat.com/api/", RACKBEAT_KEY, transport=transport(rackbeat_sim, "/api"))
     ports = Ports(table=table, clients=Clients(rackbeat, webshipper))
     channels = {label: str(number) for label, number in seeded["channels"].items()}
-    yield World(rackbeat_sim, webshipper_sim, ports, channels, str(seeded["rates"]["GLS Privat"]), account)
+    return World(rackbeat_sim, webshipper_sim, ports, channels, str(seeded["rates"]["GLS Privat"]), account)
 
 
 # ---- the mapping, on the simulator's rendering ------------------------------------------------------------------

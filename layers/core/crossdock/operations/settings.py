@@ -175,13 +175,15 @@ def _set_webshipper(
         )
     )
     secrets = stack_access.secret_store(target)
-    with stack_access.platform_calls(_saved_but(updated, _activating(current, "registering its webhooks"))):
+    doing = _activating(current, "registering its webhooks and poll schedule")
+    with stack_access.platform_calls(_saved_but(updated, doing)):
         applied = webshipper_activation.apply_saved_settings(
             target.table,
             updated,
             stack_access.connection_clients(target, secrets),
             secrets,
             target.onboard().webhook_base_url,
+            stack_access.poll_schedules(target),
         )
     return SettingsSaved(
         updated.id, updated.settings_version, updated.settings_saved_at, _changes(current, checked), applied

@@ -46,6 +46,8 @@ class CreatedWebshipperConnection:
     # At activation: the webhooks registered in each system.
     webshipper_webhooks: list[str] = field(default_factory=list)
     rackbeat_webhooks: list[str] = field(default_factory=list)
+    # At activation: each poll stream's schedule (`webshipper#orders`).
+    schedules: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ def create_webshipper_connection(
     if prepared.ready:
         secrets = stack_access.secret_store(target)
         with stack_access.platform_calls(
-            f"connection {connection.id} is saved (installing), but registering its webhooks "
+            f"connection {connection.id} is saved (installing), but making its poll schedule and webhooks "
             "(run `settings set` without changes to activate it)"
         ):
             applied = activation.activate(
@@ -102,6 +104,7 @@ def create_webshipper_connection(
                 stack_access.connection_clients(target, secrets),
                 secrets,
                 stack.webhook_base_url,
+                stack_access.poll_schedules(target),
             )
         state = ConnectionState.ACTIVE
     account = connection.accounts.webshipper
@@ -119,6 +122,7 @@ def create_webshipper_connection(
         missing_references=[str(problem) for problem in prepared.missing_references],
         webshipper_webhooks=applied.webshipper_topics,
         rackbeat_webhooks=applied.rackbeat_events,
+        schedules=applied.schedules,
     )
 
 

@@ -1,12 +1,15 @@
 """Activating a `rackbeat_webshipper` connection, and keeping its webhooks in both systems registered.
 
-A Webshipper connection has no OAuth install and no poll: what brings its work is webhooks. Webshipper's
+A Webshipper connection has no OAuth install: what brings its work is webhooks, and a poll for what they missed
+(`webshipper_stream`, `webshipper#orders` every 5 minutes, its schedule made here first). Webshipper's
 (`order/created`, `order/updated`, `shipment/created` to `<public base>/webhooks/webshipper/<connection id>`, each
 signed with the connection's own secret, kept as its `WEBHOOK_SECRET`) bring orders and shipments back to Rackbeat;
 Rackbeat's (the events `rackbeat_webhooks.rackbeat_events` names for `order_transfer` and `transfer_when`, to
 `/webhooks/rackbeat/<connection id>`) send orders out and mark them dispatched. Activating registers both and only
 then marks the connection `active`, as the other kinds do: a connection is never active without what brings its
-work. If a platform fails meanwhile it stays `installing` and the next settings save tries again.
+work. If a platform fails meanwhile it stays `installing` and the next settings save tries again. The poll's
+schedule follows the connection: made at activation (its cursor forgotten: a re-install starts afresh), put in
+line by every save of an active connection, suspended while paused and removed at uninstall (`lifecycle`).
 
 Every later save of an active connection registers what its new settings need (`order_transfer` switched to both
 ways adds Rackbeat's events); the hourly self-check (`UPKEEP`, through the Integration seam) re-creates what a user
@@ -28,7 +31,7 @@ from crossdock.connectors.webshipper.secret_names import WEBHOOK_SECRET
 from crossdock.integrations import rackbeat_webhook_upkeep, self_check_events
 from crossdock.integrations.rackbeat_webshipper.connection import RackbeatWebshipperConnection
 from crossdock.integrations.rackbeat_webshipper.rackbeat_webhooks import rackbeat_events
-from crossdock.ports import Secrets
+from crossdock.ports import ConnectionSchedules, Secrets
 from crossdock.store import connections, events
 
 FOLLOWS_SETTINGS = frozenset({ConnectionState.ACTIVE, ConnectionState.PAUSED})
@@ -53,6 +56,8 @@ class Applied:
     rackbeat_events: list[str] = field(default_factory=list)
     activated: bool = False
     not_applied: str | None = None
+    # Each poll stream's schedule (created, updated, unchanged, removed, absent); empty when not touched.
+    schedules: dict[str, str] = field(default_factory=dict)
 
 
 def webhook_url(webhook_base_url: str, connection_id: str) -> str:
@@ -60,24 +65,41 @@ def webhook_url(webhook_base_url: str, connection_id: str) -> str:
 
 
 def activate(
-    table: Any, connection: RackbeatWebshipperConnection, clients: Clients, secrets: Secrets, webhook_base_url: str
+    table: Any,
+    connection: RackbeatWebshipperConnection,
+    clients: Clients,
+    secrets: Secrets,
+    webhook_base_url: str,
+    schedules: ConnectionSchedules,
 ) -> Applied:
-    """`installing` → `active`: the webhooks in both systems, then the state (its settings as stored stay)."""
+    """`installing` → `active`: the poll's schedule and the webhooks in both systems, then the state (its settings
+    as stored stay). The first poll run reaches back to this moment (`webshipper_stream`)."""
+    made = schedules.follow(connection, activating=True)
     applied = register_webhooks(connection, clients, secrets, webhook_base_url)
     connections.set_state(table, connection.id, ConnectionState.ACTIVE, events.received_stamp())
-    return Applied(applied.webshipper_topics, applied.rackbeat_events, activated=True)
+    return Applied(applied.webshipper_topics, applied.rackbeat_events, activated=True, schedules=made)
 
 
 def apply_saved_settings(
-    table: Any, connection: RackbeatWebshipperConnection, clients: Clients, secrets: Secrets, webhook_base_url: str
+    table: Any,
+    connection: RackbeatWebshipperConnection,
+    clients: Clients,
+    secrets: Secrets,
+    webhook_base_url: str,
+    schedules: ConnectionSchedules,
 ) -> Applied:
     """After a save whose references were all found: an installing connection is activated, an active or paused
-    one gets the webhooks its new settings need; an uninstalled one has none."""
+    one gets the webhooks its new settings need and an active one its poll schedule (a paused one's was suspended:
+    the resume makes it); an uninstalled one has none."""
     if connection.state is ConnectionState.INSTALLING:
-        return activate(table, connection, clients, secrets, webhook_base_url)
+        return activate(table, connection, clients, secrets, webhook_base_url, schedules)
     if connection.state not in FOLLOWS_SETTINGS:
         return Applied(not_applied=f"connection is {connection.state.value}: it has no webhooks")
-    return register_webhooks(connection, clients, secrets, webhook_base_url)
+    applied = register_webhooks(connection, clients, secrets, webhook_base_url)
+    if connection.state is ConnectionState.ACTIVE:
+        # A connection activated before the poll existed gets its schedule here too (a save without changes).
+        return Applied(applied.webshipper_topics, applied.rackbeat_events, schedules=schedules.follow(connection))
+    return applied
 
 
 def register_webhooks(

@@ -10,6 +10,7 @@ from crossdock.integrations.rackbeat_webshipper import (
     manual_sync,
     rackbeat_webhooks,
     tracking,
+    webshipper_stream,
     webshipper_webhooks,
 )
 from crossdock.integrations.rackbeat_webshipper.connection import KIND, RackbeatWebshipperConnection
@@ -24,4 +25,5 @@ INTEGRATION = Integration(
     manual_sync=manual_sync.SYNC,
     webhooks=activation.UPKEEP,
     lifecycle=lifecycle.LIFECYCLE,
+    poll_streams=webshipper_stream.STREAMS,
 )

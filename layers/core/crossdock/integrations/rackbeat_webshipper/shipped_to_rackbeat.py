@@ -15,6 +15,9 @@ What is written, in this order:
    the lines of its SKUs), adopted rather than made again when a lost answer made it already;
 3. that shipment marked shipped (a 422 from a lost answer that did ship it is success);
 4. the binding `MAP#shipment#webshipper#<id>` → the Rackbeat shipment, status `done`: a repeat ends `skipped`.
+All of it under a lease per shipment (`webshipper-ship#<connection>#<id>`): the webhook, the poll's message
+(`webshipper_stream`) and a manual sync may bring the same shipment at the same moment; the second is retried by
+the queue and then finds it `done`.
 An order already shipped in full in Rackbeat (shipped there first; or `transfer_when=shipment_shipped`, where each
 Webshipper order is one Rackbeat shipment that is shipped already) gets only the note line.
 
@@ -25,6 +28,7 @@ The result (`Shipped`) is what TRACKING is handed: the event's details name `rac
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -33,7 +37,7 @@ from crossdock.connectors.rackbeat import orders as rackbeat_orders
 from crossdock.connectors.rackbeat.client import RackbeatClient, Unprocessable
 from crossdock.connectors.webshipper import catalogue
 from crossdock.connectors.webshipper.shapes import Shipment, WebshipperOrder
-from crossdock.errors import FailureClass, PermanentError, Skip
+from crossdock.errors import FailureClass, PermanentError, RetryableError, Skip
 from crossdock.integrations.rackbeat_webshipper.connection import RackbeatWebshipperConnection
 from crossdock.integrations.rackbeat_webshipper.import_mapping import (
     OURS_PREFIX,
@@ -47,11 +51,13 @@ from crossdock.integrations.rackbeat_webshipper.order_import import (
     imported_number,
     read_order,
 )
-from crossdock.store import mappings
+from crossdock.store import leases, mappings
 
 SHIPMENT = "shipment"
 WEBSHIPPER = "webshipper"  # `MAP#shipment#webshipper#<Webshipper shipment id>` → the Rackbeat shipment id
 NOTE_PREFIX = "webshipper-shipment-"
+# Longer than mirroring a shipment can take (a few calls to each system); a crashed holder's lease lapses.
+LEASE_SECONDS = 120.0
 _OURS = re.compile(rf"{OURS_PREFIX}(\d+)(?:-(\d+))?")
 
 
@@ -96,9 +102,31 @@ def ship_in_rackbeat(
 ) -> Shipped:
     """Marks the Rackbeat order of the Webshipper shipment shipped; raises `Skip` (a return, already done, an order
     we do not know), `PermanentError` or `RetryableError`."""
+    _skip_if_done(connection, shipment_id, systems, look_again)
+    # One event at a time per shipment: its webhook and the poll's message (or a manual sync) may be handled at the
+    # same moment, and neither the note line nor the Rackbeat shipment can be written twice. The second is retried.
+    name = f"webshipper-ship#{connection.id}#{shipment_id}"
+    lease = leases.claim(systems.table, name, uuid.uuid4().hex, systems.now, LEASE_SECONDS)
+    if lease is None:
+        raise RetryableError(f"Webshipper shipment {shipment_id} is being shipped in Rackbeat by another event")
+    try:
+        _skip_if_done(connection, shipment_id, systems, look_again)  # the holder before may have finished it
+        return _ship_held(connection, shipment_id, systems, look_again)
+    finally:
+        leases.release(systems.table, lease)
+
+
+def _skip_if_done(
+    connection: RackbeatWebshipperConnection, shipment_id: str, systems: ImportSystems, look_again: bool
+) -> None:
     done = mappings.get_mapping(systems.table, connection.id, SHIPMENT, WEBSHIPPER, shipment_id)
     if done and done.get("status") == "done" and not look_again:
         raise Skip(f"Webshipper shipment {shipment_id} already shipped Rackbeat order {done.get('rackbeat_order')}")
+
+
+def _ship_held(
+    connection: RackbeatWebshipperConnection, shipment_id: str, systems: ImportSystems, look_again: bool
+) -> Shipped:
     shipment = catalogue.get_shipment(systems.webshipper, shipment_id)
     if shipment is None:
         raise Skip(f"Webshipper has no shipment {shipment_id} (deleted since)")
