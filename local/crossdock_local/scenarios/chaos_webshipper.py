@@ -16,9 +16,9 @@ The promise: every Rackbeat order exactly one Webshipper order, every Webshipper
 order (none sent back), each shipped once in Rackbeat with its tracking, each Shopify-born order one fulfilment
 with its shipment's tracking number (0 lost / 0 duplicated / 0 mismatched), nothing left in flight, and no secret
 in a log line. Webshipper webhooks are never lost here: Crossdock does not poll Webshipper (known-limits). The
-connection is on the shop's Rackbeat account from the start, so each Shopify-born order's own `order.booked` ends
-`needs_attention` ("no delivery term") until the merchant gives it one and the operator sends it: those are
-counted under "needs attention", they are what the integration should say.
+connection is on the shop's Rackbeat account from the start, so each Shopify-born order is sent by its own
+`order.booked` (no delivery term: the rate its shipping line maps to, else the default) and the operator's sync
+finds it sent; each must be on the rate its Shopify shipping line calls for (a wrong one is mismatched).
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ class WebshipperChaosFigures(ChaosVerdict):
 
     @property
     def mismatched(self) -> list[str]:
-        return [*self.audit.not_shipped, *self.audit.tracking_wrong]
+        return [*self.audit.not_shipped, *self.audit.tracking_wrong, *self.audit.rate_wrong]
 
     @property
     def ok(self) -> bool:
@@ -162,8 +162,8 @@ def _make_orders(
 def _send_shop_orders(
     stack: LocalStack, warehouse: Warehouse, waiting: list[dict[str, Any]], settle: bool
 ) -> list[dict[str, Any]]:
-    """The Shopify orders that reached Rackbeat get a delivery term and are sent (`orders sync rackbeat:<n>`);
-    answers those still on their way."""
+    """The Shopify orders that reached Rackbeat are sent (`orders sync rackbeat:<n>`; their own `order.booked` may
+    have sent them already); answers those still on their way."""
     numbers = demo_webshipper.rackbeat_numbers(stack, warehouse.rackbeat_account, waiting)
     warehouse.shopify_born.update(numbers)
     with _merchant_acting(stack):

@@ -5,10 +5,11 @@ and the Webshipper login tested, the order channels and rates read, the settings
 webhooks registered in both systems). Then three kinds of orders go through it:
 
 - **Shopify-born**: a second shop of the merchant (`acme-lager`, its Rackbeat orders stopping at `booked`) sells;
-  its orders wait booked in Rackbeat. A Rackbeat user gives each a delivery term (a Rackbeat order made from a
-  Shopify order has none, and the rate is chosen by it), and the operator sends the waiting orders with `crossdock
-  orders sync <connection> rackbeat:<number>` (`operations.order_sync`), as a merchant who connects Webshipper
-  with orders already booked would.
+  its orders wait booked in Rackbeat, without a delivery term (`rackbeat_shopify` sets none). The operator sends
+  the waiting orders with `crossdock orders sync <connection> rackbeat:<number>` (`operations.order_sync`), as a
+  merchant who connects Webshipper with orders already booked would; each takes the rate `shipping_method_rates`
+  names for its Shopify shipping line, else (another method, or free shipping, which Rackbeat keeps no line of)
+  `default_shipping_rate`.
 - **Rackbeat-born**: orders a sales person books in Rackbeat with a delivery term; Rackbeat's `order.booked`
   webhook sends them.
 - **Webshipper-born**: orders of another channel (the merchant's B2B portal) placed in Webshipper; its
@@ -18,8 +19,9 @@ Then the warehouse ships every Webshipper order in the simulator (the carrier's 
 `shipment/created` ships each Rackbeat order, and a Shopify-born one becomes a Shopify fulfilment with the tracking.
 The audit reads the simulators' state, not Crossdock's: each exported order is one Webshipper order `rackbeat-<n>`,
 each Webshipper-born order one Rackbeat order `webshipper-<id>` (and never sent back), every Rackbeat order shipped
-once with the tracking in its note, every Shopify-born order one fulfilment with its shipment's tracking number,
-nothing `needs_attention` on either connection.
+once with the tracking in its note, every Shopify-born order one fulfilment with its shipment's tracking number and
+its Webshipper order on the rate its Shopify shipping line calls for, nothing `needs_attention` on either
+connection.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -48,6 +51,10 @@ CARRIERS = [
     {"name": "PostNord", "alias": "postnord", "tracking_url": "https://tracking.postnord.com/da/?id={number}"},
 ]
 RATES = {HOME_TERM: ("GLS Privat", "gls"), PARCEL_TERM: ("PostNord MyPack", "postnord")}
+# The shop's shipping methods (sims/shopify/order_generator.SHIPPING_METHODS): PostNord's has a rate of its own; the
+# rest — GLS Pakkeshop, and free shipping, which Rackbeat keeps no line of — go with the default, GLS Privat.
+METHOD_RATES = {"PostNord MyPack Collect": PARCEL_TERM}
+DEFAULT_RATE_TERM = HOME_TERM
 PORTAL_RATE = "GLS Erhverv"
 SALES_CUSTOMER = 510  # the Rackbeat customer a sales person books orders for
 SHOP_ORDERS, RACKBEAT_ORDERS, PORTAL_ORDERS = 6, 4, 5  # small: each shipment costs ~70 emulated AWS calls
@@ -71,6 +78,7 @@ class WebshipperAudit:
     sent_back: list[str] = field(default_factory=list)  # an order we made in one system copied back to the other
     not_shipped: list[str] = field(default_factory=list)
     tracking_wrong: list[str] = field(default_factory=list)
+    rate_wrong: list[str] = field(default_factory=list)  # a Shopify-born order not on its shipping line's rate
     events: Counter[str] = field(default_factory=Counter)
     needs_attention: Counter[str] = field(default_factory=Counter)
     webshipper_calls: int = 0
@@ -86,6 +94,7 @@ class WebshipperAudit:
             *(f"sent back: {x}" for x in self.sent_back),
             *(f"not shipped: {x}" for x in self.not_shipped),
             *(f"tracking: {x}" for x in self.tracking_wrong),
+            *(f"rate: {x}" for x in self.rate_wrong),
             *(f"needs attention: {reason} ×{n}" for reason, n in self.needs_attention.items()),
         ]
 
@@ -132,10 +141,13 @@ class Warehouse:
 
 
 def settings(warehouse_channels: dict[str, str], rates: dict[int, str], product_group: int) -> dict[str, Any]:
-    """The connection's settings: our channel, a rate per delivery term, the defaults of an imported order."""
+    """The connection's settings: our channel, a rate per delivery term and per Shopify shipping method, the
+    default rate, the defaults of an imported order."""
     return {
         "order_channel": warehouse_channels[OUR_CHANNEL],
         "delivery_term_rates": {str(term): rate for term, rate in rates.items()},
+        "shipping_method_rates": {method: rates[term] for method, term in METHOD_RATES.items()},
+        "default_shipping_rate": rates[DEFAULT_RATE_TERM],
         "default_payment_terms": 1,
         "default_customer_group": 1,
         "default_employee": 1,
@@ -262,20 +274,11 @@ def _all_lines_ship(order: dict[str, Any]) -> bool:
 
 
 def send_waiting_orders(stack: LocalStack, warehouse: Warehouse, numbers: list[int], settle: bool = True) -> None:
-    """The booked Shopify orders waiting in Rackbeat: a Rackbeat user gives each a delivery term, then the operator
-    sends them to Webshipper (`crossdock orders sync <connection> rackbeat:<number>`)."""
-    give_delivery_terms(warehouse, numbers)
+    """The booked Shopify orders waiting in Rackbeat, as they are (no delivery term): the operator sends them to
+    Webshipper (`crossdock orders sync <connection> rackbeat:<number>`)."""
     sync_orders(stack, warehouse, numbers)
     if settle:
         stack.settle()
-
-
-def give_delivery_terms(warehouse: Warehouse, numbers: list[int]) -> None:
-    """A Rackbeat user sets a delivery term on each order (the rate is chosen by it), taking turns."""
-    terms = sorted(warehouse.rates)
-    with warehouse.rackbeat() as rackbeat:
-        for index, number in enumerate(numbers):
-            rackbeat.put(f"orders/{number}", json={"delivery_terms": terms[index % len(terms)]}).raise_for_status()
 
 
 def sync_orders(stack: LocalStack, warehouse: Warehouse, numbers: list[int]) -> None:
@@ -485,6 +488,19 @@ def _audit_fulfilments(
             result.tracking_wrong.append(f"Shopify order {shopify_id}: tracking {shown}, Webshipper {wanted}")
             continue
         result.fulfilments += 1
+        rate, expected = _related_id(webshipper, "shipping_rate"), expected_rate(warehouse, shop_order)
+        if rate != expected:
+            result.rate_wrong.append(f"Shopify order {shopify_id}: Webshipper rate {rate}, expected {expected}")
+
+
+def expected_rate(warehouse: Warehouse, shop_order: dict[str, Any]) -> str:
+    """The rate the settings give a Shopify-born order (it has no delivery term): its shipping line's, when it paid
+    for one `METHOD_RATES` names; else the default."""
+    for line in shop_order.get("shipping_lines") or []:
+        term = METHOD_RATES.get(str(line.get("title")))
+        if term is not None and Decimal(str(line.get("price") or 0)) != 0:
+            return warehouse.rates[term]
+    return warehouse.rates[DEFAULT_RATE_TERM]
 
 
 def run(
@@ -523,7 +539,10 @@ def render(result: WebshipperAudit) -> list[tuple[str, str]]:
             "  missing / duplicated / sent back",
             f"{len(result.missing)} / {len(result.duplicated)} / {len(result.sent_back)}",
         ),
-        ("  not shipped / tracking wrong", f"{len(result.not_shipped)} / {len(result.tracking_wrong)}"),
+        (
+            "  not shipped / tracking wrong / rate wrong",
+            f"{len(result.not_shipped)} / {len(result.tracking_wrong)} / {len(result.rate_wrong)}",
+        ),
         *[(f"  events {status}", str(n)) for status, n in sorted(result.events.items())],
         ("  needs attention", str(sum(result.needs_attention.values()))),
         ("  API calls: webshipper", str(result.webshipper_calls)),
