@@ -31,6 +31,7 @@ from crossdock.store.secrets import SecretStore
 from crossdock_local.aws.embedded import EmbeddedAws
 from crossdock_local.operator_targets import local_onboarding
 from crossdock_local.server import LocalEndpoint
+from crossdock_local.sims.peakwms.simulator import PeakwmsSimulator
 from crossdock_local.sims.rackbeat.simulator import RackbeatSimulator
 from crossdock_local.sims.shopbox.simulator import ShopboxSimulator
 from crossdock_local.sims.shopify.simulator import ShopifySimulator
@@ -131,9 +132,15 @@ class LocalStack:
             self.webshipper = WebshipperSimulator(
                 clock=clock, seed=self._seed, epoch=self.aws.clock.time(), webhook_sink=self.deliver_webhook
             )
+            # Its API is under /_sim/peakwms/<customer>/api/integration/v1 (the customer is what the real API finds
+            # from the key alone); seed customers with `self.peakwms.seed_customer`.
+            self.peakwms = PeakwmsSimulator(
+                clock=clock, seed=self._seed, epoch=self.aws.clock.time(), webhook_sink=self.deliver_webhook
+            )
             self.endpoint = LocalEndpoint(
                 self._api_call,
                 {
+                    "peakwms": (self.peakwms, ""),
                     "rackbeat": (self.rackbeat, "/api"),
                     "shopify": (self.shopify, ""),
                     "shopbox": (self.shopbox, ""),
@@ -177,6 +184,13 @@ class LocalStack:
         is in production); seed it with `self.webshipper.seed_account`, ship with `ship` (docs/simulators.md)."""
         return f"{self.base_url}/_sim/webshipper/{account}/v2"
 
+    def peakwms_api(self, customer: str, *, sandbox: bool = False) -> str:
+        """The PeakWMS integration API's base URL of `customer` on this stack (what
+        `https://api.peakwms.com/api/integration/v1` is in production, `api-test` for the sandbox); seed it with
+        `self.peakwms.seed_customer`, move goods with `receive_stock`, `pack`, `ship` (docs/simulators.md)."""
+        host = f"{customer}/sandbox" if sandbox else customer
+        return f"{self.base_url}/_sim/peakwms/{host}/api/integration/v1"
+
     def deliver_rackbeat_webhooks(self) -> int:
         """Send what Rackbeat's outbox holds, each after the API call that caused it has answered (the simulator
         only queues them: a Lambda calling Rackbeat must not wait on its own webhook); a refused one is retried on
@@ -185,7 +199,8 @@ class LocalStack:
 
     def webhooks_waiting(self) -> int:
         """Webhooks the simulators hold for Crossdock and have not sent yet (refused ones waiting for a retry too)."""
-        return len(self.rackbeat.pending()) + len(self.shopify.pending()) + len(self.webshipper.pending())
+        waiting = len(self.rackbeat.pending()) + len(self.shopify.pending()) + len(self.webshipper.pending())
+        return waiting + len(self.peakwms.pending())
 
     def deliver_webhook(self, url: str, headers: dict[str, str], body: bytes) -> int:
         """How the simulators reach Crossdock: our own routes in-process (as API Gateway would invoke them),
@@ -317,10 +332,11 @@ class LocalStack:
             # The simulators' outboxes: what the last round's work made them announce, and retries of refusals.
             shopify, rackbeat = self.shopify.deliver(), self.rackbeat.deliver()
             webshipper = self.webshipper.deliver()  # gives up after its 6 attempts, so a refusing route ends too
+            peakwms = self.peakwms.deliver()  # gives up after its 4 attempts (guess), so a refusing route ends too
             processed = self.aws.drain(max_rounds=max_rounds, execution_timeout=execution_timeout)
             delivered += processed
             attempted = shopify.delivered + shopify.failed + rackbeat.delivered + rackbeat.failed
-            attempted += webshipper.delivered + webshipper.failed
+            attempted += webshipper.delivered + webshipper.failed + peakwms.delivered + peakwms.failed
             if not (attempted or processed) and not self.webhooks_waiting():
                 return delivered
 
