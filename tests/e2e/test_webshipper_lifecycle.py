@@ -1,8 +1,9 @@
 """Pausing, resuming and uninstalling a Webshipper connection as an operator (`crossdock connections
 pause|resume|uninstall`), end to end on the embedded stack with the Webshipper and Rackbeat simulators.
 
-Paused, nothing is removed and deliveries are skipped; resumed, the webhooks in both systems are repaired and the
-operator is told what the pause skipped; uninstalled, its webhooks in both systems and every secret are gone and
+Paused, nothing is removed but the poll's schedule (its cursor kept) and deliveries are skipped; resumed, the
+schedule is back, the webhooks in both systems are repaired and the operator is told what the poll recovers and
+what not; uninstalled, its webhooks in both systems and every secret are gone and
 its history stays.
 """
 
@@ -75,10 +76,13 @@ def test_a_paused_warehouse_keeps_its_webhooks_and_resuming_repairs_them(stack: 
     (shipment_hook,) = [k for k, h in hooks.items() if h["url"] == url and h["topic"] == "shipment/created"]
     del hooks[shipment_hook]
     code, text = _cli(stack, "connections", "resume", connection_id)
-    # THEN it is active, the webhook is back, and the operator is told how to send what the pause skipped
+    # THEN it is active, the webhook is back, and the operator is told that the poll reads what Webshipper changed
+    # during the pause and how to send what Rackbeat booked or shipped meanwhile (nothing polls Rackbeat)
     assert code == 0, text
     assert f"(Webshipper account {shipper.account}): paused → active" in text
-    assert "webshipper:shipment/created" in text and "orders sync" in text
+    assert "webshipper:shipment/created" in text
+    assert "webshipper#orders created; the next poll run reads what Webshipper changed during the pause" in text
+    assert "orders sync <connection> rackbeat:<number>" in text
     assert _our_webshipper_topics(stack, shipper, connection_id) == [
         "order/created",
         "order/updated",
