@@ -169,6 +169,55 @@ class WebhookUpkeep(Protocol):
 
 
 @dataclass(frozen=True)
+class SetupDeps:
+    """What the guided-setup function offers a step: the table, the connection's API clients
+    (`integrations.clients.ConnectionClients`) and secrets (`store.secrets.SecretStore`), the clock's stamp and the
+    address this stack's webhooks are registered at."""
+
+    table: Any
+    clients: Any
+    secrets: Any
+    now_text: Callable[[], str]
+    webhook_base_url: str
+
+
+@dataclass(frozen=True)
+class StepChunk:
+    """What one chunk of a setup step did: whether the step is finished, how far it is (`done` of `total`, None
+    while not known), the state the next chunk resumes from, and a line for the operator."""
+
+    finished: bool
+    done: int
+    total: int | None
+    state: dict[str, Any]
+    note: str = ""
+
+
+class SetupStep(Protocol):
+    """One step of a kind's guided setup. `run_chunk` does at most about a minute of work, starting from `state`
+    (what the last chunk returned; `{}` at first) and returns the new state; the runner (`flows.guided_setup`)
+    stores it with the progress after every chunk, so a crash resumes from the last chunk stored, and repeats
+    chunks until one says `finished`. A chunk may be run again from the same state after a crash: it must not
+    create twice what it created before."""
+
+    name: str
+    title: str
+    optional: bool
+
+    def run_chunk(self, connection: Any, deps: SetupDeps, state: dict[str, Any]) -> StepChunk: ...
+
+
+@dataclass(frozen=True)
+class GuidedSetup:
+    """A kind's guided setup: its steps in the order they are offered (`operations.guided_setup`)."""
+
+    steps: tuple[SetupStep, ...]
+
+    def step(self, name: str) -> SetupStep | None:
+        return next((step for step in self.steps if step.name == name), None)
+
+
+@dataclass(frozen=True)
 class Integration:
     kind: str
     connection_model: type[Connection]
@@ -188,6 +237,8 @@ class Integration:
     manual_sync: ManualSync | None = None
     # The kind's webhooks kept by the scheduled self-check; None for a kind whose self-check is its own (Shopify's).
     webhooks: WebhookUpkeep | None = None
+    # The kind's guided setup (`functions/guided_setup`, `operations.guided_setup`); None for a kind without.
+    guided_setup: GuidedSetup | None = None
     # Anything else a kind keeps for its own functions (install, initial sync …) stays in its package.
 
     def route(self, source: str, topic: str) -> Route | None:

@@ -24,6 +24,7 @@ INTEGRATIONS: dict[str, str] = {
     "rackbeat_shopify": "crossdock.integrations.rackbeat_shopify.integration",
     "rackbeat_shopbox": "crossdock.integrations.rackbeat_shopbox.integration",
     "rackbeat_webshipper": "crossdock.integrations.rackbeat_webshipper.integration",
+    "peakwms_shopify": "crossdock.integrations.peakwms_shopify.integration",
 }
 
 # system → the connector module whose `SOURCE` authenticates the system's webhooks (see `ports.WebhookSource`).

@@ -1,10 +1,12 @@
 """`peakwms_shopify`: a Shopify shop's products and orders into PeakWMS, PeakWMS's messages back to the shop
 (SPEC §4). What the rest of Crossdock knows of this kind; each part adds its routes here as it lands (the Shopify
-product and order webhooks, the PeakWMS webhooks)."""
+product and order webhooks, the PeakWMS webhooks), and each setup step its `STEP` (`setup.STEP_NAMES` orders them).
+"""
 
 from __future__ import annotations
 
 from crossdock.integration import Integration
+from crossdock.integrations.peakwms_shopify import lifecycle, setup
 from crossdock.integrations.peakwms_shopify.connection import KIND, PeakwmsShopifyConnection
 from crossdock.integrations.peakwms_shopify.settings import PeakwmsShopifySettings
 
@@ -13,4 +15,6 @@ INTEGRATION = Integration(
     connection_model=PeakwmsShopifyConnection,
     settings_model=PeakwmsShopifySettings,
     routes=(),
+    lifecycle=lifecycle.LIFECYCLE,
+    guided_setup=setup.guided_setup(),
 )

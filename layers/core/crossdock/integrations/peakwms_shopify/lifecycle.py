@@ -1,0 +1,106 @@
+"""How an operator pauses, resumes and uninstalls a `peakwms_shopify` connection (`integration.Lifecycle`, run by
+`operations.lifecycle`).
+
+- **pause**: nothing is removed. The webhooks in both systems (registered by the guided setup's steps) stay; their
+  deliveries end `skipped` (dispatch handles events of active connections only). What arrived during the pause is
+  not replayed by resuming (docs/known-limits.md), and resume says so.
+- **resume**: the state becomes active again; the webhooks were never removed.
+- **uninstall**: the connection's webhooks go first — in PeakWMS every registration to this connection's addresses
+  (`/webhooks/peakwms/<connection id>/…`: another shop of the same PeakWMS account keeps its own), in Shopify every
+  subscription of the shop's custom app to this stack's address — then the state becomes `uninstalled` and every
+  stored secret is deleted (the Shopify token and API secret, the PeakWMS API key and webhook key). Its history —
+  events, mappings, settings versions, the setup's progress — stays. The custom app itself stays in the shop: the
+  merchant deletes it there.
+"""
+
+from __future__ import annotations
+
+from crossdock.connections.model import Connection, ConnectionState
+from crossdock.connectors.peakwms import webhooks as peakwms_webhooks
+from crossdock.connectors.shopify import queries, webhook_subscriptions
+from crossdock.connectors.shopify.graphql import ShopifyAdmin
+from crossdock.errors import FailureClass, PermanentError
+from crossdock.integration import LifecycleDeps, WebhooksRemoved
+from crossdock.integrations.peakwms_shopify.connection import KIND, PeakwmsShopifyConnection
+from crossdock.store import connections, events
+from crossdock.store.outcome import Outcome
+
+MISSED_DURING_PAUSE = (
+    "orders Shopify sent and messages PeakWMS sent during the pause were skipped: "
+    "`crossdock events list <connection> --status skipped` shows them, `events retry` sends one again"
+)
+
+
+def shopify_webhook_uri(webhook_base_url: str) -> str:
+    """Where the shop's custom app delivers (the generic `/webhooks/{kind}/{source}` route)."""
+    return f"{webhook_base_url.rstrip('/')}/webhooks/{KIND}/shopify"
+
+
+def peakwms_webhook_prefix(webhook_base_url: str, connection_id: str) -> str:
+    """The start of every PeakWMS address of the connection (`…/{event}?key=…` follows)."""
+    return f"{webhook_base_url.rstrip('/')}/webhooks/peakwms/{connection_id}/"
+
+
+class PeakwmsLifecycle:
+    def account_name(self, connection: Connection) -> str:
+        own = PeakwmsShopifyConnection.of(connection)
+        return f"{own.shop_domain} (PeakWMS account {own.peakwms_account})"
+
+    def paused(self, connection: Connection, deps: LifecycleDeps) -> list[str]:
+        return ["webhooks in PeakWMS and Shopify stay registered; their deliveries are skipped while paused"]
+
+    def resuming(self, connection: Connection, deps: LifecycleDeps) -> list[str]:
+        return ["webhooks in PeakWMS and Shopify were kept during the pause", MISSED_DURING_PAUSE]
+
+    def remove_webhooks(self, connection: Connection, deps: LifecycleDeps) -> WebhooksRemoved:
+        own = PeakwmsShopifyConnection.of(connection)
+        peakwms = deps.clients.peakwms(own)
+        prefix = peakwms_webhook_prefix(deps.webhook_base_url, own.id)
+        removed_peakwms = sorted(
+            _event_of(hook["url"], prefix)
+            for hook in peakwms_webhooks.list_webhooks(peakwms)
+            if str(hook.get("url") or "").startswith(prefix) and peakwms_webhooks.delete_webhook(peakwms, hook["id"])
+        )
+        removed_shopify = remove_shopify_subscriptions(own, deps.clients.shopify(own), deps.webhook_base_url)
+        return WebhooksRemoved({"peakwms": removed_peakwms, "shopify": removed_shopify})
+
+    def uninstall(self, connection: Connection, deps: LifecycleDeps, event_sk: str) -> Outcome:
+        own = PeakwmsShopifyConnection.of(connection)
+        previous = connections.set_state(deps.table, own.id, ConnectionState.UNINSTALLED, events.received_stamp())
+        if previous is None:
+            return Outcome.skipped(f"connection {own.id} no longer exists")
+        names = connections.stored_secret_names(deps.table, own.id)
+        for name in names:
+            deps.secrets.delete(own.id, name)
+        return Outcome.done(f"{self.account_name(own)} uninstalled: {len(names)} secrets deleted, history kept")
+
+
+def remove_shopify_subscriptions(
+    connection: PeakwmsShopifyConnection, shopify: ShopifyAdmin, webhook_base_url: str
+) -> list[str]:
+    """Deletes the custom app's subscriptions to this stack's address; returns their topics (the app sees only its
+    own subscriptions, so another app's in the same shop are never touched)."""
+    uri = shopify_webhook_uri(webhook_base_url)
+    removed = []
+    for found in webhook_subscriptions.subscriptions(shopify):
+        if found.uri != uri:
+            continue
+        answer = shopify.run(queries.DELETE_WEBHOOK_SUBSCRIPTION, {"id": found.id})["webhookSubscriptionDelete"]
+        problems = [
+            error["message"] for error in answer.get("userErrors") or [] if "does not exist" not in error["message"]
+        ]
+        if problems:
+            raise PermanentError(
+                f"Shopify refused to delete the {found.topic} subscription of {connection.shop_domain}: "
+                + "; ".join(problems),
+                FailureClass.BUG,
+            )
+        removed.append(found.topic)
+    return sorted(removed)
+
+
+def _event_of(url: str, prefix: str) -> str:
+    return url[len(prefix) :].split("?", 1)[0] or url
+
+
+LIFECYCLE = PeakwmsLifecycle()
