@@ -22,6 +22,12 @@ def member_pk(kind: str, system: str, identity: str) -> str:
     return f"MEMBER#{kind}#{system}#{identity.lower()}"
 
 
+def account_pk(system: str, identity: str) -> str:
+    """What belongs to an external account shared by several connections, not to one of them (the SKU map of a
+    PeakWMS stock that several shops sell from: `store.mappings` account mappings)."""
+    return f"ACCT#{system}#{identity.lower()}"
+
+
 def connection_sk(connection_id: str) -> str:
     return f"CONN#{connection_id}"
 

@@ -73,3 +73,56 @@ def shopify_order_mappings(table: Any, connection_id: str, order_ids: list[str])
         if mapping is not None:
             found[order_id] = mapping
     return found
+
+
+# ---- mappings of an account that several connections share ------------------------------------------------------
+# Same shapes as a connection's (`MAP#<entity>#<system>#<external id>` → `target_id`), under the account's partition
+# (`keys.account_pk`): e.g. which PeakWMS product carries a SKU, for every shop that sells from that stock.
+
+
+def put_account_mapping(
+    table: Any, system: str, account: str, entity: str, source: str, external_id: str, target_id: str, **details: Any
+) -> None:
+    table.put_item(
+        Item={
+            "pk": keys.account_pk(system, account),
+            "sk": keys.mapping_sk(entity, source, external_id),
+            "target_id": target_id,
+            "synced_at": int(time.time()),
+            **details,
+        }
+    )
+
+
+def get_account_mapping(
+    table: Any, system: str, account: str, entity: str, source: str, external_id: str
+) -> dict[str, Any] | None:
+    item: dict[str, Any] | None = table.get_item(
+        Key={"pk": keys.account_pk(system, account), "sk": keys.mapping_sk(entity, source, external_id)},
+        ConsistentRead=True,
+    ).get("Item")
+    return item
+
+
+def get_account_mappings(
+    table: Any, system: str, account: str, entity: str, source: str, external_ids: list[str]
+) -> dict[str, dict[str, Any]]:
+    """The mappings of those ids that have one, by id: one BatchGetItem per 100 ids (unprocessed keys asked again)."""
+    found: dict[str, dict[str, Any]] = {}
+    pk = keys.account_pk(system, account)
+    wanted = list(dict.fromkeys(external_ids))
+    prefix = keys.mapping_sk(entity, source, "")
+    for start in range(0, len(wanted), 100):
+        # The table's own client: it takes and gives plain values, as the table does.
+        batch = [{"pk": pk, "sk": prefix + i} for i in wanted[start : start + 100]]
+        request: dict[str, Any] = {table.name: {"Keys": batch, "ConsistentRead": True}}
+        while request:
+            answer = table.meta.client.batch_get_item(RequestItems=request)
+            for item in answer.get("Responses", {}).get(table.name, []):
+                found[str(item["sk"])[len(prefix) :]] = item
+            request = answer.get("UnprocessedKeys") or {}
+    return found
+
+
+def delete_account_mapping(table: Any, system: str, account: str, entity: str, source: str, external_id: str) -> None:
+    table.delete_item(Key={"pk": keys.account_pk(system, account), "sk": keys.mapping_sk(entity, source, external_id)})
