@@ -88,11 +88,25 @@ def connection_webhook(event: ProxyEvent) -> IngestAnswer:
     return receive_webhook(source, _headers(event), _raw_body(event), _deps(), connection_id=connection_id)
 
 
+def addressed_webhook(event: ProxyEvent) -> IngestAnswer:
+    """`/webhooks/{source}/{connection_id}/{event}?key=…`: a system whose deliveries say nothing themselves
+    (PeakWMS's): the address names the connection, the event and the key (`ports.ReadFromAddress`)."""
+    source = str(event.get("resource", "")).split("/")[2]
+    query = event.get("queryStringParameters") or {}
+    address = {str(name): str(value) for name, value in query.items() if value is not None}
+    address["event"] = _path(event, "event")  # the path's word wins over a query parameter of the same name
+    connection_id = _path(event, "connection_id")
+    return receive_webhook(
+        source, _headers(event), _raw_body(event), _deps(), connection_id=connection_id, address=address
+    )
+
+
 # (method, resource) exactly as template.yaml declares the IngestFunction's Api events → (metric name, route).
 ROUTES: dict[tuple[str, str], tuple[Callable[[ProxyEvent], str], Callable[[ProxyEvent], IngestAnswer]]] = {
     ("POST", "/webhooks/shopify"): (lambda _: "shopify", shopify_app_webhook),
     ("POST", "/webhooks/rackbeat/{connection_id}"): (lambda _: "rackbeat", connection_webhook),
     ("POST", "/webhooks/webshipper/{connection_id}"): (lambda _: "webshipper", connection_webhook),
+    ("POST", "/webhooks/peakwms/{connection_id}/{event}"): (lambda _: "peakwms", addressed_webhook),
     ("POST", "/webhooks/{kind}/{source}"): (_known_source, kind_webhook),
 }
 

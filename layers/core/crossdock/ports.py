@@ -138,6 +138,18 @@ class IdentifiedByBody(Protocol):
         ...
 
 
+@runtime_checkable
+class ReadFromAddress(Protocol):
+    """A `WebhookSource` whose deliveries say nothing in their headers (PeakWMS's): the address it registered says
+    it instead — the event in the path, the credential in the query (`/webhooks/peakwms/{connection}/{event}?key=`).
+    Ingest hands it the address's parameters in place of asking `read`."""
+
+    def read_address(self, headers: Mapping[str, str], address: Mapping[str, str]) -> Delivery:
+        """The delivery from its address (`address`: the path's parameters other than the connection, and the
+        query's); raises `UnknownAddress` for an address nothing is registered at, `Refused` for a bad one."""
+        ...
+
+
 @dataclass(frozen=True)
 class Delivery:
     """What ingest reads from a webhook's headers (or, for an `IdentifiedByBody` source, its body)."""
@@ -155,6 +167,10 @@ class Delivery:
 
 class Refused(ValueError):
     """A webhook that cannot be read: a 400 naming what is missing."""
+
+
+class UnknownAddress(Refused):
+    """A webhook sent to an address that does not exist (an event nobody registers): a 404."""
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ WEBHOOK_SOURCES: dict[str, str] = {
     "shopify": "crossdock.connectors.shopify.inbound",
     "rackbeat": "crossdock.connectors.rackbeat.inbound",
     "webshipper": "crossdock.connectors.webshipper.inbound",
+    "peakwms": "crossdock.connectors.peakwms.inbound",
 }
 
 

@@ -26,7 +26,15 @@ from typing import Any
 
 from crossdock import registry
 from crossdock.bodies import UnreadableBody, json_object, utf8_text
-from crossdock.ports import AccountClaims, DeliveryLog, IdentifiedByBody, Refused, Secrets
+from crossdock.ports import (
+    AccountClaims,
+    DeliveryLog,
+    IdentifiedByBody,
+    ReadFromAddress,
+    Refused,
+    Secrets,
+    UnknownAddress,
+)
 from crossdock.store import events
 from crossdock.store.claim_checks import SQS_MESSAGE_LIMIT
 from crossdock.store.connection_lookup import TableAccountClaims
@@ -101,9 +109,11 @@ def receive_webhook(
     *,
     kind: str | None = None,
     connection_id: str | None = None,
+    address: Mapping[str, str] | None = None,
 ) -> IngestAnswer:
     """A delivery from `source_name` for the connection the address names (`connection_id`), or for the connection
-    of `kind` that claims the account the delivery names."""
+    of `kind` that claims the account the delivery names. `address`: what else the address says (its other path
+    parameters and its query), for a source that reads its deliveries from there (`ports.ReadFromAddress`)."""
     source = registry.webhook_source(source_name)
     if source is None:
         return _refuse(404, f"no webhook source {source_name}")
@@ -112,7 +122,12 @@ def receive_webhook(
     if connection_id is not None and not deps.claims.connection_exists(connection_id):
         return _refuse(404, f"no connection {connection_id}")
     try:
-        delivery = source.read(headers)
+        if isinstance(source, ReadFromAddress):
+            delivery = source.read_address(headers, address or {})
+        else:
+            delivery = source.read(headers)
+    except UnknownAddress as nowhere:
+        return _refuse(404, str(nowhere))
     except Refused as unreadable:
         return _refuse(400, str(unreadable))
     if connection_id is None:
