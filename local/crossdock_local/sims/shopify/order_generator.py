@@ -81,6 +81,7 @@ class OrderPlan:
     pay_later: bool = False
     duplicate: bool = False
     paid_before_created: bool = False
+    authorized: bool = False  # only authorised at checkout: captured later (orderCapture), never paid as a sale
 
     def create(self, sim: ShopifySimulator, domain: str) -> dict[str, Any]:
         """Create the order in the simulator as planned; returns the stored order (with its assigned ids)."""
@@ -90,6 +91,7 @@ class OrderPlan:
             paid=self.paid_at_creation,
             duplicate=self.duplicate,
             paid_first=self.paid_before_created,
+            authorized=self.authorized,
         )
 
     def pay(self, sim: ShopifySimulator, domain: str, order_id: int) -> dict[str, Any] | None:
@@ -520,10 +522,30 @@ class _Builder:
         return OrderPlan(order, **flags)
 
 
-def varied_orders(count: int, seed: int, skus: list[str], fixture_path: Path | str | None = None) -> list[OrderPlan]:
-    """`count` realistic REST-shaped DKK orders over `skus`, the same for the same seed (and fixture)."""
+def varied_orders(
+    count: int,
+    seed: int,
+    skus: list[str],
+    fixture_path: Path | str | None = None,
+    *,
+    authorized_share: float = 0.0,
+) -> list[OrderPlan]:
+    """`count` realistic REST-shaped DKK orders over `skus`, the same for the same seed (and fixture).
+
+    `authorized_share`: the part of the orders paid at checkout whose payment is only authorised instead (a shop
+    capturing when the warehouse packs, as with PeakWMS): created `authorized`, without `orders/paid`. Drawn from a
+    stream of its own, so the orders themselves are the same whatever the share."""
     if not skus:
         raise ValueError("varied_orders needs at least one SKU")
+    if not 0.0 <= authorized_share <= 1.0:
+        raise ValueError("authorized_share must be between 0 and 1")
     rng = random.Random(seed)
     builder = _Builder(rng, list(skus), load_template(fixture_path), returning=max(3, count // 5))
-    return [builder.plan() for _ in range(count)]
+    plans = [builder.plan() for _ in range(count)]
+    payments = random.Random(f"authorized:{seed}")
+    for plan in plans:
+        if plan.paid_at_creation and payments.random() < authorized_share:
+            plan.paid_at_creation = plan.paid_before_created = False
+            plan.authorized = True
+            plan.order["financial_status"] = "authorized"
+    return plans

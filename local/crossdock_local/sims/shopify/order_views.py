@@ -305,7 +305,8 @@ def _refund_shipping_line(
     }
 
 
-def _transaction(row: dict[str, Any], currencies: tuple[str, str]) -> dict[str, Any]:
+def gql_transaction(row: dict[str, Any], currencies: tuple[str, str]) -> dict[str, Any]:
+    """A REST transaction (a refund's) as the GraphQL `OrderTransaction`, without its parent."""
     return {
         "id": gid("OrderTransaction", row.get("id")),
         "kind": _upper(row.get("kind")),
@@ -314,6 +315,12 @@ def _transaction(row: dict[str, Any], currencies: tuple[str, str]) -> dict[str, 
         "createdAt": gql_datetime(row.get("created_at")),
         "processedAt": gql_datetime(row.get("processed_at")),
         "amountSet": _bag(row, "amount", currencies),
+        "test": bool(row.get("test")),
+        "parentTransaction": None,
+        "manuallyCapturable": False,
+        "multiCapturable": False,
+        "authorizationExpiresAt": None,
+        "totalUnsettledSet": None,
     }
 
 
@@ -359,7 +366,7 @@ def gql_refund(refund: dict[str, Any], order: dict[str, Any]) -> dict[str, Any]:
                 for row in refund.get("refund_shipping_lines") or []
             ]
         ),
-        "transactions": connection([_transaction(row, currencies) for row in refund.get("transactions") or []]),
+        "transactions": connection([gql_transaction(row, currencies) for row in refund.get("transactions") or []]),
         "orderAdjustments": connection([_adjustment(row, currencies) for row in refund.get("order_adjustments") or []]),
     }
 

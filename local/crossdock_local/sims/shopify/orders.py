@@ -23,16 +23,26 @@ class OrderBook(WebhookDelivery):
         paid: bool = False,
         duplicate: bool = False,
         paid_first: bool = False,
+        authorized: bool = False,
     ) -> dict[str, Any]:
         """Store a REST-shaped order and emit `orders/create` (and `orders/paid` when `paid`).
 
+        `paid`: paid at checkout (a SALE transaction); `authorized`: the payment only authorised at checkout, to be
+        captured later (`financial_status` "authorized", an AUTHORIZATION transaction: payments.py).
         `duplicate` forces a second delivery of each event; `paid_first` queues `orders/paid` ahead of
         `orders/create` (both are Shopify behaviours the fact sheet warns about, made deterministic for tests).
         """
+        if paid and authorized:
+            raise ValueError("an order is paid (sale) or authorized at checkout, not both")
         with self._lock:
             shop = self.shop(domain)
-            stored = self._admit_order(shop, copy.deepcopy(order), paid)
+            admitted = copy.deepcopy(order)
+            if authorized:
+                admitted["financial_status"] = "authorized"
+            stored = self._admit_order(shop, admitted, paid)
             shop.orders[stored["id"]] = stored
+            if paid or authorized:
+                self.payment_event(shop, stored, "sale" if paid else "authorization")
             topics = ["orders/create", "orders/paid"] if paid else ["orders/create"]
             if paid and paid_first:
                 topics.reverse()
@@ -114,6 +124,7 @@ class OrderBook(WebhookDelivery):
             shop = self.shop(domain)
             order = self.find_order(shop, order_id)
             if order.get("financial_status") != "paid":
+                self.payment_event(shop, order, "marked_paid")  # captures an open authorisation, else a sale
                 order.update(financial_status="paid", total_outstanding="0.00", updated_at=self.shop_time(shop))
                 self.emit(shop, "orders/paid", order, duplicate=duplicate)
                 self.emit(shop, "orders/updated", order, duplicate=duplicate)
@@ -147,6 +158,10 @@ class OrderBook(WebhookDelivery):
             "service": "manual",
             "line_items": copy.deepcopy(order.get("line_items") or []),
         }
+
+    def payment_event(self, shop: Shop, order: dict[str, Any], event: str) -> None:
+        """Record the transactions of `event` ("sale", "authorization", "marked_paid"); the simulator's payments
+        part fills this in."""
 
     def resolve_order(self, shop: Shop, args: dict[str, Any]) -> dict[str, Any] | None:
         match = re.fullmatch(r"gid://shopify/Order/(\d+)", str(args.get("id")))

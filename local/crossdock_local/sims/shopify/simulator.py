@@ -66,6 +66,7 @@ from crossdock_local.sims.shopify.fulfillments import Fulfillments
 from crossdock_local.sims.shopify.graphql_api import Document, Refused, Request, by_args, coerce_variables, prepare, run
 from crossdock_local.sims.shopify.order_search import OrderSearch
 from crossdock_local.sims.shopify.orders import OrderBook
+from crossdock_local.sims.shopify.payments import Payments
 from crossdock_local.sims.shopify.publications import Publications
 from crossdock_local.sims.shopify.refunds import Refunds
 from crossdock_local.sims.shopify.state import CustomApp, Shop, ShopCatalog
@@ -93,6 +94,7 @@ class ShopifySimulator(OrderBook):
         self.custom_app_installs = CustomApps(self)
         self.refunds = Refunds(self)
         self.fulfillments = Fulfillments(self)
+        self.payments = Payments(self)
         self.order_search = OrderSearch(self)
         self.control = ControlApi(self, self.catalog)
         self.publications = Publications(self.catalog)
@@ -130,7 +132,14 @@ class ShopifySimulator(OrderBook):
         return self.apps.admit(token)
 
     def order_view(self, shop: Shop, order: dict[str, Any]) -> dict[str, Any]:
-        return {**super().order_view(shop, order), **self.fulfillments.order_fields(shop, order)}
+        return {
+            **super().order_view(shop, order),
+            **self.fulfillments.order_fields(shop, order),
+            **self.payments.order_fields(shop, order),
+        }
+
+    def payment_event(self, shop: Shop, order: dict[str, Any], event: str) -> None:
+        self.payments.record(shop, order, event)
 
     def snapshot(self) -> dict[str, Any]:
         """`GET /_control/state`: per shop its domain, whether the app is installed, how many of each resource it

@@ -270,6 +270,33 @@ class FulfillmentOrderRecord:
         return f"gid://shopify/FulfillmentOrder/{self.id}"
 
 
+# ---- payments -----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PaymentTransaction:
+    """One money movement of an order (payments.py): an AUTHORIZATION, a CAPTURE of one, a SALE. Amounts are in the
+    order's presentment currency, `shop_amount` in the shop's; refunds stay on their REST refund."""
+
+    id: int
+    order_id: int
+    kind: str  # GraphQL OrderTransactionKind: AUTHORIZATION, CAPTURE, SALE, VOID
+    status: str  # GraphQL OrderTransactionStatus: SUCCESS, FAILURE ...
+    gateway: str
+    amount: Decimal
+    currency: str
+    shop_amount: Decimal
+    created_at: str  # REST timestamp in the shop's offset
+    parent_id: int | None = None
+    multi_capturable: bool = False  # an authorisation that takes several captures (Shopify Plus + Shopify Payments)
+    expires_at: datetime | None = None  # an authorisation's end (Shopify Payments only)
+    voided: bool = False  # an authorisation whose uncaptured rest was released (a final capture)
+
+    @property
+    def gid(self) -> str:
+        return f"gid://shopify/OrderTransaction/{self.id}"
+
+
 # ---- shops ----------------------------------------------------------------------------------------------------------
 
 
@@ -285,6 +312,7 @@ class Shop:
     orders: dict[int, dict[str, Any]] = field(default_factory=dict)
     customer_ids: dict[str, int] = field(default_factory=dict)  # email → id, so returning customers keep their id
     fulfillment_orders: dict[int, FulfillmentOrderRecord] = field(default_factory=dict)  # by order id (fulfillments.py)
+    transactions: dict[int, list[PaymentTransaction]] = field(default_factory=dict)  # by order id (payments.py)
     next_order_number: int = 1001
     # The app installed through OAuth (app.py); kept after uninstall, as shop/redact still goes to that app.
     app_client_id: str | None = None
