@@ -22,6 +22,8 @@ TABLE = "Table"
 INBOUND_QUEUE = "InboundQueue"
 SECRETS_KEY = "SecretsKey"
 INITIAL_SYNC_STATE_MACHINE = "InitialSyncStateMachine"
+# Optional: a stack of a template before the guided setup onboards every kind but runs no setup.
+GUIDED_SETUP_STATE_MACHINE = "GuidedSetupStateMachine"
 POLL_SCHEDULE_GROUP = "PollScheduleGroup"
 POLL_FUNCTION = "PollFunction"
 POLL_SCHEDULE_ROLE = "PollScheduleRole"
@@ -75,6 +77,8 @@ class Onboarding:
     # Where each platform's API answers for connections created here, when not at its public address (the
     # embedded stack's simulators); empty for a deployed stack.
     api_bases: Mapping[str, str] = field(default_factory=dict)
+    # The guided-setup workflow (statemachines/guided_setup.asl.json); None on a stack deployed before it.
+    guided_setup_state_machine_arn: str | None = None
 
     def poll_schedules(self) -> ScheduleGroup:
         return ScheduleGroup(self.scheduler, self.poll_schedule_group, self.poll_target)
@@ -213,4 +217,5 @@ def onboarding_from_resources(
         poll_target=target,
         webhook_base_url=webhook_base_url.rstrip("/"),
         api_bases=dict(api_bases or {}),
+        guided_setup_state_machine_arn=resources.get(GUIDED_SETUP_STATE_MACHINE),
     )

@@ -56,13 +56,18 @@ class PeakwmsLifecycle:
         own = PeakwmsShopifyConnection.of(connection)
         peakwms = deps.clients.peakwms(own)
         prefix = peakwms_webhook_prefix(deps.webhook_base_url, own.id)
+        notes = []
+        listed = peakwms_webhooks.list_webhooks(peakwms)
+        if listed is None:
+            # [guess] a PeakWMS without the list: the deliveries to our addresses end at 401 once the key is gone.
+            notes.append(f"PeakWMS lists no webhooks: remove those to {prefix}… in PeakWMS's settings")
         removed_peakwms = sorted(
-            _event_of(hook["url"], prefix)
-            for hook in peakwms_webhooks.list_webhooks(peakwms)
+            _event_of(str(hook["url"]), prefix)
+            for hook in listed or []
             if str(hook.get("url") or "").startswith(prefix) and peakwms_webhooks.delete_webhook(peakwms, hook["id"])
         )
         removed_shopify = remove_shopify_subscriptions(own, deps.clients.shopify(own), deps.webhook_base_url)
-        return WebhooksRemoved({"peakwms": removed_peakwms, "shopify": removed_shopify})
+        return WebhooksRemoved({"peakwms": removed_peakwms, "shopify": removed_shopify}, notes)
 
     def uninstall(self, connection: Connection, deps: LifecycleDeps, event_sk: str) -> Outcome:
         own = PeakwmsShopifyConnection.of(connection)

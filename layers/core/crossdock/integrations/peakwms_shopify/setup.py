@@ -43,4 +43,4 @@ def guided_setup(*steps: SetupStep) -> GuidedSetup:
     if unknown:
         raise ValueError(f"not a step of the peakwms_shopify setup: {', '.join(unknown)}")
     by_name = {step.name: step for step in steps}
-    return GuidedSetup(tuple(by_name[name] for name in STEP_NAMES if name in by_name))  # type: ignore[arg-type]
+    return GuidedSetup(tuple(by_name[name] for name in STEP_NAMES if name in by_name))
