@@ -372,3 +372,23 @@ def transport_of(house: Warehouse) -> httpx.BaseTransport:
     from crossdock_local.sims.base import transport
 
     return transport(house.sim)
+
+
+def test_an_order_for_a_second_warehouse_reserves_there_and_is_held_if_only_main_has_stock() -> None:
+    """GIVEN mugs only in "Main" and a warehouse "Odense" added over HTTP WHEN an order names Odense THEN it is held;
+    WHEN Odense receives mugs THEN it is released with the reservation in Odense's stock item."""
+    house = open_warehouse()
+    control = httpx.Client(transport=transport_of(house), base_url=ROOT)
+    added = control.post(f"/_control/customers/{CUSTOMER}/warehouses", json={"name": "Odense"})
+    assert added.status_code == 201 and added.json()["warehouses"] == ["Main", "Odense"]
+    with pytest.raises(ValueError, match="exists"):
+        house.sim.add_warehouse(CUSTOMER, "Odense")
+    house.add_product(stock=10)
+    held = house.ok("POST", "salesOrder", sales_order(warehouseName="Odense"))
+    assert held["state"] == 7
+    house.sim.receive_stock(CUSTOMER, "8011", "44201", 2, warehouse="Odense")
+    assert order_of(house, "5001")["state"] == 1
+    assert [(r["warehouseName"], r["quantity"], r["reservedQuantity"]) for r in house.sim.stock(CUSTOMER)] == [
+        ("Main", 10, 0),
+        ("Odense", 2, 2),
+    ]

@@ -85,6 +85,16 @@ def adjust_stock(session: Session, body: Record) -> Record:
     return dict(row)
 
 
+def add_warehouse(session: Session, name: str) -> list[str]:
+    """Another warehouse of the customer (a Shopify location maps to one by name); the first stays the default."""
+    if not name.strip() or len(name) > 100:
+        raise invalid("name", "must be 1–100 characters")
+    if name in session.customer.warehouses:
+        raise invalid("name", f"warehouse {name} exists")
+    session.customer.warehouses.append(name)
+    return list(session.customer.warehouses)
+
+
 def set_sending(session: Session, body: Record) -> Record:
     """`{"<event>": true|false, …}`: each message's sending switched on or off."""
     chosen: dict[int, bool] = {}
@@ -159,6 +169,13 @@ def put_sending(session: Session, request: SimRequest, name: str) -> SimResponse
     return json_response(200, set_sending(at_customer(session, name), object_body(request)))
 
 
+def post_warehouse(session: Session, request: SimRequest, name: str) -> SimResponse:
+    warehouse = object_body(request).get("name")
+    if not isinstance(warehouse, str):
+        raise invalid("name", "must be a string")
+    return json_response(201, {"warehouses": add_warehouse(at_customer(session, name), warehouse)})
+
+
 def post_revoke(session: Session, request: SimRequest, name: str) -> SimResponse:
     at_customer(session, name)
     return json_response(200, {"revoked": auth.revoke(session.state, name)})
@@ -180,6 +197,7 @@ ROUTES: tuple[ControlRoute, ...] = (
     ("POST", "/_control/customers/{name}/stock/receive", post_receive),
     ("POST", "/_control/customers/{name}/stock/adjust", post_adjust),
     ("PUT", "/_control/customers/{name}/sending", put_sending),
+    ("POST", "/_control/customers/{name}/warehouses", post_warehouse),
     ("POST", "/_control/customers/{name}/revoke-keys", post_revoke),
     ("PUT", "/_control/rules", put_rules),
     *fulfilment.CONTROL_ROUTES,

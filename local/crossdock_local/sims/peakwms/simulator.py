@@ -65,11 +65,11 @@ ROUTES: tuple[Route, ...] = (
 class PeakwmsSimulator(OutboxSwitches, Simulator):
     """PeakWMS integration API v1 as the fact sheet describes it (see the package docstring).
 
-    Python control API: `seed_customer`, `warehouses`, `revoke_keys`, `receive_stock`, `adjust_stock`, `pack`,
-    `ship`, `change_ean`, `close_purchase_order`, `refund`, `set_sending`, `sales_order`, `sales_orders`,
-    `products`, `stock`, `sales_history`, `rules` (the guesses' switches), `faults`, `delivery_faults`,
-    `deliver`, `pending`, `delivery_log`, `calls_by_route`. A refusal raises ValueError with PeakWMS's error
-    body. `seed` seeds the faults and the delivery faults (`delivery:<seed>`); `epoch` is the Unix time the
+    Python control API: `seed_customer`, `warehouses`, `add_warehouse`, `revoke_keys`, `receive_stock`,
+    `adjust_stock`, `pack`, `ship`, `change_ean`, `close_purchase_order`, `refund`, `set_sending`, `sales_order`,
+    `sales_orders`, `pick_orders`, `products`, `stock`, `sales_history`, `rules` (the guesses' switches), `faults`,
+    `delivery_faults`, `deliver`, `pending`, `delivery_log`, `calls_by_route`. A refusal raises ValueError with
+    PeakWMS's error body. `seed` seeds the faults and the delivery faults (`delivery:<seed>`); `epoch` is the Unix time the
     clock's present stands for (default: now)."""
 
     system = "peakwms"
@@ -147,6 +147,11 @@ class PeakwmsSimulator(OutboxSwitches, Simulator):
 
     def warehouses(self, customer: str) -> list[str]:
         return list(self.customer(customer).warehouses)
+
+    def add_warehouse(self, customer: str, name: str) -> list[str]:
+        """Another warehouse (the first stays the default); answers the customer's warehouses."""
+        with self._session(customer) as session:
+            return control.add_warehouse(session, name)
 
     def revoke_keys(self, customer: str) -> int:
         """Every API key of the customer answers 401 from now on."""
