@@ -1,7 +1,8 @@
 """A small Webshipper chaos run on every `make test` (the full one is `make chaos`): orders booked in Rackbeat,
 orders of another channel placed in Webshipper and paid Shopify orders sent by the operator's sync, each wave
 shipped in Webshipper, through Webshipper 5xx, 429s, latency, writes that commit and then lose their answer, every
-grant token expiring mid-run and webhooks duplicated, reordered and held back, and Rackbeat 5xx, 429s and writes
+grant token expiring mid-run and webhooks duplicated, reordered, held back and lost (the poll brings those in),
+and Rackbeat 5xx, 429s and writes
 that commit and then lose their answer or kill their invocation. Then no order may be lost, duplicated or
 mismatched (shipped once with its tracking, one Shopify fulfilment with it), nothing left in flight, no secret in a
 log line."""
@@ -23,6 +24,7 @@ def test_orders_and_shipments_survive_webshipper_and_rackbeat_faults() -> None:
     faults = figures.faults
     assert faults["Webshipper 5xx"] > 0 and faults["Webshipper 429"] > 0, report
     assert faults["Webshipper 401 (token expired)"] > 0 and faults["Rackbeat 5xx"] > 0, report
+    assert faults["Webshipper webhooks lost"] > 0, report
     # AND every order is in the other system exactly once, shipped once with its tracking, and nothing is left over
     audit = figures.audit
     assert audit.exported == audit.exported_expected > 0 and audit.imported == audit.imported_expected > 0, report

@@ -7,7 +7,7 @@ after each wave the warehouse ships every Webshipper order waiting, so shipments
 under the faults too. The faults:
 - Webshipper: 5xx, 429s with `Retry-After` (and its own 2-a-second bucket), a little latency, writes that commit
   and then lose their answer, every grant token expiring in the middle of the run (the 401 renewal), and its
-  webhooks duplicated, reordered and held back;
+  webhooks duplicated, reordered, held back and lost on the way (what the poll, `webshipper#orders`, recovers);
 - Rackbeat: 5xx, 429s, writes that commit and lose their answer or kill the invocation that made them;
 - Shopify's webhooks duplicated.
 The merchant's own actions (booking in Rackbeat, placing and shipping in Webshipper) are not faulted: the promise
@@ -15,10 +15,12 @@ is about Crossdock's calls. After the faults stop the stack settles and whatever
 The promise: every Rackbeat order exactly one Webshipper order, every Webshipper-born order exactly one Rackbeat
 order (none sent back), each shipped once in Rackbeat with its tracking, each Shopify-born order one fulfilment
 with its shipment's tracking number (0 lost / 0 duplicated / 0 mismatched), nothing left in flight, and no secret
-in a log line. Webshipper webhooks are never lost here: Crossdock does not poll Webshipper (known-limits). The
-connection is on the shop's Rackbeat account from the start, so each Shopify-born order is sent by its own
-`order.booked` (no delivery term: the rate its shipping line maps to, else the default) and the operator's sync
-finds it sent; each must be on the rate its Shopify shipping line calls for (a wrong one is mismatched).
+in a log line. A lost Webshipper webhook (an order of the other channel, a shipment) is brought in by the poll:
+its schedule fires as the virtual clock moves during the run, and once the faults stop one more run covers the
+last waves before whatever is left is shipped. The connection is on the shop's Rackbeat account from the start,
+so each Shopify-born order is sent by its own `order.booked` (no delivery term: the rate its shipping line maps
+to, else the default) and the operator's sync finds it sent; each must be on the rate its Shopify shipping line
+calls for (a wrong one is mismatched).
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from crossdock.flows.poll_schedules import poll_event
+from crossdock.integrations.rackbeat_webshipper import webshipper_stream
 from crossdock_local.aws.log_capture import capture_function_logs
 from crossdock_local.scenarios import demo_catalog, demo_webshipper
 from crossdock_local.scenarios.chaos_verdict import (
@@ -63,6 +67,7 @@ class WebshipperChaosConfig:
     webshipper_drop_response_rate: float = 0.05
     webhook_duplicate_rate: float = 0.3
     webhook_delay_rate: float = 0.2
+    webhook_lose_rate: float = 0.1  # Webshipper's only; the poll brings in what they carried
     rackbeat_server_error_rate: float = 0.03
     rackbeat_throttle_rate: float = 0.03
     rackbeat_drop_response_rate: float = 0.03
@@ -130,6 +135,8 @@ def run_chaos_webshipper(config: WebshipperChaosConfig, log: io.TextIOBase | Non
         _count_faults(stack, figures)
         _faults_off(stack)
         stack.settle(execution_timeout=600, max_rounds=100_000)
+        # What lost webhooks of the last waves carried: the poll's next run after the faults stopped.
+        _poll(stack, warehouse)
         # What was still in flight at the last wave: sent, settled, shipped.
         never_arrived = _send_shop_orders(stack, warehouse, shop_waiting, settle=True)
         demo_webshipper.ship_waiting(stack, warehouse.account)
@@ -193,6 +200,15 @@ def _work_a_while(stack: LocalStack, rounds: int) -> None:
             stack.aws.drain(max_rounds=rounds, execution_timeout=600)
 
 
+def _poll(stack: LocalStack, warehouse: Warehouse) -> None:
+    """One run of the connection's Webshipper poll, one interval on (as its schedule would), worked off."""
+    stack.aws.clock.advance(webshipper_stream.POLL_MINUTES * 60)
+    result = stack.aws.invoke("PollFunction", poll_event(warehouse.connection_id, webshipper_stream.STREAM))
+    if result.error is not None:
+        raise RuntimeError(f"the Webshipper poll failed: {result.error}")
+    stack.settle(execution_timeout=600, max_rounds=100_000)
+
+
 def _faults_on(stack: LocalStack, config: WebshipperChaosConfig) -> None:
     stack.webshipper.faults = Faults(
         server_error_rate=config.webshipper_server_error_rate,
@@ -203,7 +219,10 @@ def _faults_on(stack: LocalStack, config: WebshipperChaosConfig) -> None:
         seed=config.seed,
     )
     stack.webshipper.delivery_faults = DeliveryFaults(
-        duplicate_rate=config.webhook_duplicate_rate, reorder=True, delay_rate=config.webhook_delay_rate
+        duplicate_rate=config.webhook_duplicate_rate,
+        reorder=True,
+        delay_rate=config.webhook_delay_rate,
+        lose_rate=config.webhook_lose_rate,
     )
     stack.shopify.delivery_faults = DeliveryFaults(duplicate_rate=config.webhook_duplicate_rate)
     stack.rackbeat.faults = Faults(
@@ -227,6 +246,7 @@ def _count_faults(stack: LocalStack, figures: WebshipperChaosFigures) -> None:
     count_failures(figures, "Webshipper", stack.webshipper.calls_by_status)
     figures.faults["Webshipper 401 (token expired)"] = stack.webshipper.calls_by_status.get(401, 0)
     figures.faults["Webshipper webhook deliveries"] = len(stack.webshipper.delivery_log)
+    figures.faults["Webshipper webhooks lost"] = stack.webshipper.outbox.lost
     count_failures(figures, "Rackbeat", stack.rackbeat.calls_by_status)
     figures.faults["Lambda crashes"] = stack.aws.lambdas.crash_faults.crashes
 

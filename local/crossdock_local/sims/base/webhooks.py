@@ -142,6 +142,7 @@ class WebhookOutbox(Generic[D]):
         self.sink = sink
         self.faults = DeliveryFaults()
         self.log: list[Attempt] = []
+        self.lost = 0  # deliveries the `lose_rate` fault made vanish (a chaos run reports them)
         # Public so a simulator can keep the name it gave its fault stream; separate from any id stream, so
         # switching a fault on does not change the ids an otherwise identical seeded run hands out.
         self.rng = random.Random(seed)
@@ -174,6 +175,7 @@ class WebhookOutbox(Generic[D]):
                 if number > 0:
                     copy = _copy(delivery, new_id() if new_id is not None else f"{delivery.delivery_id}#2")
                 if self._roll(self.faults.lose_rate):
+                    self.lost += 1
                     continue
                 copy.hold = 1 if self._roll(self.faults.delay_rate) else 0
                 self._pending.append(copy)
