@@ -179,6 +179,18 @@ def test_payment_captured_by_peakwms_is_said_in_the_packed_webhook_and_the_order
     assert order_of(house, "5001")["paymentStatus"] == 2
 
 
+def test_a_capture_can_also_be_said_by_109_when_the_rule_reads_the_sheet_that_way() -> None:
+    """GIVEN `payment_captured_via_109` WHEN part of an order is packed with PeakWMS capturing THEN a 109 with
+    paymentStatus 2 follows the 102, though the order is still Released."""
+    house = open_warehouse()
+    register(house, 102, 109)
+    two_line_order(house)
+    house.sim.rules.payment_captured_via_109 = True
+    house.sim.pack(CUSTOMER, "5001", {"L1": 1}, payment_captured=True)
+    house.sim.deliver()
+    assert [(b["state"], b["paymentStatus"]) for b in bodies(house, 109)] == [(1, 1), (1, 2)]
+
+
 def test_packing_sends_a_stock_adjust_only_when_the_rule_says_so() -> None:
     """GIVEN `stock_adjust_on_pack` on WHEN 2 are packed THEN a 100 with -2 and the new total follows."""
     house = open_warehouse()

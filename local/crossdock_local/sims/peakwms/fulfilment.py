@@ -5,7 +5,8 @@ packing (pick orders), shipping, EAN changes, closing purchase orders, refunds â
   released order; the goods leave the shelf and their reservation (no 100 unless rules.stock_adjust_on_pack).
   Sends 110 PickOrderPicked and 102 PickOrderPacked with only that pick order's lines (seen P1: packed quantities;
   fact sheet "Behaviours" 3: partial packing = several pick orders). `paymentCaptured` says PeakWMS captured the
-  payment itself (guess). Fully packed, the order is Packed (3); partly packed it stays Released (guess).
+  payment itself (guess; rules.payment_captured_via_109 says it in a 109 too). Fully packed, the order is Packed
+  (3); partly packed it stays Released (guess).
 - `ship`: the packed pick orders leave; a fully packed order becomes Shipped (4) (109).
 - `change_ean`: an existing variant's EAN changes: 101 `{productId, variantId, ean}` (guess) and 105 with the
   product.
@@ -120,7 +121,9 @@ def pack(
         order["orderId"],
     )
     if all(line["quantityPacked"] == line["quantityRequested"] for line in order["orderLines"]):
-        orders.set_state(session, order, ORDER_PACKED)
+        orders.set_state(session, order, ORDER_PACKED)  # its 109 shows paymentStatus 2 already
+    elif payment_captured and session.rules.payment_captured_via_109:
+        session.send(109, orders.view(order), order["orderId"])
     return dict(pick)
 
 

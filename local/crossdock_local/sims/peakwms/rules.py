@@ -47,6 +47,9 @@ class PeakwmsRules:
     sending_default: bool = True
     # Guess: packing takes the goods off the shelf without a StockAdjust (100) webhook; True sends one per line.
     stock_adjust_on_pack: bool = False
+    # Guess: a payment PeakWMS captured is said by 102's `paymentCaptured: true`; True also sends 109 with the
+    # order (paymentStatus 2 Captured) at that moment, the sheet's other reading.
+    payment_captured_via_109: bool = False
     # Guess: PeakWMS re-sends an earlier 100 of the same stock item after a newer one at this rate (the
     # out-of-order delivery a receiver must survive: apply the newest total, not the last to arrive).
     stale_stock_replay_rate: float = 0.0
@@ -70,6 +73,7 @@ class RulesUpdate(BaseModel):
     history_rows_replace: StrictBool | None = None
     sending_default: StrictBool | None = None
     stock_adjust_on_pack: StrictBool | None = None
+    payment_captured_via_109: StrictBool | None = None
     stale_stock_replay_rate: float | None = Field(default=None, ge=0, le=1)
 
 

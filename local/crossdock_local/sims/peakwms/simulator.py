@@ -69,8 +69,8 @@ class PeakwmsSimulator(OutboxSwitches, Simulator):
     `adjust_stock`, `pack`, `ship`, `change_ean`, `close_purchase_order`, `refund`, `set_sending`, `sales_order`,
     `sales_orders`, `pick_orders`, `products`, `stock`, `sales_history`, `rules` (the guesses' switches), `faults`,
     `delivery_faults`, `deliver`, `pending`, `delivery_log`, `calls_by_route`. A refusal raises ValueError with
-    PeakWMS's error body. `seed` seeds the faults and the delivery faults (`delivery:<seed>`); `epoch` is the Unix time the
-    clock's present stands for (default: now)."""
+    PeakWMS's error body. `seed` seeds the faults and the delivery faults (`delivery:<seed>`); `epoch` is the Unix
+    time the clock's present stands for (default: now)."""
 
     system = "peakwms"
 
