@@ -71,7 +71,7 @@ class Systems:
             table=table,
             clients=Clients(self),
             secrets=None,
-            now_text=lambda: "2026-12-07T12:00:00Z",
+            now_text=lambda: self.shopify.now().isoformat(timespec="seconds"),
             webhook_base_url=WEBHOOK_BASE,
         )
 

@@ -10,6 +10,7 @@ from typing import Any
 from crossdock_local.sims.shopify.catalog import CatalogStore
 from crossdock_local.sims.shopify.catalog_values import WEIGHT_ENUMS, check_quantity_names, legacy_of
 from crossdock_local.sims.shopify.graphql_api import GqlField
+from crossdock_local.sims.shopify.order_search import bulk_orders
 from crossdock_local.sims.shopify.paging import LazyConnection, page_by_id
 from crossdock_local.sims.shopify.search import Getter, SearchTerm, as_list, exact_skus, matching, parse_search
 from crossdock_local.sims.shopify.state import (
@@ -226,6 +227,8 @@ class CatalogViews(CatalogStore):
         self, shop: Shop, name: str, args: dict[str, Any]
     ) -> tuple[str, Sequence[Any], Callable[[Any], int], Callable[[Any], dict[str, Any]]]:
         """A root connection's node type, its matching objects in id order, their id, and their GraphQL node."""
+        if name == "orders":
+            return bulk_orders(self.sim, shop, args)
         catalog = shop.catalog
         groups = parse_search(args.get("query"))
         if name == "locations":

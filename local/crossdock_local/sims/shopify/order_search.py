@@ -94,6 +94,14 @@ _ORDER_FIELDS: dict[str, Getter] = {
 }
 
 
+def bulk_orders(sim: WebhookDelivery, shop: Shop, args: dict[str, Any]) -> tuple[str, list[dict[str, Any]], Any, Any]:
+    """`orders` as a bulk export's root (`bulk.Catalog._export`): the matching orders in id order, each node with its
+    line items as a nested connection."""
+    found = matching(shop.orders.values(), parse_search(args.get("query")), _ORDER_FIELDS, ("name", "email"))
+    ordered = sorted(found, key=lambda order: int(order["id"]))
+    return "Order", ordered, lambda order: int(order["id"]), lambda order: sim.order_view(shop, order)
+
+
 class OrderSearch:
     """Registers `orders` on the simulator; reads the shops' stored orders under the simulator's lock."""
 

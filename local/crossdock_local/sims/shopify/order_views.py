@@ -12,7 +12,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from crossdock_local.sims.shopify.paging import connection
+from crossdock_local.sims.shopify.paging import LazyConnection, connection
 from crossdock_local.sims.shopify.values import decimal_of, gid, gql_datetime, gql_decimal
 
 
@@ -249,8 +249,9 @@ def gql_order(order: dict[str, Any]) -> dict[str, Any]:
         "shippingAddress": _gql_address(order.get("shipping_address")),
         "billingAddress": _gql_address(order.get("billing_address")),
         "taxLines": [_gql_tax_line(tax, currencies) for tax in order.get("tax_lines") or []],
-        "lineItems": connection(
-            [_gql_line_item(item, applications, currencies) for item in order.get("line_items") or []]
+        # Lazy, so a bulk export writes the line items as child lines (`__parentId`), as Shopify's does.
+        "lineItems": LazyConnection(
+            lambda: [_gql_line_item(item, applications, currencies) for item in order.get("line_items") or []]
         ),
         "shippingLines": connection(
             [_gql_shipping_line(line, applications, currencies) for line in order.get("shipping_lines") or []]
