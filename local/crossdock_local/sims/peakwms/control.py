@@ -70,7 +70,7 @@ def receive_stock(session: Session, body: Record) -> Record:
         raise invalid("quantity", "must be at least 1")
     row = _stock_row(session, change)
     stock.change(session, row, change.quantity, "Receive", "Goods received")
-    orders.release_held(session)
+    orders.release_held(session, {change.product_id})
     return dict(row)
 
 
@@ -81,7 +81,7 @@ def adjust_stock(session: Session, body: Record) -> Record:
     row = _stock_row(session, change)
     stock.change(session, row, change.quantity, "Adjust", change.reason)
     if change.quantity > 0:
-        orders.release_held(session)
+        orders.release_held(session, {change.product_id})
     return dict(row)
 
 

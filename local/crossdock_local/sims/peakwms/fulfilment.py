@@ -213,7 +213,7 @@ def close_purchase_order(
     session.send(103, purchase, str(po_id))
     for product in changed:
         session.send(105, products.view(customer, product), f"{product['productId']}:{product['variantId']}")
-    orders.release_held(session)
+    orders.release_held(session, {product["productId"] for product, _ in checked})
     return dict(purchase)
 
 

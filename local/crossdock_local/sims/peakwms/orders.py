@@ -153,7 +153,7 @@ def fields_of(session: Session, body: Record) -> Record:
 
 def by_order_id(customer: CustomerState, order_id: str) -> Record | None:
     """The newest order of a host orderId (a second one exists only with rules.refuse_duplicate_order off)."""
-    found = [o for o in customer.of("sales_orders").values() if o["orderId"] == order_id]
+    found = customer.orders_of(order_id)
     return max(found, key=lambda o: int(o["id"])) if found else None
 
 
@@ -164,6 +164,10 @@ def view(order: Record) -> Record:
 def set_state(session: Session, order: Record, state: int, reason: int | None = None) -> None:
     changed = order["state"] != state or order.get("onHoldReason") != reason
     order["state"], order["onHoldReason"] = state, reason
+    if state == ORDER_ON_HOLD:
+        session.customer.held[order["id"]] = None
+    else:
+        session.customer.held.pop(order["id"], None)
     order["updatedAt"] = session.timestamp()
     if changed:
         session.send(109, view(order), order["orderId"])
@@ -205,15 +209,18 @@ def unreserve(session: Session, order: Record) -> None:
         line["_reserved"] = 0
 
 
-def release_held(session: Session) -> int:
-    """Release every held order whose lines can now all be met, oldest first; returns how many."""
+def release_held(session: Session, product_ids: set[str] | None = None) -> int:
+    """Release every held order whose lines can now all be met, oldest first; returns how many. `product_ids`: only
+    orders wanting one of these products can have become possible (the others are not tried)."""
     released = 0
-    held = sorted(
-        (o for o in session.customer.of("sales_orders").values() if o["state"] == ORDER_ON_HOLD), key=sort_key
-    )
-    for order in held:
-        released += int(_place(session, order))
+    for order in session.customer.held_orders():
+        if product_ids is None or any(line["productId"] in product_ids for line in order["orderLines"]):
+            released += int(_place(session, order))
     return released
+
+
+def _products(order: Record) -> set[str]:
+    return {line["productId"] for line in order["orderLines"]}
 
 
 def sort_key(order: Record) -> int:
@@ -238,7 +245,7 @@ def create(session: Session, body: Record) -> Record:
     }
     for line in order["orderLines"]:
         line["id"] = customer.next_id("order_lines")
-    customer.of("sales_orders")[order["id"]] = order
+    customer.add_order(order)
     _place(session, order)
     return order
 
@@ -265,6 +272,7 @@ def update(session: Session, order_id: str, body: Record) -> Record:
     if body_id is not None and host_id(body_id, "orderId") != order_id:
         raise invalid("orderId", "must be the orderId of the path")
     chosen = fields_of(session, body)
+    freed = _products(order)
     unreserve(session, order)
     ids = {line["orderLineId"]: line["id"] for line in order["orderLines"]}
     for line in chosen["orderLines"]:
@@ -272,7 +280,7 @@ def update(session: Session, order_id: str, body: Record) -> Record:
     order.update(chosen)
     order["updatedAt"] = session.timestamp()
     _place(session, order)
-    release_held(session)
+    release_held(session, freed)
     return order
 
 
@@ -288,7 +296,7 @@ def cancel(session: Session, order_id: str) -> Record:
         )
     unreserve(session, order)
     set_state(session, order, ORDER_CANCELLED)
-    release_held(session)
+    release_held(session, _products(order))
     return order
 
 
@@ -305,8 +313,8 @@ def delete(session: Session, raw_id: str) -> None:
             raw_id,
         )
     unreserve(session, order)
-    del customer.of("sales_orders")[order["id"]]
-    release_held(session)
+    customer.remove_order(order)
+    release_held(session, _products(order))
 
 
 # ---- the API ------------------------------------------------------------------------------------------------------
@@ -337,7 +345,7 @@ def get_order(session: Session, request: SimRequest, orderId: str) -> SimRespons
 
 def order_key_set(session: Session, request: SimRequest) -> SimResponse:
     """Guess: sales orders page like products and stock."""
-    return keyset(request, session.rules, session.customer.of("sales_orders").values())
+    return keyset(request, session.rules, session.customer.of("sales_orders"))
 
 
 ROUTES: tuple[Route, ...] = (

@@ -76,8 +76,8 @@ def _listed(value: Any, field: str, keys: tuple[str, ...]) -> list[Record]:
 
 
 def find(customer: CustomerState, product_id: str, variant_id: str) -> Record | None:
-    for row in customer.of("products").values():
-        if row["productId"] == product_id and row["variantId"] == variant_id:
+    for row in customer.variants(product_id):
+        if row["variantId"] == variant_id:
             return row
     return None
 
@@ -123,7 +123,7 @@ def create(session: Session, body: Record) -> Record:
         "createdAt": now,
         "updatedAt": now,
     }
-    customer.of("products")[row["id"]] = row
+    customer.add_product(row)
     stock.ensure_item(customer, product_id, variant_id, row["itemNumber"])
     return row
 
@@ -155,7 +155,7 @@ def put_product(session: Session, request: SimRequest) -> SimResponse:
 
 def get_product(session: Session, request: SimRequest, productId: str) -> SimResponse:
     customer = session.customer
-    rows = sorted((r for r in customer.of("products").values() if r["productId"] == productId), key=lambda r: r["id"])
+    rows = customer.variants(productId)
     if not rows and not session.rules.unknown_product_empty_list:
         raise not_found("product", productId)
     return json_response(200, [view(customer, r) for r in rows])
@@ -166,17 +166,16 @@ def delete_product(session: Session, request: SimRequest, id: str) -> SimRespons
     row = customer.of("products").get(int(id)) if id.isdigit() else None
     if row is None:
         raise not_found("product", id)
-    del customer.of("products")[row["id"]]
+    customer.remove_product(row)
     # Guess: its stock items go with it (a WMS would refuse with stock on the shelf; the sheet does not say).
     for item in stock.items_of(customer, row["productId"], row["variantId"]):
-        del customer.of("stock")[item["id"]]
+        customer.remove_stock(item)
     return SimResponse(204)
 
 
 def product_key_set(session: Session, request: SimRequest) -> SimResponse:
     customer = session.customer
-    rows = [view(customer, r) for r in customer.of("products").values()]
-    return keyset(request, session.rules, rows)
+    return keyset(request, session.rules, customer.of("products"), lambda r: view(customer, r))
 
 
 ROUTES: tuple[Route, ...] = (

@@ -70,6 +70,54 @@ class CustomerState:
     # stock item id → the bodies of its earlier 100 webhooks (the stale-replay fault re-sends the one before).
     stock_webhooks: dict[int, list[bytes]] = field(default_factory=dict)
     last_ids: dict[str, int] = field(default_factory=dict)
+    # Indexes over the records, kept by the add_/remove_ methods below, so a catalogue of 30,000 variants is read in
+    # constant time a call rather than by a scan: productId → internal ids (products, stock items), orderId → ids,
+    # and the orders on hold. Dicts of None keep the ids in insertion (= id) order.
+    _products_of: dict[str, dict[int, None]] = field(default_factory=dict, repr=False)
+    _stock_of: dict[str, dict[int, None]] = field(default_factory=dict, repr=False)
+    _orders_of: dict[str, dict[int, None]] = field(default_factory=dict, repr=False)
+    held: dict[int, None] = field(default_factory=dict, repr=False)
+
+    def add_product(self, row: Record) -> None:
+        self.of("products")[row["id"]] = row
+        self._products_of.setdefault(row["productId"], {})[row["id"]] = None
+
+    def remove_product(self, row: Record) -> None:
+        del self.of("products")[row["id"]]
+        self._products_of.get(row["productId"], {}).pop(row["id"], None)
+
+    def variants(self, product_id: str) -> list[Record]:
+        rows = self.of("products")
+        return [rows[i] for i in self._products_of.get(product_id, {})]
+
+    def add_stock(self, row: Record) -> None:
+        self.of("stock")[row["id"]] = row
+        self._stock_of.setdefault(row["productId"], {})[row["id"]] = None
+
+    def remove_stock(self, row: Record) -> None:
+        del self.of("stock")[row["id"]]
+        self._stock_of.get(row["productId"], {}).pop(row["id"], None)
+
+    def stock_items(self, product_id: str) -> list[Record]:
+        rows = self.of("stock")
+        return [rows[i] for i in self._stock_of.get(product_id, {})]
+
+    def add_order(self, order: Record) -> None:
+        self.of("sales_orders")[order["id"]] = order
+        self._orders_of.setdefault(order["orderId"], {})[order["id"]] = None
+
+    def remove_order(self, order: Record) -> None:
+        del self.of("sales_orders")[order["id"]]
+        self._orders_of.get(order["orderId"], {}).pop(order["id"], None)
+        self.held.pop(order["id"], None)
+
+    def orders_of(self, order_id: str) -> list[Record]:
+        rows = self.of("sales_orders")
+        return [rows[i] for i in self._orders_of.get(order_id, {})]
+
+    def held_orders(self) -> list[Record]:
+        rows = self.of("sales_orders")
+        return [rows[i] for i in sorted(self.held)]
 
     def next_id(self, kind: str) -> int:
         self.last_ids[kind] = self.last_ids.get(kind, ID_STARTS.get(kind, 9000)) + 1

@@ -15,7 +15,6 @@ from crossdock_local.sims.peakwms.paging import keyset, param
 from crossdock_local.sims.peakwms.session import Route, Session
 from crossdock_local.sims.peakwms.state import (
     DEFAULT_WAREHOUSE,
-    ORDER_ON_HOLD,
     CustomerState,
     Record,
 )
@@ -26,8 +25,8 @@ OPEN_STATES = frozenset({0, 1, 2, 7})  # orders whose unpacked lines still want 
 
 def item(customer: CustomerState, product_id: str, variant_id: str, warehouse: str | None = None) -> Record | None:
     wanted = warehouse or customer.warehouses[0]
-    for row in customer.of("stock").values():
-        if row["productId"] == product_id and row["variantId"] == variant_id and row["warehouseName"] == wanted:
+    for row in customer.stock_items(product_id):
+        if row["variantId"] == variant_id and row["warehouseName"] == wanted:
             return row
     return None
 
@@ -47,16 +46,12 @@ def ensure_item(
         "reservedQuantity": 0,
         "warehouseName": warehouse or customer.warehouses[0],
     }
-    customer.of("stock")[row["id"]] = row
+    customer.add_stock(row)
     return row
 
 
 def items_of(customer: CustomerState, product_id: str, variant_id: str | None = None) -> list[Record]:
-    return [
-        row
-        for row in sorted(customer.of("stock").values(), key=lambda r: int(r["id"]))
-        if row["productId"] == product_id and (variant_id is None or row["variantId"] == variant_id)
-    ]
+    return [row for row in customer.stock_items(product_id) if variant_id is None or row["variantId"] == variant_id]
 
 
 def free(row: Record) -> int:
@@ -66,9 +61,7 @@ def free(row: Record) -> int:
 def held_demand(customer: CustomerState, product_id: str, variant_id: str) -> int:
     """What orders on hold want of a variant (they reserve nothing yet)."""
     wanted = 0
-    for order in customer.of("sales_orders").values():
-        if order["state"] != ORDER_ON_HOLD:
-            continue
+    for order in customer.held_orders():
         for line in order["orderLines"]:
             if line["productId"] == product_id and line["variantId"] == variant_id:
                 wanted += int(line["quantityRequested"]) - int(line["quantityPacked"])
@@ -134,7 +127,7 @@ def change(session: Session, row: Record, adjusted: int, kind: str, reason: str)
 
 
 def stock_key_set(session: Session, request: SimRequest) -> SimResponse:
-    return keyset(request, session.rules, session.customer.of("stock").values())
+    return keyset(request, session.rules, session.customer.of("stock"))
 
 
 def stock_of_product(session: Session, request: SimRequest, productId: str) -> SimResponse:
@@ -149,7 +142,8 @@ def stock_actions(session: Session, request: SimRequest) -> SimResponse:
     """Seen P3: `fromTime`/`toTime` as `yyyy-MM-ddTHH:mm:ss`; compared as text, which orders such stamps."""
     start = param(request, session.rules, "FromTime") or ""
     end = param(request, session.rules, "ToTime") or "9999"
-    rows = [a for a in session.customer.of("stock_actions").values() if start <= a["adjustmentTime"][:19] <= end]
+    actions = session.customer.of("stock_actions")
+    rows = {i: a for i, a in actions.items() if start <= a["adjustmentTime"][:19] <= end}
     return keyset(request, session.rules, rows)
 
 
