@@ -1,5 +1,6 @@
 """The operator's commands: `crossdock connections|events|dlq|orders|status …` (issue #5), and the onboarding
-ones (`connections create|pause|resume|uninstall`, `settings`, `initial-sync`: `operator_onboarding`, issue 13).
+ones (`connections create|pause|resume|uninstall`, `settings`, `initial-sync`: `operator_onboarding`, issue 13), and
+the guided setup (`setup show|run|skip`: `operator_setup`, issue 16).
 
 Each command works on a target stack: `--stack NAME` (with `--profile`/`--region`) for a deployed one, or `--local
 [STATE_FILE]` for the embedded stack of a running `crossdock serve`. Tables by default, `--json` for scripts. Exit
@@ -20,7 +21,7 @@ from crossdock.operations import connections, dead_letters, events, order_sync, 
 from crossdock.operations.errors import OperatorError
 from crossdock.operations.target import DEAD_LETTER_QUEUE_NAMES, OperatorTarget
 from crossdock.store.events import EventStatus
-from crossdock_local import operator_onboarding
+from crossdock_local import operator_onboarding, operator_setup
 from crossdock_local import operator_output as out
 from crossdock_local.operator_onboarding import UsageError
 from crossdock_local.operator_targets import DEFAULT_STATE_FILE, aws_target, local_target
@@ -58,6 +59,7 @@ def add_commands(commands: Any) -> None:
     show = command(connection_commands, "show", _connections_show, "one connection and its settings (no secrets)")
     show.add_argument("connection_id")
     operator_onboarding.add_commands(commands, connection_commands, command)
+    operator_setup.add_commands(commands, command)
 
     event_commands = commands.add_parser("events", help="list and retry events").add_subparsers(
         dest="action", required=True

@@ -23,18 +23,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from crossdock.integrations.peakwms_shopify.connection import KIND as PEAKWMS_KIND
 from crossdock.integrations.rackbeat_shopbox.activation import Applied as ShopboxApplied
 from crossdock.integrations.rackbeat_shopbox.connection import KIND as SHOPBOX_KIND
 from crossdock.integrations.rackbeat_shopbox.install import ShopboxCredentials
 from crossdock.integrations.rackbeat_shopify.connection import KIND
 from crossdock.integrations.rackbeat_webshipper.activation import Applied as WebshipperApplied
 from crossdock.integrations.rackbeat_webshipper.connection import KIND as WEBSHIPPER_KIND
-from crossdock.operations import initial_sync, lifecycle, onboarding, settings_input
+from crossdock.operations import initial_sync, lifecycle, onboarding, settings_input, stack_access
 from crossdock.operations import settings as connection_settings
 from crossdock.operations.initial_sync import InitialSyncProgress
 from crossdock.operations.target import OperatorTarget
 from crossdock_local import operator_output as out
-from crossdock_local import operator_webshipper
+from crossdock_local import operator_peakwms, operator_webshipper
 
 Command = Callable[[OperatorTarget, argparse.Namespace], str]
 AddCommand = Callable[[Any, str, Command, str], argparse.ArgumentParser]
@@ -62,7 +63,7 @@ def add_commands(commands: Any, connection_commands: Any, command: AddCommand) -
     create.add_argument(
         "--kind",
         default=KIND,
-        choices=(KIND, SHOPBOX_KIND, WEBSHIPPER_KIND),
+        choices=(KIND, SHOPBOX_KIND, WEBSHIPPER_KIND, PEAKWMS_KIND),
         help=f"the connection's kind (default {KIND})",
     )
     create.add_argument("--shop", help=f"{KIND}: the shop's *.myshopify.com domain")
@@ -92,6 +93,7 @@ def add_commands(commands: Any, connection_commands: Any, command: AddCommand) -
         "--shopbox-client", help=f"{SHOPBOX_KIND}: the Shopbox client (company) uid, when the login acts for several"
     )
     operator_webshipper.add_create_options(create)
+    operator_peakwms.add_create_options(create)
     _settings_input(create)
     for name, run, help_text in (
         ("install-link", _install_link, "the Shopify install link of a connection created before"),
@@ -110,8 +112,8 @@ def add_commands(commands: Any, connection_commands: Any, command: AddCommand) -
     onboarding_command(
         settings_commands,
         "choices",
-        operator_webshipper.choices,
-        f"{WEBSHIPPER_KIND}: the Webshipper order channels and shipping rates the settings choose from",
+        _settings_choices,
+        f"{WEBSHIPPER_KIND}: the Webshipper order channels and shipping rates; {PEAKWMS_KIND}: the shop's locations",
     ).add_argument("connection_id")
     for name, run, help_text in (
         ("validate", _settings_validate, "check settings as a save would, against the Rackbeat account; save nothing"),
@@ -174,6 +176,8 @@ def _secret(path: Path | None, variable: str, prompt: str) -> str:
 def _create(target: OperatorTarget, args: argparse.Namespace) -> str:
     if args.kind == SHOPBOX_KIND:
         return _create_shopbox(target, args)
+    if args.kind == PEAKWMS_KIND:
+        return operator_peakwms.create(target, args, settings=_document(args, {}), secret=_secret, usage=UsageError)
     if args.kind == WEBSHIPPER_KIND:
         return operator_webshipper.create(
             target,
@@ -305,6 +309,12 @@ def _uninstall(target: OperatorTarget, args: argparse.Namespace) -> str:
 
 
 # -- settings ------------------------------------------------------------------------------------------------------
+
+
+def _settings_choices(target: OperatorTarget, args: argparse.Namespace) -> str:
+    if stack_access.load_onboarded(target, args.connection_id).kind == PEAKWMS_KIND:
+        return operator_peakwms.choices(target, args)
+    return operator_webshipper.choices(target, args)
 
 
 def _settings_show(target: OperatorTarget, args: argparse.Namespace) -> str:

@@ -105,5 +105,7 @@ def local_onboarding(resources: Any, clients: Any, base_url: str, description: s
         "shopbox": f"{base}/_sim/shopbox/api/v3",
         # Webshipper's API answers per account (`https://<account>.api.webshipper.io/v2`): a template.
         "webshipper": f"{base}/_sim/webshipper/{{account}}/v2",
+        # PeakWMS's answers at one host for every customer; the simulator serves each under its name: a template.
+        "peakwms": f"{base}/_sim/peakwms/{{account}}/api/integration/v1",
     }
     return onboarding_from_resources(resources, clients, base, description, api_bases)

@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 from crossdock.connections.model import Connection
 from crossdock.connections.settings_rules import SettingsConflict, SettingsRejected
 from crossdock.integrations.clients import ConnectionClients
+from crossdock.integrations.peakwms_shopify.connection import PeakwmsShopifyConnection
+from crossdock.integrations.peakwms_shopify.settings import PeakwmsShopifySettings
 from crossdock.integrations.rackbeat_shopbox import activation as shopbox_activation
 from crossdock.integrations.rackbeat_shopbox import settings_check as shopbox_check
 from crossdock.integrations.rackbeat_shopbox import settings_save as shopbox_save
@@ -35,8 +37,8 @@ from crossdock.integrations.rackbeat_webshipper import settings_save as webshipp
 from crossdock.integrations.rackbeat_webshipper.connection import RackbeatWebshipperConnection
 from crossdock.integrations.rackbeat_webshipper.install import ConnectorCatalog
 from crossdock.integrations.rackbeat_webshipper.settings import RackbeatWebshipperSettings
+from crossdock.operations import peakwms_settings, stack_access
 from crossdock.operations import shopbox_activation as shopbox_follow_up
-from crossdock.operations import stack_access
 from crossdock.operations.errors import Refused, Rejected, refusal
 from crossdock.operations.settings_input import changes
 from crossdock.operations.stack_access import OnboardedConnection
@@ -46,7 +48,9 @@ from crossdock.operations.target import OperatorTarget
 # Webshipper kind's webhooks in both systems.
 Applied = settings_effects.SettingsApplied | shopbox_activation.Applied | webshipper_activation.Applied
 # A kind's settings, checked.
-CheckedSettings = RackbeatShopifySettings | RackbeatShopboxSettings | RackbeatWebshipperSettings
+CheckedSettings = (
+    RackbeatShopifySettings | RackbeatShopboxSettings | RackbeatWebshipperSettings | PeakwmsShopifySettings
+)
 
 
 class SettingsRefused(Rejected, settings_save.SettingsRejected):  # type: ignore[misc]  # both keep `problems`
@@ -119,6 +123,8 @@ def set_settings(
         return _set_shopbox(target, current, document, checked)
     if isinstance(current, RackbeatWebshipperConnection):
         return _set_webshipper(target, current, document, checked)
+    if isinstance(current, PeakwmsShopifyConnection):
+        return _set_peakwms(target, current, document, checked)
     # The references were looked up just now; the save checks its own rules again, and the version.
     updated = _saved(
         lambda: settings_save.update_settings(
@@ -190,6 +196,16 @@ def _set_webshipper(
     )
 
 
+def _set_peakwms(
+    target: OperatorTarget, current: PeakwmsShopifyConnection, document: dict[str, Any], checked: CheckedSettings
+) -> SettingsSaved:
+    updated = _saved(lambda: peakwms_settings.save(target.table, current, document))
+    changed = _changes(current, checked)
+    return SettingsSaved(
+        updated.id, updated.settings_version, updated.settings_saved_at, changed, peakwms_settings.APPLIED
+    )
+
+
 _Saved = TypeVar("_Saved", bound=Connection)
 
 
@@ -227,7 +243,9 @@ def _checked(
     refusal: str,
 ) -> CheckedSettings:
     settings: CheckedSettings | None
-    if isinstance(current, RackbeatWebshipperConnection):
+    if isinstance(current, PeakwmsShopifyConnection):
+        settings, problems = peakwms_settings.checked(current, document, clients)
+    elif isinstance(current, RackbeatWebshipperConnection):
         with stack_access.platform_calls(
             "looking up the settings' references in Rackbeat and Webshipper; nothing was saved"
         ):

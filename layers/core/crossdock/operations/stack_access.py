@@ -15,6 +15,8 @@ from crossdock import registry
 from crossdock.errors import CrossdockError
 from crossdock.flows.poll_schedules import PollSchedules
 from crossdock.integrations.clients import ConnectionClients
+from crossdock.integrations.peakwms_shopify.connection import KIND as PEAKWMS_KIND
+from crossdock.integrations.peakwms_shopify.connection import PeakwmsShopifyConnection
 from crossdock.integrations.rackbeat_shopbox.connection import KIND as SHOPBOX_KIND
 from crossdock.integrations.rackbeat_shopbox.connection import RackbeatShopboxConnection
 from crossdock.integrations.rackbeat_shopify.connection import KIND, RackbeatShopifyConnection
@@ -26,9 +28,11 @@ from crossdock.store import connections
 from crossdock.store.secrets import SecretStore
 
 # The kinds these operations can onboard; another kind's connection is refused by name.
-ONBOARDED_KINDS = (KIND, SHOPBOX_KIND, WEBSHIPPER_KIND)
+ONBOARDED_KINDS = (KIND, SHOPBOX_KIND, WEBSHIPPER_KIND, PEAKWMS_KIND)
 # A connection of one of them, as its kind's own (the settings commands take any).
-OnboardedConnection = RackbeatShopifyConnection | RackbeatShopboxConnection | RackbeatWebshipperConnection
+OnboardedConnection = (
+    RackbeatShopifyConnection | RackbeatShopboxConnection | RackbeatWebshipperConnection | PeakwmsShopifyConnection
+)
 
 
 def secret_store(target: OperatorTarget) -> SecretStore:
@@ -57,7 +61,10 @@ def load_onboarded(target: OperatorTarget, connection_id: str) -> OnboardedConne
     found = connections.load_connection(target.table, connection_id)
     if found is None:
         raise NotFound(f"no connection {connection_id}")
-    if not isinstance(found, RackbeatShopifyConnection | RackbeatShopboxConnection | RackbeatWebshipperConnection):
+    if not isinstance(
+        found,
+        RackbeatShopifyConnection | RackbeatShopboxConnection | RackbeatWebshipperConnection | PeakwmsShopifyConnection,
+    ):
         raise Refused(
             f"connection {connection_id} is {found.kind}: only {', '.join(ONBOARDED_KINDS)} is onboarded here"
         )
