@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import boto3
 import httpx
@@ -206,7 +207,11 @@ class LocalStack:
         """How the simulators reach Crossdock: our own routes in-process (as API Gateway would invoke them),
         anything else over HTTP."""
         if url.startswith(self.base_url + "/"):
-            return self.aws.api_request("POST", url[len(self.base_url) :], headers, body).status
+            # As the local endpoint hands a request over: the decoded path, the query apart (PeakWMS's addresses
+            # carry the connection's key as `?key=`).
+            address = urlsplit(url[len(self.base_url) :])
+            query: dict[str, str | list[str]] = dict(parse_qs(address.query, keep_blank_values=True))
+            return self.aws.api_request("POST", unquote(address.path), headers, body, query=query).status
         return httpx.post(url, headers=headers, content=body, timeout=10).status_code
 
     def create_connection(

@@ -23,6 +23,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from crossdock.connectors.peakwms.secret_names import WEBHOOK_KEY as PEAKWMS_WEBHOOK_KEY
+from crossdock.connectors.peakwms.webhook_events import EVENTS as PEAKWMS_EVENTS
 from crossdock.connectors.rackbeat.secret_names import RACKBEAT_WEBHOOK_TOKENS
 from crossdock.connectors.shopify.webhooks import sign
 from crossdock.connectors.webshipper.inbound import signature as webshipper_signature
@@ -37,6 +39,7 @@ TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 EXAMPLE_ORDER = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "shopify" / "2025-01" / "order_0.json"
 RACKBEAT_TOKEN = "t" * 32
 WEBSHIPPER_SECRET = "w" * 32
+PEAKWMS_KEY = "p" * 32
 DEAD_LETTER_QUEUES = ("InboundDeadLetterQueue", "ShopifyOutboundDeadLetterQueue")
 FUZZ = settings(
     max_examples=150,
@@ -68,6 +71,7 @@ def target(stack: LocalStack) -> dict[str, Any]:
     stack.seed_items(connection.rackbeat_account_id, DEMO_SKUS)
     stack.secrets.put(connection.connection_id, RACKBEAT_WEBHOOK_TOKENS, json.dumps([RACKBEAT_TOKEN]))
     stack.secrets.put(connection.connection_id, WEBSHIPPER_WEBHOOK_SECRET, WEBSHIPPER_SECRET)
+    stack.secrets.put(connection.connection_id, PEAKWMS_WEBHOOK_KEY, PEAKWMS_KEY)
     return {"connection": connection, "order": json.loads(EXAMPLE_ORDER.read_text())["order"]}
 
 
@@ -136,7 +140,9 @@ def requests(draw: st.DrawFn, target: dict[str, Any]) -> tuple[str, str, dict[st
     body = draw(bodies(target["order"]))
     headers = {"Content-Type": draw(st.sampled_from(["application/json", "text/plain", "", "image/png"]))}
     query: dict[str, str] = {}
-    made_as = draw(st.sampled_from(["shopify", "shopify", "shopify", "rackbeat", "webshipper", "install", "anything"]))
+    made_as = draw(
+        st.sampled_from(["shopify", "shopify", "shopify", "rackbeat", "webshipper", "peakwms", "install", "anything"])
+    )
     if made_as == "shopify":
         method, path = "POST", draw(st.sampled_from(["/webhooks/shopify", "/webhooks/rackbeat_shopify/shopify"]))
         headers |= {
@@ -158,6 +164,12 @@ def requests(draw: st.DrawFn, target: dict[str, Any]) -> tuple[str, str, dict[st
             "X-Webshipper-Topic": draw(st.sampled_from(["order/created", "order/updated", "shipment/created", "x"])),
             "X-Webshipper-Hmac-Sha256": webshipper_signature(WEBSHIPPER_SECRET, body),
         }
+    elif made_as == "peakwms":
+        # PeakWMS signs nothing: the address carries the event and the connection's key (mostly the right one).
+        event_name = draw(st.sampled_from([*PEAKWMS_EVENTS, "x", "stock_adjust?", "%2e%2e"]))
+        method, path = "POST", f"/webhooks/peakwms/{connection.connection_id}/{event_name}"
+        query = {"key": draw(st.sampled_from([PEAKWMS_KEY, PEAKWMS_KEY, PEAKWMS_KEY, "", PEAKWMS_KEY[:-1]]))}
+        query |= {key: _stringified(value) for key, value in draw(st.dictionaries(TEXT, SENDABLE, max_size=2)).items()}
     elif made_as == "install":
         method, path = "GET", draw(st.sampled_from(["/shopify/install", "/shopify/callback"]))
         query = {key: _stringified(value) for key, value in draw(st.dictionaries(TEXT, SENDABLE, max_size=2)).items()}
@@ -217,4 +229,5 @@ def test_no_request_to_any_route_gets_a_5xx_or_an_unhandled_exception(
 def test_the_fuzz_pass_covers_every_route_of_the_template() -> None:
     # The routes the fuzz draws from are read from template.yaml: a new route is fuzzed without touching this file.
     assert ("POST", "/webhooks/shopify") in ROUTES and ("GET", "/shopify/callback") in ROUTES
-    assert len(ROUTES) == 6, ROUTES
+    assert ("POST", "/webhooks/peakwms/{connection_id}/{event}") in ROUTES
+    assert len(ROUTES) == 7, ROUTES

@@ -71,3 +71,16 @@ def test_an_unknown_route_is_answered_404_as_powertools_answered_it() -> None:
         "isBase64Encoded": False,
         "multiValueHeaders": {"Content-Type": ["application/json"]},
     }
+
+
+def test_every_webhook_source_is_read_without_pydantic_or_httpx() -> None:
+    # GIVEN ingest as Lambda imports it WHEN each registered system's webhook source is loaded (as the first delivery
+    # of that system does) THEN none of them brings in what ingest's cold start keeps out (PeakWMS's included: its
+    # event tables live apart from the connector's shapes)
+    loaded = _cold_start(
+        "import sys, json, app\n"
+        "from crossdock import registry\n"
+        "for system in registry.WEBHOOK_SOURCES: assert registry.webhook_source(system) is not None\n"
+        f"print(json.dumps([m for m in {NOT_LOADED!r} if m in sys.modules]))",
+    )
+    assert json.loads(loaded) == []

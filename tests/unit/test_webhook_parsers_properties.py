@@ -15,9 +15,10 @@ from hypothesis import strategies as st
 
 from crossdock import registry
 from crossdock.bodies import UnreadableBody, json_object
+from crossdock.connectors.peakwms.webhook_events import EVENTS as PEAKWMS_EVENTS
 from crossdock.connectors.shopify import oauth
 from crossdock.flows.ingest import IngestDeps, receive_webhook
-from crossdock.ports import IdentifiedByBody, Refused
+from crossdock.ports import IdentifiedByBody, ReadFromAddress, Refused
 
 QUICK = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -47,13 +48,20 @@ HEADER_NAMES = [
     "Content-Type",
 ]
 # A connection's secret as the product stores it: Shopify's app secret, Rackbeat's list of webhook tokens,
-# Webshipper's webhook secret.
+# Webshipper's webhook secret, PeakWMS's webhook key.
 STORED_SECRETS = {
     "shopify": "a-secret-of-the-connection",
     "rackbeat": json.dumps(["t" * 32]),
     "webshipper": "a-webhook-secret",
+    "peakwms": "p" * 32,
 }
 HEADERS = st.dictionaries(st.sampled_from(HEADER_NAMES), st.text(max_size=40), max_size=8)
+# What an address may carry beside the connection (PeakWMS's event in the path, its key in the query).
+ADDRESSES = st.dictionaries(
+    st.sampled_from(["event", "key", "other"]),
+    st.one_of(st.sampled_from([*PEAKWMS_EVENTS, "p" * 32]), st.text(max_size=40)),
+    max_size=3,
+)
 
 
 @QUICK
@@ -71,16 +79,19 @@ def test_a_body_is_a_json_object_or_unreadable_with_a_reason(raw: bytes) -> None
 
 
 @QUICK
-@given(source_name=st.sampled_from(sorted(registry.WEBHOOK_SOURCES)), headers=HEADERS, raw=RAW)
+@given(source_name=st.sampled_from(sorted(registry.WEBHOOK_SOURCES)), headers=HEADERS, raw=RAW, address=ADDRESSES)
 def test_a_sources_reader_and_signature_check_accept_or_refuse_any_delivery(
-    source_name: str, headers: dict[str, str], raw: bytes
+    source_name: str, headers: dict[str, str], raw: bytes, address: dict[str, str]
 ) -> None:
-    # GIVEN a system's webhook source and any headers and body
+    # GIVEN a system's webhook source and any headers, address and body
     source = registry.webhook_source(source_name)
     assert source is not None
-    # WHEN it reads the headers, checks the signature and the delivery
+    # WHEN it reads the headers (or the address, for a source that reads it), checks the signature and the delivery
     try:
-        delivery = source.read(headers)
+        if isinstance(source, ReadFromAddress):
+            delivery = source.read_address(headers, address)
+        else:
+            delivery = source.read(headers)
     except Refused as refused:
         # THEN it refuses in its own terms (ingest answers 400 with this) ...
         assert str(refused)
