@@ -417,4 +417,5 @@ class LocalStack:
     def publish_webhook_address(self) -> None:
         """Tell the functions that compare Shopify's subscriptions with our address where Shopify delivers to: in
         AWS the API's URL (template.yaml), here this endpoint, known only once it listens. Safe to repeat."""
-        self.aws.update_function_environment("SelfCheckFunction", {"WEBHOOK_BASE_URL": self.base_url})
+        for function in ("SelfCheckFunction", "GuidedSetupFunction"):  # the setup's steps subscribe the shop too
+            self.aws.update_function_environment(function, {"WEBHOOK_BASE_URL": self.base_url})
