@@ -19,12 +19,17 @@ from typing import Any
 import pytest
 
 from crossdock import registry
+from crossdock.connectors.peakwms import webhooks as peakwms_webhooks
 from crossdock.connectors.peakwms.secret_names import API_KEY
+from crossdock.connectors.shopify import webhook_subscriptions
 from crossdock.connectors.shopify.access_scopes import NEEDED_SCOPES
 from crossdock.connectors.shopify.secret_names import SHOPIFY_ACCESS_TOKEN, SHOPIFY_APP_SECRET
 from crossdock.integration import GuidedSetup, SetupDeps, StepChunk
+from crossdock.integrations.clients import ConnectionClients
+from crossdock.integrations.peakwms_shopify import lifecycle
 from crossdock.integrations.peakwms_shopify.install import PeakwmsShopifyCredentials
 from crossdock.operations import guided_setup, peakwms_onboarding
+from crossdock.operations import lifecycle as operations_lifecycle
 from crossdock.operations import settings as connection_settings
 from crossdock.operations.errors import Refused, Rejected
 from crossdock.store import connections, setup_progress
@@ -313,3 +318,43 @@ def test_the_cli_creates_a_connection_with_its_secrets_from_the_environment(
     assert merchant.access_token not in output and merchant.peakwms_api_key not in output
     (stored,) = [connections.load_connection(stack.table, found) for found in merchant.stored()]
     assert stored is not None and stored.settings.model_dump()["fulfillment"]["notify_customer"] is True
+
+
+# -- lifecycle -----------------------------------------------------------------------------------------------------
+
+
+def test_pause_keeps_the_webhooks_and_uninstall_removes_only_this_connections(stack: LocalStack) -> None:
+    # GIVEN two shops of one PeakWMS account, each with a PeakWMS webhook and the first with a Shopify subscription
+    # (as their setup steps register them)
+    first = new_merchant(stack)
+    created = first.create()
+    second = new_merchant(stack, account=first.peakwms_account)
+    other = second.create(main_shop=False)
+    base = stack.operator.onboard().webhook_base_url
+    clients = ConnectionClients(stack.secrets, stack.table)
+    own = connections.load_connection(stack.table, created.connection_id)
+    theirs = connections.load_connection(stack.table, other.connection_id)
+    assert own is not None and theirs is not None
+    for connection in (own, theirs):
+        url = lifecycle.peakwms_webhook_prefix(base, connection.id) + "stock_adjust?key=k"
+        peakwms_webhooks.register_webhook(clients.peakwms(connection), 100, url)
+    webhook_subscriptions.subscribe_missing(
+        clients.shopify(own), lifecycle.shopify_webhook_uri(base), ["orders/create"]
+    )
+    # WHEN the first is paused and resumed: nothing is removed
+    paused = operations_lifecycle.pause(stack.operator, created.connection_id)
+    assert paused.state == "paused" and "stay registered" in paused.notes[0]
+    assert operations_lifecycle.resume(stack.operator, created.connection_id).state == "active"
+    # WHEN it is uninstalled
+    done = operations_lifecycle.uninstall(stack.operator, created.connection_id)
+    # THEN its own webhooks went in both systems, the other shop's PeakWMS webhook stayed
+    assert done.state == "uninstalled"
+    assert done.webhooks_removed == {"peakwms": ["stock_adjust"], "shopify": ["orders/create"]}
+    remaining = peakwms_webhooks.list_webhooks(clients.peakwms(theirs)) or []
+    assert [hook["url"] for hook in remaining] == [
+        lifecycle.peakwms_webhook_prefix(base, theirs.id) + "stock_adjust?key=k"
+    ]
+    # AND its secrets are deleted; the connection and its event log stay
+    assert connections.stored_secret_names(stack.table, created.connection_id) == []
+    kept = connections.load_connection(stack.table, created.connection_id)
+    assert kept is not None and kept.state.value == "uninstalled" and done.event_id
