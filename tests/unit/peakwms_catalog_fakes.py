@@ -95,6 +95,8 @@ def started(monkeypatch: pytest.MonkeyPatch) -> Systems:
     made = Systems()
     monkeypatch.setattr(pacing, "clock", made.clock)
     monkeypatch.setattr(bulk_export, "transport", made.shopify_http)
+    # Each test's simulator hands out the same result URLs (its ids follow its seed): none is taken as downloaded.
+    monkeypatch.setattr(bulk_export, "_FILES", {})
     return made
 
 

@@ -34,6 +34,22 @@ CATALOG_FOR_WAREHOUSE: Final = """
 }
 """
 
+# Customs and cost per variant (reference/shopify_wms.md "Customs and cost": the inventory item's fields).
+CUSTOMS_FOR_WAREHOUSE: Final = """
+{
+  productVariants {
+    edges {
+      node {
+        id
+        sku
+        product { id }
+        inventoryItem { id harmonizedSystemCode countryCodeOfOrigin unitCost { amount currencyCode } }
+      }
+    }
+  }
+}
+"""
+
 # Shopify's weight units in grams.
 GRAMS: Final = {
     "GRAMS": Decimal(1),
@@ -85,13 +101,47 @@ def variant_of(line: dict[str, Any]) -> CatalogVariant:
     )
 
 
-def variants(url: str, offset: int, size: int) -> Iterator[CatalogVariant]:
-    """Variants [offset, offset + size) of the export, in the file's order (lines before `offset` are not decoded)."""
+@dataclass(frozen=True)
+class CustomsFacts:
+    product_id: str
+    variant_id: str
+    sku: str
+    harmonized_system_code: str | None
+    country_of_origin: str | None  # ISO 3166 alpha-2
+    cost: Decimal | None  # per item, in the shop's currency
+
+    @property
+    def empty(self) -> bool:
+        return self.harmonized_system_code is None and self.country_of_origin is None and self.cost is None
+
+
+def customs_of(line: dict[str, Any]) -> CustomsFacts:
+    item = line.get("inventoryItem") or {}
+    return CustomsFacts(
+        product_id=numeric_id((line.get("product") or {}).get("id")),
+        variant_id=numeric_id(line["id"]),
+        sku=str(line.get("sku") or "").strip(),
+        harmonized_system_code=str(item["harmonizedSystemCode"]).strip() or None
+        if item.get("harmonizedSystemCode")
+        else None,
+        country_of_origin=str(item["countryCodeOfOrigin"]) if item.get("countryCodeOfOrigin") else None,
+        cost=_decimal((item.get("unitCost") or {}).get("amount")),
+    )
+
+
+def lines(url: str, offset: int, size: int) -> Iterator[dict[str, Any]]:
+    """Lines [offset, offset + size) of an export whose root has no nested connection, decoded."""
     for index, raw in enumerate(bulk_export.raw_lines(url)):
         if index >= offset + size:
             return
         if index >= offset:
-            yield variant_of(json.loads(raw))
+            yield json.loads(raw)
+
+
+def variants(url: str, offset: int, size: int) -> Iterator[CatalogVariant]:
+    """Variants [offset, offset + size) of the export, in the file's order (lines before `offset` are not decoded)."""
+    for line in lines(url, offset, size):
+        yield variant_of(line)
 
 
 def _decimal(value: Any) -> Decimal | None:

@@ -30,8 +30,8 @@ GRAMS_PER_KILOGRAM = Decimal(1000)
 
 
 LISTED = 50  # variants named per problem; beyond that only counted
-COUNTS = ("created", "updated", "deleted", "matched", "older", "no_sku", "unmatched", "refused")
-PROBLEMS = ("no_sku", "unmatched", "refused")
+COUNTS = ("created", "updated", "deleted", "matched", "older", "no_sku", "unmatched", "missing", "refused")
+PROBLEMS = ("no_sku", "unmatched", "missing", "refused")
 
 
 @dataclass
@@ -45,6 +45,7 @@ class Tally:
     older: int = 0  # variants of a version older than PeakWMS's, skipped
     no_sku: int = 0
     unmatched: int = 0  # no main-shop product carries the variant's SKU
+    missing: int = 0  # not in PeakWMS (a step that only updates what step 1 made)
     refused: int = 0
     # per problem, the first `LISTED` variants: "variant id", "variant id (SKU)", "variant id: PeakWMS's reason"
     named: dict[str, list[str]] = field(default_factory=dict)
@@ -82,6 +83,7 @@ class Tally:
                 ("skipped as older than PeakWMS's", self.older),
                 ("without SKU", self.no_sku),
                 ("without a main-shop product of their SKU", self.unmatched),
+                ("not in PeakWMS", self.missing),
                 ("refused by PeakWMS", self.refused),
             )
             if n

@@ -26,22 +26,20 @@ from datetime import date, datetime, timedelta
 from itertools import islice
 from typing import Any
 
-from crossdock import pacing
 from crossdock.connectors.peakwms import stock as peak_stock
 from crossdock.connectors.peakwms.client import PeakwmsClient
 from crossdock.connectors.peakwms.shapes import SalesHistoryRow, StockLevel
-from crossdock.connectors.shopify import bulk_export, inventory, order_history
+from crossdock.connectors.shopify import inventory, order_history
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.connectors.shopify.inventory import QuantityChange
 from crossdock.integrations.peakwms_shopify.connection import PeakwmsShopifyConnection
 from crossdock.integrations.peakwms_shopify.product_map import PeakKey, peak_product_for
 from crossdock.integrations.peakwms_shopify.setup import SetupDeps, StepChunk
+from crossdock.integrations.peakwms_shopify.setup_exports import follow_export
 
 HISTORY_CALLS = 40  # PeakWMS sales-history calls a chunk (of ≤ 500 rows): ~10 s at 240 calls a minute
 STOCK_BATCHES = 4  # batches of 250 stock rows a chunk: ~4 PeakWMS pages, 8 Shopify calls (the reads cost 752)
 BATCH = 250
-EXPORT_WAIT_SECONDS = 50.0
-EXPORT_POLL_SECONDS = 5.0
 
 
 def start_date(connection: PeakwmsShopifyConnection, today: date) -> date:
@@ -75,19 +73,10 @@ class StockAndHistory:
             note = f"history.start_date {start} is today or later: no sales history"
             return StepChunk(False, 0, None, {**state, "phase": "stock", "history": "skipped"}, note)
         shopify = deps.clients.shopify(connection)
-        operation_id = state.get("operation")
-        if not operation_id:
-            operation_id = bulk_export.start(shopify, order_history.orders_since(start))
-            state = {**state, "operation": operation_id, "start_date": start.isoformat()}
-        operation = bulk_export.status(shopify, operation_id)
-        waited = 0.0
-        while operation.running and waited < EXPORT_WAIT_SECONDS:
-            pacing.clock.sleep(EXPORT_POLL_SECONDS)
-            waited += EXPORT_POLL_SECONDS
-            operation = bulk_export.status(shopify, operation_id)
-        if operation.running:
+        state = {**state, "start_date": start.isoformat()}
+        state, operation = follow_export(shopify, state, order_history.orders_since(start), "order export")
+        if operation is None:
             return StepChunk(False, 0, None, state, f"Shopify is exporting the orders since {start}")
-        bulk_export.finished(operation, "order export")
         history = order_history.sold_per_day(operation.url)
         state = {**state, "phase": "history_rows", "url": operation.url, "rows": len(history.days), "sent": 0}
         note = f"{history.orders} orders since {start}: {len(history.days)} variant-days sold"

@@ -9,7 +9,7 @@ variants costs a handful of Shopify calls; the PeakWMS writes are what takes tim
    the seed's wording has it: a product changed while the export is read then reaches PeakWMS by its webhook, and
    the product's version guard (`product_map`) keeps the older export line from overwriting it; subscribed after
    the export, such a change would be lost until the product changed again.
-2. `export`: the bulk export started, then followed (waiting inside the chunk, on the pacing clock) until done.
+2. `export`: the bulk export started, then followed until done (`setup_exports`).
 3. `import`: `CHUNK` variants a chunk from the saved line offset, grouped by product; the main shop writes them
    (`product_writes.write_main_product`), another shop binds them to the main shop's products by SKU
    (`match_variants`). A crash re-runs at most the chunk it was in: writes look before they create.
@@ -23,18 +23,16 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from crossdock import pacing
 from crossdock.connectors.peakwms import products as peak_products
-from crossdock.connectors.shopify import bulk_export, catalog_export, webhook_subscriptions
+from crossdock.connectors.shopify import catalog_export, webhook_subscriptions
 from crossdock.connectors.shopify.catalog_export import CatalogVariant
 from crossdock.connectors.shopify.webhooks import PRODUCT_TOPICS
 from crossdock.integrations.peakwms_shopify.connection import PeakwmsShopifyConnection
 from crossdock.integrations.peakwms_shopify.product_writes import Tally, match_variants, write_main_product
 from crossdock.integrations.peakwms_shopify.setup import SetupDeps, StepChunk
+from crossdock.integrations.peakwms_shopify.setup_exports import follow_export
 
 CHUNK = 200  # variants a chunk: ~50 s of PeakWMS writes at 240 calls a minute
-EXPORT_WAIT_SECONDS = 50.0  # the longest one chunk follows the export before handing back to the runner
-EXPORT_POLL_SECONDS = 5.0
 TOPICS = tuple(sorted(PRODUCT_TOPICS))
 
 
@@ -65,19 +63,10 @@ class FetchProducts:
 
     def _export(self, connection: PeakwmsShopifyConnection, deps: SetupDeps, state: dict[str, Any]) -> StepChunk:
         shopify = deps.clients.shopify(connection)
-        operation_id = state.get("operation")
-        if not operation_id:
-            operation_id = bulk_export.start(shopify, catalog_export.CATALOG_FOR_WAREHOUSE)
-            state = {**state, "operation": operation_id}
-        waited = 0.0
-        operation = bulk_export.status(shopify, operation_id)
-        while operation.running and waited < EXPORT_WAIT_SECONDS:
-            pacing.clock.sleep(EXPORT_POLL_SECONDS)
-            waited += EXPORT_POLL_SECONDS
-            operation = bulk_export.status(shopify, operation_id)
-        if operation.running:
+        query = catalog_export.CATALOG_FOR_WAREHOUSE
+        state, operation = follow_export(shopify, state, query, "catalogue export")
+        if operation is None:
             return StepChunk(False, 0, None, state, "Shopify is exporting the catalogue")
-        bulk_export.finished(operation, "catalogue export")
         total = operation.root_objects
         state = {**state, "phase": "import", "url": operation.url, "total": total, "done": 0}
         return StepChunk(total == 0, 0, total, state, f"Shopify exported {total} variants")
