@@ -326,6 +326,29 @@ def test_an_order_is_deleted_by_peakwms_id_not_by_order_id() -> None:
     refusal(house.call("GET", "salesOrder/7"), 404)
 
 
+def test_a_product_open_orders_want_cannot_be_deleted() -> None:
+    """GIVEN a variant reserved by a released order and another wanted by a held one WHEN either is DELETEd THEN 400
+    and both stay; once the orders are cancelled THEN the delete goes through."""
+    house = open_warehouse()
+    reserved = house.add_product("44201", stock=5)
+    wanted = house.add_product("44202")
+    house.ok("POST", "salesOrder", sales_order("A"))
+    house.ok("POST", "salesOrder", sales_order("B", lines=[("1", "44202", 1)]))
+    for product in (reserved, wanted):
+        refusal(house.call("DELETE", f"product/{product['id']}"), 400)
+    house.ok("PUT", "salesOrder/A/cancel")
+    house.ok("PUT", "salesOrder/B/cancel")
+    assert house.call("DELETE", f"product/{reserved['id']}").status_code == 204
+    assert house.call("DELETE", f"product/{wanted['id']}").status_code == 204
+
+
+def test_an_unknown_route_or_method_answers_in_peakwms_error_body() -> None:
+    """GIVEN the API WHEN a path or method it has not is called THEN 404 / 405 in PeakWMS's error body."""
+    house = open_warehouse()
+    refusal(house.call("GET", "purchaseOrder"), 404)
+    refusal(house.call("PATCH", "product"), 405)
+
+
 def test_order_refusals_name_the_field() -> None:
     """GIVEN a product WHEN an order has no lines, an unknown product, a zero quantity or a bad country THEN 400
     naming the field, and no order is stored."""

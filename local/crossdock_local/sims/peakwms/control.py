@@ -140,7 +140,10 @@ def customer_snapshot(customer: CustomerState) -> Record:
             {k: row.get(k) for k in ("id", "productId", "variantId", "itemNumber", "ean", "averageCostPrice")}
             for row in sorted(customer.of("products").values(), key=lambda r: int(r["id"]))
         ],
-        "sales_history_rows": len(customer.sales_history) + len(customer.history_appended),
+        "sales_history": {
+            "rows": len(customer.sales_history) + len(customer.history_appended),
+            "quantity": sum(int(r["quantity"]) for r in (*customer.sales_history.values(), *customer.history_appended)),
+        },
         "refunds": [render(r) for r in customer.refunds],
         "webhooks": [
             {"id": h["id"], "name": h["name"], "url": h["url"].split("?")[0]}  # the query may carry a key

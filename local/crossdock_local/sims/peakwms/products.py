@@ -17,6 +17,7 @@ from crossdock_local.sims.peakwms.session import Route, Session
 from crossdock_local.sims.peakwms.state import CustomerState, Record
 from crossdock_local.sims.peakwms.wire import (
     DUPLICATE_PRODUCT_CODE,
+    WRONG_STATE_CODE,
     country,
     flag,
     host_id,
@@ -166,9 +167,16 @@ def delete_product(session: Session, request: SimRequest, id: str) -> SimRespons
     row = customer.of("products").get(int(id)) if id.isdigit() else None
     if row is None:
         raise not_found("product", id)
+    items = stock.items_of(customer, row["productId"], row["variantId"])
+    wanted = sum(int(i["reservedQuantity"]) for i in items) + stock.held_demand(
+        customer, row["productId"], row["variantId"]
+    )
+    if wanted:
+        # Guess: a WMS refuses to forget an item open orders still want (the sheet does not say).
+        raise refuse(400, f"Product {id} cannot be deleted: open sales orders want {wanted}", WRONG_STATE_CODE, "id")
     customer.remove_product(row)
     # Guess: its stock items go with it (a WMS would refuse with stock on the shelf; the sheet does not say).
-    for item in stock.items_of(customer, row["productId"], row["variantId"]):
+    for item in items:
         customer.remove_stock(item)
     return SimResponse(204)
 

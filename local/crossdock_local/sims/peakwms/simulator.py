@@ -295,7 +295,7 @@ class PeakwmsSimulator(OutboxSwitches, Simulator):
         if early is not None:
             return early
         self._customer_in_path, self._sandbox_in_path = customer, sandbox  # read by the guard, under the lock
-        response = self.router.dispatch(replace(request, path=rest))
+        response = _worded(self.router.dispatch(replace(request, path=rest)))
         plan.after(response)
         return response
 
@@ -347,6 +347,17 @@ class PeakwmsSimulator(OutboxSwitches, Simulator):
                 return refusal.response
 
         return answered
+
+
+def _worded(response: SimResponse) -> SimResponse:
+    """The router's own 404 and 405 (`{"message"}`) in PeakWMS's error body, like every other refusal."""
+    if response.status not in (404, 405) or not response.body:
+        return response
+    body = response.json()
+    if isinstance(body, dict) and "errorCode" not in body:
+        code = "4040" if response.status == 404 else "4050"  # guess
+        return json_response(response.status, error_body(str(body.get("message", "")), code))
+    return response
 
 
 def _split(path: str) -> tuple[str | None, bool, str]:
