@@ -54,27 +54,51 @@ class Fulfillments:
 
     def __init__(self, sim: OrderBook) -> None:
         self.sim = sim
+        # Order id → line item id → location id: where Shopify's order routing put a line (`assign`); lines not
+        # named go to the order's location (a POS till) or the shop's primary location.
+        self.routing: dict[int, dict[int, int]] = {}
         sim.resolvers["fulfillmentOrder"] = by_args(self._resolve_fulfillment_order)
         sim.resolvers["fulfillmentCreate"] = self._resolve_fulfillment_create
+        sim.resolvers["fulfillmentTrackingInfoUpdate"] = self._resolve_tracking_update
 
     # ---- state -----------------------------------------------------------------------------------------------------
 
-    def record(self, shop: Shop, order: dict[str, Any]) -> FulfillmentOrderRecord:
-        """The order's fulfillment order, made the first time it is asked for."""
+    def assign(self, domain: str, order_id: int | str, locations: dict[int, int]) -> None:
+        """Shopify's order routing assigns these order lines (line item id → location id) to other locations than the
+        default: one fulfillment order per location. Only before the order's fulfillment orders were first read."""
+        with self.sim.lock:
+            shop = self.sim.shop(domain)
+            order = self.sim.find_order(shop, order_id)
+            if order["id"] in shop.fulfillment_orders:
+                raise ValueError(f"order {order['id']} has its fulfillment orders already")
+            unknown = set(locations.values()) - set(shop.catalog.locations)
+            if unknown:
+                raise ValueError(f"unknown location ids {sorted(unknown)}")
+            self.routing[int(order["id"])] = {int(line): int(location) for line, location in locations.items()}
+
+    def records(self, shop: Shop, order: dict[str, Any]) -> list[FulfillmentOrderRecord]:
+        """The order's fulfillment orders, one per assigned location, made the first time they are asked for."""
         found = shop.fulfillment_orders.get(order["id"])
         if found is not None:
             return found
-        location = order.get("location_id") or shop.catalog.primary_location.id
-        lines = {
-            int(item["id"]): self.sim.new_id()
-            for item in order.get("line_items") or []
-            if item.get("requires_shipping", True) is not False
-        }
-        record = FulfillmentOrderRecord(
-            self.sim.new_id(), order["id"], int(location), lines, str(order.get("created_at") or "")
-        )
-        shop.fulfillment_orders[order["id"]] = record
-        return record
+        default = int(order.get("location_id") or shop.catalog.primary_location.id)
+        routing = self.routing.get(int(order["id"]), {})
+        by_location: dict[int, dict[int, int]] = {}
+        for item in order.get("line_items") or []:
+            if item.get("requires_shipping", True) is not False:
+                location = routing.get(int(item["id"]), default)
+                by_location.setdefault(location, {})[int(item["id"])] = self.sim.new_id()
+        created = str(order.get("created_at") or "")
+        records = [
+            FulfillmentOrderRecord(self.sim.new_id(), order["id"], location, lines, created)
+            for location, lines in (by_location or {default: {}}).items()
+        ]
+        shop.fulfillment_orders[order["id"]] = records
+        return records
+
+    def record(self, shop: Shop, order: dict[str, Any]) -> FulfillmentOrderRecord:
+        """The order's first fulfillment order (the only one unless its lines were routed to several locations)."""
+        return self.records(shop, order)[0]
 
     @staticmethod
     def _items(order: dict[str, Any]) -> dict[int, dict[str, Any]]:
@@ -105,12 +129,13 @@ class Fulfillments:
             return views[:first] if isinstance(first, int) else views
 
         return {
-            "fulfillmentOrders": lambda args: connection([self._view(shop, order)])(args),
+            "fulfillmentOrders": lambda args: connection(
+                [self._view(shop, order, record) for record in self.records(shop, order)]
+            )(args),
             "fulfillments": fulfillments,
         }
 
-    def _view(self, shop: Shop, order: dict[str, Any]) -> dict[str, Any]:
-        record = self.record(shop, order)
+    def _view(self, shop: Shop, order: dict[str, Any], record: FulfillmentOrderRecord) -> dict[str, Any]:
         items = self._items(order)
         location = shop.catalog.locations.get(record.location_id)
         lines = [
@@ -171,11 +196,15 @@ class Fulfillments:
     def _resolve_fulfillment_order(self, shop: Shop, args: dict[str, Any]) -> dict[str, Any] | None:
         # Only a fulfillment order that was made can be asked for by its id.
         wanted = _legacy(args.get("id"), "FulfillmentOrder")
-        for record in shop.fulfillment_orders.values():
+        for record in self._all(shop):
             order = shop.orders.get(record.order_id)
             if record.id == wanted and order is not None:
-                return self._view(shop, order)
+                return self._view(shop, order, record)
         return None
+
+    @staticmethod
+    def _all(shop: Shop) -> list[FulfillmentOrderRecord]:
+        return [record for records in shop.fulfillment_orders.values() for record in records]
 
     # ---- fulfillmentCreate -------------------------------------------------------------------------------------------
 
@@ -185,17 +214,17 @@ class Fulfillments:
             planned = self._plan(shop, given.get("lineItemsByFulfillmentOrder") or [])
             if isinstance(planned, list):
                 return {"fulfillment": None, "userErrors": planned}
-            order, quantities = planned
-            rest = self._fulfil(shop, order, quantities, given)
+            order, quantities, location = planned
+            rest = self._fulfil(shop, order, quantities, given, location)
             return {"fulfillment": self._fulfillment_view(rest), "userErrors": []}
 
     def _plan(
         self, shop: Shop, groups: list[dict[str, Any]]
-    ) -> tuple[dict[str, Any], dict[int, int]] | list[dict[str, Any]]:
-        """(the order, line item id → quantity to fulfil), or the user errors that refuse the call."""
+    ) -> tuple[dict[str, Any], dict[int, int], int] | list[dict[str, Any]]:
+        """(the order, line item id → quantity to fulfil, the location), or the user errors that refuse the call."""
         if not groups:
             return [_error("must have at least one fulfillment order", "lineItemsByFulfillmentOrder")]
-        by_id = {record.id: record for record in shop.fulfillment_orders.values()}
+        by_id = {record.id: record for record in self._all(shop)}
         errors: list[dict[str, Any]] = []
         orders: set[int] = set()
         locations: set[int] = set()
@@ -232,7 +261,7 @@ class Fulfillments:
             return errors
         if not any(quantities.values()):
             return [_error("Nothing is left to fulfil on these fulfillment orders.", "lineItemsByFulfillmentOrder")]
-        return shop.orders[orders.pop()], quantities
+        return shop.orders[orders.pop()], quantities, locations.pop()
 
     def _plan_lines(
         self,
@@ -262,7 +291,7 @@ class Fulfillments:
         return errors
 
     def _fulfil(
-        self, shop: Shop, order: dict[str, Any], quantities: dict[int, int], given: dict[str, Any]
+        self, shop: Shop, order: dict[str, Any], quantities: dict[int, int], given: dict[str, Any], location: int
     ) -> dict[str, Any]:
         now = self.sim.shop_time(shop)
         items = self._items(order)
@@ -274,7 +303,6 @@ class Fulfillments:
         numbers = [*([tracking["number"]] if tracking.get("number") else []), *(tracking.get("numbers") or [])]
         urls = [*([tracking["url"]] if tracking.get("url") else []), *(tracking.get("urls") or [])]
         fulfillment_id = self.sim.new_id()
-        record = shop.fulfillment_orders[order["id"]]
         rest = {
             "id": fulfillment_id,
             "admin_graphql_api_id": gid("Fulfillment", fulfillment_id),
@@ -283,7 +311,7 @@ class Fulfillments:
             "created_at": now,
             "updated_at": now,
             "service": "manual",
-            "location_id": record.location_id,
+            "location_id": location,
             "name": f"{order.get('name')}.{len(order.get('fulfillments') or []) + 1}",
             "tracking_company": tracking.get("company"),
             "tracking_number": numbers[0] if numbers else None,
@@ -294,9 +322,47 @@ class Fulfillments:
             "line_items": [{**copy.deepcopy(items[item_id]), "quantity": q} for item_id, q in quantities.items()],
         }
         order["fulfillments"] = [*(order.get("fulfillments") or []), rest]
-        complete = self.status(record, order) == "CLOSED"
+        complete = all(self.status(record, order) == "CLOSED" for record in self.records(shop, order))
         order.update(fulfillment_status="fulfilled" if complete else "partial", updated_at=now)
         if complete:
             self.sim.emit(shop, "orders/fulfilled", order)
         self.sim.emit(shop, "orders/updated", order)
         return rest
+
+    # ---- fulfillmentTrackingInfoUpdate -------------------------------------------------------------------------------
+
+    def _resolve_tracking_update(self, shop: Shop, called: GqlField, _version: str) -> dict[str, Any]:
+        """`fulfillmentTrackingInfoUpdate(fulfillmentId, trackingInfoInput, notifyCustomer)` [doc H1]: the
+        fulfilment's tracking replaced by the one given; emits `fulfillments/update` [guess: and no orders/updated]."""
+        with self.sim.lock:
+            wanted = str(called.args.get("fulfillmentId"))
+            _legacy(wanted, "Fulfillment")  # a malformed id is a top-level error, as for every id argument
+            order, rest = self._fulfillment_of(shop, wanted)
+            if order is None or rest is None:
+                return {
+                    "fulfillment": None,
+                    "userErrors": [{"field": ["fulfillmentId"], "message": "Fulfillment does not exist."}],
+                }
+            tracking = called.args.get("trackingInfoInput") or {}
+            numbers = [*([tracking["number"]] if tracking.get("number") else []), *(tracking.get("numbers") or [])]
+            urls = [*([tracking["url"]] if tracking.get("url") else []), *(tracking.get("urls") or [])]
+            rest.update(
+                tracking_company=tracking.get("company", rest.get("tracking_company")),
+                tracking_number=numbers[0] if numbers else None,
+                tracking_numbers=numbers,
+                tracking_url=urls[0] if urls else None,
+                tracking_urls=urls,
+                updated_at=self.sim.shop_time(shop),
+            )
+            if called.args.get("notifyCustomer"):
+                rest["notify_customer"] = True
+            self.sim.emit(shop, "fulfillments/update", rest)
+            return {"fulfillment": self._fulfillment_view(rest), "userErrors": []}
+
+    @staticmethod
+    def _fulfillment_of(shop: Shop, fulfillment_gid: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        for order in shop.orders.values():
+            for rest in order.get("fulfillments") or []:
+                if (rest.get("admin_graphql_api_id") or gid("Fulfillment", rest.get("id"))) == fulfillment_gid:
+                    return order, rest
+        return None, None

@@ -159,6 +159,16 @@ class OrderBook(WebhookDelivery):
             "line_items": copy.deepcopy(order.get("line_items") or []),
         }
 
+    def delete_order(self, domain: str, order_id: int | str) -> None:
+        """The merchant deletes the order (Shopify allows it for archived or cancelled ones; not checked here):
+        gone from every read, and `orders/delete` carries only its id."""
+        with self._lock:
+            shop = self.shop(domain)
+            order = self.find_order(shop, order_id)
+            del shop.orders[order["id"]]
+            shop.fulfillment_orders.pop(order["id"], None)
+            self.emit(shop, "orders/delete", {"id": order["id"]})
+
     def payment_event(self, shop: Shop, order: dict[str, Any], event: str) -> None:
         """Record the transactions of `event` ("sale", "authorization", "marked_paid"); the simulator's payments
         part fills this in."""

@@ -311,7 +311,8 @@ class Shop:
     subscriptions: list[Subscription] = field(default_factory=list)
     orders: dict[int, dict[str, Any]] = field(default_factory=dict)
     customer_ids: dict[str, int] = field(default_factory=dict)  # email → id, so returning customers keep their id
-    fulfillment_orders: dict[int, FulfillmentOrderRecord] = field(default_factory=dict)  # by order id (fulfillments.py)
+    # By order id, one per assigned location (fulfillments.py).
+    fulfillment_orders: dict[int, list[FulfillmentOrderRecord]] = field(default_factory=dict)
     transactions: dict[int, list[PaymentTransaction]] = field(default_factory=dict)  # by order id (payments.py)
     next_order_number: int = 1001
     # The app installed through OAuth (app.py); kept after uninstall, as shop/redact still goes to that app.

@@ -30,6 +30,8 @@ TOPICS: dict[str, str] = {
     "ORDERS_FULFILLED": "orders/fulfilled",
     "ORDERS_UPDATED": "orders/updated",
     "ORDERS_CANCELLED": "orders/cancelled",
+    "ORDERS_DELETE": "orders/delete",
+    "FULFILLMENTS_UPDATE": "fulfillments/update",
     "REFUNDS_CREATE": "refunds/create",
     "PRODUCTS_CREATE": "products/create",
     "PRODUCTS_UPDATE": "products/update",

@@ -32,18 +32,40 @@ MUTATION_COST = 10
 # Requested cost of FULFILLMENT_ORDERS (the order, 20 fulfillment orders with their location, 30 fulfilments with
 # up to 5 tracking rows each): the client waits until the shop's bucket holds this much.
 FULFILLMENT_ORDERS_COST = 2 + MAX_FULFILLMENT_ORDERS * 3 + MAX_FULFILLMENTS * 6
+# With their lines (for partial fulfilment): fewer fulfillment orders, so the query stays under Shopify's single
+# query limit of 1,000 points (10 × 40 lines ≈ 855); an order with more on one fulfillment order is refused.
+MAX_LINED_FULFILLMENT_ORDERS = 10
+MAX_FO_LINES = 40
+LINED_FULFILLMENT_ORDERS_COST = 2 + MAX_LINED_FULFILLMENT_ORDERS * (3 + MAX_FO_LINES * 2) + MAX_FULFILLMENTS * 6
 
-FULFILLMENT_ORDERS = f"""
+_ORDER_FULFILLMENT = """
 query FulfillmentOrders($id: ID!) {{
   order(id: $id) {{
     id
     name
-    fulfillmentOrders(first: {MAX_FULFILLMENT_ORDERS}) {{
-      nodes {{ id status assignedLocation {{ location {{ id }} }} }}
+    fulfillmentOrders(first: {orders}) {{
+      nodes {{ id status assignedLocation {{ location {{ id }} }}{lines} }}
     }}
-    fulfillments(first: {MAX_FULFILLMENTS}) {{ id trackingInfo(first: 5) {{ company number url }} }}
+    fulfillments(first: {fulfillments}) {{ id trackingInfo(first: 5) {{ company number url }} }}
   }}
 }}
+"""
+FULFILLMENT_ORDERS = _ORDER_FULFILLMENT.format(orders=MAX_FULFILLMENT_ORDERS, lines="", fulfillments=MAX_FULFILLMENTS)
+FULFILLMENT_ORDERS_WITH_LINES = _ORDER_FULFILLMENT.format(
+    orders=MAX_LINED_FULFILLMENT_ORDERS,
+    lines=f"\n        lineItems(first: {MAX_FO_LINES}) {{ nodes {{ id remainingQuantity lineItem {{ id sku }} }} }}",
+    fulfillments=MAX_FULFILLMENTS,
+)
+
+TRACKING_UPDATE = """
+mutation UpdateTracking($fulfillmentId: ID!, $trackingInfoInput: FulfillmentTrackingInput!, $notifyCustomer: Boolean) {
+  fulfillmentTrackingInfoUpdate(
+    fulfillmentId: $fulfillmentId, trackingInfoInput: $trackingInfoInput, notifyCustomer: $notifyCustomer
+  ) {
+    fulfillment { id trackingInfo(first: 5) { company number url } }
+    userErrors { field message }
+  }
+}
 """
 
 FULFILLMENT_CREATE = """
@@ -57,10 +79,21 @@ mutation FulfilWithTracking($fulfillment: FulfillmentInput!) {
 
 
 @dataclass(frozen=True)
+class FulfillmentOrderLine:
+    """One line of a fulfillment order: its own id, the order line (`LineItem`) it fulfils and what is left of it."""
+
+    id: str
+    line_item_id: str
+    sku: str | None
+    remaining: int
+
+
+@dataclass(frozen=True)
 class FulfillmentOrder:
     id: str
     status: str
     location_id: str | None
+    lines: tuple[FulfillmentOrderLine, ...] = ()
 
     @property
     def fulfillable(self) -> bool:
@@ -107,21 +140,25 @@ def order_gid(order_id: str | int) -> str:
     return text if text.startswith("gid://") else f"gid://shopify/Order/{text}"
 
 
-def fulfillment_orders(shopify: ShopifyAdmin, order_id: str | int) -> OrderFulfillment:
-    """The order's fulfillment orders and the tracking numbers of its fulfillments; `PermanentError` when the shop
-    has no such order (deleted, or not this shop's)."""
+def fulfillment_orders(shopify: ShopifyAdmin, order_id: str | int, *, with_lines: bool = False) -> OrderFulfillment:
+    """The order's fulfillment orders and the tracking numbers of its fulfillments; `with_lines` adds each fulfillment
+    order's lines with their `remainingQuantity` (what `fulfil_lines` needs). `PermanentError` when the shop has no
+    such order (deleted, or not this shop's), or one fulfillment order has more lines than are read."""
     gid = order_gid(order_id)
-    order = shopify.run(FULFILLMENT_ORDERS, {"id": gid}, expected_cost=FULFILLMENT_ORDERS_COST)["order"]
+    document, cost = (
+        (FULFILLMENT_ORDERS_WITH_LINES, LINED_FULFILLMENT_ORDERS_COST)
+        if with_lines
+        else (FULFILLMENT_ORDERS, FULFILLMENT_ORDERS_COST)
+    )
+    order = shopify.run(document, {"id": gid}, expected_cost=cost)["order"]
     if order is None:
         raise PermanentError(f"{shopify.shop_domain} has no order {gid}", FailureClass.VALIDATION)
-    orders = tuple(
-        FulfillmentOrder(
-            str(node["id"]),
-            str(node["status"]),
-            ((node.get("assignedLocation") or {}).get("location") or {}).get("id"),
+    orders = tuple(_fulfillment_order(node) for node in order["fulfillmentOrders"]["nodes"])
+    if with_lines and any(len(fo.lines) >= MAX_FO_LINES for fo in orders):
+        raise PermanentError(
+            f"order {gid} has a fulfillment order of {MAX_FO_LINES} lines or more, more than Crossdock reads at once",
+            FailureClass.VALIDATION,
         )
-        for node in order["fulfillmentOrders"]["nodes"]
-    )
     numbers = frozenset(
         str(row["number"])
         for fulfillment in order.get("fulfillments") or []
@@ -129,6 +166,29 @@ def fulfillment_orders(shopify: ShopifyAdmin, order_id: str | int) -> OrderFulfi
         if row.get("number")
     )
     return OrderFulfillment(str(order["id"]), str(order.get("name") or gid), orders, numbers)
+
+
+def _fulfillment_order(node: dict[str, Any]) -> FulfillmentOrder:
+    lines = tuple(
+        FulfillmentOrderLine(
+            str(line["id"]),
+            str((line.get("lineItem") or {}).get("id") or ""),
+            (line.get("lineItem") or {}).get("sku"),
+            int(line.get("remainingQuantity") or 0),
+        )
+        for line in ((node.get("lineItems") or {}).get("nodes") or [])
+    )
+    return FulfillmentOrder(
+        str(node["id"]),
+        str(node["status"]),
+        ((node.get("assignedLocation") or {}).get("location") or {}).get("id"),
+        lines,
+    )
+
+
+def line_item_gid(line_item_id: str | int) -> str:
+    text = str(line_item_id)
+    return text if text.startswith("gid://") else f"gid://shopify/LineItem/{text}"
 
 
 def create_fulfillment(
@@ -159,3 +219,81 @@ def create_fulfillment(
             )
         created.append(str(answer["fulfillment"]["id"]))
     return created
+
+
+@dataclass(frozen=True)
+class LinesFulfilled:
+    """What `fulfil_lines` did: the new fulfilments' ids, the quantities fulfilled per order line (GID), and the
+    quantities asked for that nothing was left of (already fulfilled, refunded or on a fulfillment order that cannot
+    be fulfilled now)."""
+
+    fulfillment_ids: tuple[str, ...]
+    fulfilled: dict[str, int]
+    not_left: dict[str, int]
+
+
+def fulfil_lines(
+    shopify: ShopifyAdmin,
+    state: OrderFulfillment,
+    quantities: dict[str, int],
+    tracking: Tracking | None,
+    notify: bool,
+) -> LinesFulfilled:
+    """Fulfil these quantities of the order's lines (order line item id or GID → quantity), read from `state`
+    (`fulfillment_orders(..., with_lines=True)`, read just before): each is placed on the lines of that order line
+    on the fulfillable fulfillment orders, never above their `remainingQuantity`, one `fulfillmentCreate` per
+    location with only those lines. A line with nothing left is not fulfilled again but reported in `not_left`.
+
+    Not idempotent by itself: Shopify takes no key on `fulfillmentCreate`, and a partial pack repeated would
+    fulfil the next units. The caller dedupes (the pick order it already wrote, or its tracking number found in
+    `state.tracking_numbers`). `PermanentError` with Shopify's user errors when it refuses a call."""
+    wanted = {line_item_gid(line): int(quantity) for line, quantity in quantities.items() if int(quantity) > 0}
+    plan: dict[str | None, dict[str, list[dict[str, Any]]]] = {}  # location → FO id → its line inputs
+    fulfilled: dict[str, int] = {}
+    for fulfillment_order in state.fulfillable():
+        for line in fulfillment_order.lines:
+            asked = wanted.get(line.line_item_id, 0) - fulfilled.get(line.line_item_id, 0)
+            take = min(asked, line.remaining)
+            if take <= 0:
+                continue
+            group = plan.setdefault(fulfillment_order.location_id, {}).setdefault(fulfillment_order.id, [])
+            group.append({"id": line.id, "quantity": take})
+            fulfilled[line.line_item_id] = fulfilled.get(line.line_item_id, 0) + take
+    not_left = {line: quantity - fulfilled.get(line, 0) for line, quantity in wanted.items()}
+    not_left = {line: quantity for line, quantity in not_left.items() if quantity > 0}
+    created = []
+    for by_order in plan.values():
+        fulfillment: dict[str, Any] = {
+            "notifyCustomer": notify,
+            "lineItemsByFulfillmentOrder": [
+                {"fulfillmentOrderId": fo_id, "fulfillmentOrderLineItems": lines} for fo_id, lines in by_order.items()
+            ],
+        }
+        if tracking is not None:
+            fulfillment["trackingInfo"] = tracking.as_input()
+        answer = shopify.run(FULFILLMENT_CREATE, {"fulfillment": fulfillment}, expected_cost=MUTATION_COST)
+        created.append(_created(answer["fulfillmentCreate"], ", ".join(by_order)))
+    return LinesFulfilled(tuple(created), fulfilled, not_left)
+
+
+def update_tracking(shopify: ShopifyAdmin, fulfillment_id: str, tracking: Tracking, notify: bool) -> None:
+    """Replace a fulfilment's tracking (`fulfillmentTrackingInfoUpdate`; the `…V2` mutation is deprecated [doc H1]).
+    Setting the same tracking twice is harmless, so a retry needs no look first."""
+    variables = {"fulfillmentId": fulfillment_id, "trackingInfoInput": tracking.as_input(), "notifyCustomer": notify}
+    answer = shopify.run(TRACKING_UPDATE, variables, expected_cost=MUTATION_COST)["fulfillmentTrackingInfoUpdate"]
+    errors = answer.get("userErrors") or []
+    if errors:
+        raise PermanentError(
+            f"Shopify refused the tracking update of {fulfillment_id}: {_detail(errors)}", FailureClass.VALIDATION
+        )
+
+
+def _created(answer: dict[str, Any], what: str) -> str:
+    errors = answer.get("userErrors") or []
+    if errors:
+        raise PermanentError(f"Shopify refused the fulfilment of {what}: {_detail(errors)}", FailureClass.VALIDATION)
+    return str(answer["fulfillment"]["id"])
+
+
+def _detail(errors: list[dict[str, Any]]) -> str:
+    return "; ".join(f"{'.'.join(map(str, e.get('field') or []))}: {e.get('message')}" for e in errors)
