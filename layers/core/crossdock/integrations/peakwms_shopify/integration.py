@@ -6,7 +6,15 @@ product and order webhooks, the PeakWMS webhooks), and each setup step its `STEP
 from __future__ import annotations
 
 from crossdock.integration import Integration
-from crossdock.integrations.peakwms_shopify import lifecycle, setup, setup_orders, shopify_webhooks
+from crossdock.integrations.peakwms_shopify import (
+    lifecycle,
+    product_webhooks,
+    setup,
+    setup_history,
+    setup_orders,
+    setup_products,
+    shopify_webhooks,
+)
 from crossdock.integrations.peakwms_shopify.connection import KIND, PeakwmsShopifyConnection
 from crossdock.integrations.peakwms_shopify.settings import PeakwmsShopifySettings
 
@@ -14,7 +22,7 @@ INTEGRATION = Integration(
     kind=KIND,
     connection_model=PeakwmsShopifyConnection,
     settings_model=PeakwmsShopifySettings,
-    routes=shopify_webhooks.ROUTES,
+    routes=shopify_webhooks.ROUTES + product_webhooks.ROUTES,
     lifecycle=lifecycle.LIFECYCLE,
-    guided_setup=setup.guided_setup(setup_orders.STEP),
+    guided_setup=setup.guided_setup(setup_products.STEP, setup_orders.STEP, setup_history.STEP),
 )

@@ -21,7 +21,6 @@ is the first Shopify location in `locations`, else the shop's primary location.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import islice
 from typing import Any
@@ -52,7 +51,6 @@ def start_date(connection: PeakwmsShopifyConnection, today: date) -> date:
         return today - timedelta(days=365)
 
 
-@dataclass(frozen=True)
 class StockAndHistory:
     name: str = "stock_and_history"
     title: str = "Stock and sales history"

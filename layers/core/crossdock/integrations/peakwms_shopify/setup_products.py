@@ -20,7 +20,6 @@ first `product_writes.LISTED` of each named.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import Any
 
 from crossdock.connectors.peakwms import products as peak_products
@@ -41,7 +40,6 @@ def shopify_webhook_uri(webhook_base_url: str) -> str:
     return f"{webhook_base_url.rstrip('/')}/webhooks/peakwms_shopify/shopify"
 
 
-@dataclass(frozen=True)
 class FetchProducts:
     name: str = "fetch_products"
     title: str = "Fetch products"
