@@ -322,13 +322,18 @@ def test_duplicates_and_an_older_total_after_a_newer_one_under_fault_injection()
 
 
 def test_a_refused_delivery_is_retried_three_times_and_then_given_up() -> None:
-    """GIVEN a receiver answering 500 WHEN a 100 is sent THEN 4 attempts in 4 deliver() calls, then none pending."""
+    """GIVEN a receiver answering 500 WHEN a 100 is sent THEN 4 attempts in 4 deliver() calls, then none pending;
+    with `webhook_attempts` 2 the next is given up after its second."""
     house = open_warehouse(sink_status=500)
     register(house, 100)
     house.add_product(stock=2)
     reports = [house.sim.deliver() for _ in range(5)]
     assert [r.failed for r in reports] == [1, 1, 1, 1, 0]
     assert reports[3].given_up == 1 and house.sim.pending() == []
+
+    house.sim.rules.webhook_attempts = 2
+    house.sim.receive_stock(CUSTOMER, "8011", "44201", 1)
+    assert [house.sim.deliver().given_up for _ in range(2)] == [0, 1]
 
 
 # ---- sales history and the control API ---------------------------------------------------------------------------

@@ -147,7 +147,8 @@ class WebhookOutbox(Generic[D]):
         # switching a fault on does not change the ids an otherwise identical seeded run hands out.
         self.rng = random.Random(seed)
         self._headers = headers
-        self._max_attempts = max_attempts
+        # Public: a simulator whose retry count is a guess lets its rules change it between deliver() calls.
+        self.max_attempts = max_attempts
         self._on_give_up = on_give_up
         self._attempt_type = attempt_type
         self._pending: list[D] = []
@@ -263,7 +264,7 @@ class WebhookOutbox(Generic[D]):
                 report.duplicates_sent += int(delivery.duplicate)
                 return False
             report.failed += 1
-            if self._max_attempts is None or delivery.attempts < self._max_attempts:
+            if self.max_attempts is None or delivery.attempts < self.max_attempts:
                 return False
             self._pending = [d for d in self._pending if d is not delivery]
             report.given_up += 1

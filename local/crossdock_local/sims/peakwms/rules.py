@@ -50,6 +50,9 @@ class PeakwmsRules:
     # Guess: a payment PeakWMS captured is said by 102's `paymentCaptured: true`; True also sends 109 with the
     # order (paymentStatus 2 Captured) at that moment, the sheet's other reading.
     payment_captured_via_109: bool = False
+    # Guess: a refused delivery is tried 4 times in all (3 retries; the sheet guesses 3 within 15 minutes), one
+    # attempt a deliver() call, then given up.
+    webhook_attempts: int = 4
     # Guess: PeakWMS re-sends an earlier 100 of the same stock item after a newer one at this rate (the
     # out-of-order delivery a receiver must survive: apply the newest total, not the last to arrive).
     stale_stock_replay_rate: float = 0.0
@@ -74,6 +77,7 @@ class RulesUpdate(BaseModel):
     sending_default: StrictBool | None = None
     stock_adjust_on_pack: StrictBool | None = None
     payment_captured_via_109: StrictBool | None = None
+    webhook_attempts: int | None = Field(default=None, ge=1, le=100)
     stale_stock_replay_rate: float | None = Field(default=None, ge=0, le=1)
 
 

@@ -85,14 +85,15 @@ class PeakwmsSimulator(OutboxSwitches, Simulator):
     ) -> None:
         super().__init__(clock)
         self.state = PeakwmsState()
+        chosen_rules = rules or PeakwmsRules()
         self._outbox = WebhookOutbox[Delivery](
             webhook_sink,
             webhooks.headers,
-            max_attempts=webhooks.MAX_ATTEMPTS,
+            max_attempts=chosen_rules.webhook_attempts,
             seed=None if seed is None else f"delivery:{seed}",
         )
         self.faults = Faults(seed=seed)
-        self.rules = rules or PeakwmsRules()
+        self.rules = chosen_rules
         self.calls_by_route: Counter[tuple[str, str]] = Counter()
         self._window = SlidingWindow(self.rules.requests_per_minute, 60.0)
         self._epoch = time.time() if epoch is None else epoch
@@ -125,6 +126,7 @@ class PeakwmsSimulator(OutboxSwitches, Simulator):
 
     def deliver(self, limit: int | None = None) -> DeliveryReport:
         """Send the webhooks waiting, without the simulator's lock (the receiver may call PeakWMS back)."""
+        self.outbox.max_attempts = self.rules.webhook_attempts  # the rule may have changed since the last call
         return self.outbox.deliver(limit)
 
     def _emit(self, session: Session, event: int, body: Record, subject: str) -> None:

@@ -4,9 +4,9 @@ seen P1; guess, rules.webhook_list: `GET /webhook`) and delivery.
 Delivery (seen P1, P2): a POST of the bare data object as JSON — no event name, no signature header, no delivery
 id — to every URL registered for the event, and only while the customer's sending of that message is switched on
 (seen P2: switched on per message in PeakWMS's UI; `set_sending`). The receiver tells events apart by its URL.
-Guess: 3 retries after the first attempt (one a `deliver()` call), then given up; the shared outbox adds the
-duplicates, reordering, delays and losses of the `webhook_*` fault switches, and rules.stale_stock_replay_rate
-re-sends an older 100 of the same stock item after the newest one.
+Guess (rules.webhook_attempts): 3 retries after the first attempt (one a `deliver()` call), then given up; the
+shared outbox adds the duplicates, reordering, delays and losses of the `webhook_*` fault switches, and
+rules.stale_stock_replay_rate re-sends an older 100 of the same stock item after the newest one.
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ EVENTS = {
     110: "PickOrderPicked",
     111: "ExpectedDeliveryChanged",
 }
-MAX_ATTEMPTS = 4  # guess: the first attempt and 3 retries
 STOCK_ADJUST = 100
 
 
