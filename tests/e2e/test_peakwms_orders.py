@@ -88,15 +88,19 @@ def shop(stack: LocalStack, shopify_payload: Callable[[str], Any]) -> Shop:
     return _connected_shop(stack, shopify_payload("2025-01/order_0.json")["order"])
 
 
-def test_receive_orders_then_an_order_is_held_until_its_stock_arrives_and_then_released(
-    stack: LocalStack, shop: Shop
-) -> None:
-    # GIVEN the setup steps before it declined and `receive_orders` run by the setup's workflow
+def _receive_orders(stack: LocalStack, shop: Shop) -> None:
     steps = [step.name for step in guided_setup.show_setup(stack.operator, shop.connection_id).steps]
     for earlier in steps[: steps.index("receive_orders")]:
         guided_setup.skip_step(stack.operator, shop.connection_id, earlier)
     guided_setup.run_step(stack.operator, shop.connection_id, "receive_orders")
     stack.settle()
+
+
+def test_receive_orders_then_an_order_is_held_until_its_stock_arrives_and_then_released(
+    stack: LocalStack, shop: Shop
+) -> None:
+    # GIVEN the setup steps before it declined and `receive_orders` run by the setup's workflow
+    _receive_orders(stack, shop)
     progress = setup_progress.load(stack.table, shop.connection_id, "receive_orders") or {}
     assert progress.get("status") == "done", progress
     subscribed = {s.topic for s in stack.shopify.shop(shop.domain).subscriptions}
@@ -124,3 +128,27 @@ def test_receive_orders_then_an_order_is_held_until_its_stock_arrives_and_then_r
     released = shop.sales_order(order)
     assert released is not None and released["state"] == 1
     assert len(stack.peakwms.sales_orders(shop.account)) == 1
+
+
+def test_an_order_cancelled_twice_and_deleted_is_cancelled_once_in_peakwms(stack: LocalStack, shop: Shop) -> None:
+    # GIVEN a connection receiving orders, and an order in PeakWMS (its orders/create delivered twice)
+    _receive_orders(stack, shop)
+    order = shop.place_order()
+    stack.settle()
+    assert shop.sales_order(order) is not None
+    # WHEN the merchant cancels it (Shopify delivering the cancellation twice) and then deletes it
+    stack.shopify.cancel(shop.domain, order["id"], duplicate=True)
+    stack.settle()
+    stack.shopify.delete_order(shop.domain, order["id"])
+    stack.settle()
+    # THEN PeakWMS has the one sales order, cancelled; the cancellation's work ended done once, the rest skipped
+    cancelled = shop.sales_order(order)
+    assert cancelled is not None and cancelled["state"] == 5
+    assert len(stack.peakwms.sales_orders(shop.account)) == 1
+    logged = events.list_events(stack.table, shop.connection_id)
+    outcomes = sorted(
+        (e["topic"], e["status"]) for e in logged if e.get("topic") in ("orders/cancelled", "orders/delete")
+    )
+    assert ("orders/cancelled", "done") in outcomes
+    assert ("orders/delete", "skipped") in outcomes
+    assert outcomes.count(("orders/cancelled", "done")) == 1

@@ -23,6 +23,7 @@ from crossdock.connectors.shopify.account import ShopifyAccount
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.errors import RetryableError
 from crossdock.integrations.peakwms_shopify.connection import PeakwmsShopifyAccounts, PeakwmsShopifyConnection
+from crossdock.integrations.peakwms_shopify.product_map import PeakKey, bind_variant
 from crossdock.integrations.peakwms_shopify.settings import PeakwmsShopifySettings
 from crossdock.integrations.peakwms_shopify.shopify_webhooks import ROUTES
 from crossdock.ports import InboundEvent
@@ -92,7 +93,7 @@ class World:
         payment), not cancelled, refunded or fulfilled (the example shows an order at the end of its life)."""
         order = json.loads(json.dumps(self.template))
         order.update(financial_status="pending", cancelled_at=None, cancel_reason=None, refunds=[], fulfillments=[])
-        order.update(fulfillment_status=None, closed_at=None, **fields)
+        order.update({"fulfillment_status": None, "closed_at": None, **fields})
         for item in order["line_items"]:
             item.update(current_quantity=item["quantity"], fulfillable_quantity=item["quantity"])
         if change is not None:
@@ -478,4 +479,46 @@ def test_a_shop_sharing_the_main_shops_stock_needs_its_skus_matched(world: World
 
     assert outcome.status is EventStatus.NEEDS_ATTENTION
     assert "line_items[0].sku" in outcome.reason and "line_items[2].sku" in outcome.reason
+    assert world.sales_orders() == []
+
+
+def test_a_shop_sharing_the_stock_sends_the_main_shops_product_keys(world: World) -> None:
+    """GIVEN a shop that is not the main shop, whose variants setup step 1 matched by SKU to the main shop's WHEN an
+    order arrives THEN each line names the main shop's product and variant ids, which PeakWMS keys products by."""
+    order = world.new_order()
+    main_keys: dict[str, tuple[str, str]] = {}
+    for index, item in enumerate(order["line_items"]):
+        key = PeakKey(str(item["product_id"]), str(item["variant_id"]))
+        own_variant = str(900000 + index)
+        main_keys[own_variant] = (key.product_id, key.variant_id)
+        item.update(variant_id=int(own_variant), product_id=77)
+        bind_variant(world.ports.table, CONNECTION, own_variant, key, item["sku"], "77")
+
+    outcome = world.deliver("orders/create", order, world.connection(main_shop=False))
+
+    assert outcome.status is EventStatus.DONE, outcome.reason
+    sent = [(line["productId"], line["variantId"]) for line in world.sales_order(order)["orderLines"]]
+    assert sent == list(main_keys.values())
+
+
+def test_an_update_showing_the_order_cancelled_cancels_it(world: World) -> None:
+    """GIVEN a sales order WHEN an `orders/updated` arrives that shows the order cancelled (before or without its
+    `orders/cancelled`) THEN the sales order is cancelled."""
+    order = world.new_order()
+    world.deliver("orders/create", order)
+
+    outcome = world.deliver("orders/updated", {**order, "cancelled_at": "2099-01-01T10:00:00+01:00"})
+
+    assert outcome.status is EventStatus.DONE and "cancelled" in outcome.reason, outcome.reason
+    assert world.sales_order(order)["state"] == 5
+
+
+def test_an_order_the_shop_fulfilled_itself_is_not_sent(world: World) -> None:
+    """GIVEN an order fulfilled in Shopify that PeakWMS never had (from before the setup, edited later) WHEN its
+    `orders/updated` arrives THEN it is skipped: nothing for the warehouse to ship."""
+    order = world.new_order(fulfillment_status="fulfilled")
+
+    outcome = world.deliver("orders/updated", order)
+
+    assert outcome.status is EventStatus.SKIPPED and "fulfilled in Shopify already" in outcome.reason
     assert world.sales_orders() == []

@@ -103,6 +103,9 @@ def send_order(
     order_id = str(order.id)
     with order_binding.order_lock(systems.table, connection.id, order_id):
         bound = order_binding.binding(systems.table, connection.id, order_id)
+        if bound is None and order.fulfillment_status == "fulfilled":
+            # An order the shop shipped itself (one from before the setup, touched later): nothing for the warehouse.
+            raise Skip(f"Shopify order {order.name} is fulfilled in Shopify already: nothing for PeakWMS to ship")
         if bound is None:
             return _create(connection, order, planned, systems)
         if bound.cancelled:
