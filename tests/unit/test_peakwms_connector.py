@@ -76,6 +76,25 @@ def test_a_listing_saves_the_look_up_and_a_stale_one_is_adopted(warehouse: Wareh
     assert [p["description"] for p in warehouse.sim.products(CUSTOMER)] == ["newer words"]
 
 
+def test_a_variant_peakwms_already_holds_as_drafted_is_not_written_again(warehouse: Warehouse) -> None:
+    client = warehouse.client()
+    draft = variant(4, vendors=(Vendor("V1", "Nordic Clay"),), customs_tariff="691200", weight=Decimal("0.350"))
+    upsert_product(client, draft)
+    listing = {p.key: p for p in products(client)}
+    before = client.calls
+    # WHEN the same draft is upserted again with a listing THEN no call is made
+    held, created = upsert_product(client, draft, known=listing)
+    assert created is False and held == listing[draft.product_id, draft.variant_id]
+    assert client.calls == before
+    # WHEN one field the draft sets differs THEN it is written (and fields it leaves unset do not count)
+    upsert_product(client, variant(4, customs_tariff="691210"), known=listing)
+    assert client.calls == before + 1
+    (stored,) = warehouse.sim.products(CUSTOMER)
+    assert stored["customsTariffs"] == [{"code": "691210"}] and stored["vendors"] == [
+        {"name": "V1", "vendorName": "Nordic Clay"}
+    ]
+
+
 def test_a_create_refused_for_another_reason_is_raised(warehouse: Warehouse) -> None:
     with pytest.raises(PeakwmsRejected) as refused:
         upsert_product(warehouse.client(), variant(3, country_of_origin="Denmark"))

@@ -4,7 +4,8 @@
 Idempotency: `upsert_product` looks the variant up before it creates, and a refused create that a re-read explains
 ([guess] a duplicate POST is a 400 with an errorCode) is adopted and updated instead — a retried upsert never makes
 two. A caller that has listed the whole catalogue (`products`) hands the listing in as `known` and saves the look-up
-call per variant (30,000 variants: 120 list calls instead of 30,000 look-ups).
+call per variant (30,000 variants: 120 list calls instead of 30,000 look-ups), and a variant PeakWMS already holds
+as the draft says is not written again (a fetch resumed after a crash rewrites nothing it wrote before).
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ def upsert_product(
     key = (draft.product_id, draft.variant_id)
     existing = known.get(key) if known is not None else find_product(client, draft.product_id, draft.variant_id)
     if existing is not None:
+        if holds(existing, draft):
+            return existing, False  # nothing to write: a re-run after a crash costs no call per unchanged variant
         return _update(client, draft, existing), False
     try:
         answer = client.post("product", product_body(draft))
@@ -63,6 +66,26 @@ def upsert_product(
             raise
         return _update(client, draft, adopted), False
     return _parsed_or(answer, draft, None), True
+
+
+def holds(existing: PeakProduct, draft: ProductDraft) -> bool:
+    """Whether PeakWMS's record already says everything the draft sets (what the draft leaves unset is not
+    compared: a PUT would not change it either)."""
+    wanted: list[tuple[object, object]] = [
+        (draft.item_number, existing.item_number),
+        (draft.description, existing.description),
+        (draft.ean, existing.ean),
+        (draft.brand, existing.brand),
+        (draft.country_of_origin, existing.country_of_origin),
+        (draft.weight, existing.weight),
+        (draft.cost_price_piece, existing.cost_price_piece),
+        (draft.sales_price_per_piece, existing.sales_price_per_piece),
+    ]
+    if any(mine is not None and mine != theirs for mine, theirs in wanted):
+        return False
+    if draft.customs_tariff is not None and existing.customs_tariffs != (draft.customs_tariff,):
+        return False
+    return not draft.vendors or existing.vendors == draft.vendors
 
 
 def _update(client: PeakwmsClient, draft: ProductDraft, existing: PeakProduct) -> PeakProduct:
