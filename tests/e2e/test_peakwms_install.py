@@ -358,3 +358,26 @@ def test_pause_keeps_the_webhooks_and_uninstall_removes_only_this_connections(st
     assert connections.stored_secret_names(stack.table, created.connection_id) == []
     kept = connections.load_connection(stack.table, created.connection_id)
     assert kept is not None and kept.state.value == "uninstalled" and done.event_id
+
+
+def test_the_first_real_step_runs_in_the_workflow_on_the_embedded_stack(stack: LocalStack) -> None:
+    """The product's own fetch_products through the guided-setup function and workflow, with the stack's IAM:
+    what the step reads and writes is allowed to the function."""
+    # GIVEN a shop with three products and its new connection
+    merchant = new_merchant(stack)
+    for sku in ("MUG-1", "MUG-2", "CUP-1"):
+        product = {"title": sku, "variants": [{"title": "Default Title", "sku": sku, "price": "50.00"}]}
+        stack.shopify.create_product(merchant.shop, product, emit=False)
+    created = merchant.create()
+    # WHEN the operator runs the first step and the workflow settles
+    code, _ = _cli(stack, "setup", "run", created.connection_id, "fetch_products")
+    assert code == 0
+    stack.settle()
+    # THEN it is done with its counts, and the products are in PeakWMS
+    step = guided_setup.step_progress(stack.operator, created.connection_id, "fetch_products")
+    assert (step.status, step.done, step.total) == ("done", 3, 3), step
+    assert sorted(str(p["itemNumber"]) for p in stack.peakwms.products(merchant.peakwms_account)) == [
+        "CUP-1",
+        "MUG-1",
+        "MUG-2",
+    ]
