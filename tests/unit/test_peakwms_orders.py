@@ -303,12 +303,15 @@ def test_a_change_after_packing_needs_attention_naming_what_changed(world: World
 
 def test_cancelled_then_deleted_cancels_once(world: World) -> None:
     """GIVEN a sales order WHEN the order is cancelled in Shopify, the cancellation comes twice and the order is
-    then deleted THEN PeakWMS's sales order is cancelled once; the repeat and the delete end skipped."""
+    then deleted THEN PeakWMS's sales order is cancelled once (1 call); the repeat and the delete end skipped
+    without a call."""
     order = world.new_order()
     world.deliver("orders/create", order)
     cancelled = {**order, "cancelled_at": "2099-01-01T10:00:00+01:00", "cancel_reason": "customer"}
 
+    before = world.calls()
     first = world.deliver("orders/cancelled", cancelled)
+    cancel_calls = world.calls()[0] - before[0]
     again = world.deliver("orders/cancelled", cancelled)
     deleted = world.deliver("orders/delete", {"id": order["id"]})
 
@@ -316,6 +319,7 @@ def test_cancelled_then_deleted_cancels_once(world: World) -> None:
     assert again.status is EventStatus.SKIPPED
     assert deleted.status is EventStatus.SKIPPED
     assert world.sales_order(order)["state"] == 5
+    assert cancel_calls == 1 and world.calls()[0] - before[0] == 1  # the repeat and the delete cost nothing
 
 
 def test_a_cancellation_before_its_order_keeps_it_out_of_peakwms(world: World) -> None:
