@@ -318,6 +318,10 @@ def test_the_cli_creates_a_connection_with_its_secrets_from_the_environment(
     assert merchant.access_token not in output and merchant.peakwms_api_key not in output
     (stored,) = [connections.load_connection(stack.table, found) for found in merchant.stored()]
     assert stored is not None and stored.settings.model_dump()["fulfillment"]["notify_customer"] is True
+    # AND the looking commands show it like any other kind
+    for argv in (["connections", "list"], ["connections", "show", stored.id], ["setup", "show", stored.id]):
+        code, shown = _cli(stack, *argv)
+        assert code == 0 and merchant.access_token not in shown, (argv, shown)
 
 
 # -- lifecycle -----------------------------------------------------------------------------------------------------
