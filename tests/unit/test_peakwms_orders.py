@@ -16,6 +16,7 @@ import pytest
 from peakwms_fakes import Warehouse
 from sim_fakes import FakeClock, RecordingSink
 
+from crossdock import pacing
 from crossdock.connectors.peakwms.client import PeakwmsClient
 from crossdock.connectors.peakwms.products import upsert_product
 from crossdock.connectors.peakwms.shapes import ProductDraft
@@ -27,6 +28,7 @@ from crossdock.integrations.peakwms_shopify.product_map import PeakKey, bind_var
 from crossdock.integrations.peakwms_shopify.settings import PeakwmsShopifySettings
 from crossdock.integrations.peakwms_shopify.shopify_webhooks import ROUTES
 from crossdock.ports import InboundEvent
+from crossdock.store import leases
 from crossdock.store.events import EventStatus
 from crossdock.store.outcome import Outcome
 from crossdock_local.sims.base import transport
@@ -526,3 +528,20 @@ def test_an_order_the_shop_fulfilled_itself_is_not_sent(world: World) -> None:
 
     assert outcome.status is EventStatus.SKIPPED and "fulfilled in Shopify already" in outcome.reason
     assert world.sales_orders() == []
+
+
+def test_an_event_of_an_order_being_sent_at_this_moment_is_retried(world: World) -> None:
+    """GIVEN another dispatcher holding the order's lease (its `orders/create` being sent this instant) WHEN the
+    order's `orders/updated` is handled THEN it is retried later (RetryableError) and PeakWMS is not called: two
+    events of one order never both create."""
+    order = world.new_order()
+    name = f"peakwms-order#{CONNECTION}#{order['id']}"
+    held = leases.claim(world.ports.table, name, "other", pacing.clock.time(), 60)
+    assert held is not None
+
+    with pytest.raises(RetryableError):
+        world.deliver("orders/updated", order)
+
+    assert world.calls() == (0, 0)
+    leases.release(world.ports.table, held)
+    assert world.deliver("orders/updated", order).status is EventStatus.DONE
