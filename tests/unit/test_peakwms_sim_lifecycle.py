@@ -104,8 +104,8 @@ def test_adjusting_stock_counts_down_but_never_below_what_released_orders_hold()
 
 def test_partial_packing_makes_a_pick_order_per_call_each_announced_with_only_its_lines() -> None:
     """GIVEN a released order of 3 + 2 WHEN 2 of L1 are packed, then the rest THEN two pick orders, two 102s each
-    with only its lines and quantities (110 before each), the order Packed only after the second; stock leaves the
-    shelf and the reservation as it is packed."""
+    with only its lines and quantities (110 before each), the order Picked and then Packed only with the second;
+    stock leaves the shelf and the reservation as it is packed."""
     house = open_warehouse()
     register(house, 102, 109, 110)
     two_line_order(house)
@@ -128,8 +128,8 @@ def test_partial_packing_makes_a_pick_order_per_call_each_announced_with_only_it
     ]  # fmt: skip
     assert [b["orderLines"] for b in bodies(house, 110)] == [p["orderLines"] for p in packed]
     events = [url.split("/")[-1].split("?")[0] for url, _ in house.deliveries()]
-    assert events == ["109", "110", "102", "110", "102", "109"]  # released at creation, … packed
-    assert [b["state"] for b in bodies(house, 109)] == [1, 3]
+    assert events == ["109", "110", "102", "110", "109", "102", "109"]
+    assert [b["state"] for b in bodies(house, 109)] == [1, 2, 3]  # released at creation, picked, packed
 
     shipped = house.sim.ship(CUSTOMER, "5001")
     assert shipped["state"] == 4

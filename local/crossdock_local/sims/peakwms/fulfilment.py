@@ -5,8 +5,9 @@ packing (pick orders), shipping, EAN changes, closing purchase orders, refunds �
   released order; the goods leave the shelf and their reservation (no 100 unless rules.stock_adjust_on_pack).
   Sends 110 PickOrderPicked and 102 PickOrderPacked with only that pick order's lines (seen P1: packed quantities;
   fact sheet "Behaviours" 3: partial packing = several pick orders). `paymentCaptured` says PeakWMS captured the
-  payment itself (guess; rules.payment_captured_via_109 says it in a 109 too). Fully packed, the order is Packed
-  (3); partly packed it stays Released (guess).
+  payment itself (guess; rules.payment_captured_via_109 says it in a 109 too). The pick order that completes the
+  order takes it Released → Picked (2) → Packed (3), each a 109 (the sheet's path); partly packed it stays
+  Released (guess: the pick order, not the order, is picked).
 - `ship`: the packed pick orders leave; a fully packed order becomes Shipped (4) (109).
 - `change_ean`: an existing variant's EAN changes: 101 `{productId, variantId, ean}` (guess) and 105 with the
   product.
@@ -29,6 +30,7 @@ from crossdock_local.sims.peakwms.session import Handler, Session
 from crossdock_local.sims.peakwms.state import (
     ORDER_CANCELLED,
     ORDER_PACKED,
+    ORDER_PICKED,
     ORDER_RELEASED,
     ORDER_SHIPPED,
     STATE_NAMES,
@@ -37,8 +39,8 @@ from crossdock_local.sims.peakwms.state import (
 from crossdock_local.sims.peakwms.wire import WRONG_STATE_CODE, invalid, not_found, object_body, refuse
 
 LINE_PACKED = 3  # guess: line states 1–3 follow the order's (Released, Picked, Packed)
-PACKABLE = frozenset({ORDER_RELEASED, 2})
-REFUNDABLE_FROM = frozenset({ORDER_RELEASED, 2, ORDER_PACKED, ORDER_SHIPPED})
+PACKABLE = frozenset({ORDER_RELEASED})
+REFUNDABLE_FROM = frozenset({ORDER_RELEASED, ORDER_PICKED, ORDER_PACKED, ORDER_SHIPPED})
 CENT = Decimal("0.01")
 
 
@@ -108,6 +110,11 @@ def pack(
         order["paymentStatus"] = 2
     lines_out = [dict(line) for line in pick["orderLines"]]
     session.send(110, {"orderId": order["orderId"], "pickOrderId": pick_id, "orderLines": lines_out}, order["orderId"])
+    complete = all(line["quantityPacked"] == line["quantityRequested"] for line in order["orderLines"])
+    if complete:
+        orders.set_state(
+            session, order, ORDER_PICKED
+        )  # everything picked: Released → Picked → Packed (the sheet's path)
     session.send(
         102,
         {
@@ -120,7 +127,7 @@ def pack(
         },
         order["orderId"],
     )
-    if all(line["quantityPacked"] == line["quantityRequested"] for line in order["orderLines"]):
+    if complete:
         orders.set_state(session, order, ORDER_PACKED)  # its 109 shows paymentStatus 2 already
     elif payment_captured and session.rules.payment_captured_via_109:
         session.send(109, orders.view(order), order["orderId"])

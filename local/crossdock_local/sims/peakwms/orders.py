@@ -26,6 +26,7 @@ from crossdock_local.sims.peakwms.state import (
     ORDER_CREATED,
     ORDER_ON_HOLD,
     ORDER_PACKED,
+    ORDER_PICKED,
     ORDER_RELEASED,
     ORDER_SHIPPED,
     STATE_NAMES,
@@ -74,7 +75,7 @@ ORDER_TEXTS = (
 ORDER_NUMBERS = ("shippingCost", "shippingTaxCost", "discountCost", "totalSalesPrice")
 LINE_NUMBERS = ("salesPricePiece", "salesPriceTaxPiece", "salesDiscountPiece")
 CHANGEABLE = frozenset({ORDER_CREATED, ORDER_RELEASED, ORDER_ON_HOLD})
-CANCELLABLE = frozenset({ORDER_CREATED, ORDER_RELEASED, 2, ORDER_ON_HOLD})
+CANCELLABLE = frozenset({ORDER_CREATED, ORDER_RELEASED, ORDER_PICKED, ORDER_ON_HOLD})
 
 
 def _address(value: Any, field: str) -> Record | None:
