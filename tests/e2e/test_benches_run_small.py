@@ -110,3 +110,12 @@ def test_cost_per_order_runs_small_and_its_audit_passes() -> None:
     assert "audit: every paid order reached its target once" in printed
     assert "per 1,000 orders" in printed
     assert "event_dispatched" in _metric_names(_functions_log(printed))
+
+
+def test_peakwms_products_runs_small_and_every_variant_reaches_peakwms() -> None:
+    printed = _run("peakwms_products.py", "--variants", "90", "--small", "30")
+    step = next(line for line in printed.splitlines() if line.startswith("step "))
+    assert "done, 30/30" in step and "done, 90/90" in step
+    products = next(line for line in printed.splitlines() if line.startswith("PeakWMS products"))
+    assert products.split()[-2:] == ["30", "90"]
+    assert "PeakWMS 429 / calls" in printed and "Shopify throttled / calls" in printed and _functions_log(printed)
