@@ -545,3 +545,20 @@ def test_an_event_of_an_order_being_sent_at_this_moment_is_retried(world: World)
     assert world.calls() == (0, 0)
     leases.release(world.ports.table, held)
     assert world.deliver("orders/updated", order).status is EventStatus.DONE
+
+
+def test_an_order_of_a_product_peakwms_lacks_needs_attention_in_peakwms_words(world: World) -> None:
+    """GIVEN an order of a variant that is not a PeakWMS product (products not fetched for it) WHEN it arrives THEN
+    PeakWMS refuses it and the event needs attention with PeakWMS's words naming the line's product; nothing is
+    made."""
+
+    def unknown_variant(order: dict[str, Any]) -> None:
+        order["line_items"][2].update(variant_id=123456789, product_id=987654321)
+
+    order = world.new_order(unknown_variant)
+
+    outcome = world.deliver("orders/create", order)
+
+    assert outcome.status is EventStatus.NEEDS_ATTENTION
+    assert "PeakWMS refused Shopify order" in outcome.reason and "987654321" in outcome.reason
+    assert world.sales_orders() == []

@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from crossdock.connectors.peakwms import sales_orders
-from crossdock.connectors.peakwms.client import PeakwmsClient
+from crossdock.connectors.peakwms.client import PeakwmsClient, PeakwmsRejected
 from crossdock.connectors.peakwms.shapes import (
     CANCELLED,
     CREATED,
@@ -125,7 +125,13 @@ def _create(
 ) -> Outcome:
     warehouse = warehouse_of(order, connection.settings.locations, systems.shopify)
     draft = _with_payment(planned, systems, warehouse)
-    made, new = sales_orders.create_sales_order(systems.peakwms, draft)
+    try:
+        made, new = sales_orders.create_sales_order(systems.peakwms, draft)
+    except PeakwmsRejected as refused:
+        # Most often a product PeakWMS does not have (setup step fetch_products skipped or not finished).
+        raise PermanentError(
+            f"PeakWMS refused Shopify order {order.name}: {refused.message or refused.reason}", refused.failure_class
+        ) from None
     peakwms_id = made.id or draft.order_id
     _bind(systems, connection, order, planned, peakwms_id, warehouse)
     verb = "is now" if new else "was already (adopted)"
@@ -168,7 +174,15 @@ def _update(
             FailureClass.VALIDATION,
         )
     draft = _with_payment(planned, systems, bound.warehouse)
-    updated = sales_orders.update_sales_order(systems.peakwms, draft)
+    try:
+        updated = sales_orders.update_sales_order(systems.peakwms, draft)
+    except PeakwmsRejected as refused:
+        # Picked in the moment between the read and the update, or a product PeakWMS does not have.
+        raise PermanentError(
+            f"Shopify order {order.name} changed ({', '.join(changed.values()) or 'sent again'}), but PeakWMS "
+            f"refused the update of sales order {bound.peakwms_id}: {refused.message or refused.reason}",
+            refused.failure_class,
+        ) from None
     _bind(systems, connection, order, planned, bound.peakwms_id, bound.warehouse)
     what = ", ".join(changed.values()) or "sent again"
     return Outcome.done(
