@@ -4,7 +4,8 @@ that bring each order to PeakWMS from then on, subscribed at `/webhooks/peakwms_
 The seed creates order create/update/delete hooks; `orders/cancelled` is added because a cancelled order stays in
 Shopify (no delete follows) and its PeakWMS sales order must be cancelled (reference/shopify_wms.md "Webhooks to
 subscribe"). `refunds/create` is not: a refund that takes items off an unshipped order also changes the order, and
-its `orders/updated` (with the lines' `current_quantity`) is what updates PeakWMS.
+[guess: Shopify sends `orders/updated` for a refund; the simulator sends only `refunds/create`] its `orders/updated`
+(with the lines' `current_quantity`) is what updates PeakWMS.
 
 One chunk: the shop's subscriptions are listed and the missing ones created, so a run after a crash (or a second
 run) creates only what is missing; its note lists the topics subscribed. The seed's warning stands in the note:
