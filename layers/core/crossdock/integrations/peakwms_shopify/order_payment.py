@@ -10,8 +10,8 @@ are read from Shopify (`connectors.shopify.payments`); the id is the numeric one
 from __future__ import annotations
 
 from crossdock.connectors.peakwms.shapes import PAYMENT_AUTHORIZED, PAYMENT_CAPTURED, PAYMENT_REFUNDED
-from crossdock.connectors.shopify import payments
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
+from crossdock.connectors.shopify.payments import order_payment
 
 AUTHORISATION_KINDS = frozenset({"AUTHORIZATION"})
 MONEY_TAKEN_KINDS = frozenset({"SALE", "CAPTURE"})
@@ -29,7 +29,7 @@ def transaction_number(shopify: ShopifyAdmin, order_id: str, payment_status: int
         kinds = MONEY_TAKEN_KINDS
     else:
         return None
-    found = payments.order_payment(shopify, order_id)
+    found = order_payment(shopify, order_id)
     chosen = [
         t for t in found.transactions if str(t.kind).upper() in kinds and str(t.status).upper() in ("SUCCESS", "")
     ]
