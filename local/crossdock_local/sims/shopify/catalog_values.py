@@ -18,7 +18,7 @@ DEFAULT_LOCATION_NAME = "Shop location"
 IDEMPOTENCY_REQUIRED_FROM = "2026-04"
 
 
-IDEMPOTENT_REQUIRED = frozenset({"inventorySetQuantities"})  # the modelled mutations the fact sheet lists
+IDEMPOTENT_REQUIRED = frozenset({"inventorySetQuantities", "refundCreate"})  # the modelled ones the fact sheets list
 
 
 IDEMPOTENCY_TTL = 24 * 3600.0

@@ -68,6 +68,7 @@ from crossdock_local.sims.shopify.order_search import OrderSearch
 from crossdock_local.sims.shopify.orders import OrderBook
 from crossdock_local.sims.shopify.payments import Payments
 from crossdock_local.sims.shopify.publications import Publications
+from crossdock_local.sims.shopify.refund_create import RefundCreation
 from crossdock_local.sims.shopify.refunds import Refunds
 from crossdock_local.sims.shopify.state import CustomApp, Shop, ShopCatalog
 from crossdock_local.sims.shopify.subscriptions import WebhookSubscriptions
@@ -95,6 +96,14 @@ class ShopifySimulator(OrderBook):
         self.refunds = Refunds(self)
         self.fulfillments = Fulfillments(self)
         self.payments = Payments(self)
+        self.refund_creation = RefundCreation(
+            self,
+            self.refunds,
+            self.payments,
+            self.fulfillments,
+            idempotent=self.catalog.idempotent,
+            restock=self._restock,
+        )
         self.order_search = OrderSearch(self)
         self.control = ControlApi(self, self.catalog)
         self.publications = Publications(self.catalog)
@@ -137,6 +146,14 @@ class ShopifySimulator(OrderBook):
             **self.fulfillments.order_fields(shop, order),
             **self.payments.order_fields(shop, order),
         }
+
+    def _restock(self, shop: Shop, item: dict[str, Any], location_id: int, quantity: int) -> None:
+        """A refund puts units of an order line back at a location (nothing when its variant is gone)."""
+        variant = shop.catalog.variants.get(int(item.get("variant_id") or 0))
+        if variant is None:
+            return
+        level = self.catalog.stock(shop.catalog, int(variant["inventory_item_id"]), location_id, None)
+        self.catalog.set_level(shop, level, available=level.available + quantity)
 
     def payment_event(self, shop: Shop, order: dict[str, Any], event: str) -> None:
         self.payments.record(shop, order, event)
