@@ -562,3 +562,28 @@ def test_an_order_of_a_product_peakwms_lacks_needs_attention_in_peakwms_words(wo
     assert outcome.status is EventStatus.NEEDS_ATTENTION
     assert "PeakWMS refused Shopify order" in outcome.reason and "987654321" in outcome.reason
     assert world.sales_orders() == []
+
+
+def test_after_shipping_a_refund_is_nothing_for_the_warehouse_but_an_added_item_is(world: World) -> None:
+    """GIVEN a sales order PeakWMS has shipped WHEN a return is refunded in Shopify (a line's `current_quantity` down,
+    as the refund PeakWMS's 104 becomes) THEN the event is skipped: nothing more to ship; WHEN an item is then added
+    to the order THEN the event needs attention naming the new line."""
+    order = world.new_order()
+    world.deliver("orders/create", order)
+    for item in order["line_items"]:
+        world.warehouse.sim.receive_stock("nordlager", str(item["product_id"]), str(item["variant_id"]), 5)
+    world.warehouse.sim.pack("nordlager", str(order["id"]), tracking_number="00340434161234567890")
+    world.warehouse.sim.ship("nordlager", str(order["id"]))
+    refunded = json.loads(json.dumps(order))
+    refunded["line_items"][1]["current_quantity"] = 0
+    refunded.update(financial_status="partially_refunded", updated_at="2099-01-01T10:00:00+01:00")
+    added = json.loads(json.dumps(refunded))
+    extra = {**added["line_items"][0], "id": 990001, "quantity": 1, "current_quantity": 1}
+    added["line_items"].append(extra)
+    added["updated_at"] = "2099-01-01T11:00:00+01:00"
+
+    returned = world.deliver("orders/updated", refunded)
+    grown = world.deliver("orders/updated", added)
+
+    assert returned.status is EventStatus.SKIPPED and "nothing more to ship" in returned.reason, returned.reason
+    assert grown.status is EventStatus.NEEDS_ATTENTION and "990001 added" in grown.reason, grown.reason

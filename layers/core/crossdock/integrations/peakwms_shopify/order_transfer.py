@@ -38,6 +38,7 @@ from crossdock.connectors.peakwms.shapes import (
     ON_HOLD,
     ORDER_STATES,
     RELEASED,
+    SHIPPED,
     PeakSalesOrder,
 )
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
@@ -55,6 +56,8 @@ from crossdock.store.outcome import Outcome
 # States in which PeakWMS still changes a sales order: nothing has been picked for it.
 CHANGEABLE = frozenset({CREATED, RELEASED, ON_HOLD, ERROR})  # Error: PeakWMS could not process it; a fix may help
 STATE_NAMES = {number: name for name, number in ORDER_STATES.items()}
+# States in which the goods have left the warehouse (Shipped, DropShip, SentTogether).
+GONE_OUT = frozenset({SHIPPED, ORDER_STATES["DropShip"], ORDER_STATES["SentTogether"]})
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,13 @@ def _update(
                 f"only the payment of Shopify order {order.name} changed, and PeakWMS has it {state} already: "
                 "nothing to change"
             )
+        if current.state in GONE_OUT and not _more_to_ship(bound.lines, planned.line_summary()):
+            # A return or refund after shipping (ours, from PeakWMS's 104, or the merchant's) takes items off the
+            # order, an address corrected then is moot: nothing for the warehouse, which shipped it.
+            raise Skip(
+                f"Shopify order {order.name} changed ({', '.join(changed.values())}) after PeakWMS {state} it, "
+                "with nothing more to ship: nothing to change in PeakWMS"
+            )
         raise PermanentError(
             f"Shopify order {order.name} changed ({', '.join(changed.values())}) after PeakWMS sales order "
             f"{bound.peakwms_id} was {state}, so PeakWMS was not changed: change it in PeakWMS by hand",
@@ -214,6 +224,16 @@ def _payment_only(bound: Binding, planned: PlannedOrder) -> bool:
             if other.fingerprint() == bound.fingerprint:
                 return True
     return False
+
+
+def _more_to_ship(before: str, after: str) -> bool:
+    """Whether `after` asks for a line or pieces that `before` did not (`<line id>:<quantity>` lists)."""
+    old = _quantities(before)
+    return any(quantity > old.get(line, 0) for line, quantity in _quantities(after).items())
+
+
+def _quantities(summary: str) -> dict[str, int]:
+    return {line: int(quantity) for line, _, quantity in (p.partition(":") for p in summary.split(",")) if quantity}
 
 
 def _line_changes(before: str, after: str) -> str:
