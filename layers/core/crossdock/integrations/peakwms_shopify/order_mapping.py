@@ -14,7 +14,8 @@ handles"): no calls here, only the arithmetic and the refusals.
   `transactionNumber` is the transaction PeakWMS may capture (the authorisation) or refund (the sale or capture)
   [doc P1: "must reference the exact capturable/refundable transaction"], found by `payment_transaction`.
 - A drop point: [guess] a carrier app's pickup-point rate shows on the order as a shipping line whose `code` ends in
-  `:<point id>` (e.g. `gls_parcelshop:95558`); that id becomes `parcelShopId`. A code without one sends none.
+  `:<point id>` (e.g. `gls_parcelshop:95558`; an id has a digit); it becomes `parcelShopId`. A code without one
+  sends none.
 """
 
 from __future__ import annotations
@@ -193,7 +194,8 @@ def _parcel_shop(order: WarehouseOrder) -> str | None:
     for shipping in order.shipping_lines:
         code = (shipping.code or "").strip()
         method, _, point = code.rpartition(":")
-        if method and point.strip():
+        # A point's id has a digit in it ("95558", "DK-2000-117"); `dhl:express` names a product, not a point.
+        if method and any(character.isdigit() for character in point):
             return point.strip()
     return None
 

@@ -11,10 +11,9 @@ tolerated; an implausible value is refused naming its field (`orders.parse_order
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from crossdock.connectors.shopify.order_values import check_order_values
 from crossdock.connectors.shopify.orders import Address, LineItem, ShippingLine, ShopifyOrder
@@ -40,24 +39,13 @@ class WarehouseLine(LineItem):
 
 
 class WarehouseShipping(ShippingLine):
-    carrier_identifier: str | None = None
-    source: str | None = None
     is_removed: bool = False
-
-
-class NoteAttribute(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    name: str = ""
-    value: Any = None
 
 
 class WarehouseOrder(ShopifyOrder):
     created_at: str | None = None
     updated_at: str | None = None
     processed_at: str | None = None
-    presentment_currency: str | None = None
-    total_discounts: Decimal = Decimal(0)
     phone: str | None = None
     note: str | None = None
     billing_address: WarehouseAddress | None = None
@@ -66,7 +54,6 @@ class WarehouseOrder(ShopifyOrder):
     # as invariant).
     line_items: list[WarehouseLine]  # type: ignore[assignment]
     shipping_lines: list[WarehouseShipping] = Field(default_factory=list)  # type: ignore[assignment]
-    note_attributes: list[NoteAttribute] = Field(default_factory=list)
 
     @property
     def is_pos(self) -> bool:
