@@ -16,23 +16,18 @@ Stock is registered only where Rackbeat holds none: an item that already has sto
 
 from __future__ import annotations
 
-import hashlib
 import json
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, TypeVar
-
-import httpx
 
 from crossdock import pacing, retry_after
 from crossdock.connections.model import Connection
 from crossdock.connectors.rackbeat import products as rackbeat_products
 from crossdock.connectors.rackbeat.client import RackbeatClient
-from crossdock.connectors.shopify import queries
+from crossdock.connectors.shopify import bulk_export, queries
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.connectors.shopify.inventory import location_gid
 from crossdock.connectors.shopify.products import plain_text, variant_name
@@ -49,7 +44,6 @@ PATIENCE = 6
 MAX_REPORTED = 50  # skipped variants listed by id; beyond that only counted
 GRAMS = {"GRAMS": Decimal(1), "KILOGRAMS": Decimal(1000), "POUNDS": Decimal("453.59237"), "OUNCES": Decimal("28.3495")}
 T = TypeVar("T")
-_EXPORTS: dict[str, Path] = {}  # export URL → its local copy, per container
 # SPEC §1.2: the merchant is to be warned before the run.
 STOCK_WARNING = (
     "Items that get stock registered in Rackbeat by the initial sync can no longer be deleted or converted to BOMs."
@@ -190,7 +184,7 @@ def _read_chunk(url: str, offset: int, size: int) -> tuple[list[_Variant], set[s
     chunk: dict[str, _Variant] = {}
     earlier: set[str] = set()
     index = -1
-    for raw in _raw_lines(url):
+    for raw in bulk_export.raw_lines(url):
         if b'"__parentId"' in raw:
             if not chunk:  # children follow their parent: before the chunk starts, none of them is wanted
                 continue
@@ -208,35 +202,6 @@ def _read_chunk(url: str, offset: int, size: int) -> tuple[list[_Variant], set[s
         else:
             chunk[line["id"]] = _Variant(index, line)
     return sorted(chunk.values(), key=lambda v: v.index), earlier
-
-
-def _raw_lines(url: str) -> Iterator[bytes]:
-    with _export_file(url).open("rb") as export:
-        for raw in export:
-            if raw.strip():
-                yield raw
-
-
-def _export_file(url: str) -> Path:
-    """The export, downloaded once per container into /tmp (Lambda's scratch space) and re-read by the chunks
-    that follow: the file can be tens of megabytes and every chunk walks it."""
-    cached = _EXPORTS.get(url)
-    if cached is not None and cached.exists():
-        return cached
-    target = Path(tempfile.gettempdir()) / f"crossdock-export-{hashlib.sha256(url.encode()).hexdigest()[:24]}.jsonl"
-    partial = target.with_suffix(".part")
-    try:
-        with httpx.stream("GET", url, timeout=httpx.Timeout(60.0, connect=5.0)) as response:
-            if response.status_code >= 400:
-                raise RetryableError(f"the export file answered {response.status_code}")
-            with partial.open("wb") as out:
-                for block in response.iter_bytes():
-                    out.write(block)
-    except httpx.TransportError as lost:
-        raise RetryableError(f"reading the export file failed: {type(lost).__name__}") from lost
-    partial.replace(target)
-    _EXPORTS[url] = target
-    return target
 
 
 def _items(
