@@ -15,7 +15,7 @@ import pytest
 from test_rackbeat_webshipper_inbound import ACCOUNT, CONNECTION, Clients, World, new_world
 
 from crossdock.connections.model import ConnectionState
-from crossdock.errors import RetryableError
+from crossdock.errors import RateLimited, RetryableError
 from crossdock.integrations.rackbeat_webshipper import webshipper_stream
 from crossdock.integrations.rackbeat_webshipper.connection import RackbeatWebshipperConnection
 from crossdock.integrations.rackbeat_webshipper.integration import INTEGRATION
@@ -180,7 +180,8 @@ def test_what_the_settings_do_not_import_is_not_sent(world: World) -> None:
 
 
 def test_a_run_short_of_time_sends_what_it_read_and_keeps_its_cursor(world: World) -> None:
-    # GIVEN two lost orders and a Lambda nearly out of time
+    # GIVEN two lost orders and a Lambda nearly out of time (20 s left: under the 30 s reading keeps, over the 15 s
+    # queuing keeps)
     connection = world.connection()
     world.place()
     world.place()
@@ -188,7 +189,7 @@ def test_a_run_short_of_time_sends_what_it_read_and_keeps_its_cursor(world: Worl
     now = time.time()
     since = _at(now - 3600)
     handler = INTEGRATION.poll_streams[webshipper_stream.STREAM]
-    ports = PollPorts(world.ports.table, world.ports.clients, seconds_left=lambda: 10.0)
+    ports = PollPorts(world.ports.table, world.ports.clients, seconds_left=lambda: 20.0)
     # WHEN it runs
     result = handler.poll(connection, since, _at(now + 1), ports)
     # THEN it stopped after the first order, sent it, and returns the cursor it started from
@@ -232,3 +233,36 @@ def test_a_shipment_brought_twice_at_once_is_retried_not_shipped_twice(world: Wo
     outcomes = [world.deliver(connection, m["topic"], m["payload"]) for m in messages]
     assert [o.status for o in outcomes] == [EventStatus.DONE, EventStatus.SKIPPED]
     assert world.only_order(order_id)["note"].count(f"webshipper-shipment-{shipment_id}:") == 1
+
+
+def test_webshipper_busy_mid_run_sends_what_was_found_and_keeps_the_cursor(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN two imported orders shipped with their shipment webhooks lost, and Webshipper answering 429 past what
+    # its client waits out from the second shipment listing on
+    connection = world.connection()
+    first, second = world.place(), world.place()
+    world.deliver_all(connection)
+    shipments = [
+        world.webshipper_sim.ship(ACCOUNT, int(order), tracking_number=f"GLS-{order}") for order in (first, second)
+    ]
+    world.webhooks()
+    listings: list[str] = []
+    real = webshipper_stream.webshipper_orders.order_shipments
+
+    def busy_after_one(client: Any, order_id: str) -> Any:
+        listings.append(order_id)
+        if len(listings) > 1:
+            raise RateLimited("Webshipper throttled GET orders/…/shipments", 30)
+        return real(client, order_id)
+
+    monkeypatch.setattr(webshipper_stream.webshipper_orders, "order_shipments", busy_after_one)
+    now = time.time()
+    handler = INTEGRATION.poll_streams[webshipper_stream.STREAM]
+    ports = PollPorts(world.ports.table, world.ports.clients)
+    # WHEN the stream runs
+    result = handler.poll(connection, _at(now - 3600), _at(now + 1), ports)
+    # THEN the first order's shipment is sent, the run is incomplete naming why, and its cursor stays
+    assert result.report["shipments_enqueued"] == [str(shipments[0]["data"]["id"])]
+    assert result.report["complete"] is False and "throttled" in result.report["stopped"]
+    assert result.position == _at(now - 3600 + 120)

@@ -25,8 +25,9 @@ A run (`flows.poll` hands it `since` = cursor − `OVERLAP_SECONDS`, `until` = t
   - anything else (an order of ours still pending, an imported order not shipped, a cancelled order, an order the
     settings do not import) costs no call and sends nothing;
 - returns `until` as the position (our clock; the overlap covers a listing that shows a change late and a
-  Webshipper clock a little behind ours), or — when it had to stop for the Lambda's time — the cursor it started
-  from, so the next run reads the same window again (what it did send is handled once all the same).
+  Webshipper clock a little behind ours), or — when it had to stop for the Lambda's time, or because Webshipper
+  answered 429 or 5xx past what its client waits out — the cursor it started from, so the next run reads the same
+  window again; what it found until then is sent all the same (and handled once), so a long backlog moves on.
 
 The first run (no cursor: activated, re-installed) starts at the connection's activation (`state_changed_at`, less
 the overlap) but never more than `FIRST_RUN_REACH` back: Webshipper's webhooks were registered at activation, so
@@ -48,7 +49,7 @@ from typing import Any
 from crossdock.connections.model import Connection
 from crossdock.connectors.webshipper import orders as webshipper_orders
 from crossdock.connectors.webshipper.shapes import WebshipperOrder, parse_time
-from crossdock.errors import Skip
+from crossdock.errors import RetryableError, Skip
 from crossdock.integrations.rackbeat_webshipper.connection import RackbeatWebshipperConnection
 from crossdock.integrations.rackbeat_webshipper.import_mapping import check_importable, is_ours
 from crossdock.integrations.rackbeat_webshipper.manual_sync import SYNC_TOPIC, WEBSHIPPER_KEY
@@ -72,8 +73,10 @@ OVERLAP_SECONDS = 120
 # A first run reaches back to the activation, but at most this far (a connection activated before the stream
 # existed gets its first run at its next save or resume; a day of lost webhooks is recovered, not its history).
 FIRST_RUN_REACH = 86_400
-# Time a run keeps for what follows its reading: a mapping read or a shipment listing per order, and the queuing.
+# Time a run keeps for what follows its reading: a mapping read or a shipment listing per order, and the queuing;
+# and, while it looks at the orders, for the queuing alone.
 SECONDS_RESERVE = 30.0
+QUEUING_RESERVE = 15.0
 # `MAP#polled#webshipper#<order id>` → the order's `updated_at` at which its shipments were all found mirrored.
 POLLED = "polled"
 DISPATCHED = frozenset({"dispatched", "partly_dispatched"})
@@ -110,23 +113,27 @@ class Reading:
 
     orders: dict[str, WebshipperOrder] = field(default_factory=dict)  # by id, the freshest row of each
     listed: int = 0  # rows, repeats included
-    complete: bool = True  # False: stopped for time before the listing ended
+    stopped: str | None = None  # why it stopped before the listing ended (time, Webshipper busy)
 
 
 def read_orders(rows: Iterable[WebshipperOrder], reach: float, ports: PollPorts) -> Reading:
-    """The listing to its end (no documented sort order to stop on), or until time runs short."""
+    """The listing to its end (no documented sort order to stop on), or until time runs short or Webshipper
+    turns busy (a 429 or 5xx the client could not wait out): what was read is looked at all the same."""
     reading = Reading()
-    for order in rows:
-        reading.listed += 1
-        changed = _changed(order)
-        if changed is not None and changed < reach:
-            continue  # older than the window: the filter was ignored or read otherwise
-        kept = reading.orders.get(order.id)
-        if kept is None or (_changed(kept) or 0.0) <= (changed or 0.0):
-            reading.orders[order.id] = order
-        if ports.seconds_left() < SECONDS_RESERVE:
-            reading.complete = False
-            break
+    try:
+        for order in rows:
+            reading.listed += 1
+            changed = _changed(order)
+            if changed is not None and changed < reach:
+                continue  # older than the window: the filter was ignored or read otherwise
+            kept = reading.orders.get(order.id)
+            if kept is None or (_changed(kept) or 0.0) <= (changed or 0.0):
+                reading.orders[order.id] = order
+            if ports.seconds_left() < SECONDS_RESERVE:
+                reading.stopped = "short of time"
+                break
+    except RetryableError as busy:
+        reading.stopped = busy.reason
     return reading
 
 
@@ -173,10 +180,19 @@ def poll_orders(
     webshipper = ports.clients.webshipper(connection)
     reading = read_orders(webshipper_orders.orders_updated_since(webshipper, _position(begin)), begin, ports)
     found = Found()
-    for order in sorted(reading.orders.values(), key=lambda o: (_changed(o) or 0.0, int(o.id))):
-        _look_at(connection, order, webshipper, ports, found)
+    stopped = reading.stopped
+    for order in sorted(reading.orders.values(), key=lambda o: (_changed(o) or 0.0, len(o.id), o.id)):
+        if ports.seconds_left() < QUEUING_RESERVE:
+            stopped = "short of time"
+            break
+        try:
+            _look_at(connection, order, webshipper, ports, found)
+        except RetryableError as busy:
+            # What was found so far is sent; the next run looks at the same window again.
+            stopped = busy.reason
+            break
     # Incomplete: the next run reads the same window again (its cursor stays; the flow moves it a second on).
-    position = _position(started if reading.complete else begin + OVERLAP_SECONDS)
+    position = _position(started if stopped is None else begin + OVERLAP_SECONDS)
     report: dict[str, Any] = {
         "since": _position(begin),
         "orders_listed": reading.listed,
@@ -184,8 +200,10 @@ def poll_orders(
         "imports_enqueued": found.imports,
         "shipments_enqueued": found.shipments,
         "shipment_listings": found.shipment_listings,
-        "complete": reading.complete,
+        "complete": stopped is None,
     }
+    if stopped is not None:
+        report["stopped"] = stopped
     return PollResult(found.messages, position, report, _event(found, _position(begin), until))
 
 
