@@ -10,6 +10,7 @@ from crossdock.integrations.peakwms_shopify import (
     lifecycle,
     product_webhooks,
     setup,
+    setup_customs,
     setup_history,
     setup_orders,
     setup_products,
@@ -24,5 +25,5 @@ INTEGRATION = Integration(
     settings_model=PeakwmsShopifySettings,
     routes=shopify_webhooks.ROUTES + product_webhooks.ROUTES,
     lifecycle=lifecycle.LIFECYCLE,
-    guided_setup=setup.guided_setup(setup_products.STEP, setup_orders.STEP, setup_history.STEP),
+    guided_setup=setup.guided_setup(setup_products.STEP, setup_customs.STEP, setup_orders.STEP, setup_history.STEP),
 )
