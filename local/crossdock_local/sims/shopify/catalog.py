@@ -42,6 +42,7 @@ from crossdock_local.sims.shopify.catalog_values import (
     slugify,
     tags_text,
 )
+from crossdock_local.sims.shopify.customs import rest_customs
 from crossdock_local.sims.shopify.state import (
     DEFAULT_TITLE,
     BulkFile,
@@ -281,6 +282,7 @@ class CatalogStore:
                 "requires_shipping": item.variant.get("requires_shipping", True),
                 "cost": None if item.cost is None else str(item.cost),
                 "tracked": item.tracked,
+                **rest_customs(item),
                 "admin_graphql_api_id": gid("InventoryItem", item.id),
             }
 

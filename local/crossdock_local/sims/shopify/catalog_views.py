@@ -9,6 +9,7 @@ from typing import Any
 
 from crossdock_local.sims.shopify.catalog import CatalogStore
 from crossdock_local.sims.shopify.catalog_values import WEIGHT_ENUMS, check_quantity_names, legacy_of
+from crossdock_local.sims.shopify.customs import gql_customs
 from crossdock_local.sims.shopify.graphql_api import GqlField
 from crossdock_local.sims.shopify.order_search import bulk_orders
 from crossdock_local.sims.shopify.paging import LazyConnection, page_by_id
@@ -96,6 +97,7 @@ class CatalogViews(CatalogStore):
             "inventoryLevel": level_at,
             "inventoryLevels": LazyConnection(levels),
             "variant": lambda _args: self.gql_variant(shop, variant),
+            **gql_customs(item),
         }
 
     def gql_variant(self, shop: Shop, variant: dict[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from crossdock_local.sims.shopify.catalog_values import (
     user_error,
     weight_input,
 )
+from crossdock_local.sims.shopify.customs import apply_customs, customs_errors
 from crossdock_local.sims.shopify.errors import ApiError
 from crossdock_local.sims.shopify.graphql_api import GqlField
 from crossdock_local.sims.shopify.inventory import InventoryMutations
@@ -387,8 +388,12 @@ class ProductMutations(InventoryMutations):
             raise invalid_input("input", "Expected value to be an InventoryItemInput")
         cost_amount(data.get("cost"))
         weight_input(data.get("measurement"))
+        refused = customs_errors(data)
+        if refused:
+            return {"inventoryItem": None, "userErrors": refused}
         before = copy.deepcopy(item.variant)
         self._apply_item_input(shop, item, data)
+        apply_customs(item, data)
         # SKU, tracking and weight are in the product payload; a cost change alone is not.
         if any(item.variant[key] != before[key] for key in ("sku", "inventory_management", "weight", "weight_unit")):
             product = shop.catalog.products[item.variant["product_id"]]

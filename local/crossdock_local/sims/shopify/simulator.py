@@ -61,6 +61,7 @@ from crossdock_local.sims.shopify.bulk import Catalog
 from crossdock_local.sims.shopify.control import ControlApi
 from crossdock_local.sims.shopify.cost import MAX_SINGLE_QUERY_COST, actual_cost, requested_cost
 from crossdock_local.sims.shopify.custom_apps import CustomApps
+from crossdock_local.sims.shopify.customs import apply_customs, customs_errors
 from crossdock_local.sims.shopify.errors import INVALID_TOKEN, ApiError
 from crossdock_local.sims.shopify.fulfillments import Fulfillments
 from crossdock_local.sims.shopify.graphql_api import Document, Refused, Request, by_args, coerce_variables, prepare, run
@@ -235,6 +236,23 @@ class ShopifySimulator(OrderBook):
     def inventory_item(self, domain: str, inventory_item_id: int | str) -> dict[str, Any]:
         """The REST inventory item (`cost` a decimal string or None, `tracked`, `sku`)."""
         return self.catalog.inventory_item(domain, inventory_item_id)
+
+    def set_customs(
+        self,
+        domain: str,
+        inventory_item_id: int,
+        *,
+        harmonized_system_code: str | None = None,
+        country_code_of_origin: str | None = None,
+    ) -> None:
+        """The merchant fills in an item's customs facts in the admin (no webhook: they are not in the product)."""
+        with self._lock:
+            item = self.shops[domain].catalog.items[int(inventory_item_id)]
+            changes = {"harmonizedSystemCode": harmonized_system_code, "countryCodeOfOrigin": country_code_of_origin}
+            errors = customs_errors(changes)
+            if errors:
+                raise ValueError(errors[0]["message"])
+            apply_customs(item, changes)
 
     def mutation_count(self, name: str) -> int:
         """How often the Admin API executed the root mutation `name` (e.g. "inventorySetQuantities")."""

@@ -134,6 +134,11 @@ class InventoryItem:
     cost: Decimal | None
     created_at: str
     updated_at: str
+    # Customs facts (customs.py): HS code, ISO-2 country and province of origin, per-country HS codes.
+    harmonized_system_code: str | None = None
+    country_code_of_origin: str | None = None
+    province_code_of_origin: str | None = None
+    country_harmonized_system_codes: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def sku(self) -> str | None:
