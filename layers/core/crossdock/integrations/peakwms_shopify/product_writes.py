@@ -160,9 +160,9 @@ def write_main_product(
             for variant_id, sku in known.items():
                 if variant_id in written or any(v.variant_id == variant_id for v in variants):
                     continue
-                peak_products.delete_product(client, product_id, variant_id)
+                removed = peak_products.delete_product(client, product_id, variant_id)
                 product_map.forget_sku(table, account, sku, PeakKey(product_id, variant_id))
-                tally.deleted += 1
+                tally.deleted += removed  # a repeat finds it gone already
             kept = written
         else:
             kept = {**known, **written}
@@ -189,10 +189,10 @@ def delete_main_product(
                 p.variant_id or "": p.item_number or "" for p in peak_products.product_variants(client, product_id)
             }
         for variant_id, sku in known.items():
-            peak_products.delete_product(client, product_id, variant_id)
+            removed = peak_products.delete_product(client, product_id, variant_id)
             if sku:
                 product_map.forget_sku(table, account, sku, PeakKey(product_id, variant_id))
-            tally.deleted += 1
+            tally.deleted += removed
         product_map.put_product_version(table, account, product_id, ProductVersion(deleted_at, {}, deleted=True))
     return tally
 
