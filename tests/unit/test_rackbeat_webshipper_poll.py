@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from test_rackbeat_webshipper_inbound import ACCOUNT, CONNECTION, Clients, World, new_world
 
+from crossdock import pacing
 from crossdock.connections.model import ConnectionState
 from crossdock.errors import RateLimited, RetryableError
 from crossdock.integrations.rackbeat_webshipper import webshipper_stream
@@ -266,3 +267,29 @@ def test_webshipper_busy_mid_run_sends_what_was_found_and_keeps_the_cursor(
     assert result.report["shipments_enqueued"] == [str(shipments[0]["data"]["id"])]
     assert result.report["complete"] is False and "throttled" in result.report["stopped"]
     assert result.position == _at(now - 3600 + 120)
+
+
+class _Waited:
+    """The client's waits on a 503 taken at once (they are its own business, not this test's)."""
+
+    waited: float = 0.0
+
+    def time(self) -> float:
+        return time.time()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        self.waited += seconds
+
+
+def test_webshipper_down_at_the_listing_fails_the_run(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN Webshipper answering 5xx to everything WHEN the stream runs THEN the run fails (the poll flow reports
+    # it and keeps the cursor) instead of passing for a quiet one
+    monkeypatch.setattr(pacing, "clock", _Waited())
+    world.place()
+    world.webhooks()
+    world.webshipper_sim.faults.server_error_rate = 1.0
+    with pytest.raises(RetryableError):
+        poll(world, world.connection())

@@ -114,6 +114,7 @@ class Reading:
     orders: dict[str, WebshipperOrder] = field(default_factory=dict)  # by id, the freshest row of each
     listed: int = 0  # rows, repeats included
     stopped: str | None = None  # why it stopped before the listing ended (time, Webshipper busy)
+    busy: RetryableError | None = None  # Webshipper's answer, when that was why
 
 
 def read_orders(rows: Iterable[WebshipperOrder], reach: float, ports: PollPorts) -> Reading:
@@ -133,7 +134,7 @@ def read_orders(rows: Iterable[WebshipperOrder], reach: float, ports: PollPorts)
                 reading.stopped = "short of time"
                 break
     except RetryableError as busy:
-        reading.stopped = busy.reason
+        reading.stopped, reading.busy = busy.reason, busy
     return reading
 
 
@@ -180,17 +181,20 @@ def poll_orders(
     webshipper = ports.clients.webshipper(connection)
     reading = read_orders(webshipper_orders.orders_updated_since(webshipper, _position(begin)), begin, ports)
     found = Found()
-    stopped = reading.stopped
+    stopped, busy = reading.stopped, reading.busy
     for order in sorted(reading.orders.values(), key=lambda o: (_changed(o) or 0.0, len(o.id), o.id)):
         if ports.seconds_left() < QUEUING_RESERVE:
             stopped = "short of time"
             break
         try:
             _look_at(connection, order, webshipper, ports, found)
-        except RetryableError as busy:
+        except RetryableError as answered:
             # What was found so far is sent; the next run looks at the same window again.
-            stopped = busy.reason
+            stopped, busy = answered.reason, answered
             break
+    if busy is not None and not found.messages:
+        # Nothing to send: the run fails as it is (reported, counted, its cursor kept), as any other would.
+        raise busy
     # Incomplete: the next run reads the same window again (its cursor stays; the flow moves it a second on).
     position = _position(started if stopped is None else begin + OVERLAP_SECONDS)
     report: dict[str, Any] = {
