@@ -128,9 +128,9 @@ def main() -> None:
     ]
     small, big = runs
     print(f"fetch_products on the embedded stack: {small.variants:,} and {big.variants:,} variants (3 per product)")
-    print(f"{'':28}{small.variants:>14,}{big.variants:>16,}")
+    print(f"{'':28}{small.variants:>18,}{big.variants:>22,}")
     for label, shown in rows:
-        print(f"{label:28}{shown(small):>14}{shown(big):>16}")
+        print(f"{label:28}{shown(small):>18}{shown(big):>22}")
     print("targets: 429 and THROTTLED < 1 % in both systems; PeakWMS calls / variant ≈ 1; Shopify calls ≤ 10")
     print(f"the functions' logs: {log}")
 
