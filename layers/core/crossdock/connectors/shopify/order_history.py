@@ -3,8 +3,8 @@
 The export has a line per order followed by its line items (`__parentId`). Counted: what the order still holds
 of each line (`currentQuantity`: after edits and refunds that removed items), for orders that are not cancelled and
 not test orders, on the UTC day the order was placed (the date part of `createdAt`: GraphQL's DateTime is UTC;
-a shop far from UTC sees its late-evening sales on the next day). Lines without a variant (custom items, deleted products) are counted
-apart: nothing in a warehouse is theirs.
+a shop far from UTC sees its late-evening sales on the next day). Lines without a variant (custom items, deleted
+products) are counted apart: nothing in a warehouse is theirs.
 """
 
 from __future__ import annotations
