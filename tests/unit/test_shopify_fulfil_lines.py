@@ -7,6 +7,7 @@ The order is Shopify's example `order.json` (read in place), admitted as new: th
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -165,3 +166,50 @@ def test_a_deleted_order_is_gone_and_announced_by_its_id(
         fulfillments.fulfillment_orders(admin(sim), order["id"])
     sim.deliver()
     assert sink.payloads("orders/delete") == [{"id": order["id"]}]
+
+
+def test_fulfillment_orders_appear_after_routing_and_announce_themselves(
+    sim: ShopifySimulator, sink: RecordingSink, shopify_payload: Callable[[str], Any]
+) -> None:
+    # GIVEN Shopify routing orders five seconds after they are placed, and a subscriber to routing_complete
+    clock = FakeClock()
+    routed = ShopifySimulator(clock=clock, webhook_sink=sink, seed=16)
+    routed.add_shop(SHOP, "shpss_routing", TOKEN)
+    routed.subscribe(SHOP, "fulfillment_orders/order_routing_complete", HOOK)
+    routed.fulfillments.routing_delay = 5.0
+    placed = routed.create_order(SHOP, shopify_payload("order.json")["order"])
+    # WHEN the order is read at once THEN it has no fulfillment order yet
+    assert fulfillments.fulfillment_orders(admin(routed), placed["id"]).fulfillment_orders == ()
+    # WHEN five seconds pass and webhooks are delivered
+    clock.advance(5.0)
+    routed.deliver()
+    # THEN order_routing_complete carries only the new fulfillment order's id and status, and it can be read
+    (payload,) = [json.loads(body) for _, headers, body in sink.calls if "routing" in headers["X-Shopify-Topic"]]
+    (fo,) = fulfillments.fulfillment_orders(admin(routed), placed["id"]).fulfillment_orders
+    assert payload == {"fulfillment_order": {"id": fo.id, "status": "open"}}
+
+
+def test_a_held_fulfillment_order_is_not_fulfilled_until_released(
+    sim: ShopifySimulator, order: dict[str, Any], sink: RecordingSink
+) -> None:
+    # GIVEN the merchant holds the order, and a subscriber to the hold topics
+    for topic in ("fulfillment_holds/added", "fulfillment_holds/released"):
+        sim.subscribe(SHOP, topic, HOOK)
+    sim.fulfillments.hold(SHOP, order["id"], reason="AWAITING_PAYMENT", notes="bank transfer")
+    shopify = admin(sim)
+    # WHEN it is read THEN it is ON_HOLD and nothing is fulfillable
+    state = fulfillments.fulfillment_orders(shopify, order["id"], with_lines=True)
+    assert [fo.status for fo in state.fulfillment_orders] == ["ON_HOLD"] and state.fulfillable() == []
+    assert [fo.status for fo in state.waiting()] == ["ON_HOLD"]
+    # AND fulfilling it anyway is refused by Shopify
+    with pytest.raises(PermanentError, match="unfulfillable status= on_hold"):
+        fulfillments.create_fulfillment(shopify, list(state.fulfillment_orders), GLS, notify=False)
+    # WHEN the hold is released THEN it is OPEN again and fulfils
+    sim.fulfillments.release(SHOP, order["id"])
+    after = fulfillments.fulfillment_orders(shopify, order["id"])
+    assert len(fulfillments.create_fulfillment(shopify, after.fulfillable(), GLS, notify=False)) == 1
+    sim.deliver()
+    held, released = sink.payloads("fulfillment_holds/added"), sink.payloads("fulfillment_holds/released")
+    assert held[0]["fulfillment_order"]["status"] == "on_hold"
+    assert held[0]["fulfillment_hold"]["reason"] == "awaiting_payment"
+    assert released[0]["fulfillment_order"]["status"] == "open"

@@ -16,6 +16,14 @@
   `userErrors` and changes nothing: an unknown fulfillment order or line, fulfillment orders of two orders or two
   locations in one call, a closed or cancelled fulfillment order, a quantity above what is left. The wording of the
   messages is a guess after Shopify's ("Fulfillment order 1 has an unfulfillable status= closed.").
+- Shopify makes fulfillment orders asynchronously after the order and then sends
+  `fulfillment_orders/order_routing_complete` carrying only the fulfillment order's `id` and `status` [seen H9].
+  `routing_delay` (seconds of simulator clock, default 0: at once) models it: until the order is that old it has
+  no fulfillment orders; then they are made, when read or when webhooks are next delivered, and each announced.
+- Holds [seen H9]: `hold(domain, order_id)` puts the order's open fulfillment orders ON_HOLD (`fulfillment_holds/
+  added`), `release` takes the hold off (`fulfillment_holds/released`); an ON_HOLD one cannot be fulfilled. The
+  holds' payload shape is a guess (`fulfillment_order {id, status}` and `fulfillment_hold {id, reason,
+  reason_notes}`).
 - A fulfilment updates the REST order as Shopify does (`fulfillments[]`, the lines' `fulfillment_status`, the
   order's `fulfillment_status` "partial" or "fulfilled") and emits `orders/fulfilled` when nothing is left, then
   `orders/updated`.
@@ -25,6 +33,7 @@ from __future__ import annotations
 
 import copy
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
 from crossdock_local.sims.shopify.errors import ApiError
@@ -35,7 +44,7 @@ from crossdock_local.sims.shopify.paging import connection
 from crossdock_local.sims.shopify.state import FulfillmentOrderRecord, Shop
 from crossdock_local.sims.shopify.values import gid, gql_datetime
 
-UNFULFILLABLE = frozenset({"CLOSED", "CANCELLED"})
+UNFULFILLABLE = frozenset({"CLOSED", "CANCELLED", "ON_HOLD"})
 
 
 def _legacy(value: Any, kind: str) -> int:
@@ -57,6 +66,7 @@ class Fulfillments:
         # Order id → line item id → location id: where Shopify's order routing put a line (`assign`); lines not
         # named go to the order's location (a POS till) or the shop's primary location.
         self.routing: dict[int, dict[int, int]] = {}
+        self.routing_delay = 0.0  # seconds after the order before its fulfillment orders exist (see the docstring)
         sim.resolvers["fulfillmentOrder"] = by_args(self._resolve_fulfillment_order)
         sim.resolvers["fulfillmentCreate"] = self._resolve_fulfillment_create
         sim.resolvers["fulfillmentTrackingInfoUpdate"] = self._resolve_tracking_update
@@ -81,6 +91,8 @@ class Fulfillments:
         found = shop.fulfillment_orders.get(order["id"])
         if found is not None:
             return found
+        if not self._routed(order):
+            return []  # Shopify has not made them yet
         default = int(order.get("location_id") or shop.catalog.primary_location.id)
         routing = self.routing.get(int(order["id"]), {})
         by_location: dict[int, dict[int, int]] = {}
@@ -94,11 +106,55 @@ class Fulfillments:
             for location, lines in (by_location or {default: {}}).items()
         ]
         shop.fulfillment_orders[order["id"]] = records
+        if self.routing_delay > 0:
+            for record in records:
+                payload = {"fulfillment_order": {"id": record.gid, "status": self.status(record, order).lower()}}
+                self.sim.emit(shop, "fulfillment_orders/order_routing_complete", payload)
         return records
 
-    def record(self, shop: Shop, order: dict[str, Any]) -> FulfillmentOrderRecord:
-        """The order's first fulfillment order (the only one unless its lines were routed to several locations)."""
-        return self.records(shop, order)[0]
+    def _routed(self, order: dict[str, Any]) -> bool:
+        if self.routing_delay <= 0 or not order.get("created_at"):
+            return True
+        placed = datetime.fromisoformat(str(order["created_at"]))
+        return self.sim.now() >= placed + timedelta(seconds=self.routing_delay)
+
+    def route_due(self) -> None:
+        """Make the fulfillment orders whose routing time has come (before webhooks are delivered)."""
+        if self.routing_delay <= 0:
+            return
+        for shop in self.sim.shops.values():
+            for order in list(shop.orders.values()):
+                if order["id"] not in shop.fulfillment_orders and self._routed(order):
+                    self.records(shop, order)
+
+    def hold(self, domain: str, order_id: int | str, *, reason: str = "OTHER", notes: str = "") -> None:
+        """The merchant holds the order's open fulfillment orders (`fulfillment_holds/added` for each)."""
+        with self.sim.lock:
+            shop = self.sim.shop(domain)
+            order = self.sim.find_order(shop, order_id)
+            for record in self.records(shop, order):
+                if record.hold is None and self.status(record, order) in ("OPEN", "IN_PROGRESS"):
+                    record.hold = {"id": self.sim.new_id(), "reason": reason.lower(), "reason_notes": notes}
+                    self.sim.emit(shop, "fulfillment_holds/added", self._hold_payload(record, order))
+
+    def release(self, domain: str, order_id: int | str) -> None:
+        """The merchant releases the holds (`fulfillment_holds/released` for each)."""
+        with self.sim.lock:
+            shop = self.sim.shop(domain)
+            order = self.sim.find_order(shop, order_id)
+            for record in self.records(shop, order):
+                if record.hold is not None:
+                    payload = self._hold_payload(record, order)
+                    record.hold = None
+                    payload["fulfillment_order"]["status"] = self.status(record, order).lower()
+                    self.sim.emit(shop, "fulfillment_holds/released", payload)
+
+    def _hold_payload(self, record: FulfillmentOrderRecord, order: dict[str, Any]) -> dict[str, Any]:
+        hold = dict(record.hold or {})
+        return {
+            "fulfillment_order": {"id": record.gid, "status": self.status(record, order).lower()},
+            "fulfillment_hold": {**hold, "id": gid("FulfillmentHold", hold.get("id"))},
+        }
 
     @staticmethod
     def _items(order: dict[str, Any]) -> dict[int, dict[str, Any]]:
@@ -111,6 +167,8 @@ class Fulfillments:
         left = [int(items[line].get("fulfillable_quantity") or 0) for line in record.line_ids if line in items]
         if not any(left):
             return "CLOSED"
+        if record.hold is not None:
+            return "ON_HOLD"
         fulfilled = any(
             int(items[line].get("fulfillable_quantity") or 0) < int(items[line].get("current_quantity") or 0)
             for line in record.line_ids

@@ -137,6 +137,7 @@ class ShopifySimulator(OrderBook):
 
     def before_delivery(self) -> None:
         self.catalog.advance_all()
+        self.fulfillments.route_due()  # fulfillment orders Shopify made meanwhile announce themselves first
 
     def admit_token(self, token: str) -> bool:
         return self.apps.admit(token)

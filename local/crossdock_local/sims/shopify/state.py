@@ -269,6 +269,7 @@ class FulfillmentOrderRecord:
     location_id: int
     line_ids: dict[int, int]  # order line item id → fulfillment order line item id
     created_at: str
+    hold: dict[str, Any] | None = None  # the merchant's hold (id, reason, reason_notes): ON_HOLD while set
 
     @property
     def gid(self) -> str:
