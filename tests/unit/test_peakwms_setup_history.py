@@ -11,7 +11,9 @@ from typing import Any
 import pytest
 from peakwms_catalog_fakes import MAIN, OTHER, Systems, run_to_end, started
 
+from crossdock.connectors.peakwms import stock as peak_stock
 from crossdock.connectors.shopify import inventory
+from crossdock.errors import RetryableError
 from crossdock.integrations.peakwms_shopify import setup_history, setup_products
 
 CUSTOMER = "nordlager"
@@ -125,3 +127,41 @@ def test_another_shops_sales_are_recorded_on_the_main_shops_products(
         (str(main_variant["product_id"]), str(main_variant["id"]), 2)
     ]
     assert any("1 without a PeakWMS product" in chunk.note for chunk in chunks)
+
+
+def test_a_crash_while_sending_resumes_from_the_saved_row_and_stock_positions(
+    systems: Systems, table: Any, order_fixture: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN 4 variants sold and stocked, chunks of 2 history rows and 1 stock row, and PeakWMS's third call dying
+    monkeypatch.setattr(peak_stock, "HISTORY_BATCH", 2)
+    monkeypatch.setattr(setup_history, "HISTORY_CALLS", 1)
+    monkeypatch.setattr(setup_history, "BATCH", 1)
+    monkeypatch.setattr(setup_history, "STOCK_BATCHES", 1)
+    systems.shopify.seed_catalog(MAIN, 4, variants_per_product=1, sku=lambda i: f"RS-{i}", stock=lambda i: 0)
+    connection, deps = systems.connection(MAIN), systems.deps(table)
+    run_to_end(setup_products.STEP, connection, deps)
+    variants = [p["variants"][0] for p in systems.shopify.products(MAIN)]
+    place_order(systems, MAIN, order_fixture, [(v, n + 1) for n, v in enumerate(variants)])
+    for n, variant in enumerate(variants):
+        systems.warehouse.sim.receive_stock(CUSTOMER, str(variant["product_id"]), str(variant["id"]), 10 + n)
+    real_post, posts = systems.peakwms_client.post, []
+
+    def dying(path: str, body: Any) -> Any:
+        posts.append(path)
+        if len(posts) == 2:
+            raise RetryableError("the container died here")
+        return real_post(path, body)
+
+    monkeypatch.setattr(systems.peakwms_client, "post", dying)
+    state: dict[str, Any] = {}
+    with pytest.raises(RetryableError):
+        for _ in range(20):
+            state = setup_history.STEP.run_chunk(connection, deps, state).state
+    # WHEN the runner resumes from the last state it stored
+    assert state["sent"] == 2
+    last, _ = run_to_end(setup_history.STEP, connection, deps, state)
+    # THEN every variant-day is in PeakWMS once with its quantity, and the shop has PeakWMS's stock
+    rows = sorted((r["variantId"], r["quantity"]) for r in systems.warehouse.sim.sales_history(CUSTOMER))
+    assert rows == sorted((str(v["id"]), n + 1) for n, v in enumerate(variants))
+    assert [available(systems, MAIN, f"RS-{n}") for n in range(4)] == [10, 11, 12, 13]
+    assert last.finished and last.state["stock"]["set"] == 4
