@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from peakwms_catalog_fakes import MAIN, OTHER, Systems, run_to_end, started
 
+from crossdock.errors import RetryableError
 from crossdock.integrations.peakwms_shopify import setup_customs, setup_products
 
 SET_ITEM = """
@@ -70,3 +71,39 @@ def test_a_shop_that_is_not_the_main_shop_has_nothing_to_send(systems: Systems, 
     last, chunks = run_to_end(setup_customs.STEP, systems.connection(OTHER), systems.deps(table))
     assert len(chunks) == 1 and last.finished and "not the main shop" in last.note
     assert systems.shopify_admin(systems.connection(OTHER)).calls == 0
+
+
+def test_a_crash_in_the_middle_of_the_step_resumes_from_the_saved_offset(
+    systems: Systems, table: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN 4 fetched variants, chunks of 2, and PeakWMS's third customs write dying
+    monkeypatch.setattr(setup_customs, "CHUNK", 2)
+    systems.shopify.seed_catalog(MAIN, 4, variants_per_product=1, sku=lambda i: f"CR-{i}")
+    connection, deps = systems.connection(MAIN), systems.deps(table)
+    run_to_end(setup_products.STEP, connection, deps)
+    variants = [p["variants"][0] for p in systems.shopify.products(MAIN)]
+    for n, variant in enumerate(variants):
+        set_item(systems, variant, harmonizedSystemCode=f"69120{n}", cost=f"1{n}.00")
+    real_put, puts = systems.peakwms_client.put, []
+
+    def dying(path: str, body: Any = None) -> Any:
+        puts.append(path)
+        if len(puts) == 3:
+            raise RetryableError("the container died here")
+        return real_put(path, body)
+
+    monkeypatch.setattr(systems.peakwms_client, "put", dying)
+    state: dict[str, Any] = {}
+    with pytest.raises(RetryableError):
+        for _ in range(20):
+            state = setup_customs.STEP.run_chunk(connection, deps, state).state
+    # WHEN the runner resumes from the last state stored (after the first chunk)
+    assert state["done"] == 2
+    last, _ = run_to_end(setup_customs.STEP, connection, deps, state)
+    # THEN every product has its code and cost, and the progress counts each variant once
+    after = systems.peak_products()
+    for n, variant in enumerate(variants):
+        record = after[(str(variant["product_id"]), str(variant["id"]))]
+        assert record["customsTariffs"] == [{"code": f"69120{n}"}]
+        assert Decimal(str(record["costPricePiece"])) == Decimal(f"1{n}.00")
+    assert (last.done, last.total) == (4, 4) and last.state["tally"]["counts"]["updated"] == 4
