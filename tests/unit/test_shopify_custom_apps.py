@@ -148,3 +148,17 @@ def test_an_unrestricted_token_still_reads_everything(sim: ShopifySimulator) -> 
     granted = access_scopes.granted_scopes(admin(sim, OWN_TOKEN))
     # THEN nothing is denied and every scope the link needs is listed
     assert access_scopes.missing_scopes(granted) == ()
+
+
+def test_a_bulk_export_of_what_the_token_may_not_read_is_refused(sim: ShopifySimulator) -> None:
+    # GIVEN a custom app that may read orders but not products
+    app = sim.new_custom_app(SHOP, ["read_orders"])
+    run = """mutation($q: String!) { bulkOperationRunQuery(query: $q) {
+      bulkOperation { id } userErrors { field message } } }"""
+    # WHEN it starts a bulk export of products, and one of orders
+    products = post(sim, app.access_token, run, {"q": "{ products { edges { node { id } } } }"})
+    orders = post(sim, app.access_token, run, {"q": "{ orders { edges { node { id } } } }"})
+    # THEN the products export is refused naming read_products, and the orders export starts
+    (error,) = products["data"]["bulkOperationRunQuery"]["userErrors"]
+    assert error["field"] == ["query"] and "`read_products`" in error["message"]
+    assert orders["data"]["bulkOperationRunQuery"]["userErrors"] == []

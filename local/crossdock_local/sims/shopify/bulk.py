@@ -30,6 +30,7 @@ from crossdock_local.sims.shopify.errors import ApiError
 from crossdock_local.sims.shopify.graphql_api import GqlField, RootResolver, field_type_name, parse_bulk_query
 from crossdock_local.sims.shopify.paging import LazyConnection
 from crossdock_local.sims.shopify.products import ProductMutations
+from crossdock_local.sims.shopify.scopes import check as check_scope
 from crossdock_local.sims.shopify.state import BulkFile, BulkOperation, Shop
 from crossdock_local.sims.shopify.webhooks import WebhookDelivery, new_uuid
 
@@ -64,6 +65,9 @@ class Catalog(ProductMutations):
         try:
             fields = parse_bulk_query(query)
             _check_bulk_shape(fields)
+            for root in fields:
+                # Guess: a root field the token may not read is refused like any invalid bulk query.
+                check_scope(root.name, f.scopes)
         except ApiError as exc:
             error = user_error(["query"], f"Invalid bulk query: {exc.message}", "INVALID")
             return {"bulkOperation": None, "userErrors": [error]}

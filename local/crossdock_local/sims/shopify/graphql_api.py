@@ -79,6 +79,7 @@ class GqlField:
     selections: list[GqlField] = field(default_factory=list)
     directives: dict[str, dict[str, Any]] = field(default_factory=dict)  # name → arguments, e.g. idempotent → key
     app: str | None = None  # the custom app whose token asked (custom_apps.py); None: the shop's installed app
+    scopes: frozenset[str] | None = None  # that token's effective scopes (scopes.py); None: not restricted
 
     @property
     def key(self) -> str:
@@ -323,7 +324,9 @@ def _resolve_root(_root: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any
         request.on_mutation(info.field_name)
     alias = node.alias.value if node.alias else None
     return request.resolvers[info.field_name](
-        request.shop, GqlField(info.field_name, alias, args, [], directives, request.app), request.version
+        request.shop,
+        GqlField(info.field_name, alias, args, [], directives, request.app, request.scopes),
+        request.version,
     )
 
 
