@@ -18,7 +18,8 @@ DEFAULT_LOCATION_NAME = "Shop location"
 IDEMPOTENCY_REQUIRED_FROM = "2026-04"
 
 
-IDEMPOTENT_REQUIRED = frozenset({"inventorySetQuantities", "refundCreate"})  # the modelled ones the fact sheets list
+# The modelled mutations the fact sheets list as needing a key from 2026-04.
+IDEMPOTENT_REQUIRED = frozenset({"inventorySetQuantities", "inventoryAdjustQuantities", "refundCreate"})
 
 
 IDEMPOTENCY_TTL = 24 * 3600.0

@@ -204,7 +204,7 @@ class InventoryMutations(CatalogViews):
         catalog, recorded = shop.catalog, []
         for level, value in changes:
             before_available, before_on_hand = level.available, level.on_hand
-            available = value if name == "available" else value - level.committed
+            available = value if name == "available" else value - level.not_available
             self.set_level(shop, level, available=available)
             item, location = catalog.items[level.inventory_item_id], catalog.locations[level.location_id]
             for quantity_name, before in (("available", before_available), ("on_hand", before_on_hand)):

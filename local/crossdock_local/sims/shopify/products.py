@@ -266,7 +266,7 @@ class ProductMutations(InventoryMutations):
                 location_id = legacy_of(stock["locationId"], "Location")
                 assert location_id is not None
                 level = self.stock(catalog, variant["inventory_item_id"], location_id, now)
-                level.available = stock["quantity"] - (level.committed if stock["name"] == "on_hand" else 0)
+                level.available = stock["quantity"] - (level.not_available if stock["name"] == "on_hand" else 0)
             self.refresh_quantity(catalog, variant)
 
     def _apply_variant_input(self, shop: Shop, variant: dict[str, Any], data: dict[str, Any]) -> None:

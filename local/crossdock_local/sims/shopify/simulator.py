@@ -65,6 +65,7 @@ from crossdock_local.sims.shopify.customs import apply_customs, customs_errors
 from crossdock_local.sims.shopify.errors import INVALID_TOKEN, ApiError
 from crossdock_local.sims.shopify.fulfillments import Fulfillments
 from crossdock_local.sims.shopify.graphql_api import Document, Refused, Request, by_args, coerce_variables, prepare, run
+from crossdock_local.sims.shopify.inventory_adjust import InventoryAdjust
 from crossdock_local.sims.shopify.order_search import OrderSearch
 from crossdock_local.sims.shopify.orders import OrderBook
 from crossdock_local.sims.shopify.payments import Payments
@@ -92,6 +93,7 @@ class ShopifySimulator(OrderBook):
         self.resolvers["order"] = by_args(self.resolve_order)
         self.subscriptions = WebhookSubscriptions(self)
         self.catalog = Catalog(self)
+        self.inventory_adjust = InventoryAdjust(self.catalog)
         self.apps = AppInstalls(self, seed)
         self.custom_app_installs = CustomApps(self)
         self.refunds = Refunds(self)

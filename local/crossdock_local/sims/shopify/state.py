@@ -150,27 +150,38 @@ class InventoryItem:
         return self.variant.get("inventory_management") == "shopify"
 
 
+ON_HAND_PARTS = ("damaged", "quality_control", "reserved", "safety_stock")  # held units, counted in on_hand
+
+
 @dataclass
 class InventoryLevel:
-    """Stock of one item at one location. `on_hand` = `available` + `committed` (unfulfilled orders)."""
+    """Stock of one item at one location. `on_hand` = `available` + `committed` (unfulfilled orders) + the held
+    quantities (`damaged`, `quality_control`, `reserved`, `safety_stock`); `incoming` is not on hand."""
 
     inventory_item_id: int
     location_id: int
     available: int
     committed: int
     updated_at: str
+    held: dict[str, int] = field(default_factory=dict)  # the other quantity names (inventory_adjust.py), 0 if absent
 
     @property
     def on_hand(self) -> int:
-        return self.available + self.committed
+        return self.available + self.committed + sum(self.held.get(name, 0) for name in ON_HAND_PARTS)
+
+    @property
+    def not_available(self) -> int:
+        """The part of on_hand that is not available: what setting on_hand leaves as it is."""
+        return self.on_hand - self.available
 
     @property
     def gid(self) -> str:
         return f"gid://shopify/InventoryLevel/{self.location_id}?inventory_item_id={self.inventory_item_id}"
 
     def quantity(self, name: str) -> int:
-        # Incoming, reserved, damaged etc. are not modelled and stay 0.
-        return {"available": self.available, "on_hand": self.on_hand, "committed": self.committed}.get(name, 0)
+        if name in ("available", "on_hand", "committed"):
+            return {"available": self.available, "on_hand": self.on_hand, "committed": self.committed}[name]
+        return self.held.get(name, 0)
 
     def rest(self) -> dict[str, Any]:
         """The `inventory_levels/update` payload (fixture `inventory_level_0.json`)."""
