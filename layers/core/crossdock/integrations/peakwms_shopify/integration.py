@@ -8,10 +8,12 @@ from __future__ import annotations
 from crossdock.integration import Integration
 from crossdock.integrations.peakwms_shopify import (
     lifecycle,
+    peakwms_webhooks,
     product_webhooks,
     setup,
     setup_customs,
     setup_history,
+    setup_messages,
     setup_orders,
     setup_products,
     shopify_webhooks,
@@ -23,7 +25,11 @@ INTEGRATION = Integration(
     kind=KIND,
     connection_model=PeakwmsShopifyConnection,
     settings_model=PeakwmsShopifySettings,
-    routes=shopify_webhooks.ROUTES + product_webhooks.ROUTES,
+    routes=shopify_webhooks.ROUTES + product_webhooks.ROUTES + peakwms_webhooks.ROUTES,
     lifecycle=lifecycle.LIFECYCLE,
-    guided_setup=setup.guided_setup(setup_products.STEP, setup_customs.STEP, setup_orders.STEP, setup_history.STEP),
+    # The PeakWMS message webhooks follow `messages.*` at each self-check once step 5 ran (`setup_messages`).
+    webhooks=setup_messages.UPKEEP,
+    guided_setup=setup.guided_setup(
+        setup_products.STEP, setup_customs.STEP, setup_orders.STEP, setup_history.STEP, setup_messages.STEP
+    ),
 )

@@ -1,0 +1,144 @@
+"""Messages 102 PickOrderPacked and 109 OrderStateChanged → the Shopify order fulfilled (and paid) as PeakWMS packs
+it (docs/peakwms.md "Messages to the shop").
+
+- 102 with `paymentCaptured=false` (`messages.order_packed_capture`): exactly the pick order's lines are fulfilled
+  with its tracking — each `orderLineId` (the Shopify line item id) placed on the fulfillment orders' lines, never
+  above what Shopify has left of it; a packed quantity above that needs attention naming `orderLines[n].quantity`
+  and nothing of the pick order is fulfilled — then the payment is captured (`message_capture`: once, on the
+  first pack, never more than authorised).
+- 102 with `paymentCaptured=true` (`messages.payment_captured`): PeakWMS captured through the payment provider
+  already, so the lines are fulfilled and nothing is captured.
+- 109 with `paymentStatus=2` [guess] (`messages.payment_captured`): an order PeakWMS packed (state Packed or
+  Shipped) and captured is fulfilled — its lines, without tracking (a 109 carries none) — only when the Shopify
+  order has no fulfilment yet; after a 102 it has one, and the 109 is skipped.
+
+Partial packs: each pick order is one 102 and fulfils its own lines. Once per pick order: `fulfillmentCreate` takes
+no key, so the pick order is recorded (mapping `pick_order`) after its fulfilment, and a repeat finds it; a repeat
+whose record was lost with the answer finds its tracking number on a fulfilment, or (no tracking) its quantities no
+longer left, which needs attention rather than fulfilling the next units. The messages of one order hold its lease.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from crossdock.connectors.peakwms.shapes import PACKED, PAYMENT_CAPTURED, SHIPPED, OrderPacked, PeakSalesOrder
+from crossdock.connectors.shopify import fulfillments
+from crossdock.connectors.shopify.fulfillments import OrderFulfillment, Tracking
+from crossdock.connectors.shopify.graphql import ShopifyAdmin
+from crossdock.errors import Skip
+from crossdock.integrations.peakwms_shopify.connection import PeakwmsShopifyConnection
+from crossdock.integrations.peakwms_shopify.message_basics import order_lock, require_switch
+from crossdock.integrations.peakwms_shopify.message_capture import capture_outstanding
+from crossdock.ports import DispatchPorts, InboundEvent
+from crossdock.store import mappings
+from crossdock.store.outcome import Outcome
+
+PACK_CAPTURE = "order_packed_capture"
+CAPTURED = "payment_captured"
+PICK_ORDER = "pick_order"
+SYSTEM = "peakwms"
+
+
+def order_packed(
+    connection: PeakwmsShopifyConnection, body: dict[str, Any], event: InboundEvent, ports: DispatchPorts
+) -> Outcome:
+    packed = OrderPacked.parse(body)
+    require_switch(connection, CAPTURED if packed.payment_captured else PACK_CAPTURE)
+    shopify = ports.clients.shopify(connection)
+    with order_lock(ports.table, connection, packed.order_id):
+        fulfilled = _fulfil_pick_order(connection, packed, body, ports.table, shopify)
+        if isinstance(fulfilled, Outcome):
+            return fulfilled
+        if packed.payment_captured:
+            return Outcome.done(f"{fulfilled}; PeakWMS captured the payment (nothing captured here)")
+        captured = capture_outstanding(shopify, packed.order_id)
+        if not captured.ok:
+            return Outcome.needs_attention(f"{fulfilled}; {captured.text}")
+        return Outcome.done(f"{fulfilled}; {captured.text}")
+
+
+def _fulfil_pick_order(
+    connection: PeakwmsShopifyConnection, packed: OrderPacked, body: dict[str, Any], table: Any, shopify: ShopifyAdmin
+) -> str | Outcome:
+    """The pick order's lines fulfilled (or found fulfilled before): what was done, or the outcome that stops."""
+    key = packed.pick_order_id or hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32]
+    what = f"pick order {key} of order {packed.order_id}"
+    if mappings.get_mapping(table, connection.id, PICK_ORDER, SYSTEM, key) is not None:
+        return f"{what} was fulfilled before"
+    state = fulfillments.fulfillment_orders(shopify, packed.order_id, with_lines=True)
+    number = packed.tracking_number
+    if number and number in state.tracking_numbers:
+        mappings.put_mapping(table, connection.id, PICK_ORDER, SYSTEM, key, "", order=packed.order_id)
+        return f"{what} was fulfilled before (tracking {number} is on {state.name})"
+    quantities: dict[str, int] = {}
+    for index, (line_id, quantity) in enumerate(packed.lines):
+        if quantity <= 0:
+            continue
+        problem = _over_packed(state, index, line_id, quantities.get(line_id, 0) + quantity)
+        if problem:
+            return Outcome.needs_attention(f"{what}: {problem}; nothing of it fulfilled")
+        quantities[line_id] = quantities.get(line_id, 0) + quantity
+    if not quantities:
+        raise Skip(f"{what} packed no units")
+    tracking = Tracking(None, (number,), (packed.tracking_url,) if packed.tracking_url else ()) if number else None
+    notify = connection.settings.fulfillment.notify_customer
+    done = fulfillments.fulfil_lines(shopify, state, quantities, tracking, notify)
+    mappings.put_mapping(
+        table, connection.id, PICK_ORDER, SYSTEM, key, ",".join(done.fulfillment_ids), order=packed.order_id
+    )
+    units = sum(done.fulfilled.values())
+    with_tracking = f" with tracking {number}" if number else " without tracking"
+    return f"{what}: {len(done.fulfilled)} line(s), {units} unit(s) of {state.name} fulfilled{with_tracking}"
+
+
+def _over_packed(state: OrderFulfillment, index: int, line_id: str, quantity: int) -> str | None:
+    """Why `quantity` of the order line cannot be fulfilled now, naming the packed line; None when it can."""
+    gid = fulfillments.line_item_gid(line_id)
+    everywhere = [line for fo in state.fulfillment_orders for line in fo.lines if line.line_item_id == gid]
+    if not everywhere:
+        return f"orderLines[{index}].orderLineId: {line_id} is no line of {state.name} to fulfil"
+    left = sum(line.remaining for fo in state.fulfillable() for line in fo.lines if line.line_item_id == gid)
+    if quantity <= left:
+        return None
+    held = sum(line.remaining for fo in state.waiting() for line in fo.lines if line.line_item_id == gid)
+    if held:
+        statuses = ", ".join(sorted({fo.status for fo in state.waiting()}))
+        return (
+            f"orderLines[{index}].quantity: {quantity} packed of line {line_id}, {held} of it on a fulfillment order "
+            f"that is {statuses} (release it in Shopify, then retry this event)"
+        )
+    return (
+        f"orderLines[{index}].quantity: {quantity} packed of line {line_id}, but {state.name} has {left} of it left "
+        "to fulfil"
+    )
+
+
+def order_state_changed(
+    connection: PeakwmsShopifyConnection, body: dict[str, Any], event: InboundEvent, ports: DispatchPorts
+) -> Outcome:
+    require_switch(connection, CAPTURED)
+    order = PeakSalesOrder.parse(body)
+    if order.payment_status != PAYMENT_CAPTURED:
+        raise Skip(f"order {order.order_id}: PeakWMS's payment status is {order.payment_status}, not captured (2)")
+    if order.state not in (PACKED, SHIPPED):
+        raise Skip(f"order {order.order_id}: captured by PeakWMS but not packed yet (state {order.state})")
+    shopify = ports.clients.shopify(connection)
+    with order_lock(ports.table, connection, order.order_id):
+        state = fulfillments.fulfillment_orders(shopify, order.order_id, with_lines=True)
+        started = any(fo.status in ("IN_PROGRESS", "CLOSED") for fo in state.fulfillment_orders)
+        if state.tracking_numbers or started:
+            raise Skip(f"{state.name} is fulfilled already (PeakWMS's pack message came first)")
+        quantities = {line.order_line_id: line.quantity_requested for line in order.lines if line.quantity_requested}
+        done = fulfillments.fulfil_lines(
+            shopify, state, quantities, None, connection.settings.fulfillment.notify_customer
+        )
+        if not done.fulfillment_ids:
+            raise Skip(f"{state.name} has nothing left to fulfil")
+        units = sum(done.fulfilled.values())
+        return Outcome.done(
+            f"{state.name}: {units} unit(s) fulfilled without tracking (PeakWMS packed the order and captured the "
+            "payment)"
+        )

@@ -1,0 +1,104 @@
+"""Message 104 OrderRefunded → a Shopify refund, full or partial (`messages.order_refunded`; docs/peakwms.md
+"Messages to the shop").
+
+[guess] the payload is `{orderId, amount, orderLines[{orderLineId, quantity}]}`: the lines (by `orderLineId`, the
+Shopify line item id) are refunded with their quantities, the amount as money; no amount means everything the order
+still has to refund. The money goes back against what took it — the order's successful CAPTUREs and SALEs, oldest
+first, each up to what is left of it — through each one's gateway.
+
+Restock: NO_RESTOCK. PeakWMS keeps the stock: a returned item put back on its shelf is a stock adjustment, whose
+message 100 sets the shop's level; restocking here too (RETURN) would count the same item twice. No customer
+notification (the merchant's refund e-mail is Shopify's choice, made in Shopify).
+
+Once. The idempotency key comes from the event's subject and body (`peakwms-104-<order>-<hash>`), and the refund
+planned is stored before it is sent (mapping `refund`): a retry after a lost answer sends the same input with the
+same key, which Shopify answers with the first refund (a replayed key with other input would be refused); once
+Shopify answered, the refund's id is stored and a repeat is skipped. Shopify echoes `refunds/create` and
+`orders/updated`, which the order routes see as PeakWMS's own change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from decimal import Decimal
+from typing import Any
+
+from crossdock.connectors.peakwms.shapes import OrderRefunded
+from crossdock.connectors.shopify.payments import OrderPayment, order_payment
+from crossdock.connectors.shopify.refund_create import RefundLine, RefundMoney, create_refund
+from crossdock.errors import Skip
+from crossdock.integrations.peakwms_shopify.connection import PeakwmsShopifyConnection
+from crossdock.integrations.peakwms_shopify.message_basics import order_lock, require_switch
+from crossdock.ports import DispatchPorts, InboundEvent
+from crossdock.store import mappings
+from crossdock.store.outcome import Outcome
+
+MESSAGE = "order_refunded"
+REFUND = "refund"
+SYSTEM = "peakwms"
+RESTOCK = "NO_RESTOCK"
+
+
+def refund_key(order_id: str, body: dict[str, Any]) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return f"peakwms-104-{order_id}-{hashlib.sha256(canonical.encode()).hexdigest()[:32]}"
+
+
+def order_refunded(
+    connection: PeakwmsShopifyConnection, body: dict[str, Any], event: InboundEvent, ports: DispatchPorts
+) -> Outcome:
+    require_switch(connection, MESSAGE)
+    refund = OrderRefunded.parse(body)
+    key = refund_key(refund.order_id, body)
+    shopify = ports.clients.shopify(connection)
+    with order_lock(ports.table, connection, refund.order_id):
+        planned = mappings.get_mapping(ports.table, connection.id, REFUND, SYSTEM, key)
+        if planned is not None and planned.get("target_id"):
+            raise Skip(f"order {refund.order_id}: this refund was made before ({planned['target_id']})")
+        if planned is not None:
+            plan = json.loads(str(planned["plan"]))  # a lost answer: the same input again, with the same key
+        else:
+            found = _plan(refund, order_payment(shopify, refund.order_id))
+            if isinstance(found, Outcome):
+                return found
+            plan = found
+            mappings.put_mapping(ports.table, connection.id, REFUND, SYSTEM, key, "", plan=json.dumps(plan))
+        lines = [RefundLine(line, quantity, RESTOCK) for line, quantity in plan["lines"]]
+        money = [RefundMoney(parent, Decimal(amount), gateway) for parent, amount, gateway in plan["money"]]
+        refund_id = create_refund(shopify, refund.order_id, lines, money, key, notify=False, note="Refunded in PeakWMS")
+        mappings.put_mapping(ports.table, connection.id, REFUND, SYSTEM, key, refund_id, plan=json.dumps(plan))
+    total = sum((Decimal(amount) for _, amount, _ in plan["money"]), Decimal(0))
+    units = sum(quantity for _, quantity in plan["lines"])
+    return Outcome.done(
+        f"order {refund.order_id}: refunded {total} {plan['currency']} and {units} unit(s) in Shopify "
+        f"({refund_id.rsplit('/', 1)[-1]}, not restocked: PeakWMS keeps the stock)"
+    )
+
+
+def _plan(refund: OrderRefunded, payment: OrderPayment) -> dict[str, Any] | Outcome:
+    """The refund's lines and money as plain JSON (stored before the call), or why it cannot be made."""
+    refunded: dict[str, Decimal] = {}
+    for t in payment.transactions:
+        if t.kind == "REFUND" and t.succeeded and t.parent_id:
+            refunded[t.parent_id] = refunded.get(t.parent_id, Decimal(0)) + t.amount
+    taken = [t for t in payment.transactions if t.kind in ("SALE", "CAPTURE") and t.succeeded]
+    left = [(t, t.amount - refunded.get(t.id, Decimal(0))) for t in taken]
+    refundable = sum((amount for _, amount in left), Decimal(0))
+    amount = refundable if refund.amount is None else refund.amount
+    currency = payment.presentment_currency
+    if amount > refundable:
+        return Outcome.needs_attention(
+            f"order {refund.order_id}: amount {amount} {currency} is more than the {refundable} {currency} left to "
+            "refund in Shopify; nothing refunded"
+        )
+    money, rest = [], amount
+    for transaction, available in left:
+        part = min(rest, available)
+        if part > 0:
+            money.append([transaction.id, str(part), transaction.gateway or ""])
+            rest -= part
+    lines = [[line, quantity] for line, quantity in refund.lines if quantity > 0]
+    if not money and not lines:
+        raise Skip(f"order {refund.order_id}: nothing to refund (no amount, no lines, nothing left to refund)")
+    return {"lines": lines, "money": money, "currency": currency}
