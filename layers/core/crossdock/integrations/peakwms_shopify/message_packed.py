@@ -39,6 +39,7 @@ from crossdock.store.outcome import Outcome
 PACK_CAPTURE = "order_packed_capture"
 CAPTURED = "payment_captured"
 PICK_ORDER = "pick_order"
+STATE_FULFILLED = "order_fulfilled_by_state"  # an order a 109 fulfilled (its fulfilment ids)
 SYSTEM = "peakwms"
 
 
@@ -73,18 +74,21 @@ def _fulfil_pick_order(
     if number and number in state.tracking_numbers:
         mappings.put_mapping(table, connection.id, PICK_ORDER, SYSTEM, key, "", order=packed.order_id)
         return f"{what} was fulfilled before (tracking {number} is on {state.name})"
+    tracking = Tracking(None, (number,), (packed.tracking_url,) if packed.tracking_url else ()) if number else None
+    notify = connection.settings.fulfillment.notify_customer
     quantities: dict[str, int] = {}
     for index, (line_id, quantity) in enumerate(packed.lines):
         if quantity <= 0:
             continue
         problem = _over_packed(state, index, line_id, quantities.get(line_id, 0) + quantity)
         if problem:
+            earlier = mappings.get_mapping(table, connection.id, STATE_FULFILLED, SYSTEM, packed.order_id)
+            if earlier is not None:
+                return _tracking_added(shopify, earlier, what, tracking, notify, table, connection.id, key)
             return Outcome.needs_attention(f"{what}: {problem}; nothing of it fulfilled")
         quantities[line_id] = quantities.get(line_id, 0) + quantity
     if not quantities:
         raise Skip(f"{what} packed no units")
-    tracking = Tracking(None, (number,), (packed.tracking_url,) if packed.tracking_url else ()) if number else None
-    notify = connection.settings.fulfillment.notify_customer
     done = fulfillments.fulfil_lines(shopify, state, quantities, tracking, notify)
     mappings.put_mapping(
         table, connection.id, PICK_ORDER, SYSTEM, key, ",".join(done.fulfillment_ids), order=packed.order_id
@@ -92,6 +96,27 @@ def _fulfil_pick_order(
     units = sum(done.fulfilled.values())
     with_tracking = f" with tracking {number}" if number else " without tracking"
     return f"{what}: {len(done.fulfilled)} line(s), {units} unit(s) of {state.name} fulfilled{with_tracking}"
+
+
+def _tracking_added(
+    shopify: ShopifyAdmin,
+    earlier: dict[str, Any],
+    what: str,
+    tracking: Tracking | None,
+    notify: bool,
+    table: Any,
+    connection_id: str,
+    key: str,
+) -> str:
+    """A pack whose 109 came first and fulfilled the order without tracking: the pick order's tracking is put on
+    that fulfilment (setting the same tracking again is harmless), nothing is fulfilled twice."""
+    ids = [found for found in str(earlier.get("target_id") or "").split(",") if found]
+    added = ""
+    if tracking is not None and ids:
+        fulfillments.update_tracking(shopify, ids[0], tracking, notify)
+        added = f"; its tracking {tracking.numbers[0]} put on that fulfilment"
+    mappings.put_mapping(table, connection_id, PICK_ORDER, SYSTEM, key, ",".join(ids), order=earlier.get("order"))
+    return f"{what} was fulfilled before, by PeakWMS's order state change{added}"
 
 
 def _over_packed(state: OrderFulfillment, index: int, line_id: str, quantity: int) -> str | None:
@@ -137,6 +162,15 @@ def order_state_changed(
         )
         if not done.fulfillment_ids:
             raise Skip(f"{state.name} has nothing left to fulfil")
+        mappings.put_mapping(
+            ports.table,
+            connection.id,
+            STATE_FULFILLED,
+            SYSTEM,
+            order.order_id,
+            ",".join(done.fulfillment_ids),
+            order=order.order_id,
+        )
         units = sum(done.fulfilled.values())
         return Outcome.done(
             f"{state.name}: {units} unit(s) fulfilled without tracking (PeakWMS packed the order and captured the "

@@ -38,6 +38,7 @@ MESSAGE = "order_refunded"
 REFUND = "refund"
 SYSTEM = "peakwms"
 RESTOCK = "NO_RESTOCK"
+CENT = Decimal("0.01")
 
 
 def refund_key(order_id: str, body: dict[str, Any]) -> str:
@@ -85,7 +86,7 @@ def _plan(refund: OrderRefunded, payment: OrderPayment) -> dict[str, Any] | Outc
     taken = [t for t in payment.transactions if t.kind in ("SALE", "CAPTURE") and t.succeeded]
     left = [(t, t.amount - refunded.get(t.id, Decimal(0))) for t in taken]
     refundable = sum((amount for _, amount in left), Decimal(0))
-    amount = refundable if refund.amount is None else refund.amount
+    amount = (refundable if refund.amount is None else refund.amount).quantize(CENT)
     currency = payment.presentment_currency
     if amount > refundable:
         return Outcome.needs_attention(
