@@ -8,7 +8,9 @@ Shopify's own example (`../shared/fixtures/shopify/2025-01/order_0.json`, read i
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -23,9 +25,6 @@ from crossdock.integrations.peakwms_shopify.install import PeakwmsShopifyCredent
 from crossdock.operations import guided_setup, peakwms_onboarding
 from crossdock.store import events, setup_progress
 from crossdock_local.stack import LocalStack
-
-DOMAIN = "lagerhuset-messages.myshopify.com"
-ACCOUNT = "nordlager-messages"
 
 
 @pytest.fixture(scope="module")
@@ -42,37 +41,54 @@ def _outcomes(stack: LocalStack, connection_id: str, topic: str) -> list[tuple[s
     ]
 
 
-def test_packed_stock_and_refund_messages_reach_the_shop_once(
-    stack: LocalStack, shopify_payload: Callable[[str], Any]
-) -> None:
-    template = shopify_payload("2025-01/order_0.json")["order"]
-    # GIVEN a connection with the default messages plus refunds, made with a custom app's token and a PeakWMS key
-    token, secret = stack.new_custom_app(DOMAIN, sorted(NEEDED_SCOPES), name="Lagerhuset messages")
-    key = stack.peakwms.seed_customer(ACCOUNT)
+@dataclass
+class Connected:
+    connection_id: str
+    domain: str
+    account: str
+    client: PeakwmsClient
+    mug: dict[str, Any]
+
+
+def _connected(stack: LocalStack, template: dict[str, Any], name: str) -> Connected:
+    """A connection with the default messages plus refunds, made with a custom app's token and a PeakWMS key; the
+    order's variants and a mug the shop sells are PeakWMS products (step 1's result, made here); receive_orders and
+    messages run by the setup's workflow, the other steps declined."""
+    domain, account = f"lagerhuset-{name}.myshopify.com", f"nordlager-{name}"
+    token, secret = stack.new_custom_app(domain, sorted(NEEDED_SCOPES), name=f"Lagerhuset {name}")
+    key = stack.peakwms.seed_customer(account)
     credentials = PeakwmsShopifyCredentials(
-        web_url=f"https://{DOMAIN}", access_token=token, api_secret=secret, peakwms_account=ACCOUNT,
+        web_url=f"https://{domain}", access_token=token, api_secret=secret, peakwms_account=account,
         peakwms_api_key=key,
     )  # fmt: skip
     settings = {"shop_name": "Lagerhuset", "country": "DK", "messages": {"order_refunded": True}}
     connection_id = peakwms_onboarding.create_peakwms_connection(
         stack.operator, credentials=credentials, settings=settings
     ).connection_id
-    # AND the order's variants, and a mug the shop sells, are PeakWMS products (step 1's result, made here)
-    mug = stack.shopify.create_product(DOMAIN, {"title": "Mug", "variants": [{"sku": "MUG-E2E"}]}, emit=False)
-    client = PeakwmsClient(PeakwmsAccount(account=ACCOUNT, api_base=stack.peakwms_api(ACCOUNT)), key)
+    mug = stack.shopify.create_product(domain, {"title": "Mug", "variants": [{"sku": "MUG-E2E"}]}, emit=False)
+    client = PeakwmsClient(PeakwmsAccount(account=account, api_base=stack.peakwms_api(account)), key)
     drafts = [
         ProductDraft(str(i["product_id"]), str(i["variant_id"]), item_number=i["sku"]) for i in template["line_items"]
     ]
     drafts.append(ProductDraft(str(mug["id"]), str(mug["variants"][0]["id"]), item_number="MUG-E2E"))
     for draft in drafts:
         upsert_product(client, draft)
-    # AND receive_orders and messages run by the setup's workflow, the others declined
     for step in guided_setup.show_setup(stack.operator, connection_id).steps:
         if step.name in ("receive_orders", "messages"):
             guided_setup.run_step(stack.operator, connection_id, step.name)
         else:
             guided_setup.skip_step(stack.operator, connection_id, step.name)
         stack.settle()
+    return Connected(connection_id, domain, account, client, mug)
+
+
+def test_packed_stock_and_refund_messages_reach_the_shop_once(
+    stack: LocalStack, shopify_payload: Callable[[str], Any]
+) -> None:
+    template = shopify_payload("2025-01/order_0.json")["order"]
+    # GIVEN a connection whose setup ran receive_orders and messages (default messages plus refunds)
+    shop = _connected(stack, template, "messages")
+    connection_id, DOMAIN, ACCOUNT, client, mug = shop.connection_id, shop.domain, shop.account, shop.client, shop.mug
     progress = setup_progress.load(stack.table, connection_id, "messages") or {}
     assert progress.get("status") == "done", progress
     registered = {str(hook["url"]).split("?")[0].rsplit("/", 1)[-1] for hook in client.get("webhook")}
@@ -120,3 +136,29 @@ def test_packed_stock_and_refund_messages_reach_the_shop_once(
     assert [(r["line_item_id"], r["restock_type"]) for r in refunds[0]["refund_line_items"]] == [
         (line["id"], "no_restock")
     ]
+
+
+def test_an_older_stock_total_replayed_by_peakwms_after_the_newer_one_never_wins(
+    stack: LocalStack, shopify_payload: Callable[[str], Any]
+) -> None:
+    """GIVEN PeakWMS re-sending an earlier 100 of a stock item after each newer one (its stale-replay rule) WHEN it
+    receives 5 mugs and then 3 more, all delivered at once THEN the shop ends at 8: the total of 5, handled when
+    PeakWMS had 8 already, writes (or finds) 8 and says so; the replayed 5 (the same body as the first) is one
+    delivery with it at ingest, never handled again."""
+    shop = _connected(stack, shopify_payload("2025-01/order_0.json")["order"], "stale")
+    before = stack.peakwms.rules
+    stack.peakwms.rules = dataclasses.replace(before, stale_stock_replay_rate=1.0)
+    try:
+        variant = shop.mug["variants"][0]
+        stack.peakwms.receive_stock(shop.account, str(shop.mug["id"]), str(variant["id"]), 5)
+        stack.peakwms.receive_stock(shop.account, str(shop.mug["id"]), str(variant["id"]), 3)
+        stack.settle()
+    finally:
+        stack.peakwms.rules = before
+
+    handled = _outcomes(stack, shop.connection_id, "peakwms/stock_adjust")
+    (level,) = stack.shopify.inventory(shop.domain, "MUG-E2E")
+    assert level["available"] == 8, handled
+    # Whichever of the two is handled first sets 8; the other finds 8 there. The 5 says its total is not PeakWMS's.
+    assert sorted(status for status, _ in handled) == ["done", "skipped"], handled
+    assert any("this message said 5, PeakWMS has 8 now" in reason for _, reason in handled), handled
