@@ -317,6 +317,7 @@ def test_real_template_provisions() -> None:
             ("POST", "/webhooks/rackbeat/{connection_id}"),
             ("POST", "/webhooks/webshipper/{connection_id}"),
             ("POST", "/webhooks/{kind}/{source}"),
+            ("POST", "/webhooks/peakwms/{connection_id}/{event}"),
             ("GET", "/shopify/install"),
             ("GET", "/shopify/callback"),
         }
