@@ -31,6 +31,7 @@ from crossdock.integrations.peakwms_shopify.connection import PeakwmsShopifyAcco
 from crossdock.integrations.peakwms_shopify.peakwms_webhooks import ROUTES
 from crossdock.integrations.peakwms_shopify.settings import PeakwmsShopifySettings
 from crossdock.ports import InboundEvent
+from crossdock.store import mappings
 from crossdock.store.outcome import Outcome
 from crossdock_local.sims.base import transport
 from crossdock_local.sims.shopify.simulator import ShopifySimulator
@@ -180,7 +181,9 @@ class World:
             lines=tuple(lines),
             total_sales_price=None,
         )
-        create_sales_order(self.peakwms, draft_order)
+        made, _ = create_sales_order(self.peakwms, draft_order)
+        # The binding the order routes leave (`order_binding`): the order is this shop's.
+        mappings.put_mapping(self.ports.table, CONNECTION, "order", "shopify", str(order["id"]), made.id or "")
         self.delivered()  # the stock arrivals' messages, not this test's
 
     def pack(self, order: dict[str, Any], lines: dict[int, int] | None = None, **fields: Any) -> dict[str, Any]:

@@ -203,3 +203,17 @@ def test_a_refund_above_what_is_left_needs_attention_and_refunds_nothing(world: 
     assert outcome.status is EventStatus.NEEDS_ATTENTION
     assert "amount 199.00 USD is more than the 98.94 USD left to refund" in outcome.reason
     assert len(world.shopify_order(order)["refunds"]) == 1
+
+
+def test_a_pack_of_another_shops_order_is_skipped_without_asking_the_shop(world: World) -> None:
+    """GIVEN another shop of the same PeakWMS account (PeakWMS sends its packs to every registered address) WHEN a
+    102 of an order this shop never sent arrives THEN it ends skipped naming the order, and the shop is not asked."""
+    order = world.new_order(authorized=True)
+    world.in_peakwms(order)
+    packed = world.pack(order)
+    calls = world.peakwms_shopify.calls
+
+    outcome = world.handle("pick_order_packed", {**packed, "orderId": "4400000000001"})
+
+    assert outcome.status is EventStatus.SKIPPED and "order 4400000000001 is not one this shop sent" in outcome.reason
+    assert world.peakwms_shopify.calls == calls

@@ -13,6 +13,8 @@ import pytest
 from peakwms_fakes import CUSTOMER
 from peakwms_message_fakes import SHOP, World, make_world
 
+from crossdock.connectors.peakwms.products import upsert_product
+from crossdock.connectors.peakwms.shapes import ProductDraft
 from crossdock.connectors.shopify import inventory_items
 from crossdock.store import events, keys
 from crossdock.store.events import EventStatus
@@ -154,3 +156,25 @@ def test_a_purchase_order_with_both_its_messages_off_is_skipped(world: World) ->
     assert outcome.status is EventStatus.SKIPPED and outcome.reason.startswith("message switched off")
     (item,) = inventory_items.inventory_items(world.peakwms_shopify, [variant["inventory_item_id"]])
     assert item.cost in (None, Decimal("0"), Decimal("0.00"))
+
+
+def test_another_shop_of_the_account_sets_its_own_variant_found_by_sku(world: World) -> None:
+    """GIVEN a shop that is not the main shop, selling SKU MUG-8 from a PeakWMS product keyed by the main shop's
+    ids (which this shop does not have) WHEN PeakWMS's 100 and 101 of that product arrive THEN this shop's variant
+    carrying MUG-8 gets PeakWMS's quantity and the new EAN."""
+    made = world.shopify_sim.create_product(SHOP, {"title": "Mug", "variants": [{"sku": "MUG-8"}]}, emit=False)
+    main_keys = ("9100000000001", "9100000000002")
+    upsert_product(world.peakwms, ProductDraft(*main_keys, item_number="MUG-8"))
+    world.warehouse.sim.receive_stock(CUSTOMER, *main_keys, 4)
+    world.warehouse.sim.change_ean(CUSTOMER, *main_keys, "5701234567809")
+    sent = world.delivered()
+    (adjusted,) = [body for name, body in sent if name == "stock_adjust"]
+    (changed,) = [body for name, body in sent if name == "ean_updates"]
+
+    stock = world.handle("stock_adjust", adjusted, main_shop=False)
+    ean = world.handle("ean_updates", changed, main_shop=False)
+
+    assert stock.status is EventStatus.DONE and ean.status is EventStatus.DONE, (stock.reason, ean.reason)
+    assert world.available("MUG-8") == 4
+    (product,) = [p for p in world.shopify_sim.products(SHOP) if p["id"] == made["id"]]
+    assert product["variants"][0]["barcode"] == "5701234567809"

@@ -15,7 +15,7 @@ from crossdock.connectors.peakwms.client import PeakwmsClient
 from crossdock.connectors.shopify import inventory
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.errors import RetryableError, Skip
-from crossdock.integrations.peakwms_shopify import product_map
+from crossdock.integrations.peakwms_shopify import order_binding, product_map
 from crossdock.integrations.peakwms_shopify.connection import PeakwmsShopifyConnection
 from crossdock.store import leases
 
@@ -27,6 +27,14 @@ def require_switch(connection: PeakwmsShopifyConnection, message: str) -> None:
     """`Skip` when `messages.<message>` was off when the event arrived (dispatch loads the settings then in force)."""
     if not getattr(connection.settings.messages, message):
         raise Skip(f"{SWITCHED_OFF} (messages.{message})")
+
+
+def require_own_order(table: Any, connection: PeakwmsShopifyConnection, order_id: str) -> None:
+    """`Skip` unless this connection sent the order to PeakWMS (its binding, `order_binding`). PeakWMS sends each
+    order message to every address registered for the event, so every shop of a shared PeakWMS account gets the
+    others' packs and refunds too; they are none of this shop's business (and cost no Shopify call)."""
+    if order_binding.binding(table, connection.id, order_id) is None:
+        raise Skip(f"order {order_id} is not one this shop sent to PeakWMS (another shop of the PeakWMS account?)")
 
 
 @contextmanager

@@ -30,7 +30,7 @@ from crossdock.connectors.shopify.fulfillments import OrderFulfillment, Tracking
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.errors import Skip
 from crossdock.integrations.peakwms_shopify.connection import PeakwmsShopifyConnection
-from crossdock.integrations.peakwms_shopify.message_basics import order_lock, require_switch
+from crossdock.integrations.peakwms_shopify.message_basics import order_lock, require_own_order, require_switch
 from crossdock.integrations.peakwms_shopify.message_capture import capture_outstanding
 from crossdock.ports import DispatchPorts, InboundEvent
 from crossdock.store import mappings
@@ -48,6 +48,7 @@ def order_packed(
 ) -> Outcome:
     packed = OrderPacked.parse(body)
     require_switch(connection, CAPTURED if packed.payment_captured else PACK_CAPTURE)
+    require_own_order(ports.table, connection, packed.order_id)
     shopify = ports.clients.shopify(connection)
     with order_lock(ports.table, connection, packed.order_id):
         fulfilled = _fulfil_pick_order(connection, packed, body, ports.table, shopify)
@@ -150,6 +151,7 @@ def order_state_changed(
         raise Skip(f"order {order.order_id}: PeakWMS's payment status is {order.payment_status}, not captured (2)")
     if order.state not in (PACKED, SHIPPED):
         raise Skip(f"order {order.order_id}: captured by PeakWMS but not packed yet (state {order.state})")
+    require_own_order(ports.table, connection, order.order_id)
     shopify = ports.clients.shopify(connection)
     with order_lock(ports.table, connection, order.order_id):
         state = fulfillments.fulfillment_orders(shopify, order.order_id, with_lines=True)

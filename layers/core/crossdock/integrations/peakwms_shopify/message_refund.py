@@ -29,7 +29,7 @@ from crossdock.connectors.shopify.payments import OrderPayment, order_payment
 from crossdock.connectors.shopify.refund_create import RefundLine, RefundMoney, create_refund
 from crossdock.errors import Skip
 from crossdock.integrations.peakwms_shopify.connection import PeakwmsShopifyConnection
-from crossdock.integrations.peakwms_shopify.message_basics import order_lock, require_switch
+from crossdock.integrations.peakwms_shopify.message_basics import order_lock, require_own_order, require_switch
 from crossdock.ports import DispatchPorts, InboundEvent
 from crossdock.store import mappings
 from crossdock.store.outcome import Outcome
@@ -51,6 +51,7 @@ def order_refunded(
 ) -> Outcome:
     require_switch(connection, MESSAGE)
     refund = OrderRefunded.parse(body)
+    require_own_order(ports.table, connection, refund.order_id)
     key = refund_key(refund.order_id, body)
     shopify = ports.clients.shopify(connection)
     with order_lock(ports.table, connection, refund.order_id):
