@@ -15,6 +15,7 @@ from peakwms_message_fakes import SHOP, World, make_world
 
 from crossdock.connectors.shopify import fulfillments
 from crossdock.connectors.shopify.refund_create import create_refund
+from crossdock.errors import RetryableError
 from crossdock.store.events import EventStatus
 
 
@@ -217,3 +218,22 @@ def test_a_pack_of_another_shops_order_is_skipped_without_asking_the_shop(world:
 
     assert outcome.status is EventStatus.SKIPPED and "order 4400000000001 is not one this shop sent" in outcome.reason
     assert world.peakwms_shopify.calls == calls
+
+
+def test_a_pack_before_shopify_made_the_fulfillment_orders_is_retried_later(world: World) -> None:
+    """GIVEN Shopify has not routed the order yet (no fulfillment orders: made a while after the order) WHEN its
+    102 arrives THEN the event is retried (RetryableError), nothing fulfilled or captured; once Shopify made them
+    the retry fulfils and captures."""
+    world.shopify_sim.fulfillments.routing_delay = 3600.0
+    order = world.new_order(authorized=True)
+    world.in_peakwms(order)
+    packed = world.pack(order)
+
+    with pytest.raises(RetryableError):
+        world.handle("pick_order_packed", packed)
+    assert world.captures(order) == []
+    world.shopify_sim.fulfillments.routing_delay = 0.0
+    retried = world.handle("pick_order_packed", packed)
+
+    assert retried.status is EventStatus.DONE, retried.reason
+    assert sum(_fulfilled(world, order).values()) == 3 and len(world.captures(order)) == 1

@@ -28,7 +28,7 @@ from crossdock.connectors.peakwms.shapes import PACKED, PAYMENT_CAPTURED, SHIPPE
 from crossdock.connectors.shopify import fulfillments
 from crossdock.connectors.shopify.fulfillments import OrderFulfillment, Tracking
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
-from crossdock.errors import Skip
+from crossdock.errors import RetryableError, Skip
 from crossdock.integrations.peakwms_shopify.connection import PeakwmsShopifyConnection
 from crossdock.integrations.peakwms_shopify.message_basics import order_lock, require_own_order, require_switch
 from crossdock.integrations.peakwms_shopify.message_capture import capture_outstanding
@@ -71,6 +71,9 @@ def _fulfil_pick_order(
     if mappings.get_mapping(table, connection.id, PICK_ORDER, SYSTEM, key) is not None:
         return f"{what} was fulfilled before"
     state = fulfillments.fulfillment_orders(shopify, packed.order_id, with_lines=True)
+    if not state.fulfillment_orders:
+        # Shopify makes them a moment after the order [seen H9]; a pack is long after, but a retry costs nothing.
+        raise RetryableError(f"{state.name} has no fulfillment orders yet", retry_after=30.0)
     number = packed.tracking_number
     if number and number in state.tracking_numbers:
         mappings.put_mapping(table, connection.id, PICK_ORDER, SYSTEM, key, "", order=packed.order_id)
