@@ -12,7 +12,6 @@ import copy
 import hashlib
 import hmac
 import json
-import time
 from typing import Any
 
 import pytest
@@ -807,19 +806,18 @@ def test_an_invalid_bulk_query_is_a_user_error() -> None:
 
 
 @pytest.mark.slow
-def test_a_30000_variant_catalog_seeds_and_exports_in_seconds() -> None:
+def test_a_30000_variant_catalog_seeds_and_exports_every_variant() -> None:
+    # GIVEN a shop seeded with 30,000 products of one variant each (the size issue 16 benchmarks; its speed is
+    # bench/peakwms_products.py's to print, not a unit test's to time)
     clock = FakeClock()
     sim = make_sim(clock=clock)
-    started = time.perf_counter()
     sim.seed_catalog(SHOP, 30_000)
-    seeded = time.perf_counter()
+    # WHEN a bulk export runs to completion
     operation_id = run_export(sim)
     clock.now += sim.bulk_duration
     operation = poll(sim, operation_id)
-    exported = time.perf_counter()
+    # THEN it counts every product and every variant
     assert (operation["rootObjectCount"], operation["objectCount"]) == ("30000", "60000")
-    assert seeded - started < 5, f"seeding took {seeded - started:.1f} s"
-    assert exported - seeded < 8, f"the export took {exported - seeded:.1f} s"
 
 
 # ---- generator, cost, throttling ---------------------------------------------------------------------------------
