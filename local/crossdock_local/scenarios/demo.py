@@ -18,7 +18,7 @@ from typing import Any
 
 from crossdock.integrations.rackbeat_shopify.settings import RackbeatStatus
 from crossdock.store import events
-from crossdock_local.scenarios import demo_catalog, demo_orders, demo_shopbox, demo_webshipper
+from crossdock_local.scenarios import demo_catalog, demo_orders, demo_peakwms, demo_shopbox, demo_webshipper
 from crossdock_local.scenarios.demo_catalog import CatalogAudit
 from crossdock_local.sims.shopify.order_generator import varied_orders
 from crossdock_local.stack import ROUNDING_ITEM, SHIPPING_ITEM, LocalStack
@@ -71,12 +71,14 @@ class Audit:
     after_sales: demo_orders.AfterSalesAudit = field(default_factory=demo_orders.AfterSalesAudit)
     shopbox: demo_shopbox.ShopboxAudit = field(default_factory=demo_shopbox.ShopboxAudit)
     webshipper: demo_webshipper.WebshipperAudit = field(default_factory=demo_webshipper.WebshipperAudit)
+    peakwms: demo_peakwms.PeakwmsAudit = field(default_factory=demo_peakwms.PeakwmsAudit)
 
     @property
     def ok(self) -> bool:
         problems = (self.missing, self.duplicated, self.unexpected, self.wrong_stage, self.total_mismatch)
         orders_ok = not any(problems) and self.rackbeat_orders == self.expected_in_rackbeat
         parts_ok = self.catalog.ok and self.after_sales.ok and self.shopbox.ok and self.webshipper.ok
+        parts_ok = parts_ok and self.peakwms.ok
         return orders_ok and not self.needs_attention and parts_ok
 
 
@@ -191,12 +193,15 @@ def run_demo(
         result.webshipper = demo_webshipper.run(
             stack, connection, demo_settings(target), DEMO_SKUS, demo_catalog.PRODUCT_GROUP, seed
         )
+        # A PeakWMS warehouse connected to a new shop of its own (no Rackbeat), through its guided setup.
+        result.peakwms = demo_peakwms.run(stack, seed)
         demo_catalog.run_initial_sync(stack, demo_settings(target), result.catalog)
         result.api_calls = {
             "rackbeat": stack.rackbeat.calls,
             "shopify (webhook deliveries)": len(stack.shopify.delivery_log),
             "shopify (Admin API)": stack.shopify.calls,
             "webshipper": stack.webshipper.calls,
+            "peakwms": stack.peakwms.calls,
             **{f"aws {service}": sum(ops.values()) for service, ops in stack.aws.usage()["api_calls"].items()},
         }
         result.http_429 = stack.rackbeat.calls_by_status.get(429, 0)
@@ -224,6 +229,7 @@ def render(result: Audit) -> str:
         *demo_catalog.render(result.catalog),
         *demo_shopbox.render(result.shopbox),
         *demo_webshipper.render(result.webshipper),
+        *demo_peakwms.render(result.peakwms),
         ("Rackbeat 429 answers", str(result.http_429)),
         ("wall time", f"{result.wall_seconds:.1f} s"),
         (
@@ -231,7 +237,8 @@ def render(result: Audit) -> str:
             "OK: every paid order reached its target once, totals equal; refunds credited once; products, stock "
             "and initial sync match; every Shopbox sale once at its target, cancelled ones credited, products "
             "equal, stock equal per branch; every Webshipper order sent, imported and shipped once, each Shopify "
-            "one fulfilled once with its tracking"
+            "one fulfilled once with its tracking; every PeakWMS order once, held until stock, fulfilled per pick "
+            "order with its tracking and captured once, stock equal, refunded once"
             if result.ok
             else "FAILED",
         ),
@@ -250,4 +257,5 @@ def render(result: Audit) -> str:
     lines.extend(f"after sales: {problem}" for problem in result.after_sales.problems[:10])
     lines.extend(f"shopbox: {problem}" for problem in result.shopbox.problems[:10])
     lines.extend(f"webshipper: {problem}" for problem in result.webshipper.problems[:10])
+    lines.extend(f"peakwms: {problem}" for problem in result.peakwms.problems[:10])
     return "\n".join(lines)
