@@ -47,13 +47,17 @@ serve: $(STAMP)
 # fails unless nothing was lost, duplicated or mismatched. `make test` runs a small one (tests/chaos).
 # Then Shopbox's (issue 14): till sales at two branches polled into Rackbeat under Shopbox's and Rackbeat's faults.
 # Then Webshipper's (issue 15): orders both ways, shipped, tracked to Shopify, under Webshipper's and Rackbeat's faults.
+# Then PeakWMS's (issue 16): authorised Shopify orders held, released, packed, captured, refunded, under PeakWMS's and
+# Shopify's faults.
 CHAOS_ORDERS ?= 2000
 CHAOS_SHOPBOX_SALES ?= 1000
 CHAOS_WEBSHIPPER_ORDERS ?= 400
+CHAOS_PEAKWMS_ORDERS ?= 200
 chaos: $(STAMP)
 	$(BIN)/crossdock chaos --orders $(CHAOS_ORDERS)
 	$(BIN)/crossdock chaos-shopbox --sales $(CHAOS_SHOPBOX_SALES)
 	$(BIN)/crossdock chaos-webshipper --orders $(CHAOS_WEBSHIPPER_ORDERS)
+	$(BIN)/crossdock chaos-peakwms --orders $(CHAOS_PEAKWMS_ORDERS)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest_work.py

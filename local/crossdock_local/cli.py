@@ -2,7 +2,7 @@
 
 # The operator's commands run with only the runtime dependencies installed (`pip install crossdock`, no `local`
 # extra): the local runtime (the stack, the embedded AWS on moto, the scenarios) is imported only by the commands
-# that run it, `demo`, `serve`, `chaos`, `chaos-shopbox` and `chaos-webshipper`, and only when one of them is asked for.
+# that run it, `demo`, `serve` and the `chaos` runs, and only when one of them is asked for.
 
 from __future__ import annotations
 
@@ -19,12 +19,13 @@ from crossdock_local import operator_cli
 if TYPE_CHECKING:
     from crossdock_local.stack import LocalStack
 
-LOCAL_COMMANDS = ("demo", "serve", "chaos", "chaos-shopbox", "chaos-webshipper")
+LOCAL_COMMANDS = ("demo", "serve", "chaos", "chaos-shopbox", "chaos-webshipper", "chaos-peakwms")
 
 # `crossdock chaos` defines its options in the scenario (`chaos.add_command`); other command lines show it by this.
 CHAOS_HELP = "run orders, refunds and stock changes under faults and audit them"
 CHAOS_SHOPBOX_HELP = "run Shopbox till sales into Rackbeat under faults and audit them"
 CHAOS_WEBSHIPPER_HELP = "run orders through Rackbeat ⇄ Webshipper under faults and audit them"
+CHAOS_PEAKWMS_HELP = "run Shopify orders through PeakWMS ⇄ Shopify under faults and audit them"
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -115,6 +116,12 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
         chaos_webshipper.add_command(commands)
     else:
         commands.add_parser("chaos-webshipper", help=CHAOS_WEBSHIPPER_HELP)
+    if _command_in(argv) == "chaos-peakwms":
+        from crossdock_local.scenarios import chaos_peakwms
+
+        chaos_peakwms.add_command(commands)
+    else:
+        commands.add_parser("chaos-peakwms", help=CHAOS_PEAKWMS_HELP)
     return parser
 
 

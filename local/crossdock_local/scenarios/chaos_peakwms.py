@@ -1,0 +1,275 @@
+"""`crossdock chaos-peakwms`: Shopify orders through a PeakWMS ⇄ Shopify connection under faults, then audited.
+
+The shop and warehouse are the demo's (local/crossdock_local/scenarios/demo_peakwms.py): a custom app connected
+to a PeakWMS customer, the guided setup run to the end before the faults start. Then, in waves, the shop takes
+authorised orders (some asking for goods the warehouse does not hold: PeakWMS holds them), the warehouse receives
+what the waiting orders want (held orders released), packs what is released — every seventh order in two pick
+orders — ships it, corrects a few shelves by a count and refunds part of every tenth order. The faults:
+- PeakWMS: 5xx, 429s with `Retry-After` on top of its 240 a minute, writes that commit and then lose their answer,
+  writes that commit and kill the invocation that made them; its webhooks duplicated, reordered and held back, and
+  an older stock total re-sent after the newer one (its `stale_stock_replay_rate` rule);
+- Shopify: 5xx, calls (fulfilments, captures, refunds, stock; GraphQL reads too, all being POSTs) that commit and
+  then lose their answer or kill the invocation that made them, its webhooks duplicated.
+The warehouse's own actions (receiving, packing, shipping, counting, refunding: the simulator's control API) are not
+faulted: the promise is about Crossdock's calls. After the faults stop the stack settles; the warehouse then
+receives, packs and ships whatever was still on its way, and the audit runs.
+The promise (the demo's audit): every Shopify order exactly one PeakWMS sales order, each fulfilled with one
+fulfilment per pick order carrying its tracking, captured exactly once and never above the authorisation, every
+refund made once with PeakWMS's amount, every SKU's available in the shop equal to PeakWMS's unreserved stock
+(0 lost / 0 duplicated / 0 mismatched), nothing left in flight, nothing needing attention, no secret in a log line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import io
+import sys
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from crossdock_local.aws.log_capture import capture_function_logs
+from crossdock_local.scenarios import demo_peakwms
+from crossdock_local.scenarios.chaos_verdict import (
+    ChaosVerdict,
+    count_failures,
+    render_verdict,
+    run_command,
+    verdict_rows,
+    work_in_flight,
+)
+from crossdock_local.scenarios.demo_peakwms import PeakwmsAudit, PeakwmsShop
+from crossdock_local.sims.base.faults import Faults
+from crossdock_local.sims.base.webhooks import DeliveryFaults
+from crossdock_local.stack import LocalStack
+
+CHAOS_PEAKWMS_HELP = "run Shopify orders through PeakWMS ⇄ Shopify under faults and audit them"
+
+
+@dataclass
+class PeakwmsChaosConfig:
+    orders: int = 200
+    wave: int = 25  # orders taken between two rounds of the warehouse's work
+    seed: int = 16
+    split_every: int = 7  # every n-th order packed in two pick orders
+    refund_every: int = 10  # every n-th order partly refunded by PeakWMS
+    peakwms_server_error_rate: float = 0.05
+    peakwms_throttle_rate: float = 0.03
+    peakwms_drop_response_rate: float = 0.05
+    crash_after_write_rate: float = 0.05  # PeakWMS writes
+    shopify_crash_after_write_rate: float = 0.02  # Shopify: every GraphQL call is a POST, reads too
+    stale_stock_replay_rate: float = 0.3
+    webhook_duplicate_rate: float = 0.3
+    webhook_delay_rate: float = 0.2
+    shopify_server_error_rate: float = 0.03
+    shopify_drop_response_rate: float = 0.03
+    rounds_per_wave: int = 200
+
+
+@dataclass
+class PeakwmsChaosFigures(ChaosVerdict):
+    audit: PeakwmsAudit = field(default_factory=PeakwmsAudit)
+
+    @property
+    def lost(self) -> list[str]:
+        return self.audit.missing
+
+    @property
+    def duplicated(self) -> list[str]:
+        return self.audit.duplicated
+
+    @property
+    def mismatched(self) -> list[str]:
+        attention = [f"needs attention: {reason}" for reason in self.audit.needs_attention]
+        return [*self.audit.mismatched, *attention]
+
+    @property
+    def ok(self) -> bool:
+        a = self.audit
+        made = a.orders > 0 and a.fulfilled == a.orders and a.refunds > 0
+        quiet = not self.lost and not self.duplicated and not self.mismatched
+        return made and quiet and not self.unfinished and not self.leaked_secrets
+
+
+@dataclass
+class _Refunds:
+    """The refunds PeakWMS made, by order id (the demo's shop records only one)."""
+
+    made: dict[str, Decimal] = field(default_factory=dict)
+    shipped: set[str] = field(default_factory=set)  # shipped in an earlier round, to be refunded in the next
+
+
+def run_chaos_peakwms(config: PeakwmsChaosConfig, log: io.TextIOBase | None = None) -> PeakwmsChaosFigures:
+    """Runs the scenario on a fresh embedded stack; the functions' log lines go to `log` and are searched for the
+    run's credentials at the end."""
+    started, cpu_started = time.perf_counter(), time.process_time()
+    figures = PeakwmsChaosFigures()
+    refunds = _Refunds()
+    sink = log if log is not None else io.StringIO()
+    with (
+        contextlib.redirect_stdout(sink),
+        LocalStack(seed=config.seed) as stack,
+        capture_function_logs(stack.aws) as logs,
+    ):
+        shop = demo_peakwms.connect(stack)
+        stocked = demo_peakwms.SKUS[:-2]
+
+        def before(step: str) -> None:
+            if step == "stock_and_history":
+                demo_peakwms.first_stock(stack, shop, stocked)
+
+        demo_peakwms.run_setup(stack, shop, figures.audit, before, show=False)
+        _faults_on(stack, config)
+        waves = range(0, config.orders, config.wave)
+        for number, first in enumerate(waves):
+            count = min(config.wave, config.orders - first)
+            demo_peakwms.place_orders(stack, shop, count, config.seed * 1000 + number)
+            _work_a_while(stack, config.rounds_per_wave)
+            figures.audit.held_at_first += demo_peakwms.held(stack, shop)
+            _warehouse_round(stack, shop, config, refunds)
+            _work_a_while(stack, config.rounds_per_wave)
+            print(f"chaos-peakwms: wave {number + 1}/{len(waves)}", file=sys.stderr, flush=True)
+        _count_faults(stack, figures)
+        _faults_off(stack)
+        stack.settle(execution_timeout=600, max_rounds=100_000)
+        # What was still on its way when the faults stopped: received, packed, shipped; then the last refunds.
+        for _ in range(2):
+            _warehouse_round(stack, shop, config, refunds)
+            stack.settle(execution_timeout=600, max_rounds=100_000)
+        _audit(stack, shop, refunds, figures.audit)
+        figures.unfinished = work_in_flight(stack)
+    figures.log_lines = len(logs.lines)
+    figures.leaked_secrets = [str(leak) for leak in logs.leaks(shop.secrets)]
+    figures.wall_seconds = time.perf_counter() - started
+    figures.cpu_seconds = time.process_time() - cpu_started
+    return figures
+
+
+def _warehouse_round(stack: LocalStack, shop: PeakwmsShop, config: PeakwmsChaosConfig, refunds: _Refunds) -> None:
+    """The warehouse's work on what has reached it: refunds of every `refund_every`-th order shipped in an earlier
+    round (a parcel comes back days after it left, not while its packing is still being told to the shop), goods
+    for the waiting orders, packing (every `split_every`-th order in two pick orders), shipping, a count of three
+    shelves."""
+    for order in shop.placed:
+        order_id = str(order["id"])
+        if order_id not in refunds.shipped or order_id in refunds.made:
+            continue
+        line = order["line_items"][0]
+        amount = Decimal(str(line["price"])).quantize(Decimal("0.01"))
+        stack.peakwms.refund(shop.account, order_id, str(amount), {str(line["id"]): 1})
+        refunds.made[order_id] = amount
+    demo_peakwms.receive_for_orders(stack, shop, spare=1)
+    demo_peakwms.pack_all(stack, shop, shop.placed, split_every=config.split_every)
+    demo_peakwms.ship_packed(stack, shop)
+    wave = len(shop.placed) // max(1, config.wave)
+    skus = demo_peakwms.SKUS
+    demo_peakwms.count_stock(stack, shop, {skus[(wave + n * 5) % len(skus)]: (-1) ** n for n in range(3)})
+    for index, order in enumerate(shop.placed):
+        sales_order = stack.peakwms.sales_order(shop.account, str(order["id"])) or {}
+        if index % config.refund_every == 0 and sales_order.get("state") == 4:
+            refunds.shipped.add(str(order["id"]))
+
+
+def _audit(stack: LocalStack, shop: PeakwmsShop, refunds: _Refunds, result: PeakwmsAudit) -> None:
+    """The demo's audit, with this run's refunds (several orders) in place of the demo's one."""
+    shop.refunded = None
+    demo_peakwms.audit(stack, shop, result)
+    result.duplicated = [d for d in result.duplicated if "refunds, none made" not in d]
+    result.refunds = 0
+    for order_id, amount in refunds.made.items():
+        shown = (stack.shopify.get_order(shop.domain, order_id) or {}).get("refunds") or []
+        amounts = [Decimal(str(t["amount"])) for r in shown for t in r.get("transactions") or []]
+        if amounts == [amount]:
+            result.refunds += 1
+        elif len(amounts) > 1:
+            result.duplicated.append(f"Shopify order {order_id}: refunds {amounts}, PeakWMS one of {amount}")
+        else:
+            result.missing.append(f"Shopify order {order_id}: refunds {amounts}, PeakWMS {amount}")
+    for order in shop.placed:
+        if str(order["id"]) not in refunds.made and (stack.shopify.get_order(shop.domain, order["id"]) or {}).get(
+            "refunds"
+        ):
+            result.duplicated.append(f"Shopify order {order['id']}: refunded, PeakWMS made none")
+
+
+def _work_a_while(stack: LocalStack, rounds: int) -> None:
+    for _ in range(3):
+        stack.shopify.deliver(), stack.peakwms.deliver()
+        with contextlib.suppress(RuntimeError):  # "did not settle within N rounds": the rest carries over
+            stack.aws.drain(max_rounds=rounds, execution_timeout=600)
+
+
+def _faults_on(stack: LocalStack, config: PeakwmsChaosConfig) -> None:
+    stack.peakwms.faults = Faults(
+        server_error_rate=config.peakwms_server_error_rate,
+        throttle_rate=config.peakwms_throttle_rate,
+        drop_response_rate=config.peakwms_drop_response_rate,
+        crash_after_write_rate=config.crash_after_write_rate,
+        on_committed_write=stack.aws.lambdas.arm_crash,
+        max_retry_after=2,
+        seed=config.seed,
+    )
+    stack.peakwms.delivery_faults = DeliveryFaults(
+        duplicate_rate=config.webhook_duplicate_rate, reorder=True, delay_rate=config.webhook_delay_rate
+    )
+    stack.peakwms.rules = dataclasses.replace(
+        stack.peakwms.rules, stale_stock_replay_rate=config.stale_stock_replay_rate
+    )
+    stack.shopify.faults = Faults(
+        server_error_rate=config.shopify_server_error_rate,
+        drop_response_rate=config.shopify_drop_response_rate,
+        crash_after_write_rate=config.shopify_crash_after_write_rate,
+        on_committed_write=stack.aws.lambdas.arm_crash,
+        seed=config.seed + 1,
+    )
+    stack.shopify.delivery_faults = DeliveryFaults(duplicate_rate=config.webhook_duplicate_rate)
+
+
+def _faults_off(stack: LocalStack) -> None:
+    stack.peakwms.faults = Faults()
+    stack.peakwms.delivery_faults = DeliveryFaults()
+    stack.peakwms.rules = dataclasses.replace(stack.peakwms.rules, stale_stock_replay_rate=0.0)
+    stack.shopify.faults = Faults()
+    stack.shopify.delivery_faults = DeliveryFaults()
+
+
+def _count_faults(stack: LocalStack, figures: PeakwmsChaosFigures) -> None:
+    count_failures(figures, "PeakWMS", stack.peakwms.calls_by_status)
+    figures.faults["PeakWMS webhook deliveries"] = len(stack.peakwms.delivery_log)
+    count_failures(figures, "Shopify", stack.shopify.calls_by_status)
+    figures.faults["Shopify webhook deliveries"] = len(stack.shopify.delivery_log)
+    figures.faults["Lambda crashes"] = stack.aws.lambdas.crash_faults.crashes
+
+
+def render(config: PeakwmsChaosConfig, figures: PeakwmsChaosFigures) -> str:
+    a = figures.audit
+    rows: list[tuple[str, str]] = [
+        ("Shopify orders (authorised) / in PeakWMS", f"{a.orders} / {a.in_peakwms}"),
+        ("held when the warehouse looked / released", f"{a.held_at_first} / {a.released}"),
+        ("pick orders / orders fulfilled with tracking", f"{a.pick_orders} / {a.fulfilled}"),
+        ("captured once (≤ authorised) / refunds made once", f"{a.captured} / {a.refunds}"),
+        ("SKUs / stock equal in both", f"{a.stock_checked} / {a.stock_equal}"),
+        *verdict_rows(figures),
+        ("needs attention", str(sum(a.needs_attention.values()))),
+        ("API calls: peakwms", str(a.peakwms_calls)),
+    ]
+    title = f"PeakWMS chaos run: {config.orders} orders, seed {config.seed}"
+    return render_verdict(title, rows, figures, [*figures.lost, *figures.duplicated, *figures.mismatched], figures.ok)
+
+
+def add_command(commands: Any) -> None:
+    """`crossdock chaos-peakwms`: the run `make chaos` starts after Webshipper's; exit 1 when a promise broke."""
+    parser = commands.add_parser("chaos-peakwms", help=CHAOS_PEAKWMS_HELP)
+    defaults = PeakwmsChaosConfig()
+    parser.add_argument("--orders", type=int, default=defaults.orders)
+    parser.add_argument("--wave", type=int, default=defaults.wave, help="orders taken between two warehouse rounds")
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--log", default="chaos-peakwms-functions.log", help="where the functions' log lines go")
+    parser.set_defaults(run=_run_command)
+
+
+def _run_command(args: Any) -> int:
+    config = PeakwmsChaosConfig(orders=args.orders, wave=args.wave, seed=args.seed)
+    return run_command(config, run_chaos_peakwms, render, lambda figures: figures.ok, args.log)
