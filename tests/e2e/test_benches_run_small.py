@@ -119,3 +119,10 @@ def test_peakwms_products_runs_small_and_every_variant_reaches_peakwms() -> None
     products = next(line for line in printed.splitlines() if line.startswith("PeakWMS products"))
     assert products.split()[-2:] == ["30", "90"]
     assert "PeakWMS 429 / calls" in printed and "Shopify throttled / calls" in printed and _functions_log(printed)
+
+
+def test_peakwms_calls_runs_small_and_its_audit_passes() -> None:
+    printed = _run("peakwms_calls.py", "--orders", "2")
+    assert "PeakWMS ⇄ Shopify calls per order (2 orders of each kind); audit: OK" in printed
+    assert "packed + captured" in printed and "stock adjustment (per SKU)" in printed
+    assert _functions_log(printed)
