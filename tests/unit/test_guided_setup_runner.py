@@ -61,9 +61,12 @@ class CountingStep:
 @pytest.fixture
 def step(table: Any, monkeypatch: pytest.MonkeyPatch) -> CountingStep:
     counting = CountingStep()
-    real = registry.integration("peakwms_shopify")
-    with_step = dataclasses.replace(real, guided_setup=GuidedSetup((counting,)))
-    monkeypatch.setattr(registry, "integration", lambda kind: with_step if kind == "peakwms_shopify" else real)
+    # Every other kind stays the registry's own (the cached connection union may be built while this stands in)
+    original = registry.integration
+    with_step = dataclasses.replace(original("peakwms_shopify"), guided_setup=GuidedSetup((counting,)))
+    monkeypatch.setattr(
+        registry, "integration", lambda kind: with_step if kind == "peakwms_shopify" else original(kind)
+    )
     connections.save_connection(
         table,
         PeakwmsShopifyConnection(
