@@ -88,7 +88,7 @@ def test_packed_stock_and_refund_messages_reach_the_shop_once(
     template = shopify_payload("2025-01/order_0.json")["order"]
     # GIVEN a connection whose setup ran receive_orders and messages (default messages plus refunds)
     shop = _connected(stack, template, "messages")
-    connection_id, DOMAIN, ACCOUNT, client, mug = shop.connection_id, shop.domain, shop.account, shop.client, shop.mug
+    connection_id, domain, account, client, mug = shop.connection_id, shop.domain, shop.account, shop.client, shop.mug
     progress = setup_progress.load(stack.table, connection_id, "messages") or {}
     assert progress.get("status") == "done", progress
     registered = {str(hook["url"]).split("?")[0].rsplit("/", 1)[-1] for hook in client.get("webhook")}
@@ -100,16 +100,16 @@ def test_packed_stock_and_refund_messages_reach_the_shop_once(
     order.update(fulfillment_status=None, closed_at=None)
     for item in order["line_items"]:
         item.update(current_quantity=item["quantity"], fulfillable_quantity=item["quantity"])
-    placed = stack.shopify.create_order(DOMAIN, order, authorized=True)
+    placed = stack.shopify.create_order(domain, order, authorized=True)
     stack.settle()
     for item in placed["line_items"]:
-        stack.peakwms.receive_stock(ACCOUNT, str(item["product_id"]), str(item["variant_id"]), 4)
+        stack.peakwms.receive_stock(account, str(item["product_id"]), str(item["variant_id"]), 4)
     stack.settle()
-    stack.peakwms.pack(ACCOUNT, str(placed["id"]), tracking_number="00340434169999999999")
+    stack.peakwms.pack(account, str(placed["id"]), tracking_number="00340434169999999999")
     stack.settle()
 
     # THEN the Shopify order is fulfilled with the pick order's tracking and its authorisation captured once
-    shown = stack.shopify.get_order(DOMAIN, placed["id"]) or {}
+    shown = stack.shopify.get_order(domain, placed["id"]) or {}
     packed = _outcomes(stack, connection_id, "peakwms/pick_order_packed")
     assert [status for status, _ in packed] == ["done"], packed
     assert shown.get("fulfillment_status") == "fulfilled", packed
@@ -119,18 +119,18 @@ def test_packed_stock_and_refund_messages_reach_the_shop_once(
 
     # WHEN PeakWMS receives 6 mugs
     variant = mug["variants"][0]
-    stack.peakwms.receive_stock(ACCOUNT, str(mug["id"]), str(variant["id"]), 6)
+    stack.peakwms.receive_stock(account, str(mug["id"]), str(variant["id"]), 6)
     stack.settle()
     # THEN the shop's available quantity of the mug is 6
-    (level,) = stack.shopify.inventory(DOMAIN, "MUG-E2E")
+    (level,) = stack.shopify.inventory(domain, "MUG-E2E")
     assert level["available"] == 6, _outcomes(stack, connection_id, "peakwms/stock_adjust")
 
     # WHEN PeakWMS refunds 199.00 and one unit of the first line
     line = placed["line_items"][0]
-    stack.peakwms.refund(ACCOUNT, str(placed["id"]), "199.00", {str(line["id"]): 1})
+    stack.peakwms.refund(account, str(placed["id"]), "199.00", {str(line["id"]): 1})
     stack.settle()
     # THEN the shop has one refund of 199.00 of that line, not restocked
-    refunds = (stack.shopify.get_order(DOMAIN, placed["id"]) or {})["refunds"]
+    refunds = (stack.shopify.get_order(domain, placed["id"]) or {})["refunds"]
     assert len(refunds) == 1, _outcomes(stack, connection_id, "peakwms/order_refunded")
     assert [Decimal(str(t["amount"])) for t in refunds[0]["transactions"]] == [Decimal("199.00")]
     assert [(r["line_item_id"], r["restock_type"]) for r in refunds[0]["refund_line_items"]] == [
