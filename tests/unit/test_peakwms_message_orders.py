@@ -237,3 +237,20 @@ def test_a_pack_before_shopify_made_the_fulfillment_orders_is_retried_later(worl
 
     assert retried.status is EventStatus.DONE, retried.reason
     assert sum(_fulfilled(world, order).values()) == 3 and len(world.captures(order)) == 1
+
+
+def test_a_refund_without_an_amount_refunds_what_is_left_and_a_switched_off_one_nothing(world: World) -> None:
+    """GIVEN a paid order WHEN a 104 arrives with `messages.order_refunded` off THEN it is skipped and nothing is
+    refunded; WHEN a 104 naming no amount and no lines arrives with it on [guess: the whole order] THEN Shopify
+    refunds everything left to refund, 598.94."""
+    order = world.new_order(paid=True)
+    world.in_peakwms(order)
+    body = {"orderId": str(order["id"]), "orderLines": []}
+
+    off = world.handle("order_refunded", body, messages={"order_refunded": False})
+    whole = world.handle("order_refunded", body)
+
+    assert off.status is EventStatus.SKIPPED and off.reason == "message switched off (messages.order_refunded)"
+    assert whole.status is EventStatus.DONE and "refunded 598.94 USD and 0 unit(s)" in whole.reason, whole.reason
+    (refund,) = world.shopify_order(order)["refunds"]
+    assert sum(Decimal(str(t["amount"])) for t in refund["transactions"]) == Decimal("598.94")
