@@ -8,6 +8,7 @@ from __future__ import annotations
 from crossdock.integration import Integration
 from crossdock.integrations.peakwms_shopify import (
     lifecycle,
+    peakwms_order_stream,
     peakwms_webhooks,
     product_webhooks,
     setup,
@@ -16,6 +17,7 @@ from crossdock.integrations.peakwms_shopify import (
     setup_messages,
     setup_orders,
     setup_products,
+    shopify_order_stream,
     shopify_webhooks,
 )
 from crossdock.integrations.peakwms_shopify.connection import KIND, PeakwmsShopifyConnection
@@ -32,4 +34,6 @@ INTEGRATION = Integration(
     guided_setup=setup.guided_setup(
         setup_products.STEP, setup_customs.STEP, setup_orders.STEP, setup_history.STEP, setup_messages.STEP
     ),
+    # Sweeps for what the order webhooks of either side missed (docs/peakwms.md "Sweeps").
+    poll_streams={**shopify_order_stream.STREAMS, **peakwms_order_stream.STREAMS},
 )
