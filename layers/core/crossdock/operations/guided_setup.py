@@ -21,6 +21,7 @@ from typing import Any
 from crossdock import registry
 from crossdock.connections.model import Connection, ConnectionState
 from crossdock.integration import GuidedSetup
+from crossdock.operations import stack_access
 from crossdock.operations.errors import NotFound, Refused
 from crossdock.operations.target import Onboarding, OperatorTarget
 from crossdock.store import connections, setup_progress
@@ -96,6 +97,10 @@ def run_step(target: OperatorTarget, connection_id: str, step: str) -> StepStart
     stack = target.onboard()
     if stack.guided_setup_state_machine_arn is None:
         raise Refused(f"{target.description} has no GuidedSetupStateMachine: deploy the current template.yaml")
+    # The kind's sweeps (peakwms_shopify: `shopify#orders`, `peakwms#orders`) follow the setup: their schedules are
+    # made (or kept) as a step is run, and each stream waits for the step it needs (`receive_orders`) itself.
+    with stack_access.platform_calls(f"step {name} was not started: making the connection's poll schedules"):
+        stack_access.poll_schedules(target).follow(connection)
     current = next(found for found in progress.steps if found.name == name)
     resumed = current.status == setup_progress.FAILED
     try:

@@ -1,14 +1,18 @@
 """How an operator pauses, resumes and uninstalls a `peakwms_shopify` connection (`integration.Lifecycle`, run by
 `operations.lifecycle`).
 
-- **pause**: nothing is removed. The webhooks in both systems (registered by the guided setup's steps) stay; their
-  deliveries end `skipped` (dispatch handles events of active connections only). What arrived during the pause is
-  not replayed by resuming (docs/known-limits.md), and resume says so.
-- **resume**: the state becomes active again; the webhooks were never removed.
+- **pause**: the sweeps' schedules are removed and their cursors kept (`ConnectionSchedules.suspend`, as the
+  Webshipper kind does). The webhooks in both systems (registered by the guided setup's steps) stay; their
+  deliveries end `skipped` (dispatch handles events of active connections only).
+- **resume**: the sweeps' schedules are put back, then the state becomes active again; the webhooks were never
+  removed. The first runs read from the kept cursors: the Shopify orders of the pause reach PeakWMS
+  (`shopify_order_stream`) and the orders PeakWMS packed meanwhile are fulfilled (`peakwms_order_stream`). The
+  pause's other messages (stock, EAN, refunds, cancellations) are not replayed, and resume says so.
 - **uninstall**: the connection's webhooks go first — in PeakWMS every registration to this connection's addresses
   (`/webhooks/peakwms/<connection id>/…`: another shop of the same PeakWMS account keeps its own), in Shopify every
   subscription of the shop's custom app to this stack's address — then the state becomes `uninstalled` and every
-  stored secret is deleted (the Shopify token and API secret, the PeakWMS API key and webhook key). Its history —
+  stored secret is deleted (the Shopify token and API secret, the PeakWMS API key and webhook key) and the sweeps'
+  schedules go with their cursors. Its history —
   events, mappings, settings versions, the setup's progress — stays. The custom app itself stays in the shop: the
   merchant deletes it there.
 """
@@ -25,8 +29,11 @@ from crossdock.integrations.peakwms_shopify.connection import KIND, PeakwmsShopi
 from crossdock.store import connections, events
 from crossdock.store.outcome import Outcome
 
+RECOVERED_BY_SWEEPS = (
+    "the next sweeps send the orders Shopify took during the pause and fulfil those PeakWMS packed meanwhile"
+)
 MISSED_DURING_PAUSE = (
-    "orders Shopify sent and messages PeakWMS sent during the pause were skipped: "
+    "PeakWMS's other messages (stock, EAN, refunds) and Shopify's cancellations of the pause were skipped: "
     "`crossdock events list <connection> --status skipped` shows them, `events retry` sends one again"
 )
 
@@ -47,10 +54,20 @@ class PeakwmsLifecycle:
         return f"{own.shop_domain} (PeakWMS account {own.peakwms_account})"
 
     def paused(self, connection: Connection, deps: LifecycleDeps) -> list[str]:
-        return ["webhooks in PeakWMS and Shopify stay registered; their deliveries are skipped while paused"]
+        suspended = deps.schedules.suspend(connection)
+        return [
+            "webhooks in PeakWMS and Shopify stay registered; their deliveries are skipped while paused",
+            "sweep schedules removed, cursors kept" if suspended else "it had no sweep schedules",
+        ]
 
     def resuming(self, connection: Connection, deps: LifecycleDeps) -> list[str]:
-        return ["webhooks in PeakWMS and Shopify were kept during the pause", MISSED_DURING_PAUSE]
+        made = deps.schedules.follow(connection)
+        swept = ", ".join(f"{stream} {what}" for stream, what in sorted(made.items()))
+        return [
+            f"sweep schedules {swept}; {RECOVERED_BY_SWEEPS}",
+            "webhooks in PeakWMS and Shopify were kept during the pause",
+            MISSED_DURING_PAUSE,
+        ]
 
     def remove_webhooks(self, connection: Connection, deps: LifecycleDeps) -> WebhooksRemoved:
         own = PeakwmsShopifyConnection.of(connection)
@@ -77,7 +94,10 @@ class PeakwmsLifecycle:
         names = connections.stored_secret_names(deps.table, own.id)
         for name in names:
             deps.secrets.delete(own.id, name)
-        return Outcome.done(f"{self.account_name(own)} uninstalled: {len(names)} secrets deleted, history kept")
+        deps.schedules.stop(own)
+        return Outcome.done(
+            f"{self.account_name(own)} uninstalled: sweep schedules removed, {len(names)} secrets deleted, history kept"
+        )
 
 
 def remove_shopify_subscriptions(
