@@ -3,7 +3,9 @@ the template makes the work that needs it fail as it would in AWS, and no statem
 
 The least-privilege check replays, against each role with one statement removed, every distinct request the role
 made during a representative run (orders, a large one, stock, a redrive, the initial sync, the schedules, privacy
-webhooks, an uninstall): a statement whose removal denies none of them is a finding.
+webhooks, an uninstall; a PeakWMS ⇄ Shopify connection onboarded, its guided setup run through its workflow, an order
+to PeakWMS, a pack and a stock count from PeakWMS, the connection uninstalled): a statement whose removal denies none
+of them is a finding.
 """
 
 from __future__ import annotations
@@ -26,12 +28,13 @@ from crossdock.connectors.shopbox.secret_names import SHOPBOX_API_TOKEN
 from crossdock.integrations.rackbeat_shopbox import catalog_mapping, rackbeat_webhooks
 from crossdock.integrations.rackbeat_shopbox.connection import RackbeatShopboxAccounts, RackbeatShopboxConnection
 from crossdock.integrations.rackbeat_shopbox.settings import RackbeatShopboxSettings
-from crossdock.operations import stack_access
+from crossdock.operations import guided_setup, lifecycle, stack_access
 from crossdock.operations.target import target_from_resources
 from crossdock.store import connections, events
 from crossdock_local import operator_cli
 from crossdock_local.aws.iam_evaluation import Statement
 from crossdock_local.aws.template import load_template, write_copy
+from crossdock_local.scenarios import demo_peakwms
 from crossdock_local.scenarios.demo import DEMO_SKUS, demo_settings
 from crossdock_local.sims.shopify.order_generator import varied_orders
 from crossdock_local.stack import PROJECT_ROOT, LocalConnection, LocalStack
@@ -74,6 +77,7 @@ NOT_EXERCISED = {
     ("ShopboxPushFunctionRole", ("sqs:changemessagevisibility",)): "a push Shopbox throttled (after its Retry-After)",
     ("OrderStateMachineRole", LOG_DELIVERY): "Step Functions sets up log delivery at deploy, not in executions",
     ("InitialSyncStateMachineRole", LOG_DELIVERY): "Step Functions sets up log delivery at deploy, not in executions",
+    ("GuidedSetupStateMachineRole", LOG_DELIVERY): "Step Functions sets up log delivery at deploy, not in executions",
 }
 
 
@@ -247,6 +251,7 @@ def representative_run() -> Iterator[LocalStack]:
         for schedule_group, name in stack.aws.scheduler.scheduled(group):
             stack.aws.scheduler.fire(name, schedule_group)
         stack.settle()
+        peakwms_connection(stack)
         yield stack
 
 
@@ -278,6 +283,40 @@ def shopbox_stock_change(stack: LocalStack) -> None:
     stack.rackbeat.set_stock(account, "MUG-1", 12, "L1")
     stack.settle()
     assert stack.shopbox.stock(client, branch, mug) == 12
+
+
+def peakwms_connection(stack: LocalStack) -> None:
+    """A PeakWMS ⇄ Shopify connection as the demo makes it (a custom app's token, `crossdock connections create
+    --kind peakwms_shopify`), every step of its guided setup confirmed and run by the guided-setup workflow (the
+    warehouse counts goods in before the stock step), a Shopify order to PeakWMS, PeakWMS packing it and counting
+    a shelf — each message arriving at `/webhooks/peakwms/<connection>/<event>?key=…`, through ingest and
+    dispatch — and the connection uninstalled by the operator."""
+    shop = demo_peakwms.connect(stack, domain=f"iam-lager-{uuid.uuid4().hex[:6]}.myshopify.com", account="iam-lager")
+    progress = demo_peakwms.PeakwmsAudit()
+
+    def before(step: str) -> None:
+        if step == "stock_and_history":
+            demo_peakwms.first_stock(stack, shop, demo_peakwms.SKUS)
+
+    demo_peakwms.run_setup(stack, shop, progress, before, show=False)
+    steps = guided_setup.show_setup(stack.operator, shop.connection_id).steps
+    assert [(step.name, step.status) for step in steps] == [
+        (name, "done")
+        for name in ("fetch_products", "customs_and_cost", "receive_orders", "stock_and_history", "messages")
+    ], progress.setup
+    (placed,) = demo_peakwms.place_orders(stack, shop, 1, seed=37)
+    stack.settle()
+    demo_peakwms.pack_all(stack, shop, [placed])
+    stack.settle()
+    demo_peakwms.count_stock(stack, shop, {demo_peakwms.SKUS[0]: -1})
+    stack.settle()
+    shown = stack.shopify.get_order(shop.domain, placed["id"]) or {}
+    outcomes = [(e["topic"], e["status"], e.get("reason")) for e in events.list_events(stack.table, shop.connection_id)]
+    assert shown.get("fulfillment_status") == "fulfilled", outcomes
+    assert {status for _, status, _ in outcomes} <= {"done", "skipped"}, outcomes
+    assert {"peakwms/pick_order_packed", "peakwms/stock_adjust"} <= {topic for topic, _, _ in outcomes}, outcomes
+    assert lifecycle.uninstall(stack.operator, shop.connection_id).state == "uninstalled"
+    stack.settle()
 
 
 def unneeded_statements(stack: LocalStack) -> dict[tuple[str, tuple[str, ...]], Statement]:
