@@ -6,6 +6,12 @@
 - `paging`: numbered pages and opaque cursors; `webhooks`: signed, at-least-once, unordered delivery with retries;
 - `control`: the control API (`/_control/state`, `/_control/faults`); `transport`: reaching a simulator in process.
 
+What the simulators with resource modules (PeakWMS, Webshipper, Shopbox) share besides:
+
+- `refusal`: `Refused`, a handler's ready answer; `records`: `render`, a record without its `_private` keys;
+- `wall_clock`: Unix time moving with the simulator's clock; `single_outbox`: `pending`/`deliver` of one outbox;
+- `system_control`: a system's own `/_control/...` routes; `rules_control`: `PUT /_control/rules`, field errors.
+
 The names most simulators need are importable from here.
 """
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from crossdock_local.sims.base.http import SimRequest, SimResponse, json_response
+from crossdock_local.sims.base.rules_control import field_errors
 from crossdock_local.sims.base.webhooks import DeliveryFaults
 
 if TYPE_CHECKING:
@@ -86,8 +87,7 @@ def _set_faults(sim: Simulator, request: SimRequest) -> SimResponse:
     try:
         switches = FaultSwitches.model_validate(body)
     except ValidationError as invalid:
-        errors = {".".join(str(p) for p in e["loc"]): e["msg"] for e in invalid.errors(include_url=False)}
-        return json_response(400, {"message": "invalid fault switches", "errors": errors})
+        return json_response(400, {"message": "invalid fault switches", "errors": field_errors(invalid)})
     chosen = switches.model_dump(exclude_none=True)
     delivery = sim.webhook_faults()
     if delivery is None:

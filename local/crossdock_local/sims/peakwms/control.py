@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
-from crossdock_local.sims.base import SimRequest, SimResponse, json_response
+from crossdock_local.sims.base import SimRequest, SimResponse, json_response, rules_control
 from crossdock_local.sims.peakwms import auth, fulfilment, orders, products, stock
 from crossdock_local.sims.peakwms.fulfilment import at_customer
 from crossdock_local.sims.peakwms.rules import RulesUpdate
@@ -185,14 +185,7 @@ def post_revoke(session: Session, request: SimRequest, name: str) -> SimResponse
 
 
 def put_rules(session: Session, request: SimRequest) -> SimResponse:
-    try:
-        update = RulesUpdate.model_validate(object_body(request))
-    except ValidationError as bad:
-        errors = {".".join(str(p) for p in e["loc"]): e["msg"] for e in bad.errors(include_url=False)}
-        return json_response(400, {"message": "invalid rules", "errors": errors})
-    for name, value in update.model_dump(exclude_none=True).items():
-        setattr(session.rules, name, value)
-    return json_response(200, {name: getattr(session.rules, name) for name in RulesUpdate.model_fields})
+    return rules_control.put_rules(session.rules, RulesUpdate, object_body(request))
 
 
 ROUTES: tuple[ControlRoute, ...] = (

@@ -22,16 +22,17 @@ from crossdock_local.sims.base import (
     FaultAnswers,
     FaultPlan,
     Faults,
-    Router,
     SimRequest,
     SimResponse,
-    Simulator,
     WebhookSink,
     json_response,
 )
-from crossdock_local.sims.base import control as control_api
+from crossdock_local.sims.base.refusal import refusal_as_value_error
+from crossdock_local.sims.base.single_outbox import SingleOutbox
+from crossdock_local.sims.base.system_control import SystemControl
 from crossdock_local.sims.base.throttle import SlidingWindow, too_many_requests
-from crossdock_local.sims.base.webhooks import Delivery, DeliveryReport, OutboxSwitches, WebhookOutbox
+from crossdock_local.sims.base.wall_clock import WallClock
+from crossdock_local.sims.base.webhooks import Delivery, DeliveryReport, WebhookOutbox
 from crossdock_local.sims.peakwms import auth, control, fulfilment, history, orders, products, stock, webhooks
 from crossdock_local.sims.peakwms.rules import PeakwmsRules
 from crossdock_local.sims.peakwms.session import Handler, Route, Session
@@ -45,7 +46,6 @@ from crossdock_local.sims.peakwms.wire import (
 
 API_ROOT = "api/integration/v1"
 SANDBOX = "sandbox"
-CONTROL_ROOT = "/_control/"
 FAULT_ANSWERS = FaultAnswers(
     outage=error_body("Service Unavailable", SERVER_ERROR_CODE),
     throttled=error_body("Too Many Requests", THROTTLED_CODE),
@@ -62,7 +62,7 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
-class PeakwmsSimulator(OutboxSwitches, Simulator):
+class PeakwmsSimulator(SingleOutbox, WallClock, SystemControl):
     """PeakWMS integration API v1 as the fact sheet describes it (see the package docstring).
 
     Python control API: `seed_customer`, `warehouses`, `add_warehouse`, `revoke_keys`, `receive_stock`,
@@ -96,38 +96,19 @@ class PeakwmsSimulator(OutboxSwitches, Simulator):
         self.rules = chosen_rules
         self.calls_by_route: Counter[tuple[str, str]] = Counter()
         self._window = SlidingWindow(self.rules.requests_per_minute, 60.0)
-        self._epoch = time.time() if epoch is None else epoch
-        self._clock_zero = clock()
+        self._start_wall_clock(epoch)
         self._customer_in_path = ""
         self._sandbox_in_path = False
-        self._control = Router()
         for method, pattern, handler in ROUTES:
             self._route(method, pattern, handler)
-        for method, pattern, handler in control.ROUTES:
-            self._control.add(method, pattern, self._control_call(handler))
+        self._register_control(control.ROUTES)
 
-    @property
-    def unix_now(self) -> float:
-        return self._epoch + self.clock() - self._clock_zero
-
-    # ---- webhooks -------------------------------------------------------------------------------------------------
-
-    @property
-    def outbox(self) -> WebhookOutbox[Delivery]:
-        return self._outbox
-
-    @property
-    def delivery_log(self) -> list[Any]:
-        """Every delivery attempt, in order: delivery and event id, customer, event, URL, status or error."""
-        return self.outbox.log
-
-    def pending(self) -> list[Delivery]:
-        return self.outbox.pending()
+    # ---- webhooks (SingleOutbox: outbox, delivery_log, pending) ---------------------------------------------------
 
     def deliver(self, limit: int | None = None) -> DeliveryReport:
         """Send the webhooks waiting, without the simulator's lock (the receiver may call PeakWMS back)."""
         self.outbox.max_attempts = self.rules.webhook_attempts  # the rule may have changed since the last call
-        return self.outbox.deliver(limit)
+        return super().deliver(limit)
 
     def _emit(self, session: Session, event: int, body: Record, subject: str) -> None:
         webhooks.queue(self._outbox, session, event, body, subject)
@@ -281,13 +262,6 @@ class PeakwmsSimulator(OutboxSwitches, Simulator):
 
     # ---- request pipeline ----------------------------------------------------------------------------------------
 
-    def handle(self, request: SimRequest) -> SimResponse:
-        if request.path.startswith(CONTROL_ROOT) and not control_api.answers_control(request):
-            # PeakWMS's own control calls, like the base's: no faults, no key, not counted among its calls.
-            with self._lock:
-                return self._control.dispatch(request)
-        return super().handle(request)
-
     def _handle_locked(self, request: SimRequest) -> SimResponse:
         customer, sandbox, rest = _split(request.path)
         if customer is None or customer not in self.state.customers:
@@ -311,10 +285,8 @@ class PeakwmsSimulator(OutboxSwitches, Simulator):
         with self._lock:
             if customer is not None and customer not in self.state.customers:
                 raise KeyError(customer)
-            try:
+            with refusal_as_value_error():
                 yield self._new_session(customer)
-            except Refused as refusal:
-                raise ValueError(refusal.response.json()) from None
 
     def _route(self, method: str, pattern: str, handler: Handler) -> None:
         key = (method, pattern)
@@ -340,15 +312,6 @@ class PeakwmsSimulator(OutboxSwitches, Simulator):
             return None
         retry_after = wait if self.rules.retry_after_from_window else self.rules.retry_after_seconds
         return too_many_requests(retry_after, error_body("Too Many Requests", THROTTLED_CODE))
-
-    def _control_call(self, handler: Handler) -> Handler:
-        def answered(request: SimRequest, **params: str) -> SimResponse:
-            try:
-                return handler(self._new_session(), request, **params)
-            except Refused as refusal:
-                return refusal.response
-
-        return answered
 
 
 def _worded(response: SimResponse) -> SimResponse:

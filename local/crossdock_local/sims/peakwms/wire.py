@@ -12,7 +12,9 @@ import math
 import re
 from typing import Any
 
-from crossdock_local.sims.base import SimRequest, SimResponse, json_response
+from crossdock_local.sims.base import SimRequest, json_response
+from crossdock_local.sims.base.records import render as render
+from crossdock_local.sims.base.refusal import Refused as Refused
 from crossdock_local.sims.peakwms.state import Record
 
 ALREADY_CANCELLED_CODE = "4148"  # seen P1
@@ -26,14 +28,6 @@ THROTTLED_CODE = "4290"  # guess
 SERVER_ERROR_CODE = "5000"  # guess
 COUNTRY = re.compile(r"^[A-Z]{2}$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-class Refused(Exception):
-    """Aborts a handler with a ready answer; raised before anything is written."""
-
-    def __init__(self, response: SimResponse) -> None:
-        super().__init__(response.status)
-        self.response = response
 
 
 def error_body(message: str, error_code: str, message_key: str = "", parameters: list[str] | None = None) -> Record:
@@ -131,16 +125,3 @@ def country(value: Any, field: str) -> str | None:
     if found and not COUNTRY.match(found):
         raise invalid(field, "must be an ISO 3166-1 alpha-2 code")
     return found
-
-
-def render(record: Record) -> Record:
-    """A JSON-ready deep copy of a record without its `_private` keys."""
-    return {k: _render_value(v) for k, v in record.items() if not k.startswith("_")}
-
-
-def _render_value(value: Any) -> Any:
-    if isinstance(value, dict):
-        return render(value)
-    if isinstance(value, list):
-        return [_render_value(item) for item in value]
-    return value
