@@ -290,7 +290,7 @@ def peakwms_connection(stack: LocalStack) -> None:
     --kind peakwms_shopify`), every step of its guided setup confirmed and run by the guided-setup workflow (the
     warehouse counts goods in before the stock step), a Shopify order to PeakWMS, PeakWMS packing it and counting
     a shelf — each message arriving at `/webhooks/peakwms/<connection>/<event>?key=…`, through ingest and
-    dispatch — and the connection uninstalled by the operator."""
+    dispatch — its two sweeps run by their schedules, and the connection uninstalled by the operator."""
     shop = demo_peakwms.connect(stack, domain=f"iam-lager-{uuid.uuid4().hex[:6]}.myshopify.com", account="iam-lager")
     progress = demo_peakwms.PeakwmsAudit()
 
@@ -309,6 +309,14 @@ def peakwms_connection(stack: LocalStack) -> None:
     demo_peakwms.pack_all(stack, shop, [placed])
     stack.settle()
     demo_peakwms.count_stock(stack, shop, {demo_peakwms.SKUS[0]: -1})
+    stack.settle()
+    # Its sweeps (Shopify's orders, PeakWMS's open orders), scheduled by the setup, run as their schedules fire
+    stack.aws.clock.advance(15 * 60)
+    group = stack.aws.resources["PollScheduleGroup"].ref
+    sweeps = [(g, name) for g, name in stack.aws.scheduler.scheduled(group) if shop.connection_id in name]
+    assert len(sweeps) == 2, sweeps
+    for schedule_group, name in sweeps:
+        stack.aws.scheduler.fire(name, schedule_group)
     stack.settle()
     shown = stack.shopify.get_order(shop.domain, placed["id"]) or {}
     outcomes = [(e["topic"], e["status"], e.get("reason")) for e in events.list_events(stack.table, shop.connection_id)]
