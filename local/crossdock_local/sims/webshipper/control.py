@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from crossdock_local.sims.base import SimRequest, SimResponse, json_response
+from crossdock_local.sims.base import SimRequest, SimResponse, json_response, rules_control
 from crossdock_local.sims.webshipper import auth, orders, shipments, tracking
 from crossdock_local.sims.webshipper.rules import RulesUpdate
 from crossdock_local.sims.webshipper.session import Handler, Session
@@ -254,14 +254,7 @@ def post_expire(session: Session, request: SimRequest, name: str) -> SimResponse
 
 
 def put_rules(session: Session, request: SimRequest) -> SimResponse:
-    try:
-        update = RulesUpdate.model_validate(body_of(request))
-    except ValidationError as invalid:
-        errors = {".".join(str(p) for p in e["loc"]): e["msg"] for e in invalid.errors(include_url=False)}
-        return json_response(400, {"message": "invalid rules", "errors": errors})
-    for name, value in update.model_dump(exclude_none=True).items():
-        setattr(session.rules, name, value)
-    return json_response(200, {name: getattr(session.rules, name) for name in RulesUpdate.model_fields})
+    return rules_control.put_rules(session.rules, RulesUpdate, body_of(request))
 
 
 ROUTES: tuple[ControlRoute, ...] = (

@@ -22,15 +22,16 @@ from crossdock_local.sims.base import (
     FaultAnswers,
     FaultPlan,
     Faults,
-    Router,
     SimRequest,
     SimResponse,
-    Simulator,
     WebhookSink,
 )
-from crossdock_local.sims.base import control as control_api
+from crossdock_local.sims.base.refusal import refusal_as_value_error
+from crossdock_local.sims.base.single_outbox import SingleOutbox
+from crossdock_local.sims.base.system_control import SystemControl
 from crossdock_local.sims.base.throttle import LeakyBucket, too_many_requests
-from crossdock_local.sims.base.webhooks import Delivery, DeliveryReport, OutboxSwitches, WebhookOutbox
+from crossdock_local.sims.base.wall_clock import WallClock
+from crossdock_local.sims.base.webhooks import Delivery, WebhookOutbox
 from crossdock_local.sims.webshipper import (
     auth,
     channels,
@@ -49,7 +50,6 @@ from crossdock_local.sims.webshipper.state import AccountState, Record, Webshipp
 from crossdock_local.sims.webshipper.wire import Refused, error_body, jsonapi
 
 API_VERSION = "v2"
-CONTROL_ROOT = "/_control/"
 DEFAULT_PUBLIC_URL = "https://api.webshipper.test"
 FAULT_ANSWERS = FaultAnswers(
     outage=error_body(503, "Service Unavailable"),
@@ -69,7 +69,7 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
-class WebshipperSimulator(OutboxSwitches, Simulator):
+class WebshipperSimulator(SingleOutbox, WallClock, SystemControl):
     """Webshipper API v2 as the fact sheet describes it (see the package docstring).
 
     Python control API: `seed_account`, `add_api_token`, `delete_user`, `expire_tokens`, `place_order`, `ship`, `track`,
@@ -105,36 +105,13 @@ class WebshipperSimulator(OutboxSwitches, Simulator):
         self.public_url = public_url.rstrip("/")
         self.calls_by_route: Counter[tuple[str, str]] = Counter()
         self._buckets: dict[str, LeakyBucket] = {}
-        self._epoch = time.time() if epoch is None else epoch
-        self._clock_zero = clock()
+        self._start_wall_clock(epoch)
         self._account_in_path = ""
-        self._control = Router()
         for method, pattern, handler, access in ROUTES:
             self._route(method, pattern, handler, access)
-        for method, pattern, handler in control.ROUTES:
-            self._control.add(method, pattern, self._control_call(handler))
+        self._register_control(control.ROUTES)
 
-    @property
-    def unix_now(self) -> float:
-        return self._epoch + self.clock() - self._clock_zero
-
-    # ---- webhooks -------------------------------------------------------------------------------------------------
-
-    @property
-    def outbox(self) -> WebhookOutbox[Delivery]:
-        return self._outbox
-
-    @property
-    def delivery_log(self) -> list[Any]:
-        """Every delivery attempt, in order: delivery and event id, account, topic, URL, status or error."""
-        return self.outbox.log
-
-    def pending(self) -> list[Delivery]:
-        return self.outbox.pending()
-
-    def deliver(self, limit: int | None = None) -> DeliveryReport:
-        """Send the webhooks waiting, without the simulator's lock (the receiver may call Webshipper back)."""
-        return self.outbox.deliver(limit)
+    # ---- webhooks (SingleOutbox: outbox, delivery_log, pending, deliver) ------------------------------------------
 
     def _delivery_headers(self, delivery: Delivery) -> dict[str, str]:
         with self._lock:  # the secret as it is now, read under the lock like every other access to the state
@@ -258,13 +235,6 @@ class WebshipperSimulator(OutboxSwitches, Simulator):
 
     # ---- request pipeline ----------------------------------------------------------------------------------------
 
-    def handle(self, request: SimRequest) -> SimResponse:
-        if request.path.startswith(CONTROL_ROOT) and not control_api.answers_control(request):
-            # Webshipper's own control calls, like the base's: no faults, no token, not counted among its calls.
-            with self._lock:
-                return self._control.dispatch(request)
-        return super().handle(request)
-
     def _handle_locked(self, request: SimRequest) -> SimResponse:
         account, version, rest = _split(request.path)
         if account is None or version != API_VERSION or account not in self.state.accounts:
@@ -296,10 +266,8 @@ class WebshipperSimulator(OutboxSwitches, Simulator):
         with self._lock:
             if account is not None and account not in self.state.accounts:
                 raise KeyError(account)
-            try:
+            with refusal_as_value_error():
                 yield self._new_session(account)
-            except Refused as refusal:
-                raise ValueError(refusal.response.json()) from None
 
     def _route(self, method: str, pattern: str, handler: Handler, access: Access) -> None:
         key = (method, pattern)
@@ -328,15 +296,6 @@ class WebshipperSimulator(OutboxSwitches, Simulator):
         if wait is None:
             return None
         return too_many_requests(max(1, math.ceil(wait)), error_body(429, "Too Many Requests"))
-
-    def _control_call(self, handler: Handler) -> Handler:
-        def answered(request: SimRequest, **params: str) -> SimResponse:
-            try:
-                return handler(self._new_session(), request, **params)
-            except Refused as refusal:
-                return refusal.response
-
-        return answered
 
 
 def _split(path: str) -> tuple[str | None, str, str]:

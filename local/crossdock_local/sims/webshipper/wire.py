@@ -14,6 +14,8 @@ from typing import Any
 
 from crossdock_local.sims.base import SimRequest, SimResponse
 from crossdock_local.sims.base.http import json_default
+from crossdock_local.sims.base.records import render as render
+from crossdock_local.sims.base.refusal import Refused as Refused
 from crossdock_local.sims.webshipper.state import Record
 
 MEDIA_TYPE = "application/vnd.api+json"
@@ -32,14 +34,6 @@ TITLES = {
     502: "Bad Gateway",
     503: "Service Unavailable",
 }
-
-
-class Refused(Exception):
-    """Aborts a handler with a ready answer; raised before anything is written."""
-
-    def __init__(self, response: SimResponse) -> None:
-        super().__init__(response.status)
-        self.response = response
 
 
 def jsonapi(status: int, payload: Any, headers: dict[str, str] | None = None) -> SimResponse:
@@ -171,16 +165,3 @@ def flag(value: Any, pointer: str) -> bool | None:
     if value is None or isinstance(value, bool):
         return value
     raise invalid(pointer, "must be true or false")
-
-
-def render(record: Record) -> Record:
-    """A JSON-ready deep copy of a record's attributes, without the `_private` keys."""
-    return {k: _render_value(v) for k, v in record.items() if not k.startswith("_")}
-
-
-def _render_value(value: Any) -> Any:
-    if isinstance(value, dict):
-        return render(value)
-    if isinstance(value, list):
-        return [_render_value(item) for item in value]
-    return value
