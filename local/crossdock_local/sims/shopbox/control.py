@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from crossdock_local.sims.base import SimRequest, SimResponse, json_response
+from crossdock_local.sims.base.rules_control import field_errors
 from crossdock_local.sims.shopbox import auth, baskets, branches, inventories, products, push, tags
 from crossdock_local.sims.shopbox.rules import RulesUpdate
 from crossdock_local.sims.shopbox.session import Handler, Session
@@ -118,8 +119,7 @@ def set_rules(session: Session, body: Any) -> dict[str, Any]:
     try:
         chosen = RulesUpdate.model_validate(body).model_dump(exclude_none=True)
     except ValidationError as wrong:
-        errors = {".".join(str(p) for p in e["loc"]): e["msg"] for e in wrong.errors(include_url=False)}
-        raise refuse(400, "invalid rules", errors) from None
+        raise refuse(400, "invalid rules", field_errors(wrong)) from None
     for name, value in chosen.items():
         setattr(session.rules, name, value)
     return asdict(session.rules)

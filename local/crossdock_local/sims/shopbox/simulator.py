@@ -22,16 +22,17 @@ from crossdock_local.sims.base import (
     FaultAnswers,
     FaultPlan,
     Faults,
-    Router,
     SimRequest,
     SimResponse,
-    Simulator,
     WebhookSink,
 )
-from crossdock_local.sims.base import control as control_api
 from crossdock_local.sims.base.http import json_response
+from crossdock_local.sims.base.refusal import refusal_as_value_error
+from crossdock_local.sims.base.single_outbox import SingleOutbox
+from crossdock_local.sims.base.system_control import SystemControl
 from crossdock_local.sims.base.throttle import SlidingWindow, too_many_requests
-from crossdock_local.sims.base.webhooks import Delivery, DeliveryReport, OutboxSwitches, WebhookOutbox
+from crossdock_local.sims.base.wall_clock import WallClock
+from crossdock_local.sims.base.webhooks import Delivery, WebhookOutbox
 from crossdock_local.sims.shopbox import auth, baskets, branches, control, inventories, products, push, tags
 from crossdock_local.sims.shopbox.rules import ShopboxRules
 from crossdock_local.sims.shopbox.sale_generator import varied_sale
@@ -40,7 +41,6 @@ from crossdock_local.sims.shopbox.state import ClientState, Record, ShopboxState
 from crossdock_local.sims.shopbox.wire import Refused, error_body, render, reshaped
 
 API_ROOT = "/api/v3"
-CONTROL_ROOT = "/_control/"
 WINDOW_SECONDS = 1.0
 FAULT_ANSWERS = FaultAnswers(
     outage=error_body(503, "Service Unavailable"),
@@ -59,7 +59,7 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
-class ShopboxSimulator(OutboxSwitches, Simulator):
+class ShopboxSimulator(SingleOutbox, WallClock, SystemControl):
     """Shopbox POS as the fact sheet describes it (see the package docstring).
 
     Python control API: `seed_client`, `add_client`, `add_login`, `grant`, `revoke`, `set_password`,
@@ -96,36 +96,17 @@ class ShopboxSimulator(OutboxSwitches, Simulator):
         # Its own stream, so varied sales replay for a seed whatever faults are switched on.
         self._sales_rng = random.Random(None if seed is None else f"sales:{seed}")
         self._limiter = SlidingWindow(self.rules.requests_per_second, WINDOW_SECONDS)
-        self._epoch = time.time() if epoch is None else epoch
-        self._clock_zero = clock()
-        self._control = Router()
+        self._start_wall_clock(epoch)
         for method, pattern, handler, access in ROUTES:
             self._route(method, pattern, handler, access)
-        for method, pattern, handler in control.ROUTES:
-            self._control.add(method, pattern, self._control_call(handler))
+        self._register_control(control.ROUTES)
 
     @property
     def unix_now(self) -> int:
-        """Wall time in Unix seconds, moving with the simulator's clock (what `crdate` and `tstamp` carry)."""
-        return int(self._epoch + self.clock() - self._clock_zero)
+        """Wall time in whole Unix seconds, moving with the simulator's clock (what `crdate` and `tstamp` carry)."""
+        return int(super().unix_now)
 
-    # ---- the optional stock-delta push ----------------------------------------------------------------------------
-
-    @property
-    def outbox(self) -> WebhookOutbox[Delivery]:
-        return self._outbox
-
-    @property
-    def delivery_log(self) -> list[Any]:
-        """Every push attempt, in order: delivery and event id, client, URL, status or error."""
-        return self.outbox.log
-
-    def pending(self) -> list[Delivery]:
-        return self.outbox.pending()
-
-    def deliver(self, limit: int | None = None) -> DeliveryReport:
-        """Send the pushes waiting, without the simulator's lock (the receiver may call Shopbox back)."""
-        return self.outbox.deliver(limit)
+    # ---- the optional stock-delta push (SingleOutbox: outbox, delivery_log, pending, deliver) ----------------------
 
     def set_stock_push(self, client_uid: int, url: str | None) -> None:
         """Switch the client's stock-delta push on (to `url`) or off (None)."""
@@ -329,13 +310,6 @@ class ShopboxSimulator(OutboxSwitches, Simulator):
 
     # ---- request pipeline ----------------------------------------------------------------------------------------
 
-    def handle(self, request: SimRequest) -> SimResponse:
-        if request.path.startswith(CONTROL_ROOT) and not control_api.answers_control(request):
-            # Shopbox's own control calls, like the base's: no faults, no token, not counted among its calls.
-            with self._lock:
-                return self._control.dispatch(request)
-        return super().handle(request)
-
     def _handle_locked(self, request: SimRequest) -> SimResponse:
         if request.path != API_ROOT and not request.path.startswith(API_ROOT + "/"):
             return reshaped(json_response(404, error_body(404, "Not found")), self.rules)
@@ -363,10 +337,8 @@ class ShopboxSimulator(OutboxSwitches, Simulator):
             session = self._new_session()
             if client_uid is not None:
                 session.client = self.client(client_uid)
-            try:
+            with refusal_as_value_error():
                 yield session
-            except Refused as refusal:
-                raise ValueError(refusal.response.json()) from None
 
     def _route(self, method: str, pattern: str, handler: Handler, access: Access) -> None:
         key = (method, pattern)
@@ -396,15 +368,6 @@ class ShopboxSimulator(OutboxSwitches, Simulator):
         if retry_after is None:
             return None
         return too_many_requests(retry_after, error_body(429, "Too Many Requests"))
-
-    def _control_call(self, handler: Handler) -> Handler:
-        def answered(request: SimRequest, **params: str) -> SimResponse:
-            try:
-                return handler(self._new_session(), request, **params)
-            except Refused as refusal:
-                return refusal.response
-
-        return answered
 
 
 def _username(request: SimRequest) -> str:

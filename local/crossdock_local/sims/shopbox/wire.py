@@ -11,6 +11,7 @@ import copy
 from typing import Any
 
 from crossdock_local.sims.base import SimRequest, SimResponse, json_response
+from crossdock_local.sims.base.refusal import Refused as Refused
 from crossdock_local.sims.shopbox.rules import ShopboxRules
 from crossdock_local.sims.shopbox.state import Record
 
@@ -27,14 +28,6 @@ ERROR_NAMES = {
     500: "InternalServerError",
     503: "ServiceUnavailable",
 }
-
-
-class Refused(Exception):
-    """Aborts a handler with a ready answer; raised before anything is written."""
-
-    def __init__(self, response: SimResponse) -> None:
-        super().__init__(response.status)
-        self.response = response
 
 
 def error_body(status: int, message: str, errors: dict[str, str] | None = None) -> Record:
