@@ -121,15 +121,16 @@ class World:
     def of(self, name: str) -> list[dict[str, Any]]:
         return [body for event, body in self.delivered() if event == name]
 
-    def handle(self, name: str, body: dict[str, Any], **settings: Any) -> Outcome:
-        """The message as dispatch hands it to the route (each call its own event)."""
+    def handle(self, name: str, body: dict[str, Any], *, sk: str | None = None, **settings: Any) -> Outcome:
+        """The message as dispatch hands it to the route (each call its own event, unless `sk` names the event a
+        retry repeats)."""
         self.handled += 1
         inbound = InboundEvent(
             self.connection(**settings),
             "peakwms",
             f"peakwms/{name}",
             json.dumps(body),
-            f"EVT#2026-12-07T12:00:00.000000Z#{name}:{self.handled}",
+            sk or f"EVT#2026-12-07T12:00:00.000000Z#{name}:{self.handled}",
             "2026-12-07T12:00:00.000000Z",
         )
         (route,) = [route for route in ROUTES if inbound.topic in route.topics]

@@ -14,7 +14,15 @@ Once. The idempotency key comes from the event's subject and body (`peakwms-104-
 planned is stored before it is sent (mapping `refund`): a retry after a lost answer sends the same input with the
 same key, which Shopify answers with the first refund (a replayed key with other input would be refused); once
 Shopify answered, the refund's id is stored and a repeat is skipped. Shopify echoes `refunds/create` and
-`orders/updated`, which the order routes see as PeakWMS's own change.
+`orders/updated`; the refund's note carries the key (`OUR_NOTE`), by which the order route knows the echo as
+PeakWMS's own refund (`own_refund_keys`) and never cancels or changes the sales order for it.
+
+Not captured yet. A 104 handled before the 102 whose capture it refunds (PeakWMS's messages come in no order, and a
+102 may be retried later) finds an authorisation and nothing captured: that is a wait, not an end. The event is
+retried (`RetryableError`, `CAPTURE_WAIT_SECONDS` apart), counted on the event (`store.events.count_attempt`);
+after `MAX_CAPTURE_WAITS` tries it ends needs_attention saying the capture never came. (Voiding the authorisation
+instead is not done: the fact sheet documents no void mutation, and the 102 that follows would then find nothing
+to capture.)
 """
 
 from __future__ import annotations
@@ -27,11 +35,11 @@ from typing import Any
 from crossdock.connectors.peakwms.shapes import OrderRefunded
 from crossdock.connectors.shopify.payments import OrderPayment, order_payment
 from crossdock.connectors.shopify.refund_create import RefundLine, RefundMoney, create_refund
-from crossdock.errors import Skip
+from crossdock.errors import FailureClass, RetryableError, Skip
 from crossdock.integrations.peakwms_shopify.connection import PeakwmsShopifyConnection
 from crossdock.integrations.peakwms_shopify.message_basics import order_lock, require_own_order, require_switch
 from crossdock.ports import DispatchPorts, InboundEvent
-from crossdock.store import mappings
+from crossdock.store import events, mappings
 from crossdock.store.outcome import Outcome
 
 MESSAGE = "order_refunded"
@@ -39,6 +47,37 @@ REFUND = "refund"
 SYSTEM = "peakwms"
 RESTOCK = "NO_RESTOCK"
 CENT = Decimal("0.01")
+# The note of every refund made here, with its idempotency key: Shopify's echo (`orders/updated`, `refunds/create`)
+# carries the note, and the key names the plan stored before the call, so the order route knows its own refund.
+OUR_NOTE = "Refunded in PeakWMS ({key})"
+_NOTE_PREFIX, _NOTE_SUFFIX = OUR_NOTE.split("{key}")
+# A 104 before its capture: tried again this often, this many times (~30 min for the 102 to come), then attention.
+CAPTURE_WAIT_SECONDS = 300.0
+MAX_CAPTURE_WAITS = 6
+
+
+class NotCapturedYet(Exception):
+    """The order is authorised and the money the refund names is not captured yet."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def key_in_note(note: str | None) -> str | None:
+    """The idempotency key a refund's note names when the refund was made here, else None."""
+    text = (note or "").strip()
+    if not (text.startswith(_NOTE_PREFIX) and text.endswith(_NOTE_SUFFIX)):
+        return None
+    key = text[len(_NOTE_PREFIX) : len(text) - len(_NOTE_SUFFIX)]
+    return key if key.startswith("peakwms-104-") else None
+
+
+def is_own_refund(table: Any, connection_id: str, note: str | None) -> bool:
+    """Whether a Shopify refund with this note is one this connection made for a PeakWMS 104: its note names a key
+    whose plan is stored (the plan is stored before the refund is sent, so the echo always finds it)."""
+    key = key_in_note(note)
+    return key is not None and mappings.get_mapping(table, connection_id, REFUND, SYSTEM, key) is not None
 
 
 def refund_key(order_id: str, body: dict[str, Any]) -> str:
@@ -61,20 +100,39 @@ def order_refunded(
         if planned is not None:
             plan = json.loads(str(planned["plan"]))  # a lost answer: the same input again, with the same key
         else:
-            found = _plan(refund, order_payment(shopify, refund.order_id))
+            try:
+                found = _plan(refund, order_payment(shopify, refund.order_id))
+            except NotCapturedYet as waiting:
+                return _wait_for_capture(connection, event, ports, waiting.reason)
             if isinstance(found, Outcome):
                 return found
             plan = found
             mappings.put_mapping(ports.table, connection.id, REFUND, SYSTEM, key, "", plan=json.dumps(plan))
         lines = [RefundLine(line, quantity, RESTOCK) for line, quantity in plan["lines"]]
         money = [RefundMoney(parent, Decimal(amount), gateway) for parent, amount, gateway in plan["money"]]
-        refund_id = create_refund(shopify, refund.order_id, lines, money, key, notify=False, note="Refunded in PeakWMS")
+        refund_id = create_refund(
+            shopify, refund.order_id, lines, money, key, notify=False, note=OUR_NOTE.format(key=key)
+        )
         mappings.put_mapping(ports.table, connection.id, REFUND, SYSTEM, key, refund_id, plan=json.dumps(plan))
     total = sum((Decimal(amount) for _, amount, _ in plan["money"]), Decimal(0))
     units = sum(quantity for _, quantity in plan["lines"])
     return Outcome.done(
         f"order {refund.order_id}: refunded {total} {plan['currency']} and {units} unit(s) in Shopify "
         f"({refund_id.rsplit('/', 1)[-1]}, not restocked: PeakWMS keeps the stock)"
+    )
+
+
+def _wait_for_capture(
+    connection: PeakwmsShopifyConnection, event: InboundEvent, ports: DispatchPorts, reason: str
+) -> Outcome:
+    """Tried again later while the attempts last (the event had one when it was received); then attention."""
+    tries = events.count_attempt(ports.table, connection.id, event.sk) - 1
+    if tries < MAX_CAPTURE_WAITS:
+        raise RetryableError(f"{reason}: waiting for the pack (102) that captures it", retry_after=CAPTURE_WAIT_SECONDS)
+    return Outcome.needs_attention(
+        f"{reason}, and still so after {tries} tries: the pack (102) that captures it never came; capture the order "
+        "in Shopify (or void its authorisation) and retry this event",
+        FailureClass.VALIDATION,
     )
 
 
@@ -89,6 +147,12 @@ def _plan(refund: OrderRefunded, payment: OrderPayment) -> dict[str, Any] | Outc
     refundable = sum((amount for _, amount in left), Decimal(0))
     amount = (refundable if refund.amount is None else refund.amount).quantize(CENT)
     currency = payment.presentment_currency
+    if payment.capturable > 0 and (refund.amount is None or amount > refundable):
+        # Authorised and not (all) captured yet: the 102 that captures it is still on its way.
+        raise NotCapturedYet(
+            f"order {refund.order_id}: {payment.capturable} {currency} is authorised and not captured yet, "
+            f"{refundable} {currency} left to refund"
+        )
     if amount > refundable:
         return Outcome.needs_attention(
             f"order {refund.order_id}: amount {amount} {currency} is more than the {refundable} {currency} left to "
