@@ -19,16 +19,24 @@ from sim_fakes import FakeClock, RecordingSink
 from crossdock import pacing
 from crossdock.connectors.peakwms.client import PeakwmsClient
 from crossdock.connectors.peakwms.products import upsert_product
-from crossdock.connectors.peakwms.shapes import ProductDraft
+from crossdock.connectors.peakwms.shapes import CANCELLED, ProductDraft
 from crossdock.connectors.shopify.account import ShopifyAccount
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
+from crossdock.connectors.shopify.refund_create import RefundLine, create_refund
 from crossdock.errors import RetryableError
 from crossdock.integrations.peakwms_shopify.connection import PeakwmsShopifyAccounts, PeakwmsShopifyConnection
+from crossdock.integrations.peakwms_shopify.message_refund import (
+    OUR_NOTE,
+    REFUND,
+    SYSTEM,
+    is_own_refund,
+    refund_key,
+)
 from crossdock.integrations.peakwms_shopify.product_map import PeakKey, bind_variant
 from crossdock.integrations.peakwms_shopify.settings import PeakwmsShopifySettings
 from crossdock.integrations.peakwms_shopify.shopify_webhooks import ROUTES
 from crossdock.ports import InboundEvent
-from crossdock.store import leases
+from crossdock.store import leases, mappings
 from crossdock.store.events import EventStatus
 from crossdock.store.outcome import Outcome
 from crossdock_local.sims.base import transport
@@ -587,3 +595,73 @@ def test_after_shipping_a_refund_is_nothing_for_the_warehouse_but_an_added_item_
 
     assert returned.status is EventStatus.SKIPPED and "nothing more to ship" in returned.reason, returned.reason
     assert grown.status is EventStatus.NEEDS_ATTENTION and "990001 added" in grown.reason, grown.reason
+
+
+def _refunded_in_shopify(
+    world: World, order: dict[str, Any], units: dict[int, int], *, note: str | None = None
+) -> dict[str, Any]:
+    """Shopify refunds `units` (line index → quantity, not restocked) of the order; the order as its
+    `orders/updated` echo carries it (with `refunds[]` and each line's `current_quantity`)."""
+    lines = [
+        RefundLine(str(order["line_items"][index]["id"]), quantity, "NO_RESTOCK") for index, quantity in units.items()
+    ]
+    create_refund(world.ports.clients.shopify_client, order["id"], lines, [], f"test-{len(units)}-{note}", note=note)
+    echo: dict[str, Any] = json.loads(json.dumps(world.shopify_sim.shops[SHOP].orders[order["id"]]))
+    return echo
+
+
+def _packed(world: World, order: dict[str, Any]) -> None:
+    for item in order["line_items"]:
+        world.warehouse.sim.receive_stock("nordlager", str(item["product_id"]), str(item["variant_id"]), 5)
+    world.warehouse.sim.pack("nordlager", str(order["id"]), tracking_number="00340434161234567890")
+
+
+def test_a_refund_of_a_packed_order_is_skipped_as_nothing_for_the_warehouse(world: World) -> None:
+    """GIVEN a sales order PeakWMS has packed, not shipped WHEN the merchant refunds one item in Shopify and its
+    `orders/updated` echo arrives THEN the event is skipped saying only refunds changed it (it needed attention as
+    'changed after Packed' before), and PeakWMS's sales order is as it was."""
+    order = world.new_order()
+    world.deliver("orders/create", order)
+    _packed(world, order)
+
+    outcome = world.deliver("orders/updated", _refunded_in_shopify(world, order, {0: 1}))
+
+    assert outcome.status is EventStatus.SKIPPED, outcome.reason
+    assert "only by refunds" in outcome.reason and "Packed" in outcome.reason
+    assert [line["quantityRequested"] for line in world.sales_order(order)["orderLines"]] == [1, 1, 1]
+
+
+def test_a_merchants_refund_of_every_item_before_picking_cancels_the_sales_order(world: World) -> None:
+    """GIVEN a sales order PeakWMS holds for stock (nothing picked) WHEN the merchant refunds every item in Shopify
+    THEN the echo cancels the PeakWMS sales order (it needed attention as 'nothing for the warehouse to ship'
+    before), and a repeat of the echo is skipped."""
+    order = world.new_order()
+    world.deliver("orders/create", order)
+    echo = _refunded_in_shopify(world, order, {0: 1, 1: 1, 2: 1})
+
+    outcome = world.deliver("orders/updated", echo)
+    again = world.deliver("orders/updated", echo)
+
+    assert outcome.status is EventStatus.DONE and "refunded whole before it was picked" in outcome.reason, (
+        outcome.reason
+    )
+    assert world.sales_order(order)["state"] == CANCELLED
+    assert again.status is EventStatus.SKIPPED, again.reason
+
+
+def test_our_own_refund_of_every_item_never_cancels_the_sales_order(world: World) -> None:
+    """GIVEN a released sales order WHEN Shopify echoes the refund of every item that a PeakWMS 104 made (its note
+    names the refund's idempotency key, whose plan is stored) THEN the echo is skipped as PeakWMS's own refund and
+    the sales order is not cancelled; the same refund with a merchant's note of that shape but no stored plan is not
+    taken for ours."""
+    order = world.new_order()
+    world.deliver("orders/create", order)
+    key = refund_key(str(order["id"]), {"orderId": order["id"]})
+    mappings.put_mapping(world.ports.table, CONNECTION, REFUND, SYSTEM, key, "", plan="{}")
+    echo = _refunded_in_shopify(world, order, {0: 1, 1: 1, 2: 1}, note=OUR_NOTE.format(key=key))
+
+    outcome = world.deliver("orders/updated", echo)
+
+    assert outcome.status is EventStatus.SKIPPED and "PeakWMS's own refund" in outcome.reason, outcome.reason
+    assert world.sales_order(order)["state"] != CANCELLED
+    assert not is_own_refund(world.ports.table, CONNECTION, OUR_NOTE.format(key=key.replace("104-", "104-9")))

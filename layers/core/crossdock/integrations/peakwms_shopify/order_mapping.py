@@ -81,6 +81,10 @@ class PlannedOrder:
         return ",".join(f"{line.order_line_id}:{line.quantity_requested}" for line in self.draft.lines)
 
 
+class NothingToShip(PermanentError):
+    """No line of the order is goods for the warehouse (any more): gift cards only, or every item refunded."""
+
+
 def body_of(address: Address | None) -> dict[str, Any] | None:
     return address.body() if address is not None else None
 
@@ -127,7 +131,7 @@ def plan_order(order: WarehouseOrder, keys: ProductKeys) -> PlannedOrder:
     if problems:
         raise PermanentError(f"Shopify order {order.name}: {'; '.join(problems)}", FailureClass.UNMAPPED)
     if not lines:
-        raise PermanentError(
+        raise NothingToShip(
             f"Shopify order {order.name} has nothing for the warehouse to ship", FailureClass.VALIDATION
         )
     shipping = [s for s in order.shipping_lines if not s.is_removed]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from crossdock.connectors.shopify.order_values import check_order_values
 from crossdock.connectors.shopify.orders import Address, LineItem, ShippingLine, ShopifyOrder
@@ -42,6 +42,19 @@ class WarehouseShipping(ShippingLine):
     is_removed: bool = False
 
 
+class RefundedLine(BaseModel):
+    line_item_id: int | None = None
+    quantity: int = 0
+
+
+class WarehouseRefund(BaseModel):
+    """A refund on the order (REST `refunds[]`): its note (ours names our idempotency key) and the items it took."""
+
+    id: int | None = None
+    note: str | None = None
+    refund_line_items: list[RefundedLine] = Field(default_factory=list)
+
+
 class WarehouseOrder(ShopifyOrder):
     created_at: str | None = None
     updated_at: str | None = None
@@ -54,6 +67,16 @@ class WarehouseOrder(ShopifyOrder):
     # as invariant).
     line_items: list[WarehouseLine]  # type: ignore[assignment]
     shipping_lines: list[WarehouseShipping] = Field(default_factory=list)  # type: ignore[assignment]
+    refunds: list[WarehouseRefund] = Field(default_factory=list)
+
+    def refunded_units(self) -> dict[str, int]:
+        """Line item id → units the order's refunds took off it."""
+        units: dict[str, int] = {}
+        for refund in self.refunds:
+            for row in refund.refund_line_items:
+                if row.line_item_id is not None:
+                    units[str(row.line_item_id)] = units.get(str(row.line_item_id), 0) + row.quantity
+        return units
 
     @property
     def is_pos(self) -> bool:

@@ -13,7 +13,13 @@ a binding → update when what PeakWMS keeps changed. An older delivery than the
 one that changes nothing PeakWMS keeps (the echoes of our own fulfilments and captures), before any call. PeakWMS
 may change its sales order until it is picked (Created, Released, OnHold); after that the event needs attention
 naming what changed (the warehouse holds goods picked for the old order), except a change of payment only, which
-the packed order no longer needs.
+the packed order no longer needs, and a change that is only refunds (`_refunds_only`: items taken off by the
+order's refunds, ours from a PeakWMS 104 or the merchant's; the address and everything else as before): after
+picking that is skipped with the reason — the warehouse already has the goods, and a return is PeakWMS's to book.
+
+A refund that takes every item before picking leaves nothing to ship: the merchant's cancels the PeakWMS sales
+order (the goods are not to be picked); our own (a PeakWMS 104, known by its note, `message_refund.is_own_refund`)
+never does — PeakWMS refunded it itself and keeps its sales order as it wants it.
 
 The sales order goes in whatever the stock: PeakWMS holds it (OnHold, NoStock) until every line can be met and
 releases it itself (seed 004). The event's outcome says which.
@@ -45,8 +51,15 @@ from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.errors import FailureClass, PermanentError, Skip
 from crossdock.integrations.peakwms_shopify import order_binding
 from crossdock.integrations.peakwms_shopify.connection import PeakwmsShopifyConnection
+from crossdock.integrations.peakwms_shopify.message_refund import is_own_refund
 from crossdock.integrations.peakwms_shopify.order_binding import Binding
-from crossdock.integrations.peakwms_shopify.order_mapping import PlannedOrder, ProductKeys, main_shop_keys, plan_order
+from crossdock.integrations.peakwms_shopify.order_mapping import (
+    NothingToShip,
+    PlannedOrder,
+    ProductKeys,
+    main_shop_keys,
+    plan_order,
+)
 from crossdock.integrations.peakwms_shopify.order_payload import WarehouseLine, WarehouseOrder
 from crossdock.integrations.peakwms_shopify.order_payment import transaction_number
 from crossdock.integrations.peakwms_shopify.order_routing import warehouse_of
@@ -102,7 +115,10 @@ def send_order(
     settings = connection.settings
     if order.is_pos and not settings.use_shopify_pos:
         raise Skip(f"Shopify order {order.name} is a POS sale and use_shopify_pos is off")
-    planned = plan_order(order, product_keys(connection, systems.table))
+    try:
+        planned: PlannedOrder | None = plan_order(order, product_keys(connection, systems.table))
+    except NothingToShip:
+        planned = None  # an order never sent is refused below; a bound one may have been refunded whole
     order_id = str(order.id)
     with order_binding.order_lock(systems.table, connection.id, order_id):
         bound = order_binding.binding(systems.table, connection.id, order_id)
@@ -110,6 +126,10 @@ def send_order(
             # An order the shop shipped itself (one from before the setup, touched later): nothing for the warehouse.
             raise Skip(f"Shopify order {order.name} is fulfilled in Shopify already: nothing for PeakWMS to ship")
         if bound is None:
+            if planned is None:
+                raise NothingToShip(
+                    f"Shopify order {order.name} has nothing for the warehouse to ship", FailureClass.VALIDATION
+                )
             return _create(connection, order, planned, systems)
         if bound.cancelled:
             raise Skip(f"Shopify order {order.name} was cancelled or deleted before; it is not sent to PeakWMS again")
@@ -118,6 +138,8 @@ def send_order(
                 f"this version of Shopify order {order.name} ({order.updated_at}) is older than the one PeakWMS has "
                 f"({bound.updated_at})"
             )
+        if planned is None:
+            return _refunded_whole(connection, order, bound, systems)
         if bound.fingerprint == planned.fingerprint() and not look_again:
             raise Skip(f"nothing PeakWMS keeps of Shopify order {order.name} changed")
         return _update(connection, order, planned, bound, systems)
@@ -171,6 +193,11 @@ def _update(
                 f"only the payment of Shopify order {order.name} changed, and PeakWMS has it {state} already: "
                 "nothing to change"
             )
+        if _refunds_only(order, bound, planned.line_summary(), changed):
+            raise Skip(
+                f"Shopify order {order.name} changed only by refunds ({', '.join(changed.values())}) after PeakWMS "
+                f"{state} it: nothing for the warehouse to change (a return is booked in PeakWMS)"
+            )
         if current.state in GONE_OUT and not _more_to_ship(bound.lines, planned.line_summary()):
             # A return or refund after shipping (ours, from PeakWMS's 104, or the merchant's) takes items off the
             # order, an address corrected then is moot: nothing for the warehouse, which shipped it.
@@ -199,6 +226,57 @@ def _update(
         f"Shopify order {order.name} changed ({what}): PeakWMS sales order {bound.peakwms_id} updated; {held(updated)}",
         peakwms_order=bound.peakwms_id,
         peakwms_state=_state_text(updated),
+    )
+
+
+def _refunds_only(order: WarehouseOrder, bound: Binding, after: str, changed: dict[str, str]) -> bool:
+    """Whether the order differs from the version bound only by items its refunds took off: no line or piece
+    more, the address as before, and every piece fewer accounted for by the order's refunds."""
+    if "address" in changed or _more_to_ship(bound.lines, after):
+        return False
+    before, now, refunded = _quantities(bound.lines), _quantities(after), order.refunded_units()
+    fewer = {line: quantity - now.get(line, 0) for line, quantity in before.items() if quantity > now.get(line, 0)}
+    return bool(fewer) and all(refunded.get(line, 0) >= less for line, less in fewer.items())
+
+
+def _refunded_whole(
+    connection: PeakwmsShopifyConnection, order: WarehouseOrder, bound: Binding, systems: OrderSystems
+) -> Outcome:
+    """A bound order whose refunds took every item: skipped when the refunds are ours or the goods are picked,
+    else the merchant refunded it whole before picking and its PeakWMS sales order is cancelled."""
+    if not _refunds_only(order, bound, "", {}):
+        raise NothingToShip(
+            f"Shopify order {order.name} has nothing for the warehouse to ship", FailureClass.VALIDATION
+        )
+    notes = [refund.note for refund in order.refunds if refund.refund_line_items]
+    if notes and all(is_own_refund(systems.table, connection.id, note) for note in notes):
+        raise Skip(
+            f"Shopify order {order.name} was refunded whole by PeakWMS's own refund (104): PeakWMS sales order "
+            f"{bound.peakwms_id} is left as PeakWMS has it"
+        )
+    current = sales_orders.get_sales_order(systems.peakwms, str(order.id))
+    if current is None or current.state == CANCELLED:
+        raise Skip(f"Shopify order {order.name} was refunded whole; PeakWMS has no open sales order of it")
+    if current.state is not None and current.state not in CHANGEABLE:
+        state = STATE_NAMES.get(current.state, str(current.state))
+        raise Skip(
+            f"Shopify order {order.name} was refunded whole after PeakWMS {state} it: nothing for the warehouse "
+            "to change (a return is booked in PeakWMS)"
+        )
+    try:
+        sales_orders.cancel_sales_order(systems.peakwms, str(order.id))
+    except PeakwmsRejected as refused:
+        raise PermanentError(
+            f"Shopify order {order.name} was refunded whole, but PeakWMS did not cancel sales order "
+            f"{bound.peakwms_id}: {refused.message or refused.reason}",
+            refused.failure_class,
+        ) from None
+    marked = replace(bound, status=order_binding.CANCELLED, updated_at=order.updated_at or bound.updated_at)
+    order_binding.bind(systems.table, connection.id, str(order.id), marked)
+    return Outcome.done(
+        f"Shopify order {order.name} was refunded whole before it was picked: PeakWMS sales order "
+        f"{bound.peakwms_id} cancelled",
+        peakwms_order=bound.peakwms_id,
     )
 
 
