@@ -9,7 +9,7 @@ orders (or SKUs) at once, then the stack settles; the calls every system answere
 - packed + captured: PeakWMS packs it (110, 102, 109) → a Shopify fulfilment with the tracking, the authorisation
   captured once;
 - shipped: the carrier collects it (109 Shipped) → nothing to write;
-- refunded: PeakWMS refunds an amount (104) → one Shopify refund (its echo, orders/updated, answered too);
+- refunded: PeakWMS refunds one piece (104) → one Shopify refund (its echo, orders/updated, answered too);
 - stock adjustment: a count corrects a shelf (100) → the shop's available set by compare-and-set — per SKU.
 What the warehouse and the shop's buyers do (the simulators' control API, orders placed) is not counted; the calls
 are the platforms' API requests as their simulators count them, and AWS's the requests the application and the
@@ -98,11 +98,9 @@ def main() -> None:
             demo_peakwms.ship_packed(stack, shop)
             rows.append(("shipped", 2 * n, measured(stack, stack.settle)))
             for order in first:
-                # An amount, no goods back: refunding the only piece of an order makes Shopify's echo of the refund
-                # (orders/updated, nothing left to ship) need attention in the order route (docs/known-limits.md).
-                amount = str(order["line_items"][0]["price"])
-                stack.peakwms.refund(shop.account, str(order["id"]), amount)
-            rows.append(("refunded (an amount)", n, measured(stack, stack.settle)))
+                line = order["line_items"][0]
+                stack.peakwms.refund(shop.account, str(order["id"]), str(line["price"]), {str(line["id"]): 1})
+            rows.append(("refunded (one piece)", n, measured(stack, stack.settle)))
             corrections = {sku: 1 for sku in stocked}
             demo_peakwms.count_stock(stack, shop, corrections)
             rows.append(("stock adjustment (per SKU)", len(corrections), measured(stack, stack.settle)))
