@@ -19,7 +19,7 @@ PeakWMS's own refund (`own_refund_keys`) and never cancels or changes the sales 
 
 Not captured yet. A 104 handled before the 102 whose capture it refunds (PeakWMS's messages come in no order, and a
 102 may be retried later) finds an authorisation and nothing captured: that is a wait, not an end. The event is
-retried (`RetryableError`, `CAPTURE_WAIT_SECONDS` apart), counted on the event (`store.events.count_attempt`);
+retried (`RetryableError`, at the inbound queue's pace), counted on the event (`store.events.count_attempt`);
 after `MAX_CAPTURE_WAITS` tries it ends needs_attention saying the capture never came. (Voiding the authorisation
 instead is not done: the fact sheet documents no void mutation, and the 102 that follows would then find nothing
 to capture.)
@@ -51,9 +51,11 @@ CENT = Decimal("0.01")
 # carries the note, and the key names the plan stored before the call, so the order route knows its own refund.
 OUR_NOTE = "Refunded in PeakWMS ({key})"
 _NOTE_PREFIX, _NOTE_SUFFIX = OUR_NOTE.split("{key}")
-# A 104 before its capture: tried again this often, this many times (~30 min for the 102 to come), then attention.
-CAPTURE_WAIT_SECONDS = 300.0
-MAX_CAPTURE_WAITS = 6
+# A 104 before its capture: tried again this many times. Dispatch retries at the inbound queue's visibility timeout
+# (130 s; `retry_after` is a hint it does not follow) and the queue dead-letters at its 5th receive, so 3 waits
+# (~6.5 min) end needs_attention inside the queue's bound rather than in the dead letters.
+CAPTURE_WAIT_SECONDS = 130.0
+MAX_CAPTURE_WAITS = 3
 
 
 class NotCapturedYet(Exception):
