@@ -55,6 +55,10 @@ class PeakwmsChaosConfig:
     seed: int = 16
     split_every: int = 7  # every n-th order packed in two pick orders
     refund_every: int = 10  # every n-th order partly refunded by PeakWMS
+    # Also every n-th order (offset by half) refunded while its pack (102) is still in flight: packed, not shipped,
+    # its 104 as likely to be handled before the capture as after (docs/peakwms.md "Messages to the shop"). Off by
+    # default: with delayed webhooks a 102 can come later than the 104's bounded waits (docs/known-limits.md).
+    refund_in_flight: bool = False
     peakwms_server_error_rate: float = 0.05
     peakwms_throttle_rate: float = 0.03
     peakwms_drop_response_rate: float = 0.05
@@ -156,12 +160,15 @@ def _warehouse_round(stack: LocalStack, shop: PeakwmsShop, config: PeakwmsChaosC
         order_id = str(order["id"])
         if order_id not in refunds.shipped or order_id in refunds.made:
             continue
-        line = order["line_items"][0]
-        amount = Decimal(str(line["price"])).quantize(Decimal("0.01"))
-        stack.peakwms.refund(shop.account, order_id, str(amount), {str(line["id"]): 1})
-        refunds.made[order_id] = amount
+        _refund_one_piece(stack, shop, order, refunds)
     demo_peakwms.receive_for_orders(stack, shop, spare=1)
     demo_peakwms.pack_all(stack, shop, shop.placed, split_every=config.split_every)
+    if config.refund_in_flight:
+        # Refunded the moment it is packed, before its 102 has reached the shop (webhooks go out as the stack runs).
+        for index, order in enumerate(shop.placed):
+            in_flight = index % config.refund_every == config.refund_every // 2 and str(order["id"]) not in refunds.made
+            if in_flight and (stack.peakwms.sales_order(shop.account, str(order["id"])) or {}).get("state") == 3:
+                _refund_one_piece(stack, shop, order, refunds)
     demo_peakwms.ship_packed(stack, shop)
     wave = len(shop.placed) // max(1, config.wave)
     skus = demo_peakwms.SKUS
@@ -170,6 +177,13 @@ def _warehouse_round(stack: LocalStack, shop: PeakwmsShop, config: PeakwmsChaosC
         sales_order = stack.peakwms.sales_order(shop.account, str(order["id"])) or {}
         if index % config.refund_every == 0 and sales_order.get("state") == 4:
             refunds.shipped.add(str(order["id"]))
+
+
+def _refund_one_piece(stack: LocalStack, shop: PeakwmsShop, order: dict[str, Any], refunds: _Refunds) -> None:
+    line = order["line_items"][0]
+    amount = Decimal(str(line["price"])).quantize(Decimal("0.01"))
+    stack.peakwms.refund(shop.account, str(order["id"]), str(amount), {str(line["id"]): 1})
+    refunds.made[str(order["id"])] = amount
 
 
 def _audit(stack: LocalStack, shop: PeakwmsShop, refunds: _Refunds, result: PeakwmsAudit) -> None:
@@ -266,10 +280,17 @@ def add_command(commands: Any) -> None:
     parser.add_argument("--orders", type=int, default=defaults.orders)
     parser.add_argument("--wave", type=int, default=defaults.wave, help="orders taken between two warehouse rounds")
     parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument(
+        "--refund-in-flight",
+        action="store_true",
+        help="also refund every tenth order (offset 5) right after packing, its 102 still on its way to the shop",
+    )
     parser.add_argument("--log", default="chaos-peakwms-functions.log", help="where the functions' log lines go")
     parser.set_defaults(run=_run_command)
 
 
 def _run_command(args: Any) -> int:
-    config = PeakwmsChaosConfig(orders=args.orders, wave=args.wave, seed=args.seed)
+    config = PeakwmsChaosConfig(
+        orders=args.orders, wave=args.wave, seed=args.seed, refund_in_flight=args.refund_in_flight
+    )
     return run_command(config, run_chaos_peakwms, render, lambda figures: figures.ok, args.log)
