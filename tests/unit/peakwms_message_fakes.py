@@ -121,9 +121,11 @@ class World:
     def of(self, name: str) -> list[dict[str, Any]]:
         return [body for event, body in self.delivered() if event == name]
 
-    def handle(self, name: str, body: dict[str, Any], *, sk: str | None = None, **settings: Any) -> Outcome:
+    def handle(
+        self, name: str, body: dict[str, Any], *, sk: str | None = None, redrive: str | None = None, **settings: Any
+    ) -> Outcome:
         """The message as dispatch hands it to the route (each call its own event, unless `sk` names the event a
-        retry repeats)."""
+        retry repeats; `redrive` as a sweep's message carries it)."""
         self.handled += 1
         inbound = InboundEvent(
             self.connection(**settings),
@@ -132,6 +134,7 @@ class World:
             json.dumps(body),
             sk or f"EVT#2026-12-07T12:00:00.000000Z#{name}:{self.handled}",
             "2026-12-07T12:00:00.000000Z",
+            redrive,
         )
         (route,) = [route for route in ROUTES if inbound.topic in route.topics]
         return route.handle(inbound, self.ports)

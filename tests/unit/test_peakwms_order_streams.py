@@ -17,6 +17,7 @@ from peakwms_message_fakes import CONNECTION, SHOP, World, make_world
 from crossdock.connectors.peakwms.products import upsert_product
 from crossdock.connectors.peakwms.sales_orders import cancel_sales_order, get_sales_order
 from crossdock.connectors.peakwms.shapes import ProductDraft
+from crossdock.connectors.shopify.fulfillments import fulfillment_orders
 from crossdock.integrations.peakwms_shopify import peakwms_order_stream, shopify_order_stream
 from crossdock.integrations.peakwms_shopify.shopify_webhooks import ROUTES as ORDER_ROUTES
 from crossdock.ports import InboundEvent, PollResult
@@ -190,6 +191,56 @@ def test_the_second_pick_order_of_a_partly_fulfilled_order_is_sent_alone(world: 
     assert [line["orderLineId"] for line in lines] == [str(item["id"]) for item in order["line_items"][1:]]
     assert world.handle("pick_order_packed", json.loads(message["payload"])).status.value == "done"
     assert world.shopify_order(order)["fulfillment_status"] == "fulfilled" and len(world.captures(order)) == 1
+
+
+def _sweep_recovers(world: World, order: dict[str, Any]) -> dict[str, Any]:
+    """The sweep sees the packed order twice, the grace apart, and its 102 is handled as dispatch would (redriven
+    as a reconciliation); the body it sent."""
+    _peakwms_run(world)
+    world.shopify_sim.clock.advance(peakwms_order_stream.GRACE_SECONDS)
+    (message,) = _peakwms_run(world).messages
+    body: dict[str, Any] = json.loads(message["payload"])
+    assert world.handle("pick_order_packed", body, redrive=message["redrive"]).status.value == "done"
+    return body
+
+
+def test_peakwms_own_102_after_the_sweeps_puts_its_tracking_on_the_sweeps_fulfilment(world: World) -> None:
+    # GIVEN an authorised order packed in PeakWMS whose 102 was late, and the sweep's recovered pack handled
+    order = world.new_order(authorized=True)
+    world.in_peakwms(order)
+    real = world.pack(order)
+    _sweep_recovers(world, order)
+    before = world.shopify_order(order)
+    assert before["fulfillment_status"] == "fulfilled" and len(world.captures(order)) == 1
+    assert not fulfillment_orders(world.peakwms_shopify, order["id"]).tracking_numbers
+    # WHEN PeakWMS's own 102 (its retry, with tracking) arrives
+    outcome = world.handle("pick_order_packed", real)
+    # THEN it is done, its tracking is on the sweep's fulfilment, nothing more is fulfilled or captured
+    assert outcome.status.value == "done", outcome
+    assert fulfillment_orders(world.peakwms_shopify, order["id"]).tracking_numbers == {real["trackingNumber"]}
+    after = world.shopify_order(order)
+    assert len(after.get("fulfillments") or []) == len(before.get("fulfillments") or [])
+    assert len(world.captures(order)) == 1
+
+
+def test_a_late_102_without_tracking_is_skipped_and_one_above_the_sweeps_units_needs_attention(world: World) -> None:
+    # GIVEN an order whose pack the sweep recovered
+    order = world.new_order(authorized=True)
+    world.in_peakwms(order)
+    real = world.pack(order)
+    _sweep_recovers(world, order)
+    # WHEN PeakWMS's own 102 arrives without tracking THEN it is skipped, saying so
+    bare = {key: value for key, value in real.items() if key not in ("trackingNumber", "trackingUrl")}
+    skipped = world.handle("pick_order_packed", bare)
+    assert skipped.status.value == "skipped" and "no tracking" in skipped.reason
+    # WHEN a 102 packs one unit more than was ordered THEN it needs attention naming the line's quantity
+    more = json.loads(json.dumps(real))
+    more["pickOrderId"] = f"{real['pickOrderId']}-more"
+    more["trackingNumber"] = "PW-MORE"
+    more["orderLines"][0]["quantity"] = int(more["orderLines"][0]["quantity"]) + 1
+    attention = world.handle("pick_order_packed", more)
+    assert attention.status.value == "needs_attention" and "orderLines[0].quantity" in attention.reason
+    assert len(world.captures(order)) == 1
 
 
 def test_an_order_not_packed_is_read_but_nothing_is_sent_and_a_cancelled_one_is_closed(world: World) -> None:

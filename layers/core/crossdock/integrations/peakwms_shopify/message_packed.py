@@ -16,6 +16,13 @@ Partial packs: each pick order is one 102 and fulfils its own lines. Once per pi
 no key, so the pick order is recorded (mapping `pick_order`) after its fulfilment, and a repeat finds it; a repeat
 whose record was lost with the answer finds its tracking number on a fulfilment, or (no tracking) its quantities no
 longer left, which needs attention rather than fulfilling the next units. The messages of one order hold its lease.
+
+A pack the PeakWMS sweep recovered (`peakwms_order_stream`: a 102 with no `pickOrderId`, redriven as
+`reconciliation`) is fulfilled without tracking and recorded (mapping `order_fulfilled_by_sweep`: its fulfilment
+ids and the units per line). PeakWMS's own 102 of it arriving later (its retry) finds its lines no longer left, and
+— when each line's units are within what the sweep fulfilled — puts its tracking on the sweep's fulfilment (as after
+a 109), or is skipped when it has none; nothing is fulfilled or captured again. More units than that (more than was
+ordered) still needs attention naming `orderLines[n].quantity`.
 """
 
 from __future__ import annotations
@@ -40,6 +47,8 @@ PACK_CAPTURE = "order_packed_capture"
 CAPTURED = "payment_captured"
 PICK_ORDER = "pick_order"
 STATE_FULFILLED = "order_fulfilled_by_state"  # an order a 109 fulfilled (its fulfilment ids)
+SWEEP_FULFILLED = "order_fulfilled_by_sweep"  # what the sweep's 102s fulfilled (fulfilment ids, units per line)
+SWEEP_REDRIVE = "reconciliation"
 SYSTEM = "peakwms"
 
 
@@ -51,7 +60,8 @@ def order_packed(
     require_own_order(ports.table, connection, packed.order_id)
     shopify = ports.clients.shopify(connection)
     with order_lock(ports.table, connection, packed.order_id):
-        fulfilled = _fulfil_pick_order(connection, packed, body, ports.table, shopify)
+        swept = event.redrive == SWEEP_REDRIVE and not packed.pick_order_id
+        fulfilled = _fulfil_pick_order(connection, packed, body, ports.table, shopify, swept)
         if isinstance(fulfilled, Outcome):
             return fulfilled
         if packed.payment_captured:
@@ -63,7 +73,12 @@ def order_packed(
 
 
 def _fulfil_pick_order(
-    connection: PeakwmsShopifyConnection, packed: OrderPacked, body: dict[str, Any], table: Any, shopify: ShopifyAdmin
+    connection: PeakwmsShopifyConnection,
+    packed: OrderPacked,
+    body: dict[str, Any],
+    table: Any,
+    shopify: ShopifyAdmin,
+    swept: bool,
 ) -> str | Outcome:
     """The pick order's lines fulfilled (or found fulfilled before): what was done, or the outcome that stops."""
     key = packed.pick_order_id or hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32]
@@ -89,6 +104,12 @@ def _fulfil_pick_order(
             earlier = mappings.get_mapping(table, connection.id, STATE_FULFILLED, SYSTEM, packed.order_id)
             if earlier is not None:
                 return _tracking_added(shopify, earlier, what, tracking, notify, table, connection.id, key)
+            by_sweep = mappings.get_mapping(table, connection.id, SWEEP_FULFILLED, SYSTEM, packed.order_id)
+            if by_sweep is not None and _within_sweep(by_sweep, packed):
+                added = _tracking_added(shopify, by_sweep, what, tracking, notify, table, connection.id, key, "sweep")
+                if tracking is None:
+                    raise Skip(f"{added}; PeakWMS's pack carries no tracking to add (nothing fulfilled or captured)")
+                return Outcome.done(f"{added}; nothing fulfilled or captured again")
             return Outcome.needs_attention(f"{what}: {problem}; nothing of it fulfilled")
         quantities[line_id] = quantities.get(line_id, 0) + quantity
     if not quantities:
@@ -97,6 +118,8 @@ def _fulfil_pick_order(
     mappings.put_mapping(
         table, connection.id, PICK_ORDER, SYSTEM, key, ",".join(done.fulfillment_ids), order=packed.order_id
     )
+    if swept and done.fulfillment_ids:
+        _record_sweep(table, connection.id, packed.order_id, done.fulfillment_ids, done.fulfilled)
     units = sum(done.fulfilled.values())
     with_tracking = f" with tracking {number}" if number else " without tracking"
     return f"{what}: {len(done.fulfilled)} line(s), {units} unit(s) of {state.name} fulfilled{with_tracking}"
@@ -111,16 +134,47 @@ def _tracking_added(
     table: Any,
     connection_id: str,
     key: str,
+    by: str = "state",
 ) -> str:
-    """A pack whose 109 came first and fulfilled the order without tracking: the pick order's tracking is put on
-    that fulfilment (setting the same tracking again is harmless), nothing is fulfilled twice."""
+    """A pack whose 109 (or the sweep's 102) came first and fulfilled the order without tracking: the pick order's
+    tracking is put on that fulfilment (setting the same tracking again is harmless), nothing is fulfilled twice."""
     ids = [found for found in str(earlier.get("target_id") or "").split(",") if found]
     added = ""
     if tracking is not None and ids:
         fulfillments.update_tracking(shopify, ids[0], tracking, notify)
         added = f"; its tracking {tracking.numbers[0]} put on that fulfilment"
     mappings.put_mapping(table, connection_id, PICK_ORDER, SYSTEM, key, ",".join(ids), order=earlier.get("order"))
-    return f"{what} was fulfilled before, by PeakWMS's order state change{added}"
+    earlier_by = "the PeakWMS sweep's recovered pack" if by == "sweep" else "PeakWMS's order state change"
+    return f"{what} was fulfilled before, by {earlier_by}{added}"
+
+
+def _record_sweep(
+    table: Any, connection_id: str, order_id: str, fulfillment_ids: tuple[str, ...], fulfilled: dict[str, int]
+) -> None:
+    """What the sweep's 102 fulfilled, added to what its earlier ones did (a partly packed order's later pick
+    orders): the fulfilment ids, the first first, and the units per Shopify line."""
+    earlier = mappings.get_mapping(table, connection_id, SWEEP_FULFILLED, SYSTEM, order_id) or {}
+    ids = [found for found in str(earlier.get("target_id") or "").split(",") if found]
+    ids += [found for found in fulfillment_ids if found not in ids]
+    units = {str(line): int(count) for line, count in (earlier.get("lines") or {}).items()}
+    for line, count in fulfilled.items():
+        number = str(line).rsplit("/", 1)[-1]
+        units[number] = units.get(number, 0) + int(count)
+    mappings.put_mapping(
+        table, connection_id, SWEEP_FULFILLED, SYSTEM, order_id, ",".join(ids), order=order_id, lines=units
+    )
+
+
+def _within_sweep(by_sweep: dict[str, Any], packed: OrderPacked) -> bool:
+    """Whether each line of the pack is within the units the sweep fulfilled of it: PeakWMS's own 102 of a pack the
+    sweep recovered. More than that is more than was ordered (the sweep fulfilled what was left), not a repeat."""
+    units = {str(line): int(count) for line, count in (by_sweep.get("lines") or {}).items()}
+    packed_units: dict[str, int] = {}
+    for line_id, quantity in packed.lines:
+        if quantity > 0:
+            number = str(line_id).rsplit("/", 1)[-1]
+            packed_units[number] = packed_units.get(number, 0) + quantity
+    return bool(packed_units) and all(count <= units.get(line, 0) for line, count in packed_units.items())
 
 
 def _over_packed(state: OrderFulfillment, index: int, line_id: str, quantity: int) -> str | None:
