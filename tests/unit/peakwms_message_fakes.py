@@ -57,6 +57,8 @@ class Secrets:
 
 @dataclass
 class Clients:
+    """`ConnectionClients` as the peakwms_shopify handlers use it: one client per system."""
+
     peakwms_client: PeakwmsClient
     shopify_client: ShopifyAdmin
 
@@ -77,7 +79,7 @@ class Ports:
     now: Any = field(default=lambda: 0.0)
 
     def start_workflow(self, *args: Any) -> Outcome:
-        raise AssertionError("no workflow is started by PeakWMS's messages")
+        raise AssertionError("no workflow is started by the peakwms_shopify routes")
 
 
 @dataclass

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from peakwms_fakes import Warehouse
+from peakwms_message_fakes import Clients, Ports
 from sim_fakes import FakeClock, RecordingSink
 
 from crossdock import pacing
-from crossdock.connectors.peakwms.client import PeakwmsClient
 from crossdock.connectors.peakwms.products import upsert_product
 from crossdock.connectors.peakwms.shapes import CANCELLED, ProductDraft
 from crossdock.connectors.shopify.account import ShopifyAccount
@@ -45,33 +45,6 @@ from crossdock_local.sims.shopify.simulator import ShopifySimulator
 SHOP = "lagerhuset.myshopify.com"
 SHOPIFY_TOKEN = "shpat_orders"
 CONNECTION = "c-orders"
-
-
-@dataclass
-class Clients:
-    """`ConnectionClients` as the handlers use it: one client per system, counting their calls."""
-
-    peakwms_client: PeakwmsClient
-    shopify_client: ShopifyAdmin
-
-    def peakwms(self, connection: Any) -> PeakwmsClient:
-        return self.peakwms_client
-
-    def shopify(self, connection: Any) -> ShopifyAdmin:
-        return self.shopify_client
-
-
-@dataclass
-class Ports:
-    table: Any
-    clients: Clients
-    secrets: Any = None
-    send_outbound: Any = None
-    schedules: Any = None
-    now: Any = field(default=lambda: 0.0)
-
-    def start_workflow(self, *args: Any) -> Outcome:
-        raise AssertionError("no workflow is started by the order routes")
 
 
 @dataclass
