@@ -1,8 +1,8 @@
 """The PeakWMS connector's endpoint modules against the simulator in process (reference/peakwms.md "Endpoints used",
 "Idempotency handles"): products upserted once per (productId, variantId) — a stale listing's create adopted, never
 two —, sales orders created once per orderId (looked up first; a refused duplicate adopted, also where PeakWMS
-cannot read one by orderId), held OnHold(NoStock) until stock, cancelled with 4148 read as "already", stock levels,
-sales history in batches of 500, and webhook registrations."""
+cannot read one by orderId), held OnHold(NoStock) until stock, cancelled with 4148 read as "already" only when a
+re-read shows it cancelled, stock levels, sales history in batches of 500, and webhook registrations."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from crossdock.connectors.peakwms.shapes import (
     HOLD_NO_STOCK,
     LINE_NO_STOCK,
     ON_HOLD,
+    PACKED,
     RELEASED,
     Address,
     SalesHistoryRow,
@@ -197,6 +198,26 @@ def test_cancelling_twice_is_one_cancellation(warehouse: Warehouse) -> None:
     assert cancel_sales_order(client, "5005") is False
     cancelled = get_sales_order(client, "5005")
     assert cancelled is not None and cancelled.cancelled
+
+
+def test_a_4148_for_a_packed_order_is_a_refusal_naming_its_state(warehouse: Warehouse) -> None:
+    """GIVEN a sales order PeakWMS has packed (it answers a cancel with errorCode 4148 too, naming state PACKED)
+    WHEN it is cancelled THEN the re-read shows it Packed: `PeakwmsRejected` with PeakWMS's status and errorCode and
+    "it is Packed", never "cancelled already"; the order stays packed."""
+    client = warehouse.client()
+    mug = variant(46)
+    upsert_product(client, mug)
+    warehouse.sim.receive_stock(CUSTOMER, mug.product_id, mug.variant_id, 5)
+    create_sales_order(client, order("5007", (mug, 1)))
+    warehouse.sim.pack(CUSTOMER, "5007", tracking_number="00340434161234567890")
+
+    with pytest.raises(PeakwmsRejected) as refused:
+        cancel_sales_order(client, "5007")
+
+    assert (refused.value.status, refused.value.error_code) == (400, "4148")
+    assert refused.value.message == "it is Packed" and "5007" in refused.value.reason
+    packed = get_sales_order(client, "5007")
+    assert packed is not None and packed.state == PACKED
 
 
 def test_cancelling_an_unknown_order_is_raised(warehouse: Warehouse) -> None:

@@ -3,14 +3,21 @@
 `orderId` = the Shopify order's numeric id: the handle every call uses. A sales order is looked up by it before it
 is created, and a refused create that a re-read explains ([guess] a duplicate POST is a 400 with an errorCode) is
 adopted — a retried create, or two copies of one webhook at once, never make two. After that it is always `PUT
-/salesOrder/{orderId}`. Cancelling a cancelled order is a 400 with errorCode 4148 [seen P1]: success, nothing done.
+/salesOrder/{orderId}`. Cancelling a cancelled order is a 400 with errorCode 4148 [seen P1]: success, nothing done —
+once a re-read shows it cancelled ([guess] the same code may refuse a packed or shipped order).
 [guess] `GET /salesOrder/{orderId}` reads one (P1 lists no read; the simulator offers it).
 """
 
 from __future__ import annotations
 
 from crossdock.connectors.peakwms.client import PeakwmsClient, PeakwmsNotFound, PeakwmsRejected
-from crossdock.connectors.peakwms.shapes import PeakSalesOrder, SalesOrderDraft, sales_order_body
+from crossdock.connectors.peakwms.shapes import (
+    CANCELLED,
+    STATE_NAMES,
+    PeakSalesOrder,
+    SalesOrderDraft,
+    sales_order_body,
+)
 from crossdock.connectors.peakwms.wire import rows
 
 ALREADY_CANCELLED = "4148"
@@ -69,13 +76,26 @@ def update_sales_order(client: PeakwmsClient, draft: SalesOrderDraft) -> PeakSal
 
 
 def cancel_sales_order(client: PeakwmsClient, order_id: str) -> bool:
-    """Cancels the sales order: True when this call cancelled it, False when it was cancelled already."""
+    """Cancels the sales order: True when this call cancelled it, False when it was cancelled already.
+
+    [guess] PeakWMS may answer 4148 also for an order it cannot cancel any more (packed, shipped: the simulator
+    does), so a 4148 is re-read and only an order PeakWMS shows cancelled (or no longer has) is "cancelled already";
+    any other state is `PeakwmsRejected` with PeakWMS's status and errorCode and the message "it is <state>"."""
     try:
         client.put(f"salesOrder/{order_id}/cancel")
     except PeakwmsRejected as refused:
-        if already_cancelled(refused):
-            return False
-        raise
+        if not already_cancelled(refused):
+            raise
+        now = get_sales_order(client, order_id)
+        if now is not None and now.state != CANCELLED:
+            state = STATE_NAMES.get(now.state, str(now.state)) if now.state is not None else "unknown"
+            raise PeakwmsRejected(
+                f"PeakWMS did not cancel sales order {order_id}: it is {state}",
+                status=refused.status,
+                error_code=refused.error_code,
+                message=f"it is {state}",
+            ) from refused
+        return False
     return True
 
 

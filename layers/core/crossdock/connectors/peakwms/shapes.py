@@ -29,6 +29,7 @@ ORDER_STATES = {
     "DropShip": 8, "SentTogether": 9,
 }  # fmt: skip
 CREATED, RELEASED, PICKED, PACKED, SHIPPED, CANCELLED, ERROR, ON_HOLD = range(8)
+STATE_NAMES = {number: name for name, number in ORDER_STATES.items()}
 # [seen P1] line states 0 Created … 4 NoStock, 5 DropShip; hold reasons (a few of 0…24).
 LINE_NO_STOCK = 4
 HOLD_REASONS = {"WaitingForPayment": 0, "NoStock": 7, "MissingForwarderProduct": 14, "IncorrectAddress": 19}

@@ -3,8 +3,8 @@
 
 Cancelled rather than deleted also for a deletion: PeakWMS keeps the order's history and refuses to cancel what it
 has shipped, where a delete would lose track of goods already picked (and `DELETE /salesOrder/{id}` takes only
-PeakWMS's internal id). A second cancel is PeakWMS's 400 with errorCode 4148, which is success
-(`sales_orders.cancel_sales_order`): done, "cancelled already".
+PeakWMS's internal id). A second cancel is PeakWMS's 400 with errorCode 4148, which is success once PeakWMS shows
+the order cancelled (`sales_orders.cancel_sales_order` re-reads it): done, "cancelled already".
 
 Under the order's lease, like the transfer: a cancellation that comes before its order (Shopify sends no order of
 its webhooks) leaves a `cancelled` mark so the create that follows is skipped; one that meets no binding still looks
@@ -18,12 +18,11 @@ from dataclasses import replace
 
 from crossdock.connectors.peakwms import sales_orders
 from crossdock.connectors.peakwms.client import PeakwmsRejected
-from crossdock.connectors.peakwms.shapes import CANCELLED
 from crossdock.errors import FailureClass, PermanentError, Skip
 from crossdock.integrations.peakwms_shopify import order_binding
 from crossdock.integrations.peakwms_shopify.connection import PeakwmsShopifyConnection
 from crossdock.integrations.peakwms_shopify.order_binding import Binding
-from crossdock.integrations.peakwms_shopify.order_transfer import STATE_NAMES, OrderSystems
+from crossdock.integrations.peakwms_shopify.order_transfer import OrderSystems
 from crossdock.store.outcome import Outcome
 
 
@@ -49,13 +48,6 @@ def cancel_order(
             cancelled = sales_orders.cancel_sales_order(systems.peakwms, order_id)
         except PeakwmsRejected as refused:
             raise _refused(name, what, peakwms_id, refused.message or refused.reason) from None
-        if not cancelled:
-            # [guess] PeakWMS may answer 4148 also for an order it cannot cancel any more (packed, shipped: the
-            # simulator does): only an order it shows cancelled is cancelled.
-            now = sales_orders.get_sales_order(systems.peakwms, order_id)
-            if now is not None and now.state != CANCELLED:
-                state = STATE_NAMES.get(now.state, str(now.state)) if now.state is not None else "unknown"
-                raise _refused(name, what, peakwms_id, f"it is {state}")
         kept = bound or Binding(peakwms_id, order_binding.CANCELLED, "", "", "", "", None)
         marked = replace(kept, peakwms_id=peakwms_id, status=order_binding.CANCELLED)
         order_binding.bind(systems.table, connection.id, order_id, marked)

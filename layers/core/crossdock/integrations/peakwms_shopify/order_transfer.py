@@ -45,6 +45,7 @@ from crossdock.connectors.peakwms.shapes import (
     ORDER_STATES,
     RELEASED,
     SHIPPED,
+    STATE_NAMES,
     PeakSalesOrder,
 )
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
@@ -68,7 +69,6 @@ from crossdock.store.outcome import Outcome
 
 # States in which PeakWMS still changes a sales order: nothing has been picked for it.
 CHANGEABLE = frozenset({CREATED, RELEASED, ON_HOLD, ERROR})  # Error: PeakWMS could not process it; a fix may help
-STATE_NAMES = {number: name for name, number in ORDER_STATES.items()}
 # States in which the goods have left the warehouse (Shipped, DropShip, SentTogether).
 GONE_OUT = frozenset({SHIPPED, ORDER_STATES["DropShip"], ORDER_STATES["SentTogether"]})
 
