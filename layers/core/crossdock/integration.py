@@ -218,6 +218,38 @@ class GuidedSetup:
 
 
 @dataclass(frozen=True)
+class Choice:
+    """One value a setting may take, as the settings document holds it (`value`: a Rackbeat number as an int, an id
+    or a name as text), and what a person knows it by (`label`)."""
+
+    value: str | int
+    label: str
+
+
+# The choices of one system's objects, by dotted settings field: `order_channel`, `customer_defaults.layout`. A map
+# setting's keys are the field itself (`locations`: which Shopbox branches may be mapped), what goes under any key
+# is `<field>.*` (`locations.*`: the Rackbeat locations a branch may map to); a list's items are the field itself.
+ChoicesByField = dict[str, list[Choice]]
+
+
+@dataclass(frozen=True)
+class ChoiceSource:
+    """One system's part of a kind's setting choices: `read` asks the system (through the connection's API clients,
+    `integrations.clients.ConnectionClients`) for the objects its settings name. A `CrossdockError` it raises leaves
+    that system's fields without choices; the other sources are still read (`operations.choices`)."""
+
+    system: str
+    read: Callable[[Connection, Any], ChoicesByField]
+
+
+@dataclass(frozen=True)
+class SettingChoices:
+    """What a kind's settings may name in the live systems, read source by source (`operations.choices`)."""
+
+    sources: tuple[ChoiceSource, ...]
+
+
+@dataclass(frozen=True)
 class Integration:
     kind: str
     connection_model: type[Connection]
@@ -239,6 +271,9 @@ class Integration:
     webhooks: WebhookUpkeep | None = None
     # The kind's guided setup (`functions/guided_setup`, `operations.guided_setup`); None for a kind without.
     guided_setup: GuidedSetup | None = None
+    # The values the kind's settings fields may take, read live from the systems (`operations.choices`, the admin
+    # API's drop-downs); None for a kind whose settings name nothing in another system.
+    setting_choices: SettingChoices | None = None
     # Anything else a kind keeps for its own functions (install, initial sync …) stays in its package.
 
     def route(self, source: str, topic: str) -> Route | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from crossdock.integration import Integration
 from crossdock.integrations.peakwms_shopify import (
+    choices,
     lifecycle,
     peakwms_order_stream,
     peakwms_webhooks,
@@ -36,4 +37,5 @@ INTEGRATION = Integration(
     ),
     # Sweeps for what the order webhooks of either side missed (docs/peakwms.md "Sweeps").
     poll_streams={**shopify_order_stream.STREAMS, **peakwms_order_stream.STREAMS},
+    setting_choices=choices.SETTING_CHOICES,
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from crossdock.integration import Integration
 from crossdock.integrations.rackbeat_shopbox import (
+    choices,
     initial_sync,
     lifecycle,
     product_push,
@@ -33,4 +34,5 @@ INTEGRATION = Integration(
     lifecycle=lifecycle.LIFECYCLE,
     manual_sync=sales_inbound.MANUAL_SYNC,
     webhooks=rackbeat_webhooks.UPKEEP,
+    setting_choices=choices.SETTING_CHOICES,
 )

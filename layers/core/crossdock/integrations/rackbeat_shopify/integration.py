@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from crossdock.integration import Integration
 from crossdock.integrations.rackbeat_shopify import (
+    choices,
     inbound,
     initial_sync,
     operator_lifecycle,
@@ -27,4 +28,5 @@ INTEGRATION = Integration(
     stock=stock.STOCK,
     initial_sync=initial_sync.INITIAL_SYNC,
     lifecycle=operator_lifecycle.LIFECYCLE,
+    setting_choices=choices.SETTING_CHOICES,
 )

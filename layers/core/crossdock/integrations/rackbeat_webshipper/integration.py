@@ -6,6 +6,7 @@ from __future__ import annotations
 from crossdock.integration import Integration
 from crossdock.integrations.rackbeat_webshipper import (
     activation,
+    choices,
     lifecycle,
     manual_sync,
     rackbeat_webhooks,
@@ -26,4 +27,5 @@ INTEGRATION = Integration(
     webhooks=activation.UPKEEP,
     lifecycle=lifecycle.LIFECYCLE,
     poll_streams=webshipper_stream.STREAMS,
+    setting_choices=choices.SETTING_CHOICES,
 )
