@@ -3,15 +3,18 @@
 The core knows connections only in this generic shape: a kind, a state, one account per system the kind joins,
 and settings. Each integration (`crossdock.integrations.<kind>`) narrows it to its own subclass: which accounts it
 has and which settings model applies; `crossdock.registry` picks the subclass from `kind` when a connection is
-loaded (a pydantic union discriminated on `kind`). Secrets are kept apart (see `store.secrets`).
+loaded (a pydantic union discriminated on `kind`), and `<Kind>Connection.of(connection)` narrows a connection
+loaded generically to that subclass. Secrets are kept apart (see `store.secrets`).
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import ClassVar
+from typing import ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict
+
+from crossdock.errors import FailureClass, PermanentError
 
 
 class ConnectionState(StrEnum):
@@ -64,6 +67,16 @@ class Connection(BaseModel):
     # When the current version was saved (event-log stamp); an event received before it is handled with the
     # version that was in force when it arrived.
     settings_saved_at: str | None = None
+
+    @classmethod
+    def of(cls, connection: Connection) -> Self:
+        """`connection`, loaded generically, as this kind's own (`PeakwmsShopifyConnection.of(connection)`); refused,
+        as a bug, when it is of another kind: the registry parses every stored connection as its kind's subclass, so
+        only code that mixed two kinds up can hand over another."""
+        if not isinstance(connection, cls):
+            kind = cls.model_fields["kind"].default  # each kind's subclass fixes `kind` as its Literal's default
+            raise PermanentError(f"connection {connection.id} is {connection.kind}, not {kind}", FailureClass.BUG)
+        return connection
 
     def claims(self) -> dict[str, str]:
         """(system → account identity) of the accounts this connection claims: one connection of its kind each."""

@@ -14,7 +14,6 @@ from typing import ClassVar, Literal
 from crossdock.connections.model import Accounts, Connection
 from crossdock.connectors.peakwms.account import PeakwmsAccount
 from crossdock.connectors.shopify.account import ShopifyAccount
-from crossdock.errors import FailureClass, PermanentError
 from crossdock.integrations.peakwms_shopify.settings import PeakwmsShopifySettings
 
 KIND: Literal["peakwms_shopify"] = "peakwms_shopify"
@@ -31,13 +30,6 @@ class PeakwmsShopifyConnection(Connection):
     kind: Literal["peakwms_shopify"] = KIND
     accounts: PeakwmsShopifyAccounts
     settings: PeakwmsShopifySettings
-
-    @classmethod
-    def of(cls, connection: Connection) -> PeakwmsShopifyConnection:
-        """A connection loaded generically, as this kind's own (refused, as a bug, when it is of another kind)."""
-        if not isinstance(connection, cls):
-            raise PermanentError(f"connection {connection.id} is {connection.kind}, not {KIND}", FailureClass.BUG)
-        return connection
 
     @property
     def shop_domain(self) -> str:

@@ -7,7 +7,6 @@ from typing import ClassVar, Literal
 from crossdock.connections.model import Accounts, Connection
 from crossdock.connectors.rackbeat.account import RackbeatAccount
 from crossdock.connectors.shopbox.account import ShopboxAccount
-from crossdock.errors import FailureClass, PermanentError
 from crossdock.integrations.rackbeat_shopbox.settings import RackbeatShopboxSettings
 
 KIND: Literal["rackbeat_shopbox"] = "rackbeat_shopbox"
@@ -26,13 +25,6 @@ class RackbeatShopboxConnection(Connection):
     kind: Literal["rackbeat_shopbox"] = KIND
     accounts: RackbeatShopboxAccounts
     settings: RackbeatShopboxSettings
-
-    @classmethod
-    def of(cls, connection: Connection) -> RackbeatShopboxConnection:
-        """A connection loaded generically, as this kind's own (refused, as a bug, when it is of another kind)."""
-        if not isinstance(connection, cls):
-            raise PermanentError(f"connection {connection.id} is {connection.kind}, not {KIND}", FailureClass.BUG)
-        return connection
 
     @property
     def client_uid(self) -> str:

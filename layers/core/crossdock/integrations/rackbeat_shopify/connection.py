@@ -9,7 +9,6 @@ from pydantic import model_validator
 from crossdock.connections.model import Accounts, Connection
 from crossdock.connectors.rackbeat.account import RACKBEAT_API, RackbeatAccount
 from crossdock.connectors.shopify.account import ShopifyAccount
-from crossdock.errors import FailureClass, PermanentError
 from crossdock.integrations.rackbeat_shopify.settings import RackbeatShopifySettings
 
 KIND: Literal["rackbeat_shopify"] = "rackbeat_shopify"
@@ -45,13 +44,6 @@ class RackbeatShopifyConnection(Connection):
             rackbeat["api_base"] = RACKBEAT_API
         fields.setdefault("kind", KIND)
         return {**fields, "accounts": {"shopify": shopify, "rackbeat": rackbeat}}
-
-    @classmethod
-    def of(cls, connection: Connection) -> RackbeatShopifyConnection:
-        """A connection loaded generically, as this kind's own (refused, as a bug, when it is of another kind)."""
-        if not isinstance(connection, cls):
-            raise PermanentError(f"connection {connection.id} is {connection.kind}, not {KIND}", FailureClass.BUG)
-        return connection
 
     @property
     def shop_domain(self) -> str:

@@ -7,7 +7,6 @@ from typing import ClassVar, Literal
 from crossdock.connections.model import Accounts, Connection
 from crossdock.connectors.rackbeat.account import RackbeatAccount
 from crossdock.connectors.webshipper.account import WebshipperAccount
-from crossdock.errors import FailureClass, PermanentError
 from crossdock.integrations.rackbeat_webshipper.settings import RackbeatWebshipperSettings
 
 KIND: Literal["rackbeat_webshipper"] = "rackbeat_webshipper"
@@ -25,10 +24,3 @@ class RackbeatWebshipperConnection(Connection):
     kind: Literal["rackbeat_webshipper"] = KIND
     accounts: RackbeatWebshipperAccounts
     settings: RackbeatWebshipperSettings
-
-    @classmethod
-    def of(cls, connection: Connection) -> RackbeatWebshipperConnection:
-        """A connection loaded generically, as this kind's own (refused, as a bug, when it is of another kind)."""
-        if not isinstance(connection, cls):
-            raise PermanentError(f"connection {connection.id} is {connection.kind}, not {KIND}", FailureClass.BUG)
-        return connection
