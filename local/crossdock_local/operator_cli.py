@@ -21,7 +21,7 @@ from crossdock.operations import connections, dead_letters, events, order_sync, 
 from crossdock.operations.errors import OperatorError
 from crossdock.operations.target import DEAD_LETTER_QUEUE_NAMES, OperatorTarget
 from crossdock.store.events import EventStatus
-from crossdock_local import operator_onboarding, operator_setup
+from crossdock_local import operator_choices, operator_onboarding, operator_setup
 from crossdock_local import operator_output as out
 from crossdock_local.operator_onboarding import UsageError
 from crossdock_local.operator_targets import DEFAULT_STATE_FILE, aws_target, local_target
@@ -60,6 +60,7 @@ def add_commands(commands: Any) -> None:
     show.add_argument("connection_id")
     operator_onboarding.add_commands(commands, connection_commands, command)
     operator_setup.add_commands(commands, command)
+    operator_choices.add_commands(connection_commands, command)
 
     event_commands = commands.add_parser("events", help="list and retry events").add_subparsers(
         dest="action", required=True
