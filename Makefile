@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 3000
 STATE_FILE ?= .crossdock-state.json
 
-.PHONY: install test lint typecheck validate unit demo serve bench chaos build clean
+.PHONY: install chromium test lint typecheck validate unit demo serve bench chaos build clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -17,7 +17,11 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) chromium
+
+# The console's browser tests (tests/browser) drive Debian's chromium; apt-get installs it where it is missing.
+chromium:
+	.ci/chromium
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -30,7 +34,7 @@ typecheck: $(STAMP)
 validate: $(STAMP)
 	$(BIN)/sam validate --lint --template template.yaml --region eu-west-1
 
-unit: $(STAMP)
+unit: $(STAMP) chromium
 	$(BIN)/pytest
 
 test: lint typecheck validate unit
