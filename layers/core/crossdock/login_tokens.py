@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
+
+import httpx
 
 from crossdock import single_flight
 from crossdock.errors import FailureClass, PermanentError
@@ -93,6 +96,20 @@ class LoginTokens(ABC, Generic[C]):
             if self._known is None:
                 self._known = self._stored()
             return self._known
+
+    def sent(self, send: Callable[[C], httpx.Response], what: str) -> httpx.Response:
+        """`send`'s answer with the current credential; a 401 is sent once more with a replaced credential
+        (`replace_rejected`), and a second 401 is `PermanentError` AUTH naming `what` (the call: "GET products")."""
+        credential = self.current()
+        answer = send(credential)
+        if answer.status_code != 401:
+            return answer
+        answer = send(self.replace_rejected(credential))
+        if answer.status_code == 401:
+            raise PermanentError(
+                f"{self.system} refused a new login token of {self._owner} on {what}", FailureClass.AUTH
+            )
+        return answer
 
     def replace_rejected(self, rejected: C) -> C:
         """A credential other than `rejected`: one another container stored meanwhile, or a new login."""

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from crossdock import pacing
+from crossdock import retry_after
 from crossdock.connectors.peakwms import wire
 from crossdock.connectors.peakwms.account import PeakwmsAccount
 from crossdock.errors import FailureClass, PermanentError, RateLimited, RetryableError
@@ -39,7 +39,9 @@ WAIT_LIMIT_SECONDS = 20.0
 # A 429 without Retry-After [guess: the header is not documented] waits this long: a quarter of the minute the
 # 240/min limit is counted in.
 DEFAULT_WAIT_SECONDS = 15.0
-READ_ATTEMPTS = 2
+IN_PLACE = retry_after.InPlace(
+    waits=WAITS, wait_limit_seconds=WAIT_LIMIT_SECONDS, default_wait_seconds=DEFAULT_WAIT_SECONDS
+)
 
 
 class PeakwmsRejected(PermanentError):
@@ -146,26 +148,16 @@ class PeakwmsClient:
     # ---- the wire ------------------------------------------------------------------------------------------------
 
     def request(self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None) -> Any:
-        attempts = READ_ATTEMPTS if method == "GET" else 1
-        attempt, waits = 1, WAITS
-        while True:
-            if self.pacer is not None:
-                # Outside the try: the pacer's own RateLimited (its next slot is beyond its `max_wait`) goes
-                # straight to the caller's backoff.
-                self.pacer.wait_turn()
-            try:
-                return self._answer(method, path, self._send(method, path, params or {}, json))
-            except RateLimited as throttled:
-                wait = DEFAULT_WAIT_SECONDS if throttled.retry_after is None else throttled.retry_after
-                if waits == 0 or wait > WAIT_LIMIT_SECONDS:
-                    raise
-                waits -= 1
-                if self.pacer is None:  # a paced client waits in its pacer, which the 429 backed off
-                    pacing.clock.sleep(wait)
-            except RetryableError as failed:
-                if attempt >= attempts or failed.failure_class is not FailureClass.TARGET_DOWN:
-                    raise
-                attempt += 1
+        # The pacer's turn comes before each try, outside it: its own RateLimited (its next slot is beyond its
+        # `max_wait`) goes straight to the caller's backoff. A paced client waits a 429 out in its pacer, which the
+        # 429 backed off; an unpaced one sleeps here.
+        return retry_after.call_in_place(
+            IN_PLACE,
+            method,
+            lambda: self._answer(method, path, self._send(method, path, params or {}, json)),
+            before_each=None if self.pacer is None else self.pacer.wait_turn,
+            sleep=self.pacer is None,
+        )
 
     def _send(self, method: str, path: str, params: dict[str, Any], json: Any) -> httpx.Response:
         self.calls += 1

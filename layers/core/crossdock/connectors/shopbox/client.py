@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from crossdock import pacing
+from crossdock import retry_after
 from crossdock.connectors.shopbox import wire
 from crossdock.connectors.shopbox.account import ShopboxAccount
 from crossdock.connectors.shopbox.shapes import (
@@ -36,9 +36,15 @@ from crossdock.pacing import Pacer
 DEFAULT_TIMEOUT_SECONDS = 10.0
 # A 429 without Retry-After still holds this client's callers back this long [guess: the sheet knows no limit].
 DEFAULT_BACK_OFF_SECONDS = 1.0
-READ_ATTEMPTS = 2
 # A 429 naming at most this many seconds is waited out here, once.
 SHORT_WAIT_SECONDS = 2.0
+# Shopbox's limit is per second [guess]: a wait of a second or two is cheaper than handing the whole stage or command
+# back to its queue, and an operator's command should not fail on it. A 429 refuses before any work, so the call is
+# repeated once after it, writes too. A longer wait, one without a hint, or a second 429 is the caller's backoff;
+# repeated at once it would only meet the limit again. Of the other failures only Shopbox's own passing ones
+# (TARGET_DOWN) are repeated, for reads: a new login being made by another container has been waited for up to its
+# limit already; waiting again would double that inside one Lambda invocation.
+IN_PLACE = retry_after.InPlace(waits=1, wait_limit_seconds=SHORT_WAIT_SECONDS, default_wait_seconds=None)
 LIST_PAGE = 100
 
 
@@ -70,40 +76,12 @@ class ShopboxClient:
     # ---- the wire ------------------------------------------------------------------------------------------------
 
     def request(self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None) -> Any:
-        attempts = READ_ATTEMPTS if method == "GET" else 1
-        attempt, throttle_waits = 1, 1
-        while True:
-            try:
-                return self._authorised(method, path, params or {}, json)
-            except RateLimited as throttled:
-                # Shopbox's limit is per second [guess]: a wait of a second or two is cheaper than handing the
-                # whole stage or command back to its queue, and an operator's command should not fail on it. A 429
-                # refuses before any work, so the call is repeated once after it, writes too. A longer wait (or a
-                # second 429) is the caller's backoff; repeated at once it would only meet the limit again.
-                hint = throttled.retry_after
-                if throttle_waits == 0 or hint is None or hint > SHORT_WAIT_SECONDS:
-                    raise
-                throttle_waits -= 1
-                pacing.clock.sleep(hint)
-            except RetryableError as failed:
-                # Only Shopbox's own passing failures are repeated here. A new login being made by another
-                # container has been waited for up to its limit already; waiting again would double that inside
-                # one Lambda invocation.
-                if attempt >= attempts or failed.failure_class is not FailureClass.TARGET_DOWN:
-                    raise
-                attempt += 1
+        return retry_after.call_in_place(IN_PLACE, method, lambda: self._authorised(method, path, params or {}, json))
 
     def _authorised(self, method: str, path: str, params: dict[str, Any], json: Any) -> Any:
-        credential = self._tokens.current()
-        response = self._send(method, path, params, json, credential)
-        if response.status_code == 401:
-            credential = self._tokens.replace_rejected(credential)
-            response = self._send(method, path, params, json, credential)
-            if response.status_code == 401:
-                raise PermanentError(
-                    f"Shopbox refused a new login of client {self._account.client_uid} on {method} {path}",
-                    FailureClass.AUTH,
-                )
+        response = self._tokens.sent(
+            lambda credential: self._send(method, path, params, json, credential), f"{method} {path}"
+        )
         return self._answer(method, path, response)
 
     def _send(

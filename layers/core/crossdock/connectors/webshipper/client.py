@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from crossdock import pacing
+from crossdock import retry_after
 from crossdock.connectors.webshipper import wire
 from crossdock.connectors.webshipper.account import WebshipperAccount
 from crossdock.connectors.webshipper.tokens import Token, WebshipperTokens
@@ -38,7 +38,6 @@ WAITS = 3
 WAIT_LIMIT_SECONDS = 10.0
 # A 429/503 without Retry-After [guess: the simulator always sends one] waits this long.
 DEFAULT_WAIT_SECONDS = 1.0
-READ_ATTEMPTS = 2
 
 
 class WebshipperRejected(PermanentError):
@@ -61,6 +60,14 @@ class WebshipperRejected(PermanentError):
 
 class WebshipperUnavailable(RetryableError):
     """503: Webshipper is down for a moment (an outage answers before any work); waited out like a 429."""
+
+
+IN_PLACE = retry_after.InPlace(
+    waits=WAITS,
+    wait_limit_seconds=WAIT_LIMIT_SECONDS,
+    default_wait_seconds=DEFAULT_WAIT_SECONDS,
+    later=(RateLimited, WebshipperUnavailable),
+)
 
 
 class WebshipperNotFound(PermanentError):
@@ -126,35 +133,10 @@ class WebshipperClient:
     # ---- the wire ------------------------------------------------------------------------------------------------
 
     def request(self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None) -> Any:
-        attempts = READ_ATTEMPTS if method == "GET" else 1
-        attempt, waits = 1, WAITS
-        while True:
-            try:
-                return self._authorised(method, path, params or {}, json)
-            except RetryableError as failed:
-                hint = failed.retry_after
-                if isinstance(failed, RateLimited | WebshipperUnavailable):
-                    wait = DEFAULT_WAIT_SECONDS if hint is None else hint
-                    if waits == 0 or wait > WAIT_LIMIT_SECONDS:
-                        raise
-                    waits -= 1
-                    pacing.clock.sleep(wait)
-                    continue
-                if attempt >= attempts or failed.failure_class is not FailureClass.TARGET_DOWN:
-                    raise
-                attempt += 1
+        return retry_after.call_in_place(IN_PLACE, method, lambda: self._authorised(method, path, params or {}, json))
 
     def _authorised(self, method: str, path: str, params: dict[str, Any], json: Any) -> Any:
-        token = self._tokens.current()
-        response = self._send(method, path, params, json, token)
-        if response.status_code == 401:
-            token = self._tokens.replace_rejected(token)
-            response = self._send(method, path, params, json, token)
-            if response.status_code == 401:
-                raise PermanentError(
-                    f"Webshipper refused a new token of account {self.account.account} on {method} {path}",
-                    FailureClass.AUTH,
-                )
+        response = self._tokens.sent(lambda token: self._send(method, path, params, json, token), f"{method} {path}")
         return self._answer(method, path, response)
 
     def _send(self, method: str, path: str, params: dict[str, Any], json: Any, token: Token) -> httpx.Response:
