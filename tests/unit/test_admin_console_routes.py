@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,7 +27,7 @@ def _get(path: str) -> dict[str, Any]:
         "body": None,
         "isBase64Encoded": False,
     }
-    answer: dict[str, Any] = resolver.resolve(event, None)
+    answer: dict[str, Any] = resolver.resolve(event, None)  # type: ignore[arg-type]  # no Lambda context needed
     answer["headers"] = {
         **{k: ", ".join(v) for k, v in (answer.get("multiValueHeaders") or {}).items()},
         **(answer.get("headers") or {}),
@@ -35,11 +36,10 @@ def _get(path: str) -> dict[str, Any]:
 
 
 @pytest.fixture(autouse=True)
-def _configured(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_REGION", "eu-west-1")
-    monkeypatch.setenv(routes_console.CLIENT_ID_VARIABLE, "console-client")
-    monkeypatch.delenv(routes_console.COGNITO_ENDPOINT_VARIABLE, raising=False)
-    monkeypatch.delenv(routes_console.API_BASE_VARIABLE, raising=False)
+def _configured() -> Iterator[None]:
+    routes_console.configure(routes_console.ConsoleConfig(client_id="console-client", region="eu-west-1"))
+    yield
+    routes_console.configure(None)
 
 
 def test_the_page_is_served_under_the_folder_and_its_bare_address_redirects_there() -> None:
@@ -71,19 +71,29 @@ def test_config_names_the_regional_cognito_endpoint_and_the_app_client() -> None
     }
 
 
-def test_config_takes_a_local_cognito_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
-    """GIVEN COGNITO_ENDPOINT set (the embedded stack's pass-through) WHEN config.json is read THEN it names it."""
-    monkeypatch.setenv(routes_console.COGNITO_ENDPOINT_VARIABLE, "/_aws/cognito-idp/")
-    assert json.loads(_get("/console/config.json")["body"])["cognito_endpoint"] == "/_aws/cognito-idp/"
+def test_config_takes_the_local_cognito_endpoint() -> None:
+    """GIVEN the embedded stack's pass-through as the endpoint WHEN config.json is read THEN it names it (relative:
+    the page reads it against its own origin), and the policy adds no other origin."""
+    routes_console.configure(
+        routes_console.ConsoleConfig(
+            client_id="c", region="eu-west-1", cognito_endpoint=routes_console.LOCAL_COGNITO_ENDPOINT
+        )
+    )
+    answer = _get("/console/config.json")
+    assert json.loads(answer["body"])["cognito_endpoint"] == "/_aws/cognito-idp/"
+    assert "connect-src 'self';" in answer["headers"]["Content-Security-Policy"]
 
 
-def test_config_without_an_app_client_says_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """GIVEN no USER_POOL_CLIENT_ID WHEN config.json is asked for THEN a 500 names the variable (a deployment fault,
-    not the caller's)."""
-    monkeypatch.delenv(routes_console.CLIENT_ID_VARIABLE)
+def test_config_without_an_app_client_says_what_is_missing() -> None:
+    """GIVEN a function that gave no app client WHEN config.json is asked for THEN a 500 says so (a deployment
+    fault, not the caller's), and the page itself is still served."""
+    routes_console.configure(None)
     answer = _get("/console/config.json")
     assert answer["statusCode"] == 500
-    assert "USER_POOL_CLIENT_ID" in json.loads(answer["body"])["message"]
+    assert json.loads(answer["body"]) == {
+        "message": "the console is not configured: the function names no user pool client"
+    }
+    assert _get("/console/")["statusCode"] == 200
 
 
 @pytest.mark.parametrize("name", ["missing.js", "..%2Froutes_console.py", "__init__.py"])

@@ -9,7 +9,7 @@ the Content-Security-Policy states (no other origin, no inline script, no frames
 from __future__ import annotations
 
 import json
-import os
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -26,12 +26,38 @@ _TYPES = {
     ".css": "text/css; charset=utf-8",
     ".png": "image/png",
 }
-# The admin API's base URL when the console is served elsewhere; unset, the page finds the API where /console is.
-API_BASE_VARIABLE = "ADMIN_API_BASE"
-# Cognito's endpoint for InitiateAuth; unset, AWS's regional one. A relative one (the local endpoint's
-# /_aws/cognito-idp/) is read by the page against its own origin.
-COGNITO_ENDPOINT_VARIABLE = "COGNITO_ENDPOINT"
-CLIENT_ID_VARIABLE = "USER_POOL_CLIENT_ID"
+# Where the embedded stack's endpoint passes Cognito's API through (crossdock_local): relative, so the page reads it
+# against its own origin, whatever port `crossdock serve` or a test's stack listens on.
+LOCAL_COGNITO_ENDPOINT = "/_aws/cognito-idp/"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConsoleConfig:
+    """What the page needs to sign in and find the API: the user pool's app client and region; Cognito's endpoint
+    (empty: AWS's regional one); the admin API's base URL (empty: where the console itself is served)."""
+
+    client_id: str
+    region: str
+    cognito_endpoint: str = ""
+    api_base: str = ""
+
+    def document(self) -> dict[str, str]:
+        """config.json: `{api_base, cognito_endpoint, client_id, region}`."""
+        return {
+            "api_base": self.api_base,
+            "cognito_endpoint": self.cognito_endpoint or f"https://cognito-idp.{self.region}.amazonaws.com/",
+            "client_id": self.client_id,
+            "region": self.region,
+        }
+
+
+_config: ConsoleConfig | None = None
+
+
+def configure(config: ConsoleConfig | None) -> None:
+    """Given once by the function, from its environment (the library reads no environment itself)."""
+    global _config
+    _config = config
 
 
 @cache
@@ -43,19 +69,8 @@ def _files() -> dict[str, tuple[str, bytes]]:
     }
 
 
-def console_config(environment: dict[str, str] | None = None) -> dict[str, str]:
-    """What config.json says: `{api_base, cognito_endpoint, client_id, region}`, from the function's environment."""
-    env = os.environ if environment is None else environment
-    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or ""
-    return {
-        "api_base": env.get(API_BASE_VARIABLE, ""),
-        "cognito_endpoint": env.get(COGNITO_ENDPOINT_VARIABLE) or f"https://cognito-idp.{region}.amazonaws.com/",
-        "client_id": env.get(CLIENT_ID_VARIABLE, ""),
-        "region": region,
-    }
-
-
-def _security_headers(config: dict[str, str]) -> dict[str, str]:
+def _security_headers() -> dict[str, str]:
+    config = _config.document() if _config else {"cognito_endpoint": "", "api_base": ""}
     connect = ["'self'"]
     for url in (config["cognito_endpoint"], config["api_base"]):
         parts = urlsplit(url)
@@ -75,12 +90,11 @@ def _security_headers(config: dict[str, str]) -> dict[str, str]:
 
 
 def _file(name: str) -> Response[bytes]:
-    config = console_config()
     found = _files().get(name)
     if found is None:
         return Response(404, "application/json", json.dumps({"message": f"no console file {name}"}).encode())
     content_type, body = found
-    return Response(200, content_type, body, headers=_security_headers(config))
+    return Response(200, content_type, body, headers=_security_headers())
 
 
 @router.get("/console", include_in_schema=False)
@@ -93,11 +107,11 @@ def console_page() -> Response[bytes]:
 
 @router.get("/console/config.json", include_in_schema=False)
 def console_settings() -> Response[str]:
-    config = console_config()
-    if not config["client_id"]:
-        message = f"the console is not configured: {CLIENT_ID_VARIABLE} is not set"
+    if _config is None or not _config.client_id:
+        # A deployment fault, not the caller's: the function was given no app client.
+        message = "the console is not configured: the function names no user pool client"
         return Response(500, "application/json", json.dumps({"message": message}))
-    return Response(200, "application/json", json.dumps(config), headers=_security_headers(config))
+    return Response(200, "application/json", json.dumps(_config.document()), headers=_security_headers())
 
 
 @router.get("/console/<name>", include_in_schema=False)
