@@ -85,7 +85,7 @@ def _summary(target: OperatorTarget, connection: Connection) -> ConnectionSummar
         connection_id=connection.id,
         shop_domain=shop_of(connection),
         state=connection.state.value,
-        state_since=_state_since(target.table, connection.id),
+        state_since=state_since(target.table, connection.id),
         rackbeat_account_id=_account_field(connection, "rackbeat", "account_id"),
         settings_version=connection.settings_version,
         settings_saved_at=connection.settings_saved_at,
@@ -111,7 +111,7 @@ def _tombstone_name(tombstone: dict[str, Any]) -> str:
     return str(tombstone.get("shop_domain") or accounts.get("shopify") or next(iter(accounts.values()), "-"))
 
 
-def _state_since(table: Any, connection_id: str) -> str | None:
+def state_since(table: Any, connection_id: str) -> str | None:
     item = table.get_item(
         Key={"pk": keys.connection_pk(connection_id), "sk": keys.META}, ProjectionExpression="state_changed_at"
     ).get("Item")

@@ -112,17 +112,31 @@ def connection_events(
     status: EventStatus | None = None,
     since: str | None = None,
     limit: int | None = None,
+    before: str | None = None,
+    topic: str | None = None,
 ) -> list[EventRow]:
-    """The connection's events, newest first (a Query of its partition, stopping at `limit`)."""
+    """The connection's events, newest first (a Query of its partition, stopping at `limit`); with `before` (an
+    event's `<received_at>#<event id>`, the admin API's page cursor) only the events older than that one, with
+    `topic` only that topic's."""
     if status in OPEN_STATUSES:
-        return open_events(target, status, connection_id, since)[:limit]
+        indexed = open_events(target, status, connection_id, since)
+        if before is not None:
+            indexed = [found for found in indexed if f"{found.received_at}#{found.event_id}" < before]
+        if topic is not None:
+            indexed = [found for found in indexed if found.topic == topic]
+        return indexed[:limit]
     lower = keys.EVENT_PREFIX + (since or "")
-    condition = Key("pk").eq(keys.connection_pk(connection_id)) & Key("sk").between(lower, keys.EVENT_PREFIX + "\uffff")
+    upper = keys.EVENT_PREFIX + (before if before is not None else "\uffff")
+    condition = Key("pk").eq(keys.connection_pk(connection_id)) & Key("sk").between(lower, upper)
     query: dict[str, Any] = {"ScanIndexForward": False, "key": condition}
-    if status is not None:
-        query["only"] = Attr("status").eq(status.value)
+    only = [Attr("status").eq(status.value)] if status is not None else []
+    only += [Attr("topic").eq(topic)] if topic is not None else []
+    if only:
+        query["only"] = only[0] if len(only) == 1 else only[0] & only[1]
     rows: list[EventRow] = []
     for item in _pages(target.table, **query):
+        if before is not None and str(item["sk"]) >= upper:  # `between` includes the cursor's own event
+            continue
         rows.append(row(item))
         if limit is not None and len(rows) >= limit:
             break

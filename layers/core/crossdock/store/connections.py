@@ -39,12 +39,17 @@ def _claims(connection: Connection) -> list[tuple[str, str, str]]:
     return found
 
 
-def save_connection(table: Any, connection: Connection, *, with_items: Sequence[dict[str, Any]] = ()) -> None:
+def save_connection(
+    table: Any, connection: Connection, *, with_items: Sequence[dict[str, Any]] = (), tenant: str | None = None
+) -> None:
     """Stores the connection and claims its accounts, all in one transaction: an account claimed by another
     connection of the kind is refused (AccountTaken) and nothing is written. `with_items` (its sealed secrets) are
-    put in the same transaction, so a new connection is never stored without them, nor they without it."""
+    put in the same transaction, so a new connection is never stored without them, nor they without it. `tenant`
+    (the merchant it belongs to, for the admin API) is stored with it, so it is never visible without its tenant."""
     item = connection.model_dump(mode="json")
     listing = {keys.LISTED: keys.LISTED_CONNECTION, keys.LISTED_ID: connection.id}
+    if tenant:
+        listing[keys.TENANT] = tenant
     claims = _claims(connection)
     ours = {":id": connection.id}
     writes: list[dict[str, Any]] = []
@@ -94,7 +99,7 @@ def _connection(item: dict[str, Any]) -> Connection:
 # operator's repair) is never taken for the one a container kept (`load_connection`).
 STORED_AS = "stored_as"
 # Attributes of a connection item that are where it is stored and how it is found, not part of the connection.
-_STORAGE_ATTRIBUTES = frozenset({"pk", "sk", keys.LISTED, keys.LISTED_ID, STORED_AS})
+_STORAGE_ATTRIBUTES = frozenset({"pk", "sk", keys.LISTED, keys.LISTED_ID, keys.TENANT, STORED_AS})
 
 
 def load_connection(table: Any, connection_id: str) -> Connection | None:
@@ -233,12 +238,28 @@ def list_settings_versions(table: Any, connection_id: str) -> list[dict[str, Any
     while True:
         page = table.query(**query)
         versions.extend(
-            {"version": int(item["version"]), "saved_at": item.get("saved_at"), "settings": _plain(item["settings"])}
+            {
+                "version": int(item["version"]),
+                "saved_at": item.get("saved_at"),
+                "saved_by": item.get("saved_by"),
+                "settings": _plain(item["settings"]),
+            }
             for item in page["Items"]
         )
         if "LastEvaluatedKey" not in page:
             return versions
         query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def note_saved_by(table: Any, connection_id: str, version: int, who: str) -> None:
+    """Names who saved a settings version (the admin API's user) on its history item, once it is stored: the kinds'
+    saves know nothing of users, and a version's settings never change after it is saved."""
+    table.update_item(
+        Key={"pk": keys.connection_pk(connection_id), "sk": keys.settings_version_sk(version)},
+        UpdateExpression="SET saved_by = :who",
+        ConditionExpression="attribute_exists(pk)",
+        ExpressionAttributeValues={":who": who},
+    )
 
 
 def _settings_version_item(connection: Connection, saved_at: str | None) -> dict[str, Any]:
@@ -310,6 +331,48 @@ def list_connections(table: Any) -> list[Connection]:
         "IndexName": keys.CONNECTIONS_INDEX,
         "KeyConditionExpression": Key(keys.LISTED).eq(keys.LISTED_CONNECTION),
     }
+    found: list[Connection] = []
+    while True:
+        page = table.query(**query)
+        found.extend(_connection(item) for item in page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return found
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def tenant_of(table: Any, connection_id: str) -> str | None:
+    """The tenant the connection belongs to, None when it belongs to none (an operator's only) or does not exist."""
+    item = table.get_item(
+        Key={"pk": keys.connection_pk(connection_id), "sk": keys.META},
+        ProjectionExpression="#tenant",
+        ExpressionAttributeNames={"#tenant": keys.TENANT},
+    ).get("Item")
+    return str(item[keys.TENANT]) if item and item.get(keys.TENANT) else None
+
+
+def set_tenant(table: Any, connection_id: str, tenant: str | None) -> bool:
+    """Gives the connection to `tenant` (None: to no tenant); False when there is no such connection. Only the
+    tenant attribute changes, so a concurrent save or state change is never overwritten."""
+    update: dict[str, Any] = (
+        {"UpdateExpression": "SET #tenant = :tenant", "ExpressionAttributeValues": {":tenant": tenant}}
+        if tenant
+        else {"UpdateExpression": "REMOVE #tenant"}
+    )
+    try:
+        table.update_item(
+            Key={"pk": keys.connection_pk(connection_id), "sk": keys.META},
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#tenant": keys.TENANT},
+            **update,
+        )
+    except table.meta.client.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
+def list_tenant_connections(table: Any, tenant: str) -> list[Connection]:
+    """The tenant's connections, whatever their state: a Query of the sparse `ByTenant` index, page by page."""
+    query: dict[str, Any] = {"IndexName": keys.TENANT_INDEX, "KeyConditionExpression": Key(keys.TENANT).eq(tenant)}
     found: list[Connection] = []
     while True:
         page = table.query(**query)

@@ -116,3 +116,7 @@ CONNECTIONS_INDEX = "Connections"
 LISTED = "listed"
 LISTED_ID = "listed_id"
 LISTED_CONNECTION = "connection"
+# Sparse: only the connection items of a tenant (a merchant's, issue 17) carry `tenant`, so the admin API lists a
+# merchant's connections with a Query of this index, never a Scan.
+TENANT_INDEX = "ByTenant"
+TENANT = "tenant"
