@@ -16,6 +16,7 @@ from crossdock.admin import (
     routes_console,
     routes_dead_letters,
     routes_events,
+    routes_progress,
     routes_settings,
 )
 
@@ -34,6 +35,7 @@ resolver.include_router(routes_settings.router)
 resolver.include_router(routes_events.router)
 resolver.include_router(routes_dead_letters.router)
 resolver.include_router(routes_console.router)
+resolver.include_router(routes_progress.router)
 
 
 def openapi_document() -> str:
