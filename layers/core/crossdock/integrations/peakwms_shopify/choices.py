@@ -25,8 +25,8 @@ def shopify_choices(connection: Connection, clients: Any) -> ChoicesByField:
     return {"locations": shop_location_choices(clients.shopify(connection))}
 
 
-def peakwms_choices(connection: Connection, clients: Any, *, now: datetime | None = None) -> ChoicesByField:
-    since = (now or datetime.now(UTC)) - WAREHOUSE_WINDOW
+def peakwms_choices(connection: Connection, clients: Any) -> ChoicesByField:
+    since = datetime.now(UTC) - WAREHOUSE_WINDOW
     names = dict.fromkeys(warehouses_in_stock_log(clients.peakwms(connection), since))
     if isinstance(connection, PeakwmsShopifyConnection):
         names.update(dict.fromkeys(connection.settings.locations.values()))

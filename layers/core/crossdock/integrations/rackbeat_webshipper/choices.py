@@ -19,6 +19,7 @@ from crossdock.connectors.rackbeat.reference_lists import (
     PRODUCT_GROUPS,
 )
 from crossdock.connectors.webshipper import catalogue
+from crossdock.connectors.webshipper.shapes import ShippingRate
 from crossdock.integration import Choice, ChoicesByField, ChoiceSource, SettingChoices
 from crossdock.integrations.choice_lists import RackbeatLists
 from crossdock.integrations.rackbeat_webshipper.settings_save import ALL_LOCATIONS
@@ -30,7 +31,7 @@ def webshipper_choices(connection: Connection, clients: Any) -> ChoicesByField:
     names = {channel.id: channel.label or f"channel {channel.id}" for channel in channels}
     rates = catalogue.shipping_rates(webshipper)
 
-    def rate_label(rate: Any) -> str:
+    def rate_label(rate: ShippingRate) -> str:
         label = rate.name or f"rate {rate.id}"
         if rate.channel_id is not None:
             label += f" — {names.get(str(rate.channel_id), f'channel {rate.channel_id}')}"
