@@ -16,6 +16,7 @@ from crossdock.admin import (
     routes_console,
     routes_dead_letters,
     routes_events,
+    routes_onboarding,
     routes_progress,
     routes_settings,
 )
@@ -31,6 +32,7 @@ DESCRIPTION = (
 resolver = APIGatewayRestResolver(enable_validation=True)
 errors.install(resolver)
 resolver.include_router(routes_connections.router)
+resolver.include_router(routes_onboarding.router)
 resolver.include_router(routes_settings.router)
 resolver.include_router(routes_events.router)
 resolver.include_router(routes_dead_letters.router)

@@ -66,14 +66,15 @@ def tested(
         rackbeat.close()
 
 
-def store(target: OperatorTarget, prepared: Prepared, noun: str = "account") -> None:
-    """The prepared connection and its secrets (KMS-encrypted) in one write; `Refused` naming the connection that
-    already holds one of its accounts (`noun`: what an account is called, "client", "shop" …)."""
+def store(target: OperatorTarget, prepared: Prepared, noun: str = "account", tenant: str | None = None) -> None:
+    """The prepared connection and its secrets (KMS-encrypted) in one write, with the tenant it belongs to (the
+    admin API's merchants see only their tenant's); `Refused` naming the connection that already holds one of its
+    accounts (`noun`: what an account is called, "client", "shop" …)."""
     connection = prepared.connection
     secrets = stack_access.secret_store(target)
     sealed = [secrets.sealed(connection.id, name, value) for name, value in prepared.secrets.items()]
     try:
-        connections.save_connection(target.table, connection, with_items=sealed)
+        connections.save_connection(target.table, connection, with_items=sealed, tenant=tenant)
     except connections.AccountTaken as taken:
         existing = connections.connection_for_account(target.table, connection.kind, taken.system, taken.identity)
         raise Refused(

@@ -57,6 +57,7 @@ def create_connection(
     shopify_client_id: str,
     shopify_client_secret: str,
     settings: dict[str, Any] | None = None,
+    tenant: str | None = None,
 ) -> CreatedConnection:
     """Stores a new connection `installing`; refuses (`Rejected`, every problem listed) and stores nothing when the
     input is wrong or Rackbeat refuses the key. Settings naming what the Rackbeat account lacks are stored, and
@@ -84,7 +85,7 @@ def create_connection(
         lambda rackbeat: onboarding.prepare(connection_id, new, rackbeat),
         onboarding.ConnectionRefused,
     )
-    new_connection.store(target, prepared)
+    new_connection.store(target, prepared, tenant=tenant)
     connection = prepared.connection
     links = onboarding.install_links(connection, stack.webhook_base_url)
     return CreatedConnection(
@@ -128,6 +129,7 @@ def create_shopbox_connection(
     rackbeat_api_key: str,
     shopbox: ShopboxCredentials,
     settings: dict[str, Any] | None = None,
+    tenant: str | None = None,
 ) -> CreatedShopboxConnection:
     """Stores a new `rackbeat_shopbox` connection and activates it when its settings' references all exist.
     Refuses (`Rejected`, every problem listed: a wrong password, a Shopbox client to choose with the choices, the
@@ -154,7 +156,7 @@ def create_shopbox_connection(
         )
     finally:
         sign_in.close()
-    new_connection.store(target, prepared, noun="client")
+    new_connection.store(target, prepared, noun="client", tenant=tenant)
     connection = prepared.connection
     state, schedules = connection.state, {}
     webhooks: str | None = None

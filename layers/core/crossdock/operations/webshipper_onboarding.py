@@ -64,6 +64,7 @@ def create_webshipper_connection(
     rackbeat_api_key: str,
     webshipper: WebshipperCredentials,
     settings: dict[str, Any] | None = None,
+    tenant: str | None = None,
 ) -> CreatedWebshipperConnection:
     """Stores a new `rackbeat_webshipper` connection and activates it when its settings' references all exist.
     Refuses (`Rejected`, every problem listed, with the account's channels and rates when Webshipper accepted the
@@ -88,7 +89,7 @@ def create_webshipper_connection(
         )
     finally:
         sign_in.close()
-    new_connection.store(target, prepared)
+    new_connection.store(target, prepared, tenant=tenant)
     connection = prepared.connection
     state = connection.state
     applied = activation.Applied()
