@@ -30,6 +30,7 @@ from crossdock.integrations.rackbeat_shopbox.install import ShopboxCredentials
 from crossdock.integrations.rackbeat_shopify.connection import KIND
 from crossdock.integrations.rackbeat_webshipper.activation import Applied as WebshipperApplied
 from crossdock.integrations.rackbeat_webshipper.connection import KIND as WEBSHIPPER_KIND
+from crossdock.operations import connections as operator_connections
 from crossdock.operations import initial_sync, lifecycle, onboarding, settings_input, stack_access
 from crossdock.operations import settings as connection_settings
 from crossdock.operations.initial_sync import InitialSyncProgress
@@ -92,6 +93,9 @@ def add_commands(commands: Any, connection_commands: Any, command: AddCommand) -
     create.add_argument(
         "--shopbox-client", help=f"{SHOPBOX_KIND}: the Shopbox client (company) uid, when the login acts for several"
     )
+    create.add_argument(
+        "--tenant", help="the merchant tenant the connection belongs to (its users see it in the admin API)"
+    )
     operator_webshipper.add_create_options(create)
     operator_peakwms.add_create_options(create)
     _settings_input(create)
@@ -102,6 +106,9 @@ def add_commands(commands: Any, connection_commands: Any, command: AddCommand) -
         ("uninstall", _uninstall, "as Shopify's app/uninstalled: webhooks, schedules and Shopify tokens go"),
     ):
         onboarding_command(connection_commands, name, run, help_text).add_argument("connection_id")
+    tenant = command(connection_commands, "tenant", _tenant, "give a connection to a merchant tenant (or to none)")
+    tenant.add_argument("connection_id")
+    tenant.add_argument("tenant", nargs="?", help="the tenant; left out: the connection belongs to no tenant")
 
     settings_commands = commands.add_parser("settings", help="a connection's settings").add_subparsers(
         dest="action", required=True
@@ -204,6 +211,7 @@ def _create(target: OperatorTarget, args: argparse.Namespace) -> str:
         ),
         rackbeat_api_key=_secret(args.rackbeat_api_key_file, RACKBEAT_API_KEY_ENV, "the Rackbeat API key"),
         settings=_document(args, {}),
+        tenant=args.tenant,
     )
     if args.json:
         return out.as_json(created)
@@ -231,6 +239,7 @@ def _create_shopbox(target: OperatorTarget, args: argparse.Namespace) -> str:
         rackbeat_api_key=_secret(args.rackbeat_api_key_file, RACKBEAT_API_KEY_ENV, "the Rackbeat API key"),
         shopbox=_shopbox_credentials(args),
         settings=_document(args, {}),
+        tenant=args.tenant,
     )
     if args.json:
         return out.as_json(created)
@@ -278,6 +287,13 @@ def _install_link(target: OperatorTarget, args: argparse.Namespace) -> str:
     if args.json:
         return out.as_json(created)
     return "\n".join([f"connection {created.connection_id} ({created.shop_domain}): {created.state}", *_links(created)])
+
+
+def _tenant(target: OperatorTarget, args: argparse.Namespace) -> str:
+    changed = operator_connections.give_to_tenant(target, args.connection_id, args.tenant)
+    if args.json:
+        return out.as_json(changed)
+    return f"connection {changed.connection_id}: tenant {changed.before or 'none'} → {changed.tenant or 'none'}"
 
 
 def _pause(target: OperatorTarget, args: argparse.Namespace) -> str:

@@ -72,7 +72,9 @@ def create(
             if value is not None
         },
     }
-    created = peakwms_onboarding.create_peakwms_connection(target, credentials=credentials, settings=document)
+    created = peakwms_onboarding.create_peakwms_connection(
+        target, credentials=credentials, settings=document, tenant=args.tenant
+    )
     if args.json:
         return out.as_json(created)
     role = "the main shop" if created.main_shop else "a shop sharing the main shop's products (matched by SKU)"

@@ -55,7 +55,11 @@ def create(
     usage: Usage,
 ) -> str:
     created = webshipper_onboarding.create_webshipper_connection(
-        target, rackbeat_api_key=rackbeat_api_key, webshipper=credentials(args, secret, usage), settings=settings
+        target,
+        rackbeat_api_key=rackbeat_api_key,
+        webshipper=credentials(args, secret, usage),
+        settings=settings,
+        tenant=args.tenant,
     )
     if args.json:
         return out.as_json(created)

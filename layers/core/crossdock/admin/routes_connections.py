@@ -128,9 +128,9 @@ def change_tenant(connection_id: str, change: TenantChange) -> ConnectionShown:
     caller = context.caller(router).as_operator()
     target = context.target()
     tenancy.connection_for(target, caller, connection_id)
-    if not connections.set_tenant(target.table, connection_id, change.tenant):
-        raise tenancy.unknown(connection_id)
-    audit.record(target, caller, connection_id, "connection/tenant", f"tenant set to {change.tenant or 'none'}")
+    changed = connection_ops.give_to_tenant(target, connection_id, change.tenant)
+    what = f"tenant {changed.before or 'none'} → {changed.tenant or 'none'}"
+    audit.record(target, caller, connection_id, "connection/tenant", what)
     return show_connection(connection_id)
 
 

@@ -28,15 +28,12 @@ from crossdock.operations.target import OperatorTarget
 
 router = Router()  # type: ignore[no-untyped-call]  # Powertools leaves its __init__ unannotated
 
-_TENANT = Field(default=None, min_length=1, max_length=64, description="operators only: whose connection it is")
-_SETTINGS = Field(default_factory=dict, description="the kind's settings; defaults where left out")
-
 
 class _New(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    tenant: str | None = _TENANT
-    settings: dict[str, Any] = _SETTINGS
+    tenant: str | None = Field(default=None, min_length=1, max_length=64, description="operators only: whose it is")
+    settings: dict[str, Any] = Field(default_factory=dict, description="the kind's settings; defaults where left out")
 
 
 class ShopifySecrets(BaseModel):

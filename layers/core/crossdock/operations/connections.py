@@ -45,6 +45,22 @@ class ConnectionDetail:
     webhooks: str = field(default="not stored; see shopify/self_check events for repairs")
 
 
+@dataclass(frozen=True)
+class TenantChanged:
+    connection_id: str
+    before: str | None
+    tenant: str | None  # None: the connection belongs to no tenant (operators only see it)
+
+
+def give_to_tenant(target: OperatorTarget, connection_id: str, tenant: str | None) -> TenantChanged:
+    """Gives the connection to `tenant` (the admin API's merchants of that tenant see it), or to none."""
+    before = connections.tenant_of(target.table, connection_id)
+    wanted = tenant.strip() if tenant and tenant.strip() else None
+    if not connections.set_tenant(target.table, connection_id, wanted):
+        raise NotFound(f"no connection {connection_id}")
+    return TenantChanged(connection_id, before, wanted)
+
+
 def list_connections(target: OperatorTarget) -> list[ConnectionSummary]:
     """Every connection, by shop domain (a Query of the Connections index, `store.connections.list_connections`)."""
     found = connections.list_connections(target.table)
