@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 3000
 STATE_FILE ?= .crossdock-state.json
 
-.PHONY: install chromium test lint typecheck validate unit demo serve bench chaos build clean
+.PHONY: install chromium test lint typecheck validate unit openapi demo serve bench chaos build clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -38,6 +38,10 @@ unit: $(STAMP) chromium
 	$(BIN)/pytest
 
 test: lint typecheck validate unit
+
+# The admin API's OpenAPI document, kept in the repo (tests/unit/test_admin_openapi.py fails when it is stale).
+openapi: $(STAMP)
+	$(BIN)/python -m crossdock_local.openapi docs/admin-api/openapi.json
 
 demo: $(STAMP)
 	$(BIN)/crossdock demo
