@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from crossdock_local import operator_cli
+from crossdock_local import operator_cli, operator_users
 
 if TYPE_CHECKING:
     from crossdock_local.stack import LocalStack
@@ -98,6 +98,7 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     serve.add_argument("--aws-port", type=int, default=3001, help="port of the embedded AWS APIs (0: any free one)")
     serve.set_defaults(run=_serve)
     operator_cli.add_commands(commands)
+    operator_users.add_commands(commands)
     if _command_in(argv) == "chaos":
         from crossdock_local.scenarios import chaos
 

@@ -19,6 +19,7 @@ from crossdock.operations.target import (
     stack_resources,
     target_from_resources,
 )
+from crossdock.operations.users import UserDirectory
 
 DEFAULT_STATE_FILE = ".crossdock-state.json"
 # An operator waits for a person; a few retries of a throttled call are better than a failed command.
@@ -109,3 +110,40 @@ def local_onboarding(resources: Any, clients: Any, base_url: str, description: s
         "peakwms": f"{base}/_sim/peakwms/{{account}}/api/integration/v1",
     }
     return onboarding_from_resources(resources, clients, base, description, api_bases)
+
+
+USER_POOL = "UserPool"
+
+
+def aws_user_directory(stack: str, profile: str | None = None, region: str | None = None) -> UserDirectory:
+    """The user pool of the deployed stack `stack` (its UserPool resource), with the credentials of `profile`."""
+    try:
+        session = boto3.Session(profile_name=profile, region_name=region)
+    except ProfileNotFound as missing:
+        raise NotFound(str(missing)) from missing
+    if not session.region_name:
+        raise OperatorError("no AWS region: give --region, or set one for the profile")
+    resources = stack_resources(session.client("cloudformation", config=_CONFIG), stack)
+    where = f"stack {stack} in {session.region_name}" + (f" (profile {profile})" if profile else "")
+    return _user_directory(resources, session.client("cognito-idp", config=_CONFIG), where)
+
+
+def local_user_directory(state_file: str = DEFAULT_STATE_FILE) -> UserDirectory:
+    """The user pool of a running `crossdock serve`, through its AWS endpoint (moto's cognito-idp)."""
+    path = Path(state_file)
+    if not path.exists():
+        raise NotFound(f"no state file {path}: start `crossdock serve` (it writes one) or give its path to --local")
+    try:
+        aws = json.loads(path.read_text())["aws"]
+        endpoint_url, region, resources = aws["endpoint_url"], aws["region"], aws["resources"]
+    except (ValueError, KeyError, TypeError) as unreadable:
+        raise OperatorError(f"{path} has no AWS endpoint ({unreadable}): restart `crossdock serve`") from unreadable
+    session = boto3.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=region)
+    client = session.client("cognito-idp", endpoint_url=endpoint_url, config=_CONFIG)
+    return _user_directory(resources, client, f"the embedded stack at {endpoint_url}")
+
+
+def _user_directory(resources: dict[str, str], cognito: Any, where: str) -> UserDirectory:
+    if USER_POOL not in resources:
+        raise OperatorError(f"{where} has no {USER_POOL}: deploy the current template.yaml to have users")
+    return UserDirectory(cognito, resources[USER_POOL], where)

@@ -1,7 +1,8 @@
 """One local HTTP endpoint for the whole embedded stack, like `sam local start-api` plus the simulators.
 
-`/webhooks/...` goes to the API routes of template.yaml (through the embedded API Gateway), and
-`/_sim/<system>/...` to that system's simulator, so a client or a curl command talks to everything over real HTTP.
+`/webhooks/...` (and every other path of template.yaml's APIs, `/admin/...`) goes to the API routes (through the
+embedded API Gateway), `/_sim/<system>/...` to that system's simulator, and `/_aws/<service>/...` to the AWS service
+a browser calls directly (Cognito's sign-in), so a client or a curl command talks to everything over real HTTP.
 
 The server keeps connections open (HTTP/1.1 keep-alive), as API Gateway and the real platforms do: a function's
 httpx client sends every call of its container over the connection it already has. Werkzeug's development server,
@@ -24,11 +25,14 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from crossdock_local.sims.base import ResponseDropped, ResponseHung, SimRequest, Simulator
 
 SIM_PREFIX = "/_sim/"
+AWS_PREFIX = "/_aws/"
 CONTROL_PREFIX = "_control/"
 _log = logging.getLogger(__name__)
 
 ApiCall = Callable[[str, str, dict[str, str], bytes, dict[str, list[str]]], tuple[int, dict[str, str], bytes]]
 Answer = tuple[int, dict[str, str], bytes]
+# An AWS service's answer: method, path below its prefix, raw query string, headers, body.
+AwsCall = Callable[[str, str, str, dict[str, str], bytes], Answer]
 # Headers this server writes itself from the answer it sends (hop-by-hop, or the length of what it sends).
 _OWN_HEADERS = frozenset({"content-length", "connection", "transfer-encoding", "keep-alive"})
 
@@ -44,10 +48,17 @@ class _Cut(Exception):
 class LocalEndpoint:
     """The embedded API and the simulators behind one threaded HTTP/1.1 server with keep-alive."""
 
-    def __init__(self, api: ApiCall, simulators: dict[str, tuple[Simulator, str]]) -> None:
-        """`simulators` maps a system to its simulator and the path its real API lives under (Rackbeat: /api)."""
+    def __init__(
+        self,
+        api: ApiCall,
+        simulators: dict[str, tuple[Simulator, str]],
+        aws_services: dict[str, AwsCall] | None = None,
+    ) -> None:
+        """`simulators` maps a system to its simulator and the path its real API lives under (Rackbeat: /api);
+        `aws_services` an AWS service's name (`cognito-idp`) to what answers for it under `/_aws/<name>`."""
         self._api = api
         self._simulators = simulators
+        self._aws_services = aws_services or {}
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -57,6 +68,12 @@ class LocalEndpoint:
         parts = urlsplit(target)
         path = parts.path or "/"
         query = parse_qs(parts.query, keep_blank_values=True)
+        if path.startswith(AWS_PREFIX):
+            service, _, rest = path[len(AWS_PREFIX) :].partition("/")
+            aws_call = self._aws_services.get(service)
+            if aws_call is None:
+                return 404, {"Content-Type": "application/json"}, b'{"message": "no such AWS service here"}'
+            return aws_call(method, "/" + rest, parts.query, headers, body)
         if not path.startswith(SIM_PREFIX):
             # API Gateway hands the function the decoded path; the simulators decode their own path parameters,
             # as the in-process transport leaves them encoded (an item number may hold an encoded slash).

@@ -29,6 +29,7 @@ from crossdock.operations import settings as operations_settings
 from crossdock.operations.target import OperatorTarget, target_from_resources
 from crossdock.store import connections
 from crossdock.store.secrets import SecretStore
+from crossdock_local.aws.cognito_endpoint import CognitoEndpoint
 from crossdock_local.aws.embedded import EmbeddedAws
 from crossdock_local.operator_targets import local_onboarding
 from crossdock_local.server import LocalEndpoint
@@ -83,6 +84,10 @@ class LocalInstall:
     client_secret: str
     rackbeat_account_id: int
     rackbeat_api_key: str
+
+
+class SignInRefused(Exception):
+    """Cognito did not sign the user in (the message is Cognito's: wrong password, unknown user, a challenge)."""
 
 
 class LocalStack:
@@ -147,6 +152,8 @@ class LocalStack:
                     "shopbox": (self.shopbox, ""),
                     "webshipper": (self.webshipper, ""),
                 },
+                # The console signs in with Cognito's own API, from the browser (`cognito_endpoint`).
+                {"cognito-idp": CognitoEndpoint(self.aws.region).answer},
             )
             self.base_url = self.endpoint.start(port=self._port)
             self.publish_webhook_address()
@@ -173,6 +180,48 @@ class LocalStack:
     ) -> tuple[int, dict[str, str], bytes]:
         answer = self.aws.api_request(method, path, headers, body, query=dict(query))
         return answer.status, answer.headers, answer.body
+
+    @property
+    def admin_api_url(self) -> str:
+        """The admin API's base URL (template.yaml's AdminApiUrl): its `/admin/...` routes and `/console` are served
+        by this endpoint, beside the webhook API's."""
+        return self.base_url
+
+    @property
+    def user_pool_id(self) -> str:
+        return self.aws.resources["UserPool"].ref
+
+    @property
+    def user_pool_client_id(self) -> str:
+        """The console's app client (no secret; USER_PASSWORD_AUTH)."""
+        return self.aws.resources["UserPoolClient"].ref
+
+    @property
+    def cognito_endpoint(self) -> str:
+        """Where Cognito's API answers for this stack's pool (https://cognito-idp.<region>.amazonaws.com/ in AWS)."""
+        return f"{self.base_url}/_aws/cognito-idp"
+
+    def sign_in(self, email: str, password: str) -> str:
+        """An id token of the user, as the console gets one: InitiateAuth (USER_PASSWORD_AUTH) over HTTP at
+        `cognito_endpoint`. A refusal (wrong password, unknown user) is `SignInRefused` with Cognito's message."""
+        answer = httpx.post(
+            self.cognito_endpoint + "/",
+            headers={
+                "Content-Type": "application/x-amz-json-1.1",
+                "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth",
+            },
+            json={
+                "AuthFlow": "USER_PASSWORD_AUTH",
+                "ClientId": self.user_pool_client_id,
+                "AuthParameters": {"USERNAME": email, "PASSWORD": password},
+            },
+            timeout=10,
+        )
+        found = answer.json()
+        if answer.status_code != 200 or "AuthenticationResult" not in found:
+            raise SignInRefused(found.get("message") or found.get("ChallengeName") or f"HTTP {answer.status_code}")
+        token: str = found["AuthenticationResult"]["IdToken"]
+        return token
 
     @property
     def shopbox_api(self) -> str:

@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from crossdock_local.aws.api_authorizer import CognitoAuthorizer
 from crossdock_local.aws.clock import VirtualClock
 from crossdock_local.aws.lambda_runtime import FunctionSpec, InProcessLambda
 
@@ -34,6 +35,9 @@ class Route:
     # The API's BinaryMediaTypes (`image/png`, `*/*`; SAM's `~1` already read as `/`): a request whose Content-Type
     # matches one reaches the function base64-encoded, byte for byte.
     binary_media_types: tuple[str, ...] = ()
+    # The method's Cognito authorizer (its API's DefaultAuthorizer unless the event says `Authorizer: NONE` or
+    # names another); None: open, as the webhook routes are.
+    authorizer: CognitoAuthorizer | None = None
 
     def match(self, method: str, path: str) -> dict[str, str] | None:
         """The path parameters when this route serves the request, else None."""
@@ -63,9 +67,9 @@ def _specificity(route: Route) -> tuple[int, ...]:
     return tuple(2 if part.endswith("+}") else 1 if part.startswith("{") else 0 for part in segments)
 
 
-def _gateway_error(status: int, message: str) -> ApiResponse:
+def _gateway_error(status: int, message: str, error_type: str = "Gateway") -> ApiResponse:
     body = json.dumps({"message": message}).encode()
-    return ApiResponse(status, {"Content-Type": "application/json", "x-amzn-ErrorType": "Gateway"}, body)
+    return ApiResponse(status, {"Content-Type": "application/json", "x-amzn-ErrorType": error_type}, body)
 
 
 class ApiGateway:
@@ -92,8 +96,15 @@ class ApiGateway:
         for route in sorted(self.routes, key=_specificity):
             path_parameters = route.match(method, path.rstrip("/") or "/")
             if path_parameters is not None:
+                claims = None
+                if route.authorizer is not None:
+                    claims = route.authorizer.claims(headers)
+                    if claims is None:  # refused before the function: it is never invoked
+                        return _gateway_error(401, "Unauthorized", "UnauthorizedException")
                 binary = base64_body or _is_binary(headers, route.binary_media_types)
                 event = self._event(route, method, path, headers, body, binary, query or {}, path_parameters)
+                if claims is not None:
+                    event["requestContext"]["authorizer"] = {"claims": claims}
                 result = self._lambdas.invoke(route.function, event, source="api")
                 if result.error is not None:
                     return _gateway_error(502, "Internal server error")

@@ -48,6 +48,7 @@ from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
+from crossdock_local.aws import cognito
 from crossdock_local.aws.api import ApiGateway, ApiResponse, Route
 from crossdock_local.aws.botocore_user_agent import build_user_agents_once
 from crossdock_local.aws.clock import VirtualClock
@@ -181,6 +182,7 @@ class EmbeddedAws(TemplateProvisioning):
     def _patch_moto(self, stack: ExitStack) -> None:
         clock = self.clock
         self._patch_lambda_invoke(stack)
+        cognito.install(stack, clock)
         stack.enter_context(following_api_schedules(lambda: self._scheduler))
         stack.enter_context(mock.patch.object(moto_sqs_models, "unix_time", lambda dt=None: clock.time()))
         stack.enter_context(mock.patch.object(moto_sqs_models, "unix_time_millis", lambda dt=None: clock.time() * 1000))

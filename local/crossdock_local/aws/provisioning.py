@@ -1,10 +1,11 @@
 """Provisioning a SAM template's resources into moto, as CloudFormation would for the embedded stack.
 
 `TemplateProvisioning` is the half of `EmbeddedAws` that turns each resource of the template into moto resources
-(tables, keys, queues, roles, functions, state machines, APIs, schedules, buckets, log groups, topics, alarms,
-dashboards, sampling rules), in the order the references demand (`_physical` provisions what a value refers to
-first, like CloudFormation's dependency graph), and wires each function's events (API routes, SQS mappings). The
-other half, `embedded.EmbeddedAws`, runs what was provisioned. Kept apart so each module has one job.
+(tables, keys, queues, roles, functions, state machines, APIs with their Cognito authorizers, user pools, schedules,
+buckets, log groups, topics, alarms, dashboards, sampling rules), in the order the references demand (`_physical`
+provisions what a value refers to first, like CloudFormation's dependency graph), and wires each function's events
+(API routes, SQS mappings). The other half, `embedded.EmbeddedAws`, runs what was provisioned. Kept apart so each
+module has one job.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from crossdock.environment import LOCAL_STACK_VARIABLE
-from crossdock_local.aws import s3_buckets
+from crossdock_local.aws import cognito, s3_buckets
 from crossdock_local.aws.api import ApiGateway, Route
+from crossdock_local.aws.api_authorizer import authorizers_of
 from crossdock_local.aws.clock import VirtualClock
 from crossdock_local.aws.iam_enforcement import IamEnforcement
 from crossdock_local.aws.iam_policies import expand_roles
@@ -254,7 +256,29 @@ class TemplateProvisioning:
         stage = self._resolve(props.get("StageName", "Prod"))
         # SAM writes `/` in a media type as `~1` (a JSON pointer escape); API Gateway matches the type it stands for.
         binary = tuple(str(t).replace("~1", "/") for t in self._resolve(props.get("BinaryMediaTypes", [])))
-        return Physical(api_id, {"RootResourceId": api_id[:6], "StageName": stage, "BinaryMediaTypes": binary})
+        auth = self._resolve(props.get("Auth", {}))
+        attrs = {
+            "RootResourceId": api_id[:6],
+            "StageName": stage,
+            "BinaryMediaTypes": binary,
+            # Not CloudFormation attributes: what the embedded API Gateway needs to run the API's authorizers.
+            "Authorizers": authorizers_of(auth, self.account_id, self.region, self.clock.time),
+            "DefaultAuthorizer": auth.get("DefaultAuthorizer"),
+        }
+        return Physical(api_id, attrs)
+
+    def _provision_user_pool(self, logical_id: str, props: dict[str, Any]) -> Physical:
+        return cognito.provision_user_pool(
+            self.account_id, self.region, self._default_name(logical_id), self._resolve(props)
+        )
+
+    def _provision_user_pool_client(self, logical_id: str, props: dict[str, Any]) -> Physical:
+        return cognito.provision_user_pool_client(
+            self.account_id, self.region, self._default_name(logical_id), self._resolve(props)
+        )
+
+    def _provision_user_pool_group(self, logical_id: str, props: dict[str, Any]) -> Physical:
+        return cognito.provision_group(self.account_id, self.region, logical_id, self._resolve(props))
 
     def _provision_role(self, logical_id: str, props: dict[str, Any]) -> Physical:
         """The role exists in moto with its policies (nothing here enforces IAM; references need its ARN)."""
@@ -377,6 +401,9 @@ class TemplateProvisioning:
 
     # One provisioner per resource type; a new type is one more entry.
     _PROVISIONERS: ClassVar[dict[str, Callable[[TemplateProvisioning, str, dict[str, Any]], Physical]]] = {
+        "AWS::Cognito::UserPool": _provision_user_pool,
+        "AWS::Cognito::UserPoolClient": _provision_user_pool_client,
+        "AWS::Cognito::UserPoolGroup": _provision_user_pool_group,
         "AWS::DynamoDB::Table": _provision_table,
         "AWS::IAM::Role": _provision_role,
         "AWS::Scheduler::Schedule": _provision_schedule,
@@ -416,7 +443,20 @@ class TemplateProvisioning:
         api = next(p for p in self.resources.values() if p.ref == api_id)
         method = props["Method"].upper()
         binary = api.attrs.get("BinaryMediaTypes", ())
-        return Route(api_id, api.attrs["StageName"], method, props["Path"], function, binary_media_types=binary)
+        # SAM: an event's `Auth.Authorizer` names one of its API's authorizers, or NONE; without it, the default.
+        authorizer_name = (props.get("Auth") or {}).get("Authorizer", api.attrs.get("DefaultAuthorizer"))
+        authorizers = api.attrs.get("Authorizers", {})
+        if authorizer_name not in (None, "NONE") and authorizer_name not in authorizers:
+            raise ValueError(f"{method} {props['Path']}: its API has no authorizer {authorizer_name!r}")
+        return Route(
+            api_id,
+            api.attrs["StageName"],
+            method,
+            props["Path"],
+            function,
+            binary_media_types=binary,
+            authorizer=authorizers.get(authorizer_name) if authorizer_name != "NONE" else None,
+        )
 
     def _implicit_api(self) -> Physical:
         if _IMPLICIT_API not in self.resources:

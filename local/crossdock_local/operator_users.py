@@ -1,0 +1,124 @@
+"""The operator's user commands (issue 17): `crossdock users create --email E (--tenant T | --operator)
+[--password-file F]` and `crossdock users list`, on the stack's user pool (`crossdock.operations.users`).
+
+The password is read from a file (its first line), never from the command line, where the shell's history and the
+process list would show it; without one, Cognito mails the user an invitation with a temporary password.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from crossdock.operations import users
+from crossdock.operations.errors import OperatorError
+from crossdock.operations.users import User, UserDirectory
+from crossdock_local import operator_output as out
+from crossdock_local.operator_onboarding import UsageError
+from crossdock_local.operator_targets import DEFAULT_STATE_FILE, aws_user_directory, local_user_directory
+
+USAGE = 2
+REFUSED = 1
+
+
+def add_commands(commands: Any) -> None:
+    """Adds the `users` group to `crossdock`'s subcommands, with the target options of the operator's commands."""
+    target = _target_options()
+    group = commands.add_parser("users", help="who signs in to the admin API and console").add_subparsers(
+        dest="action", required=True
+    )
+    create = group.add_parser("create", parents=[target], help="a merchant user of a tenant, or an operator")
+    create.add_argument("--email", required=True, help="the user's e-mail address: what they sign in with")
+    who = create.add_mutually_exclusive_group(required=True)
+    who.add_argument("--tenant", help="the merchant's tenant: the user sees only its connections")
+    who.add_argument("--operator", action="store_true", help="an operator: sees and changes every connection")
+    create.add_argument(
+        "--password-file",
+        type=Path,
+        help="a file whose first line is the password (default: Cognito mails a temporary one)",
+    )
+    create.set_defaults(run=lambda args: _run(_create, args))
+    listing = group.add_parser("list", parents=[target], help="every user, operators first")
+    listing.set_defaults(run=lambda args: _run(_list, args))
+
+
+def _target_options() -> argparse.ArgumentParser:
+    """The same target options as every operator command (operator_cli): `--local [STATE_FILE]` or `--stack`."""
+    target = argparse.ArgumentParser(add_help=False)
+    where = target.add_argument_group("target stack (one of)")
+    where.add_argument(
+        "--local",
+        nargs="?",
+        const=DEFAULT_STATE_FILE,
+        metavar="STATE_FILE",
+        help=f"the embedded stack of a running `crossdock serve` (default state file {DEFAULT_STATE_FILE})",
+    )
+    where.add_argument("--stack", help="the deployed SAM stack's CloudFormation name")
+    where.add_argument("--profile", help="AWS profile for --stack (default: the usual credential chain)")
+    where.add_argument("--region", help="AWS region for --stack (default: the profile's)")
+    target.add_argument("--json", action="store_true", help="machine-readable output")
+    return target
+
+
+def _run(command: Any, args: argparse.Namespace) -> int:
+    try:
+        report = command(_directory(args), args)
+    except UsageError as wrong:
+        print(f"crossdock: {wrong}", file=sys.stderr)
+        return USAGE
+    except (OperatorError, BotoCoreError, ClientError) as failed:
+        print(f"crossdock: {failed}", file=sys.stderr)
+        return REFUSED
+    print(report, flush=True)
+    return 0
+
+
+def _directory(args: argparse.Namespace) -> UserDirectory:
+    if args.local is not None and args.stack:
+        raise UsageError("give either --local or --stack, not both")
+    if args.local is not None:
+        if args.profile or args.region:
+            raise UsageError("--profile and --region go with --stack; --local uses the state file's endpoint")
+        return local_user_directory(args.local)
+    if args.stack:
+        return aws_user_directory(args.stack, args.profile, args.region)
+    raise UsageError("which stack? give --local [STATE_FILE] or --stack NAME (with --profile/--region)")
+
+
+def _create(directory: UserDirectory, args: argparse.Namespace) -> str:
+    password = _password(args.password_file) if args.password_file else None
+    user = users.create_user(directory, args.email, tenant=args.tenant, operator=args.operator, password=password)
+    if args.json:
+        return out.as_json(user)
+    how = "with the password from the file" if password is not None else "invited by mail (temporary password)"
+    role = "operator" if user.operator else f"tenant {user.tenant}"
+    return f"{directory.description}: created {user.email} ({role}), {how}; user id {user.user}"
+
+
+def _list(directory: UserDirectory, args: argparse.Namespace) -> str:
+    found = users.list_users(directory)
+    if args.json:
+        return out.as_json(found)
+    return f"{directory.description}: {len(found)} users\n" + out.table(
+        ["email", "role", "status", "enabled", "created", "user"], [_row(user) for user in found]
+    )
+
+
+def _row(user: User) -> list[Any]:
+    role = "operator" if user.operator else f"tenant {user.tenant}" if user.tenant else "none (refused everywhere)"
+    created = user.created.strftime("%Y-%m-%dT%H:%M:%SZ") if user.created else None
+    return [user.email, role, user.status, "yes" if user.enabled else "no", created, user.user]
+
+
+def _password(path: Path) -> str:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as unreadable:
+        raise UsageError(f"--password-file {path}: {unreadable.strerror}") from unreadable
+    if not lines or not lines[0]:
+        raise UsageError(f"--password-file {path}: its first line is empty")
+    return lines[0]
