@@ -16,7 +16,6 @@ from peakwms_message_fakes import SHOP, World, make_world
 from crossdock.connectors.shopify import fulfillments
 from crossdock.connectors.shopify.refund_create import create_refund
 from crossdock.errors import RetryableError
-from crossdock.integrations.peakwms_shopify.message_refund import MAX_CAPTURE_WAITS
 from crossdock.store.events import EventStatus
 
 
@@ -255,48 +254,3 @@ def test_a_refund_without_an_amount_refunds_what_is_left_and_a_switched_off_one_
     assert whole.status is EventStatus.DONE and "refunded 598.94 USD and 0 unit(s)" in whole.reason, whole.reason
     (refund,) = world.shopify_order(order)["refunds"]
     assert sum(Decimal(str(t["amount"])) for t in refund["transactions"]) == Decimal("598.94")
-
-
-def test_a_refund_before_its_capture_waits_for_the_pack_then_refunds_once(world: World) -> None:
-    """GIVEN an authorised order PeakWMS has released, not yet captured WHEN PeakWMS's refund of 199.00 and one unit
-    (104) is handled before the pack (102) that captures it THEN the event is retried (RetryableError naming the
-    authorisation), nothing refunded; WHEN the pack has captured and the 104 is retried THEN Shopify refunds 199.00
-    and the unit once, against the capture."""
-    order = world.new_order(authorized=True)
-    world.in_peakwms(order)
-    world.warehouse.sim.refund(CUSTOMER, str(order["id"]), "199.00", {str(order["line_items"][0]["id"]): 1})
-    (refunded,) = world.of("order_refunded")
-    event = "EVT#2026-12-07T12:00:00.000000Z#order_refunded:early"
-
-    with pytest.raises(RetryableError, match=r"598\.94 USD is authorised and not captured yet"):
-        world.handle("order_refunded", refunded, sk=event)
-    assert world.shopify_order(order).get("refunds") in (None, [])
-    packed = world.pack(order)
-    assert world.handle("pick_order_packed", packed).status is EventStatus.DONE
-    retried = world.handle("order_refunded", refunded, sk=event)
-
-    assert retried.status is EventStatus.DONE and "refunded 199.00 USD and 1 unit(s)" in retried.reason, retried.reason
-    (refund,) = world.shopify_order(order)["refunds"]
-    (capture,) = world.captures(order)
-    assert [(t["parent_id"], Decimal(str(t["amount"]))) for t in refund["transactions"]] == [
-        (int(capture.id.rsplit("/", 1)[-1]), Decimal("199.00"))
-    ]
-
-
-def test_a_refund_whose_capture_never_comes_needs_attention_after_its_tries(world: World) -> None:
-    """GIVEN an authorised order never packed WHEN its 104 is retried MAX_CAPTURE_WAITS times THEN each try raises
-    RetryableError and the next ends needs_attention saying the capture never came; nothing is refunded."""
-    order = world.new_order(authorized=True)
-    world.in_peakwms(order)
-    world.warehouse.sim.refund(CUSTOMER, str(order["id"]), "199.00")
-    (refunded,) = world.of("order_refunded")
-    event = "EVT#2026-12-07T12:00:00.000000Z#order_refunded:never"
-
-    for _ in range(MAX_CAPTURE_WAITS):
-        with pytest.raises(RetryableError):
-            world.handle("order_refunded", refunded, sk=event)
-    last = world.handle("order_refunded", refunded, sk=event)
-
-    assert last.status is EventStatus.NEEDS_ATTENTION
-    assert f"still so after {MAX_CAPTURE_WAITS} tries" in last.reason and "never came" in last.reason
-    assert world.shopify_order(order).get("refunds") in (None, [])

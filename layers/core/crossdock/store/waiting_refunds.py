@@ -7,6 +7,11 @@ function may neither query nor scan the table). An entry holds ids only (the ref
 event), nothing about the customer; it goes once the refund is credited. Waiting refunds are rare (an order that
 shipped before its invoice and was refunded in between), and at about 150 bytes an entry the item holds some 2,500
 of them before DynamoDB's 400 KB limit.
+
+The item is also where a `peakwms_shopify` connection parks the PeakWMS refunds (104) that wait for the pack (102)
+that captures their order (`integrations/peakwms_shopify/refunds_parked.py`, through `put_entry` / `entries` /
+`remove`): each kind's entries carry their own fields, and a connection is of one kind, so one item never holds
+both.
 """
 
 from __future__ import annotations
@@ -32,6 +37,18 @@ def _key(connection_id: str) -> dict[str, str]:
 
 
 def put(table: Any, connection_id: str, waiting: WaitingRefund) -> None:
+    entry = {
+        "order_id": waiting.order_id,
+        "rackbeat_order": waiting.rackbeat_order,
+        "event_sk": waiting.event_sk,
+        "since": waiting.since,
+        "round": waiting.round,
+    }
+    put_entry(table, connection_id, waiting.refund_id, entry)
+
+
+def put_entry(table: Any, connection_id: str, refund_id: str, entry: dict[str, Any]) -> None:
+    """Sets the waiting refund `refund_id` to `entry` (ids and numbers only), replacing what it held."""
     # The map must exist before an entry can be set in it; one expression may not do both (overlapping paths).
     table.update_item(
         Key=_key(connection_id),
@@ -41,27 +58,20 @@ def put(table: Any, connection_id: str, waiting: WaitingRefund) -> None:
     table.update_item(
         Key=_key(connection_id),
         UpdateExpression="SET waiting.#refund = :entry",
-        ExpressionAttributeNames={"#refund": waiting.refund_id},
-        ExpressionAttributeValues={
-            ":entry": {
-                "order_id": waiting.order_id,
-                "rackbeat_order": waiting.rackbeat_order,
-                "event_sk": waiting.event_sk,
-                "since": waiting.since,
-                "round": waiting.round,
-            }
-        },
+        ExpressionAttributeNames={"#refund": refund_id},
+        ExpressionAttributeValues={":entry": entry},
     )
 
 
-def _all(table: Any, connection_id: str) -> dict[str, Any]:
+def entries(table: Any, connection_id: str) -> dict[str, Any]:
+    """Every waiting refund of the connection, refund id → its entry as stored (one consistent GetItem)."""
     item = table.get_item(Key=_key(connection_id), ConsistentRead=True).get("Item") or {}
-    entries: dict[str, Any] = item.get("waiting") or {}
-    return entries
+    found: dict[str, Any] = item.get("waiting") or {}
+    return found
 
 
 def get(table: Any, connection_id: str, refund_id: str) -> WaitingRefund | None:
-    entry = _all(table, connection_id).get(refund_id)
+    entry = entries(table, connection_id).get(refund_id)
     return None if entry is None else _waiting(refund_id, entry)
 
 
@@ -80,7 +90,7 @@ def remove(table: Any, connection_id: str, refund_id: str) -> None:
 
 def oldest(table: Any, connection_id: str, limit: int) -> list[WaitingRefund]:
     """Up to `limit` waiting refunds, the longest waiting first."""
-    found = [_waiting(refund_id, entry) for refund_id, entry in _all(table, connection_id).items()]
+    found = [_waiting(refund_id, entry) for refund_id, entry in entries(table, connection_id).items()]
     return sorted(found, key=lambda waiting: (waiting.since, waiting.refund_id))[:limit]
 
 

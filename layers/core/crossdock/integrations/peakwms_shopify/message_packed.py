@@ -5,7 +5,8 @@ it (docs/peakwms.md "Messages to the shop").
   with its tracking — each `orderLineId` (the Shopify line item id) placed on the fulfillment orders' lines, never
   above what Shopify has left of it; a packed quantity above that needs attention naming `orderLines[n].quantity`
   and nothing of the pick order is fulfilled — then the payment is captured (`message_capture`: once, on the
-  first pack, never more than authorised).
+  first pack, never more than authorised) — and then every refund (104) parked for that capture is made
+  (`refunds_after_capture`), each recorded on its own event.
 - 102 with `paymentCaptured=true` (`messages.payment_captured`): PeakWMS captured through the payment provider
   already, so the lines are fulfilled and nothing is captured.
 - 109 with `paymentStatus=2` [guess] (`messages.payment_captured`): an order PeakWMS packed (state Packed or
@@ -39,6 +40,7 @@ from crossdock.errors import RetryableError, Skip
 from crossdock.integrations.peakwms_shopify.connection import PeakwmsShopifyConnection
 from crossdock.integrations.peakwms_shopify.message_basics import order_lock, require_own_order, require_switch
 from crossdock.integrations.peakwms_shopify.message_capture import capture_outstanding
+from crossdock.integrations.peakwms_shopify.refunds_after_capture import make_parked
 from crossdock.ports import DispatchPorts, InboundEvent
 from crossdock.store import mappings
 from crossdock.store.outcome import Outcome
@@ -65,11 +67,21 @@ def order_packed(
         if isinstance(fulfilled, Outcome):
             return fulfilled
         if packed.payment_captured:
-            return Outcome.done(f"{fulfilled}; PeakWMS captured the payment (nothing captured here)")
+            refunded = _parked_refunds(connection, packed.order_id, shopify, ports.table)
+            return Outcome.done(f"{fulfilled}; PeakWMS captured the payment (nothing captured here){refunded}")
         captured = capture_outstanding(shopify, packed.order_id)
         if not captured.ok:
             return Outcome.needs_attention(f"{fulfilled}; {captured.text}")
-        return Outcome.done(f"{fulfilled}; {captured.text}")
+        return Outcome.done(
+            f"{fulfilled}; {captured.text}{_parked_refunds(connection, packed.order_id, shopify, ports.table)}"
+        )
+
+
+def _parked_refunds(connection: PeakwmsShopifyConnection, order_id: str, shopify: ShopifyAdmin, table: Any) -> str:
+    """The refunds (104) that came before this capture and were parked for it, made now, each recorded on its own
+    event (`refunds_after_capture`); what was done, for this pack's outcome."""
+    made = make_parked(connection, order_id, shopify, table)
+    return f"; {made}" if made else ""
 
 
 def _fulfil_pick_order(

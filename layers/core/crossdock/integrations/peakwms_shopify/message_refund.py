@@ -18,11 +18,14 @@ Shopify answered, the refund's id is stored and a repeat is skipped. Shopify ech
 PeakWMS's own refund (`own_refund_keys`) and never cancels or changes the sales order for it.
 
 Not captured yet. A 104 handled before the 102 whose capture it refunds (PeakWMS's messages come in no order, and a
-102 may be retried later) finds an authorisation and nothing captured: that is a wait, not an end. The event is
-retried (`RetryableError`, at the inbound queue's pace), counted on the event (`store.events.count_attempt`);
-after `MAX_CAPTURE_WAITS` tries it ends needs_attention saying the capture never came. (Voiding the authorisation
-instead is not done: the fact sheet documents no void mutation, and the 102 that follows would then find nothing
-to capture.)
+102 may be retried later, or recovered by the sweep) finds an authorisation and nothing captured: that is a wait,
+not an end. The refund is parked (`refunds_parked`, under the order's lease) and its event ends skipped "waiting
+for the pack that captures order …"; the 102 handler, once it has captured, makes every refund parked for the
+order (`refunds_after_capture`) and records each on its own 104 event. Once: the refund's key is the same wherever
+it is made, so a redelivered 104 after that, or a second 102, finds it made. The PeakWMS sweep turns a refund
+parked longer than a day into needs_attention naming the order. With neither pack message switched on no 102 would
+ever capture, so the 104 needs attention at once. (Voiding the authorisation instead is not done: the fact sheet
+documents no void mutation, and the 102 that follows would then find nothing to capture.)
 """
 
 from __future__ import annotations
@@ -33,13 +36,15 @@ from decimal import Decimal
 from typing import Any
 
 from crossdock.connectors.peakwms.shapes import OrderRefunded
+from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.connectors.shopify.payments import OrderPayment, order_payment
 from crossdock.connectors.shopify.refund_create import RefundLine, RefundMoney, create_refund
-from crossdock.errors import FailureClass, RetryableError, Skip
+from crossdock.errors import FailureClass, Skip
+from crossdock.integrations.peakwms_shopify import refunds_parked
 from crossdock.integrations.peakwms_shopify.connection import PeakwmsShopifyConnection
 from crossdock.integrations.peakwms_shopify.message_basics import order_lock, require_own_order, require_switch
 from crossdock.ports import DispatchPorts, InboundEvent
-from crossdock.store import events, mappings
+from crossdock.store import mappings
 from crossdock.store.outcome import Outcome
 
 MESSAGE = "order_refunded"
@@ -51,11 +56,9 @@ CENT = Decimal("0.01")
 # carries the note, and the key names the plan stored before the call, so the order route knows its own refund.
 OUR_NOTE = "Refunded in PeakWMS ({key})"
 _NOTE_PREFIX, _NOTE_SUFFIX = OUR_NOTE.split("{key}")
-# A 104 before its capture: tried again this many times. Dispatch retries at the inbound queue's visibility timeout
-# (130 s; `retry_after` is a hint it does not follow) and the queue dead-letters at its 5th receive, so 3 waits
-# (~6.5 min) end needs_attention inside the queue's bound rather than in the dead letters.
-CAPTURE_WAIT_SECONDS = 130.0
-MAX_CAPTURE_WAITS = 3
+# What parks a 104: the pack messages whose 102 captures (`order_packed_capture`) or may show the capture
+# (`payment_captured`: PeakWMS captured through the provider).
+PACK_MESSAGES = ("order_packed_capture", "payment_captured")
 
 
 class NotCapturedYet(Exception):
@@ -96,26 +99,48 @@ def order_refunded(
     key = refund_key(refund.order_id, body)
     shopify = ports.clients.shopify(connection)
     with order_lock(ports.table, connection, refund.order_id):
-        planned = mappings.get_mapping(ports.table, connection.id, REFUND, SYSTEM, key)
-        if planned is not None and planned.get("target_id"):
-            raise Skip(f"order {refund.order_id}: this refund was made before ({planned['target_id']})")
-        if planned is not None:
-            plan = json.loads(str(planned["plan"]))  # a lost answer: the same input again, with the same key
-        else:
-            try:
-                found = _plan(refund, order_payment(shopify, refund.order_id))
-            except NotCapturedYet as waiting:
-                return _wait_for_capture(connection, event, ports, waiting.reason)
-            if isinstance(found, Outcome):
-                return found
-            plan = found
-            mappings.put_mapping(ports.table, connection.id, REFUND, SYSTEM, key, "", plan=json.dumps(plan))
-        lines = [RefundLine(line, quantity, RESTOCK) for line, quantity in plan["lines"]]
-        money = [RefundMoney(parent, Decimal(amount), gateway) for parent, amount, gateway in plan["money"]]
-        refund_id = create_refund(
-            shopify, refund.order_id, lines, money, key, notify=False, note=OUR_NOTE.format(key=key)
-        )
-        mappings.put_mapping(ports.table, connection.id, REFUND, SYSTEM, key, refund_id, plan=json.dumps(plan))
+        try:
+            outcome = make_refund(connection, refund, key, shopify, ports.table)
+        except NotCapturedYet as waiting:
+            return _park(connection, refund.order_id, key, event, ports, waiting.reason)
+        _unpark(ports.table, connection.id, key, event.sk, outcome)
+        return outcome
+
+
+def _unpark(table: Any, connection_id: str, key: str, event_sk: str, outcome: Outcome) -> None:
+    """The refund is made (or refused) by this event: parked before — an operator's retry of its event after the
+    capture — it waits no more; parked by another event (the same refund delivered twice), that event says so."""
+    parked = refunds_parked.parked_refund(table, connection_id, key)
+    if parked is None:
+        return
+    if parked.event_sk != event_sk:
+        told = Outcome(outcome.status, f"{outcome.reason} (by event {event_sk})", outcome.failure_class)
+        if not refunds_parked.record_on_event(table, connection_id, parked.event_sk, told):
+            return  # that event is still being handled: the sweep records it later
+    refunds_parked.unpark(table, connection_id, key)
+
+
+def make_refund(
+    connection: PeakwmsShopifyConnection, refund: OrderRefunded, key: str, shopify: ShopifyAdmin, table: Any
+) -> Outcome:
+    """The refund made in Shopify, once per key (the caller holds the order's lease): `done`, or needs_attention
+    when Shopify has less left to refund. Raises `NotCapturedYet` (nothing planned, nothing sent) and `Skip` (made
+    before, or nothing to refund)."""
+    planned = mappings.get_mapping(table, connection.id, REFUND, SYSTEM, key)
+    if planned is not None and planned.get("target_id"):
+        raise Skip(f"order {refund.order_id}: this refund was made before ({planned['target_id']})")
+    if planned is not None:
+        plan = json.loads(str(planned["plan"]))  # a lost answer: the same input again, with the same key
+    else:
+        found = _plan(refund, order_payment(shopify, refund.order_id))
+        if isinstance(found, Outcome):
+            return found
+        plan = found
+        mappings.put_mapping(table, connection.id, REFUND, SYSTEM, key, "", plan=json.dumps(plan))
+    lines = [RefundLine(line, quantity, RESTOCK) for line, quantity in plan["lines"]]
+    money = [RefundMoney(parent, Decimal(amount), gateway) for parent, amount, gateway in plan["money"]]
+    refund_id = create_refund(shopify, refund.order_id, lines, money, key, notify=False, note=OUR_NOTE.format(key=key))
+    mappings.put_mapping(table, connection.id, REFUND, SYSTEM, key, refund_id, plan=json.dumps(plan))
     total = sum((Decimal(amount) for _, amount, _ in plan["money"]), Decimal(0))
     units = sum(quantity for _, quantity in plan["lines"])
     return Outcome.done(
@@ -124,17 +149,28 @@ def order_refunded(
     )
 
 
-def _wait_for_capture(
-    connection: PeakwmsShopifyConnection, event: InboundEvent, ports: DispatchPorts, reason: str
+def made_refund(table: Any, connection_id: str, key: str) -> str | None:
+    """The Shopify refund made under `key` (its id), or None when none was answered yet."""
+    planned = mappings.get_mapping(table, connection_id, REFUND, SYSTEM, key)
+    return str(planned["target_id"]) if planned is not None and planned.get("target_id") else None
+
+
+def _park(
+    connection: PeakwmsShopifyConnection, order_id: str, key: str, event: InboundEvent, ports: DispatchPorts, why: str
 ) -> Outcome:
-    """Tried again later while the attempts last (the event had one when it was received); then attention."""
-    tries = events.count_attempt(ports.table, connection.id, event.sk) - 1
-    if tries < MAX_CAPTURE_WAITS:
-        raise RetryableError(f"{reason}: waiting for the pack (102) that captures it", retry_after=CAPTURE_WAIT_SECONDS)
-    return Outcome.needs_attention(
-        f"{reason}, and still so after {tries} tries: the pack (102) that captures it never came; capture the order "
-        "in Shopify (or void its authorisation) and retry this event",
-        FailureClass.VALIDATION,
+    """Parked for the 102 that captures the order, or needs attention when no switched-on message would bring one."""
+    if not any(getattr(connection.settings.messages, name) for name in PACK_MESSAGES):
+        return Outcome.needs_attention(
+            f"{why}, and no pack message is switched on (messages.order_packed_capture, messages.payment_captured) "
+            "to capture it: capture the order in Shopify and retry this event",
+            FailureClass.VALIDATION,
+        )
+    parked = refunds_parked.park(ports.table, connection.id, key, order_id, event.sk, ports.now())
+    earlier = "" if parked.event_sk == event.sk else f", parked before with event {parked.event_sk}"
+    return Outcome.skipped(
+        f"waiting for the pack that captures order {order_id} (PeakWMS's 102): "
+        f"{why.removeprefix(f'order {order_id}: ')}; the refund is parked and "
+        f"made once the pack has captured{earlier}"
     )
 
 

@@ -22,6 +22,9 @@ A closed binding carries `sweep_closed` (the moment); the route's next write of 
 read (sort key), so a run short of time or over `MAX_ORDERS` goes on from there; after the last one it starts over.
 A message switched off (`messages.order_packed_capture`, `messages.payment_captured`) is not sent, and both off
 switch the stream off.
+
+Each run also looks at the refunds (104) parked for the 102 that captures their order (`refunds_after_capture`):
+one parked longer than a day needs attention on its event, naming the order.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ from crossdock.connectors.peakwms.shapes import (
 from crossdock.connectors.peakwms.webhook_events import topic
 from crossdock.connectors.shopify import fulfillments
 from crossdock.errors import PermanentError
-from crossdock.integrations.peakwms_shopify import order_binding
+from crossdock.integrations.peakwms_shopify import order_binding, refunds_after_capture
 from crossdock.integrations.peakwms_shopify.connection import PeakwmsShopifyConnection
 from crossdock.ports import PollEvent, PollPorts, PollResult, StreamHandler, StreamSchedule
 from crossdock.store import events, keys
@@ -120,6 +123,8 @@ class Swept:
 
 def sweep_packed(connection: PeakwmsShopifyConnection, since: str | None, until: str, ports: PollPorts) -> PollResult:
     now = ports.now()
+    # The refunds parked for a capture (one GetItem): one parked too long needs attention, once.
+    refunds = refunds_after_capture.look_at_parked(connection, ports.table, now)
     peakwms = ports.clients.peakwms(connection)
     swept = Swept()
     last: str | None = None
@@ -144,6 +149,9 @@ def sweep_packed(connection: PeakwmsShopifyConnection, since: str | None, until:
         "packs_enqueued": swept.sent,
         "closed": len(swept.closed),
         "complete": complete,
+        "refunds_parked": refunds.parked,
+        "refunds_overdue": refunds.overdue,
+        "refunds_recorded": refunds.recorded,
     }
     return PollResult(swept.messages, position, report, _event(swept))
 

@@ -1,0 +1,113 @@
+"""The refunds parked for their capture (`refunds_parked`), made once it came: by the pack (102) that captured the
+order, and looked after by the PeakWMS sweep (docs/peakwms.md "Messages to the shop", 104).
+
+`make_parked` runs in the 102 handler after its capture, under the order's lease (no 104 of the order is handled
+meanwhile): every refund parked for the order is made through `message_refund.make_refund`, with the key it was
+parked under, from its own 104 event's payload, oldest first, and its outcome recorded on that event (done, or
+needs_attention in Shopify's words). A refund still not capturable (a pack PeakWMS captured itself, that Shopify
+does not show captured) stays parked. Once: a refund Shopify answered before (a 102 retried after a lost answer, a
+second 102) is found by its key and only recorded.
+
+`look_at_parked` runs in every `peakwms#orders` run (one GetItem when nothing is parked): a parked refund made
+already whose event could not be told then (its 104 still being handled at that moment) is recorded now; one
+parked longer than `refunds_parked.TOO_LONG` gets needs_attention on its event naming the order, once, and stays
+parked — a pack that comes later still makes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from crossdock.bodies import json_object
+from crossdock.connectors.peakwms.shapes import OrderRefunded
+from crossdock.connectors.shopify.graphql import ShopifyAdmin
+from crossdock.errors import FailureClass, PermanentError, Skip
+from crossdock.integrations.peakwms_shopify import refunds_parked
+from crossdock.integrations.peakwms_shopify.connection import PeakwmsShopifyConnection
+from crossdock.integrations.peakwms_shopify.message_refund import NotCapturedYet, made_refund, make_refund, refund_key
+from crossdock.integrations.peakwms_shopify.refunds_parked import ParkedRefund
+from crossdock.store import events
+from crossdock.store.events import EventStatus
+from crossdock.store.outcome import Outcome
+
+
+def make_parked(connection: PeakwmsShopifyConnection, order_id: str, shopify: ShopifyAdmin, table: Any) -> str:
+    """Every refund parked for the order made now (the caller holds the order's lease and has captured); what was
+    done, for the 102's outcome ("" when nothing was parked)."""
+    told = []
+    for parked in refunds_parked.parked(table, connection.id, order_id):
+        outcome = _make(connection, parked, shopify, table)
+        if outcome is None:
+            told.append(f"the refund parked with event {parked.event_sk} still waits (nothing captured to refund)")
+            continue
+        if refunds_parked.record_on_event(table, connection.id, parked.event_sk, outcome):
+            refunds_parked.unpark(table, connection.id, parked.key)
+        told.append(f"the refund parked with event {parked.event_sk}: {outcome.status.value}, {outcome.reason}")
+    return "; ".join(told)
+
+
+def _make(
+    connection: PeakwmsShopifyConnection, parked: ParkedRefund, shopify: ShopifyAdmin, table: Any
+) -> Outcome | None:
+    """The parked refund's outcome, or None when it still cannot be made (still parked)."""
+    made = made_refund(table, connection.id, parked.key)
+    if made is not None:
+        return Outcome.done(
+            f"order {parked.order_id}: refunded in Shopify ({made.rsplit('/', 1)[-1]}) after its capture"
+        )
+    item = events.load_event(table, connection.id, parked.event_sk)
+    try:
+        body = json_object(str((item or {}).get("payload") or ""))
+    except ValueError:
+        body = {}
+    if refund_key(parked.order_id, body) != parked.key:
+        # The event is gone or its payload was redacted: nothing says what to refund any more.
+        return Outcome.needs_attention(
+            f"order {parked.order_id}: the refund parked with event {parked.event_sk} cannot be read back from it; "
+            "nothing refunded (refund it in Shopify by hand)"
+        )
+    try:
+        return make_refund(connection, OrderRefunded.parse(body), parked.key, shopify, table)
+    except NotCapturedYet:
+        return None
+    except Skip as skipped:
+        return Outcome.skipped(skipped.reason)
+    except PermanentError as refused:
+        return Outcome.needs_attention(refused.reason, refused.failure_class)
+
+
+@dataclass
+class Looked:
+    """What a sweep's look at the parked refunds did: orders whose refund it said waited too long, and parked
+    refunds made already whose events it recorded."""
+
+    overdue: list[str] = field(default_factory=list)
+    recorded: list[str] = field(default_factory=list)
+    parked: int = 0
+
+
+def look_at_parked(connection: PeakwmsShopifyConnection, table: Any, now: float) -> Looked:
+    looked = Looked()
+    for parked in refunds_parked.parked(table, connection.id):
+        looked.parked += 1
+        made = made_refund(table, connection.id, parked.key)
+        if made is not None:
+            reason = f"order {parked.order_id}: refunded in Shopify ({made.rsplit('/', 1)[-1]}) after its capture"
+            if refunds_parked.record_on_event(table, connection.id, parked.event_sk, Outcome.done(reason)):
+                refunds_parked.unpark(table, connection.id, parked.key)
+                looked.recorded.append(parked.order_id)
+            continue
+        if parked.overdue or now - parked.since <= refunds_parked.TOO_LONG:
+            continue
+        hours = int((now - parked.since) // 3600)
+        reason = (
+            f"order {parked.order_id}: the refund has waited {hours} hours for the pack (102) that captures order "
+            f"{parked.order_id}, which has not come; capture the order in Shopify (or void its authorisation) and "
+            "retry this event — it stays parked, and a pack that comes still makes it"
+        )
+        attention = Outcome.needs_attention(reason, FailureClass.VALIDATION)
+        if refunds_parked.record_on_event(table, connection.id, parked.event_sk, attention, (EventStatus.SKIPPED,)):
+            refunds_parked.mark_overdue(table, connection.id, parked, now)
+            looked.overdue.append(parked.order_id)
+    return looked
