@@ -9,7 +9,11 @@ orders — ships it, corrects a few shelves by a count and refunds part of every
   writes that commit and kill the invocation that made them; its webhooks duplicated, reordered and held back, and
   an older stock total re-sent after the newer one (its `stale_stock_replay_rate` rule);
 - Shopify: 5xx, calls (fulfilments, captures, refunds, stock; GraphQL reads too, all being POSTs) that commit and
-  then lose their answer or kill the invocation that made them, its webhooks duplicated.
+  then lose their answer or kill the invocation that made them, its webhooks duplicated;
+- lost webhooks on both sides (chaos_peakwms_losses.py): a share of the orders lose every Shopify order webhook,
+  a share of the pick orders their PeakWMS 102; only the sweeps (`shopify#orders` every 10 minutes,
+  `peakwms#orders` every 15) bring them back, so the virtual clock moves on between the scenario's steps and their
+  schedules fire. `sweeps=False` removes both schedules: that run shows what they are for (it breaks the promise).
 The warehouse's own actions (receiving, packing, shipping, counting, refunding: the simulator's control API) are not
 faulted: the promise is about Crossdock's calls. After the faults stop the stack settles; the warehouse then
 receives, packs and ships whatever was still on its way, and the audit runs.
@@ -32,6 +36,12 @@ from typing import Any
 
 from crossdock_local.aws.log_capture import capture_function_logs
 from crossdock_local.scenarios import demo_peakwms
+from crossdock_local.scenarios.chaos_peakwms_losses import (
+    WebhookLosses,
+    audit_recovered_packs,
+    let_time_pass,
+    remove_sweeps,
+)
 from crossdock_local.scenarios.chaos_verdict import (
     ChaosVerdict,
     count_failures,
@@ -69,12 +79,18 @@ class PeakwmsChaosConfig:
     webhook_delay_rate: float = 0.2
     shopify_server_error_rate: float = 0.03
     shopify_drop_response_rate: float = 0.03
+    shopify_webhook_lose_share: float = 0.1  # of the orders: every order webhook of theirs lost
+    peakwms_webhook_lose_share: float = 0.1  # of the pick orders: their 102 lost
+    sweeps: bool = True  # False: both sweeps' schedules removed after the setup (the run then breaks the promise)
+    minutes_per_round: float = 10.0  # virtual time between two rounds of work (the sweeps run every 10 and 15)
     rounds_per_wave: int = 200
 
 
 @dataclass
 class PeakwmsChaosFigures(ChaosVerdict):
     audit: PeakwmsAudit = field(default_factory=PeakwmsAudit)
+    losses: WebhookLosses = field(default_factory=lambda: WebhookLosses.of(0.0, 0.0, 0))
+    recovered_packs: int = 0  # orders whose lost 102 the PeakWMS sweep fulfilled and captured
 
     @property
     def lost(self) -> list[str]:
@@ -110,6 +126,9 @@ def run_chaos_peakwms(config: PeakwmsChaosConfig, log: io.TextIOBase | None = No
     run's credentials at the end."""
     started, cpu_started = time.perf_counter(), time.process_time()
     figures = PeakwmsChaosFigures()
+    figures.losses = losses = WebhookLosses.of(
+        config.shopify_webhook_lose_share, config.peakwms_webhook_lose_share, config.seed
+    )
     refunds = _Refunds()
     sink = log if log is not None else io.StringIO()
     with (
@@ -125,24 +144,31 @@ def run_chaos_peakwms(config: PeakwmsChaosConfig, log: io.TextIOBase | None = No
                 demo_peakwms.first_stock(stack, shop, stocked)
 
         demo_peakwms.run_setup(stack, shop, figures.audit, before, show=False)
+        if not config.sweeps:
+            remove_sweeps(stack, shop.connection_id)
         _faults_on(stack, config)
         waves = range(0, config.orders, config.wave)
         for number, first in enumerate(waves):
             count = min(config.wave, config.orders - first)
             demo_peakwms.place_orders(stack, shop, count, config.seed * 1000 + number)
-            _work_a_while(stack, config.rounds_per_wave)
+            losses.after_orders_placed(stack, shop)
+            _work_a_while(stack, config)
             figures.audit.held_at_first += demo_peakwms.held(stack, shop)
-            _warehouse_round(stack, shop, config, refunds)
-            _work_a_while(stack, config.rounds_per_wave)
+            _warehouse_round(stack, shop, config, refunds, losses)
+            _work_a_while(stack, config)
             print(f"chaos-peakwms: wave {number + 1}/{len(waves)}", file=sys.stderr, flush=True)
         _count_faults(stack, figures)
         _faults_off(stack)
         stack.settle(execution_timeout=600, max_rounds=100_000)
-        # What was still on its way when the faults stopped: received, packed, shipped; then the last refunds.
+        # What was still on its way when the faults stopped: the last waves' lost webhooks (the sweeps' next runs),
+        # then received, packed, shipped; then the last refunds.
+        _time_for_the_sweeps(stack, config)
         for _ in range(2):
-            _warehouse_round(stack, shop, config, refunds)
+            _warehouse_round(stack, shop, config, refunds, None)
             stack.settle(execution_timeout=600, max_rounds=100_000)
+            _time_for_the_sweeps(stack, config)
         _audit(stack, shop, refunds, figures.audit)
+        figures.recovered_packs = audit_recovered_packs(stack, shop, losses, figures.audit)
         figures.unfinished = work_in_flight(stack)
     figures.log_lines = len(logs.lines)
     figures.leaked_secrets = [str(leak) for leak in logs.leaks(shop.secrets)]
@@ -151,11 +177,17 @@ def run_chaos_peakwms(config: PeakwmsChaosConfig, log: io.TextIOBase | None = No
     return figures
 
 
-def _warehouse_round(stack: LocalStack, shop: PeakwmsShop, config: PeakwmsChaosConfig, refunds: _Refunds) -> None:
+def _warehouse_round(
+    stack: LocalStack,
+    shop: PeakwmsShop,
+    config: PeakwmsChaosConfig,
+    refunds: _Refunds,
+    losses: WebhookLosses | None,
+) -> None:
     """The warehouse's work on what has reached it: refunds of every `refund_every`-th order shipped in an earlier
-    round (a parcel comes back days after it left, not while its packing is still being told to the shop), goods
-    for the waiting orders, packing (every `split_every`-th order in two pick orders), shipping, a count of three
-    shelves."""
+    round (a parcel comes back after it left, not while its packing is still being told to the shop), goods for the
+    waiting orders, packing (every `split_every`-th order in two pick orders; a share of their 102s lost while
+    `losses` is given), shipping, a count of three shelves."""
     for order in shop.placed:
         order_id = str(order["id"])
         if order_id not in refunds.shipped or order_id in refunds.made:
@@ -163,6 +195,8 @@ def _warehouse_round(stack: LocalStack, shop: PeakwmsShop, config: PeakwmsChaosC
         _refund_one_piece(stack, shop, order, refunds)
     demo_peakwms.receive_for_orders(stack, shop, spare=1)
     demo_peakwms.pack_all(stack, shop, shop.placed, split_every=config.split_every)
+    if losses is not None:
+        losses.after_packing(stack, shop)
     if config.refund_in_flight:
         # Refunded the moment it is packed, before its 102 has reached the shop (webhooks go out as the stack runs).
         for index, order in enumerate(shop.placed):
@@ -208,11 +242,16 @@ def _audit(stack: LocalStack, shop: PeakwmsShop, refunds: _Refunds, result: Peak
             result.duplicated.append(f"Shopify order {order['id']}: refunded, PeakWMS made none")
 
 
-def _work_a_while(stack: LocalStack, rounds: int) -> None:
-    for _ in range(3):
-        stack.shopify.deliver(), stack.peakwms.deliver()
-        with contextlib.suppress(RuntimeError):  # "did not settle within N rounds": the rest carries over
-            stack.aws.drain(max_rounds=rounds, execution_timeout=600)
+def _work_a_while(stack: LocalStack, config: PeakwmsChaosConfig) -> None:
+    """Three rounds of work, `minutes_per_round` of the virtual clock each (the sweeps' schedules fire meanwhile)."""
+    let_time_pass(stack, 3 * config.minutes_per_round, config.minutes_per_round, max_rounds=config.rounds_per_wave)
+
+
+def _time_for_the_sweeps(stack: LocalStack, config: PeakwmsChaosConfig) -> None:
+    """Long enough for `peakwms#orders` to send a lost 102 (first seen, then 30 minutes on: up to 45 minutes at its
+    15) and for `shopify#orders` to send a lost order (10), worked off."""
+    let_time_pass(stack, 60, config.minutes_per_round)
+    stack.settle(execution_timeout=600, max_rounds=100_000)
 
 
 def _faults_on(stack: LocalStack, config: PeakwmsChaosConfig) -> None:
@@ -255,6 +294,8 @@ def _count_faults(stack: LocalStack, figures: PeakwmsChaosFigures) -> None:
     count_failures(figures, "Shopify", stack.shopify.calls_by_status)
     figures.faults["Shopify webhook deliveries"] = len(stack.shopify.delivery_log)
     figures.faults["Lambda crashes"] = stack.aws.lambdas.crash_faults.crashes
+    figures.faults["Shopify webhooks lost"] = figures.losses.shopify_webhooks
+    figures.faults["PeakWMS webhooks lost"] = figures.losses.peakwms_webhooks
 
 
 def render(config: PeakwmsChaosConfig, figures: PeakwmsChaosFigures) -> str:
@@ -265,6 +306,9 @@ def render(config: PeakwmsChaosConfig, figures: PeakwmsChaosFigures) -> str:
         ("pick orders / orders fulfilled with tracking", f"{a.pick_orders} / {a.fulfilled}"),
         ("captured once (≤ authorised) / refunds made once", f"{a.captured} / {a.refunds}"),
         ("SKUs / stock equal in both", f"{a.stock_checked} / {a.stock_equal}"),
+        ("webhooks lost", figures.losses.summary),
+        ("orders with a lost 102 fulfilled by the sweep", f"{figures.recovered_packs} of {len(figures.losses.packs)}"),
+        ("sweeps", "on" if config.sweeps else "schedules removed"),
         *verdict_rows(figures),
         ("needs attention", str(sum(a.needs_attention.values()))),
         ("API calls: peakwms", str(a.peakwms_calls)),
@@ -285,12 +329,32 @@ def add_command(commands: Any) -> None:
         action="store_true",
         help="also refund every tenth order (offset 5) right after packing, its 102 still on its way to the shop",
     )
+    parser.add_argument(
+        "--webhook-lose-share",
+        type=float,
+        default=defaults.shopify_webhook_lose_share,
+        help="share of the orders losing their Shopify order webhooks, and of the pick orders losing their 102",
+    )
+    parser.add_argument(
+        "--no-sweeps",
+        dest="sweeps",
+        action="store_false",
+        help="remove both sweeps' schedules after the setup (what the lost webhooks carried then stays lost)",
+    )
     parser.add_argument("--log", default="chaos-peakwms-functions.log", help="where the functions' log lines go")
     parser.set_defaults(run=_run_command)
 
 
 def _run_command(args: Any) -> int:
+    if not 0 <= args.webhook_lose_share <= 1:
+        raise SystemExit("--webhook-lose-share must be between 0 and 1")
     config = PeakwmsChaosConfig(
-        orders=args.orders, wave=args.wave, seed=args.seed, refund_in_flight=args.refund_in_flight
+        orders=args.orders,
+        wave=args.wave,
+        seed=args.seed,
+        refund_in_flight=args.refund_in_flight,
+        shopify_webhook_lose_share=args.webhook_lose_share,
+        peakwms_webhook_lose_share=args.webhook_lose_share,
+        sweeps=args.sweeps,
     )
     return run_command(config, run_chaos_peakwms, render, lambda figures: figures.ok, args.log)
