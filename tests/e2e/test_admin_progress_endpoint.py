@@ -9,6 +9,7 @@ import dataclasses
 import itertools
 from typing import Any
 
+import boto3
 import httpx
 import pytest
 
@@ -17,7 +18,7 @@ from crossdock.connectors.shopify.access_scopes import NEEDED_SCOPES
 from crossdock.integration import GuidedSetup, SetupDeps, StepChunk
 from crossdock.integrations.peakwms_shopify.install import PeakwmsShopifyCredentials
 from crossdock.integrations.rackbeat_shopify import initial_sync
-from crossdock.operations import peakwms_onboarding
+from crossdock.operations import peakwms_onboarding, users
 from crossdock.store import connections
 from crossdock_local.stack import LocalStack
 
@@ -40,7 +41,11 @@ class Signed:
 
 def user_of(stack: LocalStack, tenant: str) -> Signed:
     email = f"user-{next(_numbers)}@{tenant}.dk"
-    stack.create_user(email, PASSWORD, tenant=tenant)
+    # What `crossdock users create --email E --tenant T --password-file F` does, on the stack's user pool.
+    directory = users.UserDirectory(
+        boto3.client("cognito-idp", region_name=stack.aws.region), stack.user_pool_id, "the embedded stack"
+    )
+    users.create_user(directory, email, tenant=tenant, password=PASSWORD)
     return Signed(stack, stack.sign_in(email, PASSWORD))
 
 
