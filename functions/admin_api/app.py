@@ -15,7 +15,7 @@ import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
-from crossdock.admin import context
+from crossdock.admin import context, routes_console
 from crossdock.admin.app import resolver
 from crossdock.aws.observability import logger, tracer
 from crossdock.environment import FunctionEnvironment
@@ -33,6 +33,9 @@ class Environment(FunctionEnvironment):
     webhook_base_url: str
     # Only in the local runtime: where each platform's API answers (its simulators), for connections created here.
     platform_api_bases: dict[str, str] | None = None
+    # The console's sign-in (routes_console): the user pool's app client, in the function's region (AWS sets it).
+    user_pool_client_id: str | None = None
+    aws_region: str = ""
 
 
 ENV = Environment.read(os.environ)
@@ -55,6 +58,14 @@ def _target() -> OperatorTarget:
 
 
 context.use(_target)
+# Locally the page signs in through the stack's own endpoint (its Cognito pass-through), never AWS's.
+routes_console.configure(
+    routes_console.ConsoleConfig(
+        client_id=ENV.user_pool_client_id or "",
+        region=ENV.aws_region,
+        cognito_endpoint=routes_console.LOCAL_COGNITO_ENDPOINT if ENV.crossdock_local_stack else "",
+    )
+)
 
 
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")

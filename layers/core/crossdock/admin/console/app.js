@@ -237,13 +237,14 @@ async function showConnections() {
   body.replaceChildren();
   for (const row of answer.connections) {
     const link = element("a", { href: `#/connections/${encodeURIComponent(row.connection_id)}/settings` });
-    link.textContent = row.name || row.connection_id;
+    link.textContent = row.account;
+    link.setAttribute("aria-label", `${row.account} (${row.connection_id})`);
     const last = row.last_event;
     body.append(
       element(
         "tr",
         {},
-        element("td", {}, link),
+        element("td", {}, link, element("span", { class: "hint", text: row.connection_id })),
         element("td", { text: KIND_NAMES[row.kind] || row.kind }),
         element("td", { text: row.state }),
         element("td", { class: row.needs_attention ? "bad" : "good", text: health(row) }),
@@ -262,11 +263,11 @@ function health(row) {
 async function showConnection(connectionId, view = "settings") {
   showPage("connection");
   if (!state.connection || state.connection.connection_id !== connectionId) {
-    state.connection = await api("GET", `/admin/connections/${encodeURIComponent(connectionId)}`);
+    state.connection = await loadConnection(connectionId);
     state.settings = null;
   }
   const connection = state.connection;
-  $("#connection-title").textContent = `${KIND_NAMES[connection.kind] || connection.kind}: ${connectionId}`;
+  $("#connection-title").textContent = `${KIND_NAMES[connection.kind] || connection.kind}: ${connection.account}`;
   document.title = `${$("#connection-title").textContent} · Crossdock console`;
   renderFacts(connection);
   for (const item of document.querySelectorAll("#page-connection .subnav li")) {
@@ -284,12 +285,33 @@ async function showConnection(connectionId, view = "settings") {
   if (views[view]) await views[view](connectionId);
 }
 
+// GET /admin/connections/{id} answers {tenant, connection: {summary, kind, …}}; the page keeps what it shows.
+async function loadConnection(connectionId) {
+  const answer = await api("GET", `/admin/connections/${encodeURIComponent(connectionId)}`);
+  const detail = answer.connection;
+  return {
+    connection_id: detail.summary.connection_id,
+    kind: detail.kind,
+    state: detail.summary.state,
+    account: detail.summary.shop_domain || detail.summary.connection_id,
+    tenant: answer.tenant,
+    detail,
+  };
+}
+
 function renderFacts(connection) {
   const facts = $("#connection-facts");
   facts.replaceChildren();
-  const rows = [["State", connection.state], ["Kind", KIND_NAMES[connection.kind] || connection.kind]];
+  const summary = connection.detail.summary;
+  const rows = [
+    ["Connection", connection.connection_id],
+    ["State", summary.state_since ? `${connection.state} since ${summary.state_since}` : connection.state],
+    ["Account", connection.account],
+  ];
+  if (summary.rackbeat_account_id) rows.push(["Rackbeat account", String(summary.rackbeat_account_id)]);
   if (connection.tenant) rows.push(["Tenant", connection.tenant]);
-  for (const [name, value] of Object.entries(connection.accounts || {})) rows.push([name, String(value)]);
+  rows.push(["Needs attention", String(connection.detail.needs_attention)]);
+  rows.push(["In progress", String(connection.detail.in_progress)]);
   for (const [name, value] of rows) facts.append(element("dt", { text: name }), element("dd", { text: value }));
   for (const button of document.querySelectorAll("#connection-actions button")) {
     const action = button.dataset.action;
@@ -306,10 +328,11 @@ async function onConnectionAction(event) {
   const id = state.connection.connection_id;
   if (action === "uninstall" && !confirm(`Uninstall ${id}? Its webhooks and tokens are removed.`)) return;
   try {
-    await api("POST", `/admin/connections/${encodeURIComponent(id)}/${action}`);
-    state.connection = await api("GET", `/admin/connections/${encodeURIComponent(id)}`);
+    const changed = await api("POST", `/admin/connections/${encodeURIComponent(id)}/${action}`);
+    state.connection = await loadConnection(id);
     renderFacts(state.connection);
-    say(`${id}: ${state.connection.state}.`);
+    const notes = [changed.outcome, ...(changed.notes || [])].filter(Boolean).join(" ");
+    say(`${changed.account}: ${changed.before} → ${changed.state}. ${notes}`.trim());
   } catch (error) {
     warn(error.message);
   }
@@ -789,6 +812,7 @@ async function onSetupAction(event) {
 // ---- the event log -------------------------------------------------------------------------------------------------
 
 async function showEvents(connectionId, { more = false } = {}) {
+  if (!more) stopPolling();
   const form = $("#events-filter");
   const since = form.since.value ? new Date(form.since.value).toISOString() : "";
   const params = { status: form.status.value, topic: form.topic.value.trim(), since, limit: 50 };
@@ -800,11 +824,15 @@ async function showEvents(connectionId, { more = false } = {}) {
   state.cursor = answer.cursor || null;
   $("#events-more").hidden = !state.cursor;
   $("#events-empty").hidden = body.children.length > 0;
+  // While an event is still being worked on (a retry just sent), the first page follows it to its outcome.
+  if (!more && answer.events.some((row) => row.status === "received")) {
+    state.timers.push(setTimeout(() => showEvents(connectionId).catch((error) => warn(error.message)), POLL_MS));
+  }
 }
 
 function eventRow(event) {
   const cell = element("td");
-  if (event.status === "needs_attention" || event.retryable) {
+  if (event.status === "needs_attention" && !event.retried_as) {
     cell.append(element("button", { type: "button", "data-retry": event.event_id, text: "Retry",
       "aria-label": `Retry ${event.topic} of ${event.received_at}` }));
   }
@@ -815,10 +843,16 @@ function eventRow(event) {
     element("td", { text: event.source }),
     element("td", { text: event.topic }),
     element("td", { class: `status-${event.status}`, text: event.status.replace(/_/g, " ") }),
-    element("td", { text: event.reason || "" }),
+    element("td", { text: reasonOf(event) }),
     element("td", { text: event.attempts === undefined ? "" : String(event.attempts) }),
     cell,
   );
+}
+
+function reasonOf(event) {
+  const parts = [event.failure_class, event.reason];
+  if (event.retried_as && !(event.reason || "").includes(event.retried_as)) parts.push(`retried as ${event.retried_as}`);
+  return parts.filter(Boolean).join(" · ");
 }
 
 async function onRetry(event) {
@@ -828,7 +862,7 @@ async function onRetry(event) {
   button.disabled = true;
   try {
     const answer = await api("POST", `/admin/connections/${id}/events/${encodeURIComponent(button.dataset.retry)}/retry`, {});
-    say(answer && answer.message ? answer.message : "Event queued again.");
+    say(`${answer.event.topic} queued again as event ${answer.new_event_id}.`);
     await showEvents(state.connection.connection_id);
   } catch (error) {
     button.disabled = false;
@@ -848,7 +882,8 @@ async function onManualSync(event) {
   try {
     const answer = await api("POST", `/admin/connections/${encodeURIComponent(state.connection.connection_id)}/sync`,
       { external_id: externalId });
-    say(answer && answer.message ? answer.message : `Order ${externalId} queued.`);
+    say(answer.transferred_as ? `${answer.described} is already ${answer.transferred_as}; nothing sent.`
+      : `${answer.described} sent for transfer (event ${answer.event_id}).`);
   } catch (error) {
     const problem = (error.body.errors || [])[0];
     if (error.status === 422 && problem) showFieldError(form.external_id, problem.message);
@@ -861,25 +896,28 @@ async function onManualSync(event) {
 async function showDeadLetters() {
   showPage("dead-letters");
   const form = $("#dead-letters-filter");
-  const answer = await api("GET", "/admin/dead-letters" + query({ queue: form.queue.value }));
+  const reports = await api("GET", "/admin/dead-letters" + query({ queue: form.queue.value }));
   const select = form.queue;
-  const queues = answer.queues || [];
   if (select.options.length === 1) {
-    for (const queue of queues) select.append(element("option", { value: queue.queue, text: queue.queue }));
+    for (const report of reports) select.append(element("option", { value: report.queue, text: report.queue }));
   }
   const body = $("#dead-letters-table tbody");
   body.replaceChildren();
-  for (const queue of queues) {
+  for (const report of reports) {
     const cell = element("td");
-    if (queue.messages) {
-      cell.append(element("button", { type: "button", "data-redrive": queue.queue, text: "Redrive",
-        "aria-label": `Redrive ${queue.queue}` }));
+    if (report.waiting && report.redrive_to) {
+      cell.append(element("button", { type: "button", "data-redrive": report.queue, text: "Redrive",
+        "aria-label": `Redrive ${report.queue} to ${report.redrive_to}` }));
     }
-    const sample = (queue.samples || []).map((message) => message.summary || message.body || "").join("\n");
-    body.append(element("tr", {}, element("td", { text: queue.queue }), element("td", { text: String(queue.messages) }),
-      element("td", { text: queue.oldest || "" }), element("td", { class: "sample", text: sample }), cell));
+    const oldest = report.messages.map((message) => message.first_received_at).filter(Boolean).sort()[0] || "";
+    const sample = report.messages
+      .map((message) => `${message.what}${message.connection_id ? ` · ${message.connection_id}` : ""} · received ${message.receive_count}×`)
+      .join("\n");
+    const counts = report.in_flight ? `${report.waiting} (+${report.in_flight} in flight)` : String(report.waiting);
+    body.append(element("tr", {}, element("td", { text: report.queue }), element("td", { text: counts }),
+      element("td", { text: oldest }), element("td", { class: "sample", text: sample }), cell));
   }
-  $("#dead-letters-empty").hidden = queues.some((queue) => queue.messages);
+  $("#dead-letters-empty").hidden = reports.some((report) => report.waiting || report.in_flight);
 }
 
 async function onRedrive(event) {
@@ -888,7 +926,8 @@ async function onRedrive(event) {
   button.disabled = true;
   try {
     const answer = await api("POST", "/admin/dead-letters/redrive", { queue: button.dataset.redrive });
-    say(answer && answer.message ? answer.message : `${button.dataset.redrive}: redriven.`);
+    const failed = Object.keys(answer.failed || {}).length;
+    say(`${answer.queue}: ${answer.moved} moved back, ${answer.remaining} left${failed ? `, ${failed} failed` : ""}.`);
     await showDeadLetters();
   } catch (error) {
     button.disabled = false;
