@@ -54,6 +54,14 @@ def _serve(args: argparse.Namespace) -> int:
             "base_url": stack.base_url,
             **connection.public(stack.base_url),
             "install": {"shop_domain": pending.shop_domain, "client_id": pending.client_id},
+            # The admin API and its console's sign-in: Cognito's API is served at cognito_endpoint, as a browser
+            # calls https://cognito-idp.<region>.amazonaws.com/ (make users with `crossdock users create --local`).
+            "admin": {
+                "api_url": stack.admin_api_url,
+                "user_pool_id": stack.user_pool_id,
+                "user_pool_client_id": stack.user_pool_client_id,
+                "cognito_endpoint": stack.cognito_endpoint,
+            },
             # For `crossdock <operator command> --local` and any AWS SDK: the stack's AWS APIs and resource names.
             "aws": endpoint_state(stack.aws, aws_url),
         }

@@ -26,6 +26,7 @@ from crossdock.integrations.rackbeat_shopify.connection import KIND, RackbeatSho
 from crossdock.operations import initial_sync as operations_initial_sync
 from crossdock.operations import onboarding, stack_access
 from crossdock.operations import settings as operations_settings
+from crossdock.operations import users as operations_users
 from crossdock.operations.target import OperatorTarget, target_from_resources
 from crossdock.store import connections
 from crossdock.store.secrets import SecretStore
@@ -200,6 +201,21 @@ class LocalStack:
     def cognito_endpoint(self) -> str:
         """Where Cognito's API answers for this stack's pool (https://cognito-idp.<region>.amazonaws.com/ in AWS)."""
         return f"{self.base_url}/_aws/cognito-idp"
+
+    @property
+    def user_directory(self) -> operations_users.UserDirectory:
+        """The stack's user pool as `crossdock users` sees it (`crossdock.operations.users`), in-process."""
+        cognito = boto3.client("cognito-idp", region_name=self.aws.region)
+        return operations_users.UserDirectory(cognito, self.user_pool_id, "the embedded stack")
+
+    def create_user(
+        self, email: str, password: str, *, tenant: str | None = None, operator: bool = False
+    ) -> operations_users.User:
+        """A user who signs in with `password` (`crossdock users create … --password-file`): an operator, or a
+        merchant user of `tenant`."""
+        return operations_users.create_user(
+            self.user_directory, email, tenant=tenant, operator=operator, password=password
+        )
 
     def sign_in(self, email: str, password: str) -> str:
         """An id token of the user, as the console gets one: InitiateAuth (USER_PASSWORD_AUTH) over HTTP at
