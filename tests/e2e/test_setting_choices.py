@@ -50,3 +50,18 @@ def test_an_unknown_connection_is_refused_by_name(stack: LocalStack) -> None:
     code, _ = cli(stack, "connections", "choices", "c-does-not-exist")
     # THEN the command is refused (exit 1), as every command naming an unknown connection is
     assert code == 1
+
+
+def test_a_system_that_refuses_is_named_with_its_reason_and_the_rest_is_shown(
+    stack: LocalStack, merchant_with: Any
+) -> None:
+    # GIVEN a connection whose shop has uninstalled the app: Shopify refuses its token from now on
+    merchant = merchant_with()
+    stack.shopify.uninstall(merchant.domain)
+    # WHEN the operator asks for its choices
+    code, table = cli(stack, "connections", "choices", merchant.connection.connection_id)
+    # THEN the command still answers with Rackbeat's choices, and says Shopify could not be read and why
+    assert code == 0
+    assert "customer_defaults.layout" in table
+    assert "fulfillment.shopify_location" not in table
+    assert f"shopify could not be read: Shopify refused the access token of {merchant.domain}" in table
