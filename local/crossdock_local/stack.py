@@ -8,6 +8,7 @@ that runs; only the base URLs differ.
 from __future__ import annotations
 
 import dataclasses
+import json
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -482,5 +483,9 @@ class LocalStack:
     def publish_webhook_address(self) -> None:
         """Tell the functions that compare Shopify's subscriptions with our address where Shopify delivers to: in
         AWS the API's URL (template.yaml), here this endpoint, known only once it listens. Safe to repeat."""
-        for function in ("SelfCheckFunction", "GuidedSetupFunction"):  # the setup's steps subscribe the shop too
+        # The setup's steps subscribe the shop too; the admin API's saves and resumes repair webhooks.
+        for function in ("SelfCheckFunction", "GuidedSetupFunction", "AdminApiFunction"):
             self.aws.update_function_environment(function, {"WEBHOOK_BASE_URL": self.base_url})
+        # The admin API creates and tests connections as the operator's commands do here: against the simulators.
+        api_bases = json.dumps(dict(self.operator.onboard().api_bases))
+        self.aws.update_function_environment("AdminApiFunction", {"PLATFORM_API_BASES": api_bases})

@@ -15,6 +15,7 @@ from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, Field
@@ -50,8 +51,7 @@ class Conflict(Exception):
     """A version or state conflict the route found itself: 409."""
 
 
-# What the OpenAPI document lists for every route besides its own answer.
-ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
+_REFUSALS: dict[int, OpenAPIResponse] = {
     status: {
         "description": description,
         "content": {"application/json": {"model": ErrorBody}},
@@ -64,6 +64,16 @@ ERROR_RESPONSES: dict[int, OpenAPIResponse] = {
         (422, "invalid input, by field"),
     )
 }
+
+
+def answers(success: int = 200, description: str = "done") -> dict[int, OpenAPIResponse]:
+    """What the OpenAPI document lists for a route: its own answer (the route's return type: Powertools fills in
+    the content of a response given without one) and every refusal, as the one error body."""
+    return {success: {"description": description}, **_REFUSALS}
+
+
+# For a route that answers 200; one that answers otherwise gives `answers(201, …)`.
+ERROR_RESPONSES = answers()
 
 
 def field_errors(problems: Iterable[Problem], prefix: str = "") -> list[FieldError]:
@@ -121,6 +131,17 @@ def install(resolver: APIGatewayRestResolver) -> None:
         logger.warning("operation not possible", extra={"reason": str(error)})
         return answer(HTTPStatus.CONFLICT, str(error))
 
+    @resolver.exception_handler(UnicodeDecodeError)  # type: ignore[untyped-decorator]
+    def unreadable_body(error: UnicodeDecodeError) -> Response[str]:
+        # Powertools decodes the body before validating it: one that is not UTF-8 never reaches a model.
+        errors = [FieldError(field="body", message="not UTF-8 text")]
+        return answer(HTTPStatus.UNPROCESSABLE_ENTITY, "the request is invalid; nothing was changed", errors)
+
+    @resolver.exception_handler(NotFoundError)  # type: ignore[untyped-decorator]
+    def no_route(error: NotFoundError) -> Response[str]:
+        # A path or method the API does not have (Powertools raises this before any route runs).
+        return answer(HTTPStatus.NOT_FOUND, "no such route")
+
     @resolver.exception_handler(Forbidden)  # type: ignore[untyped-decorator]
     def forbidden(error: Forbidden) -> Response[str]:
         return answer(HTTPStatus.FORBIDDEN, str(error))
@@ -128,7 +149,7 @@ def install(resolver: APIGatewayRestResolver) -> None:
     @resolver.exception_handler(Exception)  # type: ignore[untyped-decorator]
     def unexpected(error: Exception) -> Response[str]:
         request_id = _request_id(resolver)
-        logger.exception("admin API request failed", extra={"request_id": request_id})
+        logger.error("admin API request failed", extra={"request_id": request_id}, exc_info=error)
         body = ErrorBody(message="the request failed unexpectedly; nothing more is said here", request_id=request_id)
         return Response(
             status_code=HTTPStatus.INTERNAL_SERVER_ERROR.value,

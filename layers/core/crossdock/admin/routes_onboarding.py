@@ -9,17 +9,18 @@ a validation error names the field, never its value.
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from crossdock.admin import audit, context
 from crossdock.admin.caller import Caller
-from crossdock.admin.errors import ERROR_RESPONSES, FieldError, Invalid
+from crossdock.admin.errors import FieldError, Invalid, answers
 from crossdock.integrations.peakwms_shopify.install import PeakwmsShopifyCredentials
 from crossdock.integrations.rackbeat_shopbox.install import ShopboxCredentials
 from crossdock.integrations.rackbeat_webshipper.install import WebshipperCredentials
@@ -29,6 +30,23 @@ from crossdock.operations.target import OperatorTarget
 router = Router()  # type: ignore[no-untyped-call]  # Powertools leaves its __init__ unannotated
 
 
+# What goes into a platform's URL or an HTTP header (a key, a token, an account, a domain): printable ASCII only, so
+# such input is refused by field here rather than failing the request that would carry it.
+_WIRE = r"^[!-~]+$"
+_WIRE_MESSAGE = "use printable ASCII without spaces: it is sent in a URL or an HTTP header"
+
+
+class _Secrets(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _on_the_wire(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(_WIRE, value.get_secret_value()):
+            raise ValueError(_WIRE_MESSAGE)
+        return value
+
+
 class _New(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -36,23 +54,19 @@ class _New(BaseModel):
     settings: dict[str, Any] = Field(default_factory=dict, description="the kind's settings; defaults where left out")
 
 
-class ShopifySecrets(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ShopifySecrets(_Secrets):
     rackbeat_api_key: SecretStr
     shopify_client_secret: SecretStr
 
 
 class NewRackbeatShopify(_New):
     kind: Literal["rackbeat_shopify"]
-    shop_domain: str = Field(min_length=1, max_length=255, description="the shop's *.myshopify.com domain")
-    shopify_client_id: str = Field(min_length=1, max_length=255)
+    shop_domain: str = Field(min_length=1, max_length=255, pattern=_WIRE, description="the *.myshopify.com domain")
+    shopify_client_id: str = Field(min_length=1, max_length=255, pattern=_WIRE)
     secrets: ShopifySecrets
 
 
-class ShopboxSecrets(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ShopboxSecrets(_Secrets):
     rackbeat_api_key: SecretStr
     shopbox_password: SecretStr | None = None
     shopbox_api_token: SecretStr | None = None
@@ -61,13 +75,11 @@ class ShopboxSecrets(BaseModel):
 class NewRackbeatShopbox(_New):
     kind: Literal["rackbeat_shopbox"]
     shopbox_username: str | None = Field(default=None, max_length=255, description="the Shopbox login's e-mail")
-    shopbox_client_uid: str | None = Field(default=None, max_length=255, description="when the login has several")
+    shopbox_client_uid: str | None = Field(default=None, max_length=255, pattern=_WIRE, description="of several")
     secrets: ShopboxSecrets
 
 
-class WebshipperSecrets(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class WebshipperSecrets(_Secrets):
     rackbeat_api_key: SecretStr
     webshipper_password: SecretStr | None = None
     webshipper_api_token: SecretStr | None = None
@@ -75,14 +87,12 @@ class WebshipperSecrets(BaseModel):
 
 class NewRackbeatWebshipper(_New):
     kind: Literal["rackbeat_webshipper"]
-    webshipper_account: str = Field(min_length=1, max_length=255)
+    webshipper_account: str = Field(min_length=1, max_length=255, pattern=_WIRE)
     webshipper_username: str | None = Field(default=None, max_length=255)
     secrets: WebshipperSecrets
 
 
-class PeakwmsSecrets(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PeakwmsSecrets(_Secrets):
     shopify_access_token: SecretStr
     shopify_api_secret: SecretStr
     peakwms_api_key: SecretStr
@@ -90,8 +100,8 @@ class PeakwmsSecrets(BaseModel):
 
 class NewPeakwmsShopify(_New):
     kind: Literal["peakwms_shopify"]
-    web_url: str = Field(min_length=1, max_length=255, description="the shop's address (its *.myshopify.com)")
-    peakwms_account: str = Field(min_length=1, max_length=255)
+    web_url: str = Field(min_length=1, max_length=255, pattern=_WIRE, description="the shop's *.myshopify.com")
+    peakwms_account: str = Field(min_length=1, max_length=255, pattern=_WIRE)
     secrets: PeakwmsSecrets
 
 
@@ -106,7 +116,7 @@ Created = (
 )
 
 
-@router.post("/admin/connections", responses=ERROR_RESPONSES)
+@router.post("/admin/connections", responses=answers(201, "created; an installing connection says how to finish"))
 def create_connection(new: Annotated[NewConnection, Body()]) -> Response[Created]:
     caller = context.caller(router)
     target = context.target()
