@@ -143,7 +143,8 @@ def test_a_merchant_starts_the_initial_sync_and_follows_it_to_100_percent(
     path = f"/admin/connections/{connection_id}/initial-sync"
     # WHEN nothing has started: not started, at 0 %
     status, before, _ = call("GET", path, MERCHANT)
-    assert status == 200 and (before["state"], before["percent"], before["finished"]) == ("not started", 0, False)
+    assert status == 200
+    assert (before["state"], before["percent"], before["finished"], before["chosen"]) == ("not started", 0, False, True)
     # WHEN the merchant starts it
     status, started, _ = call("POST", path, MERCHANT)
     # THEN 202 with its progress and the warning of what it does to Rackbeat, recorded with who started it
@@ -174,7 +175,10 @@ def test_an_initial_sync_the_settings_did_not_choose_is_refused(stack: LocalStac
     # GIVEN a connection whose settings leave the initial sync disabled
     merchant = merchant_with()
     connection_id = tenants(stack, merchant.connection.connection_id)
-    # WHEN the merchant starts it  THEN 409 saying why, and nothing is recorded
+    # WHEN the merchant looks  THEN the progress says the settings do not choose it (the console offers no start)
+    status, shown, _ = call("GET", f"/admin/connections/{connection_id}/initial-sync", MERCHANT)
+    assert status == 200 and (shown["state"], shown["chosen"]) == ("not started", False)
+    # WHEN the merchant starts it anyway  THEN 409 saying why, and nothing is recorded
     status, body, _ = call("POST", f"/admin/connections/{connection_id}/initial-sync", MERCHANT)
     assert status == 409 and connection_id in body["message"]
     assert admin_events(stack, connection_id) == []

@@ -40,19 +40,21 @@ def test_the_percent_is_full_only_when_finished_and_unknown_until_counted() -> N
 def test_an_initial_sync_is_mirrored_with_its_state_and_bar() -> None:
     # GIVEN the sync before it starts, while the catalogue is read, halfway, failed and done
     # THEN the state is the operation's status, and the bar follows
-    before = sync_model(sync("not started"))
-    assert (before.state, before.percent, before.finished) == ("not started", 0, False)
-    exporting = sync_model(sync("exporting", warning="stock is registered in Rackbeat"))
+    before = sync_model(sync("not started"), chosen=True)
+    assert (before.state, before.percent, before.finished, before.chosen) == ("not started", 0, False, True)
+    exporting = sync_model(sync("exporting", warning="stock is registered in Rackbeat"), chosen=True)
     assert (exporting.percent, exporting.warning) == (None, "stock is registered in Rackbeat")
-    assert sync_model(sync("importing", 120, 240)).percent == 50
-    failed = sync_model(sync("failed", 60, 240, error="Rackbeat refused item X", not_synced=("X: refused",)))
+    assert sync_model(sync("importing", 120, 240), chosen=True).percent == 50
+    failed = sync_model(
+        sync("failed", 60, 240, error="Rackbeat refused item X", not_synced=("X: refused",)), chosen=True
+    )
     assert (failed.percent, failed.finished, failed.error, failed.not_synced) == (
         25,
         True,
         "Rackbeat refused item X",
         ["X: refused"],
     )
-    done = sync_model(sync("done", 240, 240, created=200, existing=30, skipped=10))
+    done = sync_model(sync("done", 240, 240, created=200, existing=30, skipped=10), chosen=True)
     assert (done.percent, done.finished, done.created, done.existing, done.skipped) == (100, True, 200, 30, 10)
 
 

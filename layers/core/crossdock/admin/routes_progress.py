@@ -17,9 +17,11 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, Field
 
+from crossdock import registry
 from crossdock.admin import audit, context, tenancy
 from crossdock.admin.errors import ERROR_RESPONSES
 from crossdock.aws.observability import logger
+from crossdock.connections.model import Connection
 from crossdock.operations import choices, guided_setup, initial_sync
 from crossdock.operations.guided_setup import SetupProgress, StepProgress
 from crossdock.operations.initial_sync import InitialSyncProgress
@@ -53,6 +55,10 @@ class InitialSyncModel(BaseModel):
     error: str | None
     warning: str | None = Field(description="on start: what the sync does to the target that cannot be undone")
     not_synced: list[str] = Field(description="the first variants and stock not synced, each with the reason")
+    chosen: bool = Field(
+        description="whether the connection's kind has an initial sync and its settings choose it (a start is "
+        "refused otherwise)"
+    )
 
 
 class StepModel(BaseModel):
@@ -101,8 +107,9 @@ def percent_of(done: int, total: int | None, *, finished: bool) -> int | None:
     return min(99, done * 100 // total)
 
 
-def sync_model(progress: InitialSyncProgress) -> InitialSyncModel:
+def sync_model(progress: InitialSyncProgress, *, chosen: bool) -> InitialSyncModel:
     return InitialSyncModel(
+        chosen=chosen,
         connection_id=progress.connection_id,
         state=progress.status,
         done=progress.done,
@@ -206,10 +213,10 @@ def get_choices(connection_id: str) -> Response[dict[str, list[ChoiceModel]]]:
 )
 def start_initial_sync(connection_id: str) -> Response[InitialSyncModel]:
     target, caller = context.target(), context.caller(router)
-    tenancy.connection_for(target, caller, connection_id)
+    connection = tenancy.connection_for(target, caller, connection_id)
     progress = initial_sync.start_initial_sync(target, connection_id)
     audit.record(target, caller, connection_id, "initial-sync/started", "started the initial sync")
-    return _json(202, sync_model(progress))
+    return _json(202, sync_model(progress, chosen=_sync_chosen(connection)))
 
 
 @router.get(
@@ -220,8 +227,13 @@ def start_initial_sync(connection_id: str) -> Response[InitialSyncModel]:
 )
 def get_initial_sync(connection_id: str) -> InitialSyncModel:
     target, caller = context.target(), context.caller(router)
-    tenancy.connection_for(target, caller, connection_id)
-    return sync_model(initial_sync.initial_sync_progress(target, connection_id))
+    connection = tenancy.connection_for(target, caller, connection_id)
+    return sync_model(initial_sync.initial_sync_progress(target, connection_id), chosen=_sync_chosen(connection))
+
+
+def _sync_chosen(connection: Connection) -> bool:
+    offered = registry.integration(connection.kind).initial_sync
+    return offered is not None and offered.chosen(connection)
 
 
 # ---- guided setup -------------------------------------------------------------------------------------------------
