@@ -71,6 +71,7 @@ def _serve(args: argparse.Namespace) -> int:
             "Ctrl-C stops it.",
             flush=True,
         )
+        print(f"The web console: {stack.base_url}/console/ (users: `crossdock users create --local`).", flush=True)
         worker = threading.Thread(target=_keep_running, args=(stack, stop), daemon=True)
         worker.start()
         try:

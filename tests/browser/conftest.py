@@ -4,7 +4,8 @@ over HTTP exactly as `crossdock serve` serves it — the console's files, the ad
 Cognito's own API at `/_aws/cognito-idp/`, the simulators — with a worker doing what AWS does continuously (queues,
 workflows, schedules), so a bar the page polls moves by itself.
 
-Two merchants of two tenants each have a Rackbeat ⇄ Shopify connection and a user; an operator sees both.
+Two merchants of two tenants each have a Rackbeat ⇄ Shopify connection and a user, the first a PeakWMS ⇄ Shopify
+connection too; an operator sees them all.
 Screenshots of each page go to `$CROSSDOCK_CONSOLE_SCREENSHOTS` when it names a folder (docs/console.md).
 """
 
@@ -21,6 +22,9 @@ import pytest
 from console_pages import PASSWORD, Console, Merchant
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
+from crossdock.connectors.shopify.access_scopes import NEEDED_SCOPES
+from crossdock.integrations.peakwms_shopify.install import PeakwmsShopifyCredentials
+from crossdock.operations import peakwms_onboarding
 from crossdock.operations.users import UserDirectory, create_user
 from crossdock.store import connections
 from crossdock_local.scenarios.demo import DEMO_SKUS, demo_settings
@@ -50,6 +54,29 @@ def _merchant(stack: LocalStack, tenant: str, **settings: Any) -> Merchant:
     return Merchant(email, tenant, connection)
 
 
+def _peakwms_connection(stack: LocalStack, tenant: str, products: int) -> str:
+    """A PeakWMS ⇄ Shopify connection of `tenant` (as the operator's `connections create-peakwms` makes it), its
+    shop holding `products` single-variant products, its guided setup not begun."""
+    number = next(_shops)
+    shop = f"{tenant}-lager-{number}.myshopify.com"
+    token, secret = stack.new_custom_app(shop, sorted(NEEDED_SCOPES), name=f"Lager {number}")
+    account = f"{tenant}-lager-{number}"
+    created = peakwms_onboarding.create_peakwms_connection(
+        stack.operator,
+        credentials=PeakwmsShopifyCredentials(
+            web_url=f"https://{shop}",
+            access_token=token,
+            api_secret=secret,
+            peakwms_account=account,
+            peakwms_api_key=stack.peakwms.seed_customer(account),
+        ),
+        settings={"shop_name": f"Lager {number}", "country": "DK"},
+    )
+    stack.shopify.seed_catalog(shop, products, variants_per_product=1, sku=lambda index: f"LAGER-{index:03d}")
+    assert connections.set_tenant(stack.table, created.connection_id, tenant)
+    return created.connection_id
+
+
 def _keep_running(stack: LocalStack, stop: threading.Event) -> None:
     """What AWS and the platforms do continuously: every simulator's webhooks delivered, queues polled, workflows
     run, schedules fired (`settle` until nothing is in flight, then again once there is)."""
@@ -65,13 +92,14 @@ def console() -> Iterator[Console]:
             stack, "acme", initial_sync="enabled", product_sync={"master": "none", "default_product_group": 10}
         )
         second = _merchant(stack, "globex")
+        warehouse = _peakwms_connection(stack, first.tenant, products=12)
         operator = "ops@crossdock.example"
         create_user(_users(stack), operator, operator=True, password=PASSWORD)
         stop = threading.Event()
         worker = threading.Thread(target=_keep_running, args=(stack, stop), name="aws-worker", daemon=True)
         worker.start()
         try:
-            yield Console(stack, f"{stack.admin_api_url}/console/", first, second, operator)
+            yield Console(stack, f"{stack.admin_api_url}/console/", first, second, operator, warehouse)
         finally:
             stop.set()
             worker.join(timeout=30)

@@ -35,6 +35,8 @@ class Console:
     first: Merchant
     second: Merchant
     operator_email: str
+    # The first merchant's PeakWMS ⇄ Shopify connection, its guided setup not begun.
+    warehouse: str
 
 
 def sign_in(page: Page, console: Console, email: str) -> None:

@@ -32,14 +32,16 @@ def _stored(console: Console) -> Any:
 
 
 def test_a_merchant_sees_a_refused_setting_beside_its_field_then_saves(page: Page, console: Console) -> None:
-    # GIVEN the merchant signed in, on the list of their connections (their one connection, healthy)
+    # GIVEN the merchant signed in, on the list of their connections (Rackbeat ⇄ Shopify and PeakWMS ⇄ Shopify)
     sign_in(page, console, console.first.email)
     rows = page.locator("#connections-table tbody tr")
-    expect(rows).to_have_count(1)
-    expect(rows.first).to_contain_text(console.first.connection.shop_domain)
+    expect(rows).to_have_count(2)
+    shop = rows.filter(has_text=console.first.connection.shop_domain)
+    expect(shop).to_contain_text("Rackbeat ⇄ Shopify")
+    expect(shop).to_contain_text("healthy")
     screenshot(page, "connections")
     # WHEN they open its settings  THEN the four tabs of SPEC §1 are there, General open
-    rows.first.get_by_role("link").click()
+    shop.get_by_role("link").click()
     tabs = page.get_by_role("tab")
     expect(tabs).to_have_text(["General", "Product", "Order", "Advanced"])
     expect(page.get_by_role("tab", name="General")).to_have_attribute("aria-selected", "true")
@@ -225,3 +227,26 @@ def test_an_operator_sees_every_connection_and_redrives_the_dead_letters(
             break
         page.wait_for_timeout(100)
     assert _outcome(console, event_id) in ("done", "skipped", "needs_attention")
+
+
+def test_a_merchant_runs_the_peakwms_guided_setup_step_by_step_with_its_bars(page: Page, console: Console) -> None:
+    # GIVEN the first merchant's PeakWMS ⇄ Shopify connection, its guided setup not begun
+    sign_in(page, console, console.first.email)
+    page.goto(f"{console.url}#/connections/{console.warehouse}/setup")
+    steps = page.locator("#setup-steps > li")
+    # THEN SPEC §4's five steps are shown in order, each with its bar at 0, the first the current one
+    expect(steps).to_have_count(5)
+    expect(steps.locator("h3").first).to_have_text("Fetch products")
+    expect(steps.first).to_have_attribute("aria-current", "step")
+    expect(page.get_by_label("Progress of “Fetch products”")).to_have_attribute("value", "0")
+    # WHEN the first step is run
+    page.get_by_role("button", name="Run “Fetch products”").click()
+    # THEN its bar, polling the API, reaches 100 % and the next step becomes the current one
+    expect(page.get_by_label("Progress of “Fetch products”")).to_have_attribute("value", "100", timeout=60_000)
+    expect(steps.first).to_contain_text("done: 100 % (12 of 12)")
+    expect(steps.nth(1)).to_have_attribute("aria-current", "step")
+    screenshot(page, "guided-setup")
+    # WHEN the optional second step is skipped  THEN it says so and the third is current
+    page.get_by_role("button", name=re.compile("^Skip “")).first.click()
+    expect(steps.nth(1)).to_contain_text("skipped")
+    expect(steps.nth(2)).to_have_attribute("aria-current", "step")

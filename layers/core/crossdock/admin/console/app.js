@@ -462,7 +462,9 @@ function renderValue(path, name, node, value, root) {
   const described = node.description ? `${hintId} ${errorId}` : errorId;
   const wrap = element("p", { class: "field" });
   const label = element("label", { for: id, text: titleOf(name, node) });
-  const common = { id, name: path, "data-path": path, "aria-describedby": described };
+  const common = {
+    id, name: path, "data-path": path, "aria-describedby": described, "data-nullable": node.nullable ? "true" : null,
+  };
   const choices = state.choices[path];
   let input;
   if (node.type === "boolean") {
@@ -485,7 +487,7 @@ function renderValue(path, name, node, value, root) {
     const enumValues = node.enum || (node.const !== undefined ? [node.const] : null);
     const type = node.mixed ? "mixed" : node.type === "integer" || node.type === "number" ? "number" : "text";
     if (choices || enumValues) {
-      input = element("select", { ...common, "data-type": type, "data-nullable": node.nullable || null });
+      input = element("select", { ...common, "data-type": type });
       const options = choices || enumValues.map((option) => ({ value: option, label: String(option) }));
       addOptions(input, options, value === undefined || value === null ? [] : [value], node.nullable || !choices);
     } else {
@@ -499,6 +501,7 @@ function renderValue(path, name, node, value, root) {
     }
     wrap.append(label, input);
   }
+  input.dataset.initial = currentText(input);
   if (node.description) wrap.append(element("span", { class: "hint", id: hintId, text: node.description }));
   wrap.append(element("span", { class: "field-error", id: errorId }));
   return wrap;
@@ -510,7 +513,8 @@ function addOptions(select, options, selected, allowEmpty) {
   const known = new Set();
   for (const option of options) {
     known.add(String(option.value));
-    const label = option.label === String(option.value) ? option.label : `${option.label} (${option.value})`;
+    // The value is shown once, so a person can match it with what Rackbeat shows, unless the label has it already.
+    const label = option.label.includes(String(option.value)) ? option.label : `${option.label} (${option.value})`;
     select.append(element("option", { value: option.value, selected: chosen.has(String(option.value)), text: label }));
   }
   // A stored value the system no longer lists stays selectable, so opening the form never changes it.
@@ -568,6 +572,12 @@ function mapRow(path, key, label, valueNode, value, root, offered) {
   return row;
 }
 
+function currentText(input) {
+  if (input.type === "checkbox") return String(input.checked);
+  if (input.multiple) return [...input.selectedOptions].map((option) => option.value).join(",");
+  return input.value;
+}
+
 function readInput(input) {
   const type = input.dataset.type;
   if (type === "boolean") return input.checked;
@@ -576,7 +586,9 @@ function readInput(input) {
     return raw.map((part) => part.trim()).filter(Boolean).map((part) => (type === "list-number" ? number(part) : part));
   }
   const raw = input.value.trim();
-  if (raw === "") return null;
+  // Left empty: nothing for a setting that may be empty; for one that may not, the empty text is sent, so the
+  // API's own rule says what it needs ("must not be blank"), beside the field.
+  if (raw === "") return input.dataset.nullable ? null : "";
   if (type === "number" || (type === "mixed" && /^-?\d+$/.test(raw))) return number(raw);
   return raw;
 }
@@ -612,7 +624,8 @@ function collectSettings() {
       continue;
     }
     const path = input.dataset.path;
-    if (value === null && getPath(settings, path) === undefined) continue;
+    // A setting the document leaves out stays out unless the person changed its field.
+    if (getPath(settings, path) === undefined && currentText(input) === input.dataset.initial) continue;
     setPath(settings, path, value);
   }
   for (const [path, map] of Object.entries(maps)) setPath(settings, path, map);
