@@ -329,6 +329,26 @@ def test_a_merchant_cannot_create_for_another_tenant_and_a_bad_body_names_its_fi
     assert body["secrets"]["rackbeat_api_key"] not in json.dumps(answer.body)
 
 
+def test_testing_a_new_connection_checks_everything_a_create_does_and_stores_nothing(stack: LocalStack) -> None:
+    # GIVEN a shop with the app registered and a Rackbeat account
+    body = new_shopify_body(stack, "admin-tested.myshopify.com")
+    merchant = claims(tenant=ACME)
+    items = int(stack.table.scan(Select="COUNT")["Count"])
+    # WHEN the merchant tests it, then tests it with a wrong key
+    passed = call(stack, "POST", "/admin/connections/test", merchant, body=body)
+    wrong = copy.deepcopy(body)
+    wrong["secrets"]["rackbeat_api_key"] = "rb_wrong"
+    refused = call(stack, "POST", "/admin/connections/test", merchant, body=wrong)
+    # THEN the first is accepted, the second refused as a create would refuse it, and nothing was stored
+    assert passed.status == 200, passed.body
+    assert passed.body == {"kind": "rackbeat_shopify", "accepted": True, "missing_references": []}
+    assert refused.status == 422 and refused.body["message"] == "the connection was not created, nothing was saved"
+    assert refused.body["errors"]
+    assert int(stack.table.scan(Select="COUNT")["Count"]) == items
+    # AND the tested connection can then be created
+    assert call(stack, "POST", "/admin/connections", merchant, body=body).status == 201
+
+
 # ---- the CLI's part: --tenant and `connections tenant` -----------------------------------------------------------
 
 

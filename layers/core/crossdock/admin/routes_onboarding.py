@@ -1,7 +1,8 @@
-"""Creating a connection through the admin API: the CLI's `connections create` of each kind
-(`operations.onboarding`, `webshipper_onboarding`, `peakwms_onboarding`): its accounts tested against the platforms,
-every problem at once (422 by field) and nothing stored when one fails; else stored, with its secrets encrypted,
-for the caller's tenant — a merchant's own, or the one an operator names — in the same write.
+"""Creating a connection through the admin API, and testing one first (`POST /admin/connections/test`): the CLI's
+`connections create` of each kind (`operations.onboarding`, `webshipper_onboarding`, `peakwms_onboarding`): its
+accounts tested against the platforms, every problem at once (422 by field) and nothing stored when one fails; else
+stored, with its secrets encrypted, for the caller's tenant — a merchant's own, or the one an operator names — in
+the same write. The test is the same create stopped before its first write (`operations.connection_check`).
 
 The body names its `kind`; each kind asks for its own accounts. Secrets travel in `secrets` and are never echoed:
 a validation error names the field, never its value.
@@ -24,7 +25,7 @@ from crossdock.admin.errors import FieldError, Invalid, answers
 from crossdock.integrations.peakwms_shopify.install import PeakwmsShopifyCredentials
 from crossdock.integrations.rackbeat_shopbox.install import ShopboxCredentials
 from crossdock.integrations.rackbeat_webshipper.install import WebshipperCredentials
-from crossdock.operations import onboarding, peakwms_onboarding, webshipper_onboarding
+from crossdock.operations import connection_check, onboarding, peakwms_onboarding, webshipper_onboarding
 from crossdock.operations.target import OperatorTarget
 
 router = Router()  # type: ignore[no-untyped-call]  # Powertools leaves its __init__ unannotated
@@ -126,6 +127,14 @@ def create_connection(new: Annotated[NewConnection, Body()]) -> Response[Created
     return Response(status_code=HTTPStatus.CREATED.value, content_type=content_types.APPLICATION_JSON, body=created)
 
 
+@router.post("/admin/connections/test", responses=answers(200, "every account answered yes; nothing was stored"))
+def test_connection(new: Annotated[NewConnection, Body()]) -> connection_check.ConnectionChecked:
+    """The create's tests and checks, and nothing stored: a refusal is the create's own 422, by field."""
+    caller = context.caller(router)
+    target = context.target()
+    return connection_check.check_new_connection(_create, target=target, new=new, tenant=_tenant(caller, new.tenant))
+
+
 def _tenant(caller: Caller, asked: str | None) -> str | None:
     """An operator's connection is the tenant it names (or no one's); a merchant's is always its own tenant's."""
     if caller.operator:
@@ -135,7 +144,7 @@ def _tenant(caller: Caller, asked: str | None) -> str | None:
     return caller.tenant
 
 
-def _create(target: OperatorTarget, new: NewConnection, tenant: str | None) -> Created:
+def _create(target: OperatorTarget, new: NewConnection, tenant: str | None, *, check_only: bool = False) -> Created:
     if isinstance(new, NewRackbeatShopify):
         return onboarding.create_connection(
             target,
@@ -146,6 +155,7 @@ def _create(target: OperatorTarget, new: NewConnection, tenant: str | None) -> C
             rackbeat_api_key=new.secrets.rackbeat_api_key.get_secret_value(),
             settings=new.settings,
             tenant=tenant,
+            check_only=check_only,
         )
     if isinstance(new, NewRackbeatShopbox):
         return onboarding.create_shopbox_connection(
@@ -159,6 +169,7 @@ def _create(target: OperatorTarget, new: NewConnection, tenant: str | None) -> C
             ),
             settings=new.settings,
             tenant=tenant,
+            check_only=check_only,
         )
     if isinstance(new, NewRackbeatWebshipper):
         return webshipper_onboarding.create_webshipper_connection(
@@ -172,6 +183,7 @@ def _create(target: OperatorTarget, new: NewConnection, tenant: str | None) -> C
             ),
             settings=new.settings,
             tenant=tenant,
+            check_only=check_only,
         )
     return peakwms_onboarding.create_peakwms_connection(
         target,
@@ -184,6 +196,7 @@ def _create(target: OperatorTarget, new: NewConnection, tenant: str | None) -> C
         ),
         settings=new.settings,
         tenant=tenant,
+        check_only=check_only,
     )
 
 

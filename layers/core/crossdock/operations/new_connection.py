@@ -66,10 +66,30 @@ def tested(
         rackbeat.close()
 
 
-def store(target: OperatorTarget, prepared: Prepared, noun: str = "account", tenant: str | None = None) -> None:
+class CheckedOnly(Exception):  # not a failure: how a check-only create stops before its first write
+    """A create asked to check only (`check_only`) got as far as storing: every test passed and nothing was
+    written. Carries what would have been stored, for `operations.connection_check`."""
+
+    def __init__(self, prepared: Prepared) -> None:
+        super().__init__("checked only: nothing was stored")
+        self.prepared = prepared
+
+
+def store(
+    target: OperatorTarget,
+    prepared: Prepared,
+    noun: str = "account",
+    tenant: str | None = None,
+    *,
+    check_only: bool = False,
+) -> None:
     """The prepared connection and its secrets (KMS-encrypted) in one write, with the tenant it belongs to (the
     admin API's merchants see only their tenant's); `Refused` naming the connection that already holds one of its
-    accounts (`noun`: what an account is called, "client", "shop" …)."""
+    accounts (`noun`: what an account is called, "client", "shop" …). With `check_only`, `CheckedOnly` instead of
+    any write: every create stores before anything else it writes, so its "test connection" is the create itself
+    stopped here."""
+    if check_only:
+        raise CheckedOnly(prepared)
     connection = prepared.connection
     secrets = stack_access.secret_store(target)
     sealed = [secrets.sealed(connection.id, name, value) for name, value in prepared.secrets.items()]

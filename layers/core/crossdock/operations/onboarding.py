@@ -58,6 +58,7 @@ def create_connection(
     shopify_client_secret: str,
     settings: dict[str, Any] | None = None,
     tenant: str | None = None,
+    check_only: bool = False,
 ) -> CreatedConnection:
     """Stores a new connection `installing`; refuses (`Rejected`, every problem listed) and stores nothing when the
     input is wrong or Rackbeat refuses the key. Settings naming what the Rackbeat account lacks are stored, and
@@ -85,7 +86,7 @@ def create_connection(
         lambda rackbeat: onboarding.prepare(connection_id, new, rackbeat),
         onboarding.ConnectionRefused,
     )
-    new_connection.store(target, prepared, tenant=tenant)
+    new_connection.store(target, prepared, tenant=tenant, check_only=check_only)
     connection = prepared.connection
     links = onboarding.install_links(connection, stack.webhook_base_url)
     return CreatedConnection(
@@ -130,6 +131,7 @@ def create_shopbox_connection(
     shopbox: ShopboxCredentials,
     settings: dict[str, Any] | None = None,
     tenant: str | None = None,
+    check_only: bool = False,
 ) -> CreatedShopboxConnection:
     """Stores a new `rackbeat_shopbox` connection and activates it when its settings' references all exist.
     Refuses (`Rejected`, every problem listed: a wrong password, a Shopbox client to choose with the choices, the
@@ -156,7 +158,7 @@ def create_shopbox_connection(
         )
     finally:
         sign_in.close()
-    new_connection.store(target, prepared, noun="client", tenant=tenant)
+    new_connection.store(target, prepared, noun="client", tenant=tenant, check_only=check_only)
     connection = prepared.connection
     state, schedules = connection.state, {}
     webhooks: str | None = None

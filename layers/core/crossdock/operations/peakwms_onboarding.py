@@ -58,6 +58,7 @@ def create_peakwms_connection(
     credentials: PeakwmsShopifyCredentials,
     settings: dict[str, Any] | None = None,
     tenant: str | None = None,
+    check_only: bool = False,
 ) -> CreatedPeakwmsConnection:
     """Stores a new `peakwms_shopify` connection, active. Refuses (`Rejected`, every problem listed) and stores
     nothing when the input is wrong or either platform refuses it; `Refused` when a platform cannot be reached."""
@@ -78,7 +79,7 @@ def create_peakwms_connection(
             offered = "\n    ".join(str(location) for location in refused.locations)
             problems.append(SettingProblem("choices", f"the shop's locations:\n    {offered}"))
         raise Rejected("the connection was not created, nothing was saved", problems) from None
-    new_connection.store(target, prepared, noun="shop", tenant=tenant)
+    new_connection.store(target, prepared, noun="shop", tenant=tenant, check_only=check_only)
     connection = prepared.connection
     return CreatedPeakwmsConnection(
         connection_id=connection.id,

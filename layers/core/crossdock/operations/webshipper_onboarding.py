@@ -65,6 +65,7 @@ def create_webshipper_connection(
     webshipper: WebshipperCredentials,
     settings: dict[str, Any] | None = None,
     tenant: str | None = None,
+    check_only: bool = False,
 ) -> CreatedWebshipperConnection:
     """Stores a new `rackbeat_webshipper` connection and activates it when its settings' references all exist.
     Refuses (`Rejected`, every problem listed, with the account's channels and rates when Webshipper accepted the
@@ -89,7 +90,7 @@ def create_webshipper_connection(
         )
     finally:
         sign_in.close()
-    new_connection.store(target, prepared, tenant=tenant)
+    new_connection.store(target, prepared, tenant=tenant, check_only=check_only)
     connection = prepared.connection
     state = connection.state
     applied = activation.Applied()
