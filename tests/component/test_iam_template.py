@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import httpx
 import pytest
 
 from crossdock.connectors.rackbeat.account import RackbeatAccount
@@ -75,6 +76,11 @@ NOT_EXERCISED = {
     ): "stores a new Shopbox login token (the run's client has an API token)",
     ("ShopboxPushFunctionRole", ("sqs:sendmessage*",)): "a push continued in a new message (out of time, a burst)",
     ("ShopboxPushFunctionRole", ("sqs:changemessagevisibility",)): "a push Shopbox throttled (after its Retry-After)",
+    (
+        "AdminApiFunctionRole",
+        ("states:startexecution",),
+    ): "the guided-setup workflow of a step confirmed in the console (the run confirms PeakWMS's steps through "
+    "operations.guided_setup, the code behind POST /admin/connections/{id}/setup/{step}/run)",
     ("OrderStateMachineRole", LOG_DELIVERY): "Step Functions sets up log delivery at deploy, not in executions",
     ("InitialSyncStateMachineRole", LOG_DELIVERY): "Step Functions sets up log delivery at deploy, not in executions",
     ("GuidedSetupStateMachineRole", LOG_DELIVERY): "Step Functions sets up log delivery at deploy, not in executions",
@@ -252,7 +258,70 @@ def representative_run() -> Iterator[LocalStack]:
             stack.aws.scheduler.fire(name, schedule_group)
         stack.settle()
         peakwms_connection(stack)
+        admin_api_run(stack)
         yield stack
+
+
+ADMIN_PASSWORD = "Least-Privilege-2026"
+
+
+def admin_api_run(stack: LocalStack) -> None:
+    """A merchant user and an operator through the admin API, over HTTP behind its Cognito authorizer: the merchant
+    reads their connection, its settings, events, choices and progress, saves a setting, pauses and resumes it,
+    retries a failed order and starts the initial sync; the operator lists and redrives dead letters, creates a
+    connection for the tenant and uninstalls the first one."""
+    connection = new_connection(stack, "admin", initial_sync="enabled")
+    connection_id = connection.connection_id
+    assert connections.set_tenant(stack.table, connection_id, "iam-tenant")
+    stack.create_user("merchant@iam.example", ADMIN_PASSWORD, tenant="iam-tenant")
+    stack.create_user("operator@iam.example", ADMIN_PASSWORD, operator=True)
+    merchant = stack.sign_in("merchant@iam.example", ADMIN_PASSWORD)
+    operator = stack.sign_in("operator@iam.example", ADMIN_PASSWORD)
+
+    def call(token: str, method: str, path: str, body: Any = None, query: Any = None) -> Any:
+        answer = httpx.request(
+            method, stack.admin_api_url + path, headers={"Authorization": token}, json=body, params=query, timeout=30
+        )
+        assert answer.status_code < 300, (method, path, answer.status_code, answer.text)
+        return answer.json() if answer.content else None
+
+    base = f"/admin/connections/{connection_id}"
+    for path in ("/admin/me", "/admin/status", "/admin/connections", base, f"{base}/events", f"{base}/choices"):
+        call(merchant, "GET", path)
+    current = call(merchant, "GET", f"{base}/settings")
+    # A change of the sweep's interval moves the connection's poll schedule (UpdateSchedule passes its role).
+    settings = current["settings"]
+    wanted = {
+        **settings,
+        "employees": {**settings["employees"], "pos": 1},
+        "reconciliation": {**settings.get("reconciliation", {}), "interval_minutes": 30},
+    }
+    call(merchant, "PUT", f"{base}/settings", {"version": current["version"], "settings": wanted})
+    call(merchant, "POST", f"{base}/pause")
+    call(merchant, "POST", f"{base}/resume")
+    _, failed = failed_order(stack, connection)
+    stack.seed_items(connection.rackbeat_account_id, ["LATE-ITEM"])
+    call(merchant, "POST", f"{base}/events/{failed['event_id']}/retry")
+    stack.settle()
+    call(merchant, "POST", f"{base}/initial-sync")
+    call(merchant, "GET", f"{base}/initial-sync")
+    stack.settle()
+    call(operator, "GET", "/admin/dead-letters")
+    call(operator, "POST", "/admin/dead-letters/redrive", {"queue": "inbound"})
+    domain = f"admin-new-{uuid.uuid4().hex[:6]}.myshopify.com"
+    client_id, client_secret = stack.new_shop(domain, None, expiring_tokens=False)
+    _, rackbeat_api_key = stack.new_rackbeat_account()
+    created = {
+        "kind": "rackbeat_shopify",
+        "shop_domain": domain,
+        "shopify_client_id": client_id,
+        "secrets": {"rackbeat_api_key": rackbeat_api_key, "shopify_client_secret": client_secret},
+        "settings": demo_settings(),
+        "tenant": "iam-tenant",
+    }
+    call(operator, "POST", "/admin/connections", created)
+    call(operator, "POST", f"{base}/uninstall")
+    stack.settle()
 
 
 def shopbox_stock_change(stack: LocalStack) -> None:
