@@ -152,7 +152,16 @@ def test_a_merchant_retries_an_event_that_needed_attention(page: Page, console: 
 
 
 def test_another_tenants_merchant_cannot_see_the_first_ones_connection(page: Page, console: Console) -> None:
-    # GIVEN the second tenant's merchant signed in
+    # GIVEN the sign-in page, with a wrong password first: refused, and still signed out
+    page.goto(console.url)
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    page.get_by_label("E-mail").fill(console.second.email)
+    page.get_by_label("Password").fill("Not-The-Password-1")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).not_to_be_empty()
+    expect(page.locator("#main-nav")).to_be_hidden()
+    screenshot(page, "sign-in")
+    # AND the second tenant's merchant signed in
     sign_in(page, console, console.second.email)
     # THEN the list holds their connection only
     rows = page.locator("#connections-table tbody tr")

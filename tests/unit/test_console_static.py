@@ -18,7 +18,8 @@ import pytest
 from crossdock.admin import routes_console
 
 CONSOLE = routes_console.CONSOLE_FILES
-SCRIPT = (CONSOLE / "app.js").read_text()
+SCRIPTS = ("common.js", "settings.js", "app.js")
+SCRIPT = "\n".join((CONSOLE / name).read_text() for name in SCRIPTS)
 # The admin API's routes the console may call (the contract's table); `{}` is any one path segment.
 CONTRACT_ROUTES = {
     ("GET", "/admin/me"),
@@ -102,10 +103,10 @@ def test_messages_are_announced_and_the_page_has_landmarks() -> None:
 
 def test_nothing_is_loaded_from_another_origin_and_no_script_is_inline() -> None:
     """GIVEN the console's files WHEN their URLs are read THEN none names another origin (no CDN), the page's one
-    script is app.js from its own folder, and no element carries an inline event handler."""
+    scripts are its own folder's, in order, and no element carries an inline event handler."""
     elements = _page()
     scripts = [attrs for tag, attrs in elements if tag == "script"]
-    assert scripts == [{"src": "app.js", "defer": ""}]
+    assert scripts == [{"src": name, "defer": ""} for name in SCRIPTS]
     handlers = [(tag, name) for tag, attrs in elements for name in attrs if name.startswith("on")]
     assert handlers == []
     for path in CONSOLE.iterdir():
@@ -121,7 +122,7 @@ def _calls() -> list[tuple[str, str]]:
 
 
 def test_the_script_calls_only_the_contract_routes() -> None:
-    """GIVEN app.js WHEN its admin API calls are read THEN each is a route of the contract, and every route the
+    """GIVEN the scripts WHEN their admin API calls are read THEN each is a route of the contract, and every route the
     contract gives the console is called."""
     calls = set(_calls())
     assert calls - CONTRACT_ROUTES == set()
@@ -129,7 +130,7 @@ def test_the_script_calls_only_the_contract_routes() -> None:
 
 
 def test_the_token_is_kept_for_the_tab_only() -> None:
-    """GIVEN app.js THEN the id token is kept in sessionStorage (gone when the tab closes), never localStorage or a
+    """GIVEN the scripts THEN the id token is kept in sessionStorage (gone when the tab closes), never localStorage or a
     cookie, and sent as Authorization."""
     assert "sessionStorage.setItem(TOKEN_KEY" in SCRIPT
     assert "localStorage" not in SCRIPT and "document.cookie" not in SCRIPT
@@ -137,9 +138,13 @@ def test_the_token_is_kept_for_the_tab_only() -> None:
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed here")
-def test_the_script_parses() -> None:
-    """GIVEN app.js WHEN node checks its syntax THEN it parses (the browser tests run it for real)."""
-    subprocess.run(["node", "--check", str(CONSOLE / "app.js")], check=True, capture_output=True, timeout=30)
+def test_the_scripts_parse(tmp_path: Path) -> None:
+    """GIVEN the three scripts WHEN node checks each, and the three as the one scope the page runs them in THEN they
+    parse, and no name is declared twice across them (the browser tests run them for real)."""
+    whole = tmp_path / "console.js"
+    whole.write_text(SCRIPT)
+    for path in [*(CONSOLE / name for name in SCRIPTS), whole]:
+        subprocess.run(["node", "--check", str(path)], check=True, capture_output=True, timeout=30)
 
 
 def test_the_served_files_are_exactly_the_folder() -> None:
@@ -147,6 +152,8 @@ def test_the_served_files_are_exactly_the_folder() -> None:
     served = {name: content_type for name, (content_type, _) in routes_console._files().items()}
     assert served == {
         "index.html": "text/html; charset=utf-8",
+        "common.js": "text/javascript; charset=utf-8",
+        "settings.js": "text/javascript; charset=utf-8",
         "app.js": "text/javascript; charset=utf-8",
         "app.css": "text/css; charset=utf-8",
     }
