@@ -317,7 +317,37 @@ def test_real_template_provisions() -> None:
             ("POST", "/webhooks/peakwms/{connection_id}/{event}"),
             ("GET", "/shopify/install"),
             ("GET", "/shopify/callback"),
+            ("ANY", "/admin/{proxy+}"),
+            ("GET", "/admin/openapi.json"),
+            ("GET", "/console"),
+            ("GET", "/console/{proxy+}"),
         }
+        # AdminApi's routes take its DefaultAuthorizer (the user pool's) unless they say `Authorizer: NONE`; the
+        # webhook API has none
+        guarded = {route.resource: route.authorizer for route in aws.routes}
+        admin = guarded["/admin/{proxy+}"]
+        assert admin is not None and admin.user_pool_id == aws.resources["UserPool"].ref
+        assert admin.issuer == f"https://cognito-idp.{aws.region}.amazonaws.com/{admin.user_pool_id}"
+        assert admin.client_ids() == {aws.resources["UserPoolClient"].ref}
+        open_routes = {resource for resource, authorizer in guarded.items() if authorizer is None}
+        assert open_routes == {resource for _, resource in expected_open_routes()}
+
+
+def expected_open_routes() -> set[tuple[str, str]]:
+    """The routes API Gateway invokes without a token: the webhooks and the install (they authenticate the sender
+    themselves), the admin API's OpenAPI document and the console's files (the page signs in itself)."""
+    return {
+        ("POST", "/webhooks/shopify"),
+        ("POST", "/webhooks/rackbeat/{connection_id}"),
+        ("POST", "/webhooks/webshipper/{connection_id}"),
+        ("POST", "/webhooks/{kind}/{source}"),
+        ("POST", "/webhooks/peakwms/{connection_id}/{event}"),
+        ("GET", "/shopify/install"),
+        ("GET", "/shopify/callback"),
+        ("GET", "/admin/openapi.json"),
+        ("GET", "/console"),
+        ("GET", "/console/{proxy+}"),
+    }
 
 
 # -- DynamoDB --------------------------------------------------------------------------------------------------------
