@@ -6,8 +6,9 @@ stock totals re-sent after newer ones, Shopify 5xx, lost answers and duplicated 
 sides: a share of the orders never get an order webhook, a share of the pick orders never send their 102. Then no
 order may be lost, duplicated or mismatched: once in PeakWMS (the lost ones brought by `shopify#orders`), fulfilled
 per pick order with its tracking (a lost 102's pick order by `peakwms#orders`, without tracking), captured once
-within the authorisation, refunds once, stock equal in both; nothing left in flight or needing attention, no secret
-in a log line. The same losses with both sweeps' schedules removed break that promise: the sweeps are what keeps it."""
+within the authorisation, refunds once (those made while their pack was on its way too), stock equal in both;
+nothing left in flight or needing attention, no secret in a log line. The same losses with both sweeps' schedules
+removed break that promise: the sweeps are what keeps it."""
 
 from __future__ import annotations
 
@@ -18,9 +19,15 @@ from crossdock_local.scenarios.chaos_peakwms import PeakwmsChaosConfig, render, 
 
 def test_orders_packs_captures_refunds_and_stock_survive_peakwms_and_shopify_faults() -> None:
     # GIVEN 30 orders taken in waves of 15 while every fault is on, a fifth of the orders losing their Shopify order
-    # webhooks and a fifth of the pick orders their PeakWMS 102
+    # webhooks and a fifth of the pick orders their PeakWMS 102, and every tenth order (offset 5) refunded by
+    # PeakWMS right after packing, its 102 still on its way (a 104 before the capture is parked until the pack)
     config = PeakwmsChaosConfig(
-        orders=30, wave=15, seed=11, shopify_webhook_lose_share=0.2, peakwms_webhook_lose_share=0.2
+        orders=30,
+        wave=15,
+        seed=11,
+        shopify_webhook_lose_share=0.2,
+        peakwms_webhook_lose_share=0.2,
+        refund_in_flight=True,
     )
     # WHEN the run ends (faults off, time for the sweeps, what was left received, packed, shipped and refunded)
     figures = run_chaos_peakwms(config, io.StringIO())

@@ -4,7 +4,8 @@ The shop and warehouse are the demo's (local/crossdock_local/scenarios/demo_peak
 to a PeakWMS customer, the guided setup run to the end before the faults start. Then, in waves, the shop takes
 authorised orders (some asking for goods the warehouse does not hold: PeakWMS holds them), the warehouse receives
 what the waiting orders want (held orders released), packs what is released — every seventh order in two pick
-orders — ships it, corrects a few shelves by a count and refunds part of every tenth order. The faults:
+orders — ships it, corrects a few shelves by a count and refunds part of every tenth order shipped (and, with
+`refund_in_flight`, of every tenth other order right after packing, its 102 still on its way). The faults:
 - PeakWMS: 5xx, 429s with `Retry-After` on top of its 240 a minute, writes that commit and then lose their answer,
   writes that commit and kill the invocation that made them; its webhooks duplicated, reordered and held back, and
   an older stock total re-sent after the newer one (its `stale_stock_replay_rate` rule);
@@ -25,6 +26,7 @@ refund made once with PeakWMS's amount, every SKU's available in the shop equal 
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import dataclasses
 import io
@@ -66,8 +68,10 @@ class PeakwmsChaosConfig:
     split_every: int = 7  # every n-th order packed in two pick orders
     refund_every: int = 10  # every n-th order partly refunded by PeakWMS
     # Also every n-th order (offset by half) refunded while its pack (102) is still in flight: packed, not shipped,
-    # its 104 as likely to be handled before the capture as after (docs/peakwms.md "Messages to the shop"). Off by
-    # default: with delayed webhooks a 102 can come later than the 104's bounded waits (docs/known-limits.md).
+    # its 104 as likely to be handled before the capture as after: one before is parked and made by the 102 (or the
+    # PeakWMS sweep's, when that 102 was lost) after the capture (docs/peakwms.md "Messages to the shop"). Off by
+    # default: an order packed in two pick orders whose second 102 comes first makes the parked refund of a piece
+    # of the first pick order, and that pick order's 102 then finds the piece gone (docs/known-limits.md).
     refund_in_flight: bool = False
     peakwms_server_error_rate: float = 0.05
     peakwms_throttle_rate: float = 0.03
@@ -326,8 +330,10 @@ def add_command(commands: Any) -> None:
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument(
         "--refund-in-flight",
-        action="store_true",
-        help="also refund every tenth order (offset 5) right after packing, its 102 still on its way to the shop",
+        action=argparse.BooleanOptionalAction,
+        default=defaults.refund_in_flight,
+        help="also refund every tenth order (offset 5) right after packing, its 102 still on its way to the shop"
+        " (off by default: docs/known-limits.md)",
     )
     parser.add_argument(
         "--webhook-lose-share",
