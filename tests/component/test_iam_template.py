@@ -81,6 +81,11 @@ NOT_EXERCISED = {
         ("states:startexecution",),
     ): "the guided-setup workflow of a step confirmed in the console (the run confirms PeakWMS's steps through "
     "operations.guided_setup, the code behind POST /admin/connections/{id}/setup/{step}/run)",
+    (
+        "AdminApiFunctionRole",
+        ("states:describeexecution",),
+    ): "a second start while the sync's or the step's workflow has not reported yet asks whether it started (a "
+    "double click: tests/e2e/test_admin_progress_endpoint.py)",
     ("OrderStateMachineRole", LOG_DELIVERY): "Step Functions sets up log delivery at deploy, not in executions",
     ("InitialSyncStateMachineRole", LOG_DELIVERY): "Step Functions sets up log delivery at deploy, not in executions",
     ("GuidedSetupStateMachineRole", LOG_DELIVERY): "Step Functions sets up log delivery at deploy, not in executions",
@@ -192,6 +197,35 @@ def test_without_describe_execution_an_operators_retry_fails_with_access_denied(
     # AND the order never reached Rackbeat: the retried message ended in the inbound dead-letter queue
     assert rackbeat_orders(stack, connection, placed) == []
     assert stack.aws.queue_depth("InboundDeadLetterQueue") == 1
+
+
+@pytest.fixture
+def stack_without_dead_letter_reads(tmp_path: Path) -> Iterator[LocalStack]:
+    reduced = without_statement(load_template(TEMPLATE), "AdminApiFunction", "sqs:ReceiveMessage")
+    with LocalStack(seed=33, template=write_copy(reduced, TEMPLATE, tmp_path)) as running:
+        yield running
+
+
+def test_without_its_dead_letter_statement_the_admin_api_cannot_read_dead_letters(
+    stack_without_dead_letter_reads: LocalStack,
+) -> None:
+    # GIVEN template.yaml without AdminApiFunction's statement on the dead-letter queues, and a signed-in operator
+    stack = stack_without_dead_letter_reads
+    lines: list[tuple[str, str]] = []
+    stack.aws.lambdas.log_listeners.append(lambda function, text: lines.append((function, text)))
+    stack.create_user("operator@iam.example", ADMIN_PASSWORD, operator=True)
+    token = stack.sign_in("operator@iam.example", ADMIN_PASSWORD)
+    # WHEN the operator lists the dead letters through the admin API
+    answer = httpx.get(f"{stack.admin_api_url}/admin/dead-letters", headers={"Authorization": token}, timeout=30)
+    # THEN the function is refused by IAM as AWS refuses it (the queue's depth is read first, under the same
+    # statement), and the caller gets a 500 with no detail
+    assert answer.status_code == 500 and set(answer.json()) <= {"message", "request_id"}, answer.text
+    denied = [text for function, text in lines if function == "AdminApiFunction" and "not authorized" in text]
+    assert denied, "the admin API was not refused"
+    assert (
+        "assumed-role/crossdock-AdminApiFunctionRole/crossdock-admin-api is not authorized to perform: "
+        "sqs:GetQueueAttributes on resource: arn:aws:sqs:eu-west-1:123456789012:crossdock-InboundDeadLetterQueue"
+    ) in denied[0]
 
 
 # -- least privilege ----------------------------------------------------------------------------------------------
