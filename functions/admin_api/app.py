@@ -15,8 +15,8 @@ import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
+from crossdock.admin import app as admin
 from crossdock.admin import context, routes_console
-from crossdock.admin.app import resolver
 from crossdock.aws.observability import logger, tracer
 from crossdock.environment import FunctionEnvironment
 from crossdock.operations.target import OperatorTarget, onboarding_from_resources, target_from_resources
@@ -71,4 +71,4 @@ routes_console.configure(
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], lambda_context: LambdaContext) -> dict[str, Any]:
-    return resolver.resolve(event, lambda_context)
+    return admin.resolve(event, lambda_context)

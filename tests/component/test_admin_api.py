@@ -199,6 +199,17 @@ def test_dead_letters_are_for_operators_only(stack: LocalStack) -> None:
     assert unknown.status == 404 and "no dead-letter queue 'nowhere'" in unknown.body["message"]
 
 
+def test_an_unknown_route_or_method_is_a_404_and_a_body_not_sent_as_json_a_415(stack: LocalStack) -> None:
+    operator = claims(operator=True)
+    for method, path in (("GET", "/admin/nowhere"), ("TRACE", "/admin/connections"), ("DELETE", "/admin/me")):
+        answer = call(stack, method, path, operator)
+        assert (answer.status, answer.body) == (404, {"message": "no such route"}), (method, path)
+    request = event("PUT", f"/admin/connections/{UNKNOWN}/settings", operator, body={"version": 1, "settings": {}})
+    request["headers"]["Content-Type"] = "text/plain"
+    answer = Answer.of(stack.aws.invoke("AdminApiFunction", request))
+    assert (answer.status, answer.body) == (415, {"message": "send the body as application/json"})
+
+
 # ---- tenancy, route by route -------------------------------------------------------------------------------------
 
 # A body each route takes (validation answers before the route does; these pass it), and a value for other path

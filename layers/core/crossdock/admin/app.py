@@ -1,12 +1,14 @@
 """The admin API's resolver: Powertools' REST resolver with pydantic validation, every router included.
 
-`functions/admin_api` resolves with it; `openapi_document()` is what `GET /admin/openapi.json` serves and what
-`make openapi` writes to docs/admin-api/openapi.json (tests/unit/test_admin_openapi.py keeps that copy current).
+`functions/admin_api` answers with `resolve` (the resolver, behind the JSON-only check). `openapi_document()` is
+what `GET /admin/openapi.json` serves and what `make openapi` writes to docs/admin-api/openapi.json
+(tests/unit/test_admin_openapi.py keeps that copy current).
 """
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 
@@ -38,6 +40,13 @@ resolver.include_router(routes_events.router)
 resolver.include_router(routes_dead_letters.router)
 resolver.include_router(routes_console.router)
 resolver.include_router(routes_progress.router)
+
+
+def resolve(event: dict[str, Any], lambda_context: Any) -> dict[str, Any]:
+    """The answer to one API Gateway proxy event. A body sent as anything but JSON is a 415 before Powertools reads
+    it: Powertools would parse a form or a multipart body (and fail on a malformed one) for models only JSON fills."""
+    refused = errors.not_json(event)
+    return refused if refused is not None else resolver.resolve(event, lambda_context)
 
 
 def openapi_document() -> str:

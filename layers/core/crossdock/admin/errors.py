@@ -16,7 +16,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, Field
 
@@ -61,6 +61,7 @@ _REFUSALS: dict[int, OpenAPIResponse] = {
         (403, "the caller may not use this route"),
         (404, "no such connection, or not the caller's"),
         (409, "a version or state conflict: the connection is not in a state that allows it"),
+        (415, "the body is not sent as application/json"),
         (422, "invalid input, by field"),
     )
 }
@@ -98,6 +99,24 @@ def answer(status: HTTPStatus, message: str, errors: Sequence[FieldError] | None
     )
 
 
+def not_json(event: dict[str, Any]) -> dict[str, Any] | None:
+    """The 415 proxy answer to a request whose body is not sent as JSON (`application/json` or `…+json`; no type is
+    read as JSON, as Powertools reads it); None for any other request."""
+    if not event.get("body"):
+        return None
+    headers = {str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()}
+    media_type = headers.get("content-type", "application/json").split(";", 1)[0].strip().lower()
+    if media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json")):
+        return None
+    body = ErrorBody(message="send the body as application/json")
+    return {
+        "statusCode": HTTPStatus.UNSUPPORTED_MEDIA_TYPE.value,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": body.model_dump_json(exclude_none=True),
+        "isBase64Encoded": False,
+    }
+
+
 def install(resolver: APIGatewayRestResolver) -> None:
     """The exception handlers that turn every refusal into its status and the one body."""
 
@@ -130,6 +149,10 @@ def install(resolver: APIGatewayRestResolver) -> None:
         # The stack cannot do it (a resource missing from an older template): the caller's input is not at fault.
         logger.warning("operation not possible", extra={"reason": str(error)})
         return answer(HTTPStatus.CONFLICT, str(error))
+
+    @resolver.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]
+    def not_json(error: RequestUnsupportedContentType) -> Response[str]:
+        return answer(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "send the body as application/json")
 
     @resolver.exception_handler(UnicodeDecodeError)  # type: ignore[untyped-decorator]
     def unreadable_body(error: UnicodeDecodeError) -> Response[str]:
