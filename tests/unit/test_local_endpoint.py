@@ -135,3 +135,31 @@ def test_a_simulators_control_api_is_reached_beside_its_platform_api(
     # THEN the control API answers with the simulator's snapshot, and the path outside the root is not the simulator's
     assert state.status_code == 200 and state.json()["system"] == sim.snapshot()["system"]
     assert outside.status_code == 404
+
+
+def test_an_aws_service_is_served_below_its_prefix_and_an_unknown_one_is_404() -> None:
+    # GIVEN an endpoint serving one AWS service (as the stack serves Cognito's API for the console's sign-in)
+    calls: list[tuple[str, str, str, bytes]] = []
+
+    def cognito(
+        method: str, path: str, query: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        calls.append((method, path, query, body))
+        return 200, {"Content-Type": "application/x-amz-json-1.1"}, b'{"AuthenticationResult": {}}'
+
+    endpoint = LocalEndpoint(lambda *_: (500, {}, b""), {}, {"cognito-idp": cognito})
+    base_url = endpoint.start()
+    try:
+        # WHEN a client calls its API at the root, then a path below it, then a service that is not served
+        api = httpx.post(f"{base_url}/_aws/cognito-idp/", content=b'{"AuthFlow": "USER_PASSWORD_AUTH"}')
+        jwks = httpx.get(f"{base_url}/_aws/cognito-idp/eu-west-1_pool/.well-known/jwks.json?x=1")
+        other = httpx.get(f"{base_url}/_aws/sts/")
+    finally:
+        endpoint.stop()
+    # THEN the service got each path below its prefix with the query as sent; the unknown one is a 404
+    assert api.status_code == 200 and api.json() == {"AuthenticationResult": {}} and jwks.status_code == 200
+    assert calls == [
+        ("POST", "/", "", b'{"AuthFlow": "USER_PASSWORD_AUTH"}'),
+        ("GET", "/eu-west-1_pool/.well-known/jwks.json", "x=1", b""),
+    ]
+    assert other.status_code == 404
