@@ -5,7 +5,7 @@ Cognito's own API at `/_aws/cognito-idp/`, the simulators — with a worker doin
 workflows, schedules), so a bar the page polls moves by itself.
 
 Two merchants of two tenants each have a Rackbeat ⇄ Shopify connection and a user, the first a PeakWMS ⇄ Shopify
-connection too; an operator sees them all.
+connection too, the second a Rackbeat ⇄ Shopbox one; an operator sees them all.
 Screenshots of each page go to `$CROSSDOCK_CONSOLE_SCREENSHOTS` when it names a folder (docs/console.md).
 """
 
@@ -24,7 +24,8 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from crossdock.connectors.shopify.access_scopes import NEEDED_SCOPES
 from crossdock.integrations.peakwms_shopify.install import PeakwmsShopifyCredentials
-from crossdock.operations import peakwms_onboarding
+from crossdock.integrations.rackbeat_shopbox.install import ShopboxCredentials
+from crossdock.operations import onboarding, peakwms_onboarding
 from crossdock.operations.users import UserDirectory, create_user
 from crossdock.store import connections
 from crossdock_local.scenarios.demo import DEMO_SKUS, demo_settings
@@ -77,6 +78,44 @@ def _peakwms_connection(stack: LocalStack, tenant: str, products: int) -> str:
     return created.connection_id
 
 
+def _shopbox_connection(stack: LocalStack, tenant: str) -> str:
+    """A Rackbeat ⇄ Shopbox connection of `tenant` as `connections create --kind rackbeat_shopbox` makes it: a
+    Shopbox client with two branches and a tag, a Rackbeat account with a location per branch, the stock group and
+    the two UID fields; the first branch mapped, the second not yet."""
+    number = next(_shops)
+    username, password = f"butik{number}@{tenant}.example", f"kodeord-{number}"
+    client = stack.shopbox.seed_client(
+        f"{tenant} butikker {number}",
+        username=username,
+        password=password,
+        branches={"Aarhus": ["Kasse 1"], "Odense": ["Kasse 1"]},
+        tags=["Krus"],
+    )
+    account, api_key = stack.new_rackbeat_account()
+    stack.rackbeat.seed_product_group(account, 1, "Varer m/lagerstrekk")
+    stack.rackbeat.seed_location(account, "L2", "Butik Odense")
+    stack.rackbeat.seed_field(account, 21, "Shopbox UID felt ID", type="text")
+    stack.rackbeat.seed_field(account, 22, "Shopbox variasjonsfelt ID", type="text")
+    stack.rackbeat.seed_customer(account, 900, "Kassesalg")
+    branches = [str(branch["uid"]) for branch in client["branches"]]
+    created = onboarding.create_shopbox_connection(
+        stack.operator,
+        rackbeat_api_key=api_key,
+        shopbox=ShopboxCredentials(username=username, password=password),
+        settings={
+            "product_sync": "rackbeat",
+            "uid_field_id": "21",
+            "variant_field_id": "22",
+            "locations": {branches[0]: "L1"},
+            "main_location_rackbeat": "L1",
+            "default_category_group": 1,
+            "sales": {"customer_number": 900},
+        },
+        tenant=tenant,
+    )
+    return created.connection_id
+
+
 def _keep_running(stack: LocalStack, stop: threading.Event) -> None:
     """What AWS and the platforms do continuously: every simulator's webhooks delivered, queues polled, workflows
     run, schedules fired (`settle` until nothing is in flight, then again once there is)."""
@@ -93,13 +132,14 @@ def console() -> Iterator[Console]:
         )
         second = _merchant(stack, "globex")
         warehouse = _peakwms_connection(stack, first.tenant, products=12)
+        till = _shopbox_connection(stack, second.tenant)
         operator = "ops@crossdock.example"
         create_user(_users(stack), operator, operator=True, password=PASSWORD)
         stop = threading.Event()
         worker = threading.Thread(target=_keep_running, args=(stack, stop), name="aws-worker", daemon=True)
         worker.start()
         try:
-            yield Console(stack, f"{stack.admin_api_url}/console/", first, second, operator, warehouse)
+            yield Console(stack, f"{stack.admin_api_url}/console/", first, second, operator, warehouse, till)
         finally:
             stop.set()
             worker.join(timeout=30)

@@ -37,6 +37,8 @@ class Console:
     operator_email: str
     # The first merchant's PeakWMS ⇄ Shopify connection, its guided setup not begun.
     warehouse: str
+    # The second merchant's Rackbeat ⇄ Shopbox connection: its first branch mapped to a location, the second not.
+    till: str
 
 
 def sign_in(page: Page, console: Console, email: str) -> None:

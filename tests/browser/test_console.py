@@ -163,10 +163,10 @@ def test_another_tenants_merchant_cannot_see_the_first_ones_connection(page: Pag
     screenshot(page, "sign-in")
     # AND the second tenant's merchant signed in
     sign_in(page, console, console.second.email)
-    # THEN the list holds their connection only
+    # THEN the list holds their connections only (Rackbeat ⇄ Shopify and Rackbeat ⇄ Shopbox)
     rows = page.locator("#connections-table tbody tr")
-    expect(rows).to_have_count(1)
-    expect(rows.first).to_contain_text(console.second.connection.shop_domain)
+    expect(rows).to_have_count(2)
+    expect(rows.filter(has_text=console.second.connection.shop_domain)).to_have_count(1)
     expect(page.locator("#connections-table")).not_to_contain_text(console.first.connection.shop_domain)
     # WHEN they open the first merchant's connection by its address
     page.goto(f"{console.url}#/connections/{console.first.connection_id}/settings")
@@ -259,3 +259,28 @@ def test_a_merchant_runs_the_peakwms_guided_setup_step_by_step_with_its_bars(pag
     page.get_by_role("button", name=re.compile("^Skip “")).first.click()
     expect(steps.nth(1)).to_contain_text("skipped")
     expect(steps.nth(2)).to_have_attribute("aria-current", "step")
+
+
+def test_a_shopbox_merchant_maps_a_branch_to_a_location_from_the_drop_downs(page: Page, console: Console) -> None:
+    # GIVEN the second merchant's Shopbox connection, its first branch mapped, the second not
+    sign_in(page, console, console.second.email)
+    page.goto(f"{console.url}#/connections/{console.till}/settings")
+    expect(page.get_by_role("tab")).to_have_text(["Products", "Locations and categories", "Sales"])
+    page.get_by_role("tab", name="Locations and categories").click()
+    # THEN the locations map has a row per Shopbox branch, named as in Shopbox, each a drop-down of Rackbeat's
+    # locations; the mapped branch shows its location, the other none
+    rows = page.locator('[data-map="locations"] select')
+    expect(rows).to_have_count(2)
+    aarhus, odense = page.get_by_label("Aarhus"), page.get_by_label("Odense")
+    expect(aarhus.locator("option:checked")).to_contain_text("(L1)")
+    expect(odense).to_have_value("")
+    expect(odense.locator("option")).to_contain_text(["(none)", "Butik Odense (L2)"])
+    screenshot(page, "settings-shopbox")
+    # WHEN the second branch is mapped to its shop's location and the settings saved
+    odense.select_option("L2")
+    page.get_by_role("button", name="Save settings").click()
+    # THEN both branches are mapped in the new version
+    expect(page.get_by_role("status")).to_contain_text("Settings saved (version 2)")
+    stored = connections.load_connection(console.stack.table, console.till)
+    assert stored is not None
+    assert sorted(stored.settings.model_dump()["locations"].values()) == ["L1", "L2"]

@@ -257,6 +257,7 @@ function mapRow(path, key, label, valueNode, value, root, offered) {
     const select = element("select", {
       id: input.id, name: input.name, "data-path": rowPath, "data-type": input.dataset.type, "data-map": path,
       "data-map-key": key, "aria-describedby": input.getAttribute("aria-describedby"),
+      "data-nullable": input.dataset.nullable || null,
     });
     addOptions(select, valueChoices, value === undefined || value === null ? [] : [value], true);
     input.replaceWith(select);
