@@ -1,5 +1,6 @@
 """The operator's user commands (issue 17): `crossdock users create --email E (--tenant T | --operator)
-[--password-file F]` and `crossdock users list`, on the stack's user pool (`crossdock.operations.users`).
+[--password-file F]`, `users list`, `users set-password --email E --password-file F` and `users delete --email E`,
+on the stack's user pool (`crossdock.operations.users`).
 
 The password is read from a file (its first line), never from the command line, where the shell's history and the
 process list would show it; without one, Cognito mails the user an invitation with a temporary password.
@@ -44,6 +45,13 @@ def add_commands(commands: Any) -> None:
     create.set_defaults(run=lambda args: _run(_create, args))
     listing = group.add_parser("list", parents=[target], help="every user, operators first")
     listing.set_defaults(run=lambda args: _run(_list, args))
+    password = group.add_parser("set-password", parents=[target], help="a new password (a lost one)")
+    password.add_argument("--email", required=True)
+    password.add_argument("--password-file", type=Path, required=True, help="a file whose first line is the password")
+    password.set_defaults(run=lambda args: _run(_set_password, args))
+    delete = group.add_parser("delete", parents=[target], help="the user can no longer sign in")
+    delete.add_argument("--email", required=True)
+    delete.set_defaults(run=lambda args: _run(_delete, args))
 
 
 def _target_options() -> argparse.ArgumentParser:
@@ -97,6 +105,20 @@ def _create(directory: UserDirectory, args: argparse.Namespace) -> str:
     how = "with the password from the file" if password is not None else "invited by mail (temporary password)"
     role = "operator" if user.operator else f"tenant {user.tenant}"
     return f"{directory.description}: created {user.email} ({role}), {how}; user id {user.user}"
+
+
+def _set_password(directory: UserDirectory, args: argparse.Namespace) -> str:
+    user = users.set_password(directory, args.email, _password(args.password_file))
+    if args.json:
+        return out.as_json(user)
+    return f"{directory.description}: {user.email} has a new password (status {user.status})"
+
+
+def _delete(directory: UserDirectory, args: argparse.Namespace) -> str:
+    users.delete_user(directory, args.email)
+    if args.json:
+        return out.as_json({"deleted": args.email})
+    return f"{directory.description}: deleted {args.email}; a token issued before passes until it expires (1 hour)"
 
 
 def _list(directory: UserDirectory, args: argparse.Namespace) -> str:

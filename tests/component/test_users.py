@@ -12,7 +12,7 @@ import pytest
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from crossdock.operations import users
-from crossdock.operations.errors import Rejected
+from crossdock.operations.errors import NotFound, Rejected
 from crossdock_local.aws import cognito
 from crossdock_local.aws.template import load_template
 from crossdock_local.stack import PROJECT_ROOT
@@ -86,3 +86,21 @@ def test_a_weak_password_or_a_taken_email_is_refused_and_leaves_nothing_behind(d
     with pytest.raises(Rejected, match="email: a user with this e-mail exists already"):
         users.create_user(directory, "cai@acme.dk", operator=True, password=PASSWORD)
     assert [u.operator for u in users.list_users(directory)] == [False]
+
+
+def test_a_lost_password_is_replaced_and_a_deleted_user_is_gone(directory: users.UserDirectory) -> None:
+    # GIVEN an invited user who never chose a password
+    users.create_user(directory, "dan@acme.dk", tenant="acme")
+    # WHEN an operator sets one (`crossdock users set-password`)
+    changed = users.set_password(directory, "dan@acme.dk", "Another-Strong-2026")
+    # THEN the user is confirmed with it; a weak one is refused on its field
+    assert changed.status == "CONFIRMED" and changed.tenant == "acme"
+    with pytest.raises(Rejected, match="password: does not meet"):
+        users.set_password(directory, "dan@acme.dk", "weak")
+    # AND once deleted the user is gone; an unknown e-mail is not found, for either command
+    users.delete_user(directory, "dan@acme.dk")
+    assert users.list_users(directory) == []
+    with pytest.raises(NotFound, match=r"no user dan@acme\.dk"):
+        users.delete_user(directory, "dan@acme.dk")
+    with pytest.raises(NotFound, match=r"password not set: no user dan@acme\.dk"):
+        users.set_password(directory, "dan@acme.dk", "Another-Strong-2026")

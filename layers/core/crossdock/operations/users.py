@@ -1,7 +1,8 @@
 """The people who sign in to the admin API and its console: operators (group `operators`) and merchant users, each
 of one tenant (the user pool's immutable attribute `custom:tenant`, which the admin API reads from the id token).
 
-Users are made by an operator (`crossdock users create`), never by sign-up (template.yaml's UserPool allows admin
+Users are made, given a new password and deleted by an operator (`crossdock users create|set-password|delete`),
+never by sign-up (template.yaml's UserPool allows admin
 creation only). With a password, the user is made with it (permanent, no invitation mail); without one, Cognito
 mails the user an invitation with a temporary password, to be changed at the first sign-in. Passwords are never
 logged, returned or kept here.
@@ -17,7 +18,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from crossdock.operations.errors import OperatorError, Refused, Rejected
+from crossdock.operations.errors import NotFound, OperatorError, Refused, Rejected
 
 OPERATORS_GROUP = "operators"
 TENANT_ATTRIBUTE = "custom:tenant"
@@ -99,6 +100,28 @@ def create_user(
     return found
 
 
+def set_password(directory: UserDirectory, email: str, password: str) -> User:
+    """A new permanent password for the user (a lost one, or an invitation never answered); NotFound for an
+    e-mail the pool does not know, Rejected when the pool's policy refuses the password."""
+    if not password:
+        raise Rejected("password not set", [UserProblem("password", "is empty")])
+    try:
+        directory.cognito.admin_set_user_password(
+            UserPoolId=directory.user_pool_id, Username=email, Password=password, Permanent=True
+        )
+    except ClientError as refused:
+        raise _refusal(refused, "password not set", email) from None
+    return _found(directory, email)
+
+
+def delete_user(directory: UserDirectory, email: str) -> None:
+    """The user can no longer sign in; tokens already issued pass until they expire (at most an hour)."""
+    try:
+        directory.cognito.admin_delete_user(UserPoolId=directory.user_pool_id, Username=email)
+    except ClientError as refused:
+        raise _refusal(refused, "user not deleted", email) from None
+
+
 def list_users(directory: UserDirectory) -> list[User]:
     """Every user of the pool, operators first, then by e-mail."""
     operators = {user["Username"] for user in _pages(directory, "list_users_in_group", GroupName=OPERATORS_GROUP)}
@@ -123,12 +146,20 @@ def _input_problems(email: str, tenant: str | None, operator: bool, password: st
     return problems
 
 
-def _refusal(refused: ClientError) -> OperatorError:
+def _found(directory: UserDirectory, email: str) -> User:
+    found = directory.cognito.admin_get_user(UserPoolId=directory.user_pool_id, Username=email)
+    operators = {user["Username"] for user in _pages(directory, "list_users_in_group", GroupName=OPERATORS_GROUP)}
+    return _user(found, found["Username"] in operators)
+
+
+def _refusal(refused: ClientError, what: str = "user not created", email: str = "") -> OperatorError:
     error = refused.response.get("Error", {})
     code = error.get("Code", "")
+    if code == "UserNotFoundException":
+        return NotFound(f"{what}: no user {email} in the user pool")
     if code in _REFUSALS:
         field, message = _REFUSALS[code]
-        return Rejected("user not created", [UserProblem(field, message)])
+        return Rejected(what, [UserProblem(field, message)])
     # Cognito's own message (never the request: it may hold the password).
     return Refused(f"Cognito refused: {code}: {error.get('Message', '')}")
 
