@@ -45,6 +45,13 @@ def test_a_merchant_sees_a_refused_setting_beside_its_field_then_saves(page: Pag
     tabs = page.get_by_role("tab")
     expect(tabs).to_have_text(["General", "Product", "Order", "Advanced"])
     expect(page.get_by_role("tab", name="General")).to_have_attribute("aria-selected", "true")
+    # AND the tabs work from the keyboard (arrow keys move and open, as the WAI-ARIA tabs pattern has it)
+    page.get_by_role("tab", name="General").focus()
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_role("tab", name="Product")).to_be_focused()
+    expect(page.get_by_role("tabpanel").get_by_role("group", name="Stock sync")).to_be_visible()
+    page.keyboard.press("ArrowLeft")
+    expect(page.get_by_role("tab", name="General")).to_have_attribute("aria-selected", "true")
     before = _stored(console).settings_version
     # AND every field the form rendered has a label
     unlabelled = page.locator("#settings-panels [data-path]").evaluate_all(

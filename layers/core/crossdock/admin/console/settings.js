@@ -74,7 +74,7 @@ function describe(schema, root) {
 }
 
 function titleOf(name, node) {
-  return node.title || name.replace(/_/g, " ");
+  return node.title || name.charAt(0).toUpperCase() + name.slice(1).replace(/_/g, " ");
 }
 
 function fieldId(path) {
@@ -132,7 +132,8 @@ function onTabKey(event) {
 }
 
 function renderProperty(path, schema, value, root) {
-  const node = describe(schema, root);
+  // The field's own title, never its model's (a `$ref` resolves to a class name such as "ProductSync").
+  const node = { ...describe(schema, root), title: schema.title };
   const name = path.split(".").pop();
   if (node.type === "object" && node.properties) {
     const box = element("fieldset", { class: "group", "data-group": path });
