@@ -197,6 +197,8 @@ async function showInitialSync(connectionId) {
 
 async function onStartInitialSync() {
   const id = state.connection.connection_id;
+  // One start per click: the button stays off while the request is out (the bar's polling turns it on again).
+  $("#initial-sync-start").disabled = true;
   try {
     const started = await api("POST", `/admin/connections/${encodeURIComponent(id)}/initial-sync`);
     say(started.warning ? `Initial sync started. ${started.warning}` : "Initial sync started.");
@@ -204,6 +206,7 @@ async function onStartInitialSync() {
     await showInitialSync(id);
   } catch (error) {
     warn(error.message);
+    await showInitialSync(id).catch(() => undefined);  // the bar and the button as the API has them now
   }
 }
 
@@ -249,13 +252,16 @@ async function onSetupAction(event) {
   const button = event.target.closest("button[data-step]");
   if (!button) return;
   const id = encodeURIComponent(state.connection.connection_id);
+  for (const other of document.querySelectorAll("#setup-steps button")) other.disabled = true;
   try {
     await api("POST", `/admin/connections/${id}/setup/${encodeURIComponent(button.dataset.step)}/${button.dataset.do}`);
-    say(`Step ${button.dataset.step}: ${button.dataset.do === "run" ? "started" : "skipped"}.`);
+    say(`${button.textContent}: ${button.dataset.do === "run" ? "started" : "done"}.`);
     stopPolling();
     await showSetup(state.connection.connection_id);
   } catch (error) {
     warn(error.message);
+    stopPolling();
+    await showSetup(state.connection.connection_id).catch(() => undefined);  // the steps as the API has them now
   }
 }
 
