@@ -130,6 +130,10 @@ def test_a_signed_in_merchant_runs_a_setup_step_through_the_endpoint(
     # WHEN the user runs the step and the stack runs its workflow
     started = user.call("POST", f"{base}/fetch_products/run")
     assert started.status_code == 202, started.text
+    # AND runs it again before its workflow has run (a second click): refused while it runs, nothing started twice
+    again = user.call("POST", f"{base}/fetch_products/run")
+    assert again.status_code == 409, again.text
+    assert "is running" in again.json()["message"]
     stack.settle()
     # THEN the setup shows it done, its bar full; and the PeakWMS warehouses are offered for its locations
     shown = user.call("GET", base).json()
