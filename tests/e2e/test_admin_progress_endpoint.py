@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import threading
 from typing import Any
 
 import boto3
@@ -50,15 +51,20 @@ def user_of(stack: LocalStack, tenant: str) -> Signed:
 
 
 class CountingStep:
-    """A test-only first step that counts ten items four at a time (the real steps are the kind's own tests)."""
+    """A test-only first step that counts ten items four at a time (the real steps are the kind's own tests). It
+    does not finish before the test lets it (`go`): the workflows run on the stack's own threads, and the second
+    click must come while the first run is still going, whatever the threads' timing — its chunks go on meanwhile."""
 
     name = "fetch_products"
     title = "Count (test step)"
     optional = False
 
+    def __init__(self) -> None:
+        self.go = threading.Event()
+
     def run_chunk(self, connection: Any, deps: SetupDeps, state: dict[str, Any]) -> StepChunk:
         end = min(int(state.get("next", 0)) + 4, 10)
-        return StepChunk(finished=end >= 10, done=end, total=10, state={"next": end})
+        return StepChunk(finished=end >= 10 and self.go.is_set(), done=end, total=10, state={"next": end})
 
 
 def test_a_signed_in_merchant_reads_choices_and_runs_the_initial_sync_to_100_percent(
@@ -106,7 +112,8 @@ def test_a_signed_in_merchant_runs_a_setup_step_through_the_endpoint(
 ) -> None:
     # GIVEN a peakwms_shopify connection of tenant "nordlys" (its first step a counting one) and its user
     real = registry.integration("peakwms_shopify")
-    with_steps = dataclasses.replace(real, guided_setup=GuidedSetup((CountingStep(),)))
+    step = CountingStep()
+    with_steps = dataclasses.replace(real, guided_setup=GuidedSetup((step,)))
     original = registry.integration
     monkeypatch.setattr(registry, "integration", lambda kind: with_steps if kind == real.kind else original(kind))
     number = next(_numbers)
@@ -134,6 +141,7 @@ def test_a_signed_in_merchant_runs_a_setup_step_through_the_endpoint(
     again = user.call("POST", f"{base}/fetch_products/run")
     assert again.status_code == 409, again.text
     assert "is running" in again.json()["message"]
+    step.go.set()
     stack.settle()
     # THEN the setup shows it done, its bar full; and the PeakWMS warehouses are offered for its locations
     shown = user.call("GET", base).json()
