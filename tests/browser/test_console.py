@@ -156,6 +156,8 @@ def test_a_merchant_retries_an_event_that_needed_attention(page: Page, console: 
     stored = {str(row["event_id"]): row for row in events.list_events(console.stack.table, merchant.connection_id)}
     assert stored[retried_as]["status"] == "done"
     assert retried_as in str(stored[str(event_id)]["reason"])
+    # AND the closed event names who retried it: the signed-in merchant, not "an operator"
+    assert str(stored[str(event_id)]["reason"]).endswith(f"by {merchant.email}")
 
 
 def test_another_tenants_merchant_cannot_see_the_first_ones_connection(page: Page, console: Console) -> None:

@@ -54,7 +54,7 @@ def retry_event(connection_id: str, event_id: str) -> event_ops.RetryResult:
     caller = context.caller(router)
     target = context.target()
     tenancy.connection_for(target, caller, connection_id)
-    retried = event_ops.retry_event(target, event_id, connection_id)
+    retried = event_ops.retry_event(target, event_id, connection_id, by=caller.email or caller.user)
     what = f"retried event {event_id} ({retried.event.source} {retried.event.topic}) as {retried.new_event_id}"
     audit.record(target, caller, connection_id, "event/retried", what)
     return retried

@@ -188,13 +188,19 @@ def find_event(target: OperatorTarget, event_id: str, connection_id: str | None 
 
 
 def retry_event(
-    target: OperatorTarget, event_id: str, connection_id: str | None = None, *, force: bool = False
+    target: OperatorTarget,
+    event_id: str,
+    connection_id: str | None = None,
+    *,
+    force: bool = False,
+    by: str = "an operator",
 ) -> RetryResult:
     """Sends the event's original message (source, topic, payload) again as a new event marked as an operator's
-    redrive, then marks the old one `skipped`, naming the new one. Only a `needs_attention` event, unless `force`.
+        redrive, then marks the old one `skipped`, naming the new one and `by` whom (the CLI: "an operator"; the admin
+    API: the signed-in user's e-mail). Only a `needs_attention` event, unless `force`.
 
-    Sent first, marked second: a failed send changes nothing, and a send whose mark is lost (or raced by another
-    operator) at worst asks dispatch twice, which never starts the same work twice.
+        Sent first, marked second: a failed send changes nothing, and a send whose mark is lost (or raced by another
+        operator) at worst asks dispatch twice, which never starts the same work twice.
     """
     item = find_event(target, event_id, connection_id)
     before = row(item)
@@ -214,7 +220,7 @@ def retry_event(
     payload = str(item["payload"])
     message = inbound.operator_message(before.connection_id, before.source, before.topic, payload, new_event_id)
     message_id = inbound.enqueue(target, message)
-    reason = f"retried as event {new_event_id} by an operator"
+    reason = f"retried as event {new_event_id} by {by}"
     if before.status != EventStatus.NEEDS_ATTENTION:
         reason += f" (it was {before.status}: {before.reason or 'no reason'})"
     marked = event_log.finish_event_if(
