@@ -44,7 +44,7 @@ class Console:
 def sign_in(page: Page, console: Console, email: str) -> None:
     page.goto(console.url)
     page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("#who-email")).to_have_text(email)
 

@@ -165,7 +165,7 @@ def test_another_tenants_merchant_cannot_see_the_first_ones_connection(page: Pag
     page.goto(console.url)
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     page.get_by_label("E-mail").fill(console.second.email)
-    page.get_by_label("Password").fill("Not-The-Password-1")
+    page.get_by_label("Password", exact=True).fill("Not-The-Password-1")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).not_to_be_empty()
     expect(page.locator("#main-nav")).to_be_hidden()
@@ -293,3 +293,55 @@ def test_a_shopbox_merchant_maps_a_branch_to_a_location_from_the_drop_downs(page
     stored = connections.load_connection(console.stack.table, console.till)
     assert stored is not None
     assert sorted(stored.settings.model_dump()["locations"].values()) == ["L1", "L2"]
+
+
+def test_a_user_invited_with_a_temporary_password_chooses_a_new_one_at_first_sign_in(
+    page: Page, console: Console
+) -> None:
+    # GIVEN a merchant user of tenant acme invited with a temporary password (Cognito status FORCE_CHANGE_PASSWORD,
+    # as `crossdock users create` without --password-file leaves them)
+    email = f"invited-{uuid.uuid4().hex[:8]}@acme.example"
+    cognito = boto3.client("cognito-idp", region_name=console.stack.aws.region)
+    cognito.admin_create_user(
+        UserPoolId=console.stack.user_pool_id,
+        Username=email,
+        TemporaryPassword="Temporary-Pass-2026",
+        MessageAction="SUPPRESS",
+        UserAttributes=[
+            {"Name": "email", "Value": email},
+            {"Name": "email_verified", "Value": "true"},
+            {"Name": "custom:tenant", "Value": console.first.tenant},
+        ],
+    )
+    # WHEN they sign in with it  THEN they are asked to choose a new password, not signed in
+    page.goto(console.url)
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password", exact=True).fill("Temporary-Pass-2026")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
+    expect(page.locator("#main-nav")).to_be_hidden()
+    screenshot(page, "new-password")
+    # WHEN they choose one the pool's policy refuses (too short, no capital, no digit)
+    page.get_by_label("New password", exact=True).fill("weak")
+    page.get_by_label("New password again").fill("weak")
+    page.get_by_role("button", name="Set password and sign in").click()
+    # THEN the refusal is beside the field, and they are still not signed in
+    new_password = page.get_by_label("New password", exact=True)
+    expect(new_password).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#new-password-error")).to_contain_text("refused by the account policy")
+    expect(page.locator("#main-nav")).to_be_hidden()
+    # WHEN they choose a good one  THEN they are signed in as themselves, and see their tenant's connections
+    new_password.fill("Chosen-Password-2026")
+    page.get_by_label("New password again").fill("Chosen-Password-2026")
+    page.get_by_role("button", name="Set password and sign in").click()
+    expect(page.locator("#who-email")).to_have_text(email)
+    expect(page.locator("#connections-table tbody tr")).to_have_count(2)
+    # AND Cognito now holds the account as confirmed, its new password the one that signs in
+    user = cognito.admin_get_user(UserPoolId=console.stack.user_pool_id, Username=email)
+    assert user["UserStatus"] == "CONFIRMED"
+    signed = cognito.initiate_auth(
+        ClientId=console.stack.user_pool_client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email, "PASSWORD": "Chosen-Password-2026"},
+    )
+    assert "IdToken" in signed["AuthenticationResult"]

@@ -396,6 +396,7 @@ async function onRedrive(event) {
 async function start() {
   state.config = await (await fetch(new URL("config.json", location.href))).json();
   $("#sign-in-form").addEventListener("submit", onSignIn);
+  $("#new-password-form").addEventListener("submit", onNewPassword);
   $("#sign-out").addEventListener("click", () => signOut("Signed out."));
   $("#connections-filter").addEventListener("submit", (event) => {
     event.preventDefault();

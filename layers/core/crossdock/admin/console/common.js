@@ -14,7 +14,7 @@ const KIND_NAMES = {
   peakwms_shopify: "PeakWMS ⇄ Shopify",
 };
 
-const state = { config: null, me: null, connection: null, settings: null, choices: {}, timers: [], cursor: null };
+const state = { config: null, me: null, challenge: null, connection: null, settings: null, choices: {}, timers: [], cursor: null };
 
 const $ = (selector, root = document) => root.querySelector(selector);
 
@@ -85,29 +85,53 @@ function query(params) {
 
 // ---- sign-in (Cognito USER_PASSWORD_AUTH, as the AWS SDK sends it) -------------------------------------------------
 
-async function initiateAuth(email, password) {
+// One call to Cognito's JSON API, as the AWS SDK sends it; Cognito's refusal (its `message`) is thrown with its type.
+async function cognito(target, body) {
   const endpoint = new URL(state.config.cognito_endpoint, location.href).toString();
   const response = await fetch(endpoint, {
     method: "POST",
     headers: {
       "Content-Type": "application/x-amz-json-1.1",
-      "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth",
+      "X-Amz-Target": `AWSCognitoIdentityProviderService.${target}`,
     },
-    body: JSON.stringify({
-      AuthFlow: "USER_PASSWORD_AUTH",
-      ClientId: state.config.client_id,
-      AuthParameters: { USERNAME: email, PASSWORD: password },
-    }),
+    body: JSON.stringify({ ClientId: state.config.client_id, ...body }),
   });
   const answer = await response.json().catch(() => ({}));
   if (!response.ok) {
+    const error = new Error(answer.message || "");
+    error.type = String(answer.__type || "").split("#").pop();
+    throw error;
+  }
+  return answer;
+}
+
+// The id token, or the challenge Cognito asks to be answered first (`{challenge, session, username}`).
+async function initiateAuth(email, password) {
+  let answer;
+  try {
+    answer = await cognito("InitiateAuth", {
+      AuthFlow: "USER_PASSWORD_AUTH",
+      AuthParameters: { USERNAME: email, PASSWORD: password },
+    });
+  } catch (error) {
     // Cognito's NotAuthorizedException / UserNotFoundException: one message, so e-mails cannot be probed.
-    throw new Error(answer.message || "The e-mail or password is not right.");
+    throw new Error("The e-mail or password is not right.");
   }
   if (answer.ChallengeName) {
-    throw new Error(`This account must first complete "${answer.ChallengeName}"; ask an operator.`);
+    // Answered with the e-mail the user signed in with (the pool signs in by e-mail, and Cognito takes it as the
+    // username), not the challenge's USERNAME (the user's sub): moto names the token's `email` claim after it.
+    return { challenge: answer.ChallengeName, session: answer.Session, username: email };
   }
-  return answer.AuthenticationResult.IdToken;
+  return { token: answer.AuthenticationResult.IdToken };
+}
+
+async function signedIn(token) {
+  sessionStorage.setItem(TOKEN_KEY, token);
+  state.me = await api("GET", "/admin/me");
+  showIdentity();
+  say(`Signed in as ${state.me.email}.`);
+  if (location.hash === "#/connections") await route();
+  else location.hash = "#/connections";
 }
 
 async function onSignIn(event) {
@@ -120,16 +144,63 @@ async function onSignIn(event) {
   if (!password) showFieldError(form.password, "Enter your password.");
   if (!email || !password) return;
   try {
-    sessionStorage.setItem(TOKEN_KEY, await initiateAuth(email, password));
+    const answer = await initiateAuth(email, password);
     form.password.value = "";
-    state.me = await api("GET", "/admin/me");
-    showIdentity();
-    say(`Signed in as ${state.me.email}.`);
-    if (location.hash === "#/connections") await route();
-    else location.hash = "#/connections";
+    if (answer.challenge === "NEW_PASSWORD_REQUIRED") return askNewPassword(answer);
+    if (answer.challenge) throw new Error(`This account must first complete "${answer.challenge}"; ask an operator.`);
+    await signedIn(answer.token);
   } catch (error) {
     sessionStorage.removeItem(TOKEN_KEY);
     warn(error.message);
+  }
+}
+
+// ---- a user invited without a password (FORCE_CHANGE_PASSWORD) chooses one at first sign-in -----------------------
+
+function askNewPassword(challenge) {
+  state.challenge = challenge;
+  $("#sign-in-form").hidden = true;
+  const form = $("#new-password-form");
+  clearFieldErrors(form);
+  form.hidden = false;
+  say("Choose a new password for your account.");
+  form.new_password.focus();
+}
+
+async function onNewPassword(event) {
+  event.preventDefault();
+  const form = event.target;
+  clearFieldErrors(form);
+  const password = form.new_password.value;
+  if (!password) return showFieldError(form.new_password, "Enter a new password.");
+  if (password !== form.new_password_again.value) {
+    return showFieldError(form.new_password_again, "The two passwords are not the same.");
+  }
+  const challenge = state.challenge;
+  try {
+    const answer = await cognito("RespondToAuthChallenge", {
+      ChallengeName: "NEW_PASSWORD_REQUIRED",
+      Session: challenge.session,
+      ChallengeResponses: { USERNAME: challenge.username, NEW_PASSWORD: password },
+    });
+    if (!answer.AuthenticationResult) throw new Error("Cognito asked for another step; ask an operator.");
+    state.challenge = null;
+    form.reset();
+    form.hidden = true;
+    $("#sign-in-form").hidden = false;
+    await signedIn(answer.AuthenticationResult.IdToken);
+  } catch (error) {
+    if (error.type === "InvalidPasswordException") {
+      // The pool's policy (template.yaml: at least 12 characters, upper and lower case, a digit) is Cognito's to keep.
+      const detail = error.message ? ` (${error.message})` : "";
+      showFieldError(form.new_password, `The password is refused by the account policy${detail}.`);
+      return;
+    }
+    sessionStorage.removeItem(TOKEN_KEY);
+    // An expired session (NotAuthorizedException): the temporary password must be given again.
+    form.hidden = true;
+    $("#sign-in-form").hidden = false;
+    warn(error.message || "The new password could not be set; sign in again with the temporary one.");
   }
 }
 
