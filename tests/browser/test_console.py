@@ -345,29 +345,3 @@ def test_a_user_invited_with_a_temporary_password_chooses_a_new_one_at_first_sig
         AuthParameters={"USERNAME": email, "PASSWORD": "Chosen-Password-2026"},
     )
     assert "IdToken" in signed["AuthenticationResult"]
-
-
-def test_an_expired_id_token_is_refreshed_once_before_the_console_signs_out(page: Page, console: Console) -> None:
-    # GIVEN the merchant signed in (an id token for 60 minutes on the stack's clock, and a refresh token)
-    # (last in the module: the stack's clock moves two hours, which the tests before it must not see)
-    sign_in(page, console, console.first.email)
-    rows = page.locator("#connections-table tbody tr")
-    expect(rows).to_have_count(2)
-    expired = page.evaluate("sessionStorage.getItem('crossdock.id_token')")
-    # WHEN the stack's clock moves past the id token's expiry and they reload the list
-    console.stack.aws.clock.advance(2 * 3600)
-    page.get_by_role("button", name="Filter").click()
-    # THEN the console refreshed the id token (REFRESH_TOKEN_AUTH) and shows the list, still signed in as them
-    expect(page.locator("#who-email")).to_have_text(console.first.email)
-    expect(rows).to_have_count(2)
-    expect(page.locator("#page-sign-in")).to_be_hidden()
-    assert page.evaluate("sessionStorage.getItem('crossdock.id_token')") != expired
-    # WHEN the refresh token is refused too (gone)  AND the id token expires again
-    page.evaluate("sessionStorage.setItem('crossdock.refresh_token', 'not-a-refresh-token')")
-    console.stack.aws.clock.advance(2 * 3600)
-    page.get_by_role("button", name="Filter").click()
-    # THEN the console signs out, both tokens gone from the tab
-    expect(page.locator("#page-sign-in")).to_be_visible()
-    assert page.evaluate(
-        "[sessionStorage.getItem('crossdock.id_token'), sessionStorage.getItem('crossdock.refresh_token')]"
-    ) == [None, None]

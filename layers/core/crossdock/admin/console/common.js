@@ -5,8 +5,6 @@
 "use strict";
 
 const TOKEN_KEY = "crossdock.id_token";
-// Cognito's refresh token, for the tab only as the id token: one REFRESH_TOKEN_AUTH when the API answers 401.
-const REFRESH_KEY = "crossdock.refresh_token";
 const POLL_MS = 1000;
 
 const KIND_NAMES = {
@@ -57,7 +55,7 @@ class ApiError extends Error {
   }
 }
 
-async function api(method, path, body, refreshed = false) {
+async function api(method, path, body) {
   const headers = { Authorization: sessionStorage.getItem(TOKEN_KEY) || "" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(apiBase() + path, {
@@ -73,8 +71,6 @@ async function api(method, path, body, refreshed = false) {
     parsed = { message: text };
   }
   if (response.status === 401) {
-    // The id token expired (60 minutes): one refresh, then the same call once more; a second 401 signs out.
-    if (!refreshed && (await refreshIdToken())) return api(method, path, body, true);
     signOut("Your session has ended; sign in again.");
     throw new ApiError(401, parsed);
   }
@@ -109,7 +105,7 @@ async function cognito(target, body) {
   return answer;
 }
 
-// Cognito's AuthenticationResult (`{result}`), or the challenge it asks to be answered first (`{challenge, session, username}`).
+// The id token, or the challenge Cognito asks to be answered first (`{challenge, session, username}`).
 async function initiateAuth(email, password) {
   let answer;
   try {
@@ -126,28 +122,11 @@ async function initiateAuth(email, password) {
     // username), not the challenge's USERNAME (the user's sub): moto names the token's `email` claim after it.
     return { challenge: answer.ChallengeName, session: answer.Session, username: email };
   }
-  return { result: answer.AuthenticationResult };
+  return { token: answer.AuthenticationResult.IdToken };
 }
 
-// A new id token from the refresh token (REFRESH_TOKEN_AUTH); false when there is none or Cognito refuses it.
-async function refreshIdToken() {
-  const refreshToken = sessionStorage.getItem(REFRESH_KEY);
-  if (!refreshToken) return false;
-  try {
-    const answer = await cognito("InitiateAuth", {
-      AuthFlow: "REFRESH_TOKEN_AUTH",
-      AuthParameters: { REFRESH_TOKEN: refreshToken },
-    });
-    sessionStorage.setItem(TOKEN_KEY, answer.AuthenticationResult.IdToken);
-    return true;
-  } catch (_) {
-    return false;
-  }
-}
-
-async function signedIn(result) {
-  sessionStorage.setItem(TOKEN_KEY, result.IdToken);
-  if (result.RefreshToken) sessionStorage.setItem(REFRESH_KEY, result.RefreshToken);
+async function signedIn(token) {
+  sessionStorage.setItem(TOKEN_KEY, token);
   state.me = await api("GET", "/admin/me");
   showIdentity();
   say(`Signed in as ${state.me.email}.`);
@@ -169,10 +148,9 @@ async function onSignIn(event) {
     form.password.value = "";
     if (answer.challenge === "NEW_PASSWORD_REQUIRED") return askNewPassword(answer);
     if (answer.challenge) throw new Error(`This account must first complete "${answer.challenge}"; ask an operator.`);
-    await signedIn(answer.result);
+    await signedIn(answer.token);
   } catch (error) {
     sessionStorage.removeItem(TOKEN_KEY);
-    sessionStorage.removeItem(REFRESH_KEY);
     warn(error.message);
   }
 }
@@ -210,7 +188,7 @@ async function onNewPassword(event) {
     form.reset();
     form.hidden = true;
     $("#sign-in-form").hidden = false;
-    await signedIn(answer.AuthenticationResult);
+    await signedIn(answer.AuthenticationResult.IdToken);
   } catch (error) {
     if (error.type === "InvalidPasswordException") {
       // The pool's policy (template.yaml: at least 12 characters, upper and lower case, a digit) is Cognito's to keep.
@@ -219,7 +197,6 @@ async function onNewPassword(event) {
       return;
     }
     sessionStorage.removeItem(TOKEN_KEY);
-    sessionStorage.removeItem(REFRESH_KEY);
     // An expired session (NotAuthorizedException): the temporary password must be given again.
     form.hidden = true;
     $("#sign-in-form").hidden = false;
@@ -229,7 +206,6 @@ async function onNewPassword(event) {
 
 function signOut(message) {
   sessionStorage.removeItem(TOKEN_KEY);
-  sessionStorage.removeItem(REFRESH_KEY);
   state.me = null;
   $("#main-nav").hidden = true;
   location.hash = "#/sign-in";
