@@ -84,8 +84,7 @@ def _health(target: OperatorTarget, connection: Connection, needs_attention: int
 
 @router.get("/admin/connections/<connection_id>", responses=ERROR_RESPONSES)
 def show_connection(connection_id: str) -> ConnectionShown:
-    target = context.target()
-    tenancy.connection_for(target, context.caller(router), connection_id)
+    target, _, _ = tenancy.on_connection(router, connection_id)
     return ConnectionShown(
         tenant=connections.tenant_of(target.table, connection_id),
         connection=connection_ops.show_connection(target, connection_id),
@@ -94,9 +93,7 @@ def show_connection(connection_id: str) -> ConnectionShown:
 
 @router.post("/admin/connections/<connection_id>/pause", responses=ERROR_RESPONSES)
 def pause(connection_id: str) -> lifecycle.StateChanged:
-    caller = context.caller(router)
-    target = context.target()
-    tenancy.connection_for(target, caller, connection_id)
+    target, caller, _ = tenancy.on_connection(router, connection_id)
     changed = lifecycle.pause(target, connection_id)
     audit.record(target, caller, connection_id, "connection/paused", f"paused the connection (was {changed.before})")
     return changed
@@ -104,9 +101,7 @@ def pause(connection_id: str) -> lifecycle.StateChanged:
 
 @router.post("/admin/connections/<connection_id>/resume", responses=ERROR_RESPONSES)
 def resume(connection_id: str) -> lifecycle.StateChanged:
-    caller = context.caller(router)
-    target = context.target()
-    tenancy.connection_for(target, caller, connection_id)
+    target, caller, _ = tenancy.on_connection(router, connection_id)
     changed = lifecycle.resume(target, connection_id)
     audit.record(target, caller, connection_id, "connection/resumed", f"resumed the connection (was {changed.before})")
     return changed
@@ -114,9 +109,7 @@ def resume(connection_id: str) -> lifecycle.StateChanged:
 
 @router.post("/admin/connections/<connection_id>/uninstall", responses=ERROR_RESPONSES)
 def uninstall(connection_id: str) -> lifecycle.Uninstalled:
-    caller = context.caller(router)
-    target = context.target()
-    tenancy.connection_for(target, caller, connection_id)
+    target, caller, _ = tenancy.on_connection(router, connection_id)
     done = lifecycle.uninstall(target, connection_id)
     audit.record(target, caller, connection_id, "connection/uninstalled", f"uninstalled the connection: {done.outcome}")
     return done
@@ -136,9 +129,7 @@ def change_tenant(connection_id: str, change: TenantChange) -> ConnectionShown:
 
 @router.post("/admin/connections/<connection_id>/sync", responses=ERROR_RESPONSES)
 def sync_order(connection_id: str, request: OrderSyncRequest) -> order_sync.OrderSync:
-    caller = context.caller(router)
-    target = context.target()
-    tenancy.connection_for(target, caller, connection_id)
+    target, caller, _ = tenancy.on_connection(router, connection_id)
     try:
         synced = order_sync.sync_order(target, connection_id, request.external_id)
     except order_sync.InvalidId as wrong:

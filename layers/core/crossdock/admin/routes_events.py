@@ -8,7 +8,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from crossdock.admin import audit, context, tenancy
+from crossdock.admin import audit, tenancy
 from crossdock.admin.errors import ERROR_RESPONSES, FieldError, Invalid
 from crossdock.admin.models import EventList
 from crossdock.operations import events as event_ops
@@ -30,8 +30,7 @@ def list_events(
     limit: Annotated[int, Query(ge=1, le=500)] = DEFAULT_PAGE,
     cursor: Annotated[str | None, Query(max_length=250)] = None,
 ) -> EventList:
-    target = context.target()
-    tenancy.connection_for(target, context.caller(router), connection_id)
+    target, _, _ = tenancy.on_connection(router, connection_id)
     stamp = None
     if since is not None:
         try:
@@ -51,9 +50,7 @@ def list_events(
 @router.post("/admin/connections/<connection_id>/events/<event_id>/retry", responses=ERROR_RESPONSES)
 def retry_event(connection_id: str, event_id: str) -> event_ops.RetryResult:
     """Sends a needs_attention event's message again (the CLI's `events retry`, never `--force`)."""
-    caller = context.caller(router)
-    target = context.target()
-    tenancy.connection_for(target, caller, connection_id)
+    target, caller, _ = tenancy.on_connection(router, connection_id)
     retried = event_ops.retry_event(target, event_id, connection_id, by=caller.email or caller.user)
     what = f"retried event {event_id} ({retried.event.source} {retried.event.topic}) as {retried.new_event_id}"
     audit.record(target, caller, connection_id, "event/retried", what)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from crossdock import registry
-from crossdock.admin import audit, context, tenancy
+from crossdock.admin import audit, tenancy
 from crossdock.admin.errors import ERROR_RESPONSES, Invalid, field_errors
 from crossdock.admin.models import SettingsSave, SettingsShown, SettingsVersion
 from crossdock.operations import settings as settings_ops
@@ -22,8 +22,7 @@ router = Router()  # type: ignore[no-untyped-call]  # Powertools leaves its __in
 
 @router.get("/admin/connections/<connection_id>/settings", responses=ERROR_RESPONSES)
 def show_settings(connection_id: str) -> SettingsShown:
-    target = context.target()
-    connection = tenancy.connection_for(target, context.caller(router), connection_id)
+    target, _, connection = tenancy.on_connection(router, connection_id)
     view = settings_ops.show_settings(target, connection_id)
     history = [
         SettingsVersion(version=v["version"], saved_at=v.get("saved_at"), saved_by=v.get("saved_by"))
@@ -47,9 +46,7 @@ def show_settings(connection_id: str) -> SettingsShown:
 
 @router.put("/admin/connections/<connection_id>/settings", responses=ERROR_RESPONSES)
 def save_settings(connection_id: str, save: SettingsSave) -> settings_ops.SettingsSaved:
-    caller = context.caller(router)
-    target = context.target()
-    tenancy.connection_for(target, caller, connection_id)
+    target, caller, _ = tenancy.on_connection(router, connection_id)
     try:
         saved = settings_ops.set_settings(target, connection_id, save.settings, expected_version=save.version)
     except settings_ops.SettingsRefused as refused:

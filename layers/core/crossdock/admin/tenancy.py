@@ -3,10 +3,17 @@
 A connection that is another tenant's answers exactly as one that does not exist (`NotFound`, the same message), so
 a merchant cannot learn which ids exist; the refusal is logged (`tenant_refused`, with the user, its tenant and the
 connection id — nothing else) for whoever looks for someone probing ids.
+
+A route on one connection starts with `on_connection`: who asks, the stack, and the connection they may see.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from crossdock.admin import context
 from crossdock.admin.caller import Caller
 from crossdock.aws.observability import logger
 from crossdock.connections.model import Connection
@@ -36,6 +43,22 @@ def connection_for(target: OperatorTarget, caller: Caller, connection_id: str) -
         )
         raise unknown(connection_id)
     return found
+
+
+class ConnectionRequest(NamedTuple):
+    """What a route on one connection works with."""
+
+    target: OperatorTarget
+    caller: Caller
+    connection: Connection
+
+
+def on_connection(router: Router, connection_id: str) -> ConnectionRequest:
+    """The request `router` is answering, on `connection_id`: `Forbidden` for a caller who may use no route at all
+    (before the stack is touched), `NotFound` for a connection that is not there or not the caller's to see."""
+    caller = context.caller(router)
+    target = context.target()
+    return ConnectionRequest(target, caller, connection_for(target, caller, connection_id))
 
 
 def visible_connections(target: OperatorTarget, caller: Caller) -> list[Connection] | None:
