@@ -1,7 +1,7 @@
 """The admin API's routes for what a merchant chooses from and watches (issue 17): a connection's setting choices,
 its initial sync (started, followed) and its guided setup (steps shown, run, skipped).
 
-Each route finds the connection through `tenancy.connection_for` first (another tenant's id is 404, as an unknown
+Each route finds the connection through `tenancy.on_connection` first (another tenant's id is 404, as an unknown
 one), then calls the operation the CLI calls (`operations.choices`, `operations.initial_sync`,
 `operations.guided_setup`) and mirrors its answer; a start, run or skip is recorded with who made it (`audit`).
 Progress carries a `percent` for the console's bars: 100 once finished, None while the work is not counted yet
@@ -18,7 +18,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, Field
 
 from crossdock import registry
-from crossdock.admin import audit, context, tenancy
+from crossdock.admin import audit, tenancy
 from crossdock.admin.errors import ERROR_RESPONSES
 from crossdock.aws.observability import logger
 from crossdock.connections.model import Connection
@@ -189,8 +189,7 @@ def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Resp
     ),
 )
 def get_choices(connection_id: str) -> Response[dict[str, list[ChoiceModel]]]:
-    target, caller = context.target(), context.caller(router)
-    tenancy.connection_for(target, caller, connection_id)
+    target, _, _ = tenancy.on_connection(router, connection_id)
     read = choices.read_choices(target, connection_id)
     body = {
         field: [ChoiceModel(value=choice.value, label=choice.label) for choice in offered]
@@ -212,8 +211,7 @@ def get_choices(connection_id: str) -> Response[dict[str, list[ChoiceModel]]]:
     tags=["progress"],
 )
 def start_initial_sync(connection_id: str) -> Response[InitialSyncModel]:
-    target, caller = context.target(), context.caller(router)
-    connection = tenancy.connection_for(target, caller, connection_id)
+    target, caller, connection = tenancy.on_connection(router, connection_id)
     progress = initial_sync.start_initial_sync(target, connection_id)
     audit.record(target, caller, connection_id, "initial-sync/started", "started the initial sync")
     return _json(202, sync_model(progress, chosen=_sync_chosen(connection)))
@@ -226,8 +224,7 @@ def start_initial_sync(connection_id: str) -> Response[InitialSyncModel]:
     responses=_with(200, _answered("its progress", InitialSyncModel)),
 )
 def get_initial_sync(connection_id: str) -> InitialSyncModel:
-    target, caller = context.target(), context.caller(router)
-    connection = tenancy.connection_for(target, caller, connection_id)
+    target, _, connection = tenancy.on_connection(router, connection_id)
     return sync_model(initial_sync.initial_sync_progress(target, connection_id), chosen=_sync_chosen(connection))
 
 
@@ -246,8 +243,7 @@ def _sync_chosen(connection: Connection) -> bool:
     responses=_with(200, _answered("the steps in order, each with its progress", SetupModel)),
 )
 def get_setup(connection_id: str) -> SetupModel:
-    target, caller = context.target(), context.caller(router)
-    tenancy.connection_for(target, caller, connection_id)
+    target, _, _ = tenancy.on_connection(router, connection_id)
     return setup_model(guided_setup.show_setup(target, connection_id))
 
 
@@ -258,8 +254,7 @@ def get_setup(connection_id: str) -> SetupModel:
     tags=["progress"],
 )
 def run_setup_step(connection_id: str, step: str) -> Response[StepStartedModel]:
-    target, caller = context.target(), context.caller(router)
-    tenancy.connection_for(target, caller, connection_id)
+    target, caller, _ = tenancy.on_connection(router, connection_id)
     started = guided_setup.run_step(target, connection_id, step)
     how = "resumed" if started.resumed else "ran"
     audit.record(target, caller, connection_id, "setup/step-run", f"{how} setup step {started.step.name}")
@@ -275,8 +270,7 @@ def run_setup_step(connection_id: str, step: str) -> Response[StepStartedModel]:
     responses=_with(200, _answered("the step, skipped", StepModel)),
 )
 def skip_setup_step(connection_id: str, step: str) -> StepModel:
-    target, caller = context.target(), context.caller(router)
-    tenancy.connection_for(target, caller, connection_id)
+    target, caller, _ = tenancy.on_connection(router, connection_id)
     skipped = guided_setup.skip_step(target, connection_id, step)
     audit.record(target, caller, connection_id, "setup/step-skipped", f"skipped setup step {skipped.name}")
     return step_model(skipped)
