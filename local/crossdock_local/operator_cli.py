@@ -33,19 +33,7 @@ Command = Callable[[OperatorTarget, argparse.Namespace], str]
 
 def add_commands(commands: Any) -> None:
     """Adds the operator commands to `crossdock`'s subcommands (an argparse subparsers action)."""
-    target = argparse.ArgumentParser(add_help=False)
-    where = target.add_argument_group("target stack (one of)")
-    where.add_argument(
-        "--local",
-        nargs="?",
-        const=DEFAULT_STATE_FILE,
-        metavar="STATE_FILE",
-        help=f"the embedded stack of a running `crossdock serve` (default state file {DEFAULT_STATE_FILE})",
-    )
-    where.add_argument("--stack", help="the deployed SAM stack's CloudFormation name")
-    where.add_argument("--profile", help="AWS profile for --stack (default: the usual credential chain)")
-    where.add_argument("--region", help="AWS region for --stack (default: the profile's)")
-    target.add_argument("--json", action="store_true", help="machine-readable output")
+    target = target_options()
 
     def command(group: Any, name: str, run: Command, help_text: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = group.add_parser(name, parents=[target], help=help_text)
@@ -101,6 +89,25 @@ def add_commands(commands: Any) -> None:
     command(commands, "status", _status, "per connection: last event, backlog, failures; queue depths")
 
 
+def target_options() -> argparse.ArgumentParser:
+    """The options that say which stack an operator command works on (`--local [STATE_FILE]` or `--stack`, with
+    `--profile`/`--region`) and `--json`: a parent parser for every command, these and `users`."""
+    target = argparse.ArgumentParser(add_help=False)
+    where = target.add_argument_group("target stack (one of)")
+    where.add_argument(
+        "--local",
+        nargs="?",
+        const=DEFAULT_STATE_FILE,
+        metavar="STATE_FILE",
+        help=f"the embedded stack of a running `crossdock serve` (default state file {DEFAULT_STATE_FILE})",
+    )
+    where.add_argument("--stack", help="the deployed SAM stack's CloudFormation name")
+    where.add_argument("--profile", help="AWS profile for --stack (default: the usual credential chain)")
+    where.add_argument("--region", help="AWS region for --stack (default: the profile's)")
+    target.add_argument("--json", action="store_true", help="machine-readable output")
+    return target
+
+
 def run(argv: list[str], target: OperatorTarget, output: TextIO | None = None) -> int:
     """One operator command against `target` (no target options needed), its report written to `output` (stdout):
     for tests and embedding."""
@@ -121,14 +128,22 @@ def operate(command: Command, args: argparse.Namespace) -> int:
 
 
 def connect(args: argparse.Namespace) -> OperatorTarget:
+    if is_local(args):
+        return local_target(args.local)
+    return aws_target(args.stack, args.profile, args.region, onboarding=getattr(args, "onboarding", False))
+
+
+def is_local(args: argparse.Namespace) -> bool:
+    """Whether the target options name the embedded stack (`--local`) rather than a deployed one (`--stack`); a
+    `UsageError` when they name neither or both, or `--profile`/`--region` without `--stack`."""
     if args.local is not None and args.stack:
         raise UsageError("give either --local or --stack, not both")
     if args.local is not None:
         if args.profile or args.region:
             raise UsageError("--profile and --region go with --stack; --local uses the state file's endpoint")
-        return local_target(args.local)
+        return True
     if args.stack:
-        return aws_target(args.stack, args.profile, args.region, onboarding=getattr(args, "onboarding", False))
+        return False
     raise UsageError("which stack? give --local [STATE_FILE] or --stack NAME (with --profile/--region)")
 
 

@@ -18,9 +18,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from crossdock.operations import users
 from crossdock.operations.errors import OperatorError
 from crossdock.operations.users import User, UserDirectory
+from crossdock_local import operator_cli
 from crossdock_local import operator_output as out
 from crossdock_local.operator_onboarding import UsageError
-from crossdock_local.operator_targets import DEFAULT_STATE_FILE, aws_user_directory, local_user_directory
+from crossdock_local.operator_targets import aws_user_directory, local_user_directory
 
 USAGE = 2
 REFUSED = 1
@@ -28,7 +29,7 @@ REFUSED = 1
 
 def add_commands(commands: Any) -> None:
     """Adds the `users` group to `crossdock`'s subcommands, with the target options of the operator's commands."""
-    target = _target_options()
+    target = operator_cli.target_options()
     group = commands.add_parser("users", help="who signs in to the admin API and console").add_subparsers(
         dest="action", required=True
     )
@@ -54,24 +55,6 @@ def add_commands(commands: Any) -> None:
     delete.set_defaults(run=lambda args: _run(_delete, args))
 
 
-def _target_options() -> argparse.ArgumentParser:
-    """The same target options as every operator command (operator_cli): `--local [STATE_FILE]` or `--stack`."""
-    target = argparse.ArgumentParser(add_help=False)
-    where = target.add_argument_group("target stack (one of)")
-    where.add_argument(
-        "--local",
-        nargs="?",
-        const=DEFAULT_STATE_FILE,
-        metavar="STATE_FILE",
-        help=f"the embedded stack of a running `crossdock serve` (default state file {DEFAULT_STATE_FILE})",
-    )
-    where.add_argument("--stack", help="the deployed SAM stack's CloudFormation name")
-    where.add_argument("--profile", help="AWS profile for --stack (default: the usual credential chain)")
-    where.add_argument("--region", help="AWS region for --stack (default: the profile's)")
-    target.add_argument("--json", action="store_true", help="machine-readable output")
-    return target
-
-
 def _run(command: Any, args: argparse.Namespace) -> int:
     try:
         report = command(_directory(args), args)
@@ -86,15 +69,9 @@ def _run(command: Any, args: argparse.Namespace) -> int:
 
 
 def _directory(args: argparse.Namespace) -> UserDirectory:
-    if args.local is not None and args.stack:
-        raise UsageError("give either --local or --stack, not both")
-    if args.local is not None:
-        if args.profile or args.region:
-            raise UsageError("--profile and --region go with --stack; --local uses the state file's endpoint")
+    if operator_cli.is_local(args):
         return local_user_directory(args.local)
-    if args.stack:
-        return aws_user_directory(args.stack, args.profile, args.region)
-    raise UsageError("which stack? give --local [STATE_FILE] or --stack NAME (with --profile/--region)")
+    return aws_user_directory(args.stack, args.profile, args.region)
 
 
 def _create(directory: UserDirectory, args: argparse.Namespace) -> str:
