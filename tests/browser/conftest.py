@@ -17,26 +17,18 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from console_pages import PASSWORD, Console, Merchant
+from embedded_merchants import peakwms_connection
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
-from crossdock.connectors.shopify.access_scopes import NEEDED_SCOPES
-from crossdock.integrations.peakwms_shopify.install import PeakwmsShopifyCredentials
 from crossdock.integrations.rackbeat_shopbox.install import ShopboxCredentials
-from crossdock.operations import onboarding, peakwms_onboarding
-from crossdock.operations.users import UserDirectory, create_user
+from crossdock.operations import onboarding
 from crossdock.store import connections
 from crossdock_local.scenarios.demo import DEMO_SKUS, demo_settings
 from crossdock_local.stack import LocalStack
 
 _shops = itertools.count(1)
-
-
-def _users(stack: LocalStack) -> UserDirectory:
-    cognito = boto3.client("cognito-idp", region_name=stack.aws.region)
-    return UserDirectory(cognito, stack.user_pool_id, "the embedded stack")
 
 
 def _merchant(stack: LocalStack, tenant: str, **settings: Any) -> Merchant:
@@ -51,31 +43,8 @@ def _merchant(stack: LocalStack, tenant: str, **settings: Any) -> Merchant:
     stack.seed_items(connection.rackbeat_account_id, DEMO_SKUS)
     assert connections.set_tenant(stack.table, connection.connection_id, tenant)
     email = f"anna@{tenant}.example"
-    create_user(_users(stack), email, tenant=tenant, password=PASSWORD)
+    stack.create_user(email, PASSWORD, tenant=tenant)
     return Merchant(email, tenant, connection)
-
-
-def _peakwms_connection(stack: LocalStack, tenant: str, products: int) -> str:
-    """A PeakWMS ⇄ Shopify connection of `tenant` (as the operator's `connections create-peakwms` makes it), its
-    shop holding `products` single-variant products, its guided setup not begun."""
-    number = next(_shops)
-    shop = f"{tenant}-lager-{number}.myshopify.com"
-    token, secret = stack.new_custom_app(shop, sorted(NEEDED_SCOPES), name=f"Lager {number}")
-    account = f"{tenant}-lager-{number}"
-    created = peakwms_onboarding.create_peakwms_connection(
-        stack.operator,
-        credentials=PeakwmsShopifyCredentials(
-            web_url=f"https://{shop}",
-            access_token=token,
-            api_secret=secret,
-            peakwms_account=account,
-            peakwms_api_key=stack.peakwms.seed_customer(account),
-        ),
-        settings={"shop_name": f"Lager {number}", "country": "DK"},
-    )
-    stack.shopify.seed_catalog(shop, products, variants_per_product=1, sku=lambda index: f"LAGER-{index:03d}")
-    assert connections.set_tenant(stack.table, created.connection_id, tenant)
-    return created.connection_id
 
 
 def _shopbox_connection(stack: LocalStack, tenant: str) -> str:
@@ -131,10 +100,10 @@ def console() -> Iterator[Console]:
             stack, "acme", initial_sync="enabled", product_sync={"master": "none", "default_product_group": 10}
         )
         second = _merchant(stack, "globex")
-        warehouse = _peakwms_connection(stack, first.tenant, products=12)
+        warehouse = peakwms_connection(stack, first.tenant, name="Lager", products=12)
         till = _shopbox_connection(stack, second.tenant)
         operator = "ops@crossdock.example"
-        create_user(_users(stack), operator, operator=True, password=PASSWORD)
+        stack.create_user(operator, PASSWORD, operator=True)
         stop = threading.Event()
         worker = threading.Thread(target=_keep_running, args=(stack, stop), name="aws-worker", daemon=True)
         worker.start()

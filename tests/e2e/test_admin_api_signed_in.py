@@ -5,42 +5,23 @@ the tenant comes from the token, never from the request."""
 from __future__ import annotations
 
 import itertools
-from typing import Any
 
 import httpx
+from embedded_merchants import signed_in
 
 from crossdock.store import connections, events
 from crossdock_local.scenarios.demo import demo_settings
 from crossdock_local.stack import LocalInstall, LocalStack
 
-PASSWORD = "Fjord-Harbour-2026"
 _numbers = itertools.count(1)
-
-
-class User:
-    def __init__(self, stack: LocalStack, who: str, *, tenant: str | None = None, operator: bool = False) -> None:
-        self.stack = stack
-        self.email = f"{who}{next(_numbers)}@example.dk"
-        stack.create_user(self.email, PASSWORD, tenant=tenant, operator=operator)
-        self.token = stack.sign_in(self.email, PASSWORD)
-
-    def call(self, method: str, path: str, body: Any = None, **query: str) -> httpx.Response:
-        return httpx.request(
-            method,
-            f"{self.stack.admin_api_url}{path}",
-            headers={"Authorization": f"Bearer {self.token}"},
-            json=body,
-            params=query or None,
-            timeout=60,
-        )
 
 
 def test_a_merchant_creates_installs_and_configures_its_connection_and_no_other_tenant_sees_it(
     stack: LocalStack,
 ) -> None:
     # GIVEN merchant users of two tenants and an operator, signed in
-    anna, gustav = User(stack, "anna", tenant="acme"), User(stack, "gustav", tenant="globex")
-    ops = User(stack, "ops", operator=True)
+    anna, gustav = signed_in(stack, "anna", tenant="acme"), signed_in(stack, "gustav", tenant="globex")
+    ops = signed_in(stack, "ops", operator=True)
     # AND a shop with the app registered and a Rackbeat account
     shop_domain = f"signed-in-{next(_numbers)}.myshopify.com"
     client_id, client_secret = stack.new_shop(shop_domain, None, expiring_tokens=False)

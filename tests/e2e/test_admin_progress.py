@@ -17,15 +17,13 @@ from typing import Any, cast
 
 import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from embedded_merchants import peakwms_connection
 
 from crossdock import registry
 from crossdock.admin import context
 from crossdock.admin.app import resolver
-from crossdock.connectors.shopify.access_scopes import NEEDED_SCOPES
 from crossdock.integration import GuidedSetup, SetupDeps, StepChunk
-from crossdock.integrations.peakwms_shopify.install import PeakwmsShopifyCredentials
 from crossdock.integrations.rackbeat_shopify import initial_sync
-from crossdock.operations import peakwms_onboarding
 from crossdock.store import connections, events
 from crossdock_local.stack import LocalStack
 
@@ -216,31 +214,11 @@ def counting_setup(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
-def peakwms_connection(stack: LocalStack) -> str:
-    number = next(_shops)
-    shop = f"admin-progress-{number}.myshopify.com"
-    token, secret = stack.new_custom_app(shop, sorted(NEEDED_SCOPES), name=f"Progress {number}")
-    account = f"progress-lager-{number}"
-    key = stack.peakwms.seed_customer(account)
-    created = peakwms_onboarding.create_peakwms_connection(
-        stack.operator,
-        credentials=PeakwmsShopifyCredentials(
-            web_url=f"https://{shop}",
-            access_token=token,
-            api_secret=secret,
-            peakwms_account=account,
-            peakwms_api_key=key,
-        ),
-        settings={"shop_name": f"Progress {number}", "country": "DK"},
-    )
-    return tenants(stack, created.connection_id)
-
-
 def test_a_merchant_runs_and_skips_the_setup_steps_in_order_with_their_bars(
     stack: LocalStack, counting_setup: None
 ) -> None:
     # GIVEN a new peakwms_shopify connection of the merchant: every step pending, nothing done
-    connection_id = peakwms_connection(stack)
+    connection_id = peakwms_connection(stack, TENANT, name="Progress")
     base = f"/admin/connections/{connection_id}/setup"
     status, shown, _ = call("GET", base, MERCHANT)
     assert status == 200 and shown["percent"] == 0 and shown["next_step"] == "fetch_products"
@@ -274,7 +252,7 @@ def test_a_merchant_runs_and_skips_the_setup_steps_in_order_with_their_bars(
 def test_setup_routes_refuse_a_stranger_an_unknown_step_and_a_kind_without_a_setup(
     stack: LocalStack, counting_setup: None, merchant_with: Any
 ) -> None:
-    connection_id = peakwms_connection(stack)
+    connection_id = peakwms_connection(stack, TENANT, name="Progress")
     base = f"/admin/connections/{connection_id}/setup"
     # another tenant: 404 on every setup route, nothing recorded
     for method, path in (

@@ -6,48 +6,19 @@ progress; another tenant's user gets 404, a request without a token 401."""
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import threading
 from typing import Any
 
-import boto3
-import httpx
 import pytest
+from embedded_merchants import SignedIn, peakwms_connection, signed_in
 
 from crossdock import registry
-from crossdock.connectors.shopify.access_scopes import NEEDED_SCOPES
 from crossdock.integration import GuidedSetup, SetupDeps, StepChunk
-from crossdock.integrations.peakwms_shopify.install import PeakwmsShopifyCredentials
 from crossdock.integrations.rackbeat_shopify import initial_sync
-from crossdock.operations import peakwms_onboarding, users
 from crossdock.store import connections
 from crossdock_local.stack import LocalStack
 
-PASSWORD = "Kaffe-og-kage-2026!"
 VARIANTS = 12
-_numbers = itertools.count(1)
-
-
-@dataclasses.dataclass
-class Signed:
-    """A signed-in user of the admin API: its id token, sent as the console sends it."""
-
-    stack: LocalStack
-    token: str
-
-    def call(self, method: str, path: str) -> httpx.Response:
-        headers = {"Authorization": self.token} if self.token else {}
-        return httpx.request(method, f"{self.stack.admin_api_url}{path}", headers=headers, timeout=30)
-
-
-def user_of(stack: LocalStack, tenant: str) -> Signed:
-    email = f"user-{next(_numbers)}@{tenant}.dk"
-    # What `crossdock users create --email E --tenant T --password-file F` does, on the stack's user pool.
-    directory = users.UserDirectory(
-        boto3.client("cognito-idp", region_name=stack.aws.region), stack.user_pool_id, "the embedded stack"
-    )
-    users.create_user(directory, email, tenant=tenant, password=PASSWORD)
-    return Signed(stack, stack.sign_in(email, PASSWORD))
 
 
 class CountingStep:
@@ -81,7 +52,7 @@ def test_a_signed_in_merchant_reads_choices_and_runs_the_initial_sync_to_100_per
     connection_id = merchant.connection.connection_id
     assert connections.set_tenant(stack.table, connection_id, "acme")
     stack.shopify.seed_catalog(merchant.domain, VARIANTS, variants_per_product=3, stock=lambda index: index % 4)
-    anna, stranger = user_of(stack, "acme"), user_of(stack, "globex")
+    anna, stranger = signed_in(stack, "anna", tenant="acme"), signed_in(stack, "bo", tenant="globex")
     # WHEN the merchant reads the choices  THEN they come from the connection's Rackbeat account and shop
     choices = anna.call("GET", f"/admin/connections/{connection_id}/choices")
     assert choices.status_code == 200, choices.text
@@ -103,7 +74,7 @@ def test_a_signed_in_merchant_reads_choices_and_runs_the_initial_sync_to_100_per
     for method, path in (("GET", "choices"), ("GET", "initial-sync"), ("POST", "initial-sync")):
         answer = stranger.call(method, f"/admin/connections/{connection_id}/{path}")
         assert (answer.status_code, answer.json()) == (404, {"message": f"no connection {connection_id}"})
-    unsigned = Signed(stack, "").call("GET", f"/admin/connections/{connection_id}/choices")
+    unsigned = SignedIn(stack, "", "").call("GET", f"/admin/connections/{connection_id}/choices")
     assert unsigned.status_code == 401
 
 
@@ -116,24 +87,9 @@ def test_a_signed_in_merchant_runs_a_setup_step_through_the_endpoint(
     with_steps = dataclasses.replace(real, guided_setup=GuidedSetup((step,)))
     original = registry.integration
     monkeypatch.setattr(registry, "integration", lambda kind: with_steps if kind == real.kind else original(kind))
-    number = next(_numbers)
-    shop = f"endpoint-setup-{number}.myshopify.com"
-    token, secret = stack.new_custom_app(shop, sorted(NEEDED_SCOPES), name=f"Nordlys {number}")
-    account = f"nordlys-lager-{number}"
-    created = peakwms_onboarding.create_peakwms_connection(
-        stack.operator,
-        credentials=PeakwmsShopifyCredentials(
-            web_url=f"https://{shop}",
-            access_token=token,
-            api_secret=secret,
-            peakwms_account=account,
-            peakwms_api_key=stack.peakwms.seed_customer(account),
-        ),
-        settings={"shop_name": f"Nordlys {number}", "country": "DK"},
-        tenant="nordlys",
-    )
-    user = user_of(stack, "nordlys")
-    base = f"/admin/connections/{created.connection_id}/setup"
+    connection_id = peakwms_connection(stack, "nordlys", name="Nordlys")
+    user = signed_in(stack, "anna", tenant="nordlys")
+    base = f"/admin/connections/{connection_id}/setup"
     # WHEN the user runs the step and the stack runs its workflow
     started = user.call("POST", f"{base}/fetch_products/run")
     assert started.status_code == 202, started.text
@@ -146,6 +102,6 @@ def test_a_signed_in_merchant_runs_a_setup_step_through_the_endpoint(
     # THEN the setup shows it done, its bar full; and the PeakWMS warehouses are offered for its locations
     shown = user.call("GET", base).json()
     assert (shown["steps"][0]["state"], shown["steps"][0]["percent"], shown["percent"]) == ("done", 100, 100)
-    choices = user.call("GET", f"/admin/connections/{created.connection_id}/choices")
+    choices = user.call("GET", f"/admin/connections/{connection_id}/choices")
     assert choices.status_code == 200, choices.text
     assert choices.json()["locations"], "the shop's locations are the keys of `locations`"
