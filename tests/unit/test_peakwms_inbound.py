@@ -151,6 +151,18 @@ def test_a_body_that_is_not_a_json_object_is_400(ingest: Ingest, body: bytes) ->
     assert ingest.queued == []
 
 
+def test_a_body_with_a_lone_surrogate_escape_is_queued_not_a_5xx(ingest: Ingest) -> None:
+    # GIVEN a JSON object whose strings hold a lone surrogate (`\ud800`: valid JSON, not encodable UTF-8), also as
+    # the order's id
+    body = b'{"orderId": "\\ud800", "note": ["\\ud800"]}'
+    # WHEN it is posted twice to a PeakWMS address
+    answers = [ingest.receive(f"{BASE}/pick_order_packed?key={KEY}", body) for _ in range(2)]
+    # THEN it is queued once (named by its body's hash, no subject), and the repeat is a duplicate
+    assert [answer.status for answer in answers] == [200, 200]
+    assert [answer.body["status"] for answer in answers] == ["queued", "duplicate"]
+    assert len(ingest.queued) == 1
+
+
 def test_a_repeat_is_queued_once_however_it_is_serialised(ingest: Ingest, warehouse: Warehouse) -> None:
     _, ((url, body),) = stock_received(warehouse)
     reordered = json.dumps(dict(reversed(list(json.loads(body).items()))), indent=2).encode()

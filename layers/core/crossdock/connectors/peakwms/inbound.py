@@ -39,7 +39,17 @@ def _id_text(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, str | int):
         return None
     shown = str(value).strip()
+    if not shown.isascii() and _has_lone_surrogate(shown):
+        return None  # a JSON `\ud800` escape is no id: it would not even encode as the event's id
     return shown or None
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def subject(body: Mapping[str, Any]) -> str:
@@ -88,7 +98,9 @@ class PeakwmsWebhooks:
         name = delivery.topic.removeprefix(TOPIC_PREFIX)
         about = subject(body)[:SUBJECT_LIMIT]
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        digest = hashlib.sha256(f"{name}\n{about}\n{canonical}".encode()).hexdigest()
+        # surrogatepass: a body may carry a lone surrogate as a JSON escape (`"\ud800"`), valid JSON that plain UTF-8
+        # cannot encode; the hash must still tell deliveries apart, never fail (the ingress fuzz found a 502 here).
+        digest = hashlib.sha256(f"{name}\n{about}\n{canonical}".encode("utf-8", "surrogatepass")).hexdigest()
         event = f"{name}:{about}:{digest[:32]}" if about else f"{name}:{digest[:32]}"
         return Delivery(
             topic=delivery.topic,
