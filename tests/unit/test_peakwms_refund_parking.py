@@ -244,3 +244,142 @@ def test_a_refund_before_its_capture_with_no_pack_message_on_needs_attention_at_
     assert "messages.order_packed_capture, messages.payment_captured" in outcome.reason
     assert refunds_parked.parked(world.ports.table, CONNECTION) == []
     assert _refunds(world, order) == []
+
+
+# ---- an order packed in two pick orders: a parked refund waits for the pack of its lines ----------------------------
+# Shopify takes a refunded unit off what is left to fulfil, so a refund made before its line is packed would leave
+# the pick order that packs that line finding fewer units than it packed. Pick order 1 is the first line, pick
+# order 2 the other two (Shopify's example order: three lines of one unit each).
+
+PICK_1 = {0: 1}
+PICK_2 = {1: 1, 2: 1}
+
+
+def _split_order(world: World) -> dict[str, Any]:
+    order = world.new_order(authorized=True)
+    world.in_peakwms(order)
+    return order
+
+
+def _left_to_fulfil(world: World, order: dict[str, Any]) -> dict[int, int]:
+    """Shopify's `fulfillable_quantity` per line index."""
+    return {i: int(item["fulfillable_quantity"]) for i, item in enumerate(world.shopify_order(order)["line_items"])}
+
+
+def _attention(world: World) -> list[str]:
+    found = events.list_events(world.ports.table, CONNECTION)
+    return [str(item.get("reason")) for item in found if item.get("status") == EventStatus.NEEDS_ATTENTION.value]
+
+
+def test_a_refund_of_the_first_pick_order_waits_when_the_second_pick_order_comes_first(world: World) -> None:
+    """GIVEN an order packed in two pick orders and PeakWMS's refund of a unit of pick order 1's line, parked (both
+    102s on their way) WHEN pick order 2's 102 comes first THEN it fulfils and captures, and the refund stays
+    parked ("still waits for the pack of line …"), nothing refunded; WHEN pick order 1's 102 comes THEN it fulfils
+    all its units and then makes the refund, once, and nothing needs attention."""
+    order = _split_order(world)
+    refund_sk, parked = _dispatched(world, "order_refunded", _refund_104(world, order, "199.00", {0: 1}))
+    assert parked.status is EventStatus.SKIPPED, parked.reason
+    first = world.pack(order, PICK_1, tracking_number="PICK-ONE")
+    second = world.pack(order, PICK_2, tracking_number="PICK-TWO")
+
+    _, pack_2 = _dispatched(world, "pick_order_packed", second)
+
+    line = order["line_items"][0]["id"]
+    assert pack_2.status is EventStatus.DONE and "598.94 USD captured" in pack_2.reason, pack_2.reason
+    assert f"the refund parked with event {refund_sk} still waits for the pack of line {line}" in pack_2.reason
+    assert _refunds(world, order) == []
+    assert _event(world, refund_sk)["status"] == "skipped"
+    assert [p.event_sk for p in refunds_parked.parked(world.ports.table, CONNECTION)] == [refund_sk]
+
+    _, pack_1 = _dispatched(world, "pick_order_packed", first)
+
+    assert pack_1.status is EventStatus.DONE, pack_1.reason
+    assert "1 line(s), 1 unit(s)" in pack_1.reason and "with tracking PICK-ONE" in pack_1.reason, pack_1.reason
+    assert f"the refund parked with event {refund_sk}: done" in pack_1.reason, pack_1.reason
+    (refund,) = _refunds(world, order)
+    assert [(r["line_item_id"], r["quantity"]) for r in refund["refund_line_items"]] == [(line, 1)]
+    assert _event(world, refund_sk)["status"] == "done"
+    assert _left_to_fulfil(world, order) == {0: 0, 1: 0, 2: 0}
+    assert refunds_parked.parked(world.ports.table, CONNECTION) == []
+    assert _attention(world) == []
+
+
+def test_each_parked_refund_is_made_by_the_pack_of_its_own_line(world: World) -> None:
+    """GIVEN an order packed in two pick orders and two refunds parked, a unit of pick order 1's line and a unit of
+    pick order 2's first line WHEN pick order 1's 102 comes first THEN it fulfils, captures and makes the refund of
+    its own line, and the other stays parked; WHEN pick order 2's 102 comes THEN it fulfils both its units and
+    makes the other; two refunds in all, nothing needs attention."""
+    order = _split_order(world)
+    own_sk, _ = _dispatched(world, "order_refunded", _refund_104(world, order, "199.00", {0: 1}))
+    other_sk, _ = _dispatched(world, "order_refunded", _refund_104(world, order, "150.00", {1: 1}))
+    first = world.pack(order, PICK_1, tracking_number="PICK-ONE")
+    second = world.pack(order, PICK_2, tracking_number="PICK-TWO")
+
+    _, pack_1 = _dispatched(world, "pick_order_packed", first)
+
+    assert pack_1.status is EventStatus.DONE and "598.94 USD captured" in pack_1.reason, pack_1.reason
+    assert f"the refund parked with event {own_sk}: done" in pack_1.reason, pack_1.reason
+    other_line = order["line_items"][1]["id"]
+    assert f"the refund parked with event {other_sk} still waits for the pack of line {other_line}" in pack_1.reason
+    assert [Decimal(str(t["amount"])) for r in _refunds(world, order) for t in r["transactions"]] == [Decimal("199.00")]
+    assert [p.event_sk for p in refunds_parked.parked(world.ports.table, CONNECTION)] == [other_sk]
+
+    _, pack_2 = _dispatched(world, "pick_order_packed", second)
+
+    assert pack_2.status is EventStatus.DONE and "2 line(s), 2 unit(s)" in pack_2.reason, pack_2.reason
+    assert f"the refund parked with event {other_sk}: done" in pack_2.reason, pack_2.reason
+    amounts = sorted(Decimal(str(t["amount"])) for r in _refunds(world, order) for t in r["transactions"])
+    assert amounts == [Decimal("150.00"), Decimal("199.00")]
+    assert {_event(world, own_sk)["status"], _event(world, other_sk)["status"]} == {"done"}
+    assert refunds_parked.parked(world.ports.table, CONNECTION) == []
+    assert _attention(world) == []
+
+
+def test_a_parked_refund_of_an_amount_only_waits_for_the_last_pick_order(world: World) -> None:
+    """GIVEN an order packed in two pick orders and PeakWMS's refund of 50.00 with no lines, parked WHEN pick order
+    1's 102 comes THEN it captures and the refund stays parked (units of the order are still to fulfil); WHEN pick
+    order 2's 102 comes THEN nothing is left to fulfil and it makes the refund, once."""
+    order = _split_order(world)
+    refund_sk, _ = _dispatched(world, "order_refunded", _refund_104(world, order, "50.00"))
+    first = world.pack(order, PICK_1)
+    second = world.pack(order, PICK_2)
+
+    _, pack_1 = _dispatched(world, "pick_order_packed", first)
+
+    assert pack_1.status is EventStatus.DONE and "598.94 USD captured" in pack_1.reason, pack_1.reason
+    assert f"the refund parked with event {refund_sk} still waits for the last pack of order" in pack_1.reason
+    assert _refunds(world, order) == []
+
+    _, pack_2 = _dispatched(world, "pick_order_packed", second)
+
+    assert f"the refund parked with event {refund_sk}: done" in pack_2.reason, pack_2.reason
+    (refund,) = _refunds(world, order)
+    assert [Decimal(str(t["amount"])) for t in refund["transactions"]] == [Decimal("50.00")]
+    assert _event(world, refund_sk)["status"] == "done"
+    assert refunds_parked.parked(world.ports.table, CONNECTION) == []
+
+
+def test_a_repeated_pack_refunds_nothing(world: World) -> None:
+    """GIVEN an order packed in two pick orders and a refund of pick order 1's line parked WHEN pick order 2's 102
+    comes twice THEN nothing is refunded and the refund stays parked; WHEN pick order 1's 102 comes twice THEN the
+    refund is made by the first and the second refunds nothing: one refund in all."""
+    order = _split_order(world)
+    refund_sk, _ = _dispatched(world, "order_refunded", _refund_104(world, order, "199.00", {0: 1}))
+    first = world.pack(order, PICK_1, tracking_number="PICK-ONE")
+    second = world.pack(order, PICK_2, tracking_number="PICK-TWO")
+
+    _dispatched(world, "pick_order_packed", second)
+    _, again_2 = _dispatched(world, "pick_order_packed", second)
+
+    assert again_2.status is EventStatus.DONE and "was fulfilled before" in again_2.reason, again_2.reason
+    assert _refunds(world, order) == []
+    assert [p.event_sk for p in refunds_parked.parked(world.ports.table, CONNECTION)] == [refund_sk]
+
+    _dispatched(world, "pick_order_packed", first)
+    _, again_1 = _dispatched(world, "pick_order_packed", first)
+
+    assert again_1.status is EventStatus.DONE and "was fulfilled before" in again_1.reason, again_1.reason
+    assert "refund" not in again_1.reason, again_1.reason
+    assert len(_refunds(world, order)) == 1
+    assert _event(world, refund_sk)["status"] == "done"
+    assert _attention(world) == []

@@ -1,12 +1,20 @@
 """The refunds parked for their capture (`refunds_parked`), made once it came: by the pack (102) that captured the
 order, and looked after by the PeakWMS sweep (docs/peakwms.md "Messages to the shop", 104).
 
-`make_parked` runs in the 102 handler after its capture, under the order's lease (no 104 of the order is handled
-meanwhile): every refund parked for the order is made through `message_refund.make_refund`, with the key it was
-parked under, from its own 104 event's payload, oldest first, and its outcome recorded on that event (done, or
-needs_attention in Shopify's words). A refund still not capturable (a pack PeakWMS captured itself, that Shopify
-does not show captured) stays parked. Once: a refund Shopify answered before (a 102 retried after a lost answer, a
-second 102) is found by its key and only recorded.
+`make_parked` runs in the 102 handler after its fulfilment and capture, under the order's lease (no 104 of the
+order is handled meanwhile): every refund parked for the order is made through `message_refund.make_refund`, with
+the key it was parked under, from its own 104 event's payload, oldest first, and its outcome recorded on that event
+(done, or needs_attention in Shopify's words). A refund still not capturable (a pack PeakWMS captured itself, that
+Shopify does not show captured) stays parked. Once: a refund Shopify answered before (a 102 retried after a lost
+answer, a second 102) is found by its key and only recorded.
+
+A parked refund is made only once every line it refunds is fulfilled in Shopify — no unfulfilled unit of that line
+left on any fulfillment order — and one of an amount alone once nothing of the order is left to fulfil. Shopify
+takes a refunded unit off what is left to fulfil: an order packed in two pick orders whose second 102 came first
+would otherwise lose a unit of the first pick order to the refund, and that pick order's own 102 would find fewer
+units left than it packed. A refund that must wait stays parked; the 102 that fulfils its line makes it. The
+fulfillment orders are read once per 102, after its fulfilment, and only when a refund of the order is parked and
+not made yet (a 102 of an order with nothing parked reads nothing more).
 
 `look_at_parked` runs in every `peakwms#orders` run (one GetItem when nothing is parked): a parked refund made
 already whose event could not be told then (its 104 still being handled at that moment) is recorded now; one
@@ -16,11 +24,15 @@ parked — a pack that comes later still makes it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from crossdock.bodies import json_object
 from crossdock.connectors.peakwms.shapes import OrderRefunded
+from crossdock.connectors.shopify import fulfillments
+from crossdock.connectors.shopify.fulfillments import FINISHED, OrderFulfillment
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.errors import FailureClass, PermanentError, Skip
 from crossdock.integrations.peakwms_shopify import refunds_parked
@@ -33,13 +45,15 @@ from crossdock.store.outcome import Outcome
 
 
 def make_parked(connection: PeakwmsShopifyConnection, order_id: str, shopify: ShopifyAdmin, table: Any) -> str:
-    """Every refund parked for the order made now (the caller holds the order's lease and has captured); what was
-    done, for the 102's outcome ("" when nothing was parked)."""
+    """Every refund parked for the order whose lines are fulfilled made now (the caller holds the order's lease,
+    has fulfilled its pick order and captured); what was done, for the 102's outcome ("" when nothing was parked)."""
     told = []
+    # Read at most once, and only when a parked refund is still to be made: after this 102's own fulfilment.
+    fulfilment = cache(lambda: fulfillments.fulfillment_orders(shopify, order_id, with_lines=True))
     for parked in refunds_parked.parked(table, connection.id, order_id):
-        outcome = _make(connection, parked, shopify, table)
-        if outcome is None:
-            told.append(f"the refund parked with event {parked.event_sk} still waits (nothing captured to refund)")
+        outcome = _make(connection, parked, shopify, table, fulfilment)
+        if isinstance(outcome, str):
+            told.append(f"the refund parked with event {parked.event_sk} still waits {outcome}")
             continue
         if refunds_parked.record_on_event(table, connection.id, parked.event_sk, outcome):
             refunds_parked.unpark(table, connection.id, parked.key)
@@ -48,9 +62,13 @@ def make_parked(connection: PeakwmsShopifyConnection, order_id: str, shopify: Sh
 
 
 def _make(
-    connection: PeakwmsShopifyConnection, parked: ParkedRefund, shopify: ShopifyAdmin, table: Any
-) -> Outcome | None:
-    """The parked refund's outcome, or None when it still cannot be made (still parked)."""
+    connection: PeakwmsShopifyConnection,
+    parked: ParkedRefund,
+    shopify: ShopifyAdmin,
+    table: Any,
+    fulfilment: Callable[[], OrderFulfillment],
+) -> Outcome | str:
+    """The parked refund's outcome, or what it still waits for (it stays parked)."""
     made = made_refund(table, connection.id, parked.key)
     if made is not None:
         return Outcome.done(
@@ -68,13 +86,37 @@ def _make(
             "nothing refunded (refund it in Shopify by hand)"
         )
     try:
-        return make_refund(connection, OrderRefunded.parse(body), parked.key, shopify, table)
+        refund = OrderRefunded.parse(body)
+        unpacked = _not_fulfilled(refund, fulfilment())
+        if unpacked:
+            return unpacked
+        return make_refund(connection, refund, parked.key, shopify, table)
     except NotCapturedYet:
-        return None
+        return "(nothing captured to refund)"
     except Skip as skipped:
         return Outcome.skipped(skipped.reason)
     except PermanentError as refused:
         return Outcome.needs_attention(refused.reason, refused.failure_class)
+
+
+def _not_fulfilled(refund: OrderRefunded, state: OrderFulfillment) -> str | None:
+    """What the refund waits for — the pack of a line it refunds, units of which are still to fulfil, or (a refund
+    of an amount alone) the order's last pack — or None when nothing of what it refunds is left to fulfil."""
+    left: dict[str, int] = {}
+    for fo in state.fulfillment_orders:
+        if fo.status in FINISHED:
+            continue
+        for line in fo.lines:
+            left[line.line_item_id] = left.get(line.line_item_id, 0) + line.remaining
+    lines = [line_id for line_id, quantity in refund.lines if quantity > 0]
+    for line_id in lines:
+        units = left.get(fulfillments.line_item_gid(line_id), 0)
+        if units > 0:
+            return f"for the pack of line {line_id} ({units} unit(s) of it left to fulfil in {state.name})"
+    units = sum(left.values())
+    if not lines and units > 0:
+        return f"for the last pack of order {refund.order_id} ({units} unit(s) of {state.name} left to fulfil)"
+    return None
 
 
 @dataclass
