@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 from peakwms_fakes import CUSTOMER, Warehouse
 from sim_fakes import FakeClock, RecordingSink
 
@@ -69,6 +70,30 @@ class Clients:
         return self.shopify_client
 
 
+class CuttableTransport(httpx.BaseTransport):
+    """The Shopify simulator's transport, where a test cuts the next call of a mutation as a dying function would:
+    after Shopify committed it (the answer lost: a crash or a timeout right after the call) or before it reached
+    Shopify. The client sees a transport error either way (`RetryableError`) and cannot tell which."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+        self.cuts: list[tuple[str, bool]] = []  # (mutation name, cut after Shopify committed it)
+
+    def cut(self, mutation: str, *, after_commit: bool) -> None:
+        self.cuts.append((mutation, after_commit))
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        text = request.read().decode()
+        for index, (mutation, after_commit) in enumerate(self.cuts):
+            if mutation in text:
+                del self.cuts[index]
+                if not after_commit:
+                    raise httpx.ConnectError("simulated: the function died before the call", request=request)
+                self.inner.handle_request(request)
+                raise httpx.ReadError("simulated: Shopify committed, the function died", request=request)
+        return self.inner.handle_request(request)
+
+
 @dataclass
 class Ports:
     table: Any
@@ -90,6 +115,12 @@ class World:
     template: dict[str, Any]
     settings: dict[str, Any] = field(default_factory=dict)
     handled: int = 0
+    shopify_transport: CuttableTransport | None = None
+
+    def cut_shopify(self, mutation: str, *, after_commit: bool) -> None:
+        """The next `mutation` call of the handlers dies, after Shopify committed it or before it was sent."""
+        assert self.shopify_transport is not None
+        self.shopify_transport.cut(mutation, after_commit=after_commit)
 
     # ---- the connection and its webhooks ----------------------------------------------------------------------
 
@@ -225,9 +256,10 @@ def make_world(table: Any, template: dict[str, Any]) -> World:
     warehouse = Warehouse()
     shopify_sim = ShopifySimulator(clock=FakeClock(), webhook_sink=RecordingSink(), seed=16)
     shopify_sim.add_shop(SHOP, "shpss_messages", SHOPIFY_TOKEN)
-    shopify = ShopifyAdmin(f"https://{SHOP}", SHOP, SHOPIFY_TOKEN, transport=transport(shopify_sim))
+    cuttable = CuttableTransport(transport(shopify_sim))
+    shopify = ShopifyAdmin(f"https://{SHOP}", SHOP, SHOPIFY_TOKEN, transport=cuttable)
     ports = Ports(table, Clients(warehouse.client(), shopify), Secrets())
     every = {"messages": {name: True for name in setup_messages.MESSAGE_EVENTS}}
-    world = World(shopify_sim, warehouse, ports, template, settings=every)
+    world = World(shopify_sim, warehouse, ports, template, settings=every, shopify_transport=cuttable)
     world.run_messages_step()
     return world

@@ -119,13 +119,15 @@ class Tracking:
 
 @dataclass(frozen=True)
 class OrderFulfillment:
-    """What an order's fulfilment stands at: its name, its fulfillment orders and every tracking number already on
-    one of its fulfillments."""
+    """What an order's fulfilment stands at: its name, its fulfillment orders, every tracking number already on
+    one of its fulfillments, and those fulfillments' ids (oldest first, the first `MAX_FULFILLMENTS`): a fulfilment
+    made since an earlier read is an id that read did not have."""
 
     order_id: str
     name: str
     fulfillment_orders: tuple[FulfillmentOrder, ...]
     tracking_numbers: frozenset[str]
+    fulfillment_ids: tuple[str, ...] = ()
 
     def fulfillable(self) -> list[FulfillmentOrder]:
         return [fo for fo in self.fulfillment_orders if fo.fulfillable]
@@ -165,7 +167,8 @@ def fulfillment_orders(shopify: ShopifyAdmin, order_id: str | int, *, with_lines
         for row in fulfillment.get("trackingInfo") or []
         if row.get("number")
     )
-    return OrderFulfillment(str(order["id"]), str(order.get("name") or gid), orders, numbers)
+    ids = tuple(str(fulfillment["id"]) for fulfillment in order.get("fulfillments") or [] if fulfillment.get("id"))
+    return OrderFulfillment(str(order["id"]), str(order.get("name") or gid), orders, numbers, ids)
 
 
 def _fulfillment_order(node: dict[str, Any]) -> FulfillmentOrder:
@@ -247,20 +250,7 @@ def fulfil_lines(
     Not idempotent by itself: Shopify takes no key on `fulfillmentCreate`, and a partial pack repeated would
     fulfil the next units. The caller dedupes (the pick order it already wrote, or its tracking number found in
     `state.tracking_numbers`). `PermanentError` with Shopify's user errors when it refuses a call."""
-    wanted = {line_item_gid(line): int(quantity) for line, quantity in quantities.items() if int(quantity) > 0}
-    plan: dict[str | None, dict[str, list[dict[str, Any]]]] = {}  # location → FO id → its line inputs
-    fulfilled: dict[str, int] = {}
-    for fulfillment_order in state.fulfillable():
-        for line in fulfillment_order.lines:
-            asked = wanted.get(line.line_item_id, 0) - fulfilled.get(line.line_item_id, 0)
-            take = min(asked, line.remaining)
-            if take <= 0:
-                continue
-            group = plan.setdefault(fulfillment_order.location_id, {}).setdefault(fulfillment_order.id, [])
-            group.append({"id": line.id, "quantity": take})
-            fulfilled[line.line_item_id] = fulfilled.get(line.line_item_id, 0) + take
-    not_left = {line: quantity - fulfilled.get(line, 0) for line, quantity in wanted.items()}
-    not_left = {line: quantity for line, quantity in not_left.items() if quantity > 0}
+    plan, fulfilled, not_left = _placement(state, quantities)
     created = []
     for by_order in plan.values():
         fulfillment: dict[str, Any] = {
@@ -274,6 +264,33 @@ def fulfil_lines(
         answer = shopify.run(FULFILLMENT_CREATE, {"fulfillment": fulfillment}, expected_cost=MUTATION_COST)
         created.append(_created(answer["fulfillmentCreate"], ", ".join(by_order)))
     return LinesFulfilled(tuple(created), fulfilled, not_left)
+
+
+def placeable(state: OrderFulfillment, quantities: dict[str, int]) -> dict[str, int]:
+    """What `fulfil_lines(shopify, state, quantities, …)` would fulfil, per order line GID, without calling Shopify
+    (a caller records it before the call)."""
+    return _placement(state, quantities)[1]
+
+
+def _placement(
+    state: OrderFulfillment, quantities: dict[str, int]
+) -> tuple[dict[str | None, dict[str, list[dict[str, Any]]]], dict[str, int], dict[str, int]]:
+    """Where the quantities go: location → fulfillment order id → its line inputs; the units per order line GID;
+    and what nothing is left of."""
+    wanted = {line_item_gid(line): int(quantity) for line, quantity in quantities.items() if int(quantity) > 0}
+    plan: dict[str | None, dict[str, list[dict[str, Any]]]] = {}  # location → FO id → its line inputs
+    fulfilled: dict[str, int] = {}
+    for fulfillment_order in state.fulfillable():
+        for line in fulfillment_order.lines:
+            asked = wanted.get(line.line_item_id, 0) - fulfilled.get(line.line_item_id, 0)
+            take = min(asked, line.remaining)
+            if take <= 0:
+                continue
+            group = plan.setdefault(fulfillment_order.location_id, {}).setdefault(fulfillment_order.id, [])
+            group.append({"id": line.id, "quantity": take})
+            fulfilled[line.line_item_id] = fulfilled.get(line.line_item_id, 0) + take
+    not_left = {line: quantity - fulfilled.get(line, 0) for line, quantity in wanted.items()}
+    return plan, fulfilled, {line: quantity for line, quantity in not_left.items() if quantity > 0}
 
 
 def update_tracking(shopify: ShopifyAdmin, fulfillment_id: str, tracking: Tracking, notify: bool) -> None:

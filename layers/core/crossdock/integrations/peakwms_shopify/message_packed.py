@@ -14,9 +14,13 @@ it (docs/peakwms.md "Messages to the shop").
   order has no fulfilment yet; after a 102 it has one, and the 109 is skipped.
 
 Partial packs: each pick order is one 102 and fulfils its own lines. Once per pick order: `fulfillmentCreate` takes
-no key, so the pick order is recorded (mapping `pick_order`) after its fulfilment, and a repeat finds it; a repeat
-whose record was lost with the answer finds its tracking number on a fulfilment, or (no tracking) its quantities no
-longer left, which needs attention rather than fulfilling the next units. The messages of one order hold its lease.
+no key, so what is about to be fulfilled is recorded first (`pack_plan`: the lines, their units and what Shopify had
+left of them), then the pick order after its fulfilment (mapping `pick_order`), and a repeat finds that. A repeat
+whose attempt died between Shopify's fulfilment and the record (a crash, a timeout, a lost answer) finds the plan,
+sees the planned units gone from the fulfillment orders and a fulfilment made since, and adopts it: the records are
+written and the pack goes on to capture. A plan whose units are still left is fulfilled as normal; one whose lines
+dropped only partly needs attention naming the line. The 109 plans and adopts the same way. The messages of one
+order hold its lease, and each settles the plan an earlier attempt left before doing its own.
 
 A pack the PeakWMS sweep recovered (`peakwms_order_stream`: a 102 with no `pickOrderId`, redriven as
 `reconciliation`) is fulfilled without tracking and recorded (mapping `order_fulfilled_by_sweep`: its fulfilment
@@ -37,6 +41,7 @@ from crossdock.connectors.shopify import fulfillments
 from crossdock.connectors.shopify.fulfillments import OrderFulfillment, Tracking
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.errors import RetryableError, Skip
+from crossdock.integrations.peakwms_shopify import pack_plan
 from crossdock.integrations.peakwms_shopify.connection import PeakwmsShopifyConnection
 from crossdock.integrations.peakwms_shopify.message_basics import order_lock, require_own_order, require_switch
 from crossdock.integrations.peakwms_shopify.message_capture import capture_outstanding
@@ -102,20 +107,26 @@ def _fulfil_pick_order(
         # Shopify makes them a moment after the order [seen H9]; a pack is long after, but a retry costs nothing.
         raise RetryableError(f"{state.name} has no fulfillment orders yet", retry_after=30.0)
     number = packed.tracking_number
+    earlier = _settle_earlier(table, connection.id, state, packed.order_id, key)
+    if earlier is not None and earlier.problem:
+        return Outcome.needs_attention(f"{what}: {earlier.problem}; nothing of it fulfilled again")
+    if earlier is not None and earlier.happened:
+        return f"{what} was fulfilled by an earlier attempt of this event ({_ids(earlier.fulfillment_ids)}), adopted"
     if number and number in state.tracking_numbers:
         mappings.put_mapping(table, connection.id, PICK_ORDER, SYSTEM, key, "", order=packed.order_id)
         return f"{what} was fulfilled before (tracking {number} is on {state.name})"
     tracking = Tracking(None, (number,), (packed.tracking_url,) if packed.tracking_url else ()) if number else None
     notify = connection.settings.fulfillment.notify_customer
     quantities: dict[str, int] = {}
+    indexes: dict[str, int] = {}
     for index, (line_id, quantity) in enumerate(packed.lines):
         if quantity <= 0:
             continue
         problem = _over_packed(state, index, line_id, quantities.get(line_id, 0) + quantity)
         if problem:
-            earlier = mappings.get_mapping(table, connection.id, STATE_FULFILLED, SYSTEM, packed.order_id)
-            if earlier is not None:
-                return _tracking_added(shopify, earlier, what, tracking, notify, table, connection.id, key)
+            by_state = mappings.get_mapping(table, connection.id, STATE_FULFILLED, SYSTEM, packed.order_id)
+            if by_state is not None:
+                return _tracking_added(shopify, by_state, what, tracking, notify, table, connection.id, key)
             by_sweep = mappings.get_mapping(table, connection.id, SWEEP_FULFILLED, SYSTEM, packed.order_id)
             if by_sweep is not None and _within_sweep(by_sweep, packed):
                 added = _tracking_added(shopify, by_sweep, what, tracking, notify, table, connection.id, key, "sweep")
@@ -124,17 +135,50 @@ def _fulfil_pick_order(
                 return Outcome.done(f"{added}; nothing fulfilled or captured again")
             return Outcome.needs_attention(f"{what}: {problem}; nothing of it fulfilled")
         quantities[line_id] = quantities.get(line_id, 0) + quantity
+        indexes.setdefault(line_id, index)
     if not quantities:
         raise Skip(f"{what} packed no units")
+    plan = pack_plan.record(table, connection.id, state, packed.order_id, key, quantities, indexes, swept)
     done = fulfillments.fulfil_lines(shopify, state, quantities, tracking, notify)
-    mappings.put_mapping(
-        table, connection.id, PICK_ORDER, SYSTEM, key, ",".join(done.fulfillment_ids), order=packed.order_id
-    )
-    if swept and done.fulfillment_ids:
-        _record_sweep(table, connection.id, packed.order_id, done.fulfillment_ids, done.fulfilled)
+    _completed(table, connection.id, plan, done.fulfillment_ids, done.fulfilled)
     units = sum(done.fulfilled.values())
     with_tracking = f" with tracking {number}" if number else " without tracking"
     return f"{what}: {len(done.fulfilled)} line(s), {units} unit(s) of {state.name} fulfilled{with_tracking}"
+
+
+def _settle_earlier(
+    table: Any, connection_id: str, state: OrderFulfillment, order_id: str, message: str
+) -> pack_plan.Settled | None:
+    """The plan an earlier attempt of one of the order's messages left (`pack_plan`): when its fulfilment happened,
+    its records are written now (so this message finds the order fulfilled by it: a retry its own fulfilment, a 102
+    the sweep's or a 109's). What became of it when it was this `message`'s own plan, else None."""
+    plan = pack_plan.pending(table, connection_id, order_id)
+    if plan is None:
+        return None
+    settled = pack_plan.settle(plan, state)
+    if settled.happened:
+        _completed(table, connection_id, plan, settled.fulfillment_ids, plan.units())
+    return settled if plan.message == message else None
+
+
+def _completed(
+    table: Any, connection_id: str, plan: pack_plan.PackPlan, fulfillment_ids: tuple[str, ...], units: dict[str, int]
+) -> None:
+    """The records of a fulfilment made for `plan` (just now, or by an attempt that died after Shopify fulfilled):
+    the pick order's (and for the sweep's pack what it fulfilled), or the 109's; then the plan is closed."""
+    ids = ",".join(fulfillment_ids)
+    if plan.message == pack_plan.STATE_CHANGE:
+        if fulfillment_ids:
+            mappings.put_mapping(table, connection_id, STATE_FULFILLED, SYSTEM, plan.order_id, ids, order=plan.order_id)
+    else:
+        mappings.put_mapping(table, connection_id, PICK_ORDER, SYSTEM, plan.message, ids, order=plan.order_id)
+        if plan.swept and fulfillment_ids:
+            _record_sweep(table, connection_id, plan.order_id, fulfillment_ids, units)
+    pack_plan.close(table, connection_id, plan)
+
+
+def _ids(fulfillment_ids: tuple[str, ...]) -> str:
+    return "fulfilment " + ", ".join(found.rsplit("/", 1)[-1] for found in fulfillment_ids)
 
 
 def _tracking_added(
@@ -224,24 +268,29 @@ def order_state_changed(
     shopify = ports.clients.shopify(connection)
     with order_lock(ports.table, connection, order.order_id):
         state = fulfillments.fulfillment_orders(shopify, order.order_id, with_lines=True)
+        earlier = _settle_earlier(ports.table, connection.id, state, order.order_id, pack_plan.STATE_CHANGE)
+        if earlier is not None and earlier.problem:
+            return Outcome.needs_attention(f"{state.name}: {earlier.problem}; nothing fulfilled again")
+        if earlier is not None and earlier.happened:
+            return Outcome.done(
+                f"{state.name} was fulfilled without tracking by an earlier attempt of this order's state change "
+                f"({_ids(earlier.fulfillment_ids)}), adopted"
+            )
         started = any(fo.status in ("IN_PROGRESS", "CLOSED") for fo in state.fulfillment_orders)
         if state.tracking_numbers or started:
             raise Skip(f"{state.name} is fulfilled already (PeakWMS's pack message came first)")
         quantities = {line.order_line_id: line.quantity_requested for line in order.lines if line.quantity_requested}
+        planned = fulfillments.placeable(state, quantities)
+        if not planned:
+            raise Skip(f"{state.name} has nothing left to fulfil")
+        indexes = {fulfillments.line_item_gid(line.order_line_id): n for n, line in enumerate(order.lines)}
+        plan = pack_plan.record(
+            ports.table, connection.id, state, order.order_id, pack_plan.STATE_CHANGE, planned, indexes
+        )
         done = fulfillments.fulfil_lines(
             shopify, state, quantities, None, connection.settings.fulfillment.notify_customer
         )
-        if not done.fulfillment_ids:
-            raise Skip(f"{state.name} has nothing left to fulfil")
-        mappings.put_mapping(
-            ports.table,
-            connection.id,
-            STATE_FULFILLED,
-            SYSTEM,
-            order.order_id,
-            ",".join(done.fulfillment_ids),
-            order=order.order_id,
-        )
+        _completed(ports.table, connection.id, plan, done.fulfillment_ids, done.fulfilled)
         units = sum(done.fulfilled.values())
         return Outcome.done(
             f"{state.name}: {units} unit(s) fulfilled without tracking (PeakWMS packed the order and captured the "
