@@ -59,11 +59,19 @@ SHOPIFY_ORDER = {
 # AWS requests a Shopify order makes (functions 126.2 + the emulator's queue polling 6.8): issue 12's fourth round,
 # 200 orders at fbf853c (docs/measurements.md). The per-request scaling below divides by it.
 SHOPIFY_ORDER_AWS_CALLS = 133.0
-# Rackbeat calls per order into Rackbeat: bench/shopbox_sales.py (50 sales, 2026-12-07: 13.84 a sale), the same
-# order stages as a web order, so taken for both (DERIVED for the web order). Shopify calls of a web order: its
-# stock pushes, ASSUMED one per stock change per shop (5).
-RACKBEAT_CALLS_PER_ORDER = 13.84
-SHOPBOX_CALLS_PER_SALE = 3.30  # MEASURED, bench/shopbox_sales.py --sales 50
+# A till sale: bench/shopbox_sales.py --sales 200 (2026-12-07, at this commit): Rackbeat and Shopbox calls and AWS
+# requests per sale (its polls' runs included), a two-branch café whose Shopbox client is the only follower of its
+# Rackbeat account's stock. The same order stages as a web order, so its Rackbeat calls are taken for a web order
+# too (DERIVED). Shopify calls of a web order: its stock pushes, ASSUMED one per stock change per shop (5).
+RACKBEAT_CALLS_PER_ORDER = 15.04
+SHOPBOX_CALLS_PER_SALE = 4.52
+SHOPBOX_SALE_AWS_CALLS = 80.10
+# This merchant's second follower (its Shopify shop) adds a stock webhook and a push per stock change of a sale:
+# DERIVED from peakwms_calls.py's stock adjustment (a webhook in, a compare-and-set out): 8.1 AWS requests.
+STOCK_CHANGES_PER_ORDER = 5
+STOCK_CHANGE_AWS_CALLS = 8.1
+# The order workflow: 4.04 transitions an order at 0.95 executions an order (cost_per_order.py), one a sale.
+TRANSITIONS_PER_EXECUTION = 4.04 / 0.95
 SHOPIFY_CALLS_PER_WEB_ORDER = 5.0
 
 
@@ -137,7 +145,7 @@ MONTH_DAYS = 30
 def per_call(units: dict[str, float], calls: float, webhooks: float, workflow: bool) -> dict[str, float]:
     """A step's billed units, DERIVED from the Shopify order's: what scales with AWS requests (DynamoDB, SQS,
     Lambda, logs, KMS) by the step's requests over the Shopify order's; API Gateway and X-Ray by its webhooks; Step
-    Functions only where the step runs the order workflow."""
+    Functions none unless the step runs the order workflow (its caller then sets them)."""
     scale = calls / SHOPIFY_ORDER_AWS_CALLS
     derived = {key: value * scale for key, value in units.items()}
     derived["api_requests"] = webhooks
@@ -182,12 +190,15 @@ def integrations(orders_per_day: float) -> list[Integration]:
         {"rackbeat": RACKBEAT_CALLS_PER_ORDER, "shopify": SHOPIFY_CALLS_PER_WEB_ORDER},
         SHOPIFY_ORDER["api_requests"], stock_sends,
     )  # fmt: skip
-    # A till sale runs the same workflow and causes the same stock webhooks; it arrives by a poll, not a webhook.
+    # A till sale runs the order workflow once and arrives by a poll, not a webhook; its stock changes reach both
+    # followers (the bench measured one).
     pos_webhooks = ORDER_STOCK_WEBHOOKS
-    pos_units = dict(SHOPIFY_ORDER, api_requests=pos_webhooks, xray_traces=pos_webhooks * TRACE_SAMPLE_RATE)
+    pos_calls = SHOPBOX_SALE_AWS_CALLS + STOCK_CHANGES_PER_ORDER * STOCK_CHANGE_AWS_CALLS
+    pos_units = per_call(SHOPIFY_ORDER, pos_calls, pos_webhooks, workflow=True)
+    pos_units.update(sfn_executions=1.0, sfn_transitions=TRANSITIONS_PER_EXECUTION)
     pos = Integration(
-        "rackbeat_shopbox", "DERIVED: a web order without its order webhooks", orders_per_day * POS_SALES, pos_units,
-        SHOPIFY_ORDER_AWS_CALLS, pos_webhooks,
+        "rackbeat_shopbox", "DERIVED from shopbox_sales.py's AWS requests", orders_per_day * POS_SALES, pos_units,
+        pos_calls, pos_webhooks,
         {"rackbeat": RACKBEAT_CALLS_PER_ORDER, "shopbox": SHOPBOX_CALLS_PER_SALE}, pos_webhooks + 1, stock_sends,
     )  # fmt: skip
     ship = weighted([(WEBSHIPPER_EXPORT, 1.0), (WEBSHIPPER_SHIPMENT, 1.0)])

@@ -28,6 +28,12 @@ SKUS = [f"SB-{n:03d}" for n in range(1, 21)]
 STEPS_PER_INTERVAL = 10  # sales are rung up at this many instants in each poll interval
 
 
+def aws_requests(stack: LocalStack) -> int:
+    """Every AWS request the application and the embedded runtime (the queue pollers) made, as AWS bills them."""
+    usage = stack.aws.usage()
+    return sum(sum(ops.values()) for kind in ("api_calls", "runtime_calls") for ops in usage[kind].values())
+
+
 def percentile(values: list[float], share: float) -> float:
     """The nearest-rank percentile (no interpolation: with few sales it names a delay that happened)."""
     ordered = sorted(values)
@@ -52,6 +58,7 @@ def main() -> None:
             cafe = demo_shopbox.set_up(stack, account, api_key, SKUS, 1)
             stack.shopbox.rules.listing_delay_seconds = args.listing_delay
             shopbox_before, rackbeat_before = stack.shopbox.calls, stack.rackbeat.calls
+            aws_before = aws_requests(stack)
             made_at: dict[str, int] = {}  # Rackbeat reference → the sale's Unix time
             delays: list[float] = []
             arrived: set[str] = set()
@@ -70,6 +77,7 @@ def main() -> None:
                     delays.append(now - made_at[reference])
             shopbox_calls = stack.shopbox.calls - shopbox_before
             rackbeat_calls = stack.rackbeat.calls - rackbeat_before
+            aws_calls = aws_requests(stack) - aws_before
             audit = demo_shopbox.audit(stack, cafe, rackbeat_stage, demo_shopbox.ShopboxAudit())
         wall = time.perf_counter() - started
     sales = len(made_at)
@@ -82,6 +90,7 @@ def main() -> None:
     print(f"sale-to-Rackbeat delay p99 / poll interval: {p99:.0f} s / {interval:.0f} s = {p99 / interval:.2f}")
     print(f"Shopbox calls per sale:  {shopbox_calls:,} / {sales} = {shopbox_calls / sales:.2f}")
     print(f"Rackbeat calls per sale: {rackbeat_calls:,} / {sales} = {rackbeat_calls / sales:.2f}")
+    print(f"AWS requests per sale:   {aws_calls:,} / {sales} = {aws_calls / sales:.2f} (the polls' runs included)")
     print(f"wall time: {wall:.1f} s")
     print(f"the functions' logs: {log}")
     if not audit.ok:

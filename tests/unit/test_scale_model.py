@@ -35,14 +35,14 @@ def _quota(name_starts: str) -> Any:
 def test_step_functions_start_rate_binds_where_the_hand_sum_says() -> None:
     # GIVEN 100 orders a day, a tenth in the busiest hour, Black Friday five times that: 50 orders an hour
     peak_per_second = 100 * 0.10 * 5 / 3600
-    # and 0.95 executions per web order and per till sale, 45 % and 30 % of the orders (the others run none)
-    starts_per_merchant = peak_per_second * (0.45 + 0.30) * 0.95
+    # and 0.95 executions per web order (45 % of the orders), one per till sale (30 %); the others run none
+    starts_per_merchant = peak_per_second * (0.45 * 0.95 + 0.30 * 1)
     # WHEN the model works out the StartExecution row
     quota = _quota("Step Functions StartExecution")
     # THEN it adds what the hand sum adds, and binds at 300 a second over it
     assert quota.per_merchant == pytest.approx(starts_per_merchant)
     assert quota.binds_at() == pytest.approx(300 / starts_per_merchant)
-    assert round(quota.binds_at()) == 30316
+    assert round(quota.binds_at()) == round(300 / (100 * 0.10 * 5 / 3600 * 0.7275))
 
 
 def test_the_self_check_binds_first_at_150_merchants() -> None:
@@ -63,6 +63,15 @@ def test_a_derived_integration_scales_the_shopify_order_by_its_aws_requests() ->
     assert packs.units["dynamodb_wru"] == pytest.approx(99.2 * calls / 133)
     # and it runs no workflow, and pays API Gateway for its own webhooks only
     assert packs.units["sfn_transitions"] == 0 and packs.units["api_requests"] == packs.webhooks
+
+
+def test_a_till_sale_is_its_measured_requests_plus_the_second_followers_stock_work() -> None:
+    # GIVEN the bench's 80.10 AWS requests a sale with one follower, and 5 stock changes × 8.1 for the Shopify shop
+    pos = next(kind for kind in model.integrations(100) if kind.kind == "rackbeat_shopbox")
+    # THEN the sale makes both, runs one workflow of 4.04 / 0.95 transitions, and pays for 10 stock webhooks
+    assert pos.aws_calls == pytest.approx(model.SHOPBOX_SALE_AWS_CALLS + 5 * 8.1)
+    assert pos.units["sfn_executions"] == 1 and pos.units["sfn_transitions"] == pytest.approx(4.04 / 0.95)
+    assert pos.units["api_requests"] == 10 and pos.events == 11
 
 
 def test_a_connections_poll_runs_cost_what_poll_md_prices_a_run() -> None:
