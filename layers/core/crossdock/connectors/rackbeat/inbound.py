@@ -6,10 +6,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from functools import lru_cache
 
 from crossdock.connectors.rackbeat.secret_names import RACKBEAT_WEBHOOK_TOKENS
 from crossdock.connectors.rackbeat.webhooks import token_is_valid
 from crossdock.ports import Delivery, Refused
+
+
+@lru_cache(maxsize=256)
+def _tokens(stored: str) -> tuple[str, ...]:
+    """The tokens of one stored secret, parsed once per container and secret (not on every webhook)."""
+    return tuple(json.loads(stored))
 
 
 class RackbeatWebhooks:
@@ -28,7 +35,7 @@ class RackbeatWebhooks:
 
     def authentic(self, raw_body: bytes, delivery: Delivery, secrets: list[str]) -> bool:
         # The secret is a JSON list: Rackbeat issues one token per webhook.
-        tokens = [token for stored in secrets for token in json.loads(stored)]
+        tokens = [token for stored in secrets for token in _tokens(stored)]
         return token_is_valid(delivery.credential, tokens)
 
     def check(self, delivery: Delivery) -> None:
