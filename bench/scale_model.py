@@ -359,7 +359,7 @@ def quotas(kinds: list[Integration], orders_per_day: float) -> list[Quota]:
     fifo = sum(rate(kind.fifo_sends, kind) for kind in kinds if kind.fifo_sends)
     connections = len(POLL_STREAMS)
     self_check = connections * SELF_CHECK_CALLS_PER_CONNECTION * PLATFORM_CALL_SECONDS
-    lambda_quotas = "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html"
+    lambda_quotas = "https://docs.aws.amazon.com/lambda/latest/dg/limits.html"
     sfn_quotas = "https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html"
     ddb_partition = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/warm-throughput-scenarios.html"
     sqs_quotas = "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html"
@@ -571,6 +571,9 @@ def report(merchants: int, orders_per_day: float) -> list[str]:
                      f"{quota.binds_at():,.0f}", quota.lift])  # fmt: skip
     rows.sort(key=lambda row: float(row[4].replace(",", "")))
     out += table(["limit", f"at {merchants:,}", "quota", "used", "binds at merchants", "lifted by"], rows)
+    out += ["", "   the quotas' sources:"] + [
+        f"   - {quota.name}: {quota.source}" for quota in quotas(kinds, orders_per_day)
+    ]
 
     out += ["", "   Hot keys of one merchant (DynamoDB: 1,000 write units a second per partition)"]
     rows = [
