@@ -383,3 +383,50 @@ def test_a_repeated_pack_refunds_nothing(world: World) -> None:
     assert len(_refunds(world, order)) == 1
     assert _event(world, refund_sk)["status"] == "done"
     assert _attention(world) == []
+
+
+def test_a_refund_after_the_capture_waits_for_the_pack_of_its_line(world: World) -> None:
+    """GIVEN an order packed in two pick orders whose pick order 2's 102 was told first and captured WHEN PeakWMS's
+    refund of a unit of pick order 1's line (104) comes before pick order 1's 102 THEN it is parked, "waiting for
+    the pack of line …", nothing refunded; WHEN pick order 1's 102 comes THEN it fulfils all its units and makes
+    the refund, once, and nothing needs attention."""
+    order = _split_order(world)
+    first = world.pack(order, PICK_1, tracking_number="PICK-ONE")
+    second = world.pack(order, PICK_2, tracking_number="PICK-TWO")
+    _, pack_2 = _dispatched(world, "pick_order_packed", second)
+    assert "598.94 USD captured" in pack_2.reason, pack_2.reason
+
+    refund_sk, waiting = _dispatched(world, "order_refunded", _refund_104(world, order, "199.00", {0: 1}))
+
+    line = order["line_items"][0]["id"]
+    assert waiting.status is EventStatus.SKIPPED, waiting.reason
+    assert f"waiting for the pack of line {line} (1 unit(s) of it left to fulfil" in waiting.reason, waiting.reason
+    assert _refunds(world, order) == []
+    assert [p.event_sk for p in refunds_parked.parked(world.ports.table, CONNECTION)] == [refund_sk]
+
+    _, pack_1 = _dispatched(world, "pick_order_packed", first)
+
+    assert pack_1.status is EventStatus.DONE and "1 line(s), 1 unit(s)" in pack_1.reason, pack_1.reason
+    assert f"the refund parked with event {refund_sk}: done" in pack_1.reason, pack_1.reason
+    assert len(_refunds(world, order)) == 1
+    assert _event(world, refund_sk)["status"] == "done"
+    assert _left_to_fulfil(world, order) == {0: 0, 1: 0, 2: 0}
+    assert _attention(world) == []
+
+
+def test_an_operators_retry_of_a_refund_waiting_for_its_line_refunds_at_once(world: World) -> None:
+    """GIVEN a captured order's refund of a line still to fulfil, parked for its pack WHEN an operator retries the
+    104's event (the pack is not coming: PeakWMS refunded what it will not ship) THEN the refund is made at once,
+    Shopify takes the unit off what is left to fulfil, and it is no longer parked."""
+    order = _split_order(world)
+    _dispatched(world, "pick_order_packed", world.pack(order, PICK_2))
+    refunded = _refund_104(world, order, "199.00", {0: 1})
+    refund_sk, waiting = _dispatched(world, "order_refunded", refunded)
+    assert waiting.status is EventStatus.SKIPPED, waiting.reason
+
+    retried = world.handle("order_refunded", refunded, sk=refund_sk, redrive="operator")
+
+    assert retried.status is EventStatus.DONE and "refunded 199.00 USD and 1 unit(s)" in retried.reason
+    assert len(_refunds(world, order)) == 1
+    assert _left_to_fulfil(world, order)[0] == 0
+    assert refunds_parked.parked(world.ports.table, CONNECTION) == []

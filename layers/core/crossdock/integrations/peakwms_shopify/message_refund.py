@@ -21,21 +21,31 @@ Not captured yet. A 104 handled before the 102 whose capture it refunds (PeakWMS
 102 may be retried later, or recovered by the sweep) finds an authorisation and nothing captured: that is a wait,
 not an end. The refund is parked (`refunds_parked`, under the order's lease) and its event ends skipped "waiting
 for the pack that captures order …"; the 102 handler, once it has captured, makes every refund parked for the
-order (`refunds_after_capture`) and records each on its own 104 event. Once: the refund's key is the same wherever
+order whose lines are fulfilled (`refunds_after_capture`: a refund of a line another pick order still has to fulfil
+waits for that pick order's 102) and records each on its own 104 event. Once: the refund's key is the same wherever
 it is made, so a redelivered 104 after that, or a second 102, finds it made. The PeakWMS sweep turns a refund
 parked longer than a day into needs_attention naming the order. With neither pack message switched on no 102 would
 ever capture, so the 104 needs attention at once. (Voiding the authorisation instead is not done: the fact sheet
 documents no void mutation, and the 102 that follows would then find nothing to capture.)
+
+Not packed yet. Shopify takes a refunded unit off what is left to fulfil, so a refund of a line whose pack is still
+on its way — an order packed in two pick orders, the other pick order's 102 told and captured — would leave that
+pack's 102 finding fewer units than it packed. A refund of lines that can be made is first checked against the
+fulfillment orders (one Shopify read): a line with units still to fulfil parks it the same way, its event skipped
+"waiting for the pack of line …", and the 102 that fulfils the line makes it. An operator's retry of the event is
+not held back (PeakWMS may have refunded a unit it will not ship: then Shopify taking it off is right).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from crossdock.connectors.peakwms.shapes import OrderRefunded
+from crossdock.connectors.shopify import fulfillments
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.connectors.shopify.payments import OrderPayment, order_payment
 from crossdock.connectors.shopify.refund_create import RefundLine, RefundMoney, create_refund
@@ -59,10 +69,19 @@ _NOTE_PREFIX, _NOTE_SUFFIX = OUR_NOTE.split("{key}")
 # What parks a 104: the pack messages whose 102 captures (`order_packed_capture`) or may show the capture
 # (`payment_captured`: PeakWMS captured through the provider).
 PACK_MESSAGES = ("order_packed_capture", "payment_captured")
+OPERATOR = "operator"  # the `redrive` of an operator's retry (`InboundEvent.redrive`)
 
 
 class NotCapturedYet(Exception):
     """The order is authorised and the money the refund names is not captured yet."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class WaitsForPack(Exception):
+    """The order is captured and a line the refund names still has units to fulfil: its pack is on its way."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -100,11 +119,25 @@ def order_refunded(
     shopify = ports.clients.shopify(connection)
     with order_lock(ports.table, connection, refund.order_id):
         try:
-            outcome = make_refund(connection, refund, key, shopify, ports.table)
+            waits = None if event.redrive == OPERATOR else _unpacked_line(refund, shopify)
+            outcome = make_refund(connection, refund, key, shopify, ports.table, waits)
         except NotCapturedYet as waiting:
             return _park(connection, refund.order_id, key, event, ports, waiting.reason)
+        except WaitsForPack as waiting:
+            return _park(connection, refund.order_id, key, event, ports, waiting.reason, for_capture=False)
         _unpark(ports.table, connection.id, key, event.sk, outcome)
         return outcome
+
+
+def _unpacked_line(refund: OrderRefunded, shopify: ShopifyAdmin) -> Callable[[], str | None]:
+    """What a refund of lines of a captured order waits for before it is planned: the pack of a line Shopify still
+    has units of to fulfil — a 102 on its way (an order packed in two pick orders, the other one's 102 told and
+    captured): Shopify would take the refunded unit off what is left, and that 102 would find fewer units than it
+    packed. Not asked for an amount alone (it takes no unit), a refund planned already (sent once: the same input
+    again) or an operator's retry (the operator refunds what PeakWMS refunded, fulfilled or not). One Shopify read."""
+    return lambda: refunds_parked.waits_for(
+        refund, fulfillments.fulfillment_orders(shopify, refund.order_id, with_lines=True)
+    )
 
 
 def _unpark(table: Any, connection_id: str, key: str, event_sk: str, outcome: Outcome) -> None:
@@ -121,11 +154,17 @@ def _unpark(table: Any, connection_id: str, key: str, event_sk: str, outcome: Ou
 
 
 def make_refund(
-    connection: PeakwmsShopifyConnection, refund: OrderRefunded, key: str, shopify: ShopifyAdmin, table: Any
+    connection: PeakwmsShopifyConnection,
+    refund: OrderRefunded,
+    key: str,
+    shopify: ShopifyAdmin,
+    table: Any,
+    waits: Callable[[], str | None] | None = None,
 ) -> Outcome:
     """The refund made in Shopify, once per key (the caller holds the order's lease): `done`, or needs_attention
-    when Shopify has less left to refund. Raises `NotCapturedYet` (nothing planned, nothing sent) and `Skip` (made
-    before, or nothing to refund)."""
+    when Shopify has less left to refund. Raises `NotCapturedYet` and, when a refund of lines that can be made
+    `waits` for something (the pack of a line), `WaitsForPack` (nothing planned, nothing sent either way), and
+    `Skip` (made before, or nothing to refund)."""
     planned = mappings.get_mapping(table, connection.id, REFUND, SYSTEM, key)
     if planned is not None and planned.get("target_id"):
         raise Skip(f"order {refund.order_id}: this refund was made before ({planned['target_id']})")
@@ -135,6 +174,9 @@ def make_refund(
         found = _plan(refund, order_payment(shopify, refund.order_id))
         if isinstance(found, Outcome):
             return found
+        waiting = waits() if waits is not None and found["lines"] else None
+        if waiting:
+            raise WaitsForPack(waiting)
         plan = found
         mappings.put_mapping(table, connection.id, REFUND, SYSTEM, key, "", plan=json.dumps(plan))
     lines = [RefundLine(line, quantity, RESTOCK) for line, quantity in plan["lines"]]
@@ -156,9 +198,17 @@ def made_refund(table: Any, connection_id: str, key: str) -> str | None:
 
 
 def _park(
-    connection: PeakwmsShopifyConnection, order_id: str, key: str, event: InboundEvent, ports: DispatchPorts, why: str
+    connection: PeakwmsShopifyConnection,
+    order_id: str,
+    key: str,
+    event: InboundEvent,
+    ports: DispatchPorts,
+    why: str,
+    *,
+    for_capture: bool = True,
 ) -> Outcome:
-    """Parked for the 102 that captures the order, or needs attention when no switched-on message would bring one."""
+    """Parked for the 102 that captures the order (or, `for_capture` False, that fulfils the refunded line: `why`
+    names it), or needs attention when no switched-on message would bring one."""
     if not any(getattr(connection.settings.messages, name) for name in PACK_MESSAGES):
         return Outcome.needs_attention(
             f"{why}, and no pack message is switched on (messages.order_packed_capture, messages.payment_captured) "
@@ -167,6 +217,11 @@ def _park(
         )
     parked = refunds_parked.park(ports.table, connection.id, key, order_id, event.sk, ports.now())
     earlier = "" if parked.event_sk == event.sk else f", parked before with event {parked.event_sk}"
+    if not for_capture:
+        return Outcome.skipped(
+            f"order {order_id}: waiting {why} (PeakWMS's 102 of it is on its way); the refund is parked and made "
+            f"once that pack has fulfilled it{earlier}"
+        )
     return Outcome.skipped(
         f"waiting for the pack that captures order {order_id} (PeakWMS's 102): "
         f"{why.removeprefix(f'order {order_id}: ')}; the refund is parked and "

@@ -32,7 +32,7 @@ from typing import Any
 from crossdock.bodies import json_object
 from crossdock.connectors.peakwms.shapes import OrderRefunded
 from crossdock.connectors.shopify import fulfillments
-from crossdock.connectors.shopify.fulfillments import FINISHED, OrderFulfillment
+from crossdock.connectors.shopify.fulfillments import OrderFulfillment
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.errors import FailureClass, PermanentError, Skip
 from crossdock.integrations.peakwms_shopify import refunds_parked
@@ -87,7 +87,7 @@ def _make(
         )
     try:
         refund = OrderRefunded.parse(body)
-        unpacked = _not_fulfilled(refund, fulfilment())
+        unpacked = refunds_parked.waits_for(refund, fulfilment())
         if unpacked:
             return unpacked
         return make_refund(connection, refund, parked.key, shopify, table)
@@ -97,26 +97,6 @@ def _make(
         return Outcome.skipped(skipped.reason)
     except PermanentError as refused:
         return Outcome.needs_attention(refused.reason, refused.failure_class)
-
-
-def _not_fulfilled(refund: OrderRefunded, state: OrderFulfillment) -> str | None:
-    """What the refund waits for — the pack of a line it refunds, units of which are still to fulfil, or (a refund
-    of an amount alone) the order's last pack — or None when nothing of what it refunds is left to fulfil."""
-    left: dict[str, int] = {}
-    for fo in state.fulfillment_orders:
-        if fo.status in FINISHED:
-            continue
-        for line in fo.lines:
-            left[line.line_item_id] = left.get(line.line_item_id, 0) + line.remaining
-    lines = [line_id for line_id, quantity in refund.lines if quantity > 0]
-    for line_id in lines:
-        units = left.get(fulfillments.line_item_gid(line_id), 0)
-        if units > 0:
-            return f"for the pack of line {line_id} ({units} unit(s) of it left to fulfil in {state.name})"
-    units = sum(left.values())
-    if not lines and units > 0:
-        return f"for the last pack of order {refund.order_id} ({units} unit(s) of {state.name} left to fulfil)"
-    return None
 
 
 @dataclass
