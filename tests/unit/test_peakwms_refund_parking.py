@@ -174,7 +174,7 @@ def test_a_refund_parked_longer_than_a_day_needs_attention_naming_the_order_once
     assert late["refunds_overdue"] == [str(order["id"])], late
     flagged = _event(world, refund_sk)
     assert flagged["status"] == "needs_attention", flagged
-    assert f"the pack (102) that captures order {order['id']}, which has not come" in flagged["reason"]
+    assert f"the pack (102) of order {order['id']} that captures it or fulfils the lines" in flagged["reason"]
     assert later["refunds_overdue"] == [] and later["refunds_parked"] == 1, later
     assert _refunds(world, order) == []
 

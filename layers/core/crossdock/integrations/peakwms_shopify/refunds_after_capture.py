@@ -124,9 +124,10 @@ def look_at_parked(connection: PeakwmsShopifyConnection, table: Any, now: float)
             continue
         hours = int((now - parked.since) // 3600)
         reason = (
-            f"order {parked.order_id}: the refund has waited {hours} hours for the pack (102) that captures order "
-            f"{parked.order_id}, which has not come; capture the order in Shopify (or void its authorisation) and "
-            "retry this event — it stays parked, and a pack that comes still makes it"
+            f"order {parked.order_id}: the refund has waited {hours} hours for the pack (102) of order "
+            f"{parked.order_id} that captures it or fulfils the lines it refunds, which has not come; capture the "
+            "order in Shopify if it is not (or void its authorisation) and retry this event — a retry refunds at once "
+            "what is captured; it stays parked, and a pack that comes still makes it"
         )
         attention = Outcome.needs_attention(reason, FailureClass.VALIDATION)
         if refunds_parked.record_on_event(table, connection.id, parked.event_sk, attention, (EventStatus.SKIPPED,)):
