@@ -98,7 +98,7 @@ def test_a_swept_pack_that_fulfilled_then_died_is_adopted_on_retry_and_captured_
     late = world.handle("pick_order_packed", real)
 
     assert retried.status is EventStatus.DONE, retried.reason
-    assert "earlier attempt of this event" in retried.reason and "598.94 USD captured" in retried.reason
+    assert "earlier attempt at it" in retried.reason and "598.94 USD captured" in retried.reason
     assert _fulfilled(world, order) == _each_once(order) and len(_fulfilments(world, order)) == 1
     assert len(world.captures(order)) == 1
     assert late.status is EventStatus.DONE and "the PeakWMS sweep's recovered pack" in late.reason, late.reason
@@ -222,3 +222,29 @@ def test_a_plan_whose_lines_something_else_fulfilled_in_part_needs_attention_nam
     assert f"orderLines[1]: 1 unit(s) of line {order['line_items'][1]['id']}" in retried.reason
     assert "1 fulfilment(s) made since" in retried.reason and "nothing of it fulfilled again" in retried.reason
     assert _fulfilled(world, order) == {first_line: 1} and world.captures(order) == []
+
+
+def test_a_retry_never_takes_a_later_pick_orders_fulfilment_of_the_same_line_for_its_own(world: World) -> None:
+    """GIVEN an order of 2 units of its first line packed in two pick orders of 1 each, the first's attempt died
+    after planning and before calling Shopify, and the second handled meanwhile WHEN the first is retried THEN it
+    fulfils its own unit (the second's plan replaced its own, so the second's fulfilment is not adopted): both units
+    fulfilled, in two fulfilments, captured once."""
+    world.template["line_items"][0]["quantity"] = 2
+    order = world.new_order(authorized=True)
+    world.in_peakwms(order)
+    first = world.pack(order, {0: 1}, tracking_number="TRACK-1")
+    second = world.pack(order, {0: 1}, tracking_number="TRACK-2")
+    world.cut_shopify(CREATE, after_commit=False)
+    sk = "EVT#2026-12-07T12:00:00.000000Z#pick_order_packed:first"
+    with pytest.raises(RetryableError):
+        world.handle("pick_order_packed", first, sk=sk)
+
+    between = world.handle("pick_order_packed", second)
+    retried = world.handle("pick_order_packed", first, sk=sk)
+
+    assert between.status is EventStatus.DONE and retried.status is EventStatus.DONE, retried.reason
+    assert "adopted" not in retried.reason and "1 unit(s)" in retried.reason
+    first_line = str(order["line_items"][0]["id"])
+    assert _fulfilled(world, order)[first_line] == 2
+    assert sorted(f["tracking_numbers"][0] for f in _fulfilments(world, order)) == ["TRACK-1", "TRACK-2"]
+    assert len(world.captures(order)) == 1

@@ -111,7 +111,8 @@ def _fulfil_pick_order(
     if earlier is not None and earlier.problem:
         return Outcome.needs_attention(f"{what}: {earlier.problem}; nothing of it fulfilled again")
     if earlier is not None and earlier.happened:
-        return f"{what} was fulfilled by an earlier attempt of this event ({_ids(earlier.fulfillment_ids)}), adopted"
+        # An attempt (this event's, or a copy of the same 102's) that died after Shopify fulfilled, before the record.
+        return f"{what} was fulfilled by an earlier attempt at it ({_ids(earlier.fulfillment_ids)}), adopted"
     if number and number in state.tracking_numbers:
         mappings.put_mapping(table, connection.id, PICK_ORDER, SYSTEM, key, "", order=packed.order_id)
         return f"{what} was fulfilled before (tracking {number} is on {state.name})"
