@@ -62,14 +62,20 @@ def _calm_simulators() -> None:
     """The benches run their own stacks, in their own processes; the module's shared stack is not started."""
 
 
-def test_ingest_work_runs_small() -> None:
+def test_ingest_work_runs_small_with_a_row_per_webhook_source() -> None:
     printed = _run("ingest_work.py", "--rounds", "1", "--requests", "5")
-    assert "ratio ingest / floor:" in printed and "full request on the embedded stack" in printed
+    # every webhook source has its row: floor, ingest work and whole handler, each handler's ratio to its own floor
+    rows = [line.split() for line in printed.splitlines() if line.endswith(("met", "NOT MET"))]
+    assert [row[0] for row in rows] == ["shopify", "rackbeat", "webshipper", "peakwms"], printed
+    assert all(row[3].endswith("µs") and row[6].endswith("x") for row in rows), printed
+    assert "full Shopify request on the embedded stack" in printed
 
 
 def test_cold_import_runs_small() -> None:
     printed = _run("cold_import.py", "--samples", "15")
-    assert "as in Lambda  ingest handler" in printed and "target ≤ 1.5" in printed
+    assert "as in Lambda  ingest handler" in printed and "target ≤ 1.2" in printed
+    assert "beyond `import boto3`" in printed and "X-Ray SDK" in printed and "Crossdock's own modules" in printed
+    assert "first webhook's AWS clients" in printed and "DynamoDB table resource" in printed
 
 
 def test_stock_burst_runs_small_and_every_shop_quantity_is_right() -> None:
