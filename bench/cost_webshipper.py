@@ -24,11 +24,13 @@ import sys
 import cost_run
 from cost_run import Measured
 
-from crossdock_local.scenarios import demo_catalog, demo_webshipper
+from crossdock_local.scenarios import demo_webshipper
 from crossdock_local.scenarios.demo import demo_settings
 from crossdock_local.stack import LocalStack
 
 SKUS = [f"WS-{n:03d}" for n in range(1, 21)]
+# What the audit found when it found no problem.
+PASSED = "every order once in the other system, shipped in both with its tracking, on the right rate"
 
 
 def measure(orders: int, seed: int) -> Measured:
@@ -36,14 +38,7 @@ def measure(orders: int, seed: int) -> Measured:
     shopify_born = orders - rackbeat_born - portal_born
     with cost_run.metered_stack("cost-webshipper", seed) as metered:
         stack = metered.stack
-        shop = stack.create_connection(
-            demo_webshipper.booked_settings(demo_settings()),
-            shop_domain=demo_webshipper.SHOP_DOMAIN,
-            rackbeat_seed=demo_catalog.seed_reference_data,
-        )
-        stack.seed_items(shop.rackbeat_account_id, SKUS)
-        warehouse = demo_webshipper.connect(stack, shop, demo_catalog.PRODUCT_GROUP)
-        warehouse.shop_connection = shop.connection_id
+        shop, warehouse = demo_webshipper.shop_and_warehouse(stack, demo_settings(), SKUS)
         stack.settle()
         placed = demo_webshipper.create_shop_orders(stack, SKUS, shopify_born, seed)
         _into_rackbeat(stack)
@@ -73,10 +68,9 @@ def measure(orders: int, seed: int) -> Measured:
         f"imported from the B2B channel; all shipped ({audit.shipped_in_rackbeat} shipped in Rackbeat, "
         f"{audit.fulfilments} Shopify fulfilments with tracking)"
     )
-    passed = "every order once in the other system, shipped in both with its tracking, on the right rate"
     return Measured(
         "Rackbeat ⇄ Webshipper", "Webshipper orders", audit.webshipper_orders, described, window, fixed,
-        metered.log, passed, in_window, problems,
+        metered.log, PASSED, in_window, problems,
     )  # fmt: skip
 
 

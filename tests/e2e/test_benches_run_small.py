@@ -116,6 +116,41 @@ def test_cost_per_order_runs_small_and_its_audit_passes() -> None:
     assert "audit: every paid order reached its target once" in printed
     assert "per 1,000 orders" in printed
     assert "event_dispatched" in _metric_names(_functions_log(printed))
+    assert "fixed cost per connection per day" in printed and "shop reconcile-stock, rate(" in printed
+
+
+def test_cost_shopbox_runs_small_and_its_audit_passes() -> None:
+    printed = _run("cost_shopbox.py", "--orders", "6")
+    assert "audit: every sale once in Rackbeat at its target" in printed
+    assert "per 1,000 till sales at 100 a day, orders and fixed: $" in printed
+    assert "café sales-baskets, rate(5 minutes): 288 runs a day" in printed and _functions_log(printed)
+
+
+def test_cost_webshipper_runs_small_and_its_audit_passes() -> None:
+    printed = _run("cost_webshipper.py", "--orders", "3")
+    assert "audit: every order once in the other system, shipped in both" in printed
+    assert "3 Webshipper orders: 1 Shopify-born and 1 Rackbeat-born exported on order.booked, 1 imported" in printed
+    assert "warehouse webshipper-orders, rate(" in printed and _functions_log(printed)
+
+
+def test_cost_peakwms_runs_small_and_its_audit_passes() -> None:
+    printed = _run("cost_peakwms.py", "--orders", "4")
+    assert "audit: every order once in PeakWMS, fulfilled with its tracking" in printed
+    sweeps = ("warehouse peakwms-orders, rate(", "warehouse shopify-orders, rate(")
+    assert all(sweep in printed for sweep in sweeps) and _functions_log(printed)
+
+
+def test_cost_all_runs_small_with_a_line_per_integration_and_the_all_in_total() -> None:
+    printed = _run("cost_all.py", "--orders", "3")
+    table = [line.split()[0:3] for line in printed.splitlines() if " ⇄ " in line and line.rstrip().endswith("OK")]
+    assert [" ".join(row) for row in table] == [
+        "Rackbeat ⇄ Shopify",
+        "Rackbeat ⇄ Shopbox",
+        "Rackbeat ⇄ Webshipper",
+        "PeakWMS ⇄ Shopify",
+    ]
+    assert "target < $0.15 per 1,000 orders:" in printed and "all-in by service" in printed
+    assert "the biggest lines" in printed and "audit: Rackbeat ⇄ Shopify:" in printed
 
 
 def test_peakwms_products_runs_small_and_every_variant_reaches_peakwms() -> None:

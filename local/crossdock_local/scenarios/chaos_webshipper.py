@@ -36,7 +36,7 @@ from typing import Any
 from crossdock.flows.poll_schedules import poll_event
 from crossdock.integrations.rackbeat_webshipper import webshipper_stream
 from crossdock_local.aws.log_capture import capture_function_logs
-from crossdock_local.scenarios import demo_catalog, demo_webshipper
+from crossdock_local.scenarios import demo_webshipper
 from crossdock_local.scenarios.chaos_verdict import (
     ChaosVerdict,
     count_failures,
@@ -110,14 +110,7 @@ def run_chaos_webshipper(config: WebshipperChaosConfig, log: io.TextIOBase | Non
         LocalStack(seed=config.seed) as stack,
         capture_function_logs(stack.aws) as logs,
     ):
-        shop = stack.create_connection(
-            demo_webshipper.booked_settings(demo_settings()),
-            shop_domain=demo_webshipper.SHOP_DOMAIN,
-            rackbeat_seed=demo_catalog.seed_reference_data,
-        )
-        stack.seed_items(shop.rackbeat_account_id, SKUS)
-        warehouse = demo_webshipper.connect(stack, shop, demo_catalog.PRODUCT_GROUP)
-        warehouse.shop_connection = shop.connection_id
+        shop, warehouse = demo_webshipper.shop_and_warehouse(stack, demo_settings(), SKUS)
         figures.audit.connection_state = warehouse.state
         _faults_on(stack, config)
         waves = range(0, config.orders, config.wave)

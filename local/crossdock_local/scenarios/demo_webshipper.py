@@ -38,6 +38,7 @@ import httpx
 from crossdock.integrations.rackbeat_webshipper.install import WebshipperCredentials
 from crossdock.operations import order_sync, webshipper_onboarding
 from crossdock.store import events
+from crossdock_local.scenarios import demo_catalog
 from crossdock_local.sims.shopify.order_generator import varied_orders
 from crossdock_local.stack import LocalConnection, LocalStack
 
@@ -217,6 +218,20 @@ def connect(stack: LocalStack, rackbeat: LocalConnection, product_group: int, ac
         rates["by_term"],
         rates["by_name"][PORTAL_RATE],
     )
+
+
+def shop_and_warehouse(
+    stack: LocalStack, shop_settings: dict[str, Any], skus: list[str]
+) -> tuple[LocalConnection, Warehouse]:
+    """A shop whose Rackbeat orders stop at `booked` (`booked_settings` of `shop_settings`) on a new Rackbeat
+    account holding `skus`, and the Webshipper account connected to that Rackbeat account, knowing the shop."""
+    shop = stack.create_connection(
+        booked_settings(shop_settings), shop_domain=SHOP_DOMAIN, rackbeat_seed=demo_catalog.seed_reference_data
+    )
+    stack.seed_items(shop.rackbeat_account_id, skus)
+    warehouse = connect(stack, shop, demo_catalog.PRODUCT_GROUP)
+    warehouse.shop_connection = shop.connection_id
+    return shop, warehouse
 
 
 def booked_settings(shop_settings: dict[str, Any]) -> dict[str, Any]:
