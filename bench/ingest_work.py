@@ -15,7 +15,8 @@ state, an SQS client that takes the request), so the figures are Crossdock's own
 per source, so all see the same machine noise; medians are compared (target: whole handler ≤ 2 × its floor). Also
 timed in the same rounds: what the transport alone makes the handler do whatever Crossdock does — decode the event's
 base64 body and escape the body as a JSON string into the queued message ("base64+escape"). Last, a full Shopify
-request through the embedded API Gateway → Lambda → moto path, for scale.
+request through the embedded API Gateway → Lambda → moto path, and one real SendMessage through botocore to an
+endpoint on the loopback address (what the stand-in SQS client leaves out), for scale.
 
 Run: .venv/bin/python bench/ingest_work.py [--rounds 15] [--requests 500] [--no-embedded]
 """
@@ -32,10 +33,12 @@ import json
 import os
 import statistics
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -375,8 +378,70 @@ def main() -> None:
             f"{row.handler * 1e6:>9.1f}µs {row.handler / row.floor:>6.2f}x "
             f"{row.transport * 1e6:>9.1f}µs {row.transport / row.floor:>6.2f}x  {verdict}"
         )
+    _real_send(figures[0].floor)
     if not args.no_embedded:
         _through_embedded_api()
+
+
+class _SqsEndpoint(BaseHTTPRequestHandler):
+    """Answers every request as SQS answers a SendMessage (JSON protocol), on the loopback address."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are two writes: Nagle would hold the second for the ACK
+    answer = json.dumps({"MD5OfMessageBody": "0" * 32, "MessageId": "bench"}).encode()
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-amz-json-1.0")
+        self.send_header("Content-Length", str(len(self.answer)))
+        self.end_headers()
+        self.wfile.write(self.answer)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+
+def _real_send(shopify_floor: float, sends: int = 300) -> None:
+    """For scale: one SendMessage of Shopify's message through a real botocore SQS client with the functions' client
+    config (services._CONFIG), to an endpoint on 127.0.0.1 — request building, signing, HTTP and answer parsing, which
+    the stand-ins above leave out."""
+    import boto3
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _SqsEndpoint)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    endpoint = f"http://127.0.0.1:{server.server_port}"
+    client = boto3.client(
+        "sqs",
+        region_name="eu-west-1",
+        endpoint_url=endpoint,
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",
+        config=services._CONFIG,
+    )
+    message = {
+        "source": "shopify",
+        "connection_id": CONNECTION,
+        "event_id": str(uuid.uuid4()),
+        "topic": "orders/paid",
+        "received_at": "2026-12-07T23:00:00.000000Z",
+        "payload": SHOPIFY_BODY.decode(),
+    }
+    body = json.dumps(message, separators=(",", ":"))
+    try:
+        for _ in range(20):  # the connection pool and botocore's caches warm, as in a warm container
+            client.send_message(QueueUrl=f"{endpoint}/123456789012/bench-inbound", MessageBody=body)
+        wall, cpu = time.perf_counter(), time.process_time()
+        for _ in range(sends):
+            client.send_message(QueueUrl=f"{endpoint}/123456789012/bench-inbound", MessageBody=body)
+        wall, cpu = (time.perf_counter() - wall) / sends, (time.process_time() - cpu) / sends
+    finally:
+        server.shutdown()
+    print(
+        f"one real SendMessage of Shopify's message (botocore, loopback endpoint, mean of {sends}): "
+        f"{wall * 1e6:.0f} µs wall, {cpu * 1e6:.0f} µs CPU with the endpoint's = {cpu / shopify_floor:.1f}x "
+        f"Shopify's floor"
+    )
 
 
 def _load_handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:

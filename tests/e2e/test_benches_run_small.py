@@ -68,7 +68,7 @@ def test_ingest_work_runs_small_with_a_row_per_webhook_source() -> None:
     rows = [line.split() for line in printed.splitlines() if line.endswith(("met", "NOT MET"))]
     assert [row[0] for row in rows] == ["shopify", "rackbeat", "webshipper", "peakwms"], printed
     assert all(row[3].endswith("µs") and row[6].endswith("x") for row in rows), printed
-    assert "full Shopify request on the embedded stack" in printed
+    assert "full Shopify request on the embedded stack" in printed and "one real SendMessage" in printed
 
 
 def test_cold_import_runs_small() -> None:
