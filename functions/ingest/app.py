@@ -45,6 +45,7 @@ def _deps() -> IngestDeps:
         table=services.table(),
         secrets=services.secrets(),
         enqueue=lambda message: services.send_to_queue(QUEUE_URL, message),
+        enqueue_all=lambda messages: services.send_all_to_queue(QUEUE_URL, messages),
         check_in=lambda connection_id, body: services.payload_bucket(ENV.payload_bucket).put(connection_id, body),
     )
 
@@ -87,6 +88,14 @@ def connection_webhook(event: ProxyEvent) -> IngestAnswer:
     return receive_webhook(source, _headers(event), _raw_body(event), _deps(), connection_id=connection_id)
 
 
+def account_webhook(event: ProxyEvent) -> IngestAnswer:
+    """`/webhooks/{source}/account/{account_key}`: one webhook per account of a system whose account several
+    connections share (Rackbeat's), fanned out to the account's followers (issue 18)."""
+    source = str(event.get("resource", "")).split("/")[2]
+    account_key = _path(event, "account_key")
+    return receive_webhook(source, _headers(event), _raw_body(event), _deps(), webhook_account=account_key)
+
+
 def addressed_webhook(event: ProxyEvent) -> IngestAnswer:
     """`/webhooks/{source}/{connection_id}/{event}?key=…`: a system whose deliveries say nothing themselves
     (PeakWMS's): the address names the connection, the event and the key (`ports.ReadFromAddress`)."""
@@ -104,6 +113,7 @@ def addressed_webhook(event: ProxyEvent) -> IngestAnswer:
 ROUTES: dict[tuple[str, str], tuple[Callable[[ProxyEvent], str], Callable[[ProxyEvent], IngestAnswer]]] = {
     ("POST", "/webhooks/shopify"): (lambda _: "shopify", shopify_app_webhook),
     ("POST", "/webhooks/rackbeat/{connection_id}"): (lambda _: "rackbeat", connection_webhook),
+    ("POST", "/webhooks/rackbeat/account/{account_key}"): (lambda _: "rackbeat", account_webhook),
     ("POST", "/webhooks/webshipper/{connection_id}"): (lambda _: "webshipper", connection_webhook),
     ("POST", "/webhooks/peakwms/{connection_id}/{event}"): (lambda _: "peakwms", addressed_webhook),
     ("POST", "/webhooks/{kind}/{source}"): (_known_source, kind_webhook),

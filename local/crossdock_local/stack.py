@@ -23,6 +23,7 @@ from crossdock import pacing, services
 from crossdock.connections.model import Connection
 from crossdock.connectors.shopify.tokens import load_stored
 from crossdock.flows.poll_schedules import PollSchedules
+from crossdock.integrations import rackbeat_webhook_upkeep
 from crossdock.integrations.rackbeat_shopify.connection import KIND, RackbeatShopifyConnection
 from crossdock.operations import initial_sync as operations_initial_sync
 from crossdock.operations import onboarding, stack_access
@@ -263,6 +264,14 @@ class LocalStack:
         only queues them: a Lambda calling Rackbeat must not wait on its own webhook); a refused one is retried on
         a later call, as Rackbeat retries. Returns how many were delivered."""
         return self.rackbeat.deliver().delivered
+
+    def rackbeat_webhook_url(self, connection_id: str) -> str:
+        """Where the connection's Rackbeat webhooks point on this stack: its Rackbeat account's address, shared by
+        every connection on the account (`integrations.rackbeat_webhook_upkeep`, issue 18)."""
+        connection = connections.load_connection(self.table, connection_id)
+        if connection is None:
+            raise LookupError(f"no connection {connection_id}")
+        return rackbeat_webhook_upkeep.webhook_url(self.base_url, connection)
 
     def webhooks_waiting(self) -> int:
         """Webhooks the simulators hold for Crossdock and have not sent yet (refused ones waiting for a retry too)."""

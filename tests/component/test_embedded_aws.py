@@ -312,6 +312,7 @@ def test_real_template_provisions() -> None:
         assert {(route.method, route.resource) for route in aws.routes} == {
             ("POST", "/webhooks/shopify"),
             ("POST", "/webhooks/rackbeat/{connection_id}"),
+            ("POST", "/webhooks/rackbeat/account/{account_key}"),
             ("POST", "/webhooks/webshipper/{connection_id}"),
             ("POST", "/webhooks/{kind}/{source}"),
             ("POST", "/webhooks/peakwms/{connection_id}/{event}"),
@@ -339,6 +340,7 @@ def expected_open_routes() -> set[tuple[str, str]]:
     return {
         ("POST", "/webhooks/shopify"),
         ("POST", "/webhooks/rackbeat/{connection_id}"),
+        ("POST", "/webhooks/rackbeat/account/{account_key}"),
         ("POST", "/webhooks/webshipper/{connection_id}"),
         ("POST", "/webhooks/{kind}/{source}"),
         ("POST", "/webhooks/peakwms/{connection_id}/{event}"),

@@ -382,7 +382,7 @@ def shopbox_stock_change(stack: LocalStack) -> None:
     secrets.put(connection.id, RACKBEAT_API_KEY, api_key)
     secrets.put(connection.id, SHOPBOX_API_TOKEN, stack.shopbox.add_api_token(client))
     catalog_mapping.bind_item(stack.table, connection.id, "MUG-1", str(mug), None, "initial sync")
-    rackbeat_webhooks.register(connection, RackbeatClient(rackbeat_base, api_key), secrets, stack.base_url)
+    rackbeat_webhooks.register(connection, RackbeatClient(rackbeat_base, api_key), secrets, stack.base_url, stack.table)
     stack.rackbeat.set_stock(account, "MUG-1", 12, "L1")
     stack.settle()
     assert stack.shopbox.stock(client, branch, mug) == 12

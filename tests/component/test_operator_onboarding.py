@@ -247,7 +247,7 @@ def test_settings_set_saves_the_next_version_and_registers_the_rackbeat_webhooks
 ) -> None:
     # GIVEN an active connection without stock sync: no Rackbeat webhook
     shop = active_connection(stack, capsys, merchant)
-    url = f"{stack.base_url}/webhooks/rackbeat/{shop.connection_id}"
+    url = stack.rackbeat_webhook_url(shop.connection_id)
 
     def rackbeat_events() -> list[str]:
         hooks = stack.rackbeat.state(merchant.account).webhooks.values()
@@ -375,6 +375,7 @@ def test_uninstall_removes_webhooks_schedules_and_shopify_tokens_and_keeps_the_a
     cli_json(capsys, target, "settings", "set", shop.connection_id, "stock_sync.enabled=true")
     uri = f"{stack.base_url}/webhooks/shopify"
     assert any(s.uri == uri for s in stack.shopify.shops[merchant.shop].subscriptions)
+    account_url = stack.rackbeat_webhook_url(shop.connection_id)
     # WHEN the operator uninstalls it
     done = cli_json(capsys, target, "connections", "uninstall", shop.connection_id)
     # THEN the connection is uninstalled, its webhooks in both systems are gone, and so are its schedules
@@ -383,7 +384,7 @@ def test_uninstall_removes_webhooks_schedules_and_shopify_tokens_and_keeps_the_a
     assert not [s for s in stack.shopify.shops[merchant.shop].subscriptions if s.uri == uri]
     assert done["webhooks_removed"]["rackbeat"] == ["product.stock_changed"]
     hooks = stack.rackbeat.state(merchant.account).webhooks.values()
-    assert not [h for h in hooks if h["url"].endswith(shop.connection_id)]
+    assert not [h for h in hooks if h["url"].endswith(shop.connection_id) or h["url"] == account_url]
     scheduler = boto3.client("scheduler", region_name=stack.aws.region)
     group = stack.aws.function_env("ShopifyAppFunction")["POLL_SCHEDULE_GROUP"]
     names = [s["Name"] for s in scheduler.list_schedules(GroupName=group)["Schedules"]]

@@ -123,6 +123,7 @@ def test_open_events_index_is_keyed_as_the_event_log_writes_it(resources: dict[s
     [
         "/webhooks/shopify",
         "/webhooks/rackbeat/{connection_id}",
+        "/webhooks/rackbeat/account/{account_key}",
         "/webhooks/webshipper/{connection_id}",
         "/webhooks/{kind}/{source}",
     ],

@@ -90,13 +90,11 @@ class Merchant:
         self.rackbeat_api("POST", "orders", json={"customer_id": customer["number"], "lines": [line]})
 
     def stock_webhooks(self, skus: list[str]) -> list[tuple[str, dict[str, str], bytes]]:
-        """The stock webhook Rackbeat sends this connection for each item, ready to be delivered again."""
+        """The stock webhook Rackbeat sends this connection (its account's) for each item, ready to be delivered
+        again."""
         state = self.stack.rackbeat.state(self.account)
-        hook = next(
-            h
-            for h in state.webhooks.values()
-            if h["event"] == "product.stock_changed" and self.connection.connection_id in h["url"]
-        )
+        url = self.stack.rackbeat_webhook_url(self.connection.connection_id)
+        hook = next(h for h in state.webhooks.values() if h["event"] == "product.stock_changed" and h["url"] == url)
         headers = {
             "Rackbeat-Webhook-Token": hook["_token"],
             "Rackbeat-Webhook-Event": "product.stock_changed",

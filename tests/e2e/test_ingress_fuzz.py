@@ -29,7 +29,7 @@ from crossdock.connectors.rackbeat.secret_names import RACKBEAT_WEBHOOK_TOKENS
 from crossdock.connectors.shopify.webhooks import sign
 from crossdock.connectors.webshipper.inbound import signature as webshipper_signature
 from crossdock.connectors.webshipper.secret_names import WEBHOOK_SECRET as WEBSHIPPER_WEBHOOK_SECRET
-from crossdock.store import events
+from crossdock.store import events, keys
 from crossdock_local.aws.log_capture import FunctionLogs, capture_function_logs
 from crossdock_local.aws.template import load_template
 from crossdock_local.scenarios.demo import DEMO_SKUS, demo_settings
@@ -70,9 +70,18 @@ def target(stack: LocalStack) -> dict[str, Any]:
     connection = stack.create_connection(demo_settings(), shop_domain=f"fuzz-{uuid.uuid4().hex[:8]}.myshopify.com")
     stack.seed_items(connection.rackbeat_account_id, DEMO_SKUS)
     stack.secrets.put(connection.connection_id, RACKBEAT_WEBHOOK_TOKENS, json.dumps([RACKBEAT_TOKEN]))
+    account_path = stack.rackbeat_webhook_url(connection.connection_id)[len(stack.base_url) :]
+    account_key = account_path.rsplit("/", 1)[-1]
+    stack.secrets.put(
+        keys.account_secrets_scope("rackbeat", account_key), RACKBEAT_WEBHOOK_TOKENS, json.dumps([RACKBEAT_TOKEN])
+    )
     stack.secrets.put(connection.connection_id, WEBSHIPPER_WEBHOOK_SECRET, WEBSHIPPER_SECRET)
     stack.secrets.put(connection.connection_id, PEAKWMS_WEBHOOK_KEY, PEAKWMS_KEY)
-    return {"connection": connection, "order": json.loads(EXAMPLE_ORDER.read_text())["order"]}
+    return {
+        "connection": connection,
+        "order": json.loads(EXAMPLE_ORDER.read_text())["order"],
+        "rackbeat_account_path": account_path,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +161,9 @@ def requests(draw: st.DrawFn, target: dict[str, Any]) -> tuple[str, str, dict[st
             "X-Shopify-Hmac-Sha256": sign(body, connection.app_secret),
         }
     elif made_as == "rackbeat":
-        method, path = "POST", f"/webhooks/rackbeat/{connection.connection_id}"
+        # The connection's own address (webhooks of releases before) or its Rackbeat account's (issue 18).
+        own = f"/webhooks/rackbeat/{connection.connection_id}"
+        method, path = "POST", draw(st.sampled_from([own, target["rackbeat_account_path"]]))
         headers |= {
             "Rackbeat-Webhook-Event": draw(st.sampled_from(["product.updated", "product.stock_changed", "x"])),
             "Rackbeat-Webhook-Token": RACKBEAT_TOKEN,
@@ -233,4 +244,5 @@ def test_the_fuzz_pass_covers_every_route_of_the_template() -> None:
     # The admin API's routes are drawn too (no token: the Cognito authorizer's 401, never a 5xx); schemathesis
     # covers them signed in (tests/e2e/test_admin_api_schema.py).
     assert ("ANY", "/admin/{proxy+}") in ROUTES and ("GET", "/console/{proxy+}") in ROUTES
-    assert len(ROUTES) == 11, ROUTES
+    assert ("POST", "/webhooks/rackbeat/account/{account_key}") in ROUTES
+    assert len(ROUTES) == 12, ROUTES

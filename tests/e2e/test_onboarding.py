@@ -25,7 +25,7 @@ JACKETS = 10
 
 
 def hooks_of(merchant: Any) -> list[str]:
-    url = f"{merchant.stack.base_url}/webhooks/rackbeat/{merchant.connection.connection_id}"
+    url = merchant.stack.rackbeat_webhook_url(merchant.connection.connection_id)
     state = merchant.stack.rackbeat.state(merchant.account)
     return sorted(hook["event"] for hook in state.webhooks.values() if hook["url"] == url)
 

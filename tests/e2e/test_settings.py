@@ -315,7 +315,8 @@ def test_turning_stock_sync_on_registers_rackbeat_stock_webhooks(stack: LocalSta
         return [
             hook
             for hook in hooks
-            if hook["event"] == "product.stock_changed" and merchant.connection.connection_id in hook["url"]
+            if hook["event"] == "product.stock_changed"
+            and hook["url"] == stack.rackbeat_webhook_url(merchant.connection.connection_id)
         ]
 
     assert stock_hooks() == []

@@ -297,7 +297,7 @@ def test_a_new_rackbeat_item_becomes_a_shopbox_product_through_its_webhook_and_t
     connection = RackbeatShopboxConnection.of(connections.load_connection(stack.table, shop.connection_id))
     secrets = stack_access.secret_store(stack.operator)
     registered = rackbeat_webhooks.register(
-        connection, shop.rackbeat_api(), secrets, stack.operator.onboard().webhook_base_url
+        connection, shop.rackbeat_api(), secrets, stack.operator.onboard().webhook_base_url, stack.table
     )
     assert {"product.created", "product.updated"} <= set(registered)
     # WHEN a tea is made in Rackbeat at 20.00 without VAT

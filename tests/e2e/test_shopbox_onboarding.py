@@ -156,10 +156,11 @@ def test_a_shopbox_pos_is_tested_stored_encrypted_and_active_with_its_sales_poll
     stored = connections.load_connection(stack.table, created.connection_id)
     assert stored is not None and stored.state.value == "active"
     assert stored.claims() == {"shopbox": merchant.client_uid}
-    # AND Rackbeat sends it the stock changes its branches follow, to the connection's own address
+    # AND Rackbeat sends the stock changes its branches follow to the Rackbeat account's address
     assert created.rackbeat_webhooks is not None and "product.stock_changed" in created.rackbeat_webhooks
     hooks = stack.rackbeat.state(merchant.rackbeat_account).webhooks.values()
-    assert any(hook["event"] == "product.stock_changed" and created.connection_id in hook["url"] for hook in hooks)
+    url = stack.rackbeat_webhook_url(created.connection_id)
+    assert any(hook["event"] == "product.stock_changed" and hook["url"] == url for hook in hooks)
     # AND with no initial sync chosen, none was started
     assert created.initial_sync == "none chosen"
 

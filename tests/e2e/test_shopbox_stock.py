@@ -80,7 +80,8 @@ def cafe(stack: LocalStack, account: int, api_key: str) -> Cafe:
     secrets.put(connection.id, RACKBEAT_API_KEY, api_key)
     secrets.put(connection.id, SHOPBOX_API_TOKEN, stack.shopbox.add_api_token(client))
     catalog_mapping.bind_item(stack.table, connection.id, "MUG-1", str(mug), None, "initial sync")
-    registered = rackbeat_webhooks.register(connection, RackbeatClient(rackbeat_base, api_key), secrets, stack.base_url)
+    rackbeat = RackbeatClient(rackbeat_base, api_key)
+    registered = rackbeat_webhooks.register(connection, rackbeat, secrets, stack.base_url, stack.table)
     assert registered == ["product.stock_changed"]
     return Cafe(stack, connection.id, client, branches, mug)
 
@@ -171,7 +172,9 @@ def test_the_self_check_re_registers_a_stock_webhook_deleted_in_rackbeat(stack: 
     account, api_key = rackbeat_account(stack)
     shop = cafe(stack, account, api_key)
     rackbeat = RackbeatClient(f"{stack.base_url}/_sim/rackbeat/api/", api_key)
-    url = rackbeat_webhooks.webhook_url(stack.base_url, shop.connection_id)
+    stored = connections.load_connection(stack.table, shop.connection_id)
+    assert stored is not None
+    url = rackbeat_webhooks.webhook_url(stack.base_url, RackbeatShopboxConnection.of(stored))
     (hook,) = [h for h in rackbeat.iterate("webhooks", "webhooks") if h.get("url") == url]
     rackbeat.delete(f"webhooks/{hook['id']}")
     stack.rackbeat.set_stock(account, "MUG-1", 4, "L1")

@@ -87,7 +87,8 @@ class Shipper:
 
     def rackbeat_hooks(self, connection_id: str) -> list[str]:
         hooks = self.stack.rackbeat.state(self.rackbeat_account).webhooks.values()
-        return sorted(str(hook["event"]) for hook in hooks if connection_id in hook["url"])
+        url = self.stack.rackbeat_webhook_url(connection_id)  # the Rackbeat account's, since issue 18
+        return sorted(str(hook["event"]) for hook in hooks if hook["url"] == url)
 
 
 @pytest.fixture
@@ -282,8 +283,9 @@ def test_the_self_check_re_creates_webhooks_deleted_in_both_systems(stack: Local
         key for key, hook in hooks.items() if hook["url"] == url and hook["topic"] == "shipment/created"
     ]
     del hooks[shipment_hook]
+    rackbeat_url = stack.rackbeat_webhook_url(created.connection_id)
     for hook in stack.rackbeat.state(shipper.rackbeat_account).webhooks.values():
-        if created.connection_id in hook["url"] and hook["event"] == "order.booked":
+        if hook["url"] == rackbeat_url and hook["event"] == "order.booked":
             hook["is_active"] = False
     # WHEN the scheduled self-check runs
     stack.aws.fire_schedule("SelfCheckSchedule")
@@ -294,7 +296,7 @@ def test_the_self_check_re_creates_webhooks_deleted_in_both_systems(stack: Local
     active = [
         hook["event"]
         for hook in stack.rackbeat.state(shipper.rackbeat_account).webhooks.values()
-        if created.connection_id in hook["url"] and hook.get("is_active", True)
+        if hook["url"] == rackbeat_url and hook.get("is_active", True)
     ]
     assert sorted(active) == ["order.booked", "order_shipment.shipped"]
     recorded = self_checks(stack, created.connection_id)

@@ -22,7 +22,7 @@ from crossdock import registry
 from crossdock.connections.model import Accounts, Connection, ConnectionState, Settings
 from crossdock.errors import ExecutionAlreadyExists
 from crossdock.integration import CommandHandler, Integration, Route
-from crossdock.ports import CommandPorts, Delivery, DispatchPorts, InboundEvent, Refused, StagePorts
+from crossdock.ports import CommandPorts, Delivery, DispatchPorts, Follower, InboundEvent, Refused, StagePorts
 from crossdock.store.attempts import Attempts
 from crossdock.store.events import EventStatus
 from crossdock.store.outcome import Outcome
@@ -151,6 +151,8 @@ class FakeClaims:
 
     claims: dict[tuple[str, str, str], str] = field(default_factory=dict)
     existing: set[str] = field(default_factory=set)
+    # (system, account key) → the followers of the account's webhooks
+    following: dict[tuple[str, str], list[Follower]] = field(default_factory=dict)
 
     def claim(self, connection_id: str, account: str, kind: str = KIND, system: str = SYSTEM) -> None:
         self.claims[(kind, system, account)] = connection_id
@@ -161,6 +163,9 @@ class FakeClaims:
 
     def connection_for_account(self, kind: str, system: str, account: str) -> str | None:
         return self.claims.get((kind, system, account))
+
+    def followers(self, system: str, account_key: str) -> list[Follower]:
+        return list(self.following.get((system, account_key), []))
 
 
 @dataclass

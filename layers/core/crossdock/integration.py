@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from crossdock.connections.model import Connection, Settings
 from crossdock.ports import (
+    AccountWebhooks,
     CommandPorts,
     ConnectionSchedules,
     DispatchPorts,
@@ -274,6 +275,10 @@ class Integration:
     # The values the kind's settings fields may take, read live from the systems (`operations.choices`, the admin
     # API's drop-downs); None for a kind whose settings name nothing in another system.
     setting_choices: SettingChoices | None = None
+    # The webhooks a connection of the kind hears from an account it shares (its Rackbeat account), registered once
+    # per account and fanned out by ingest (issue 18); None for a kind that hears none that way. Stored with the
+    # connection item (`store.connections`), which the followers index reads.
+    account_webhooks: Callable[[Connection], AccountWebhooks | None] | None = None
     # Anything else a kind keeps for its own functions (install, initial sync …) stays in its package.
 
     def route(self, source: str, topic: str) -> Route | None:

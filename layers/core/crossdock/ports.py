@@ -88,12 +88,37 @@ class AttemptLog(Protocol):
     def record_failure(self, connection_id: str, first_name: str, failure_class: str) -> None: ...
 
 
+@dataclass(frozen=True)
+class AccountWebhooks:
+    """The webhooks a connection hears from an account it shares with other connections (its Rackbeat account):
+    registered once per account and event, to an address that names the account (`account_key`), and fanned out by
+    ingest to every active follower whose `events` include the delivery's (issue 18)."""
+
+    system: str
+    account_key: str
+    events: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Follower:
+    """A connection that follows an account's webhooks, as the followers index shows it (`store.connection_lookup`)."""
+
+    connection_id: str
+    kind: str
+    state: str
+    events: frozenset[str]
+
+
 class AccountClaims(Protocol):
     """Which connection a webhook is for, without loading one (`store.connection_lookup`): all ingest asks."""
 
     def connection_exists(self, connection_id: str) -> bool: ...
 
     def connection_for_account(self, kind: str, system: str, account: str) -> str | None: ...
+
+    def followers(self, system: str, account_key: str) -> list[Follower]:
+        """Every connection, whatever its state, that follows the account's webhooks (`AccountWebhooks`)."""
+        ...
 
 
 class DeliveryLog(Protocol):

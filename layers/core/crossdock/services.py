@@ -112,6 +112,13 @@ def send_to_queue(queue_url: str, message: dict[str, Any]) -> None:
     _sqs().send_message(QueueUrl=queue_url, MessageBody=json.dumps(message, separators=(",", ":")))
 
 
+def send_all_to_queue(queue_url: str, messages: list[dict[str, Any]]) -> None:
+    """Every message queued, ten to a `SendMessageBatch` (a fanned-out webhook's), or a `RetryableError`."""
+    from crossdock.aws import queues  # imported on first use: most webhooks are one message
+
+    queues.send_all(_sqs(), queue_url, messages)
+
+
 def start_execution(state_machine_arn: str, name: str, workflow_input: dict[str, Any]) -> str:
     """Starts a named execution; raises the dispatch flow's ExecutionAlreadyExists for a name used before."""
     client = _sfn()

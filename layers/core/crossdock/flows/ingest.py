@@ -35,13 +35,16 @@ from crossdock.ports import (
     Refused,
     Secrets,
     UnknownAddress,
+    WebhookSource,
 )
-from crossdock.store import events
+from crossdock.store import events, keys
 from crossdock.store.claim_checks import SQS_MESSAGE_LIMIT
 from crossdock.store.connection_lookup import TableAccountClaims
 from crossdock.store.deliveries import TableDeliveryLog
 
 EnqueueEvent = Callable[[dict[str, Any]], None]
+# Queues several messages at once (ten to a SendMessageBatch), all or an exception.
+EnqueueEvents = Callable[[list[dict[str, Any]]], None]
 # Stores a body too large for the queue (connection id, body) and returns its key.
 CheckInBody = Callable[[str, str], str]
 
@@ -70,6 +73,15 @@ class IngestDeps:
     delivery_log: DeliveryLog | None = None
     # Where a body too large for the queue goes (the payload bucket); None: such a body is refused with 413.
     check_in: CheckInBody | None = None
+    # The messages of a delivery fanned out to an account's followers; None: one `enqueue` each.
+    enqueue_all: EnqueueEvents | None = None
+
+    def enqueue_each(self, messages: list[dict[str, Any]]) -> None:
+        if len(messages) > 1 and self.enqueue_all is not None:
+            self.enqueue_all(messages)
+            return
+        for message in messages:
+            self.enqueue(message)
 
     @property
     def claims(self) -> AccountClaims:
@@ -123,13 +135,17 @@ def receive_webhook(
     kind: str | None = None,
     connection_id: str | None = None,
     address: Mapping[str, str] | None = None,
+    webhook_account: str | None = None,
 ) -> IngestAnswer:
     """A delivery from `source_name` for the connection the address names (`connection_id`), or for the connection
-    of `kind` that claims the account the delivery names. `address`: what else the address says (its other path
-    parameters and its query), for a source that reads its deliveries from there (`ports.ReadFromAddress`)."""
+    of `kind` that claims the account the delivery names, or for every follower of the account the address names
+    (`webhook_account`, see `fan_out`). `address`: what else the address says (its other path parameters and its
+    query), for a source that reads its deliveries from there (`ports.ReadFromAddress`)."""
     source = registry.webhook_source(source_name)
     if source is None:
         return _refuse(404, f"no webhook source {source_name}")
+    if webhook_account is not None:
+        return fan_out(source_name, source, headers, raw_body, deps, webhook_account)
     if kind is not None and kind not in registry.INTEGRATIONS:
         return _refuse(404, f"no connection kind {kind}")
     if connection_id is not None and not deps.claims.connection_exists(connection_id):
@@ -186,3 +202,62 @@ def receive_webhook(
     if delivery.delivery_id:
         deps.deliveries.claim(source_name, delivery.delivery_id, connection_id)
     return IngestAnswer(200, {"status": "queued"})
+
+
+# `connections.model.ConnectionState.ACTIVE`, named here: ingest's cold start does without the models (pydantic).
+_ACTIVE = "active"
+
+
+def fan_out(
+    source_name: str,
+    source: WebhookSource,
+    headers: Mapping[str, str],
+    raw_body: bytes,
+    deps: IngestDeps,
+    account_key: str,
+) -> IngestAnswer:
+    """A delivery to an account's own webhook (one per account and event, issue 18): authenticated with the
+    account's tokens (`keys.account_secrets_scope`), then queued once for each follower of the account that is
+    active and wants the event — one message per connection, as a webhook of its own would have been, so dispatch,
+    the event log and each connection's stock markers work as before. The followers come from one Query of the
+    followers index; a delivery never reaches a connection of another account, since only this account's followers
+    are in its partition. No follower at all is 404 (an unknown or forgotten address); followers that are paused or
+    want other events are a 200 with nothing queued, which Rackbeat need not retry."""
+    followers = deps.claims.followers(source_name, account_key)
+    if not followers:
+        return _refuse(404, f"no connection follows {source_name} account {account_key}")
+    try:
+        delivery = source.read(headers)
+    except Refused as unreadable:
+        return _refuse(400, str(unreadable))
+    scope = keys.account_secrets_scope(source_name, account_key)
+    secrets = [s for s in (deps.secrets.get(scope, name) for name in source.secret_names) if s]
+    if not source.authentic(raw_body, delivery, secrets):
+        return _refuse(401, source.refusal)
+    try:
+        source.check(delivery)
+    except Refused as incomplete:
+        return _refuse(400, str(incomplete))
+    readable = _readable_text(raw_body)
+    if isinstance(readable, IngestAnswer):
+        return readable
+    body, _ = readable
+    wanted = sorted(f.connection_id for f in followers if f.state == _ACTIVE and delivery.topic in f.events)
+    if not wanted:
+        return IngestAnswer(200, {"status": "no follower wants it"})
+    shared: dict[str, Any] = {
+        "source": source_name,
+        "event_id": delivery.event_id or str(uuid.uuid4()),
+        "topic": delivery.topic,
+        "received_at": events.received_stamp(),
+        "payload": body,
+    }
+    if not _fits_queue({**shared, "connection_id": wanted[0]}, len(raw_body)):
+        if deps.check_in is None:
+            return _refuse(413, f"body of {len(raw_body)} bytes does not fit a queued message")
+        shared["payload_ref"] = deps.check_in(wanted[0], body)  # one copy: every follower's message names it
+        del shared["payload"]
+    # Raises on failure: the sender gets a 5xx and retries; followers already queued then get it twice, which
+    # dispatch absorbs (Rackbeat's bodies only name an item to read again).
+    deps.enqueue_each([{**shared, "connection_id": connection_id} for connection_id in wanted])
+    return IngestAnswer(200, {"status": "queued", "followers": len(wanted)})

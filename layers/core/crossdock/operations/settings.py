@@ -139,6 +139,7 @@ def set_settings(
             secrets,
             target.onboard().webhook_base_url,
             stack_access.poll_schedules(target),
+            target.table,
         )
     return SettingsSaved(saved.connection_id, saved.version, saved.saved_at, saved.changes, applied)
 

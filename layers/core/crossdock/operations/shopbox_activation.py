@@ -33,7 +33,11 @@ def follow_up(target: OperatorTarget, connection: RackbeatShopboxConnection, app
     clients = stack_access.connection_clients(target, secrets)
     try:
         registered = rackbeat_webhooks.repair(
-            connection, clients.rackbeat(connection, paced=False), secrets, target.onboard().webhook_base_url
+            connection,
+            clients.rackbeat(connection, paced=False),
+            secrets,
+            target.onboard().webhook_base_url,
+            target.table,
         )
         webhooks = f"registered: {', '.join(registered)}" if registered else "all there"
     except CrossdockError as failed:

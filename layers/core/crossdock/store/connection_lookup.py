@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from crossdock.ports import Follower
 from crossdock.store import keys
 
 
@@ -41,6 +42,34 @@ def connections_on_account(table: Any, kind: str, system: str, identity: str) ->
         query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def followers(table: Any, system: str, account_key: str) -> list[Follower]:
+    """The connections that follow the account's webhooks, whatever their state: one Query of the sparse followers
+    index (`keys.FOLLOWERS_INDEX`), which projects the kind, state and wanted events (so no connection is loaded).
+    The index is eventually consistent: a connection saved a moment ago may be missing for about a second."""
+    query: dict[str, Any] = {
+        "IndexName": keys.FOLLOWERS_INDEX,
+        "KeyConditionExpression": "#account = :account",
+        "ExpressionAttributeNames": {"#account": keys.HOOK_ACCOUNT, "#state": "state", "#events": keys.HOOK_EVENTS},
+        "ExpressionAttributeValues": {":account": keys.hook_account(system, account_key)},
+        "ProjectionExpression": f"{keys.LISTED_ID}, kind, #state, #events",
+    }
+    found: list[Follower] = []
+    while True:
+        page = table.query(**query)
+        found += [
+            Follower(
+                connection_id=str(item[keys.LISTED_ID]),
+                kind=str(item.get("kind", "")),
+                state=str(item.get("state", "")),
+                events=frozenset(str(event) for event in item.get(keys.HOOK_EVENTS) or ()),
+            )
+            for item in page["Items"]
+        ]
+        if "LastEvaluatedKey" not in page:
+            return found
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
 def connection_exists(table: Any, connection_id: str) -> bool:
     """True when the connection is stored (an erased one leaves only a tombstone, which does not count)."""
     key = {"pk": keys.connection_pk(connection_id), "sk": keys.META}
@@ -58,3 +87,6 @@ class TableAccountClaims:
 
     def connection_for_account(self, kind: str, system: str, account: str) -> str | None:
         return connection_for_account(self.table, kind, system, account)
+
+    def followers(self, system: str, account_key: str) -> list[Follower]:
+        return followers(self.table, system, account_key)

@@ -47,7 +47,8 @@ def save_connection(
     put in the same transaction, so a new connection is never stored without them, nor they without it. `tenant`
     (the merchant it belongs to, for the admin API) is stored with it, so it is never visible without its tenant."""
     item = connection.model_dump(mode="json")
-    listing = {keys.LISTED: keys.LISTED_CONNECTION, keys.LISTED_ID: connection.id}
+    listing: dict[str, Any] = {keys.LISTED: keys.LISTED_CONNECTION, keys.LISTED_ID: connection.id}
+    listing.update(follows(connection))
     if tenant:
         listing[keys.TENANT] = tenant
     claims = _claims(connection)
@@ -82,6 +83,42 @@ def save_connection(
         raise
 
 
+def follows(connection: Connection) -> dict[str, Any]:
+    """The followers index's attributes of the connection item (`keys.FOLLOWERS_INDEX`): the shared account whose
+    webhooks it follows and the events it wants, as its kind says (`Integration.account_webhooks`); {} for none.
+    Written with the connection item itself (save, settings save), so the index never shows a half-written state."""
+    wanted = registry.integration(connection.kind).account_webhooks
+    hooks = wanted(connection) if wanted is not None else None
+    if hooks is None:
+        return {}
+    return {
+        keys.HOOK_ACCOUNT: keys.hook_account(hooks.system, hooks.account_key),
+        keys.HOOK_EVENTS: sorted(hooks.events),
+    }
+
+
+def mark_follower(table: Any, connection: Connection) -> bool:
+    """Writes the followers index's attributes of a connection stored before they existed (or whose settings want
+    other events now) onto its item; False when the connection is gone or follows nothing."""
+    attributes = follows(connection)
+    if not attributes:
+        return False
+    try:
+        table.update_item(
+            Key={"pk": keys.connection_pk(connection.id), "sk": keys.META},
+            UpdateExpression="SET #account = :account, #events = :events",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#account": keys.HOOK_ACCOUNT, "#events": keys.HOOK_EVENTS},
+            ExpressionAttributeValues={
+                ":account": attributes[keys.HOOK_ACCOUNT],
+                ":events": attributes[keys.HOOK_EVENTS],
+            },
+        )
+    except table.meta.client.exceptions.ConditionalCheckFailedException:
+        return False
+    return True
+
+
 def _memberships(connection: Connection) -> list[str]:
     """The membership partitions of the accounts the connection shares with others of its kind."""
     return [
@@ -99,7 +136,9 @@ def _connection(item: dict[str, Any]) -> Connection:
 # operator's repair) is never taken for the one a container kept (`load_connection`).
 STORED_AS = "stored_as"
 # Attributes of a connection item that are where it is stored and how it is found, not part of the connection.
-_STORAGE_ATTRIBUTES = frozenset({"pk", "sk", keys.LISTED, keys.LISTED_ID, keys.TENANT, STORED_AS})
+_STORAGE_ATTRIBUTES = frozenset(
+    {"pk", "sk", keys.LISTED, keys.LISTED_ID, keys.TENANT, STORED_AS, keys.HOOK_ACCOUNT, keys.HOOK_EVENTS}
+)
 
 
 def load_connection(table: Any, connection_id: str) -> Connection | None:
@@ -176,6 +215,19 @@ def save_settings(table: Any, connection: Connection, *, expected_version: int, 
     connection item change: a concurrent state change (pause, uninstall) is not overwritten with a stale copy.
     """
     history = _settings_version_item(connection, saved_at)
+    update = "SET #settings = :settings, #version = :version, #saved = :saved"
+    names = {"#settings": "settings", "#version": "settings_version", "#saved": "settings_saved_at"}
+    values: dict[str, Any] = {
+        ":settings": history["settings"],
+        ":version": connection.settings_version,
+        ":expected": expected_version,
+        ":saved": saved_at,
+    }
+    followed = follows(connection)
+    if followed:  # the events the new settings want, in the followers index at once
+        update += ", #account = :account, #events = :events"
+        names.update({"#account": keys.HOOK_ACCOUNT, "#events": keys.HOOK_EVENTS})
+        values.update({":account": followed[keys.HOOK_ACCOUNT], ":events": followed[keys.HOOK_EVENTS]})
     # The table's client takes plain Python values (boto3's resource layer serializes them), not typed JSON.
     try:
         table.meta.client.transact_write_items(
@@ -184,19 +236,10 @@ def save_settings(table: Any, connection: Connection, *, expected_version: int, 
                     "Update": {
                         "TableName": table.name,
                         "Key": {"pk": keys.connection_pk(connection.id), "sk": keys.META},
-                        "UpdateExpression": "SET #settings = :settings, #version = :version, #saved = :saved",
+                        "UpdateExpression": update,
                         "ConditionExpression": "#version = :expected",
-                        "ExpressionAttributeNames": {
-                            "#settings": "settings",
-                            "#version": "settings_version",
-                            "#saved": "settings_saved_at",
-                        },
-                        "ExpressionAttributeValues": {
-                            ":settings": history["settings"],
-                            ":version": connection.settings_version,
-                            ":expected": expected_version,
-                            ":saved": saved_at,
-                        },
+                        "ExpressionAttributeNames": names,
+                        "ExpressionAttributeValues": values,
                     }
                 },
                 {

@@ -120,3 +120,19 @@ LISTED_CONNECTION = "connection"
 # merchant's connections with a Query of this index, never a Scan.
 TENANT_INDEX = "ByTenant"
 TENANT = "tenant"
+# Sparse: only the connection items that follow a shared account's webhooks (issue 18: one Rackbeat webhook per
+# account and event) carry `hook_account` (`<system>#<account key>`); ingest finds the followers of a delivery to
+# the account's address with one Query of this index, which projects what it filters on (kind, state, events).
+FOLLOWERS_INDEX = "ByHookAccount"
+HOOK_ACCOUNT = "hook_account"
+HOOK_EVENTS = "hook_events"
+
+
+def hook_account(system: str, account_key: str) -> str:
+    return f"{system}#{account_key}"
+
+
+def account_secrets_scope(system: str, account_key: str) -> str:
+    """Where the secrets of an account's own webhooks are kept (`store.secrets`, as if a connection's): their
+    tokens belong to the account, not to the follower that happened to register them."""
+    return f"ACCOUNT-{system}-{account_key}"

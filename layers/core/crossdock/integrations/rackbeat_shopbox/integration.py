@@ -35,4 +35,5 @@ INTEGRATION = Integration(
     manual_sync=sales_inbound.MANUAL_SYNC,
     webhooks=rackbeat_webhooks.UPKEEP,
     setting_choices=choices.SETTING_CHOICES,
+    account_webhooks=rackbeat_webhooks.account_webhooks,
 )

@@ -34,7 +34,7 @@ class ShopboxLifecycle:
         suspended = deps.schedules.suspend(connection)
         return [
             "poll schedules removed, cursors kept" if suspended else "it had no poll schedule",
-            "Rackbeat webhooks stay registered; their deliveries are skipped while paused",
+            "Rackbeat webhooks stay registered; their deliveries are not queued for it while paused",
         ]
 
     def resuming(self, connection: Connection, deps: LifecycleDeps) -> list[str]:
@@ -47,7 +47,7 @@ class ShopboxLifecycle:
         ]
         try:
             registered = rackbeat_webhooks.repair(
-                own, deps.clients.rackbeat(own, paced=False), deps.secrets, deps.webhook_base_url
+                own, deps.clients.rackbeat(own, paced=False), deps.secrets, deps.webhook_base_url, deps.table
             )
             lines.append(
                 f"Rackbeat webhooks re-registered: {', '.join(registered)}"
@@ -63,7 +63,9 @@ class ShopboxLifecycle:
 
     def remove_webhooks(self, connection: Connection, deps: LifecycleDeps) -> WebhooksRemoved:
         own = RackbeatShopboxConnection.of(connection)
-        removed = rackbeat_webhooks.remove(own, deps.clients.rackbeat(own, paced=False), deps.webhook_base_url)
+        removed = rackbeat_webhooks.remove(
+            own, deps.clients.rackbeat(own, paced=False), deps.webhook_base_url, deps.table
+        )
         return WebhooksRemoved({"rackbeat": removed}, ["Shopbox sends no webhooks: nothing to remove there"])
 
     def uninstall(self, connection: Connection, deps: LifecycleDeps, event_sk: str) -> Outcome:

@@ -2,9 +2,8 @@
 Rackbeat's stock (`stock.branch_plan`), product (and BOM) events when products flow from Rackbeat
 (`products.rackbeat_webhooks`). Activation registers them; the self-check re-creates the ones that went missing.
 
-Rackbeat issues a token per webhook, shown only when it is created; the tokens are kept with the connection's
-secrets (`RACKBEAT_WEBHOOK_TOKENS`, as for every kind) so ingest can authenticate the deliveries to
-`/webhooks/rackbeat/<connection id>`. Several connections on one Rackbeat account each register their own.
+The webhooks are the Rackbeat account's, one per event, shared with every connection on the account that wants the
+event (`rackbeat_webhook_upkeep`, issue 18): ingest fans each delivery out to the followers.
 """
 
 from __future__ import annotations
@@ -12,13 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from crossdock.connections.model import Connection
-from crossdock.connectors.rackbeat import own_webhooks
 from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.connectors.rackbeat.products import STOCK_EVENTS
 from crossdock.integrations import rackbeat_webhook_upkeep, self_check_events
 from crossdock.integrations.rackbeat_shopbox import products, stock
 from crossdock.integrations.rackbeat_shopbox.connection import RackbeatShopboxConnection
 from crossdock.integrations.rackbeat_shopbox.settings import RackbeatShopboxSettings
+from crossdock.ports import AccountWebhooks
 from crossdock.store.secrets import SecretStore
 
 
@@ -30,31 +29,50 @@ def rackbeat_events(settings: RackbeatShopboxSettings) -> list[str]:
     return sorted(wanted)
 
 
-def webhook_url(webhook_base_url: str, connection_id: str) -> str:
-    return own_webhooks.connection_webhook_url(webhook_base_url, connection_id)
+def account_webhooks(connection: Connection) -> AccountWebhooks | None:
+    """`Integration.account_webhooks`: the Rackbeat events the settings need, from the connection's account."""
+    own = RackbeatShopboxConnection.of(connection)
+    return rackbeat_webhook_upkeep.account_webhooks(own.accounts.rackbeat, rackbeat_events(own.settings))
 
 
-def remove(connection: RackbeatShopboxConnection, rackbeat: RackbeatClient, webhook_base_url: str) -> list[str]:
-    """Deletes every Rackbeat webhook of the connection (its uninstall); returns the events removed."""
-    return own_webhooks.remove(rackbeat, webhook_url(webhook_base_url, connection.id))
+def webhook_url(webhook_base_url: str, connection: RackbeatShopboxConnection) -> str:
+    """Where the connection's Rackbeat webhooks point: its account's address (`rackbeat_webhook_upkeep`)."""
+    return rackbeat_webhook_upkeep.webhook_url(webhook_base_url, connection)
+
+
+def remove(
+    connection: RackbeatShopboxConnection, rackbeat: RackbeatClient, webhook_base_url: str, table: Any
+) -> list[str]:
+    """The connection stops following its account's Rackbeat webhooks (its uninstall): an event's webhook goes with
+    its last follower. Returns the events removed."""
+    return rackbeat_webhook_upkeep.unfollow(connection, rackbeat, table, webhook_base_url)
 
 
 def register(
-    connection: RackbeatShopboxConnection, rackbeat: RackbeatClient, secrets: SecretStore, webhook_base_url: str
+    connection: RackbeatShopboxConnection,
+    rackbeat: RackbeatClient,
+    secrets: SecretStore,
+    webhook_base_url: str,
+    table: Any,
 ) -> list[str]:
-    """Registers what the settings need and the account lacks (`repair`): at activation nothing is there yet, so
-    that is every event; returns the events registered."""
-    return repair(connection, rackbeat, secrets, webhook_base_url)
+    """Follows the account's webhooks of every event the settings need (`repair`, which registers those the account
+    lacks); returns the events followed."""
+    repair(connection, rackbeat, secrets, webhook_base_url, table)
+    return rackbeat_events(connection.settings)
 
 
 def repair(
-    connection: RackbeatShopboxConnection, rackbeat: RackbeatClient, secrets: SecretStore, webhook_base_url: str
+    connection: RackbeatShopboxConnection,
+    rackbeat: RackbeatClient,
+    secrets: SecretStore,
+    webhook_base_url: str,
+    table: Any,
 ) -> list[str]:
-    """Registers the needed webhooks to our address that are missing or switched off; returns their events. The
-    account's list is compared first: a healthy connection costs one listing and gains no token (each creation
+    """Registers the account's webhooks the settings need that are missing or switched off; returns their events.
+    The account's list is compared first: a healthy account costs one listing and gains no token (each creation
     issues a new one, which ingest would then have to accept for good)."""
-    return rackbeat_webhook_upkeep.repair(
-        connection.id, rackbeat, secrets, webhook_base_url, rackbeat_events(connection.settings)
+    return rackbeat_webhook_upkeep.follow(
+        connection, rackbeat_events(connection.settings), rackbeat, secrets, table, webhook_base_url
     )
 
 
@@ -72,7 +90,7 @@ def check_connection(
 ) -> list[str]:
     """The self-check of a Shopbox connection: re-creates its missing Rackbeat webhooks and records what it did;
     returns them as `rackbeat:<event>`."""
-    hooks = repair(connection, rackbeat, secrets, webhook_base_url)
+    hooks = repair(connection, rackbeat, secrets, webhook_base_url, table)
     if hooks:
         self_check_events.record_repair(
             table,

@@ -3,9 +3,9 @@
 Rackbeat webhooks follow the Product tab (stock and item events are many, and a connection that does not sync
 them should not receive them), so turning a sync on later means activating again; that is safe to repeat.
 
-Rackbeat issues a token per webhook (shown only at creation); the tokens are kept with the connection's secrets so
-ingest can authenticate deliveries. Several connections on one Rackbeat account each register their own webhooks
-(their URLs differ by connection id), so every stock change reaches every shop. Shopify subscriptions are looked
+Rackbeat's webhooks are the account's, one per event, shared by every connection on it that wants the event
+(`rackbeat_webhook_upkeep`: ingest fans a delivery out to the followers, issue 18), so Rackbeat sends each stock
+change once however many shops follow it. Shopify subscriptions are looked
 up first and only the missing ones created, so activating twice changes nothing; the scheduled self-check uses the
 same repair on its own (`repair_shopify_subscriptions`), because Shopify removes a subscription whose deliveries kept
 failing for 4 hours. It repairs Rackbeat's webhooks too (`repair_rackbeat_webhooks`), comparing the account's list
@@ -14,17 +14,19 @@ first: re-registering them blindly every hour would only pile up tokens.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
+from typing import Any
 
+from crossdock.connections.model import Connection
 from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.connectors.rackbeat.products import ITEM_EVENTS, STOCK_EVENTS
-from crossdock.connectors.rackbeat.secret_names import RACKBEAT_WEBHOOK_TOKENS
 from crossdock.connectors.shopify import queries
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.connectors.shopify.webhooks import ORDER_TOPICS, PRODUCT_TOPICS
 from crossdock.errors import FailureClass, PermanentError
+from crossdock.integrations import rackbeat_webhook_upkeep
 from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
+from crossdock.ports import AccountWebhooks
 from crossdock.store.secrets import SecretStore
 
 
@@ -66,47 +68,33 @@ def register_webhooks(
     shopify: ShopifyAdmin,
     secrets: SecretStore,
     webhook_base_url: str,
+    table: Any,
 ) -> Registered:
     base = webhook_base_url.rstrip("/")
     events = rackbeat_events(connection)
-    _register_rackbeat(connection, rackbeat, secrets, rackbeat_webhook_url(base, connection.id), events)
+    rackbeat_webhook_upkeep.follow(connection, events, rackbeat, secrets, table, base)
     return Registered(events, repair_shopify_subscriptions(connection, shopify, base))
 
 
-def rackbeat_webhook_url(webhook_base_url: str, connection_id: str) -> str:
-    return f"{webhook_base_url.rstrip('/')}/webhooks/rackbeat/{connection_id}"
+def account_webhooks(connection: Connection) -> AccountWebhooks | None:
+    """`Integration.account_webhooks`: the Rackbeat events the settings need, from the connection's account."""
+    own = RackbeatShopifyConnection.of(connection)
+    return rackbeat_webhook_upkeep.account_webhooks(own.accounts.rackbeat, rackbeat_events(own))
 
 
 def repair_rackbeat_webhooks(
-    connection: RackbeatShopifyConnection, rackbeat: RackbeatClient, secrets: SecretStore, webhook_base_url: str
+    connection: RackbeatShopifyConnection,
+    rackbeat: RackbeatClient,
+    secrets: SecretStore,
+    webhook_base_url: str,
+    table: Any,
 ) -> list[str]:
-    """Registers the Rackbeat webhooks to our address that the settings need and the account lacks (deleted in
+    """Registers the account's Rackbeat webhooks that the settings need and the account lacks (deleted in
     Rackbeat's UI, or switched off); returns their events. The account's list is compared first, so a healthy
-    connection costs one listing and gains no token: registering is an upsert, but each creation issues a new
-    token, which ingest would then have to accept for good."""
-    url = rackbeat_webhook_url(webhook_base_url, connection.id)
-    active = {
-        str(hook.get("event"))
-        for hook in rackbeat.iterate("webhooks", "webhooks")
-        if hook.get("url") == url and hook.get("is_active", True)
-    }
-    missing = [event for event in rackbeat_events(connection) if event not in active]
-    if missing:
-        _register_rackbeat(connection, rackbeat, secrets, url, missing)
-    return missing
-
-
-def _register_rackbeat(
-    connection: RackbeatShopifyConnection, rackbeat: RackbeatClient, secrets: SecretStore, url: str, events: list[str]
-) -> None:
-    """Registers `events` to `url` and keeps each new webhook's token with the connection's secrets (Rackbeat shows
-    a token only when it creates the webhook)."""
-    tokens: list[str] = json.loads(secrets.get(connection.id, RACKBEAT_WEBHOOK_TOKENS) or "[]")
-    for event in events:
-        token = rackbeat.post("webhooks", {"event": event, "url": url, "is_active": True})["webhook"].get("token")
-        if token and token not in tokens:
-            tokens.append(token)
-    secrets.put(connection.id, RACKBEAT_WEBHOOK_TOKENS, json.dumps(tokens))
+    connection costs one listing and gains no token (`rackbeat_webhook_upkeep.follow`)."""
+    return rackbeat_webhook_upkeep.follow(
+        connection, rackbeat_events(connection), rackbeat, secrets, table, webhook_base_url
+    )
 
 
 def shopify_webhook_uri(webhook_base_url: str) -> str:

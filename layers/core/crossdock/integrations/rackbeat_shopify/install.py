@@ -139,6 +139,7 @@ def complete_install(params: Mapping[str, str], public_base_url: str, deps: Inst
             deps.clients.shopify(connection),
             deps.secrets,
             public_base_url,
+            deps.table,
         )
         if deps.schedules is not None:
             deps.schedules.follow(connection, activating=True)

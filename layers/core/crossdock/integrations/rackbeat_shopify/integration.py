@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from crossdock.integration import Integration
 from crossdock.integrations.rackbeat_shopify import (
+    activation,
     choices,
     inbound,
     initial_sync,
@@ -29,4 +30,5 @@ INTEGRATION = Integration(
     initial_sync=initial_sync.INITIAL_SYNC,
     lifecycle=operator_lifecycle.LIFECYCLE,
     setting_choices=choices.SETTING_CHOICES,
+    account_webhooks=activation.account_webhooks,
 )

@@ -46,7 +46,7 @@ class ShopifyLifecycle:
                 raise
             notes.append(f"Shopify refused the shop's token ({failed.reason}): the app's subscriptions went with it")
         rackbeat = deactivation.remove_rackbeat_webhooks(
-            shop, deps.clients.rackbeat(shop, paced=False), deps.webhook_base_url
+            shop, deps.clients.rackbeat(shop, paced=False), deps.webhook_base_url, deps.table
         )
         notes.append(
             "The app stays installed in the shop until its owner removes it; Shopify's app/uninstalled then changes "

@@ -79,7 +79,7 @@ def check_connection(connection: RackbeatShopifyConnection, deps: SelfCheckDeps)
     returns their topics (Rackbeat's as `rackbeat:<event>`)."""
     topics = activation.repair_shopify_subscriptions(connection, deps.shopify(connection), deps.webhook_base_url)
     hooks = activation.repair_rackbeat_webhooks(
-        connection, deps.rackbeat(connection), deps.secrets, deps.webhook_base_url
+        connection, deps.rackbeat(connection), deps.secrets, deps.webhook_base_url, deps.table
     )
     recreated = topics + [f"rackbeat:{event}" for event in hooks]
     if recreated:

@@ -1,8 +1,9 @@
 """What a saved settings version sets in motion, wherever it was saved (the operator's CLI, later an admin API).
 
-- Rackbeat's webhooks follow the Product tab (`activation.rackbeat_events`): a sync switched on registers the
-  events it needs (registering is an upsert, safe to repeat), and one switched off removes the webhooks of the
-  events no setting needs any more, so Rackbeat stops sending what would only be skipped.
+- Rackbeat's webhooks follow the Product tab (`activation.rackbeat_events`): a sync switched on follows the
+  account's webhooks of the events it needs (registering those the account lacks), and one switched off stops
+  following the events no setting needs any more; an event's account webhook goes when no connection on the
+  account wants it, so Rackbeat stops sending what would only be skipped.
 - Shopify's subscriptions that the settings need and the shop lacks are created (`repair_shopify_subscriptions`).
 - The poll schedules follow the new interval, or go when the stream is switched off (`ConnectionSchedules`).
 
@@ -13,6 +14,7 @@ them from the install's callback, with the settings then in force; an uninstalle
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from crossdock.connections.model import ConnectionState
 from crossdock.integrations.clients import ConnectionClients
@@ -39,6 +41,7 @@ def apply_saved_settings(
     secrets: SecretStore,
     webhook_base_url: str,
     schedules: ConnectionSchedules,
+    table: Any,
 ) -> SettingsApplied:
     """Brings the connection's webhooks and schedules in line with its (just saved) settings."""
     if connection.state not in FOLLOWS_SETTINGS:
@@ -52,10 +55,10 @@ def apply_saved_settings(
         )
     rackbeat = clients.rackbeat(connection, paced=False)
     registered = activation.register_webhooks(
-        connection, rackbeat, clients.shopify(connection), secrets, webhook_base_url
+        connection, rackbeat, clients.shopify(connection), secrets, webhook_base_url, table
     )
     removed = deactivation.remove_rackbeat_webhooks(
-        connection, rackbeat, webhook_base_url, keep=frozenset(registered.rackbeat_events)
+        connection, rackbeat, webhook_base_url, table, keep=frozenset(registered.rackbeat_events)
     )
     return SettingsApplied(
         rackbeat_events=registered.rackbeat_events,

@@ -31,7 +31,7 @@ from crossdock.connectors.webshipper.secret_names import WEBHOOK_SECRET
 from crossdock.integrations import rackbeat_webhook_upkeep, self_check_events
 from crossdock.integrations.rackbeat_webshipper.connection import RackbeatWebshipperConnection
 from crossdock.integrations.rackbeat_webshipper.rackbeat_webhooks import rackbeat_events
-from crossdock.ports import ConnectionSchedules, Secrets
+from crossdock.ports import AccountWebhooks, ConnectionSchedules, Secrets
 from crossdock.store import connections, events
 
 FOLLOWS_SETTINGS = frozenset({ConnectionState.ACTIVE, ConnectionState.PAUSED})
@@ -60,6 +60,12 @@ class Applied:
     schedules: dict[str, str] = field(default_factory=dict)
 
 
+def account_webhooks(connection: Connection) -> AccountWebhooks | None:
+    """`Integration.account_webhooks`: the Rackbeat events the settings need, from the connection's account."""
+    own = RackbeatWebshipperConnection.of(connection)
+    return rackbeat_webhook_upkeep.account_webhooks(own.accounts.rackbeat, rackbeat_events(own.settings))
+
+
 def webhook_url(webhook_base_url: str, connection_id: str) -> str:
     return f"{webhook_base_url.rstrip('/')}/webhooks/webshipper/{connection_id}"
 
@@ -75,7 +81,7 @@ def activate(
     """`installing` → `active`: the poll's schedule and the webhooks in both systems, then the state (its settings
     as stored stay). The first poll run reaches back to this moment (`webshipper_stream`)."""
     made = schedules.follow(connection, activating=True)
-    applied = register_webhooks(connection, clients, secrets, webhook_base_url)
+    applied = register_webhooks(connection, clients, secrets, webhook_base_url, table)
     connections.set_state(table, connection.id, ConnectionState.ACTIVE, events.received_stamp())
     return Applied(applied.webshipper_topics, applied.rackbeat_events, activated=True, schedules=made)
 
@@ -95,7 +101,7 @@ def apply_saved_settings(
         return activate(table, connection, clients, secrets, webhook_base_url, schedules)
     if connection.state not in FOLLOWS_SETTINGS:
         return Applied(not_applied=f"connection is {connection.state.value}: it has no webhooks")
-    applied = register_webhooks(connection, clients, secrets, webhook_base_url)
+    applied = register_webhooks(connection, clients, secrets, webhook_base_url, table)
     if connection.state is ConnectionState.ACTIVE:
         # A connection activated before the poll existed gets its schedule here too (a save without changes).
         return Applied(applied.webshipper_topics, applied.rackbeat_events, schedules=schedules.follow(connection))
@@ -103,17 +109,18 @@ def apply_saved_settings(
 
 
 def register_webhooks(
-    connection: RackbeatWebshipperConnection, clients: Clients, secrets: Secrets, webhook_base_url: str
+    connection: RackbeatWebshipperConnection, clients: Clients, secrets: Secrets, webhook_base_url: str, table: Any
 ) -> Applied:
     """What the settings need and the two accounts lack, registered: Webshipper's first (the connection's orders
     come from there whatever `order_transfer` says: its shipments mark Rackbeat's orders shipped), then Rackbeat's."""
     topics = repair_webshipper_webhooks(connection, clients.webshipper(connection), secrets, webhook_base_url)
-    hooks = rackbeat_webhook_upkeep.repair(
-        connection.id,
+    hooks = rackbeat_webhook_upkeep.follow(
+        connection,
+        rackbeat_events(connection.settings),
         clients.rackbeat(connection, paced=False),
         secrets,
+        table,
         webhook_base_url,
-        rackbeat_events(connection.settings),
     )
     return Applied(topics, hooks)
 
@@ -147,7 +154,7 @@ def check_connection(
 ) -> list[str]:
     """The self-check of a Webshipper connection: re-creates its missing webhooks in both systems and records what
     it did; returns them as `webshipper:<topic>` and `rackbeat:<event>`."""
-    applied = register_webhooks(connection, clients, secrets, webhook_base_url)
+    applied = register_webhooks(connection, clients, secrets, webhook_base_url, table)
     recreated = [f"webshipper:{topic}" for topic in applied.webshipper_topics] + [
         f"rackbeat:{event}" for event in applied.rackbeat_events
     ]

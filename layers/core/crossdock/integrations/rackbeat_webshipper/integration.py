@@ -28,4 +28,5 @@ INTEGRATION = Integration(
     lifecycle=lifecycle.LIFECYCLE,
     poll_streams=webshipper_stream.STREAMS,
     setting_choices=choices.SETTING_CHOICES,
+    account_webhooks=activation.account_webhooks,
 )

@@ -20,10 +20,10 @@ by `operations.lifecycle`).
 from __future__ import annotations
 
 from crossdock.connections.model import Connection, ConnectionState
-from crossdock.connectors.rackbeat import own_webhooks
 from crossdock.connectors.webshipper import webhooks
 from crossdock.errors import CrossdockError
 from crossdock.integration import LifecycleDeps, WebhooksRemoved
+from crossdock.integrations import rackbeat_webhook_upkeep
 from crossdock.integrations.rackbeat_webshipper import activation
 from crossdock.integrations.rackbeat_webshipper.connection import RackbeatWebshipperConnection
 from crossdock.store import connections, events
@@ -57,7 +57,7 @@ class WebshipperLifecycle:
             + f"; {RECOVERED_BY_POLL}"
         ]
         try:
-            applied = activation.register_webhooks(own, deps.clients, deps.secrets, deps.webhook_base_url)
+            applied = activation.register_webhooks(own, deps.clients, deps.secrets, deps.webhook_base_url, deps.table)
             repaired = [f"webshipper:{topic}" for topic in applied.webshipper_topics] + [
                 f"rackbeat:{event}" for event in applied.rackbeat_events
             ]
@@ -75,8 +75,8 @@ class WebshipperLifecycle:
             for hook in webhooks.list_webhooks(webshipper)
             if hook.url == url and webhooks.delete_webhook(webshipper, hook.id)
         )
-        rackbeat = own_webhooks.remove(
-            deps.clients.rackbeat(own, paced=False), own_webhooks.connection_webhook_url(deps.webhook_base_url, own.id)
+        rackbeat = rackbeat_webhook_upkeep.unfollow(
+            own, deps.clients.rackbeat(own, paced=False), deps.table, deps.webhook_base_url
         )
         return WebhooksRemoved({"webshipper": removed, "rackbeat": rackbeat})
 
