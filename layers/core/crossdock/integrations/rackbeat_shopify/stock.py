@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from crossdock.connections.model import Connection
+from crossdock.connectors.rackbeat import own_webhooks
 from crossdock.connectors.rackbeat import products as rackbeat_products
 from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.connectors.shopify import inventory
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.connectors.shopify.inventory import InventoryLevel, QuantityChange
+from crossdock.integrations import rackbeat_stock_reads
 from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
 from crossdock.model.product import StockLevel
 from crossdock.ports import StockPushReport
@@ -49,6 +51,25 @@ class RackbeatStock:
         return rackbeat_products.stock_quantity(
             self.rackbeat, number, settings.stock_sync.quantity, settings.fulfillment.rackbeat_location
         )
+
+    def quantity_after(self, number: str, changed_at: float, table: Any, now: Callable[[], float]) -> int | None:
+        """`flows.stock_push.SharedReadSource`: as `quantity`, from a read shared with the other connections on the
+        Rackbeat account that started after `changed_at` (`rackbeat_stock_reads`): the item's locations when the
+        shop shows one Rackbeat location (as every Shopbox branch does), else the item itself."""
+        settings = self.connection.settings
+        account_key = own_webhooks.account_key(self.connection.accounts.rackbeat)
+        reader = rackbeat_stock_reads.AccountStockReader(self.rackbeat, account_key)
+        location = settings.fulfillment.rackbeat_location
+        if location is None:
+            product = reader.product(number, changed_at, table, now)
+            if product is None or not product.inventory:
+                return None
+            return product.totals.of(settings.stock_sync.quantity)
+        rows = reader.locations(number, changed_at, table, now)
+        if rows is None:
+            return None
+        at = rows.get(location)
+        return 0 if at is None else at.of(settings.stock_sync.quantity)  # never stocked there: none
 
 
 class ShopStock:
