@@ -69,10 +69,10 @@ class PeakwmsChaosConfig:
     refund_every: int = 10  # every n-th order partly refunded by PeakWMS
     # Also every n-th order (offset by half) refunded while its pack (102) is still in flight: packed, not shipped,
     # its 104 as likely to be handled before the capture as after: one before is parked and made by the 102 (or the
-    # PeakWMS sweep's, when that 102 was lost) after the capture (docs/peakwms.md "Messages to the shop"). Off by
-    # default: an order packed in two pick orders whose second 102 comes first makes the parked refund of a piece
-    # of the first pick order, and that pick order's 102 then finds the piece gone (docs/known-limits.md).
-    refund_in_flight: bool = False
+    # PeakWMS sweep's, when that 102 was lost) after the capture and once the refunded line is fulfilled — an order
+    # packed in two pick orders whose second 102 comes first keeps a refund of the first pick order's piece parked
+    # until that pick order's 102 (docs/peakwms.md "Messages to the shop").
+    refund_in_flight: bool = True
     peakwms_server_error_rate: float = 0.05
     peakwms_throttle_rate: float = 0.03
     peakwms_drop_response_rate: float = 0.05
@@ -333,7 +333,7 @@ def add_command(commands: Any) -> None:
         action=argparse.BooleanOptionalAction,
         default=defaults.refund_in_flight,
         help="also refund every tenth order (offset 5) right after packing, its 102 still on its way to the shop"
-        " (off by default: docs/known-limits.md)",
+        " (on by default; --no-refund-in-flight leaves those out)",
     )
     parser.add_argument(
         "--webhook-lose-share",
