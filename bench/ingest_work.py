@@ -5,7 +5,10 @@ Each source has its own floor: what it takes at the least to authenticate its de
 and Webshipper base64(HMAC-SHA256) over the raw body, Rackbeat its static token, PeakWMS the key in the address,
 each compared in constant time — plus `json.loads` of a body of the size that source really sends (events/: a
 Shopify order, and bodies the Rackbeat, Webshipper and PeakWMS simulators send). Shopbox sends no webhooks (its
-sales are polled; its stock push is off), so it has no row.
+sales are polled; its stock push is off), so it has no row. Rackbeat has two rows: its account's own webhook
+(`/webhooks/rackbeat/account/<key>`, issue 18), fanned out to the account's followers (two shops and a Shopbox café
+here: one message each, one SendMessageBatch), and a connection's own address, which registrations of releases
+before still use.
 
 Against the floor: the real `receive_webhook` (header or address parsing, connection lookup, authentication, JSON
 validation, delivery id and dedupe claim) with the real enqueue (`services.send_to_queue`), and the whole Lambda
@@ -62,6 +65,9 @@ QUEUE_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/bench-inbound"
 # Rackbeat issues one token per webhook; a connection holds one for each event it subscribes to.
 RACKBEAT_TOKENS = [f"{index:02d}" + "t0k3n" * 6 for index in range(4)]
 PEAKWMS_KEY = "bench-webhook-key-for-this-connection"
+RACKBEAT_ACCOUNT = "4711"
+# An account's own webhook (issue 18) fans out to its followers: here two shops and a Shopbox café on one account.
+FOLLOWERS = (("shop-a", "rackbeat_shopify"), ("shop-b", "rackbeat_shopify"), ("cafe", "rackbeat_shopbox"))
 TARGET = 2.0
 
 
@@ -79,6 +85,11 @@ class MemoryTable:
 
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], dict[str, Any]] = {}
+        self.followers: dict[str, list[dict[str, Any]]] = {}  # the followers index: hook_account → its items
+
+    def query(self, **request: Any) -> dict[str, Any]:
+        assert request["IndexName"] == keys.FOLLOWERS_INDEX, request
+        return {"Items": self.followers.get(request["ExpressionAttributeValues"][":account"], [])}
 
     def get_item(self, Key: dict[str, str], ProjectionExpression: str | None = None) -> dict[str, Any]:
         item = self.items.get((Key["pk"], Key["sk"]))
@@ -116,7 +127,8 @@ class FixedSecrets:
 
 
 class MemorySqs:
-    """Takes `send_message` as boto3's SQS client would; the request it would send is the serialised body."""
+    """Takes `send_message` and `send_message_batch` as boto3's SQS client would (the bodies already serialised);
+    counts the requests."""
 
     def __init__(self) -> None:
         self.sent = 0
@@ -124,6 +136,10 @@ class MemorySqs:
     def send_message(self, QueueUrl: str, MessageBody: str) -> dict[str, str]:
         self.sent += 1
         return {"MessageId": "bench"}
+
+    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, str]]) -> dict[str, Any]:
+        self.sent += 1
+        return {"Successful": [{"Id": entry["Id"], "MessageId": "bench"} for entry in Entries], "Failed": []}
 
 
 def _signature(body: bytes) -> str:
@@ -161,6 +177,8 @@ class Source:
     path: dict[str, str] = field(default_factory=dict)
     query: dict[str, str] | None = None
     receive: dict[str, Any] = field(default_factory=dict)  # receive_webhook's keywords for this route
+    label: str = ""  # the row's name, when the source has more than one route
+    answer: dict[str, Any] = field(default_factory=lambda: {"status": "queued"})
 
     def event(self, request: Request) -> dict[str, Any]:
         """The REST API proxy event API Gateway hands the function (the body base64: BinaryMediaTypes */*)."""
@@ -249,6 +267,17 @@ SOURCES = (
         receive={"connection_id": CONNECTION},
     ),
     Source(
+        "rackbeat",
+        "/webhooks/rackbeat/account/{account_key}",
+        RACKBEAT_BODY,
+        token_floor,
+        _rackbeat,
+        path={"account_key": RACKBEAT_ACCOUNT},
+        receive={"webhook_account": RACKBEAT_ACCOUNT},
+        label="rackbeat-account",
+        answer={"status": "queued", "followers": len(FOLLOWERS)},
+    ),
+    Source(
         "webshipper",
         "/webhooks/webshipper/{connection_id}",
         WEBSHIPPER_BODY,
@@ -293,6 +322,10 @@ def memory_table() -> MemoryTable:
     table = MemoryTable()
     table.put_item({"pk": keys.claim_pk(KIND, "shopify", SHOP), "sk": keys.META, "connection_id": CONNECTION})
     table.put_item({"pk": keys.connection_pk(CONNECTION), "sk": keys.META, "connection_id": CONNECTION})
+    table.followers[keys.hook_account("rackbeat", RACKBEAT_ACCOUNT)] = [
+        {keys.LISTED_ID: connection_id, "kind": kind, "state": "active", keys.HOOK_EVENTS: {"product.stock_changed"}}
+        for connection_id, kind in FOLLOWERS
+    ]
     return table
 
 
@@ -316,13 +349,17 @@ def measure(source: Source, rounds: int, requests: int, table: MemoryTable, hand
     prepared = [source.make(index) for index in range(requests)]
     events = [source.event(request) for request in prepared]
     context = _lambda_context()
-    enqueue = lambda m: services.send_to_queue(QUEUE_URL, m)  # noqa: E731 - the handler's own enqueue
-    deps = IngestDeps(table=table, secrets=FixedSecrets(), enqueue=enqueue)  # type: ignore[arg-type]
+    deps = IngestDeps(  # the handler's own enqueue (functions/ingest/app.py)
+        table=table,
+        secrets=FixedSecrets(),  # type: ignore[arg-type]
+        enqueue=lambda message: services.send_to_queue(QUEUE_URL, message),
+        enqueue_all=lambda messages: services.send_all_to_queue(QUEUE_URL, messages),
+    )
 
     def ingest(request: Request) -> IngestAnswer:
         return receive_webhook(source.name, request.headers, request.body, deps, **source.receive)
 
-    queued = IngestAnswer(200, {"status": "queued"})
+    queued = IngestAnswer(200, source.answer)
     for request, event in zip(prepared[:3], events[:3], strict=False):  # every request is one that is queued
         assert ingest(request) == queued, f"{source.name}: the flow did not queue it"
         table.forget_deliveries()
@@ -337,7 +374,7 @@ def measure(source: Source, rounds: int, requests: int, table: MemoryTable, hand
         handlers.append(per_call(lambda e: handler(e, context), events))
         table.forget_deliveries()
     return Figures(
-        source.name,
+        source.label or source.name,
         len(source.body),
         statistics.median(floors),
         statistics.median(ingests),
@@ -367,13 +404,13 @@ def main() -> None:
     assert sqs.sent == len(SOURCES) * (6 + 2 * args.rounds * args.requests), "every request must have been queued"
     print(f"{args.requests} requests x {args.rounds} alternating rounds per source, medians; AWS calls stubbed")
     print(
-        f"{'source':<11} {'body':>7} {'floor':>9} {'ingest work':>18} {'whole handler':>18} "
+        f"{'source':<16} {'body':>7} {'floor':>9} {'ingest work':>18} {'whole handler':>18} "
         f"{'of it base64+escape':>20}  (× its floor; target whole handler ≤ {TARGET:g})"
     )
     for row in figures:
         verdict = "met" if row.handler / row.floor <= TARGET else "NOT MET"
         print(
-            f"{row.source:<11} {row.body_bytes:>6}B {row.floor * 1e6:>7.1f}µs "
+            f"{row.source:<16} {row.body_bytes:>6}B {row.floor * 1e6:>7.1f}µs "
             f"{row.ingest * 1e6:>9.1f}µs {row.ingest / row.floor:>6.2f}x "
             f"{row.handler * 1e6:>9.1f}µs {row.handler / row.floor:>6.2f}x "
             f"{row.transport * 1e6:>9.1f}µs {row.transport / row.floor:>6.2f}x  {verdict}"

@@ -66,7 +66,7 @@ def test_ingest_work_runs_small_with_a_row_per_webhook_source() -> None:
     printed = _run("ingest_work.py", "--rounds", "1", "--requests", "5")
     # every webhook source has its row: floor, ingest work and whole handler, each handler's ratio to its own floor
     rows = [line.split() for line in printed.splitlines() if line.endswith(("met", "NOT MET"))]
-    assert [row[0] for row in rows] == ["shopify", "rackbeat", "webshipper", "peakwms"], printed
+    assert [row[0] for row in rows] == ["shopify", "rackbeat", "rackbeat-account", "webshipper", "peakwms"], printed
     assert all(row[3].endswith("µs") and row[6].endswith("x") for row in rows), printed
     assert "full Shopify request on the embedded stack" in printed and "one real SendMessage" in printed
 
