@@ -10,7 +10,9 @@ into Rackbeat, shipped through Webshipper, and as many till sales and PeakWMS or
 billed item, and the biggest lines (integration and item) with their share, which are where the next levers are.
 Exits 1 when any bench's audit found a problem.
 
-Run: .venv/bin/python bench/cost_all.py [--orders 150] [--seed 2026]
+With `--tables`, each integration's own table (as its bench prints it) comes first.
+
+Run: .venv/bin/python bench/cost_all.py [--orders 150] [--seed 2026] [--tables]
 """
 
 from __future__ import annotations
@@ -89,9 +91,11 @@ def _biggest(runs: list[Measured], prices: PriceTable, at_rate: Decimal) -> list
 
 
 def main() -> int:
-    args = cost_run.arguments(__doc__, 150)
+    args = cost_run.arguments(__doc__, 150, tables=True)
     prices = PriceTable.load(args.prices)
     runs = [measure(args.orders, args.seed) for measure in BENCHES]
+    for run in runs if args.tables else []:
+        print("\n".join([*run.table(prices, args.prices), "", *cost_run.details(run.window, run.orders), "", ""]))
     print("\n".join(report(runs, prices)))
     print("\nthe functions' logs: " + ", ".join(str(run.log) for run in runs))
     failed = [run for run in runs if run.problems]

@@ -411,12 +411,14 @@ def schedule_runs_since(stack: LocalStack, count_before: int) -> list[str]:
     return [run.schedule for run in stack.aws.schedule_runs[count_before:]]
 
 
-def arguments(doc: str, default_orders: int) -> argparse.Namespace:
-    """`--orders` (at least 1), `--seed`, `--prices`."""
+def arguments(doc: str, default_orders: int, tables: bool = False) -> argparse.Namespace:
+    """`--orders` (at least 1), `--seed`, `--prices`; `--tables` where `tables` (a run of several benches)."""
     parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=default_orders, help=f"orders (default {default_orders})")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--prices", type=Path, default=PRICES, help="the price table (JSON)")
+    if tables:
+        parser.add_argument("--tables", action="store_true", help="each bench's own table first")
     args = parser.parse_args()
     if args.orders < 1:
         parser.error("--orders must be at least 1")
