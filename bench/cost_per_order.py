@@ -4,8 +4,9 @@ Runs `--orders` varied Shopify orders through the embedded stack the way `crossd
 Rackbeat account with products and stock sync on, every paid order processed to invoice, about a tenth of the paid
 orders refunded as credit notes and a tenth of the unpaid cancelled. Only what happens from the first order to the
 last settle is priced (not setting up connections and the catalog), per service and item, in units per order and
-dollars per 1,000 orders, with the target (< $0.30 all-in); then the costs that are per month rather than per
-order; then what the same order workflows would cost as Express workflows, and why they are Standard.
+dollars per 1,000 orders, with the target (< $0.30 all-in); then the two shops' fixed cost per day (their poll
+schedules, each run measured idle: `cost_run.idle_runs`); then the costs that are per month rather than per order;
+then what the same order workflows would cost as Express workflows, and why they are Standard.
 
 How each line is metered: `crossdock_local.aws_usage` (DynamoDB units from item sizes, SQS 64 KB chunks, Step
 Functions transitions from the execution histories, Lambda billed milliseconds of the in-process handlers). Log
