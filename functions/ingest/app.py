@@ -18,7 +18,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from crossdock import services
+from crossdock import pacing, services
 from crossdock.aws.observability import logger, metrics, tracer
 from crossdock.environment import FunctionEnvironment
 from crossdock.flows.ingest import IngestAnswer, IngestDeps, receive_webhook
@@ -46,6 +46,7 @@ def _deps() -> IngestDeps:
         secrets=services.secrets(),
         enqueue=lambda message: services.send_to_queue(QUEUE_URL, message),
         enqueue_all=lambda messages: services.send_all_to_queue(QUEUE_URL, messages),
+        now=pacing.clock.time,
         check_in=lambda connection_id, body: services.payload_bucket(ENV.payload_bucket).put(connection_id, body),
     )
 

@@ -210,6 +210,10 @@ class InboundEvent:
     received_at: str
     # Who asked for a second look (`operator`, `reconciliation`), None for a first delivery.
     redrive: str | None = None
+    # When ingest heard the delivery (epoch seconds on the stack's clock), for one fanned out to an account's
+    # followers: the change it reports happened before, which lets the followers' stock pushes share a read that
+    # started after it (`store.stock`, `flows.stock_push`); None otherwise.
+    heard_at: float | None = None
 
 
 class DispatchPorts(Protocol):

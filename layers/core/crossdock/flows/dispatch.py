@@ -65,6 +65,8 @@ class _Message(BaseModel):
     topic: str
     payload: str
     received_at: str
+    # When ingest heard a delivery it fanned out to an account's followers (`flows.ingest.fan_out`).
+    heard_at: float | None = None
 
 
 class WebhookMessage(_Message):
@@ -223,7 +225,14 @@ def _route(inbound: WebhookMessage | CrossdockRequest, sk: str, deps: DispatchDe
     if not route.any_state:
         connection = settings_in_force(deps.connections, connection, inbound.received_at)
     event = InboundEvent(
-        connection, inbound.source, inbound.topic, inbound.payload, sk, inbound.received_at, inbound.redrive
+        connection,
+        inbound.source,
+        inbound.topic,
+        inbound.payload,
+        sk,
+        inbound.received_at,
+        inbound.redrive,
+        inbound.heard_at,
     )
     return route.handle(event, deps)
 

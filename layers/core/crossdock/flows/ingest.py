@@ -19,6 +19,7 @@ size is measured only for bodies that could be too large, so a normal webhook co
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -75,6 +76,8 @@ class IngestDeps:
     check_in: CheckInBody | None = None
     # The messages of a delivery fanned out to an account's followers; None: one `enqueue` each.
     enqueue_all: EnqueueEvents | None = None
+    # The stack's clock (`pacing.clock.time` in the function), which the stock pushes read too: `heard_at`.
+    now: Callable[[], float] = time.time
 
     def enqueue_each(self, messages: list[dict[str, Any]]) -> None:
         if len(messages) > 1 and self.enqueue_all is not None:
@@ -250,6 +253,9 @@ def fan_out(
         "event_id": delivery.event_id or str(uuid.uuid4()),
         "topic": delivery.topic,
         "received_at": events.received_stamp(),
+        # What the change the delivery reports came before: the followers' pushes may share a read that started
+        # after it (`store.stock`), however late each follower's message is dispatched.
+        "heard_at": round(deps.now(), 3),
         "payload": body,
     }
     if not _fits_queue({**shared, "connection_id": wanted[0]}, len(raw_body)):

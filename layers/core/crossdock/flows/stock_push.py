@@ -9,8 +9,10 @@ changes over 2,000 items become ⌈2,000 / batch⌉ batches. Source and target a
 (`ports.StockSync`).
 
 A source that can share its reads between connections of one stock-master account (`SharedReadSource`) is asked
-with the time of the connection's latest change of the item: it may answer from a read that started after that
-change (another connection's, moments ago) instead of calling the master again, never from an earlier one.
+with a moment the connection's changes of the item all came before (`DirtyItem.changed_by`: when ingest heard the
+latest, for a webhook fanned out to the account's followers, else when it was marked): it may answer from a read
+that started after that moment (another connection's, moments ago) instead of calling the master again, never
+from an earlier one.
 """
 
 from __future__ import annotations
@@ -92,7 +94,7 @@ def _push_batch(
     wanted: dict[str, StockLevel] = {}
     for item in batch:
         if isinstance(source, SharedReadSource):
-            quantity = source.quantity_after(item.number, item.last_dirty_at, ports.table, ports.now)
+            quantity = source.quantity_after(item.number, item.changed_by, ports.table, ports.now)
         else:
             quantity = source.quantity(item.number)
         if quantity is None:

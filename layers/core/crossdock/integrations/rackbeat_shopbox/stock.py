@@ -41,10 +41,16 @@ PerLocation = dict[str, int]
 
 
 def stock_changed(
-    connection_id: str, number: str, table: Any, now: Callable[[], float], request_push: Callable[[str], None]
+    connection_id: str,
+    number: str,
+    table: Any,
+    now: Callable[[], float],
+    request_push: Callable[[str], None],
+    heard_at: float | None = None,
 ) -> str:
-    """Rackbeat says `number`'s stock changed: remember it and make sure a push will come."""
-    stock.mark_dirty(table, connection_id, number, now())
+    """Rackbeat says `number`'s stock changed: remember it (with when ingest heard it, `store.stock`) and make sure
+    a push will come."""
+    stock.mark_dirty(table, connection_id, number, now(), heard_at)
     request_push(connection_id)
     return f"stock of {number} queued for Shopbox (coalesced)"
 

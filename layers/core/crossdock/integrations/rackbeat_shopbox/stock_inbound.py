@@ -67,7 +67,7 @@ def rackbeat_stock_event(event: InboundEvent, ports: DispatchPorts) -> Outcome:
         send_outbound(OUTBOUND, message, group, dedupe)
 
     request = push_request(send, ports.now)
-    return Outcome.done(stock.stock_changed(connection.id, number, ports.table, ports.now, request))
+    return Outcome.done(stock.stock_changed(connection.id, number, ports.table, ports.now, request, event.heard_at))
 
 
 ROUTES = (Route("rackbeat", STOCK_EVENTS, rackbeat_stock_event),)

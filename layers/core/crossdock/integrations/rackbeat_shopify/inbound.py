@@ -212,7 +212,9 @@ def rackbeat_item_event(event: InboundEvent, ports: DispatchPorts) -> Outcome:
         if not settings.stock_sync.enabled:
             return Outcome.skipped("stock_sync.enabled is off")
         request_push = outbound.stock_push_request(queue.send, ports.now)
-        return Outcome.done(stock.stock_changed(connection.id, number, ports.table, ports.now, request_push))
+        return Outcome.done(
+            stock.stock_changed(connection.id, number, ports.table, ports.now, request_push, event.heard_at)
+        )
     if settings.product_sync.master != "rackbeat":
         return Outcome.skipped(f"product_sync.master is {settings.product_sync.master}")
     outbound.item_push_request(queue.send, ports.now)(
