@@ -21,6 +21,8 @@ import httpx
 
 from crossdock import pacing, services
 from crossdock.connections.model import Connection
+from crossdock.connectors.rackbeat import own_webhooks
+from crossdock.connectors.rackbeat.account import RackbeatAccount
 from crossdock.connectors.shopify.tokens import load_stored
 from crossdock.flows.poll_schedules import PollSchedules
 from crossdock.integrations import rackbeat_webhook_upkeep
@@ -72,7 +74,14 @@ class LocalConnection:
                 "api_key": self.rackbeat_api_key,
                 "account_id": self.rackbeat_account_id,
                 "base_url": f"{base_url}/_sim/rackbeat/api/",
-                "webhook_url": f"{base_url}/webhooks/rackbeat/{self.connection_id}",
+                # The Rackbeat account's address, which its webhooks point to since issue 18.
+                "webhook_url": own_webhooks.account_webhook_url(
+                    base_url,
+                    own_webhooks.account_key(
+                        RackbeatAccount(account_id=self.rackbeat_account_id, api_base=f"{base_url}/_sim/rackbeat/api/")
+                    )
+                    or "",
+                ),
             },
         }
 

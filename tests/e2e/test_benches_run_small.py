@@ -86,6 +86,15 @@ def test_stock_burst_runs_small_and_every_shop_quantity_is_right() -> None:
     assert {"rackbeat_webhook_200", "event_dispatched"} <= _metric_names(_functions_log(printed))
 
 
+def test_account_webhooks_runs_small_before_and_after_and_every_follower_ends_right() -> None:
+    printed = _run("account_webhooks.py", "--changes", "2", "--followers", "2")
+    rows = [line.split() for line in printed.splitlines() if line.split()[:2] in (["2", "before"], ["2", "after"])]
+    assert [row[1] for row in rows] == ["before", "after"] and all(row[-1] == "0" for row in rows), printed
+    # one follower's webhook a change instead of each follower's, one read instead of each follower's
+    assert "after/before: webhooks 0.50, reads 0.50" in printed, printed
+    assert {"rackbeat_webhook_200", "event_dispatched"} <= _metric_names(_functions_log(printed))
+
+
 def test_initial_sync_runs_small() -> None:
     printed = _run("initial_sync.py", "--variants", "300")
     assert "Rackbeat calls / items:" in printed and "Rackbeat rate achieved / allowed:" in printed
