@@ -218,8 +218,15 @@ def _warehouse_round(
 
 
 def _refund_one_piece(stack: LocalStack, shop: PeakwmsShop, order: dict[str, Any], refunds: _Refunds) -> None:
+    """PeakWMS refunds the first line's piece at its price — no more than the order's `totalSalesPrice`, which a
+    discount can bring below one piece's price (PeakWMS refuses a refund above it)."""
     line = order["line_items"][0]
     amount = Decimal(str(line["price"])).quantize(Decimal("0.01"))
+    total = (stack.peakwms.sales_order(shop.account, str(order["id"])) or {}).get("totalSalesPrice")
+    if total is not None:
+        amount = min(amount, Decimal(str(total)).quantize(Decimal("0.01")))
+    if amount <= 0:
+        return  # nothing PeakWMS could refund
     stack.peakwms.refund(shop.account, str(order["id"]), str(amount), {str(line["id"]): 1})
     refunds.made[str(order["id"])] = amount
 
