@@ -33,45 +33,61 @@ PEAKWMS_REFUNDED = 0.10  # PeakWMS orders refunded a piece after capture
 PEAKWMS_STOCK_COUNTS_PER_DAY = 5  # shelf counts corrected in PeakWMS (one SKU each)
 # Stock changes per order: the Shopify bench's 10 Rackbeat stock webhooks an order are 5 item changes × its 2
 # shops on the account; this merchant's two followers of Rackbeat stock are its Shopify shop and its Shopbox
-# client, so the bench's figure stands as measured for a web order and is taken the same for a till sale.
+# client, so the bench's figure stands for a web order and a till sale (it sets the push requests a second).
 ORDER_STOCK_WEBHOOKS = 10.0  # MEASURED in the Shopify bench (docs/measurements.md, "AWS cost per 1,000 orders")
 STOCK_FOLLOWERS = 2  # ASSUMED: Shopify shop + Shopbox client
 
 # --- Measured per-order units ------------------------------------------------------------------------------------
-# rackbeat_shopify, per order received: bench/cost_per_order.py, 2026-11-23, 200 orders (a tenth refunded or
-# cancelled), two shops on one Rackbeat account; DynamoDB writes as measured again on 2026-12-06 with the shared
-# Rackbeat limiter (99.2 WRU, "Issue 11: what the seam cost and saved"). `log_usd` is the bench's CloudWatch Logs
-# line (ingestion + 30 days of storage) in $ per order.
-SHOPIFY_ORDER = {
-    "sfn_transitions": 4.04,
-    "sfn_executions": 0.95,
-    "dynamodb_wru": 99.2,
-    "dynamodb_rru": 21.9,
-    "api_requests": 12.5,
-    "lambda_invocations": 15.9,
-    "lambda_gb_seconds": 0.57,
-    "sqs_fifo_requests": 15.2,
-    "sqs_standard_requests": 14.9,
-    "xray_traces": 0.62,
-    "kms_requests": 0.04,
-    "log_usd": 0.0061 / 1000,
-}
-# AWS requests a Shopify order makes (functions 126.2 + the emulator's queue polling 6.8): issue 12's fourth round,
-# 200 orders at fbf853c (docs/measurements.md). The per-request scaling below divides by it.
-SHOPIFY_ORDER_AWS_CALLS = 133.0
-# A till sale: bench/shopbox_sales.py --sales 200 (2026-12-07, at this commit): Rackbeat and Shopbox calls and AWS
-# requests per sale (its polls' runs included), a two-branch café whose Shopbox client is the only follower of its
-# Rackbeat account's stock. The same order stages as a web order, so its Rackbeat calls are taken for a web order
-# too (DERIVED). Shopify calls of a web order: its stock pushes, ASSUMED one per stock change per shop (5).
-RACKBEAT_CALLS_PER_ORDER = 15.04
-SHOPBOX_CALLS_PER_SALE = 4.52
-SHOPBOX_SALE_AWS_CALLS = 80.10
-# This merchant's second follower (its Shopify shop) adds a stock webhook and a push per stock change of a sale:
-# DERIVED from peakwms_calls.py's stock adjustment (a webhook in, a compare-and-set out): 8.1 AWS requests.
+# bench/cost_all.py --orders 150 at 728c0c3 (2026-12-07, docs/measurements.md "Issue 18: cost per 1,000 orders, all
+# four integrations"): billed units per order of each integration, each on its own stack. `log_usd` is its
+# CloudWatch Logs line plus the "Logs storage, KMS, Scheduler" line, in $ per order. What an order is in each:
+# rackbeat_shopify a Shopify order to invoice (two shops with stock sync, a tenth refunded or cancelled);
+# rackbeat_shopbox a till sale at a two-branch café (a tenth cancelled and credited); rackbeat_webshipper a
+# Webshipper order (a third each Shopify-born, Rackbeat-born and imported), shipped and tracked; peakwms_shopify a
+# Shopify order into PeakWMS, a third held for stock, packed, fulfilled, captured, shipped, with shelf counts and
+# a refund as the demo does.
+MEASURED_UNITS = {
+    "rackbeat_shopify": {
+        "sfn_transitions": 3.92, "dynamodb_wru": 90.8, "dynamodb_rru": 23.5, "api_requests": 13.2,
+        "lambda_invocations": 16.6, "lambda_gb_seconds": 0.40, "sqs_fifo_requests": 13.1,
+        "sqs_standard_requests": 15.8, "xray_traces": 0.66, "log_usd": (0.0102 + 0.0008) / 1000,
+    },
+    "rackbeat_shopbox": {
+        "sfn_transitions": 4.40, "dynamodb_wru": 45.6, "dynamodb_rru": 20.0, "api_requests": 5.16,
+        "lambda_invocations": 7.51, "lambda_gb_seconds": 0.14, "sqs_fifo_requests": 5.61,
+        "sqs_standard_requests": 6.95, "xray_traces": 0.26, "log_usd": (0.0051 + 0.0005) / 1000,
+    },
+    "rackbeat_webshipper": {
+        "sfn_transitions": 0.0, "dynamodb_wru": 53.3, "dynamodb_rru": 14.4, "api_requests": 5.67,
+        "lambda_invocations": 6.54, "lambda_gb_seconds": 0.10, "sqs_fifo_requests": 1.41,
+        "sqs_standard_requests": 7.13, "xray_traces": 0.28, "log_usd": (0.0047 + 0.0005) / 1000,
+    },
+    "peakwms_shopify": {
+        "sfn_transitions": 0.0, "dynamodb_wru": 74.9, "dynamodb_rru": 18.3, "api_requests": 8.47,
+        "lambda_invocations": 9.35, "lambda_gb_seconds": 0.06, "sqs_fifo_requests": 0.0,
+        "sqs_standard_requests": 10.7, "xray_traces": 0.43, "log_usd": (0.0057 + 0.0004) / 1000,
+    },
+}  # fmt: skip
+# Workflow executions per order (StartExecution): a Shopify order 0.95 (cost_per_order.py, 2026-11-23), a till
+# sale 1.10 with its cancellations (cost_all.py, measurements.md).
+EXECUTIONS_PER_ORDER = {"rackbeat_shopify": 0.95, "rackbeat_shopbox": 1.10}
+# Rackbeat calls per order (cost_all.py, measurements.md: 19.5 / 15.5 / 12.7).
+RACKBEAT_CALLS = {"rackbeat_shopify": 19.5, "rackbeat_shopbox": 15.5, "rackbeat_webshipper": 12.7}
+# The cost benches run each integration on its own stack, so a till sale's stock changes reach only its café,
+# not this merchant's Shopify shop as well. DERIVED: the second follower's 5 stock webhooks a sale, each with a
+# push (peakwms_calls.py's stock adjustment: a webhook in, a compare-and-set out, 8.1 AWS requests), priced as the
+# Shopify order's units per AWS request.
 STOCK_CHANGES_PER_ORDER = 5
 STOCK_CHANGE_AWS_CALLS = 8.1
-# The order workflow: 4.04 transitions an order at 0.95 executions an order (cost_per_order.py), one a sale.
-TRANSITIONS_PER_EXECUTION = 4.04 / 0.95
+# AWS requests a Shopify order makes (functions 126.2 + the emulator's queue polling 6.8): issue 12's fourth round,
+# 200 orders at fbf853c (docs/measurements.md); the per-request scaling divides the Shopify order's units by it.
+SHOPIFY_ORDER_AWS_CALLS = 133.0
+# AWS requests per order of the others, for Lambda's time on AWS (below): bench/shopbox_sales.py --sales 200
+# (80.10 a sale, its polls included), webshipper_calls.py and peakwms_calls.py (--orders 10), all 2026-12-07.
+SHOPBOX_SALE_AWS_CALLS = 80.10
+# Platform calls other than Rackbeat's: a till sale 4.52 Shopbox calls (shopbox_sales.py --sales 200); a web
+# order's stock pushes to its shop, ASSUMED one per stock change (5).
+SHOPBOX_CALLS_PER_SALE = 4.52
 SHOPIFY_CALLS_PER_WEB_ORDER = 5.0
 
 
@@ -100,18 +116,27 @@ PEAKWMS_REFUND = Step("refunded (one piece)", 28.1, 2.0, {"shopify": 2.0, "peakw
 PEAKWMS_STOCK_COUNT = Step("stock adjustment (per SKU)", 8.1, 1.0, {"shopify": 2.8, "peakwms": 1.0})
 
 # --- Fixed work per connection (schedules) -----------------------------------------------------------------------
-# Poll streams and their default intervals in minutes (the integrations' `StreamSchedule.every`, settings defaults).
+# Poll streams and their default intervals in minutes (the integrations' `StreamSchedule.every`, settings defaults;
+# Shopbox's product stream runs only where products come from Shopbox, not here: Rackbeat is the source).
 POLL_STREAMS = {
     "rackbeat_shopify": {"reconcile#orders": 15, "reconcile#stock": 15},
-    "rackbeat_shopbox": {"sales#baskets": 5, "shopbox#products": 15},
+    "rackbeat_shopbox": {"sales#baskets": 5},
     "rackbeat_webshipper": {"webshipper#orders": 5},
     "peakwms_shopify": {"shopify#orders": 10, "peakwms#orders": 15},
 }
-# A run's fixed cost (docs/poll.md "What a run costs", DERIVED there from the run's calls and ~1 s at 256 MB):
-# 1 Scheduler invocation, 1 Lambda invocation, 0.25 GB-s, 3 WRU, 1.5 RRU.
-POLL_RUN = {"scheduler_invocations": 1.0, "lambda_invocations": 1.0, "lambda_gb_seconds": 0.25, "dynamodb_wru": 3.0}
-POLL_RUN_RRU = 1.5
-POLL_RUN_SECONDS = 1.0
+# $ a run, each stream's run measured idle (cost_all.py at 728c0c3, measurements.md "Fixed cost per connection per
+# day"): 1 Scheduler invocation, 1 Lambda invocation, its DynamoDB (3 WRU: lease, cursor, release; the stock
+# sweep 44 WRU, a rate-limiter slot per Rackbeat call; the sales stream 27 RRU re-reading the day's baskets).
+POLL_RUN_USD = {
+    "reconcile#orders": 0.0000043,
+    "reconcile#stock": 0.0000310,
+    "sales#baskets": 0.0000075,
+    "webshipper#orders": 0.0000040,
+    "peakwms#orders": 0.0000050,
+    "shopify#orders": 0.0000041,
+}
+POLL_RUN_SECONDS = 1.0  # ASSUMED on AWS (docs/poll.md: about 1 s at 256 MB), for the concurrency row
+POLL_RUN_WRU = 3.0  # an idle run's lease, cursor and release (the stock sweep's 44 left out of the peak rate)
 # The hourly self-check: $0.04 a month with two shops (MEASURED, cost_per_order.py); DERIVED per connection.
 SELF_CHECK_USD_PER_CONNECTION_MONTH = 0.04 / 2
 # Per stack, whatever the merchants: 16 EMF metric/dimension combinations ($4.80) and the KMS key ($1): MEASURED.
@@ -144,8 +169,8 @@ MONTH_DAYS = 30
 
 def per_call(units: dict[str, float], calls: float, webhooks: float, workflow: bool) -> dict[str, float]:
     """A step's billed units, DERIVED from the Shopify order's: what scales with AWS requests (DynamoDB, SQS,
-    Lambda, logs, KMS) by the step's requests over the Shopify order's; API Gateway and X-Ray by its webhooks; Step
-    Functions none unless the step runs the order workflow (its caller then sets them)."""
+    Lambda, logs) by the step's requests over the Shopify order's; API Gateway and X-Ray by its webhooks; Step
+    Functions none unless the step runs the order workflow."""
     scale = calls / SHOPIFY_ORDER_AWS_CALLS
     derived = {key: value * scale for key, value in units.items()}
     derived["api_requests"] = webhooks
@@ -182,30 +207,34 @@ def weighted(steps: list[tuple[Step, float]]) -> Step:
     )
 
 
+def measured(kind: str) -> dict[str, float]:
+    return {**MEASURED_UNITS[kind], "sfn_executions": EXECUTIONS_PER_ORDER.get(kind, 0.0)}
+
+
 def integrations(orders_per_day: float) -> list[Integration]:
     stock_sends = ORDER_STOCK_WEBHOOKS / STOCK_FOLLOWERS  # one push request per stock change per follower queue
+    web_units = measured("rackbeat_shopify")
+    web_calls = {"rackbeat": RACKBEAT_CALLS["rackbeat_shopify"], "shopify": SHOPIFY_CALLS_PER_WEB_ORDER}
     web = Integration(
-        "rackbeat_shopify", "MEASURED (cost_per_order.py)", orders_per_day * WEB_ORDERS, dict(SHOPIFY_ORDER),
-        SHOPIFY_ORDER_AWS_CALLS, SHOPIFY_ORDER["api_requests"],
-        {"rackbeat": RACKBEAT_CALLS_PER_ORDER, "shopify": SHOPIFY_CALLS_PER_WEB_ORDER},
-        SHOPIFY_ORDER["api_requests"], stock_sends,
+        "rackbeat_shopify", "MEASURED (cost_all.py)", orders_per_day * WEB_ORDERS, web_units, SHOPIFY_ORDER_AWS_CALLS,
+        web_units["api_requests"], web_calls, web_units["api_requests"], stock_sends,
     )  # fmt: skip
-    # A till sale runs the order workflow once and arrives by a poll, not a webhook; its stock changes reach both
-    # followers (the bench measured one).
-    pos_webhooks = ORDER_STOCK_WEBHOOKS
-    pos_calls = SHOPBOX_SALE_AWS_CALLS + STOCK_CHANGES_PER_ORDER * STOCK_CHANGE_AWS_CALLS
-    pos_units = per_call(SHOPIFY_ORDER, pos_calls, pos_webhooks, workflow=True)
-    pos_units.update(sfn_executions=1.0, sfn_transitions=TRANSITIONS_PER_EXECUTION)
+    # A till sale as measured, plus what its stock changes cost at the merchant's second follower (its Shopify shop).
+    second_calls = STOCK_CHANGES_PER_ORDER * STOCK_CHANGE_AWS_CALLS
+    second = per_call(web_units, second_calls, STOCK_CHANGES_PER_ORDER, workflow=False)
+    pos_units = {key: value + second.get(key, 0.0) for key, value in measured("rackbeat_shopbox").items()}
     pos = Integration(
-        "rackbeat_shopbox", "DERIVED from shopbox_sales.py's AWS requests", orders_per_day * POS_SALES, pos_units,
-        pos_calls, pos_webhooks,
-        {"rackbeat": RACKBEAT_CALLS_PER_ORDER, "shopbox": SHOPBOX_CALLS_PER_SALE}, pos_webhooks + 1, stock_sends,
+        "rackbeat_shopbox", "MEASURED (cost_all.py) + the second follower's stock work (DERIVED)",
+        orders_per_day * POS_SALES, pos_units, SHOPBOX_SALE_AWS_CALLS + second_calls, pos_units["api_requests"],
+        {"rackbeat": RACKBEAT_CALLS["rackbeat_shopbox"], "shopbox": SHOPBOX_CALLS_PER_SALE},
+        pos_units["api_requests"] + 1, stock_sends,
     )  # fmt: skip
     ship = weighted([(WEBSHIPPER_EXPORT, 1.0), (WEBSHIPPER_SHIPMENT, 1.0)])
+    ship_units = measured("rackbeat_webshipper")
+    ship_calls = {**ship.platform_calls, "rackbeat": RACKBEAT_CALLS["rackbeat_webshipper"]}
     shipments = Integration(
-        "rackbeat_webshipper", "DERIVED from webshipper_calls.py's AWS requests", orders_per_day * WEBSHIPPER_SHIPMENTS,
-        per_call(SHOPIFY_ORDER, ship.aws_calls, ship.webhooks, workflow=False), ship.aws_calls, ship.webhooks,
-        ship.platform_calls, ship.webhooks, 0.0,
+        "rackbeat_webshipper", "MEASURED (cost_all.py)", orders_per_day * WEBSHIPPER_SHIPMENTS, ship_units,
+        ship.aws_calls, ship_units["api_requests"], ship_calls, ship_units["api_requests"], 0.0,
     )  # fmt: skip
     pack = weighted(
         [
@@ -218,10 +247,10 @@ def integrations(orders_per_day: float) -> list[Integration]:
             (PEAKWMS_STOCK_COUNT, PEAKWMS_STOCK_COUNTS_PER_DAY / (orders_per_day * PEAKWMS_ORDERS)),
         ]
     )
+    pack_units = measured("peakwms_shopify")
     packs = Integration(
-        "peakwms_shopify", "DERIVED from peakwms_calls.py's AWS requests", orders_per_day * PEAKWMS_ORDERS,
-        per_call(SHOPIFY_ORDER, pack.aws_calls, pack.webhooks, workflow=False), pack.aws_calls, pack.webhooks,
-        pack.platform_calls, pack.webhooks, 0.0,
+        "peakwms_shopify", "MEASURED (cost_all.py)", orders_per_day * PEAKWMS_ORDERS, pack_units, pack.aws_calls,
+        pack_units["api_requests"], pack.platform_calls, pack_units["api_requests"], 0.0,
     )  # fmt: skip
     return [web, pos, shipments, packs]
 
@@ -294,13 +323,16 @@ def poll_runs_per_day(kind: str) -> float:
 
 
 def fixed_usd_per_month(kind: str, orders_per_day: float, prices: Prices) -> dict[str, float]:
-    runs = poll_runs_per_day(kind) * MONTH_DAYS
-    per_run = usd(POLL_RUN, prices)
-    per_run["DynamoDB"] += POLL_RUN_RRU * prices.unit["dynamodb_rru"]
-    out = {service: value * runs for service, value in per_run.items()}
+    """A connection's month whatever its orders: its poll runs as measured (the Scheduler's invocation apart), its
+    share of the self-check and, for PeakWMS, the sweep's Query over a year of bindings."""
+    scheduler = prices.unit["scheduler_invocations"]
+    out = {"EventBridge Scheduler": 0.0, "poll runs (Lambda, DynamoDB)": 0.0}
+    for stream in POLL_STREAMS[kind]:
+        out["EventBridge Scheduler"] += runs_of(stream) * scheduler
+        out["poll runs (Lambda, DynamoDB)"] += runs_of(stream) * (POLL_RUN_USD[stream] - scheduler)
     out["self-check"] = SELF_CHECK_USD_PER_CONNECTION_MONTH
     if kind == "peakwms_shopify":
-        out["DynamoDB"] += sweep_binding_rru(orders_per_day) * prices.unit["dynamodb_rru"] * runs_of("peakwms#orders")
+        out["DynamoDB"] = sweep_binding_rru(orders_per_day) * prices.unit["dynamodb_rru"] * runs_of("peakwms#orders")
     return out
 
 
@@ -354,7 +386,7 @@ def quotas(kinds: list[Integration], orders_per_day: float) -> list[Quota]:
     starts = total(lambda kind: kind.units["sfn_executions"])
     transitions = total(lambda kind: kind.units["sfn_transitions"])
     concurrency = total(lambda_seconds_per_order) + runs_per_second * POLL_RUN_SECONDS
-    writes = total(lambda kind: kind.units["dynamodb_wru"]) + runs_per_second * POLL_RUN["dynamodb_wru"]
+    writes = total(lambda kind: kind.units["dynamodb_wru"]) + runs_per_second * POLL_RUN_WRU
     open_events = total(lambda kind: 2 * kind.events)  # the event's index entry written, then removed
     fifo = sum(rate(kind.fifo_sends, kind) for kind in kinds if kind.fifo_sends)
     connections = len(POLL_STREAMS)
