@@ -5,8 +5,9 @@ it (docs/peakwms.md "Messages to the shop").
   with its tracking — each `orderLineId` (the Shopify line item id) placed on the fulfillment orders' lines, never
   above what Shopify has left of it; a packed quantity above that needs attention naming `orderLines[n].quantity`
   and nothing of the pick order is fulfilled — then the payment is captured (`message_capture`: once, on the
-  first pack, never more than authorised) — and then every refund (104) parked for that capture is made
-  (`refunds_after_capture`), each recorded on its own event.
+  first pack, never more than authorised) — and then every refund (104) parked for the order whose lines are
+  fulfilled is made (`refunds_after_capture`, which reads the fulfillment orders again only when one is parked),
+  each recorded on its own event; one of a line still to fulfil waits for the 102 that fulfils it.
 - 102 with `paymentCaptured=true` (`messages.payment_captured`): PeakWMS captured through the payment provider
   already, so the lines are fulfilled and nothing is captured.
 - 109 with `paymentStatus=2` [guess] (`messages.payment_captured`): an order PeakWMS packed (state Packed or
