@@ -405,12 +405,12 @@ def quotas(kinds: list[Integration], orders_per_day: float) -> list[Quota]:
             "one check per connection (a schedule or a queued message each, as the poll streams); 900 s buys 3×",
         ),
         Quota(
-            "API Gateway stage throttle (template.yaml MethodSettings)",
+            "API Gateway stage throttle (template.yaml WebhookThrottleRate)",
             200,
             "requests/s",
             webhooks,
-            "template.yaml Api ThrottlingRateLimit 200, burst 500",
-            "raise ThrottlingRateLimit (a parameter); one Rackbeat webhook per account (issue 18) cuts requests",
+            "template.yaml parameters WebhookThrottleRate 200, WebhookBurstLimit 500 (their defaults)",
+            "raise WebhookThrottleRate (docs/deploying.md); one Rackbeat webhook per account (issue 18) cuts requests",
         ),
         Quota(
             "DynamoDB partition: OpenEvents index key `received`",
