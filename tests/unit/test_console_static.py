@@ -116,8 +116,8 @@ def test_nothing_is_loaded_from_another_origin_and_no_script_is_inline() -> None
 
 
 def _calls() -> list[tuple[str, str]]:
-    """Every `api("METHOD", "/admin/…")` call of the script, its template parts (`${…}`) as `{}`."""
-    found = re.findall(r'api\(\s*"([A-Z]+)",\s*[`"](/admin/[^`"]*)[`"]', SCRIPT)
+    """Every `api("METHOD", "/admin/…")` (or `apiAnswer`) call of the script, its template parts (`${…}`) as `{}`."""
+    found = re.findall(r'api(?:Answer)?\(\s*"([A-Z]+)",\s*[`"](/admin/[^`"]*)[`"]', SCRIPT)
     return [(method, re.sub(r"\$\{[^}]*\}", "{}", path)) for method, path in found]
 
 
@@ -129,12 +129,16 @@ def test_the_script_calls_only_the_contract_routes() -> None:
     assert CONTRACT_ROUTES - calls == set()
 
 
-def test_the_token_is_kept_for_the_tab_only() -> None:
-    """GIVEN the scripts THEN the id token is kept in sessionStorage (gone when the tab closes), never localStorage or a
-    cookie, and sent as Authorization."""
-    assert "sessionStorage.setItem(TOKEN_KEY" in SCRIPT
+def test_the_tokens_are_kept_for_the_tab_only() -> None:
+    """GIVEN the scripts THEN the id and refresh tokens are kept in sessionStorage (gone when the tab closes), never
+    localStorage or a cookie; the id token is sent as Authorization, the refresh token read only to be sent to Cognito
+    (REFRESH_TOKEN_AUTH), and nothing is written to the browser's console."""
+    assert "sessionStorage.setItem(TOKEN_KEY" in SCRIPT and "sessionStorage.setItem(REFRESH_KEY" in SCRIPT
     assert "localStorage" not in SCRIPT and "document.cookie" not in SCRIPT
-    assert "Authorization: sessionStorage.getItem(TOKEN_KEY)" in SCRIPT
+    assert "const token = sessionStorage.getItem(TOKEN_KEY)" in SCRIPT and "{ Authorization: token }" in SCRIPT
+    assert SCRIPT.count("sessionStorage.getItem(REFRESH_KEY)") == 1
+    assert "AuthParameters: { REFRESH_TOKEN: refreshToken }" in SCRIPT
+    assert not re.search(r"\bconsole\.(log|info|warn|error|debug|trace)\b", SCRIPT)
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed here")

@@ -1,10 +1,16 @@
 // The Crossdock console, part 1 of 3 (common.js → settings.js → app.js, classic scripts sharing one global scope,
 // no build step): the shared state and DOM helpers, the admin API client, the sign-in and the field errors.
-// It talks to the admin API only (docs/admin-api.md) and to Cognito's InitiateAuth; the id token lives in
-// sessionStorage, so it is gone when the tab closes. Every page is a <section> of index.html, shown by the hash route.
+// It talks to the admin API only (docs/admin-api.md) and to Cognito's InitiateAuth; the id and refresh tokens live
+// in sessionStorage, so they are gone when the tab closes. Every page is a <section> of index.html, shown by the hash
+// route.
 "use strict";
 
 const TOKEN_KEY = "crossdock.id_token";
+// Cognito's refresh token (12 hours, template.yaml), kept for the tab only as the id token is (docs/console.md says
+// why sessionStorage): one REFRESH_TOKEN_AUTH when the API answers 401. It goes to Cognito and nowhere else, and is
+// never written to the page or the browser's console.
+const REFRESH_KEY = "crossdock.refresh_token";
+const SESSION_ENDED = "Your session has ended; sign in again.";
 const POLL_MS = 1000;
 
 const KIND_NAMES = {
@@ -14,7 +20,10 @@ const KIND_NAMES = {
   peakwms_shopify: "PeakWMS ⇄ Shopify",
 };
 
-const state = { config: null, me: null, challenge: null, connection: null, settings: null, choices: {}, timers: [], cursor: null };
+const state = {
+  config: null, me: null, challenge: null, connection: null, settings: null, choices: {}, unavailable: [], timers: [],
+  cursor: null, refreshing: null,
+};
 
 const $ = (selector, root = document) => root.querySelector(selector);
 
@@ -55,8 +64,30 @@ class ApiError extends Error {
   }
 }
 
+// The answer's body.
 async function api(method, path, body) {
-  const headers = { Authorization: sessionStorage.getItem(TOKEN_KEY) || "" };
+  return (await apiAnswer(method, path, body)).body;
+}
+
+// The answer's `{body, headers}`. A 401 (the id token expired: 60 minutes) is answered by one refresh of the id token
+// and the same call once more; a 401 to that too, or a refresh Cognito refuses, signs out.
+async function apiAnswer(method, path, body) {
+  const token = sessionStorage.getItem(TOKEN_KEY) || "";
+  let answer = await send(method, path, body, token);
+  if (answer.status === 401 && (await refreshedSince(token))) {
+    answer = await send(method, path, body, sessionStorage.getItem(TOKEN_KEY) || "");
+  }
+  if (answer.status === 401) {
+    signOut(SESSION_ENDED);
+    // The page's own handlers show an error's message: this one says the same as the sign-out did.
+    throw new ApiError(401, { message: SESSION_ENDED });
+  }
+  if (!answer.ok) throw new ApiError(answer.status, answer.body);
+  return answer;
+}
+
+async function send(method, path, body, token) {
+  const headers = { Authorization: token };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(apiBase() + path, {
     method,
@@ -70,12 +101,7 @@ async function api(method, path, body) {
   } catch (_) {
     parsed = { message: text };
   }
-  if (response.status === 401) {
-    signOut("Your session has ended; sign in again.");
-    throw new ApiError(401, parsed);
-  }
-  if (!response.ok) throw new ApiError(response.status, parsed);
-  return parsed;
+  return { status: response.status, ok: response.ok, headers: response.headers, body: parsed };
 }
 
 function query(params) {
@@ -105,7 +131,8 @@ async function cognito(target, body) {
   return answer;
 }
 
-// The id token, or the challenge Cognito asks to be answered first (`{challenge, session, username}`).
+// Cognito's AuthenticationResult (`{result}`), or the challenge it asks to be answered first
+// (`{challenge, session, username}`).
 async function initiateAuth(email, password) {
   let answer;
   try {
@@ -122,11 +149,41 @@ async function initiateAuth(email, password) {
     // username), not the challenge's USERNAME (the user's sub): moto names the token's `email` claim after it.
     return { challenge: answer.ChallengeName, session: answer.Session, username: email };
   }
-  return { token: answer.AuthenticationResult.IdToken };
+  return { result: answer.AuthenticationResult };
 }
 
-async function signedIn(token) {
-  sessionStorage.setItem(TOKEN_KEY, token);
+// Whether there is an id token newer than `expired` to call with now. Calls refused at the same time (the settings
+// page asks for the settings and the choices together) share one refresh; a call refused with a token another call
+// has already replaced takes the new one without asking Cognito again.
+async function refreshedSince(expired) {
+  const current = sessionStorage.getItem(TOKEN_KEY);
+  if (current !== expired) return Boolean(current);
+  if (!state.refreshing) state.refreshing = refreshIdToken().finally(() => (state.refreshing = null));
+  return state.refreshing;
+}
+
+// A new id token from the refresh token (REFRESH_TOKEN_AUTH; Cognito answers no new refresh token); false when there
+// is none, or Cognito refuses it (expired after 12 hours, or revoked by a global sign-out).
+async function refreshIdToken() {
+  const refreshToken = sessionStorage.getItem(REFRESH_KEY);
+  if (!refreshToken) return false;
+  try {
+    const answer = await cognito("InitiateAuth", {
+      AuthFlow: "REFRESH_TOKEN_AUTH",
+      AuthParameters: { REFRESH_TOKEN: refreshToken },
+    });
+    sessionStorage.setItem(TOKEN_KEY, answer.AuthenticationResult.IdToken);
+    return true;
+  } catch (_) {
+    return false;  // the reason stays unshown: Cognito's message may quote what it was sent
+  }
+}
+
+// Cognito's AuthenticationResult of a sign-in: the id token for the API, the refresh token for later.
+async function signedIn(result) {
+  sessionStorage.setItem(TOKEN_KEY, result.IdToken);
+  if (result.RefreshToken) sessionStorage.setItem(REFRESH_KEY, result.RefreshToken);
+  else sessionStorage.removeItem(REFRESH_KEY);
   state.me = await api("GET", "/admin/me");
   showIdentity();
   say(`Signed in as ${state.me.email}.`);
@@ -148,9 +205,9 @@ async function onSignIn(event) {
     form.password.value = "";
     if (answer.challenge === "NEW_PASSWORD_REQUIRED") return askNewPassword(answer);
     if (answer.challenge) throw new Error(`This account must first complete "${answer.challenge}"; ask an operator.`);
-    await signedIn(answer.token);
+    await signedIn(answer.result);
   } catch (error) {
-    sessionStorage.removeItem(TOKEN_KEY);
+    forgetTokens();
     warn(error.message);
   }
 }
@@ -188,7 +245,7 @@ async function onNewPassword(event) {
     form.reset();
     form.hidden = true;
     $("#sign-in-form").hidden = false;
-    await signedIn(answer.AuthenticationResult.IdToken);
+    await signedIn(answer.AuthenticationResult);
   } catch (error) {
     if (error.type === "InvalidPasswordException") {
       // The pool's policy (template.yaml: at least 12 characters, upper and lower case, a digit) is Cognito's to keep.
@@ -196,7 +253,7 @@ async function onNewPassword(event) {
       showFieldError(form.new_password, `The password is refused by the account policy${detail}.`);
       return;
     }
-    sessionStorage.removeItem(TOKEN_KEY);
+    forgetTokens();
     // An expired session (NotAuthorizedException): the temporary password must be given again.
     form.hidden = true;
     $("#sign-in-form").hidden = false;
@@ -204,8 +261,13 @@ async function onNewPassword(event) {
   }
 }
 
-function signOut(message) {
+function forgetTokens() {
   sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(REFRESH_KEY);
+}
+
+function signOut(message) {
+  forgetTokens();
   state.me = null;
   $("#main-nav").hidden = true;
   location.hash = "#/sign-in";

@@ -36,20 +36,57 @@ async function showSettings(connectionId, { keepMessages = false } = {}) {
   const id = encodeURIComponent(connectionId);
   const [settings, choices] = await Promise.all([
     api("GET", `/admin/connections/${id}/settings`),
-    api("GET", `/admin/connections/${id}/choices`).catch((error) => {
+    apiAnswer("GET", `/admin/connections/${id}/choices`).catch((error) => {
       // The settings stay editable by hand when a system cannot be asked for its lists right now.
       if (error.status === 401) throw error;
       say(`The drop-down lists could not be read (${error.message}); type the values instead.`);
-      return {};
+      return { body: {}, headers: new Headers() };
     }),
   ]);
   state.settings = settings;
-  state.choices = choices || {};
+  state.choices = choices.body || {};
+  state.unavailable = systemsNamed(choices.headers.get(UNAVAILABLE_HEADER));
+  showUnavailable(state.unavailable);
   const saved = settings.saved_at ? ` saved ${settings.saved_at}` : "";
   const by = settings.saved_by ? ` by ${settings.saved_by}` : "";
   $("#settings-version").textContent = `Version ${settings.version}${saved}${by}`;
   renderSettingsForm(state.connection.kind, settings.schema, settings.settings);
   if (!keepMessages) clearFieldErrors($("#settings-form"));
+}
+
+// ---- a system that could not be read: its fields take free text until it answers again ---------------------------
+
+// The answer's header naming the systems whose lists are left out (docs/admin-api.md: `rackbeat,shopbox`).
+const UNAVAILABLE_HEADER = "Crossdock-Choices-Unavailable";
+const SYSTEM_NAMES = {
+  rackbeat: "Rackbeat", shopify: "Shopify", shopbox: "Shopbox", webshipper: "Webshipper", peakwms: "PeakWMS",
+};
+
+function systemsNamed(header) {
+  return (header || "").split(",").map((name) => name.trim()).filter(Boolean);
+}
+
+function namesOf(systems) {
+  const names = systems.map((system) => SYSTEM_NAMES[system] || system);
+  return names.length > 1 ? `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}` : names[0];
+}
+
+// Above the tabs, so it is seen whichever tab is open. The answer names the systems, not their fields: a field whose
+// list is missing is a text field like any field without choices, and its stored value is kept as it is.
+function showUnavailable(systems) {
+  const notice = $("#settings-unavailable");
+  notice.replaceChildren();
+  notice.hidden = !systems.length;
+  if (!systems.length) return;
+  const names = namesOf(systems);
+  const one = systems.length === 1;
+  notice.append(
+    element("p", {
+      text: `${names} could not be read just now, so ${one ? "its" : "their"} lists are missing from this form. ` +
+        `The fields that would list ${one ? "its" : "their"} values take free text meanwhile: type the value as ` +
+        `${names} shows it. Reload to try again.`,
+    }),
+  );
 }
 
 function resolve(schema, root) {
