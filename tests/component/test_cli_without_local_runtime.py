@@ -157,6 +157,16 @@ def test_the_operator_cli_runs_without_the_local_runtime(crossdock: Crossdock, f
         "The security token is invalid.\n"
     )
 
+    # The user commands (issue 17) too: the deployed stack's user pool is found through CloudFormation first.
+    users = crossdock(
+        *("users", "list", "--stack", "crossdock-prod", "--region", "eu-west-1"),
+        AWS_ACCESS_KEY_ID="AKIAOPERATOR",
+        AWS_SECRET_ACCESS_KEY="operator-secret",
+        AWS_ENDPOINT_URL=fake_aws,
+    )
+    _clean(users)
+    assert (users.code, users.stderr) == (1, deployed.stderr)
+
     # No credentials at all: the credential chain's own words, before any request.
     anonymous = crossdock("events", "list", "--stack", "crossdock-prod", "--region", "eu-west-1")
     _clean(anonymous)
