@@ -335,10 +335,11 @@ def test_each_parked_refund_is_made_by_the_pack_of_its_own_line(world: World) ->
     assert _attention(world) == []
 
 
-def test_a_parked_refund_of_an_amount_only_waits_for_the_last_pick_order(world: World) -> None:
-    """GIVEN an order packed in two pick orders and PeakWMS's refund of 50.00 with no lines, parked WHEN pick order
-    1's 102 comes THEN it captures and the refund stays parked (units of the order are still to fulfil); WHEN pick
-    order 2's 102 comes THEN nothing is left to fulfil and it makes the refund, once."""
+def test_a_parked_refund_of_an_amount_only_is_made_at_the_capture(world: World) -> None:
+    """GIVEN an order packed in two pick orders and PeakWMS's refund of 50.00 with no lines, parked for the capture
+    WHEN pick order 1's 102 comes THEN it captures and makes the refund at once — a refund with no lines takes no
+    unit off what is left to fulfil, so there is nothing to wait for; WHEN pick order 2's 102 comes THEN it fulfils
+    both its units and refunds nothing more: one refund, nothing needs attention."""
     order = _split_order(world)
     refund_sk, _ = _dispatched(world, "order_refunded", _refund_104(world, order, "50.00"))
     first = world.pack(order, PICK_1)
@@ -347,16 +348,19 @@ def test_a_parked_refund_of_an_amount_only_waits_for_the_last_pick_order(world: 
     _, pack_1 = _dispatched(world, "pick_order_packed", first)
 
     assert pack_1.status is EventStatus.DONE and "598.94 USD captured" in pack_1.reason, pack_1.reason
-    assert f"the refund parked with event {refund_sk} still waits for the last pack of order" in pack_1.reason
-    assert _refunds(world, order) == []
-
-    _, pack_2 = _dispatched(world, "pick_order_packed", second)
-
-    assert f"the refund parked with event {refund_sk}: done" in pack_2.reason, pack_2.reason
+    assert f"the refund parked with event {refund_sk}: done" in pack_1.reason, pack_1.reason
     (refund,) = _refunds(world, order)
     assert [Decimal(str(t["amount"])) for t in refund["transactions"]] == [Decimal("50.00")]
     assert _event(world, refund_sk)["status"] == "done"
     assert refunds_parked.parked(world.ports.table, CONNECTION) == []
+
+    _, pack_2 = _dispatched(world, "pick_order_packed", second)
+
+    assert pack_2.status is EventStatus.DONE and "2 line(s), 2 unit(s)" in pack_2.reason, pack_2.reason
+    assert "refund" not in pack_2.reason, pack_2.reason
+    assert len(_refunds(world, order)) == 1
+    assert _left_to_fulfil(world, order) == {0: 0, 1: 0, 2: 0}
+    assert _attention(world) == []
 
 
 def test_a_repeated_pack_refunds_nothing(world: World) -> None:

@@ -14,7 +14,9 @@ packing (pick orders), shipping, EAN changes, closing purchase orders, refunds �
 - `close_purchase_order`: goods of a purchase order received (a 100 per line), `averageCostPrice` set where given,
   then 103 with the purchase order (guess: its shape) and 105 per product whose cost changed.
 - `refund`: 104 `{orderId, amount, orderLines[{orderLineId, quantity}]}` (guess); full or partial; paymentStatus
-  3 Refunded once the refunds reach `totalSalesPrice`.
+  3 Refunded once the refunds reach `totalSalesPrice`. With rules.refund_takes_unpacked (guess) a line's refunded
+  units not packed yet are not packed (`quantityRefunded` on the line), and an order left with nothing to pack is
+  Packed short.
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ def pack(
     if order["state"] not in PACKABLE:
         raise _wrong_state(order, "packed")
     by_line = {line["orderLineId"]: line for line in order["orderLines"]}
-    left = {key: int(line["quantityRequested"]) - int(line["quantityPacked"]) for key, line in by_line.items()}
+    left = {key: orders.to_pack(session.rules, line) for key, line in by_line.items()}
     chosen = {key: n for key, n in left.items() if n > 0} if lines is None else dict(lines)
     for key, quantity in chosen.items():
         if key not in by_line:
@@ -92,7 +94,7 @@ def pack(
         stock.log_action(session, row, -quantity, "Pick", f"Pick order {pick_id}")
         if session.rules.stock_adjust_on_pack:
             stock.announce(session, row, -quantity, "Picked")
-        if line["quantityPacked"] == line["quantityRequested"]:
+        if orders.to_pack(session.rules, line) == 0:
             line["state"] = LINE_PACKED
     pick: Record = {
         "id": pick_id,
@@ -110,7 +112,7 @@ def pack(
         order["paymentStatus"] = 2
     lines_out = [dict(line) for line in pick["orderLines"]]
     session.send(110, {"orderId": order["orderId"], "pickOrderId": pick_id, "orderLines": lines_out}, order["orderId"])
-    complete = all(line["quantityPacked"] == line["quantityRequested"] for line in order["orderLines"])
+    complete = all(orders.to_pack(session.rules, line) == 0 for line in order["orderLines"])
     if complete:
         orders.set_state(
             session, order, ORDER_PICKED
@@ -261,8 +263,40 @@ def refund(session: Session, order_id: str, amount: object, lines: dict[str, int
     )
     if total is not None and refunded + value == Decimal(str(total)).quantize(CENT):
         order["paymentStatus"] = 3
+    if session.rules.refund_takes_unpacked:
+        _not_to_pack(session, order, lines or {})
     session.send(104, body, order_id)
     return body
+
+
+def _not_to_pack(session: Session, order: Record, lines: dict[str, int]) -> None:
+    """rules.refund_takes_unpacked: the refunded units are no longer packed — their reservation freed — and a
+    released order with something packed and nothing left to pack is Packed, short (its 109s, as a last pick order
+    sends them)."""
+    by_line = {line["orderLineId"]: line for line in order["orderLines"]}
+    freed = set()
+    for key, quantity in lines.items():
+        line = by_line[key]
+        before = orders.to_pack(session.rules, line)
+        line["_refunded"] = int(line.get("_refunded", 0)) + quantity
+        release = min(before - orders.to_pack(session.rules, line), int(line["_reserved"]))
+        row = session.customer.of("stock").get(line.get("_stock", -1))
+        if release > 0 and row is not None:
+            line["_reserved"] = int(line["_reserved"]) - release
+            row["reservedQuantity"] = int(row["reservedQuantity"]) - release
+            freed.add(str(line["productId"]))
+        if orders.to_pack(session.rules, line) == 0 and int(line["quantityPacked"]):
+            line["state"] = LINE_PACKED
+    packed = any(int(line["quantityPacked"]) for line in order["orderLines"])
+    if (
+        order["state"] == ORDER_RELEASED
+        and packed
+        and not any(orders.to_pack(session.rules, ln) for ln in by_line.values())
+    ):
+        orders.set_state(session, order, ORDER_PICKED)
+        orders.set_state(session, order, ORDER_PACKED)
+    if freed:
+        orders.release_held(session, freed)
 
 
 # ---- the HTTP side ------------------------------------------------------------------------------------------------

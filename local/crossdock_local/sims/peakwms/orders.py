@@ -17,6 +17,7 @@ from typing import Any
 from crossdock_local.sims.base import SimRequest, SimResponse, json_response
 from crossdock_local.sims.peakwms import products, stock
 from crossdock_local.sims.peakwms.paging import keyset
+from crossdock_local.sims.peakwms.rules import PeakwmsRules
 from crossdock_local.sims.peakwms.session import Route, Session
 from crossdock_local.sims.peakwms.state import (
     HOLD_NO_STOCK,
@@ -115,6 +116,7 @@ def _lines(session: Session, value: Any) -> list[Record]:
             "lotNumber": text(raw.get("lotNumber"), f"{where}.lotNumber", max_length=100),
             "state": LINE_CREATED,
             "quantityPacked": 0,
+            "_refunded": 0,
             "_reserved": 0,
         }
         for name in LINE_NUMBERS:
@@ -158,8 +160,23 @@ def by_order_id(customer: CustomerState, order_id: str) -> Record | None:
     return max(found, key=lambda o: int(o["id"])) if found else None
 
 
-def view(order: Record) -> Record:
-    return render(order)
+def view(order: Record, rules: PeakwmsRules | None = None) -> Record:
+    """The order as PeakWMS shows it; `rules` (the customer's) say which guessed line quantities it shows."""
+    shown = render(order)
+    if rules is not None:
+        for line, record in zip(shown["orderLines"], order["orderLines"], strict=True):
+            if not rules.line_packed_quantity:
+                line.pop("quantityPacked", None)
+            if rules.refund_takes_unpacked:
+                line["quantityRefunded"] = int(record.get("_refunded", 0))
+    return shown
+
+
+def to_pack(rules: PeakwmsRules, line: Record) -> int:
+    """What is left to pack of the line: ordered − packed, and with rules.refund_takes_unpacked less what was
+    refunded (never below 0: a unit refunded after its packing was packed)."""
+    refunded = int(line.get("_refunded", 0)) if rules.refund_takes_unpacked else 0
+    return max(0, int(line["quantityRequested"]) - refunded - int(line["quantityPacked"]))
 
 
 def set_state(session: Session, order: Record, state: int, reason: int | None = None) -> None:
@@ -171,7 +188,7 @@ def set_state(session: Session, order: Record, state: int, reason: int | None = 
         session.customer.held.pop(order["id"], None)
     order["updatedAt"] = session.timestamp()
     if changed:
-        session.send(109, view(order), order["orderId"])
+        session.send(109, view(order, session.rules), order["orderId"])
 
 
 def _place(session: Session, order: Record) -> bool:
@@ -180,7 +197,7 @@ def _place(session: Session, order: Record) -> bool:
     customer = session.customer
     rows, short = [], []
     for line in order["orderLines"]:
-        needed = int(line["quantityRequested"]) - int(line["quantityPacked"])
+        needed = to_pack(session.rules, line)
         row = stock.ensure_item(
             customer, line["productId"], line["variantId"], line["itemNumber"], order["warehouseName"]
         )
@@ -341,7 +358,7 @@ def delete_order(session: Session, request: SimRequest, id: str) -> SimResponse:
 def get_order(session: Session, request: SimRequest, orderId: str) -> SimResponse:
     if not session.rules.get_order_by_order_id:
         return json_response(404, {"message": "Not found"})
-    return json_response(200, view(found(session, orderId)))
+    return json_response(200, view(found(session, orderId), session.rules))
 
 
 def order_key_set(session: Session, request: SimRequest) -> SimResponse:

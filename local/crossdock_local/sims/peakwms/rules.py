@@ -50,6 +50,14 @@ class PeakwmsRules:
     # Guess: a payment PeakWMS captured is said by 102's `paymentCaptured: true`; True also sends 109 with the
     # order (paymentStatus 2 Captured) at that moment, the sheet's other reading.
     payment_captured_via_109: bool = False
+    # Guess: a sales order line shows `quantityPacked` (the fact sheet lists no packed quantity on a line); False
+    # leaves it out, and the connector must then not rely on it (a refund of a line still to fulfil waits).
+    line_packed_quantity: bool = True
+    # Guess: a refund (104) is money only — PeakWMS still packs every unit ordered, and its lines show no refunded
+    # quantity. True: a line refund takes units not packed yet off what PeakWMS packs (it will not ship them: out of
+    # stock for good, damaged, a cancelled line), the line shows `quantityRefunded`, their reservation is freed,
+    # and an order with nothing left to pack becomes Packed (short) as its last pick order would make it.
+    refund_takes_unpacked: bool = False
     # Guess: a refused delivery is tried 4 times in all (3 retries; the sheet guesses 3 within 15 minutes), one
     # attempt a deliver() call, then given up.
     webhook_attempts: int = 4
@@ -77,6 +85,8 @@ class RulesUpdate(BaseModel):
     sending_default: StrictBool | None = None
     stock_adjust_on_pack: StrictBool | None = None
     payment_captured_via_109: StrictBool | None = None
+    line_packed_quantity: StrictBool | None = None
+    refund_takes_unpacked: StrictBool | None = None
     webhook_attempts: int | None = Field(default=None, ge=1, le=100)
     stale_stock_replay_rate: float | None = Field(default=None, ge=0, le=1)
 

@@ -214,7 +214,12 @@ class Address:
 
 @dataclass(frozen=True)
 class SalesOrderLine:
-    """A sales order line: `orderLineId` = the Shopify line item's numeric id. `state` is PeakWMS's (reads only)."""
+    """A sales order line: `orderLineId` = the Shopify line item's numeric id. `state` and the packed and refunded
+    quantities are PeakWMS's (reads only; None when the read does not show them).
+
+    [guess] the packed and refunded quantities of a line: the fact sheet lists neither (its line fields are
+    `orderLineId … quantityRequested …` [seen P1, P2]); read as `quantityPacked`/`packedQuantity` and
+    `quantityRefunded`/`refundedQuantity`, and a reader that needs them and finds none must take the safe side."""
 
     order_line_id: str
     product_id: str | None
@@ -224,6 +229,8 @@ class SalesOrderLine:
     sales_price_tax_piece: Decimal | None = None
     sales_discount_piece: Decimal | None = None
     state: int | None = None
+    quantity_packed: int | None = None  # [guess] units of the line PeakWMS has packed (in any pick order)
+    quantity_refunded: int | None = None  # [guess] units of the line PeakWMS refunded (104s), taken off its packing
 
     @staticmethod
     def parse(record: Mapping[str, Any]) -> SalesOrderLine:
@@ -236,6 +243,8 @@ class SalesOrderLine:
             sales_price_tax_piece=number(record.get("salesPriceTaxPiece")),
             sales_discount_piece=number(record.get("salesDiscountPiece")),
             state=_enum(_first(record, "state", "lineState"), {"Created": 0, "NoStock": 4, "DropShip": 5}),
+            quantity_packed=whole(_first(record, "quantityPacked", "packedQuantity")),
+            quantity_refunded=whole(_first(record, "quantityRefunded", "refundedQuantity")),
         )
 
     def body(self) -> dict[str, Any]:

@@ -53,7 +53,8 @@ query FulfillmentOrders($id: ID!) {{
 FULFILLMENT_ORDERS = _ORDER_FULFILLMENT.format(orders=MAX_FULFILLMENT_ORDERS, lines="", fulfillments=MAX_FULFILLMENTS)
 FULFILLMENT_ORDERS_WITH_LINES = _ORDER_FULFILLMENT.format(
     orders=MAX_LINED_FULFILLMENT_ORDERS,
-    lines=f"\n        lineItems(first: {MAX_FO_LINES}) {{ nodes {{ id remainingQuantity lineItem {{ id sku }} }} }}",
+    lines=f"\n        lineItems(first: {MAX_FO_LINES}) "
+    "{ nodes { id totalQuantity remainingQuantity lineItem { id sku } } }",
     fulfillments=MAX_FULFILLMENTS,
 )
 
@@ -80,12 +81,18 @@ mutation FulfilWithTracking($fulfillment: FulfillmentInput!) {
 
 @dataclass(frozen=True)
 class FulfillmentOrderLine:
-    """One line of a fulfillment order: its own id, the order line (`LineItem`) it fulfils and what is left of it."""
+    """One line of a fulfillment order: its own id, the order line (`LineItem`) it fulfils, what is left of it and
+    its units in all (`totalQuantity`: fulfilled and left; None when the answer has none)."""
 
     id: str
     line_item_id: str
     sku: str | None
     remaining: int
+    total: int | None = None
+
+    @property
+    def fulfilled(self) -> int | None:
+        return None if self.total is None else max(0, self.total - self.remaining)
 
 
 @dataclass(frozen=True)
@@ -178,6 +185,7 @@ def _fulfillment_order(node: dict[str, Any]) -> FulfillmentOrder:
             str((line.get("lineItem") or {}).get("id") or ""),
             (line.get("lineItem") or {}).get("sku"),
             int(line.get("remainingQuantity") or 0),
+            None if line.get("totalQuantity") is None else int(line["totalQuantity"]),
         )
         for line in ((node.get("lineItems") or {}).get("nodes") or [])
     )

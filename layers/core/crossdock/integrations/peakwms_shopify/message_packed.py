@@ -5,9 +5,10 @@ it (docs/peakwms.md "Messages to the shop").
   with its tracking — each `orderLineId` (the Shopify line item id) placed on the fulfillment orders' lines, never
   above what Shopify has left of it; a packed quantity above that needs attention naming `orderLines[n].quantity`
   and nothing of the pick order is fulfilled — then the payment is captured (`message_capture`: once, on the
-  first pack, never more than authorised) — and then every refund (104) parked for the order whose lines are
-  fulfilled is made (`refunds_after_capture`, which reads the fulfillment orders again only when one is parked),
-  each recorded on its own event; one of a line still to fulfil waits for the 102 that fulfils it.
+  first pack, never more than authorised) — and then every refund (104) parked for the order that no pack still
+  coming waits for is made (`refunds_after_capture`, which reads the fulfillment orders again, and PeakWMS's sales
+  order, only when one is parked), each recorded on its own event; one of a line a pack of which is still coming
+  waits for the 102 that fulfils it.
 - 102 with `paymentCaptured=true` (`messages.payment_captured`): PeakWMS captured through the payment provider
   already, so the lines are fulfilled and nothing is captured.
 - 109 with `paymentStatus=2` [guess] (`messages.payment_captured`): an order PeakWMS packed (state Packed or
@@ -73,20 +74,21 @@ def order_packed(
         if isinstance(fulfilled, Outcome):
             return fulfilled
         if packed.payment_captured:
-            refunded = _parked_refunds(connection, packed.order_id, shopify, ports.table)
+            refunded = _parked_refunds(connection, packed.order_id, shopify, ports.table, ports.clients)
             return Outcome.done(f"{fulfilled}; PeakWMS captured the payment (nothing captured here){refunded}")
         captured = capture_outstanding(shopify, packed.order_id)
         if not captured.ok:
             return Outcome.needs_attention(f"{fulfilled}; {captured.text}")
-        return Outcome.done(
-            f"{fulfilled}; {captured.text}{_parked_refunds(connection, packed.order_id, shopify, ports.table)}"
-        )
+        refunded = _parked_refunds(connection, packed.order_id, shopify, ports.table, ports.clients)
+        return Outcome.done(f"{fulfilled}; {captured.text}{refunded}")
 
 
-def _parked_refunds(connection: PeakwmsShopifyConnection, order_id: str, shopify: ShopifyAdmin, table: Any) -> str:
+def _parked_refunds(
+    connection: PeakwmsShopifyConnection, order_id: str, shopify: ShopifyAdmin, table: Any, clients: Any
+) -> str:
     """The refunds (104) that came before this capture and were parked for it, made now, each recorded on its own
     event (`refunds_after_capture`); what was done, for this pack's outcome."""
-    made = make_parked(connection, order_id, shopify, table)
+    made = make_parked(connection, order_id, shopify, table, lambda: clients.peakwms(connection))
     return f"; {made}" if made else ""
 
 

@@ -31,9 +31,12 @@ documents no void mutation, and the 102 that follows would then find nothing to 
 Not packed yet. Shopify takes a refunded unit off what is left to fulfil, so a refund of a line whose pack is still
 on its way — an order packed in two pick orders, the other pick order's 102 told and captured — would leave that
 pack's 102 finding fewer units than it packed. A refund of lines that can be made is first checked against the
-fulfillment orders (one Shopify read): a line with units still to fulfil parks it the same way, its event skipped
-"waiting for the pack of line …", and the 102 that fulfils the line makes it. An operator's retry of the event is
-not held back (PeakWMS may have refunded a unit it will not ship: then Shopify taking it off is right).
+fulfillment orders (one Shopify read) and, when a refunded line still has units to fulfil, against PeakWMS's sales
+order (one PeakWMS read, `refund_wait`): when a pack of the line may still come (a packed unit not fulfilled in
+Shopify yet, units PeakWMS still has to pack, or nothing known) it is parked the same way, its event skipped
+"waiting for the pack of line …", and the 102 that fulfils the line makes it; when none can (PeakWMS refunded a
+unit it will not ship: the order Packed with the line short) it is made at once. An operator's retry of the event
+is not held back. A refund of an amount alone takes no unit and never waits for a pack.
 """
 
 from __future__ import annotations
@@ -44,13 +47,14 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from crossdock.connectors.peakwms.sales_orders import get_sales_order
 from crossdock.connectors.peakwms.shapes import OrderRefunded
 from crossdock.connectors.shopify import fulfillments
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.connectors.shopify.payments import OrderPayment, order_payment
 from crossdock.connectors.shopify.refund_create import RefundLine, RefundMoney, create_refund
 from crossdock.errors import FailureClass, Skip
-from crossdock.integrations.peakwms_shopify import refunds_parked
+from crossdock.integrations.peakwms_shopify import refund_wait, refunds_parked
 from crossdock.integrations.peakwms_shopify.connection import PeakwmsShopifyConnection
 from crossdock.integrations.peakwms_shopify.message_basics import order_lock, require_own_order, require_switch
 from crossdock.ports import DispatchPorts, InboundEvent
@@ -119,7 +123,7 @@ def order_refunded(
     shopify = ports.clients.shopify(connection)
     with order_lock(ports.table, connection, refund.order_id):
         try:
-            waits = None if event.redrive == OPERATOR else _unpacked_line(refund, shopify)
+            waits = None if event.redrive == OPERATOR else _unpacked_line(refund, shopify, ports.clients, connection)
             outcome = make_refund(connection, refund, key, shopify, ports.table, waits)
         except NotCapturedYet as waiting:
             return _park(connection, refund.order_id, key, event, ports, waiting.reason)
@@ -129,14 +133,19 @@ def order_refunded(
         return outcome
 
 
-def _unpacked_line(refund: OrderRefunded, shopify: ShopifyAdmin) -> Callable[[], str | None]:
+def _unpacked_line(
+    refund: OrderRefunded, shopify: ShopifyAdmin, clients: Any, connection: PeakwmsShopifyConnection
+) -> Callable[[], str | None]:
     """What a refund of lines of a captured order waits for before it is planned: the pack of a line Shopify still
-    has units of to fulfil — a 102 on its way (an order packed in two pick orders, the other one's 102 told and
-    captured): Shopify would take the refunded unit off what is left, and that 102 would find fewer units than it
-    packed. Not asked for an amount alone (it takes no unit), a refund planned already (sent once: the same input
-    again) or an operator's retry (the operator refunds what PeakWMS refunded, fulfilled or not). One Shopify read."""
-    return lambda: refunds_parked.waits_for(
-        refund, fulfillments.fulfillment_orders(shopify, refund.order_id, with_lines=True)
+    has units of to fulfil, when PeakWMS may still send it (`refund_wait`: a 102 on its way, units still to pack) —
+    Shopify would take the refunded unit off what is left, and that 102 would find fewer units than it packed. Not
+    asked for an amount alone (it takes no unit), a refund planned already (sent once: the same input again) or an
+    operator's retry (the operator refunds what PeakWMS refunded, fulfilled or not). One Shopify read, and one
+    PeakWMS read when a refunded line is still to fulfil."""
+    return lambda: refund_wait.waits_for(
+        refund,
+        fulfillments.fulfillment_orders(shopify, refund.order_id, with_lines=True),
+        lambda: get_sales_order(clients.peakwms(connection), refund.order_id),
     )
 
 

@@ -8,13 +8,14 @@ the key it was parked under, from its own 104 event's payload, oldest first, and
 Shopify does not show captured) stays parked. Once: a refund Shopify answered before (a 102 retried after a lost
 answer, a second 102) is found by its key and only recorded.
 
-A parked refund is made only once every line it refunds is fulfilled in Shopify — no unfulfilled unit of that line
-left on any fulfillment order — and one of an amount alone once nothing of the order is left to fulfil. Shopify
-takes a refunded unit off what is left to fulfil: an order packed in two pick orders whose second 102 came first
-would otherwise lose a unit of the first pick order to the refund, and that pick order's own 102 would find fewer
-units left than it packed. A refund that must wait stays parked; the 102 that fulfils its line makes it. The
-fulfillment orders are read once per 102, after its fulfilment, and only when a refund of the order is parked and
-not made yet (a 102 of an order with nothing parked reads nothing more).
+A parked refund of lines is made only when no pack of those lines is still coming (`refund_wait`: every line it
+refunds fulfilled in Shopify, or PeakWMS's sales order saying it sends no more of them than Shopify has left after
+the refund); one of an amount alone takes no unit and is made at the capture. Shopify takes a refunded unit off what
+is left to fulfil: an order packed in two pick orders whose second 102 came first would otherwise lose a unit of the
+first pick order to the refund, and that pick order's own 102 would find fewer units left than it packed. A refund
+that must wait stays parked; the 102 that fulfils its line makes it. The fulfillment orders are read once per 102,
+after its fulfilment, and PeakWMS's sales order at most once, only when a refund of lines of the order is parked
+and one of its lines is still to fulfil (a 102 of an order with nothing parked reads nothing more).
 
 `look_at_parked` runs in every `peakwms#orders` run (one GetItem when nothing is parked): a parked refund made
 already whose event could not be told then (its 104 still being handled at that moment) is recorded now; one
@@ -30,12 +31,14 @@ from functools import cache
 from typing import Any
 
 from crossdock.bodies import json_object
+from crossdock.connectors.peakwms.client import PeakwmsClient
+from crossdock.connectors.peakwms.sales_orders import get_sales_order
 from crossdock.connectors.peakwms.shapes import OrderRefunded
 from crossdock.connectors.shopify import fulfillments
 from crossdock.connectors.shopify.fulfillments import OrderFulfillment
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
 from crossdock.errors import FailureClass, PermanentError, Skip
-from crossdock.integrations.peakwms_shopify import refunds_parked
+from crossdock.integrations.peakwms_shopify import refund_wait, refunds_parked
 from crossdock.integrations.peakwms_shopify.connection import PeakwmsShopifyConnection
 from crossdock.integrations.peakwms_shopify.message_refund import NotCapturedYet, made_refund, make_refund, refund_key
 from crossdock.integrations.peakwms_shopify.refunds_parked import ParkedRefund
@@ -44,14 +47,22 @@ from crossdock.store.events import EventStatus
 from crossdock.store.outcome import Outcome
 
 
-def make_parked(connection: PeakwmsShopifyConnection, order_id: str, shopify: ShopifyAdmin, table: Any) -> str:
-    """Every refund parked for the order whose lines are fulfilled made now (the caller holds the order's lease,
-    has fulfilled its pick order and captured); what was done, for the 102's outcome ("" when nothing was parked)."""
+def make_parked(
+    connection: PeakwmsShopifyConnection,
+    order_id: str,
+    shopify: ShopifyAdmin,
+    table: Any,
+    peakwms: Callable[[], PeakwmsClient],
+) -> str:
+    """Every refund parked for the order that no pack still coming waits for made now (the caller holds the order's
+    lease, has fulfilled its pick order and captured); what was done, for the 102's outcome ("" when nothing was
+    parked). `peakwms` gives the PeakWMS client, asked for only when a parked refund's line is still to fulfil."""
     told = []
-    # Read at most once, and only when a parked refund is still to be made: after this 102's own fulfilment.
+    # Each read at most once, and only when a parked refund is still to be made: after this 102's own fulfilment.
     fulfilment = cache(lambda: fulfillments.fulfillment_orders(shopify, order_id, with_lines=True))
+    peak_order = cache(lambda: get_sales_order(peakwms(), order_id))
     for parked in refunds_parked.parked(table, connection.id, order_id):
-        outcome = _make(connection, parked, shopify, table, fulfilment)
+        outcome = _make(connection, parked, shopify, table, fulfilment, peak_order)
         if isinstance(outcome, str):
             told.append(f"the refund parked with event {parked.event_sk} still waits {outcome}")
             continue
@@ -67,6 +78,7 @@ def _make(
     shopify: ShopifyAdmin,
     table: Any,
     fulfilment: Callable[[], OrderFulfillment],
+    peak_order: refund_wait.PeakOrderRead,
 ) -> Outcome | str:
     """The parked refund's outcome, or what it still waits for (it stays parked)."""
     made = made_refund(table, connection.id, parked.key)
@@ -87,7 +99,7 @@ def _make(
         )
     try:
         refund = OrderRefunded.parse(body)
-        unpacked = refunds_parked.waits_for(refund, fulfilment())
+        unpacked = refund_wait.waits_for(refund, fulfilment(), peak_order) if refund.lines else None
         if unpacked:
             return unpacked
         return make_refund(connection, refund, parked.key, shopify, table)

@@ -19,9 +19,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from crossdock.aws.observability import count_finished_event
-from crossdock.connectors.peakwms.shapes import OrderRefunded
-from crossdock.connectors.shopify import fulfillments
-from crossdock.connectors.shopify.fulfillments import FINISHED, OrderFulfillment
 from crossdock.store import events, waiting_refunds
 from crossdock.store.events import EventStatus
 from crossdock.store.outcome import Outcome
@@ -107,25 +104,3 @@ def record_on_event(
                 count_finished_event(outcome.status.value, details.get("failure_class"))
             return True
     return False
-
-
-def waits_for(refund: OrderRefunded, state: OrderFulfillment) -> str | None:
-    """What the refund waits for — the pack of a line it refunds, units of which are still to fulfil in Shopify, or
-    (a refund of an amount alone) the order's last pack — or None when nothing of what it
-    refunds is left to fulfil. Shopify takes a refunded unit off what is left to fulfil, so a refund of a line made
-    before the pack of that line is told would leave that pack's 102 finding fewer units than it packed."""
-    left: dict[str, int] = {}
-    for fo in state.fulfillment_orders:
-        if fo.status in FINISHED:
-            continue
-        for line in fo.lines:
-            left[line.line_item_id] = left.get(line.line_item_id, 0) + line.remaining
-    lines = [line_id for line_id, quantity in refund.lines if quantity > 0]
-    for line_id in lines:
-        units = left.get(fulfillments.line_item_gid(line_id), 0)
-        if units > 0:
-            return f"for the pack of line {line_id} ({units} unit(s) of it left to fulfil in {state.name})"
-    units = sum(left.values())
-    if not lines and units > 0:
-        return f"for the last pack of order {refund.order_id} ({units} unit(s) of {state.name} left to fulfil)"
-    return None
