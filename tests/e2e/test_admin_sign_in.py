@@ -3,9 +3,11 @@ endpoint's Cognito (as a browser calls Cognito), and the AdminApi's Cognito auth
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -105,6 +107,65 @@ def test_a_token_expires_after_its_hour_on_the_stacks_clock(stack: LocalStack) -
     # THEN the same token is refused, and a new sign-in works again
     assert _me(stack, token).status_code == 401
     assert _me(stack, stack.sign_in(email, PASSWORD)).status_code == 200
+
+
+def _initiate_auth(stack: LocalStack, flow: str, parameters: dict[str, str]) -> httpx.Response:
+    """InitiateAuth over HTTP at the stack's Cognito endpoint, as the console sends it."""
+    return httpx.post(
+        stack.cognito_endpoint + "/",
+        headers={
+            "Content-Type": "application/x-amz-json-1.1",
+            "X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth",
+        },
+        json={"AuthFlow": flow, "ClientId": stack.user_pool_client_id, "AuthParameters": parameters},
+        timeout=10,
+    )
+
+
+def test_a_refreshed_id_token_is_issued_on_the_stacks_clock_and_lasts_the_clients_hour(stack: LocalStack) -> None:
+    # GIVEN a signed-in user with a refresh token, whose id token the stack's clock has moved two hours past
+    email = _email("fia")
+    stack.create_user(email, PASSWORD, tenant="acme")
+    signed = _initiate_auth(stack, "USER_PASSWORD_AUTH", {"USERNAME": email, "PASSWORD": PASSWORD}).json()
+    first = signed["AuthenticationResult"]
+    stack.aws.clock.advance(2 * 3600)
+    moved_to = int(stack.aws.clock.time())
+    assert _me(stack, first["IdToken"]).status_code == 401
+    # WHEN the refresh token is exchanged (REFRESH_TOKEN_AUTH)
+    refreshed = _initiate_auth(stack, "REFRESH_TOKEN_AUTH", {"REFRESH_TOKEN": first["RefreshToken"]})
+    # THEN a new id token, stamped on the stack's clock (not the real one, two hours behind), for the app client's
+    # IdTokenValidity (60 minutes, template.yaml), which the authorizer lets through; no new refresh token
+    assert refreshed.status_code == 200, refreshed.text
+    result = refreshed.json()["AuthenticationResult"]
+    assert "RefreshToken" not in result and result["ExpiresIn"] == 3600
+    old, new = _unverified(first["IdToken"]), _unverified(result["IdToken"])
+    assert int(new["iat"]) >= moved_to and int(new["exp"]) == int(new["iat"]) + 3600
+    assert int(new["exp"]) > int(old["exp"]) + 2 * 3600 - 60
+    assert _me(stack, result["IdToken"]).status_code == 200
+
+
+def test_a_refresh_token_is_refused_after_the_clients_twelve_hours(stack: LocalStack) -> None:
+    # GIVEN a signed-in user's refresh token (RefreshTokenValidity 12 hours, template.yaml)
+    email = _email("gus")
+    stack.create_user(email, PASSWORD, tenant="acme")
+    signed = _initiate_auth(stack, "USER_PASSWORD_AUTH", {"USERNAME": email, "PASSWORD": PASSWORD}).json()
+    refresh = {"REFRESH_TOKEN": signed["AuthenticationResult"]["RefreshToken"]}
+    # WHEN 11 hours pass THEN it still gives id tokens
+    stack.aws.clock.advance(11 * 3600)
+    assert _initiate_auth(stack, "REFRESH_TOKEN_AUTH", refresh).status_code == 200
+    # WHEN the twelfth hour has passed THEN Cognito refuses it as expired, naming no token
+    stack.aws.clock.advance(3600)
+    refused = _initiate_auth(stack, "REFRESH_TOKEN_AUTH", refresh)
+    assert refused.status_code == 400
+    assert refused.json()["__type"].endswith("NotAuthorizedException")
+    assert refused.json()["message"] == "Refresh Token has expired"
+
+
+def _unverified(token: str) -> dict[str, Any]:
+    """A JWT's claims without checking its signature (the authorizer checks that)."""
+    part = token.split(".")[1]
+    found: dict[str, Any] = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    return found
 
 
 def test_crossdock_users_creates_and_lists_through_the_local_stack(
