@@ -7,7 +7,8 @@ admin calls, the JWKS at `/<pool id>/.well-known/jwks.json`), with two changes w
 - Tokens are issued on the stack's virtual clock (`iat`, `exp`), the one the embedded API Gateway's authorizer
   checks them against, so advancing the clock past an hour expires them as an hour would. moto stamps them with
   `int(time.time())` of its models module, which is swapped for the clock's (a refreshed id token issued after the
-  clock moved has a later `exp`, whatever the real time).
+  clock moved has a later `exp`, whatever the real time). The swap is process-wide, as moto's module is: with two
+  stacks alive in one process, the one started last stamps the tokens of both until it stops.
 - They last as long as the app client says, as in Cognito (`IdTokenValidity`, `AccessTokenValidity`,
   `RefreshTokenValidity` in `TokenValidityUnits`; Cognito's defaults 1 hour, 1 hour, 30 days): moto gives every id
   and access token an hour and never expires a refresh token. A refresh token past its validity is refused as
