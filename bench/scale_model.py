@@ -152,11 +152,17 @@ DAYS_OF_BINDINGS = 365  # a merchant one year in
 PLATFORM_CALL_SECONDS = 0.25
 AWS_CALL_SECONDS = 0.010
 FUNCTION_GB = 0.25  # 256 MB (template.yaml Globals)
-# The self-check runs every connection one after the other in one invocation (functions/self_check), ASSUMED 2
-# platform calls a connection when nothing is missing (template.yaml: "two Shopify calls each").
+# The self-check (functions/self_check, issue 18): the schedule's run lists the connections (the Connections index,
+# ASSUMED 2 KB a connection item: 500 to a 1 MB page) and queues one message each (SendMessageBatch, 10 to a
+# request), one AWS request's time per page and per batch, within the function's timeout; the queue's consumers
+# (an SQS event source, MaximumConcurrency containers) check each connection in ASSUMED 2 platform calls when
+# nothing is missing, and must get through every connection within the schedule's hour.
 SELF_CHECK_CALLS_PER_CONNECTION = 2
-SELF_CHECK_TIMEOUT_SECONDS = 300  # template.yaml SelfCheckFunction
-SELF_CHECK_TIMEOUT_MAX_SECONDS = 900  # Lambda's maximum
+SELF_CHECK_TIMEOUT_SECONDS = 120  # template.yaml SelfCheckFunction: the schedule's run
+SELF_CHECK_CONNECTIONS_PER_PAGE = 500
+SELF_CHECK_LIST_SECONDS_PER_CONNECTION = AWS_CALL_SECONDS / SELF_CHECK_CONNECTIONS_PER_PAGE + AWS_CALL_SECONDS / 10
+SELF_CHECK_CONCURRENCY = 20  # template.yaml SelfCheckFunction Events.Checks ScalingConfig.MaximumConcurrency
+SELF_CHECK_PERIOD_SECONDS = 3600  # SelfCheckRate's default
 
 # --- Peak (ASSUMED) ---------------------------------------------------------------------------------------------
 PEAK_HOUR_SHARE = 0.10  # the busiest hour carries a tenth of the day's orders
@@ -397,12 +403,20 @@ def quotas(kinds: list[Integration], orders_per_day: float) -> list[Quota]:
     sqs_quotas = "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html"
     return [
         Quota(
-            "self-check: every connection in one 300 s invocation (Crossdock's design)",
+            "self-check: the schedule's run queues every connection in one invocation",
             SELF_CHECK_TIMEOUT_SECONDS,
             "s a run",
+            connections * SELF_CHECK_LIST_SECONDS_PER_CONNECTION,
+            "template.yaml SelfCheckFunction Timeout 120; functions/self_check (an index page and a batch of 10 each)",
+            "queue from several runs, each over a share of the Connections index; the timeout up to 900 s",
+        ),
+        Quota(
+            "self-check: the queue's consumers check every connection within the hour",
+            SELF_CHECK_CONCURRENCY * SELF_CHECK_PERIOD_SECONDS,
+            "container-s an hour",
             self_check,
-            "template.yaml SelfCheckFunction Timeout; functions/self_check",
-            "one check per connection (a schedule or a queued message each, as the poll streams); 900 s buys 3×",
+            "template.yaml SelfCheckFunction Events.Checks ScalingConfig MaximumConcurrency 20",
+            "raise MaximumConcurrency (its containers count against Lambda's concurrency)",
         ),
         Quota(
             "API Gateway stage throttle (template.yaml WebhookThrottleRate)",

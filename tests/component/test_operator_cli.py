@@ -403,12 +403,23 @@ def _create_item_through_rackbeats_api(stack: LocalStack, shop: Shop, number: st
     assert answer.status_code < 300, answer.text
 
 
-def test_the_self_check_dead_letter_queue_cannot_be_redriven(
-    target: OperatorTarget, capsys: pytest.CaptureFixture[str]
+def test_the_self_check_dead_letter_queue_is_redriven_to_its_checks(
+    stack: LocalStack, target: OperatorTarget, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = cli(capsys, target, "dlq", "redrive", "--queue", "self-check")
-    assert (code, out) == (1, "")
-    assert "nowhere to send them back" in err
+    # GIVEN a connection's check that failed its last receive, and a failed run's record (Lambda's), in the DLQ
+    sqs = boto3.client("sqs", region_name=stack.aws.region)
+    dead_letters = stack.aws.queue_url("SelfCheckDeadLetterQueue")
+    sqs.send_message(QueueUrl=dead_letters, MessageBody=json.dumps({"connection_id": "c-checked-again"}))
+    sqs.send_message(QueueUrl=dead_letters, MessageBody=json.dumps({"requestPayload": {}, "version": "1.0"}))
+    stack.aws.set_mapping_enabled("SelfCheckFunction", False)
+    # WHEN the operator redrives them
+    (moved,) = cli_json(capsys, target, "dlq", "redrive", "--queue", "self-check")
+    # THEN both go back to the self-check's queue (a check to do again; a record that queues every check again)
+    assert (moved["moved"], moved["failed"], moved["remaining"]) == (2, {}, 0)
+    assert stack.aws.queue_depth("SelfCheckQueue") == 2
+    stack.aws.set_mapping_enabled("SelfCheckFunction", True)
+    stack.settle()
+    assert stack.aws.queue_depth("SelfCheckQueue") == stack.aws.queue_depth("SelfCheckDeadLetterQueue") == 0
 
 
 # -- orders, connections, status -------------------------------------------------------------------------------------

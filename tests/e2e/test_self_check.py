@@ -1,8 +1,10 @@
 """The scheduled self-check re-creates the Shopify webhook subscriptions Shopify removed, run by the embedded
-EventBridge Scheduler like the deployed schedule."""
+EventBridge Scheduler like the deployed schedule: its run queues one check per connection on SelfCheckQueue, and
+the same function, fed by that queue, checks each one on its own."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,6 +12,7 @@ import pytest
 
 from crossdock.connectors.shopify.secret_names import SHOPIFY_ACCESS_TOKEN
 from crossdock.integrations.rackbeat_shopify.self_check import SELF_CHECK_TOPIC
+from crossdock_local.aws.log_capture import FunctionLogs, capture_function_logs
 from crossdock_local.stack import LocalStack
 
 
@@ -57,6 +60,7 @@ def test_restored_subscription_delivers_again(stack: LocalStack, merchant_with: 
     merchant = merchant_with()
     stack.shopify.drop_subscriptions(merchant.domain, "orders/paid")
     stack.aws.fire_schedule("SelfCheckSchedule")
+    stack.settle()  # the queued check runs
 
     order = stack.shopify.create_order(merchant.domain, merchant.order(0), paid=True)
     stack.settle()
@@ -64,23 +68,39 @@ def test_restored_subscription_delivers_again(stack: LocalStack, merchant_with: 
     assert merchant.only_rackbeat_order(order)
 
 
+def _failures(logs: FunctionLogs) -> list[dict[str, Any]]:
+    lines = [json.loads(line.text) for line in logs.lines if line.function == "SelfCheckFunction"]
+    return [line for line in lines if line.get("message") == "self-check failed for a connection"]
+
+
 def test_one_failing_connection_does_not_stop_the_others(stack: LocalStack, merchant_with: Any) -> None:
+    # GIVEN three connections: one whose Shopify refuses its token, two missing subscriptions
     locked_out = merchant_with()
     stack.secrets.put(locked_out.connection.connection_id, SHOPIFY_ACCESS_TOKEN, "shpat_revoked")
-    broken = merchant_with()
-    stack.shopify.drop_subscriptions(broken.domain, "orders/create")
-    stack.shopify.drop_subscriptions(broken.domain, "app/uninstalled")
+    broken = [merchant_with(), merchant_with()]
+    healthy = [_subscribed(stack, merchant) for merchant in broken]
+    stack.shopify.drop_subscriptions(broken[0].domain, "orders/create")
+    stack.shopify.drop_subscriptions(broken[1].domain, "app/uninstalled")
 
-    result = stack.aws.invoke("SelfCheckFunction", {})
+    # WHEN the schedule fires: its run queues one check per connection, the queue's consumer runs them
+    with capture_function_logs(stack.aws) as logs:
+        run = stack.aws.fire_schedule("SelfCheckSchedule")
+        queued_checks = stack.aws.queue_depth("SelfCheckQueue")
+        stack.settle()
 
-    assert result.error is None
-    report = result.payload
-    assert report["repaired"] == {broken.connection.connection_id: ["app/uninstalled", "orders/create"]}
-    (failure,) = report["failed"]
-    assert failure["connection_id"] == locked_out.connection.connection_id
+    # THEN the other two are checked and repaired, each recording what it re-created
+    assert run is not None
+    assert queued_checks >= 3
+    assert [_subscribed(stack, merchant) for merchant in broken] == healthy
+    assert [len(_self_checks(merchant)) for merchant in broken] == [1, 1]
+    # AND the third is reported (a warning with its class; EMF `self_check_failed_auth`), never with its token,
+    # and not retried: a revoked token needs a person, and the next run checks it again
+    (failure,) = [line for line in _failures(logs) if line["connection_id"] == locked_out.connection.connection_id]
     assert failure["failure_class"] == "auth"
     assert "shpat_" not in failure["reason"]
     assert _self_checks(locked_out) == []
+    assert stack.aws.queue_depth("SelfCheckQueue") == 0
+    assert stack.aws.queue_depth("SelfCheckDeadLetterQueue") == 0
 
 
 def test_only_active_connections_are_checked(stack: LocalStack, merchant_with: Any) -> None:
@@ -88,9 +108,8 @@ def test_only_active_connections_are_checked(stack: LocalStack, merchant_with: A
     stack.shopify.uninstall(merchant.domain)
     stack.settle()
 
-    result = stack.aws.invoke("SelfCheckFunction", {})
+    stack.aws.fire_schedule("SelfCheckSchedule")
+    stack.settle()
 
-    assert result.error is None
-    assert merchant.connection.connection_id not in result.payload["repaired"]
     assert stack.shopify.shop(merchant.domain).subscriptions == []
     assert _self_checks(merchant) == []

@@ -44,12 +44,20 @@ def test_step_functions_start_rate_binds_where_the_hand_sum_says() -> None:
     assert quota.binds_at() == pytest.approx(300 / starts_per_merchant)
 
 
-def test_the_self_check_binds_first_at_150_merchants() -> None:
-    # GIVEN four connections a merchant, two platform calls each at 0.25 s, in one 300-second invocation
-    quota = _quota("self-check")
-    # THEN one merchant takes 2 s of it: 150 merchants fill it
+def test_the_self_checks_consumers_bind_where_20_containers_fill_the_hour() -> None:
+    # GIVEN four connections a merchant, two platform calls each at 0.25 s, checked by 20 containers every hour
+    quota = _quota("self-check: the queue's consumers")
+    # THEN one merchant takes 2 container-seconds of the 72,000: 36,000 merchants fill them
     assert quota.per_merchant == pytest.approx(4 * 2 * 0.25)
-    assert quota.binds_at() == pytest.approx(150)
+    assert quota.binds_at() == pytest.approx(36_000)
+
+
+def test_the_self_checks_queueing_run_binds_where_its_120_seconds_are_full() -> None:
+    # GIVEN four connections a merchant, each a 500th of an index page and a tenth of a SendMessageBatch, 10 ms each
+    quota = _quota("self-check: the schedule's run")
+    # THEN one merchant takes 4 × 1.02 ms of the run's 120 s
+    assert quota.per_merchant == pytest.approx(4 * (0.010 / 500 + 0.010 / 10))
+    assert quota.binds_at() == pytest.approx(120 / (4 * 0.00102))
 
 
 def test_peakwms_orders_are_the_cost_benchs_units_and_the_calls_benchs_requests() -> None:
@@ -90,4 +98,5 @@ def test_the_report_prints_every_section_with_the_binding_limits_in_order() -> N
         assert any(line.startswith(heading) or heading in line for line in printed), heading
     limits = [line for line in printed if line.startswith("| ") and "binds" not in line]
     peak_rows = [line for line in limits if line.split(" | ")[0].lstrip("| ").startswith(("self-check", "API Gateway"))]
-    assert peak_rows[0].startswith("| self-check")  # the first to bind, at the smallest number of merchants
+    # the first to bind, at the smallest number of merchants, now the webhook API's throttle (the self-check queues)
+    assert peak_rows[0].startswith("| API Gateway stage throttle")

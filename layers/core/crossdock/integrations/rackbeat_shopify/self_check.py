@@ -4,24 +4,21 @@ Shopify removes a subscription whose deliveries failed for 4 hours, and then sen
 stop arriving without a trace. A Rackbeat webhook deleted or switched off in Rackbeat (by a user, or by Rackbeat
 after failed deliveries) silences stock and item changes the same way. The check lists each active connection's
 Shopify subscriptions and Rackbeat webhooks and re-creates what its settings need and is missing, recording a
-`shopify/self_check` event only when it repaired something, so a healthy hour leaves no trace. One connection
-failing (a revoked token, a platform down) does not stop the others; its failure is reported.
+`shopify/self_check` event only when it repaired something, so a healthy hour leaves no trace. Each connection is
+checked on its own, from its own queued message (`flows.webhook_self_check`), so one failing never stops another.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from crossdock.connections.model import ConnectionState
 from crossdock.connectors.rackbeat.client import RackbeatClient
 from crossdock.connectors.shopify.graphql import ShopifyAdmin
-from crossdock.errors import CrossdockError
 from crossdock.integrations import self_check_events
 from crossdock.integrations.rackbeat_shopify import activation
-from crossdock.integrations.rackbeat_shopify.connection import KIND, RackbeatShopifyConnection
-from crossdock.store import connections
+from crossdock.integrations.rackbeat_shopify.connection import RackbeatShopifyConnection
 from crossdock.store.secrets import SecretStore
 
 SELF_CHECK_TOPIC = "shopify/self_check"
@@ -34,44 +31,6 @@ class SelfCheckDeps:
     webhook_base_url: str  # where Shopify and Rackbeat deliver to: the API's public URL
     rackbeat: Callable[[RackbeatShopifyConnection], RackbeatClient]
     secrets: SecretStore  # where a re-registered Rackbeat webhook's token is kept
-
-
-@dataclass(frozen=True)
-class CheckFailure:
-    connection_id: str
-    failure_class: str
-    reason: str
-
-
-@dataclass
-class SelfCheckReport:
-    checked: int = 0
-    # connection id → Shopify topics and Rackbeat events (`rackbeat:<event>`) re-created
-    repaired: dict[str, list[str]] = field(default_factory=dict)
-    failed: list[CheckFailure] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "checked": self.checked,
-            "repaired": self.repaired,
-            "failed": [vars(failure) for failure in self.failed],
-        }
-
-
-def run_self_check(deps: SelfCheckDeps) -> SelfCheckReport:
-    report = SelfCheckReport()
-    for connection in connections.list_connections(deps.table):
-        if connection.state is not ConnectionState.ACTIVE or connection.kind != KIND:
-            continue  # another kind's connections are its own self-check's (functions/self_check runs each)
-        report.checked += 1
-        try:
-            recreated = check_connection(RackbeatShopifyConnection.of(connection), deps)
-        except CrossdockError as failed:
-            report.failed.append(CheckFailure(connection.id, failed.failure_class.value, failed.reason))
-            continue
-        if recreated:
-            report.repaired[connection.id] = recreated
-    return report
 
 
 def check_connection(connection: RackbeatShopifyConnection, deps: SelfCheckDeps) -> list[str]:
