@@ -193,9 +193,12 @@ class FakeSecrets:
     """`ports.Secrets` in a dict."""
 
     values: dict[tuple[str, str], str] = field(default_factory=dict)
+    # What a container read earlier and keeps (`SecretStore`'s cache): `get` answers it, `fresh` drops it.
+    cached: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def get(self, connection_id: str, name: str) -> str | None:
-        return self.values.get((connection_id, name))
+        key = (connection_id, name)
+        return self.cached[key] if key in self.cached else self.values.get(key)
 
     def put(self, connection_id: str, name: str, value: str) -> None:
         self.values[(connection_id, name)] = value
@@ -204,7 +207,8 @@ class FakeSecrets:
         self.values.pop((connection_id, name), None)
 
     def fresh(self, connection_id: str, name: str) -> str | None:
-        return self.get(connection_id, name)
+        self.cached.pop((connection_id, name), None)
+        return self.values.get((connection_id, name))
 
 
 # ---- the made-up kind -----------------------------------------------------------------------------------------------

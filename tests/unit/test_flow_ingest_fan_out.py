@@ -119,3 +119,14 @@ def test_an_address_nobody_follows_is_404_and_followers_that_want_nothing_of_it_
     # THEN the first is answered 200 with nothing queued (Rackbeat need not retry), the second 404
     assert paused == IngestAnswer(200, {"status": "no follower wants it"})
     assert unknown.status == 404 and harness.queued == []
+
+
+def test_a_token_added_since_this_container_cached_the_accounts_is_accepted(harness: Harness) -> None:
+    # GIVEN a follower, and ingest's cached copy of the account's secret taken before another follower added one
+    harness.claims.following[(SYSTEM, ACCOUNT)] = [follower("shop-1")]
+    scope = keys.account_secrets_scope(SYSTEM, ACCOUNT)
+    harness.secrets.cached[(scope, SECRET_NAMES[0])] = "an-older-secret"
+    # WHEN a delivery signed with the stored secret arrives
+    answer = harness.receive()
+    # THEN it is queued: the secret was read again before refusing
+    assert answer.status == 200 and [m["connection_id"] for m in harness.queued] == ["shop-1"]

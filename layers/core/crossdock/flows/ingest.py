@@ -236,7 +236,11 @@ def fan_out(
     scope = keys.account_secrets_scope(source_name, account_key)
     secrets = [s for s in (deps.secrets.get(scope, name) for name in source.secret_names) if s]
     if not source.authentic(raw_body, delivery, secrets):
-        return _refuse(401, source.refusal)
+        # The account's tokens are shared: another follower may have registered an event (and its token) since
+        # this container cached them, so they are read again once before the delivery is refused.
+        secrets = [s for s in (deps.secrets.fresh(scope, name) for name in source.secret_names) if s]
+        if not source.authentic(raw_body, delivery, secrets):
+            return _refuse(401, source.refusal)
     try:
         source.check(delivery)
     except Refused as incomplete:
