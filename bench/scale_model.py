@@ -112,7 +112,9 @@ PEAKWMS_RECEIVED = Step("order received (released)", 22.0, 2.0, {"shopify": 1.0,
 PEAKWMS_HELD_STEP = Step("order held, released by a receipt", 9.9, 1.2, {"shopify": 0.4, "peakwms": 0.2})
 PEAKWMS_PACKED = Step("packed + captured", 54.4, 5.1, {"shopify": 6.2, "peakwms": 1.0})
 PEAKWMS_SHIPPED = Step("shipped", 7.7, 1.0)
-PEAKWMS_REFUND = Step("refunded (one piece)", 28.1, 2.0, {"shopify": 2.0, "peakwms": 1.0})
+# A refund of a line reads the fulfillment orders first (whether a pack of it is still coming): 3 Shopify calls, as
+# bench/peakwms_calls.py --orders 20 measured at 1a54abe (3.00; PeakWMS 0.90, its line fulfilled before the refund).
+PEAKWMS_REFUND = Step("refunded (one piece)", 28.1, 2.0, {"shopify": 3.0, "peakwms": 1.0})
 PEAKWMS_STOCK_COUNT = Step("stock adjustment (per SKU)", 8.1, 1.0, {"shopify": 2.8, "peakwms": 1.0})
 
 # --- Fixed work per connection (schedules) -----------------------------------------------------------------------
