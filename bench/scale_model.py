@@ -165,6 +165,9 @@ SELF_CHECK_CONNECTIONS_PER_PAGE = 500
 SELF_CHECK_LIST_SECONDS_PER_CONNECTION = AWS_CALL_SECONDS / SELF_CHECK_CONNECTIONS_PER_PAGE + AWS_CALL_SECONDS / 10
 SELF_CHECK_CONCURRENCY = 20  # template.yaml SelfCheckFunction Events.Checks ScalingConfig.MaximumConcurrency
 SELF_CHECK_PERIOD_SECONDS = 3600  # SelfCheckRate's default
+# The open-events index's partition key is `<status>#<shard>`, the shard a hash of the connection id (issue 18):
+# the fleet's index writes spread over 16 partitions (evenly, with many connections; ASSUMED even here).
+OPEN_EVENTS_SHARDS = 16
 
 # --- Peak (ASSUMED) ---------------------------------------------------------------------------------------------
 PEAK_HOUR_SHARE = 0.10  # the busiest hour carries a tenth of the day's orders
@@ -429,12 +432,12 @@ def quotas(kinds: list[Integration], orders_per_day: float) -> list[Quota]:
             "raise WebhookThrottleRate (docs/deploying.md); one Rackbeat webhook per account (issue 18) cuts requests",
         ),
         Quota(
-            "DynamoDB partition: OpenEvents index key `received`",
-            1000,
+            "DynamoDB partitions: OpenEvents index key `received#<shard>`, 16 shards",
+            1000 * OPEN_EVENTS_SHARDS,
             "WCU/s",
             open_events,
-            ddb_partition + " (1,000 write units/s per partition)",
-            "shard the index key (`received#<n>`, n from the event id) and Query the shards",
+            ddb_partition + " (1,000 write units/s per partition); store/events.py OPEN_SHARDS",
+            "more shards (OPEN_SHARDS; the readers Query each); spread evenly by the connection id's hash",
         ),
         Quota(
             "SQS FIFO SendMessage per queue (not high-throughput)",

@@ -229,7 +229,7 @@ def test_the_log_keeps_failures_and_expires_what_ended_well(
     month = events.DONE_RETENTION_DAYS * 86400
     # Failures: no TTL, and in the open-events index
     assert "expires_at" not in failed
-    assert failed[events.OPEN_STATUS] == "needs_attention"
+    assert failed[events.OPEN_STATUS] == events.open_status(events.EventStatus.NEEDS_ATTENTION, shop.id)
     # Done and skipped: expire after the retention period, and out of the index
     finished = fine.events()
     assert {e["status"] for e in finished} == {"done", "skipped"}

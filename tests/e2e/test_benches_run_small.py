@@ -176,3 +176,13 @@ def test_peakwms_calls_runs_small_and_its_audit_passes() -> None:
     assert "PeakWMS ⇄ Shopify calls per order (2 orders of each kind); audit: OK" in printed
     assert "packed + captured" in printed and "stock adjustment (per SKU)" in printed
     assert _functions_log(printed)
+
+
+def test_open_events_reads_runs_small_and_prints_each_read_before_and_after() -> None:
+    printed = _run("open_events_reads.py", "--connections", "2", "--events", "3")
+    rows = [line for line in printed.splitlines() if line.startswith("| ") and "RRU" not in line]
+    assert [row.split(" | ")[0].lstrip("| ") for row in rows] == [
+        "status",
+        "events list --status needs_attention",
+        "events list ... --connection c-0",
+    ]

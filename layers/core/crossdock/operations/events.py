@@ -94,15 +94,19 @@ def open_events(
     only open events, so this reads those and never the event log."""
     if status not in OPEN_STATUSES:
         raise ValueError(f"status: only {', '.join(OPEN_STATUSES)} events are indexed, not {status}")
-    condition: Any = Key(event_log.OPEN_STATUS).eq(status.value)
-    if connection_id is not None:
-        # The index key is `<connection>#<received_at>#<event id>`.
-        start = f"{connection_id}#{since or ''}"
-        condition = condition & Key(event_log.OPEN_KEY).between(start, f"{connection_id}#\uffff")
-    rows = [row(item) for item in _pages(target.table, IndexName=event_log.OPEN_EVENTS_INDEX, key=condition)]
+    rows = []
+    # Every shard of the status (the connection's one), and the bare status of items written before the shards.
+    for partition in event_log.open_status_keys(status, connection_id):
+        condition: Any = Key(event_log.OPEN_STATUS).eq(partition)
+        if connection_id is not None:
+            # The index key is `<connection>#<received_at>#<event id>`.
+            start = f"{connection_id}#{since or ''}"
+            condition = condition & Key(event_log.OPEN_KEY).between(start, f"{connection_id}#\uffff")
+        rows += [row(item) for item in _pages(target.table, IndexName=event_log.OPEN_EVENTS_INDEX, key=condition)]
     if since is not None:
         rows = [found for found in rows if found.received_at >= since]
-    return sorted(rows, key=lambda found: found.received_at, reverse=True)
+    # Merged newest first in the order of the page cursor (`<received_at>#<event id>`, `connection_events`).
+    return sorted(rows, key=lambda found: (found.received_at, found.event_id), reverse=True)
 
 
 def connection_events(
@@ -167,10 +171,11 @@ def find_event(target: OperatorTarget, event_id: str, connection_id: str | None 
     matches = [
         item
         for status in OPEN_STATUSES
+        for partition in event_log.open_status_keys(status)
         for item in _pages(
             target.table,
             IndexName=event_log.OPEN_EVENTS_INDEX,
-            key=Key(event_log.OPEN_STATUS).eq(status.value),
+            key=Key(event_log.OPEN_STATUS).eq(partition),
             only=Attr("event_id").eq(event_id),
         )
     ]

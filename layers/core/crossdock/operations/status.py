@@ -1,7 +1,8 @@
 """How the stack is doing, per connection and overall: last event, backlog, failures by class, queue depths.
 
-Open events come from the sparse `OpenEvents` index in two queries for all connections, however long the event
-log is; each connection then costs one item read for its last event.
+Open events come from the sparse `OpenEvents` index, however long the event log is: per status a Query of each of
+its 16 shards and of the bare status older items carry (34 Queries for all connections, most of them empty); each
+connection then costs one item read for its last event.
 """
 
 from __future__ import annotations

@@ -23,6 +23,30 @@ DONE_RETENTION_DAYS = 30
 OPEN_EVENTS_INDEX = "OpenEvents"
 OPEN_STATUS = "open_status"
 OPEN_KEY = "open_key"
+# The index's partition key is `<status>#<shard>` (issue 18): with the bare status every open event of every
+# connection wrote one index partition, 1,000 write units a second at most, which the scale model reached at ~2,800
+# merchants. The shard is a hash of the connection id, so one connection's open events stay in one shard (its own
+# listing reads one partition) and the fleet's writes spread over 16. Readers of every connection Query every
+# shard and merge (`open_status_keys`). Items written before the shards carry the bare status and are still read
+# under it until none is left (docs/operating.md, "Open events index shards").
+OPEN_SHARDS = 16
+
+
+def open_shard(connection_id: str) -> int:
+    """The connection's shard of the open-events index: stable across processes (crc32, not `hash`)."""
+    return zlib.crc32(connection_id.encode()) % OPEN_SHARDS
+
+
+def open_status(status: EventStatus, connection_id: str) -> str:
+    """The open-events index partition an event of the connection in `status` is written under."""
+    return f"{status.value}#{open_shard(connection_id)}"
+
+
+def open_status_keys(status: EventStatus, connection_id: str | None = None) -> list[str]:
+    """Every index partition to Query for open events in `status`: the connection's shard (or all 16), then the
+    bare status of items written before the shards."""
+    shards = [open_shard(connection_id)] if connection_id is not None else range(OPEN_SHARDS)
+    return [f"{status.value}#{shard}" for shard in shards] + [status.value]
 
 
 # The raw payload is stored zlib-compressed, as a binary attribute: DynamoDB bills an update by the larger of the
@@ -78,7 +102,7 @@ def record_received(
                 PACKED_PAYLOAD: pack_payload(payload),
                 "status": EventStatus.RECEIVED.value,
                 "attempts": 1,
-                OPEN_STATUS: EventStatus.RECEIVED.value,
+                OPEN_STATUS: open_status(EventStatus.RECEIVED, connection_id),
                 OPEN_KEY: open_key(connection_id, sk),
             },
             ConditionExpression="attribute_not_exists(pk)",
@@ -168,7 +192,7 @@ def _finish(
         values[f":d{index}"] = value
         sets.append(f"#d{index} = :d{index}")
     if status is EventStatus.NEEDS_ATTENTION:
-        values[":open"] = status.value
+        values[":open"] = open_status(status, connection_id)
         values[":key"] = open_key(connection_id, sk)
         sets += [f"{OPEN_STATUS} = :open", f"{OPEN_KEY} = :key"]
         removed = ["expires_at"]
