@@ -65,21 +65,13 @@ def test_the_self_check_re_registers_a_rackbeat_webhook_that_went_missing(
     hooks = stack.rackbeat.state(merchant.account).webhooks
     ours = stack.rackbeat_webhook_url(merchant.connection.connection_id)  # the Rackbeat account's address
     registered = len([h for h in hooks.values() if h["url"] == ours])
-    (stock_hook,) = [
-        h
-        for h in hooks.values()
-        if h["event"] == "product.stock_changed" and h["url"] == ours
-    ]
+    (stock_hook,) = [h for h in hooks.values() if h["event"] == "product.stock_changed" and h["url"] == ours]
     merchant.rackbeat_api("DELETE", f"webhooks/{stock_hook['id']}")
     # WHEN the self-check's schedule fires
     stack.aws.fire_schedule("SelfCheckSchedule")
     stack.settle()
     # THEN the webhook is back (once), the repair is recorded, and a stock change reaches the shop through it
-    again = [
-        h
-        for h in hooks.values()
-        if h["event"] == "product.stock_changed" and h["url"] == ours
-    ]
+    again = [h for h in hooks.values() if h["event"] == "product.stock_changed" and h["url"] == ours]
     assert len(again) == 1 and again[0]["id"] != stock_hook["id"]
     (repaired,) = [e for e in merchant.events() if e["topic"] == SELF_CHECK_TOPIC]
     assert repaired["reason"] == (
