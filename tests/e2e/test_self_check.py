@@ -8,11 +8,13 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 
 from crossdock.connectors.shopify.secret_names import SHOPIFY_ACCESS_TOKEN
 from crossdock.integrations.rackbeat_shopify.self_check import SELF_CHECK_TOPIC
 from crossdock_local.aws.log_capture import FunctionLogs, capture_function_logs
+from crossdock_local.sims.base.faults import Faults
 from crossdock_local.stack import LocalStack
 
 
@@ -69,8 +71,9 @@ def test_restored_subscription_delivers_again(stack: LocalStack, merchant_with: 
 
 
 def _failures(logs: FunctionLogs) -> list[dict[str, Any]]:
-    lines = [json.loads(line.text) for line in logs.lines if line.function == "SelfCheckFunction"]
-    return [line for line in lines if line.get("message") == "self-check failed for a connection"]
+    lines = [line.text for line in logs.lines if line.function == "SelfCheckFunction" and line.text.startswith("{")]
+    records = [json.loads(line) for line in lines]
+    return [record for record in records if record.get("message") == "self-check failed for a connection"]
 
 
 def test_one_failing_connection_does_not_stop_the_others(stack: LocalStack, merchant_with: Any) -> None:
@@ -113,3 +116,28 @@ def test_only_active_connections_are_checked(stack: LocalStack, merchant_with: A
 
     assert stack.shopify.shop(merchant.domain).subscriptions == []
     assert _self_checks(merchant) == []
+
+
+def test_a_check_failing_transiently_is_received_again_then_lands_in_the_dlq(
+    stack: LocalStack, merchant_with: Any
+) -> None:
+    # GIVEN a shop, and Shopify down (502/503 to every request) through the check's three receives (720 s apart)
+    merchant = merchant_with()
+    stack.shopify.faults = Faults(server_error_rate=1.0)
+    try:
+        # WHEN the schedule fires and the stack settles (the virtual clock jumps to each redelivery)
+        with capture_function_logs(stack.aws) as logs:
+            stack.aws.fire_schedule("SelfCheckSchedule")
+            stack.settle()
+    finally:
+        stack.shopify.faults = Faults()
+    # THEN its check was tried three times, each reported as the platform being down, and its message is in the DLQ
+    mine = [line for line in _failures(logs) if line["connection_id"] == merchant.connection.connection_id]
+    assert [line["failure_class"] for line in mine] == ["target_down"] * 3
+    sqs = boto3.client("sqs", region_name=stack.aws.region)
+    dead_letters = stack.aws.queue_url("SelfCheckDeadLetterQueue")
+    dead = sqs.receive_message(QueueUrl=dead_letters, MaxNumberOfMessages=10)["Messages"]
+    assert merchant.connection.connection_id in {json.loads(message["Body"])["connection_id"] for message in dead}
+    boto3.client("sqs", region_name=stack.aws.region).purge_queue(
+        QueueUrl=stack.aws.queue_url("SelfCheckDeadLetterQueue")
+    )
