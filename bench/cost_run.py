@@ -5,8 +5,9 @@ integration up on a `metered_stack`, then runs its orders inside `Metered.window
 (`Window`) is priced with `cost_model` per service and billed item, in units per order and dollars per 1,000
 orders. Beside it, `idle_runs` measures what a connection costs per day whatever its orders: each of its poll
 schedules (as its settings made them, in the template's `PollScheduleGroup`) fired twice on a quiet stack,
-each run metered, the cheaper (a run that found nothing) times the runs a day its rate expression makes. `Measured.table` prints both, and the total at a stated
-order rate (`ORDERS_PER_DAY`, the issue's paper merchant). The bench's audit (the demo's, against the
+each run metered, the cheaper (a run that found nothing) times the runs a day its rate expression makes.
+`Measured.table` prints both, and the total at a stated order rate (`ORDERS_PER_DAY`, the issue's paper
+merchant). The bench's audit (the demo's, against the
 simulators' own state) is in `Measured.problems`; `finish` prints them and returns the exit status (1 on any).
 
 How each line is metered: `crossdock_local.aws.usage` (DynamoDB units from item sizes, SQS 64 KB chunks, Step
