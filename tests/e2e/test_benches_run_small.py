@@ -186,3 +186,11 @@ def test_open_events_reads_runs_small_and_prints_each_read_before_and_after() ->
         "events list --status needs_attention",
         "events list ... --connection c-0",
     ]
+
+
+def test_rate_limit_slots_runs_small_and_announced_reads_claim_fewer_leases() -> None:
+    printed = _run("rate_limit_slots.py", "--runs", "1", "--items", "12")
+    claims = [float(n) for n in re.findall(r"limiter claims a run: ([\d.]+)", printed)]
+    refused = re.findall(r"429 answers: (\d+)", printed)
+    assert len(claims) == 2 and claims[1] < claims[0], printed
+    assert refused == ["0", "0"], printed

@@ -24,6 +24,13 @@ not passed yet, and falls back to one as soon as a slot went by unused (a contai
 rate, as one on AWS waiting for Rackbeat's answers mostly does, takes one slot per update, as before, and wastes
 none of the account's budget). A slot that has passed is never used late.
 
+A caller that knows it will make N calls in a row (a sweep's page of items) says so (`expecting(N)`, through the
+client): its next lease is min(N, `lease_max`) slots at once, and each after it as many as are still announced
+(never more than it said it would use), until a slot of the plan passes unused (the caller turned out slower than
+the rate, e.g. waiting for answers on AWS): then the plan is off and the size adapts as above. The plan ends with
+the `with` block; what the lease still holds then (at most `lease_max` - 1 slots, when the caller stopped early)
+stays in the lease for the container's next call, and is lost only if that comes after the slots passed.
+
 A caller answered 429 moves `next_slot` to now + Retry-After (only ever forward) and drops what is left of its own
 lease, so none of its callers calls before the Retry-After has passed; every other container's next claim gets a
 slot after it. What another container still holds of a lease it claimed before the 429 (at most `lease_max` - 1
@@ -42,6 +49,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
@@ -71,6 +79,8 @@ class _Lease:
     size: int = 1
     dropped: bool = True  # a slot of the current lease passed unused (none yet: the first lease is one slot)
     seen: Decimal = Decimal(0)
+    planned: int = 0  # calls announced (`expecting`) and not taken yet
+    slow: bool = False  # a slot passed unused during the current plan: it claims as without one
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -131,6 +141,23 @@ class AccountRateLimiter:
         if wait > 0:
             pacing.clock.sleep(wait)
 
+    @contextlib.contextmanager
+    def expecting(self, calls: int) -> Iterator[None]:
+        """The caller makes `calls` calls in a row in this block: claim their slots in leases of up to
+        `lease_max` at once instead of one by one. Never claims more than announced; the plan ends with the block
+        (announcements of several callers in the container add up; the first block to end ends them all, which
+        only costs the others their bigger leases)."""
+        lease = self._lease
+        with lease.lock:
+            if lease.planned == 0:
+                lease.slow = False
+            lease.planned += max(0, calls)
+        try:
+            yield
+        finally:
+            with lease.lock:
+                lease.planned = 0
+
     def reserve(self) -> float:
         """Takes the next free slot (from the lease, or claims a new lease) and returns it (epoch seconds)."""
         with self._lease.lock:
@@ -157,16 +184,22 @@ class AccountRateLimiter:
     def _take(self, now: Decimal) -> Decimal:
         """The lease's next slot that has not passed, or the first of a new lease (under the lease's lock)."""
         lease = self._lease
+        lease.planned = max(0, lease.planned - 1)  # this call's slot, whichever it is
         while lease.held:
             slot = lease.next
             lease.next, lease.held = slot + self._step, lease.held - 1
             if slot >= now:
                 return slot
             lease.dropped = True
-        # A longer lease only when this one was used up and the slot after it would not have passed either: this
-        # container calls faster than the rate. Else one slot.
-        fast = not lease.dropped and now <= lease.next
-        lease.size = min(self.lease_max, lease.size * 2) if fast else 1
+            lease.slow = lease.slow or lease.planned > 0
+        if lease.planned and not lease.slow:
+            # Announced calls: as many slots as are still to come (this one included), up to lease_max.
+            lease.size = min(self.lease_max, lease.planned + 1)
+        else:
+            # A longer lease only when this one was used up and the slot after it would not have passed either:
+            # this container calls faster than the rate. Else one slot.
+            fast = not lease.dropped and now <= lease.next
+            lease.size = min(self.lease_max, lease.size * 2) if fast else 1
         first = self._claim(now, lease.size)
         lease.next, lease.held, lease.dropped = first + self._step, lease.size - 1, False
         return first

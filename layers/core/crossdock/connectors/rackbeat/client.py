@@ -7,6 +7,7 @@ the fields Rackbeat named. The API key travels only in the Authorization header 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -85,6 +86,11 @@ class RackbeatClient:
 
     def close(self) -> None:
         self._http.close()
+
+    def expecting(self, calls: int) -> contextlib.AbstractContextManager[None]:
+        """The caller makes `calls` calls in a row in this block (a page's items): the pacer plans for them (the
+        account's limiter claims their slots a lease at a time, `store.rate_limits`)."""
+        return pacing.expecting(self._pacer, calls)
 
     def request(self, method: str, path: str, *, params: dict[str, Any] | None = None, json: Any = None) -> Any:
         """One call. A read that meets a 5xx or a broken connection is repeated at once, twice at most, as

@@ -293,10 +293,14 @@ def _sweep_stock(connection: RackbeatShopifyConnection, offset: str | None, port
     checked = 0
     for _ in range(1 if by_location else STOCK_PAGES):
         body = rackbeat.get("products", page=page, limit=size, order_by="number", order_direction="asc")
-        for product in body.get("products") or []:
-            quantity = _rackbeat_quantity(rackbeat, product, settings)
-            if quantity is not None:
-                wanted[str(product["number"])] = quantity
+        products = body.get("products") or []
+        # By location, one read per stocked item, announced so their limiter slots are claimed a lease at a time.
+        reads = sum(1 for product in products if product.get("inventory_enabled", True)) if by_location else 0
+        with rackbeat.expecting(reads):
+            for product in products:
+                quantity = _rackbeat_quantity(rackbeat, product, settings)
+                if quantity is not None:
+                    wanted[str(product["number"])] = quantity
         checked += len(body.get("products") or [])
         finished = page >= int(body.get("pages") or 1)
         page = 1 if finished else page + 1
