@@ -44,7 +44,7 @@ from crossdock_local.sims.shopify.order_generator import varied_orders
 
 TARGET_PER_1000 = Decimal("0.30")
 ORDER_MACHINE = "OrderStateMachine"
-ORDER_TASKS = ("Transfer", "Book", "Ship", "Invoice")  # the states an order to invoice passes through
+ORDER_TASKS = ("Run", "Book", "Ship", "Invoice")  # the task states an order to invoice can pass through
 EXPRESS_MEMORY_MB = 64  # the workflow's state is a few KB of order references and settings: the smallest chunk
 
 

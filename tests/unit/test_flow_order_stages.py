@@ -28,6 +28,7 @@ from crossdock.flows.order_stages import (
     SECONDS_PER_STAGE_RESERVE,
     StageDeps,
     describe_failure,
+    first_stage,
     record_needs_attention,
     run_stage,
     run_stages,
@@ -230,3 +231,14 @@ def test_describe_failure_reads_the_class_a_stage_put_in_its_message(
     error: dict[str, Any], described: tuple[str, str]
 ) -> None:
     assert describe_failure(error) == described
+
+
+@pytest.mark.parametrize(
+    ("kind", "stage"),
+    [("order", "transfer"), ("refund", "credit_note"), ("cancel", "cancel"), (None, "transfer")],
+)
+def test_the_workflows_first_state_runs_the_first_stage_of_the_events_kind(kind: str | None, stage: str) -> None:
+    # GIVEN a workflow input of that kind (none: an order, as the old Begin choice's default)
+    workflow_input = context() if kind is None else context(kind=kind)
+    # WHEN the first state asks which stage to run THEN it is the kind's first stage
+    assert first_stage(workflow_input) == stage

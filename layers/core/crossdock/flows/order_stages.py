@@ -57,6 +57,16 @@ def _run_stage(
     return workflow.run(stage, context, connection, deps, execution), workflow.chained()
 
 
+# The workflow's first state runs this stage: the first stage the event's kind needs (the kind is the workflow
+# input's; an event without one is an order, as the workflow's old Begin choice defaulted to Transfer).
+START = "start"
+FIRST_STAGES = {"order": "transfer", "refund": "credit_note", "cancel": "cancel"}
+
+
+def first_stage(context: dict[str, Any]) -> str:
+    return FIRST_STAGES.get(str(context.get("kind", "order")), "transfer")
+
+
 # Time an invocation keeps for one more stage: a few calls to the target, each with the client's read timeout.
 SECONDS_PER_STAGE_RESERVE = 15.0
 
