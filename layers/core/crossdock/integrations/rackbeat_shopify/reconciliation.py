@@ -40,6 +40,7 @@ event only when it sent something.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_FLOOR, Decimal
@@ -77,6 +78,9 @@ MAX_ORDERS = 5 * order_query.SUMMARY_PAGE
 STOCK_PAGE = 250
 STOCK_PAGES = 4
 STOCK_PAGE_BY_LOCATION = 100
+# Per-item stock reads in flight at once: a lease's slots come 0.13 s apart, and 4 readers use them as they come
+# while Rackbeat answers within about half a second (4 x 0.13 s).
+READERS = 4
 SECONDS_RESERVE = 30.0  # stop reading more when less Lambda time than this is left
 SHOWN = 20  # names listed in the sweep's event reason; the payload has them all
 
@@ -294,11 +298,13 @@ def _sweep_stock(connection: RackbeatShopifyConnection, offset: str | None, port
     for _ in range(1 if by_location else STOCK_PAGES):
         body = rackbeat.get("products", page=page, limit=size, order_by="number", order_direction="asc")
         products = body.get("products") or []
-        # By location, one read per stocked item, announced so their limiter slots are claimed a lease at a time.
+        # By location, one read per stocked item, announced so their limiter slots are claimed a lease at a time,
+        # and made by a few readers at once so the leased slots are used as they come even when each answer takes
+        # longer than a slot (0.13 s at Rackbeat's rate): a slot that passes unused is the account's budget lost.
         reads = sum(1 for product in products if product.get("inventory_enabled", True)) if by_location else 0
-        with rackbeat.expecting(reads):
-            for product in products:
-                quantity = _rackbeat_quantity(rackbeat, product, settings)
+        with rackbeat.expecting(reads), ThreadPoolExecutor(READERS if reads > 1 else 1) as readers:
+            quantities = readers.map(lambda product: _rackbeat_quantity(rackbeat, product, settings), products)
+            for product, quantity in zip(products, quantities, strict=True):
                 if quantity is not None:
                     wanted[str(product["number"])] = quantity
         checked += len(body.get("products") or [])
