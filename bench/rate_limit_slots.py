@@ -1,13 +1,13 @@
 """The stock sweep's rate-limiter slots (issue 18): what a `reconcile-stock` run of Rackbeat ⇄ Shopify writes to
 DynamoDB for the shared Rackbeat limiter (`store.rate_limits`), with its per-item reads announced
-(`RackbeatClient.expecting`: the limiter claims their slots a lease of up to 8 at a time) and without (one by one,
-as before: the poll function's own share of 120 calls a minute spaces its calls 0.5 s apart, slower than the
-account's 0.13 s step, so every lease fell back to one slot).
+(`RackbeatClient.expecting`: the limiter claims their slots a lease of up to 8 at a time) and not announced (as
+before: the poll function's own share of 120 calls a minute spaces its calls 0.5 s apart, slower than the account's
+0.13 s step, so leases fall back to one slot; the sweep's 4 readers now and then make one of two).
 
 One metered embedded stack, as `cost_per_order.py` builds it: two shops on one Rackbeat account with stock sync on
 and Rackbeat location L1 (so each item's stock is read on its own: a catalog page, then a call per item), the demo
 catalog published. After two quiet hours, each shop's `reconcile-stock` schedule is fired `--runs` times with the
-reads one by one, then `--runs` times announced (side by side, same stack, same catalog). Each run is metered.
+reads not announced, then `--runs` times announced (side by side, same stack, same catalog). Each run is metered.
 
 Prints per mode: write units (and those of UpdateItem) per run, Rackbeat calls per run, limiter claims per run and the
 slots they claimed, slots claimed but unused when the run ended (the account's next free slot after the run's last
@@ -90,8 +90,8 @@ class Claims:
 
 
 @contextlib.contextmanager
-def one_by_one() -> Iterator[None]:
-    """The sweep as before its reads were announced: `expecting` plans nothing, so each call claims as it comes."""
+def unannounced() -> Iterator[None]:
+    """The sweep as before its reads were announced: `expecting` plans nothing, each call claims as it comes."""
     announced = pacing.expecting
 
     @contextlib.contextmanager
@@ -164,10 +164,10 @@ def measure(runs: int, items: int, seed: int) -> tuple[Mode, Mode, str]:
             for group, name in stack.aws.scheduler.scheduled()
             if name.startswith("poll-reconcile-stock-") and name.endswith((shop.connection_id, outlet.connection_id))
         ]
-        modes = (Mode("one by one (before)"), Mode("announced (after)"))
+        modes = (Mode("not announced (before)"), Mode("announced (after)"))
         for mode in modes:
             refused = stack.rackbeat.calls_by_status.get(429, 0)
-            with one_by_one() if mode is modes[0] else contextlib.nullcontext():
+            with unannounced() if mode is modes[0] else contextlib.nullcontext():
                 for _ in range(runs):
                     for group, name in sweeps:
                         mode.runs.append(_run(metered, admitted, group, name))
@@ -226,7 +226,7 @@ def main() -> int:
     ratio = before.per_run(sum(r.write_units for r in before.runs)) / max(
         1e-9, after.per_run(sum(r.write_units for r in after.runs))
     )
-    print(f"write units a run, one by one / announced: {ratio:.2f}")
+    print(f"write units a run, not announced / announced: {ratio:.2f}")
     print(f"the functions' logs: {cost_run.log_path('rate-limit-slots')}")
     return 0
 
