@@ -30,6 +30,7 @@ from crossdock import registry
 from crossdock.bodies import UnreadableBody, json_object, utf8_text
 from crossdock.ports import (
     AccountClaims,
+    Delivery,
     DeliveryLog,
     IdentifiedByBody,
     ReadFromAddress,
@@ -123,6 +124,18 @@ def _readable_text(raw_body: bytes) -> tuple[str, dict[str, Any]] | IngestAnswer
     return text, parsed
 
 
+def _checked_body(
+    source: WebhookSource, delivery: Delivery, raw_body: bytes
+) -> tuple[str, dict[str, Any]] | IngestAnswer:
+    """An authentic delivery checked complete (`WebhookSource.check`), then its body read (`_readable_text`);
+    else the 400 or 413 that refuses it first — the same order for a connection's webhook and an account's."""
+    try:
+        source.check(delivery)
+    except Refused as incomplete:
+        return _refuse(400, str(incomplete))
+    return _readable_text(raw_body)
+
+
 def _fits_queue(message: dict[str, Any], body_bytes: int) -> bool:
     if body_bytes <= _ALWAYS_FITS:
         return True
@@ -171,11 +184,7 @@ def receive_webhook(
     secrets = [s for s in (deps.secrets.get(connection_id, name) for name in source.secret_names) if s]
     if not source.authentic(raw_body, delivery, secrets):
         return _refuse(401, source.refusal)
-    try:
-        source.check(delivery)
-    except Refused as incomplete:
-        return _refuse(400, str(incomplete))
-    readable = _readable_text(raw_body)
+    readable = _checked_body(source, delivery, raw_body)
     if isinstance(readable, IngestAnswer):
         return readable
     body, parsed = readable
@@ -241,11 +250,7 @@ def fan_out(
         secrets = [s for s in (deps.secrets.fresh(scope, name) for name in source.secret_names) if s]
         if not source.authentic(raw_body, delivery, secrets):
             return _refuse(401, source.refusal)
-    try:
-        source.check(delivery)
-    except Refused as incomplete:
-        return _refuse(400, str(incomplete))
-    readable = _readable_text(raw_body)
+    readable = _checked_body(source, delivery, raw_body)
     if isinstance(readable, IngestAnswer):
         return readable
     body, _ = readable
