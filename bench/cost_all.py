@@ -95,7 +95,11 @@ def main() -> int:
     prices = PriceTable.load(args.prices)
     runs = [measure(args.orders, args.seed) for measure in BENCHES]
     for run in runs if args.tables else []:
-        print("\n".join([*run.table(prices, args.prices), "", *cost_run.details(run.window, run.orders), "", ""]))
+        print(
+            "\n".join(
+                [*run.table(prices, args.prices), "", *cost_run.details(run.window, run.orders, args.wru_kinds), "", ""]
+            )
+        )
     print("\n".join(report(runs, prices)))
     print("\nthe functions' logs: " + ", ".join(str(run.log) for run in runs))
     failed = [run for run in runs if run.problems]

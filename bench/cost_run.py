@@ -361,9 +361,10 @@ def _biggest(run: FixedRun, prices: PriceTable) -> str:
     return f"most of it {line.service} {line.item.split(' (')[0]}: {units(line.per_order)}"
 
 
-def details(window: Window, orders: int) -> list[str]:
-    """Where the window's work went, per order: Lambda per function, DynamoDB per operation, SQS, KMS, Step
-    Functions per state machine, and the simulators' API calls."""
+def details(window: Window, orders: int, wru_kinds: bool = False) -> list[str]:
+    """Where the window's work went, per order: Lambda per function, DynamoDB per operation (and, with
+    `wru_kinds`, its write units by item kind and index), SQS, KMS, Step Functions per state machine, and the
+    simulators' API calls."""
     out = ["where it goes (per order):"]
     for function in sorted(window.after.usage["lambda"]):
         invocations = window.delta("lambda", function, "invocations")
@@ -376,6 +377,10 @@ def details(window: Window, orders: int) -> list[str]:
     for table in sorted(window.after.usage["dynamodb"]):
         by_operation = window.grouped("dynamodb", table, "by_operation")
         out.append(f"  DynamoDB {table} request units by operation: " + _per(by_operation, orders, ".1f"))
+        if wru_kinds:
+            kinds = window.grouped("dynamodb", table, "writes_by_kind")
+            out.append(f"  DynamoDB {table} write units by item kind (per order, largest first):")
+            out += [f"    {n / orders:7.2f}  {kind}" for kind, n in sorted(kinds.items(), key=lambda kv: -kv[1])]
     for kind in ("standard", "fifo"):
         billed = window.grouped("sqs", kind, "billed")
         if billed:
@@ -428,6 +433,7 @@ def arguments(doc: str, default_orders: int, tables: bool = False) -> argparse.N
     parser.add_argument("--orders", type=int, default=default_orders, help=f"orders (default {default_orders})")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--prices", type=Path, default=PRICES, help="the price table (JSON)")
+    parser.add_argument("--wru-kinds", action="store_true", help="DynamoDB write units by item kind and index")
     if tables:
         parser.add_argument("--tables", action="store_true", help="each bench's own table first")
     args = parser.parse_args()
@@ -445,7 +451,7 @@ def main(doc: str, measure: Callable[[int, int], Measured], default_orders: int,
     args = arguments(doc, default_orders)
     prices = PriceTable.load(args.prices)
     measured = measure(args.orders, args.seed)
-    report = [*measured.table(prices, args.prices), "", *details(measured.window, measured.orders)]
+    report = [*measured.table(prices, args.prices), "", *details(measured.window, measured.orders, args.wru_kinds)]
     if extra is not None:
         report += ["", *extra(measured, prices)]
     return finish(measured, report)

@@ -351,3 +351,30 @@ def test_sqs_requests_are_billed_by_64_kb_chunks_and_empty_receives_kept_apart(c
     queue = counter.sqs["standard"]
     assert queue.billed == {"CreateQueue": 1, "SendMessage": 2, "ReceiveMessage": 2}
     assert queue.empty_receives == 1
+
+
+def test_write_units_are_broken_down_by_item_kind_and_index_change(counter: ApiCallCounter) -> None:
+    # GIVEN a table with a sparse index
+    table = _create_table("t", index=True)
+
+    # WHEN an event-like item enters the index, leaves it, a conditional put is refused, and a marker is written
+    table.put_item(Item={"pk": "CONN#c", "sk": "EVT#1", "open": "yes", "payload": "x" * 1500})
+    table.update_item(
+        Key={"pk": "CONN#c", "sk": "EVT#1"}, UpdateExpression="REMOVE #o", ExpressionAttributeNames={"#o": "open"}
+    )
+    with pytest.raises(table.meta.client.exceptions.ConditionalCheckFailedException):
+        table.put_item(Item={"pk": "CONN#c", "sk": "EVT#1"}, ConditionExpression="attribute_not_exists(pk)")
+    table.put_item(Item={"pk": "DLV#shopify#9", "sk": "-"})
+
+    # THEN each write's units are under its operation and item kind (the sort key's prefix, else the partition
+    # key's), the index's own writes apart, and they add up to the table's write units
+    kinds = counter.dynamodb["t"].writes_by_kind
+    assert kinds == {
+        "Put EVT": 2.0,
+        "GSI open EVT (added)": 1.0,
+        "Update EVT": 2.0,
+        "GSI open EVT (removed)": 1.0,
+        "Put EVT (condition failed)": 2.0,
+        "Put DLV": 1.0,
+    }
+    assert sum(kinds.values()) == counter.dynamodb["t"].write_units

@@ -541,7 +541,11 @@ class EmbeddedAws(TemplateProvisioning):
             },
             "states_waited_seconds": self._calls.waited_seconds,
             "dynamodb": {
-                self._logical_id(table): {**vars(units), "by_operation": dict(units.by_operation)}
+                self._logical_id(table): {
+                    **vars(units),
+                    "by_operation": dict(units.by_operation),
+                    "writes_by_kind": dict(units.writes_by_kind),
+                }
                 for table, units in self._calls.dynamodb.items()
             },
             "sqs": {

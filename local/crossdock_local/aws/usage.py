@@ -153,11 +153,16 @@ class TableUnits:
     read_units: float = 0.0
     write_units: float = 0.0
     by_operation: dict[str, float] = field(default_factory=dict)  # units of either kind per operation
+    # Write units by what was written: "<operation> <item kind>" for the item itself, "<index> <item kind>" for a
+    # global secondary index's own write (the item kind is its sort key's first '#'-separated part).
+    writes_by_kind: dict[str, float] = field(default_factory=dict)
 
-    def add(self, operation: str, read: float, write: float) -> None:
+    def add(self, operation: str, read: float, write: float, kinds: Mapping[str, float] | None = None) -> None:
         self.read_units += read
         self.write_units += write
         self.by_operation[operation] = self.by_operation.get(operation, 0.0) + read + write
+        for kind, units in (kinds or {}).items():
+            self.writes_by_kind[kind] = self.writes_by_kind.get(kind, 0.0) + units
 
 
 @dataclass
@@ -289,8 +294,8 @@ class ApiCallCounter:
         if http.status_code < 300 or any(error.endswith(code) for code in _BILLED_FAILURES):
             charges = meter.charges(parsed, succeeded=http.status_code < 300)
             with self._lock:
-                for table, read, write in charges:
-                    self.dynamodb.setdefault(table, TableUnits()).add(operation, read, write)
+                for table, read, write, kinds in charges:
+                    self.dynamodb.setdefault(table, TableUnits()).add(operation, read, write, kinds)
         return http, parsed
 
     def _reader(self, region: str) -> Any:
@@ -369,7 +374,7 @@ class _Write:
     before: dict[str, Any] | None = None
 
 
-Charge = tuple[str, float, float]  # table, read units, write units
+Charge = tuple[str, float, float, dict[str, float]]  # table, read units, write units, write units by kind
 
 
 class _DynamoDbRequest:
@@ -435,21 +440,35 @@ class _DynamoDbRequest:
         else:
             after = None
         units = write_units(max(item_size(write.before), item_size(after)), transactional=write.transactional)
+        item_kind = _item_kind(write.key)
+        transact = " (transaction)" if write.transactional else ""
+        action = {"put": "Put", "update": "Update", "delete": "Delete", "check": "ConditionCheck"}[write.kind]
+        failed = "" if succeeded else " (condition failed)"
+        kinds = {f"{action}{transact} {item_kind}{failed}": float(units)}
         if succeeded and write.kind != "check":
             shape = self._tables.get(self._reader, write.table)
             for index in shape.indexes:
-                units += _index_write_units(index, shape.keys, write.before, after, write.transactional)
-        return write.table, 0.0, float(units)
+                index_units = _index_write_units(index, shape.keys, write.before, after, write.transactional)
+                if index_units:
+                    change = _index_change(index, shape.keys, write.before, after)
+                    kinds[f"GSI {index.name} {item_kind} ({change})"] = float(index_units)
+                units += index_units
+        return write.table, 0.0, float(units), kinds
 
     def _read_charges(self, parsed: dict[str, Any]) -> list[Charge]:
         p, op = self._params, self._operation
         if op == "GetItem":
             consistent = bool(p.get("ConsistentRead"))
             item = parsed.get("Item") if not _shapes_result(p) else self._get(p["TableName"], p["Key"])
-            return [(p["TableName"], read_units(item_size(item), consistent=consistent), 0.0)]
+            return [(p["TableName"], read_units(item_size(item), consistent=consistent), 0.0, {})]
         if op == "BatchGetItem":
             return [
-                (table, read_units(item_size(self._get(table, key)), consistent=bool(spec.get("ConsistentRead"))), 0.0)
+                (
+                    table,
+                    read_units(item_size(self._get(table, key)), consistent=bool(spec.get("ConsistentRead"))),
+                    0.0,
+                    {},
+                )
                 for table, spec in p.get("RequestItems", {}).items()
                 for key in spec.get("Keys", [])
             ]
@@ -463,13 +482,14 @@ class _DynamoDbRequest:
                         transactional=True,
                     ),
                     0.0,
+                    {},
                 )
                 for entry in p.get("TransactItems", [])
             ]
         if op in ("Query", "Scan"):
             items = self._items_read(parsed)
             consistent = bool(p.get("ConsistentRead"))
-            return [(p["TableName"], read_units(sum(item_size(i) for i in items), consistent=consistent), 0.0)]
+            return [(p["TableName"], read_units(sum(item_size(i) for i in items), consistent=consistent), 0.0, {})]
         return []
 
     def _items_read(self, parsed: dict[str, Any]) -> list[dict[str, Any]]:
@@ -493,6 +513,16 @@ class _DynamoDbRequest:
         return item
 
 
+def _item_kind(key: Mapping[str, Any]) -> str:
+    """What kind of item a key names, for the write breakdown: its sort key's (else its partition key's) first
+    '#'-separated part (when it has one) — the store's item prefixes (EVENT, MAP, LEASE, ...)."""
+    for name in ("sk", "pk"):
+        value = key.get(name, {})
+        if isinstance(value, Mapping) and "#" in str(value.get("S", "")):
+            return str(value["S"]).split("#", 1)[0]
+    return "?"
+
+
 def _shapes_result(params: Mapping[str, Any]) -> bool:
     return any(name in params for name in _RESULT_SHAPING)
 
@@ -512,6 +542,19 @@ def _index_write_units(
     if old is not None and new is not None and all(old[k] == new[k] for k in index.keys):
         return write_units(max(item_size(old), item_size(new)), transactional=transactional)
     return sum(write_units(item_size(e), transactional=transactional) for e in (old, new) if e is not None)
+
+
+def _index_change(
+    index: _Index, table_keys: tuple[str, ...], before: dict[str, Any] | None, after: dict[str, Any] | None
+) -> str:
+    """How a write changed the item's index entry, for the write breakdown: added, removed, its key moved, or the
+    projected attributes that changed."""
+    old, new = _index_entry(index, table_keys, before), _index_entry(index, table_keys, after)
+    if old is None or new is None:
+        return "added" if old is None else "removed"
+    if any(old[k] != new[k] for k in index.keys):
+        return "key moved"
+    return "changed " + ",".join(sorted(n for n in set(old) | set(new) if old.get(n) != new.get(n)))
 
 
 def _index_entry(index: _Index, table_keys: tuple[str, ...], item: dict[str, Any] | None) -> dict[str, Any] | None:
