@@ -22,7 +22,6 @@ import itertools
 import math
 import random
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,18 +31,13 @@ from unittest import mock
 from functions_log import functions_log_file
 
 from crossdock.connectors.rackbeat import own_webhooks
-from crossdock.connectors.rackbeat.account import RackbeatAccount
 from crossdock.connectors.rackbeat.client import RackbeatClient
-from crossdock.connectors.rackbeat.secret_names import RACKBEAT_API_KEY
-from crossdock.connectors.shopbox.account import ShopboxAccount
-from crossdock.connectors.shopbox.secret_names import SHOPBOX_API_TOKEN
 from crossdock.integrations import rackbeat_stock_reads, rackbeat_webhook_upkeep
-from crossdock.integrations.rackbeat_shopbox import catalog_mapping, rackbeat_webhooks
-from crossdock.integrations.rackbeat_shopbox.connection import RackbeatShopboxAccounts, RackbeatShopboxConnection
-from crossdock.integrations.rackbeat_shopbox.settings import RackbeatShopboxSettings
+from crossdock.integrations.rackbeat_shopbox import rackbeat_webhooks
 from crossdock.operations import stack_access
 from crossdock.store import connections
 from crossdock_local.scenarios.demo import demo_settings
+from crossdock_local.scenarios.shopbox_on_rackbeat import store_shopbox
 from crossdock_local.sims.base import SimRequest, SimResponse
 from crossdock_local.sims.shopbox.simulator import ShopboxSimulator
 from crossdock_local.sims.shopify.simulator import ShopifySimulator
@@ -101,30 +95,17 @@ _cafes = itertools.count(1)
 def add_cafe(stack: LocalStack, account: int, api_key: str, *, per_connection: bool) -> Cafe:
     """A Shopbox connection on the account (one branch showing L1, the items bound), following its stock webhook
     as activation does — or registering its own, as releases before did."""
-    seeded = stack.shopbox.seed_client(f"Bench café {next(_cafes)}", branches={"Strøget": ["Kasse 1"]})
-    client, branch = int(seeded["uid"]), int(seeded["branches"][0]["uid"])
-    products = {
-        sku: int(stack.shopbox.upsert_product(client, {"uid": None, "name": sku, "sku_code": sku})["uid"])
-        for sku in SKUS
-    }
-    base = f"{stack.base_url}/_sim/rackbeat/api/"
-    connection = RackbeatShopboxConnection(
-        id=str(uuid.uuid4()),
-        accounts=RackbeatShopboxAccounts(
-            rackbeat=RackbeatAccount(account_id=account, api_base=base),
-            shopbox=ShopboxAccount(api_base=stack.shopbox_api, client_uid=str(client)),
-        ),
-        settings=RackbeatShopboxSettings.model_validate(
-            {"locations": {str(branch): "L1"}, "sales": {"enabled": False}}
-        ),
+    stored = store_shopbox(
+        stack,
+        account,
+        api_key,
+        name=f"Bench café {next(_cafes)}",
+        branches={"Strøget": ["Kasse 1"]},
+        locations=["L1"],
+        items={sku: sku for sku in SKUS},
     )
-    connections.save_connection(stack.table, connection)
-    secrets = stack_access.secret_store(stack.operator)
-    secrets.put(connection.id, RACKBEAT_API_KEY, api_key)
-    secrets.put(connection.id, SHOPBOX_API_TOKEN, stack.shopbox.add_api_token(client))
-    for sku, uid in products.items():
-        catalog_mapping.bind_item(stack.table, connection.id, sku, str(uid), None, "initial sync")
-    rackbeat = RackbeatClient(base, api_key)
+    connection, secrets, rackbeat = stored.connection, stored.secrets, stored.rackbeat
+    client, branch, products = stored.client, stored.branches[0], stored.products
     if per_connection:
         rackbeat_webhook_upkeep.register_per_connection(connection.id, rackbeat, secrets, stack.base_url, [STOCK_EVENT])
     else:

@@ -21,15 +21,8 @@ import boto3
 import httpx
 import pytest
 
-from crossdock.connectors.rackbeat.account import RackbeatAccount
-from crossdock.connectors.rackbeat.client import RackbeatClient
-from crossdock.connectors.rackbeat.secret_names import RACKBEAT_API_KEY
-from crossdock.connectors.shopbox.account import ShopboxAccount
-from crossdock.connectors.shopbox.secret_names import SHOPBOX_API_TOKEN
-from crossdock.integrations.rackbeat_shopbox import catalog_mapping, rackbeat_webhooks
-from crossdock.integrations.rackbeat_shopbox.connection import RackbeatShopboxAccounts, RackbeatShopboxConnection
-from crossdock.integrations.rackbeat_shopbox.settings import RackbeatShopboxSettings
-from crossdock.operations import guided_setup, lifecycle, stack_access
+from crossdock.integrations.rackbeat_shopbox import rackbeat_webhooks
+from crossdock.operations import guided_setup, lifecycle
 from crossdock.operations.target import target_from_resources
 from crossdock.store import connections, events
 from crossdock_local import operator_cli
@@ -37,6 +30,7 @@ from crossdock_local.aws.iam_evaluation import Statement
 from crossdock_local.aws.template import load_template, write_copy
 from crossdock_local.scenarios import demo_peakwms
 from crossdock_local.scenarios.demo import DEMO_SKUS, demo_settings
+from crossdock_local.scenarios.shopbox_on_rackbeat import store_shopbox
 from crossdock_local.sims.shopify.order_generator import varied_orders
 from crossdock_local.stack import PROJECT_ROOT, LocalConnection, LocalStack
 
@@ -363,26 +357,17 @@ def shopbox_stock_change(stack: LocalStack) -> None:
     count of its one item in Rackbeat, settled; the branch shows the count."""
     account, api_key = stack.new_rackbeat_account()
     stack.rackbeat.seed_product(account, "MUG-1", "Krus", "63.20")
-    seeded = stack.shopbox.seed_client("Kaffebaren ApS", branches={"Strøget": ["Kasse 1"]})
-    client, branch = int(seeded["uid"]), int(seeded["branches"][0]["uid"])
-    mug = int(stack.shopbox.upsert_product(client, {"uid": None, "name": "Krus", "sku_code": "MUG-1"})["uid"])
-    rackbeat_base = f"{stack.base_url}/_sim/rackbeat/api/"
-    connection = RackbeatShopboxConnection(
-        id=str(uuid.uuid4()),
-        accounts=RackbeatShopboxAccounts(
-            rackbeat=RackbeatAccount(account_id=account, api_base=rackbeat_base),
-            shopbox=ShopboxAccount(api_base=stack.shopbox_api, client_uid=str(client)),
-        ),
-        settings=RackbeatShopboxSettings.model_validate(
-            {"locations": {str(branch): "L1"}, "sales": {"enabled": False}}
-        ),
+    stored = store_shopbox(
+        stack,
+        account,
+        api_key,
+        name="Kaffebaren ApS",
+        branches={"Strøget": ["Kasse 1"]},
+        locations=["L1"],
+        items={"MUG-1": "Krus"},
     )
-    connections.save_connection(stack.table, connection)
-    secrets = stack_access.secret_store(stack.operator)
-    secrets.put(connection.id, RACKBEAT_API_KEY, api_key)
-    secrets.put(connection.id, SHOPBOX_API_TOKEN, stack.shopbox.add_api_token(client))
-    catalog_mapping.bind_item(stack.table, connection.id, "MUG-1", str(mug), None, "initial sync")
-    rackbeat_webhooks.register(connection, RackbeatClient(rackbeat_base, api_key), secrets, stack.base_url, stack.table)
+    client, branch, mug = stored.client, stored.branches[0], stored.products["MUG-1"]
+    rackbeat_webhooks.register(stored.connection, stored.rackbeat, stored.secrets, stack.base_url, stack.table)
     stack.rackbeat.set_stock(account, "MUG-1", 12, "L1")
     stack.settle()
     assert stack.shopbox.stock(client, branch, mug) == 12

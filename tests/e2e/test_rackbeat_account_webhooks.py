@@ -9,22 +9,16 @@ from __future__ import annotations
 
 import io
 import itertools
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from crossdock.connectors.rackbeat.account import RackbeatAccount
 from crossdock.connectors.rackbeat.client import RackbeatClient
-from crossdock.connectors.rackbeat.secret_names import RACKBEAT_API_KEY
-from crossdock.connectors.shopbox.account import ShopboxAccount
-from crossdock.connectors.shopbox.secret_names import SHOPBOX_API_TOKEN
 from crossdock.integrations import rackbeat_webhook_upkeep
-from crossdock.integrations.rackbeat_shopbox import catalog_mapping, rackbeat_webhooks
-from crossdock.integrations.rackbeat_shopbox.connection import RackbeatShopboxAccounts, RackbeatShopboxConnection
-from crossdock.integrations.rackbeat_shopbox.settings import RackbeatShopboxSettings
+from crossdock.integrations.rackbeat_shopbox import rackbeat_webhooks
 from crossdock.operations import stack_access
-from crossdock.store import connections, events
+from crossdock.store import events
 from crossdock_local import operator_cli
+from crossdock_local.scenarios.shopbox_on_rackbeat import store_shopbox
 from crossdock_local.stack import LocalStack
 
 SKU = "SKU-001"
@@ -50,26 +44,17 @@ class Cafe:
 def cafe_on(stack: LocalStack, account: int, api_key: str) -> Cafe:
     """A Shopbox connection on the Rackbeat account, stored active with its secrets, following the account's
     webhooks as its activation does."""
-    seeded = stack.shopbox.seed_client(f"Kaffebaren {next(_cafes)} ApS", branches={"Strøget": ["Kasse 1"]})
-    client, branch = int(seeded["uid"]), int(seeded["branches"][0]["uid"])
-    product = int(stack.shopbox.upsert_product(client, {"uid": None, "name": "Jakke", "sku_code": SKU})["uid"])
-    rackbeat_base = f"{stack.base_url}/_sim/rackbeat/api/"
-    connection = RackbeatShopboxConnection(
-        id=str(uuid.uuid4()),
-        accounts=RackbeatShopboxAccounts(
-            rackbeat=RackbeatAccount(account_id=account, api_base=rackbeat_base),
-            shopbox=ShopboxAccount(api_base=stack.shopbox_api, client_uid=str(client)),
-        ),
-        settings=RackbeatShopboxSettings.model_validate(
-            {"locations": {str(branch): "L1"}, "sales": {"enabled": False}}
-        ),
+    stored = store_shopbox(
+        stack,
+        account,
+        api_key,
+        name=f"Kaffebaren {next(_cafes)} ApS",
+        branches={"Strøget": ["Kasse 1"]},
+        locations=["L1"],
+        items={SKU: "Jakke"},
     )
-    connections.save_connection(stack.table, connection)
-    secrets = stack_access.secret_store(stack.operator)
-    secrets.put(connection.id, RACKBEAT_API_KEY, api_key)
-    secrets.put(connection.id, SHOPBOX_API_TOKEN, stack.shopbox.add_api_token(client))
-    catalog_mapping.bind_item(stack.table, connection.id, SKU, str(product), None, "initial sync")
-    rackbeat = RackbeatClient(rackbeat_base, api_key)
+    connection, secrets, rackbeat = stored.connection, stored.secrets, stored.rackbeat
+    client, branch, product = stored.client, stored.branches[0], stored.products[SKU]
     assert rackbeat_webhooks.register(connection, rackbeat, secrets, stack.base_url, stack.table) == [STOCK_EVENT]
     return Cafe(stack, connection.id, client, branch, product)
 

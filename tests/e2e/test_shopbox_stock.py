@@ -9,21 +9,15 @@ from __future__ import annotations
 
 import itertools
 import json
-import uuid
 from dataclasses import dataclass
 from typing import Any
 from unittest import mock
 
-from crossdock.connectors.rackbeat.account import RackbeatAccount
 from crossdock.connectors.rackbeat.client import RackbeatClient
-from crossdock.connectors.rackbeat.secret_names import RACKBEAT_API_KEY
-from crossdock.connectors.shopbox.account import ShopboxAccount
-from crossdock.connectors.shopbox.secret_names import SHOPBOX_API_TOKEN
-from crossdock.integrations.rackbeat_shopbox import catalog_mapping, rackbeat_webhooks
-from crossdock.integrations.rackbeat_shopbox.connection import RackbeatShopboxAccounts, RackbeatShopboxConnection
-from crossdock.integrations.rackbeat_shopbox.settings import RackbeatShopboxSettings
-from crossdock.operations import stack_access
+from crossdock.integrations.rackbeat_shopbox import rackbeat_webhooks
+from crossdock.integrations.rackbeat_shopbox.connection import RackbeatShopboxConnection
 from crossdock.store import connections, events
+from crossdock_local.scenarios.shopbox_on_rackbeat import store_shopbox
 from crossdock_local.sims.base import SimRequest, SimResponse
 from crossdock_local.stack import LocalStack
 
@@ -57,30 +51,17 @@ def inventory_writes(stack: LocalStack) -> int:
 def cafe(stack: LocalStack, account: int, api_key: str) -> Cafe:
     """The connection stored active with its secrets, and its Rackbeat webhooks registered as activation does."""
     number = next(_clients)
-    seeded = stack.shopbox.seed_client(f"Kaffebaren {number} ApS", branches={"Strøget": ["Kasse 1"], "Aarhus": []})
-    client = int(seeded["uid"])
-    branches = [int(b["uid"]) for b in seeded["branches"]]
-    mug = int(stack.shopbox.upsert_product(client, {"uid": None, "name": "Krus", "sku_code": "MUG-1"})["uid"])
-    rackbeat_base = f"{stack.base_url}/_sim/rackbeat/api/"
-    connection = RackbeatShopboxConnection(
-        id=str(uuid.uuid4()),
-        accounts=RackbeatShopboxAccounts(
-            rackbeat=RackbeatAccount(account_id=account, api_base=rackbeat_base),
-            shopbox=ShopboxAccount(api_base=stack.shopbox_api, client_uid=str(client)),
-        ),
-        settings=RackbeatShopboxSettings.model_validate(
-            {
-                "locations": {str(branches[0]): "L1", str(branches[1]): "L2"},
-                "sales": {"enabled": False},
-            }
-        ),
+    stored = store_shopbox(
+        stack,
+        account,
+        api_key,
+        name=f"Kaffebaren {number} ApS",
+        branches={"Strøget": ["Kasse 1"], "Aarhus": []},
+        locations=["L1", "L2"],
+        items={"MUG-1": "Krus"},
     )
-    connections.save_connection(stack.table, connection)
-    secrets = stack_access.secret_store(stack.operator)
-    secrets.put(connection.id, RACKBEAT_API_KEY, api_key)
-    secrets.put(connection.id, SHOPBOX_API_TOKEN, stack.shopbox.add_api_token(client))
-    catalog_mapping.bind_item(stack.table, connection.id, "MUG-1", str(mug), None, "initial sync")
-    rackbeat = RackbeatClient(rackbeat_base, api_key)
+    connection, secrets, rackbeat = stored.connection, stored.secrets, stored.rackbeat
+    client, branches, mug = stored.client, stored.branches, stored.products["MUG-1"]
     registered = rackbeat_webhooks.register(connection, rackbeat, secrets, stack.base_url, stack.table)
     assert registered == ["product.stock_changed"]
     return Cafe(stack, connection.id, client, branches, mug)
