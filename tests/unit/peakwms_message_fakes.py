@@ -11,6 +11,7 @@ address, the body as PeakWMS sent it. The Shopify order is Shopify's own example
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -54,6 +55,16 @@ class Secrets:
 
     def put(self, connection_id: str, name: str, value: str) -> None:
         self.values[(connection_id, name)] = value
+
+
+@dataclass
+class PollPorts:
+    """The ports a PeakWMS poll (orders, packs, refunds) takes: the world's table and clients, its clock."""
+
+    table: Any
+    clients: Any
+    now: Callable[[], float]
+    seconds_left: Callable[[], float] = lambda: 900.0
 
 
 @dataclass

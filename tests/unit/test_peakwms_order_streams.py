@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from peakwms_message_fakes import CONNECTION, SHOP, World, make_world
+from peakwms_message_fakes import CONNECTION, SHOP, PollPorts, World, make_world
 
 from crossdock.connectors.peakwms.products import upsert_product
 from crossdock.connectors.peakwms.sales_orders import cancel_sales_order, get_sales_order
@@ -22,14 +21,6 @@ from crossdock.integrations.peakwms_shopify import peakwms_order_stream, shopify
 from crossdock.integrations.peakwms_shopify.shopify_webhooks import ROUTES as ORDER_ROUTES
 from crossdock.ports import InboundEvent, PollResult
 from crossdock.store import mappings, setup_progress
-
-
-@dataclass
-class PollPorts:
-    table: Any
-    clients: Any
-    now: Callable[[], float]
-    seconds_left: Callable[[], float] = lambda: 900.0
 
 
 @pytest.fixture

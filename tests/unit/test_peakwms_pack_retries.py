@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from peakwms_fakes import CUSTOMER
-from peakwms_message_fakes import CONNECTION, World, make_world
+from peakwms_message_fakes import CONNECTION, PollPorts, World, make_world
 
 from crossdock.connectors.shopify import fulfillments
 from crossdock.errors import RetryableError
@@ -29,14 +28,6 @@ CREATE = "fulfillmentCreate"
 @pytest.fixture
 def world(table: Any, shopify_payload: Callable[[str], Any]) -> Iterator[World]:
     yield make_world(table, shopify_payload("2025-01/order_0.json")["order"])
-
-
-@dataclass
-class PollPorts:
-    table: Any
-    clients: Any
-    now: Callable[[], float]
-    seconds_left: Callable[[], float] = lambda: 900.0
 
 
 def _fulfilled(world: World, order: dict[str, Any]) -> dict[str, int]:

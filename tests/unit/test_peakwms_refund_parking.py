@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from peakwms_fakes import CUSTOMER
-from peakwms_message_fakes import CONNECTION, World, make_world
+from peakwms_message_fakes import CONNECTION, PollPorts, World, make_world
 
 from crossdock.integrations.peakwms_shopify import peakwms_order_stream, refunds_parked
 from crossdock.store import events
@@ -36,14 +35,6 @@ def world(table: Any, shopify_payload: Callable[[str], Any]) -> Iterator[World]:
     made = make_world(table, shopify_payload("2025-01/order_0.json")["order"])
     made.ports.now = lambda: made.shopify_sim.clock.now  # dispatch's clock is the simulators' here
     yield made
-
-
-@dataclass
-class PollPorts:
-    table: Any
-    clients: Any
-    now: Callable[[], float]
-    seconds_left: Callable[[], float] = lambda: 900.0
 
 
 def _dispatched(world: World, name: str, body: dict[str, Any], sk: str | None = None) -> tuple[str, Outcome]:
