@@ -254,6 +254,14 @@ class World:
         assert found is not None
         return found
 
+    def fulfilled(self, order: dict[str, Any]) -> dict[str, int]:
+        """Shopify line item id → units fulfilled, from the order's REST fulfilments."""
+        units: dict[str, int] = {}
+        for fulfilment in self.shopify_order(order).get("fulfillments") or []:
+            for item in fulfilment["line_items"]:
+                units[str(item["id"])] = units.get(str(item["id"]), 0) + int(item["quantity"])
+        return units
+
     @property
     def peakwms(self) -> PeakwmsClient:
         return self.ports.clients.peakwms_client

@@ -24,15 +24,6 @@ def world(table: Any, shopify_payload: Callable[[str], Any]) -> Iterator[World]:
     yield make_world(table, shopify_payload("2025-01/order_0.json")["order"])
 
 
-def _fulfilled(world: World, order: dict[str, Any]) -> dict[str, int]:
-    """Shopify line item id → units fulfilled, from the order's REST fulfilments."""
-    units: dict[str, int] = {}
-    for fulfilment in world.shopify_order(order).get("fulfillments") or []:
-        for item in fulfilment["line_items"]:
-            units[str(item["id"])] = units.get(str(item["id"]), 0) + int(item["quantity"])
-    return units
-
-
 def _tracking(world: World, order: dict[str, Any]) -> frozenset[str]:
     return fulfillments.fulfillment_orders(world.peakwms_shopify, order["id"]).tracking_numbers
 
@@ -50,7 +41,7 @@ def test_a_packed_order_is_fulfilled_with_tracking_and_captured_once(world: Worl
 
     assert first.status is EventStatus.DONE, first.reason
     assert "3 unit(s)" in first.reason and "598.94 USD captured" in first.reason
-    assert _fulfilled(world, order) == {str(item["id"]): 1 for item in order["line_items"]}
+    assert world.fulfilled(order) == {str(item["id"]): 1 for item in order["line_items"]}
     assert _tracking(world, order) == {"00340434161234567890"}
     assert [c.amount for c in world.captures(order)] == [Decimal("598.94")]
     assert again.status is EventStatus.DONE and "fulfilled before" in again.reason
@@ -66,7 +57,7 @@ def test_partial_packs_fulfil_each_pick_orders_lines_and_capture_only_on_the_fir
     world.in_peakwms(order)
     first_pack = world.pack(order, {0: 1}, tracking_number="TRACK-1")
     first = world.handle("pick_order_packed", first_pack)
-    after_first = _fulfilled(world, order)
+    after_first = world.fulfilled(order)
     second_pack = world.pack(order, tracking_number="TRACK-2")
     second = world.handle("pick_order_packed", second_pack)
 
@@ -74,7 +65,7 @@ def test_partial_packs_fulfil_each_pick_orders_lines_and_capture_only_on_the_fir
     assert first.status is EventStatus.DONE and "598.94 USD captured" in first.reason
     assert after_first == {line_ids[0]: 1}
     assert second.status is EventStatus.DONE and "nothing to capture" in second.reason
-    assert _fulfilled(world, order) == {line_id: 1 for line_id in line_ids}
+    assert world.fulfilled(order) == {line_id: 1 for line_id in line_ids}
     assert _tracking(world, order) == {"TRACK-1", "TRACK-2"}
     assert len(world.captures(order)) == 1
 
@@ -93,7 +84,7 @@ def test_a_packed_quantity_above_what_shopify_has_left_needs_attention_and_nothi
 
     assert outcome.status is EventStatus.NEEDS_ATTENTION
     assert "orderLines[0].quantity: 2 packed" in outcome.reason and "has 1 of it left" in outcome.reason
-    assert _fulfilled(world, order) == {}
+    assert world.fulfilled(order) == {}
     assert world.captures(order) == []
 
 
@@ -113,7 +104,7 @@ def test_a_capture_above_the_authorisation_needs_attention_and_never_captures(wo
     assert "owes 618.94 USD, more than the 598.94 USD authorised: nothing captured" in outcome.reason
     assert retried.status is EventStatus.NEEDS_ATTENTION and "fulfilled before" in retried.reason
     assert world.captures(order) == []
-    assert sum(_fulfilled(world, order).values()) == 3
+    assert sum(world.fulfilled(order).values()) == 3
 
 
 def test_a_pack_peakwms_captured_itself_is_fulfilled_only(world: World) -> None:
@@ -126,7 +117,7 @@ def test_a_pack_peakwms_captured_itself_is_fulfilled_only(world: World) -> None:
     outcome = world.handle("pick_order_packed", packed)
 
     assert outcome.status is EventStatus.DONE and "nothing captured here" in outcome.reason
-    assert sum(_fulfilled(world, order).values()) == 3
+    assert sum(world.fulfilled(order).values()) == 3
     assert world.captures(order) == []
 
 
@@ -141,7 +132,7 @@ def test_a_switched_off_pack_message_is_skipped(world: World) -> None:
 
     assert outcome.status is EventStatus.SKIPPED
     assert outcome.reason == "message switched off (messages.order_packed_capture)"
-    assert _fulfilled(world, order) == {} and world.captures(order) == []
+    assert world.fulfilled(order) == {} and world.captures(order) == []
 
 
 def test_an_order_state_change_to_captured_fulfils_only_an_unfulfilled_order(world: World) -> None:
@@ -162,7 +153,7 @@ def test_an_order_state_change_to_captured_fulfils_only_an_unfulfilled_order(wor
     assert outcome.status is EventStatus.DONE and "3 unit(s) fulfilled without tracking" in outcome.reason
     assert late.status is EventStatus.DONE and "fulfilled before, by PeakWMS's order state change" in late.reason
     assert _tracking(world, order) == {packed["trackingNumber"]}
-    assert sum(_fulfilled(world, order).values()) == 3
+    assert sum(world.fulfilled(order).values()) == 3
     assert world.handle("order_state_changed", captured_state).status is EventStatus.SKIPPED
 
 
@@ -236,7 +227,7 @@ def test_a_pack_before_shopify_made_the_fulfillment_orders_is_retried_later(worl
     retried = world.handle("pick_order_packed", packed)
 
     assert retried.status is EventStatus.DONE, retried.reason
-    assert sum(_fulfilled(world, order).values()) == 3 and len(world.captures(order)) == 1
+    assert sum(world.fulfilled(order).values()) == 3 and len(world.captures(order)) == 1
 
 
 def test_a_refund_without_an_amount_refunds_what_is_left_and_a_switched_off_one_nothing(world: World) -> None:

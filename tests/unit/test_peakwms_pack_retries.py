@@ -30,15 +30,6 @@ def world(table: Any, shopify_payload: Callable[[str], Any]) -> Iterator[World]:
     yield make_world(table, shopify_payload("2025-01/order_0.json")["order"])
 
 
-def _fulfilled(world: World, order: dict[str, Any]) -> dict[str, int]:
-    """Shopify line item id → units fulfilled, from the order's REST fulfilments."""
-    units: dict[str, int] = {}
-    for fulfilment in world.shopify_order(order).get("fulfillments") or []:
-        for item in fulfilment["line_items"]:
-            units[str(item["id"])] = units.get(str(item["id"]), 0) + int(item["quantity"])
-    return units
-
-
 def _fulfilments(world: World, order: dict[str, Any]) -> list[dict[str, Any]]:
     return list(world.shopify_order(order).get("fulfillments") or [])
 
@@ -90,7 +81,7 @@ def test_a_swept_pack_that_fulfilled_then_died_is_adopted_on_retry_and_captured_
 
     assert retried.status is EventStatus.DONE, retried.reason
     assert "earlier attempt at it" in retried.reason and "598.94 USD captured" in retried.reason
-    assert _fulfilled(world, order) == _each_once(order) and len(_fulfilments(world, order)) == 1
+    assert world.fulfilled(order) == _each_once(order) and len(_fulfilments(world, order)) == 1
     assert len(world.captures(order)) == 1
     assert late.status is EventStatus.DONE and "the PeakWMS sweep's recovered pack" in late.reason, late.reason
     tracking = fulfillments.fulfillment_orders(world.peakwms_shopify, order["id"]).tracking_numbers
@@ -109,7 +100,7 @@ def test_a_pack_that_died_before_the_shopify_call_is_fulfilled_on_retry(world: W
 
     assert retried.status is EventStatus.DONE, retried.reason
     assert "3 unit(s)" in retried.reason and "adopted" not in retried.reason
-    assert _fulfilled(world, order) == _each_once(order) and len(world.captures(order)) == 1
+    assert world.fulfilled(order) == _each_once(order) and len(world.captures(order)) == 1
 
 
 def test_a_tracked_pack_that_fulfilled_then_died_records_its_fulfilment_on_retry(world: World) -> None:
@@ -142,7 +133,7 @@ def test_an_untracked_pick_order_that_fulfilled_then_died_is_adopted_on_retry(wo
 
     assert retried.status is EventStatus.DONE, retried.reason
     assert "adopted" in retried.reason and "598.94 USD captured" in retried.reason
-    assert _fulfilled(world, order) == _each_once(order) and len(world.captures(order)) == 1
+    assert world.fulfilled(order) == _each_once(order) and len(world.captures(order)) == 1
 
 
 def test_an_order_state_change_that_fulfilled_then_died_is_adopted_and_its_late_102_adds_tracking(
@@ -165,7 +156,7 @@ def test_an_order_state_change_that_fulfilled_then_died_is_adopted_and_its_late_
     assert late.status is EventStatus.DONE and "PeakWMS's order state change" in late.reason, late.reason
     (fulfilment,) = _fulfilments(world, order)
     assert fulfilment["tracking_numbers"] == [packed["trackingNumber"]]
-    assert _fulfilled(world, order) == _each_once(order) and world.captures(order) == []
+    assert world.fulfilled(order) == _each_once(order) and world.captures(order) == []
 
 
 def test_peakwms_own_102_before_the_sweeps_retry_settles_the_sweeps_fulfilment(world: World) -> None:
@@ -189,7 +180,7 @@ def test_peakwms_own_102_before_the_sweeps_retry_settles_the_sweeps_fulfilment(w
     assert fulfilment["tracking_numbers"] == [real["trackingNumber"]]
     assert sweep_retry.status is EventStatus.DONE and "fulfilled before" in sweep_retry.reason
     assert "598.94 USD captured" in sweep_retry.reason
-    assert _fulfilled(world, order) == _each_once(order) and len(world.captures(order)) == 1
+    assert world.fulfilled(order) == _each_once(order) and len(world.captures(order)) == 1
 
 
 def test_a_plan_whose_lines_something_else_fulfilled_in_part_needs_attention_naming_the_line(world: World) -> None:
@@ -212,7 +203,7 @@ def test_a_plan_whose_lines_something_else_fulfilled_in_part_needs_attention_nam
     assert retried.status is EventStatus.NEEDS_ATTENTION, retried.reason
     assert f"orderLines[1]: 1 unit(s) of line {order['line_items'][1]['id']}" in retried.reason
     assert "1 fulfilment(s) made since" in retried.reason and "nothing of it fulfilled again" in retried.reason
-    assert _fulfilled(world, order) == {first_line: 1} and world.captures(order) == []
+    assert world.fulfilled(order) == {first_line: 1} and world.captures(order) == []
 
 
 def test_a_retry_never_takes_a_later_pick_orders_fulfilment_of_the_same_line_for_its_own(world: World) -> None:
@@ -236,6 +227,6 @@ def test_a_retry_never_takes_a_later_pick_orders_fulfilment_of_the_same_line_for
     assert between.status is EventStatus.DONE and retried.status is EventStatus.DONE, retried.reason
     assert "adopted" not in retried.reason and "1 unit(s)" in retried.reason
     first_line = str(order["line_items"][0]["id"])
-    assert _fulfilled(world, order)[first_line] == 2
+    assert world.fulfilled(order)[first_line] == 2
     assert sorted(f["tracking_numbers"][0] for f in _fulfilments(world, order)) == ["TRACK-1", "TRACK-2"]
     assert len(world.captures(order)) == 1
