@@ -282,3 +282,10 @@ def make_world(table: Any, template: dict[str, Any]) -> World:
     world = World(shopify_sim, warehouse, ports, template, settings=every, shopify_transport=cuttable)
     world.run_messages_step()
     return world
+
+
+def make_dispatched_world(table: Any, template: dict[str, Any]) -> World:
+    """`make_world` for tests that run messages as dispatch does: dispatch's clock is the simulators' here."""
+    made = make_world(table, template)
+    made.ports.now = lambda: made.shopify_sim.clock.now
+    return made

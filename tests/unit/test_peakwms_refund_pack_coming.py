@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from peakwms_message_fakes import CONNECTION, World, make_world
+from peakwms_message_fakes import CONNECTION, World, make_dispatched_world
 from test_peakwms_refund_parking import (
     PICK_1,
     PICK_2,
@@ -37,9 +37,7 @@ def metric_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def world(table: Any, shopify_payload: Callable[[str], Any]) -> Iterator[World]:
-    made = make_world(table, shopify_payload("2025-01/order_0.json")["order"])
-    made.ports.now = lambda: made.shopify_sim.clock.now  # dispatch's clock is the simulators' here
-    yield made
+    yield make_dispatched_world(table, shopify_payload("2025-01/order_0.json")["order"])
 
 
 def _refunding_what_it_will_not_pack(world: World, **rules: bool) -> None:

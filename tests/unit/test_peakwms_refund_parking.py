@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from peakwms_fakes import CUSTOMER
-from peakwms_message_fakes import CONNECTION, PollPorts, World, make_world
+from peakwms_message_fakes import CONNECTION, PollPorts, World, make_dispatched_world
 
 from crossdock.integrations.peakwms_shopify import peakwms_order_stream, refunds_parked
 from crossdock.store import events
@@ -32,9 +32,7 @@ def metric_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def world(table: Any, shopify_payload: Callable[[str], Any]) -> Iterator[World]:
-    made = make_world(table, shopify_payload("2025-01/order_0.json")["order"])
-    made.ports.now = lambda: made.shopify_sim.clock.now  # dispatch's clock is the simulators' here
-    yield made
+    yield make_dispatched_world(table, shopify_payload("2025-01/order_0.json")["order"])
 
 
 def _dispatched(world: World, name: str, body: dict[str, Any], sk: str | None = None) -> tuple[str, Outcome]:
