@@ -3,18 +3,16 @@ Express billing and retry waits; and the counter metering those units on moto as
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import boto3
 import moto
 import pytest
+from bench_modules import bench_module
 
 from crossdock_local.aws.usage import (
     ApiCallCounter,
@@ -30,17 +28,7 @@ from crossdock_local.aws.usage import (
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
-def _bench_module(name: str) -> ModuleType:
-    """bench/ holds scripts, not a package: load the cost model from its file."""
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
-    spec.loader.exec_module(module)
-    return module
-
-
-cost_model = _bench_module("cost_model")
+cost_model = bench_module("cost_model")
 
 
 # -- DynamoDB sizes and units ------------------------------------------------------------------------------------

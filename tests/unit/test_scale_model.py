@@ -3,28 +3,12 @@ inputs it names: a quota's binding point, a derived integration's units, a month
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from bench_modules import bench_module
 
-BENCH = Path(__file__).resolve().parents[2] / "bench"
-
-
-def _bench_module(name: str) -> ModuleType:
-    """bench/ holds scripts, not a package: load the model from its file."""
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
-    spec.loader.exec_module(module)
-    return module
-
-
-model = _bench_module("scale_model")
+model = bench_module("scale_model")
 
 
 def _quota(name_starts: str) -> Any:
