@@ -93,19 +93,10 @@ def measure(samples: int, hide: tuple[str, ...], code_dir: Path, handler_env: di
 def explain(code_dir: Path, handler_env: dict[str, str], hide: tuple[str, ...]) -> list[str]:
     """Where the handler's import time goes, from `python -X importtime`: what `app` imports directly, the packages
     that cost the most themselves, and through which of our modules the heaviest ones come in."""
-    hidden = f"import sys; sys.modules.update(dict.fromkeys({hide!r})); " if hide else ""
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(PROJECT / "layers" / "core"), **handler_env}
-    done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", f"{hidden}import app"],
-        cwd=code_dir,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
+    report = _importtime_report("app", code_dir, env, hide)
     rows: list[tuple[int, int, int, str]] = []  # self µs, cumulative µs, depth, module; children come first
-    for line in done.stderr.splitlines():
+    for line in report.splitlines():
         found = re.match(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)", line)
         if found:
             rows.append((int(found.group(1)), int(found.group(2)), len(found.group(3)), found.group(4)))
@@ -139,7 +130,8 @@ _GROUPS = {
 }
 
 
-def _importtime(module: str, cwd: Path, env: dict[str, str], hide: tuple[str, ...]) -> list[tuple[int, str]]:
+def _importtime_report(module: str, cwd: Path, env: dict[str, str], hide: tuple[str, ...]) -> str:
+    """`python -X importtime -c "import <module>"` in a fresh interpreter, `hide` made unimportable: its report."""
     hidden = f"import sys; sys.modules.update(dict.fromkeys({hide!r})); " if hide else ""
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", f"{hidden}import {module}"],
@@ -150,7 +142,12 @@ def _importtime(module: str, cwd: Path, env: dict[str, str], hide: tuple[str, ..
         check=True,
         timeout=120,
     )
-    found = (re.match(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)", line) for line in done.stderr.splitlines())
+    return done.stderr
+
+
+def _importtime(module: str, cwd: Path, env: dict[str, str], hide: tuple[str, ...]) -> list[tuple[int, str]]:
+    report = _importtime_report(module, cwd, env, hide)
+    found = (re.match(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)", line) for line in report.splitlines())
     return [(int(match.group(1)), match.group(4)) for match in found if match]
 
 
